@@ -1,0 +1,118 @@
+// Configuration: one schema → a typed, frozen Config. The only reader of process.env.
+// Every key can come from the environment (its env var) or from the optional JSON file
+// named by SWITCHBOARD_CONFIG (camelCase keys); the environment wins. Unknown keys in the
+// file and malformed values are errors that name both the key and the env var.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+type Kind = 'string' | 'int' | 'number' | 'bool' | 'list' | 'role';
+
+interface Field { env: string; kind: Kind; def: unknown; min?: number; max?: number; secret?: boolean }
+
+const SCHEMA = {
+  port: { env: 'PORT', kind: 'int', def: 8080, min: 0, max: 65535 },
+  host: { env: 'HOST', kind: 'string', def: '0.0.0.0' },
+  role: { env: 'SWITCHBOARD_ROLE', kind: 'role', def: 'all' },
+  dataDir: { env: 'SWITCHBOARD_DATA_DIR', kind: 'string', def: './data' },
+  databaseUrl: { env: 'DATABASE_URL', kind: 'string', def: '' },
+  redisUrl: { env: 'REDIS_URL', kind: 'string', def: '' },
+  publicUrl: { env: 'PUBLIC_URL', kind: 'string', def: '' },
+  adminKey: { env: 'SWITCHBOARD_ADMIN_KEY', kind: 'string', def: '', secret: true },
+  webhookSecret: { env: 'SWITCHBOARD_WEBHOOK_SECRET', kind: 'string', def: '', secret: true },
+  callbackAllowlist: { env: 'SWITCHBOARD_CALLBACK_ALLOWLIST', kind: 'list', def: [] },
+  corsOrigins: { env: 'SWITCHBOARD_CORS_ORIGINS', kind: 'list', def: [] },
+  logLevel: { env: 'LOG_LEVEL', kind: 'string', def: 'info' },
+  logBodies: { env: 'SWITCHBOARD_LOG_BODIES', kind: 'bool', def: false },
+  simulatorLatencyMs: { env: 'SWITCHBOARD_SIMULATOR_LATENCY_MS', kind: 'int', def: 200, min: 0 },
+  simulatorFailureRate: { env: 'SWITCHBOARD_SIMULATOR_FAILURE_RATE', kind: 'number', def: 0, min: 0, max: 1 },
+  simulatorUndeliveredRate: { env: 'SWITCHBOARD_SIMULATOR_UNDELIVERED_RATE', kind: 'number', def: 0, min: 0, max: 1 },
+  workerConcurrency: { env: 'SWITCHBOARD_WORKER_CONCURRENCY', kind: 'int', def: 256, min: 1 },
+  workerBatchSize: { env: 'SWITCHBOARD_WORKER_BATCH', kind: 'int', def: 200, min: 1, max: 1000 },
+  leaseMs: { env: 'SWITCHBOARD_LEASE_MS', kind: 'int', def: 30_000, min: 100 },
+  pollMs: { env: 'SWITCHBOARD_POLL_MS', kind: 'int', def: 1_000, min: 10 },
+  sendTimeoutMs: { env: 'SWITCHBOARD_SEND_TIMEOUT_MS', kind: 'int', def: 10_000, min: 10 },
+  maxAttempts: { env: 'SWITCHBOARD_MAX_ATTEMPTS', kind: 'int', def: 5, min: 1 },
+  maxThrottledAttempts: { env: 'SWITCHBOARD_MAX_THROTTLED_ATTEMPTS', kind: 'int', def: 30, min: 1 },
+  backoffBaseMs: { env: 'SWITCHBOARD_BACKOFF_BASE_MS', kind: 'int', def: 2_000, min: 1 },
+  backoffMaxMs: { env: 'SWITCHBOARD_BACKOFF_MAX_MS', kind: 'int', def: 600_000, min: 1 },
+  maxWaitSeconds: { env: 'SWITCHBOARD_MAX_WAIT_SECONDS', kind: 'int', def: 30, min: 0, max: 300 },
+} as const satisfies Record<string, Field>;
+
+type Schema = typeof SCHEMA;
+type ValueOf<F extends Field> = F['kind'] extends 'int' | 'number' ? number
+  : F['kind'] extends 'bool' ? boolean
+  : F['kind'] extends 'list' ? readonly string[]
+  : F['kind'] extends 'role' ? Role
+  : string;
+
+export type Role = 'all' | 'api' | 'worker';
+export type Config = { readonly [K in keyof Schema]: ValueOf<Schema[K]> };
+
+export class ConfigError extends Error {}
+
+function coerce(key: string, f: Field, raw: unknown): unknown {
+  const where = `${key} (env ${f.env})`;
+  const text = typeof raw === 'string' ? raw.trim() : raw;
+  switch (f.kind) {
+    case 'string': return String(text);
+    case 'role':
+      if (text === 'all' || text === 'api' || text === 'worker') return text;
+      throw new ConfigError(`${where} must be all, api or worker, got ${JSON.stringify(raw)}`);
+    case 'bool':
+      if (text === true || text === 'true' || text === '1') return true;
+      if (text === false || text === 'false' || text === '0' || text === '') return false;
+      throw new ConfigError(`${where} must be true or false, got ${JSON.stringify(raw)}`);
+    case 'list':
+      if (Array.isArray(text)) return text.map(String);
+      return String(text).split(',').map((s) => s.trim()).filter(Boolean);
+    case 'int':
+    case 'number': {
+      const n = typeof text === 'number' ? text : Number(text);
+      if (text === '' || !Number.isFinite(n) || (f.kind === 'int' && !Number.isInteger(n))) {
+        throw new ConfigError(`${where} must be ${f.kind === 'int' ? 'an integer' : 'a number'}, got ${JSON.stringify(raw)}`);
+      }
+      if (f.min !== undefined && n < f.min) throw new ConfigError(`${where} must be >= ${f.min}, got ${n}`);
+      if (f.max !== undefined && n > f.max) throw new ConfigError(`${where} must be <= ${f.max}, got ${n}`);
+      return n;
+    }
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Schema, unknown>> = {}): Config {
+  let file: Record<string, unknown> = {};
+  if (env.SWITCHBOARD_CONFIG) {
+    try {
+      file = JSON.parse(readFileSync(env.SWITCHBOARD_CONFIG, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${env.SWITCHBOARD_CONFIG} (env SWITCHBOARD_CONFIG): ${(err as Error).message}`);
+    }
+    for (const k of Object.keys(file)) {
+      if (!(k in SCHEMA)) throw new ConfigError(`unknown key ${JSON.stringify(k)} in ${env.SWITCHBOARD_CONFIG}; known keys: ${Object.keys(SCHEMA).join(', ')}`);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, f] of Object.entries(SCHEMA) as [string, Field][]) {
+    const fromOverride = (overrides as Record<string, unknown>)[key];
+    const raw = fromOverride !== undefined ? fromOverride : env[f.env] !== undefined ? env[f.env] : key in file ? file[key] : f.def;
+    out[key] = coerce(key, f, raw);
+  }
+  if (!out.publicUrl) out.publicUrl = `http://localhost:${out.port}`;
+  out.publicUrl = String(out.publicUrl).replace(/\/+$/, '');
+  out.dataDir = resolve(String(out.dataDir));
+  return Object.freeze(out) as Config;
+}
+
+/** The config with secrets masked, for logs and `switchboard config`. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, f] of Object.entries(SCHEMA) as [string, Field][]) {
+    const v = (config as Record<string, unknown>)[key];
+    out[key] = f.secret && v ? '(set)' : key === 'databaseUrl' || key === 'redisUrl' ? redactUrl(String(v)) : v;
+  }
+  return out;
+}
+
+function redactUrl(u: string): string {
+  if (!u) return u;
+  try { const url = new URL(u); if (url.password) url.password = '***'; return url.toString(); } catch { return '(invalid url)'; }
+}

@@ -1,0 +1,37 @@
+// The error catalog: every error a caller can see, with its HTTP status and what to do.
+// Tests assert the code, never the message. New errors are added here, nowhere else.
+
+export const ERRORS = {
+  validation_error: { status: 400, hint: 'fix the field named in `field` and send again' },
+  invalid_phone_number: { status: 400, hint: 'give the number in E.164 (+<country code><number>) or pass `country`' },
+  invalid_sender: { status: 400, hint: 'use one of your numbers (GET /v1/numbers) or omit `from`' },
+  body_empty: { status: 400, hint: 'send a non-empty body' },
+  body_too_long: { status: 400, hint: 'bodies are limited to 1600 characters' },
+  invalid_send_at: { status: 400, hint: 'send_at must be an ISO-8601 time within the next 35 days' },
+  invalid_callback_url: { status: 400, hint: 'callback_url must be an absolute http(s) URL' },
+  invalid_cursor: { status: 400, hint: 'pass back next_cursor exactly as received' },
+  unauthorized: { status: 401, hint: 'send `Authorization: Bearer <api key>`' },
+  forbidden: { status: 403, hint: 'use a key with the scope named in the message' },
+  not_found: { status: 404, hint: 'check the id' },
+  idempotency_conflict: { status: 409, hint: 'an Idempotency-Key may be reused only with the same request body' },
+  message_not_cancelable: { status: 409, hint: 'only queued or scheduled messages can be canceled' },
+  conflict: { status: 409, hint: 'the record already exists' },
+  rate_limited: { status: 429, hint: 'wait for Retry-After seconds' },
+  internal_error: { status: 500, hint: 'retry later; the operator can find the request id in the logs' },
+  unavailable: { status: 503, hint: 'retry later' },
+} as const satisfies Record<string, { status: number; hint: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly field?: string;
+  readonly status: number;
+  constructor(code: ErrorCode, message: string, opts: { field?: string; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.field = opts.field;
+    this.status = ERRORS[code].status;
+  }
+}

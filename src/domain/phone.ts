@@ -1,0 +1,39 @@
+// E.164 parsing (domain.md §7). The `max` metadata validates the digits, not only the
+// length, so a number the carriers would reject is refused at intake.
+import { parsePhoneNumberWithError, ParseError, type CountryCode } from 'libphonenumber-js/max';
+
+export type PhoneResult =
+  | { ok: true; e164: string; country: string | undefined }
+  | { ok: false; reason: string };
+
+const E164 = /^\+[1-9]\d{1,14}$/;
+
+export function parsePhone(input: string, defaultCountry?: string): PhoneResult {
+  const text = input.trim();
+  if (text === '') return { ok: false, reason: 'the number is empty' };
+  try {
+    const parsed = parsePhoneNumberWithError(text, {
+      defaultCountry: defaultCountry as CountryCode | undefined,
+      extract: false,
+    });
+    if (!parsed.isValid()) return { ok: false, reason: `${text} is not a valid phone number` };
+    if (!E164.test(parsed.number)) return { ok: false, reason: `${text} is not an E.164 number` };
+    return { ok: true, e164: parsed.number, country: parsed.country };
+  } catch (err) {
+    if (err instanceof ParseError) {
+      const why: Record<string, string> = {
+        NOT_A_NUMBER: 'is not a phone number',
+        INVALID_COUNTRY: 'has no country code (use +<country code>… or give `country`)',
+        TOO_SHORT: 'is too short',
+        TOO_LONG: 'is too long',
+      };
+      return { ok: false, reason: `${text} ${why[err.message] ?? 'is not a valid phone number'}` };
+    }
+    throw err;
+  }
+}
+
+/** Alphanumeric sender ids: 3–11 characters, letters, digits and spaces, at least one letter. */
+export function isAlphanumericSender(s: string): boolean {
+  return /^[A-Za-z0-9 ]{3,11}$/.test(s) && /[A-Za-z]/.test(s);
+}

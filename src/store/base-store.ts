@@ -1,0 +1,154 @@
+// The part of the Store that reads and writes the same way on both databases, through
+// Kysely. The dialect stores (sqlite/, postgres/) add the hot, transactional paths:
+// batch insert, claim, outcomes and receipts.
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import { migrations } from './migrations.ts';
+import type { Database } from './schema.ts';
+import type {
+  ApiKeyRow, AttemptRow, CancelResult, EventRow, InsertResult, MessageFilter, MessageRow, NewMessage,
+  Outcome, ProviderRow, QueueStats, ReceiptResult, ReceiptWrite, Store, WebhookRow,
+} from './store.ts';
+
+export abstract class BaseStore implements Store {
+  abstract readonly dialect: 'sqlite' | 'postgres';
+  readonly db: Kysely<Database>;
+  constructor(db: Kysely<Database>) { this.db = db; }
+
+  abstract insertMessages(batch: NewMessage[]): Promise<InsertResult[]>;
+  abstract claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]>;
+  abstract recordOutcomes(outcomes: Outcome[]): Promise<Set<string>>;
+  abstract claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]>;
+  abstract applyReceipts(receipts: ReceiptWrite[], processed: { id: string; error: string | null }[], now: number): Promise<ReceiptResult[]>;
+  abstract close(): Promise<void>;
+  /** SQL for the text value of metadata key `key` (a JSON object stored as text). */
+  protected abstract metadataValue(key: string): RawBuilder<string>;
+
+  async migrate(): Promise<void> {
+    const { error, results } = await new Migrator({ db: this.db, provider: migrations }).migrateToLatest();
+    const failed = results?.find((r) => r.status === 'Error');
+    if (error) throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`, { cause: error });
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async ensureAccount(id: string, name: string, now: number): Promise<void> {
+    await this.db.insertInto('accounts').values({ id, name, created_at: now, updated_at: now })
+      .onConflict((oc) => oc.column('id').doNothing()).execute();
+  }
+
+  async createApiKey(row: ApiKeyRow): Promise<void> {
+    await this.db.insertInto('api_keys').values(row).execute();
+  }
+
+  async findApiKeyByHash(hash: string): Promise<ApiKeyRow | undefined> {
+    return this.db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
+  }
+
+  async listApiKeys(accountId?: string): Promise<ApiKeyRow[]> {
+    let q = this.db.selectFrom('api_keys').selectAll().orderBy('id');
+    if (accountId) q = q.where('account_id', '=', accountId);
+    return q.execute();
+  }
+
+  async revokeApiKey(id: string, now: number): Promise<boolean> {
+    const r = await this.db.updateTable('api_keys').set({ revoked_at: now, updated_at: now })
+      .where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async listProviders(): Promise<ProviderRow[]> {
+    return this.db.selectFrom('providers').selectAll().orderBy('priority').orderBy('id').execute();
+  }
+
+  async upsertProvider(row: ProviderRow): Promise<void> {
+    const { id: _id, created_at: _c, ...rest } = row;
+    await this.db.insertInto('providers').values(row).onConflict((oc) => oc.column('id').doUpdateSet(rest)).execute();
+  }
+
+  async getMessage(accountId: string | null, id: string): Promise<MessageRow | undefined> {
+    let q = this.db.selectFrom('messages').selectAll().where('id', '=', id);
+    if (accountId !== null) q = q.where('account_id', '=', accountId);
+    return q.executeTakeFirst();
+  }
+
+  async getMessages(ids: string[]): Promise<MessageRow[]> {
+    if (ids.length === 0) return [];
+    return this.db.selectFrom('messages').selectAll().where('id', 'in', ids).execute();
+  }
+
+  async listMessages(f: MessageFilter): Promise<MessageRow[]> {
+    let q = this.db.selectFrom('messages').selectAll().where('account_id', '=', f.accountId);
+    if (f.status) q = q.where('status', '=', f.status);
+    if (f.to) q = q.where('to_number', '=', f.to);
+    if (f.from) q = q.where('from_number', '=', f.from);
+    if (f.provider) q = q.where('provider_id', '=', f.provider);
+    if (f.since !== undefined) q = q.where('created_at', '>=', f.since);
+    if (f.until !== undefined) q = q.where('created_at', '<', f.until);
+    if (f.before) q = q.where('id', '<', f.before);
+    for (const [k, v] of Object.entries(f.metadata ?? {})) q = q.where(this.metadataValue(k), '=', v);
+    return q.orderBy('id', 'desc').limit(f.limit).execute();
+  }
+
+  async listAttempts(messageId: string): Promise<AttemptRow[]> {
+    return this.db.selectFrom('attempts').selectAll().where('message_id', '=', messageId).orderBy('started_at').orderBy('id').execute();
+  }
+
+  async listEvents(messageId: string): Promise<EventRow[]> {
+    return this.db.selectFrom('events').selectAll().where('message_id', '=', messageId).orderBy('created_at').orderBy('id').execute();
+  }
+
+  async cancelMessage(accountId: string, id: string, now: number): Promise<CancelResult> {
+    const row = await this.db.updateTable('messages')
+      .set({ status: 'canceled', final_at: now, updated_at: now, next_attempt_at: null, lease_owner: null })
+      .where('id', '=', id).where('account_id', '=', accountId).where('status', 'in', ['queued', 'scheduled'])
+      .returningAll().executeTakeFirst();
+    if (row) return { kind: 'canceled', message: row };
+    const existing = await this.getMessage(accountId, id);
+    return existing ? { kind: 'not_cancelable', message: existing } : { kind: 'not_found' };
+  }
+
+  async releaseLeases(owner: string, ids: string[], now: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.updateTable('messages').set({ status: 'queued', lease_owner: null, next_attempt_at: now, updated_at: now })
+      .where('id', 'in', ids).where('lease_owner', '=', owner).where('status', '=', 'sending').execute();
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    const r = await this.db.selectFrom('messages').select((eb) => eb.fn.min('next_attempt_at').as('at'))
+      .where('status', 'in', ['scheduled', 'queued', 'sending']).executeTakeFirst();
+    return r?.at == null ? null : Number(r.at);
+  }
+
+  async queueStats(now: number): Promise<QueueStats> {
+    // depth: accepted and not yet handed to a provider; oldest: the longest-waiting due row.
+    const oldest = await this.db.selectFrom('messages').select((eb) => eb.fn.min('next_attempt_at').as('at'))
+      .where('status', 'in', ['scheduled', 'queued']).where('next_attempt_at', '<=', now).executeTakeFirst();
+    const groups = await this.db.selectFrom('messages').select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('status').execute();
+    const byStatus: Record<string, number> = {};
+    for (const g of groups) byStatus[g.status] = Number(g.n);
+    const depth = (byStatus.queued ?? 0) + (byStatus.sending ?? 0);
+    return { depth, oldestDueAt: oldest?.at == null ? null : Number(oldest.at), byStatus };
+  }
+
+  async insertWebhooks(rows: WebhookRow[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += 500) {
+      await this.db.insertInto('webhooks').values(rows.slice(i, i + 500)).execute();
+    }
+  }
+
+  async deferWebhooks(ids: string[], until: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.updateTable('webhooks').set({ process_after: until, lease_until: null }).where('id', 'in', ids).execute();
+  }
+
+  async listWebhooks(f: { since?: number; providerId?: string }): Promise<WebhookRow[]> {
+    let q = this.db.selectFrom('webhooks').selectAll();
+    if (f.since !== undefined) q = q.where('received_at', '>=', f.since);
+    if (f.providerId) q = q.where('provider_id', '=', f.providerId);
+    return q.orderBy('received_at').orderBy('id').execute();
+  }
+}

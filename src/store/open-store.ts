@@ -1,0 +1,16 @@
+// Chooses the store from the config: a postgres:// DATABASE_URL means PostgreSQL,
+// anything else the embedded SQLite file in the data directory.
+import { join } from 'node:path';
+import type { Config } from '../config.ts';
+import type { Store } from './store.ts';
+import { SqliteStore } from './sqlite/sqlite-store.ts';
+import { PostgresStore } from './postgres/postgres-store.ts';
+
+export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Store> {
+  const url = config.databaseUrl;
+  const store = /^postgres(ql)?:\/\//.test(url)
+    ? new PostgresStore(url)
+    : new SqliteStore(url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : join(config.dataDir, 'switchboard.db'));
+  await store.migrate();
+  return store;
+}

@@ -1,0 +1,194 @@
+// The scale-out store: PostgreSQL through pg + Kysely. Several processes share it:
+// claims use FOR UPDATE SKIP LOCKED so two workers never take the same row, and a
+// NOTIFY in the inserting transaction wakes the workers listening on QUEUE_CHANNEL.
+import pg from 'pg';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { BaseStore } from '../base-store.ts';
+import type { Database } from '../schema.ts';
+import { planReceipt } from '../../receipts/plan.ts';
+import type { EventRow, InsertResult, MessageRow, NewMessage, Outcome, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
+
+export const QUEUE_CHANNEL = 'switchboard_queue';
+
+// BIGINT (oid 20) holds our millisecond times; they fit a JS number exactly.
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+export class PostgresStore extends BaseStore {
+  readonly dialect = 'postgres' as const;
+  readonly pool: pg.Pool;
+  readonly schema: string | undefined;
+  readonly #url: string;
+  #listener: pg.Client | null = null;
+
+  /** `schema` isolates a store (tests): it is created if missing and put first on search_path. */
+  constructor(url: string, opts: { schema?: string; max?: number } = {}) {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: opts.max ?? 10,
+      types,
+      options: opts.schema ? `-c search_path=${opts.schema}` : undefined,
+    });
+    super(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }));
+    this.pool = pool;
+    this.schema = opts.schema;
+    this.#url = url;
+  }
+
+  protected metadataValue(key: string) {
+    return sql<string>`(metadata::jsonb ->> ${key})`;
+  }
+
+  async migrate(): Promise<void> {
+    if (this.schema) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(this.schema)}`.execute(this.db);
+    await super.migrate();
+  }
+
+  async close(): Promise<void> {
+    if (this.#listener) { const l = this.#listener; this.#listener = null; await l.end().catch(() => {}); }
+    await this.db.destroy();
+  }
+
+  /** Drops the isolated schema (tests). */
+  async dropSchema(): Promise<void> {
+    if (this.schema) await sql`DROP SCHEMA IF EXISTS ${sql.id(this.schema)} CASCADE`.execute(this.db);
+  }
+
+  /** Calls `onWake` whenever a message is inserted by any process. */
+  async listen(onWake: () => void): Promise<void> {
+    const client = new pg.Client({ connectionString: this.#url });
+    client.on('error', () => { /* reconnect is left to the poll safety net */ });
+    await client.connect();
+    client.on('notification', () => onWake());
+    await client.query(`LISTEN ${QUEUE_CHANNEL}`);
+    this.#listener = client;
+  }
+
+  async insertMessages(batch: NewMessage[]): Promise<InsertResult[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const results: (InsertResult | undefined)[] = new Array(batch.length);
+      const firstByKey = new Map<string, number>();
+      const keyed: number[] = [];
+      batch.forEach((b, i) => {
+        if (!b.idempotency) return;
+        const k = `${b.row.account_id}\u0000${b.idempotency.key}`;
+        if (firstByKey.has(k)) return; // resolved after the first of its key, below
+        firstByKey.set(k, i);
+        keyed.push(i);
+      });
+      if (keyed.length > 0) {
+        const won = await trx.insertInto('idempotency_keys')
+          .values(keyed.map((i) => ({
+            account_id: batch[i].row.account_id, key: batch[i].idempotency!.key, request_hash: batch[i].idempotency!.hash,
+            message_id: batch[i].row.id, created_at: batch[i].row.created_at,
+          })))
+          .onConflict((oc) => oc.columns(['account_id', 'key']).doNothing())
+          .returning(['message_id']).execute();
+        const wonIds = new Set(won.map((w) => w.message_id));
+        for (const i of keyed) {
+          if (wonIds.has(batch[i].row.id)) continue;
+          const existing = await trx.selectFrom('idempotency_keys as k').innerJoin('messages as m', 'm.id', 'k.message_id')
+            .selectAll('m').select('k.request_hash as hash')
+            .where('k.account_id', '=', batch[i].row.account_id).where('k.key', '=', batch[i].idempotency!.key).executeTakeFirstOrThrow();
+          const { hash, ...message } = existing;
+          results[i] = hash === batch[i].idempotency!.hash ? { kind: 'duplicate', message } : { kind: 'conflict' };
+        }
+      }
+      const toInsert = batch.filter((b, i) => results[i] === undefined && (!b.idempotency || firstByKey.get(`${b.row.account_id}\u0000${b.idempotency.key}`) === i));
+      for (let i = 0; i < toInsert.length; i += 500) {
+        await trx.insertInto('messages').values(toInsert.slice(i, i + 500).map((b) => b.row)).execute();
+      }
+      batch.forEach((b, i) => { if (results[i] === undefined && toInsert.includes(b)) results[i] = { kind: 'inserted', message: b.row }; });
+      // Later requests in this batch with an already-seen key follow the first one's fate.
+      batch.forEach((b, i) => {
+        if (results[i] !== undefined) return;
+        const first = firstByKey.get(`${b.row.account_id}\u0000${b.idempotency!.key}`)!;
+        const r = results[first]!;
+        results[i] = r.kind === 'conflict' || b.idempotency!.hash !== batch[first].idempotency!.hash ? { kind: 'conflict' } : { kind: 'duplicate', message: r.message };
+      });
+      if (toInsert.length > 0) await sql`SELECT pg_notify(${QUEUE_CHANNEL}, '')`.execute(trx);
+      return results as InsertResult[];
+    });
+  }
+
+  async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]> {
+    const r = await sql<MessageRow>`
+      UPDATE messages m SET status = 'sending', lease_owner = ${owner}, next_attempt_at = ${now + leaseMs},
+        attempts = m.attempts + 1, updated_at = ${now}
+      FROM (SELECT id FROM messages
+            WHERE status IN ('scheduled', 'queued', 'sending') AND next_attempt_at <= ${now}
+            ORDER BY next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED) due
+      WHERE m.id = due.id
+      RETURNING m.*`.execute(this.db);
+    return r.rows.sort((a, b) => (a.next_attempt_at ?? 0) - (b.next_attempt_at ?? 0) || (a.id < b.id ? -1 : 1));
+  }
+
+  async recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> {
+    return this.db.transaction().execute(async (trx) => {
+      const applied = new Set<string>();
+      for (const o of outcomes) {
+        const r = await trx.updateTable('messages').set({ ...o.set, updated_at: o.now, lease_owner: null })
+          .where('id', '=', o.messageId).where('lease_owner', '=', o.leaseOwner).where('status', '=', 'sending')
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) > 0) applied.add(o.messageId);
+      }
+      const attempts = outcomes.filter((o) => applied.has(o.messageId) && o.attempt).map((o) => o.attempt!);
+      const events = outcomes.filter((o) => applied.has(o.messageId) && o.event).map((o) => o.event!);
+      if (attempts.length) await trx.insertInto('attempts').values(attempts).execute();
+      if (events.length) await trx.insertInto('events').values(events).execute();
+      return applied;
+    });
+  }
+
+  async claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]> {
+    const r = await sql<WebhookRow>`
+      UPDATE webhooks w SET lease_until = ${now + leaseMs}, attempts = w.attempts + 1
+      FROM (SELECT id FROM webhooks
+            WHERE processed_at IS NULL AND process_after <= ${now} AND (lease_until IS NULL OR lease_until <= ${now})
+            ORDER BY process_after LIMIT ${limit} FOR UPDATE SKIP LOCKED) due
+      WHERE w.id = due.id
+      RETURNING w.*`.execute(this.db);
+    return r.rows.sort((a, b) => a.process_after - b.process_after || (a.id < b.id ? -1 : 1));
+  }
+
+  async applyReceipts(receipts: ReceiptWrite[], processed: { id: string; error: string | null }[], now: number): Promise<ReceiptResult[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const current = await this.#lockMessages(trx, receipts);
+      const pendingEvents: EventRow[] = [];
+      const changed = new Map<string, MessageRow>();
+      const results = receipts.map((r): ReceiptResult => {
+        const message = current.get(`${r.providerId}\u0000${r.providerMessageId}`);
+        if (!message) return { message: null, changed: false, previous: null };
+        const plan = planReceipt(message, r, now);
+        pendingEvents.push(plan.event);
+        if (!plan.set) return { message, changed: false, previous: message.status };
+        const updated = { ...message, ...plan.set };
+        current.set(`${r.providerId}\u0000${r.providerMessageId}`, updated);
+        changed.set(message.id, updated);
+        return { message: updated, changed: true, previous: message.status };
+      });
+      for (const e of pendingEvents) {
+        await trx.insertInto('events').values(e).onConflict((oc) => oc.doNothing()).execute();
+      }
+      for (const m of changed.values()) {
+        const { id, ...rest } = m;
+        await trx.updateTable('messages').set(rest).where('id', '=', id).execute();
+      }
+      for (const p of processed) {
+        await trx.updateTable('webhooks').set({ processed_at: now, lease_until: null, error: p.error }).where('id', '=', p.id).execute();
+      }
+      return results;
+    });
+  }
+
+  async #lockMessages(trx: Transaction<Database>, receipts: ReceiptWrite[]): Promise<Map<string, MessageRow>> {
+    const map = new Map<string, MessageRow>();
+    const refs = [...new Set(receipts.map((r) => r.providerMessageId))];
+    if (refs.length === 0) return map;
+    const rows = await trx.selectFrom('messages').selectAll().where('provider_message_id', 'in', refs).forUpdate().execute();
+    for (const m of rows) if (m.provider_id) map.set(`${m.provider_id}\u0000${m.provider_message_id}`, m);
+    return map;
+  }
+}

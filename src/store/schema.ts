@@ -1,0 +1,16 @@
+// Kysely table types: one interface per table, the same on SQLite and PostgreSQL.
+import type { ApiKeyRow, AttemptRow, EventRow, MessageRow, ProviderRow, WebhookRow } from './store.ts';
+
+export interface AccountTable { id: string; name: string; created_at: number; updated_at: number }
+export interface IdempotencyTable { account_id: string; key: string; request_hash: string; message_id: string; created_at: number }
+
+export interface Database {
+  accounts: AccountTable;
+  api_keys: ApiKeyRow;
+  messages: MessageRow;
+  attempts: AttemptRow;
+  events: EventRow;
+  idempotency_keys: IdempotencyTable;
+  webhooks: WebhookRow;
+  providers: ProviderRow;
+}

@@ -1,0 +1,157 @@
+// The embedded store: node:sqlite in WAL mode with synchronous=FULL, so a committed
+// transaction is on disk. node:sqlite is synchronous, so every transactional path here is
+// one synchronous BEGIN…COMMIT block with cached prepared statements: nothing else can
+// run on the connection in between, and one fsync covers a whole batch (group commit).
+// Kysely (base-store) runs single statements on the same connection; it must never open
+// a transaction of its own here, since its awaits would let these blocks interleave.
+import { DatabaseSync } from 'node:sqlite';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import { BaseStore } from '../base-store.ts';
+import type { Database } from '../schema.ts';
+import { StatementCache, kyselyDatabase } from './node-sqlite-dialect.ts';
+import { planReceipt } from '../../receipts/plan.ts';
+import type { InsertResult, MessageRow, NewMessage, Outcome, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
+
+const MESSAGE_COLUMNS = [
+  'id', 'account_id', 'api_key_id', 'to_number', 'from_number', 'requested_from', 'country', 'body', 'encoding',
+  'segments', 'price', 'currency', 'status', 'provider_id', 'provider_message_id', 'callback_url', 'metadata',
+  'idempotency_key', 'send_at', 'expires_at', 'attempts', 'throttled_attempts', 'next_attempt_at', 'lease_owner',
+  'error_code', 'error_message', 'created_at', 'updated_at', 'sent_at', 'final_at',
+] as const satisfies readonly (keyof MessageRow)[];
+
+const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')}) VALUES (${MESSAGE_COLUMNS.map((c) => '@' + c).join(', ')})`;
+
+export class SqliteStore extends BaseStore {
+  readonly dialect = 'sqlite' as const;
+  readonly path: string;
+  readonly #conn: DatabaseSync;
+  readonly #stmts: StatementCache;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const conn = new DatabaseSync(path);
+    // WAL + FULL: a commit is durable once COMMIT returns. busy_timeout lets several
+    // processes (an api and a worker) share one file.
+    conn.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;');
+    const stmts = new StatementCache(conn);
+    super(new Kysely<Database>({ dialect: new SqliteDialect({ database: kyselyDatabase(stmts) }) }));
+    this.path = path;
+    this.#conn = conn;
+    this.#stmts = stmts;
+  }
+
+  protected metadataValue(key: string) {
+    return sql<string>`json_extract(metadata, ${'$."' + key.replace(/"/g, '') + '"'})`;
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+    if (this.#conn.isOpen) this.#conn.close();
+  }
+
+  #tx<T>(fn: () => T): T {
+    // BEGIN IMMEDIATE takes the write lock up front, so a concurrent writer in another
+    // process waits (busy_timeout) instead of failing half-way.
+    this.#conn.exec('BEGIN IMMEDIATE');
+    try {
+      const r = fn();
+      this.#conn.exec('COMMIT');
+      return r;
+    } catch (err) {
+      if (this.#conn.isTransaction) this.#conn.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  async insertMessages(batch: NewMessage[]): Promise<InsertResult[]> {
+    const insertMsg = this.#stmts.get(INSERT_MESSAGE);
+    const insertKey = this.#stmts.get('INSERT INTO idempotency_keys (account_id, key, request_hash, message_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
+    const findKey = this.#stmts.get('SELECT k.request_hash AS hash, m.* FROM idempotency_keys k JOIN messages m ON m.id = k.message_id WHERE k.account_id = ? AND k.key = ?');
+    return this.#tx(() => batch.map(({ row, idempotency }): InsertResult => {
+      if (idempotency) {
+        const r = insertKey.run(row.account_id, idempotency.key, idempotency.hash, row.id, row.created_at);
+        if (r.changes === 0) {
+          const existing = findKey.get(row.account_id, idempotency.key) as (MessageRow & { hash: string }) | undefined;
+          if (!existing) throw new Error('idempotency key without its message');
+          const { hash, ...message } = existing;
+          return hash === idempotency.hash ? { kind: 'duplicate', message } : { kind: 'conflict' };
+        }
+      }
+      insertMsg.run(row as unknown as Record<string, null | number | string>);
+      return { kind: 'inserted', message: row };
+    }));
+  }
+
+  async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]> {
+    const stmt = this.#stmts.get(`
+      UPDATE messages SET status = 'sending', lease_owner = ?, next_attempt_at = ?, attempts = attempts + 1, updated_at = ?
+      WHERE id IN (
+        SELECT id FROM messages
+        WHERE status IN ('scheduled', 'queued', 'sending') AND next_attempt_at <= ?
+        ORDER BY next_attempt_at LIMIT ?)
+      RETURNING *`);
+    const rows = this.#tx(() => stmt.all(owner, now + leaseMs, now, now, limit)) as unknown as MessageRow[];
+    return rows.sort((a, b) => (a.next_attempt_at ?? 0) - (b.next_attempt_at ?? 0) || (a.id < b.id ? -1 : 1));
+  }
+
+  async recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> {
+    const applied = new Set<string>();
+    const insertAttempt = this.#stmts.get('INSERT INTO attempts (id, message_id, attempt, provider_id, from_number, outcome, error_code, error_message, provider_message_id, started_at, finished_at) VALUES (@id, @message_id, @attempt, @provider_id, @from_number, @outcome, @error_code, @error_message, @provider_message_id, @started_at, @finished_at)');
+    const insertEvent = this.#stmts.get(INSERT_EVENT);
+    this.#tx(() => {
+      for (const o of outcomes) {
+        const set = defined({ ...o.set, updated_at: o.now, lease_owner: null });
+        const update = this.#stmts.get(`UPDATE messages SET ${setClause(set)} WHERE id = @__id AND lease_owner = @__owner AND status = 'sending'`);
+        const r = update.run({ ...set, __id: o.messageId, __owner: o.leaseOwner });
+        if (r.changes === 0) continue; // lease lost: another worker owns this message now
+        applied.add(o.messageId);
+        if (o.attempt) insertAttempt.run(o.attempt as unknown as Record<string, null | number | string>);
+        if (o.event) insertEvent.run(o.event as unknown as Record<string, null | number | string>);
+      }
+    });
+    return applied;
+  }
+
+  async claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]> {
+    const stmt = this.#stmts.get(`
+      UPDATE webhooks SET lease_until = ?, attempts = attempts + 1
+      WHERE id IN (SELECT id FROM webhooks WHERE processed_at IS NULL AND process_after <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY process_after LIMIT ?)
+      RETURNING *`);
+    const rows = this.#tx(() => stmt.all(now + leaseMs, now, now, limit)) as unknown as WebhookRow[];
+    return rows.sort((a, b) => a.process_after - b.process_after || (a.id < b.id ? -1 : 1));
+  }
+
+  async applyReceipts(receipts: ReceiptWrite[], processed: { id: string; error: string | null }[], now: number): Promise<ReceiptResult[]> {
+    const find = this.#stmts.get('SELECT * FROM messages WHERE provider_message_id = ? AND provider_id = ?');
+    const insertEvent = this.#stmts.get(INSERT_EVENT.replace('INSERT INTO', 'INSERT OR IGNORE INTO'));
+    const done = this.#stmts.get('UPDATE webhooks SET processed_at = ?, lease_until = NULL, error = ? WHERE id = ?');
+    return this.#tx(() => {
+      const results = receipts.map((r): ReceiptResult => {
+        const message = find.get(r.providerMessageId, r.providerId) as MessageRow | undefined;
+        if (!message) return { message: null, changed: false, previous: null };
+        const plan = planReceipt(message, r, now);
+        insertEvent.run(plan.event as unknown as Record<string, null | number | string>);
+        if (!plan.set) return { message, changed: false, previous: message.status };
+        const set = defined(plan.set);
+        this.#stmts.get(`UPDATE messages SET ${setClause(set)} WHERE id = @__id`).run({ ...set, __id: message.id });
+        return { message: { ...message, ...plan.set }, changed: true, previous: message.status };
+      });
+      for (const p of processed) done.run(now, p.error, p.id);
+      return results;
+    });
+  }
+}
+
+const INSERT_EVENT = 'INSERT INTO events (id, message_id, type, status, provider_id, provider_status, error_code, webhook_id, occurred_at, created_at, detail) VALUES (@id, @message_id, @type, @status, @provider_id, @provider_status, @error_code, @webhook_id, @occurred_at, @created_at, @detail)';
+
+type Params = Record<string, null | number | string>;
+
+function defined(obj: object): Params {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Params;
+}
+
+function setClause(set: Params): string {
+  return Object.keys(set).map((k) => `${k} = @${k}`).join(', ');
+}

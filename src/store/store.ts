@@ -1,0 +1,226 @@
+// The Store contract: everything Switchboard keeps, behind one interface with two
+// implementations (sqlite/, postgres/) that pass one test suite (test/store/*).
+//
+// Glossary
+// - ledger: the `messages` table. It is also the send queue: a row is *due* when its
+//   status is scheduled/queued (or sending with an expired lease) and next_attempt_at <= now.
+// - claim: one statement that takes a batch of due rows, marks them `sending`, stamps a
+//   lease (lease_owner, next_attempt_at = lease deadline) and counts the attempt. A worker
+//   that dies leaves its rows to be claimed again when the lease runs out.
+// - outcome: what a worker writes back after an attempt; fenced by lease_owner so a
+//   worker whose lease was taken over cannot overwrite the new owner's result.
+// - raw webhook: a provider callback stored verbatim before it is parsed; `process_after`
+//   lets a provider (the simulator) hand in a receipt that becomes due later.
+// - receipt: a delivery report parsed from a raw webhook, applied forward-only.
+// All times are epoch milliseconds (numbers); JSON columns hold text.
+import type { MessageStatus } from '../domain/status.ts';
+import type { Encoding } from '../domain/encoding.ts';
+
+export interface MessageRow {
+  id: string;
+  account_id: string;
+  api_key_id: string | null;
+  to_number: string;
+  from_number: string | null;
+  requested_from: string | null;
+  country: string | null;
+  body: string;
+  encoding: Encoding;
+  segments: number;
+  price: string | null;
+  currency: string;
+  status: MessageStatus;
+  provider_id: string | null;
+  provider_message_id: string | null;
+  callback_url: string | null;
+  metadata: string | null;
+  idempotency_key: string | null;
+  send_at: number | null;
+  expires_at: number | null;
+  attempts: number;
+  throttled_attempts: number;
+  next_attempt_at: number | null;
+  lease_owner: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: number;
+  updated_at: number;
+  sent_at: number | null;
+  final_at: number | null;
+}
+
+export interface AttemptRow {
+  id: string;
+  message_id: string;
+  attempt: number;
+  provider_id: string;
+  from_number: string | null;
+  outcome: 'sent' | 'transient' | 'throttled' | 'permanent';
+  error_code: string | null;
+  error_message: string | null;
+  provider_message_id: string | null;
+  started_at: number;
+  finished_at: number;
+}
+
+export interface EventRow {
+  id: string;
+  message_id: string;
+  type: 'receipt' | 'status';
+  status: MessageStatus | null;
+  provider_id: string | null;
+  provider_status: string | null;
+  error_code: string | null;
+  webhook_id: string | null;
+  occurred_at: number;
+  created_at: number;
+  detail: string | null;
+}
+
+export type Scope = 'send' | 'read' | 'admin';
+
+export interface ApiKeyRow {
+  id: string;
+  account_id: string;
+  name: string;
+  prefix: string;
+  hash: string;
+  scopes: string;
+  created_at: number;
+  updated_at: number;
+  revoked_at: number | null;
+}
+
+export interface ProviderRow {
+  id: string;
+  kind: string;
+  priority: number;
+  active: number;
+  config: string;
+  prices: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookRow {
+  id: string;
+  provider_id: string;
+  kind: 'status' | 'inbound';
+  url: string;
+  headers: string;
+  body: string;
+  received_at: number;
+  process_after: number;
+  processed_at: number | null;
+  lease_until: number | null;
+  attempts: number;
+  error: string | null;
+}
+
+/** A message to insert, with its idempotency key (hash = hash of the request body). */
+export interface NewMessage {
+  row: MessageRow;
+  idempotency: { key: string; hash: string } | null;
+}
+
+export type InsertResult =
+  | { kind: 'inserted'; message: MessageRow }
+  | { kind: 'duplicate'; message: MessageRow }
+  | { kind: 'conflict' };
+
+/** The worker's write-back after one attempt (or an expiry found at claim time). */
+export interface Outcome {
+  messageId: string;
+  leaseOwner: string;
+  /** the fields of the message to set */
+  set: Pick<MessageRow, 'status' | 'attempts' | 'throttled_attempts' | 'next_attempt_at'> &
+    Partial<Pick<MessageRow, 'provider_id' | 'provider_message_id' | 'from_number' | 'error_code' | 'error_message' | 'sent_at' | 'final_at' | 'price'>>;
+  attempt: AttemptRow | null;
+  event: EventRow | null;
+  now: number;
+}
+
+/** A receipt matched to the message it reports on, resolved by the receipts module. */
+export interface ReceiptWrite {
+  webhookId: string;
+  providerId: string;
+  providerMessageId: string;
+  status: MessageStatus | null;
+  providerStatus: string;
+  errorCode: string | null;
+  errorMessage: string | null;
+  occurredAt: number;
+  detail: string | null;
+}
+
+export interface ReceiptResult {
+  /** the message after the receipt, or null when no message has that provider id */
+  message: MessageRow | null;
+  /** true when the receipt moved the message's status */
+  changed: boolean;
+  previous: MessageStatus | null;
+}
+
+export interface MessageFilter {
+  accountId: string;
+  status?: MessageStatus;
+  to?: string;
+  from?: string;
+  provider?: string;
+  since?: number;
+  until?: number;
+  metadata?: Record<string, string>;
+  /** return rows with id < before (ids are time-sortable; lists are newest first) */
+  before?: string;
+  limit: number;
+}
+
+export type CancelResult = { kind: 'canceled'; message: MessageRow } | { kind: 'not_found' } | { kind: 'not_cancelable'; message: MessageRow };
+
+export interface QueueStats {
+  depth: number;
+  oldestDueAt: number | null;
+  byStatus: Record<string, number>;
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  createApiKey(row: ApiKeyRow): Promise<void>;
+  findApiKeyByHash(hash: string): Promise<ApiKeyRow | undefined>;
+  listApiKeys(accountId?: string): Promise<ApiKeyRow[]>;
+  revokeApiKey(id: string, now: number): Promise<boolean>;
+  ensureAccount(id: string, name: string, now: number): Promise<void>;
+
+  listProviders(): Promise<ProviderRow[]>;
+  upsertProvider(row: ProviderRow): Promise<void>;
+
+  /** Inserts a batch in one transaction (one commit). Results are in input order. */
+  insertMessages(batch: NewMessage[]): Promise<InsertResult[]>;
+  getMessage(accountId: string | null, id: string): Promise<MessageRow | undefined>;
+  getMessages(ids: string[]): Promise<MessageRow[]>;
+  listMessages(filter: MessageFilter): Promise<MessageRow[]>;
+  listAttempts(messageId: string): Promise<AttemptRow[]>;
+  listEvents(messageId: string): Promise<EventRow[]>;
+  cancelMessage(accountId: string, id: string, now: number): Promise<CancelResult>;
+
+  claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]>;
+  /** Applies outcomes in one transaction; returns the ids whose lease was still held. */
+  recordOutcomes(outcomes: Outcome[]): Promise<Set<string>>;
+  /** Releases leases (graceful shutdown): the rows become due again at once. */
+  releaseLeases(owner: string, ids: string[], now: number): Promise<void>;
+  /** Earliest next_attempt_at among due-able rows, to sleep until then. */
+  nextDueAt(): Promise<number | null>;
+  queueStats(now: number): Promise<QueueStats>;
+
+  insertWebhooks(rows: WebhookRow[]): Promise<void>;
+  claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]>;
+  /** Applies receipts and marks the webhooks processed, in one transaction. */
+  applyReceipts(receipts: ReceiptWrite[], processed: { id: string; error: string | null }[], now: number): Promise<ReceiptResult[]>;
+  /** Puts webhooks back to wait until `until` (their receipts matched no message yet). */
+  deferWebhooks(ids: string[], until: number): Promise<void>;
+  listWebhooks(filter: { since?: number; providerId?: string }): Promise<WebhookRow[]>;
+}

@@ -1,0 +1,34 @@
+// Store factories for tests: a fresh SQLite file in a temp dir, or an isolated
+// PostgreSQL schema that is dropped when the store is disposed.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import type { Store } from '../../src/store/store.ts';
+import { TEST_DATABASE_URL } from './env.ts';
+
+export interface TestStore { store: Store; dispose(): Promise<void> }
+
+export function tempDir(): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export async function makeSqliteStore(): Promise<TestStore> {
+  const dir = tempDir();
+  const store = new SqliteStore(join(dir.path, 'test.db'));
+  await store.migrate();
+  return { store, dispose: async () => { await store.close(); dir.remove(); } };
+}
+
+export function testSchema(): string {
+  return `t_${randomBytes(6).toString('hex')}`;
+}
+
+export async function makePostgresStore(schema = testSchema()): Promise<TestStore & { store: PostgresStore }> {
+  const store = new PostgresStore(TEST_DATABASE_URL, { schema, max: 4 });
+  await store.migrate();
+  return { store, dispose: async () => { await store.dropSchema(); await store.close(); } };
+}

@@ -1,0 +1,4 @@
+import { runStoreSuite } from './store-suite.ts';
+import { makeSqliteStore } from '../helpers/stores.ts';
+
+runStoreSuite('sqlite', makeSqliteStore);

@@ -1,0 +1,197 @@
+// One contract suite for every Store implementation (DESIGN.md §3): the SQLite and the
+// PostgreSQL store must behave the same, so both run exactly these cases.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Outcome, ReceiptWrite, Store } from '../../src/store/store.ts';
+import type { TestStore } from '../helpers/stores.ts';
+import { newMessage, messageRow, webhookRow } from '../helpers/rows.ts';
+import { newId } from '../../src/domain/ids.ts';
+
+export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip: string | false = false): void {
+  describe(`store contract: ${name}`, { skip }, () => {
+    let t: TestStore;
+    let store: Store;
+    before(async () => { t = await make(); store = t.store; });
+    after(async () => { await t?.dispose(); });
+
+    it('inserts a batch in one call and reads each message back', async () => {
+      const batch = [newMessage({ body: 'a' }), newMessage({ body: 'b' })];
+      const res = await store.insertMessages(batch);
+      assert.deepEqual(res.map((r) => r.kind), ['inserted', 'inserted']);
+      const got = await store.getMessage('default', batch[1].row.id);
+      assert.equal(got?.body, 'b');
+      assert.equal(got?.status, 'queued');
+      assert.equal(typeof got?.created_at, 'number');
+    });
+
+    it('hides a message from another account', async () => {
+      const m = newMessage({ account_id: 'default' });
+      await store.insertMessages([m]);
+      assert.equal(await store.getMessage('other', m.row.id), undefined);
+    });
+
+    it('answers the same message for a repeated idempotency key and a conflict for another body', async () => {
+      const key = `k-${newId('msg')}`;
+      const [first] = await store.insertMessages([newMessage({}, { key, hash: 'h1' })]);
+      assert.equal(first.kind, 'inserted');
+      const [again, other] = await store.insertMessages([newMessage({}, { key, hash: 'h1' }), newMessage({}, { key, hash: 'h2' })]);
+      assert.equal(again.kind, 'duplicate');
+      assert.equal(again.kind === 'duplicate' && first.kind === 'inserted' && again.message.id, first.kind === 'inserted' && first.message.id);
+      assert.equal(other.kind, 'conflict');
+    });
+
+    it('resolves the same idempotency key twice within one batch to one message', async () => {
+      const key = `k-${newId('msg')}`;
+      const res = await store.insertMessages([newMessage({}, { key, hash: 'h' }), newMessage({}, { key, hash: 'h' }), newMessage({}, { key, hash: 'x' })]);
+      assert.deepEqual(res.map((r) => r.kind), ['inserted', 'duplicate', 'conflict']);
+      assert.equal(res[1].kind === 'duplicate' && res[1].message.id, res[0].kind === 'inserted' && res[0].message.id);
+    });
+
+    it('claims due messages once, marks them sending under a lease and counts the attempt', async () => {
+      const now = Date.now() + 1_000_000; // far enough ahead that earlier cases' rows are due too
+      const mine = [newMessage({ next_attempt_at: now - 10 }), newMessage({ next_attempt_at: now - 5 })];
+      await store.insertMessages(mine);
+      const a = await store.claimDue('w1', now, 30_000, 1000);
+      const ids = new Set(a.map((m) => m.id));
+      for (const m of mine) assert.ok(ids.has(m.row.id));
+      const claimed = a.find((m) => m.id === mine[0].row.id)!;
+      assert.equal(claimed.status, 'sending');
+      assert.equal(claimed.lease_owner, 'w1');
+      assert.equal(claimed.attempts, 1);
+      assert.equal(claimed.next_attempt_at, now + 30_000);
+      const b = await store.claimDue('w2', now, 30_000, 1000);
+      assert.equal(b.length, 0, 'a leased message is not claimed again while the lease holds');
+      // the lease runs out: another worker takes the message over
+      const c = await store.claimDue('w2', now + 30_001, 30_000, 1000);
+      assert.ok(c.some((m) => m.id === mine[0].row.id && m.attempts === 2 && m.lease_owner === 'w2'));
+      // the first owner's late outcome is fenced off
+      const stale: Outcome = { messageId: mine[0].row.id, leaseOwner: 'w1', now, attempt: null, event: null,
+        set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null } };
+      const applied = await store.recordOutcomes([stale]);
+      assert.equal(applied.size, 0);
+      assert.equal((await store.getMessage(null, mine[0].row.id))?.status, 'sending');
+    });
+
+    it('never hands the same message to two concurrent claimers', async () => {
+      const now = Date.now() + 5_000_000;
+      await store.insertMessages(Array.from({ length: 60 }, () => newMessage({ next_attempt_at: now - 1 })));
+      const [x, y, z] = await Promise.all([store.claimDue('a', now, 60_000, 25), store.claimDue('b', now, 60_000, 25), store.claimDue('c', now, 60_000, 25)]);
+      const all = [...x, ...y, ...z].map((m) => m.id);
+      assert.equal(new Set(all).size, all.length);
+      assert.ok(all.length >= 60);
+    });
+
+    it('does not claim a scheduled message before its time', async () => {
+      const at = Date.now() + 10_000_000_000;
+      const m = newMessage({ status: 'scheduled', send_at: at, next_attempt_at: at });
+      await store.insertMessages([m]);
+      const early = await store.claimDue('w', at - 1, 1000, 10_000);
+      assert.ok(!early.some((r) => r.id === m.row.id));
+      const due = await store.claimDue('w', at, 1000, 10_000);
+      assert.ok(due.some((r) => r.id === m.row.id));
+    });
+
+    it('records an outcome with its attempt and releases the lease', async () => {
+      const now = Date.now() + 20_000_000_000;
+      const m = newMessage({ next_attempt_at: now });
+      await store.insertMessages([m]);
+      await store.claimDue('w9', now, 30_000, 10_000);
+      const applied = await store.recordOutcomes([{
+        messageId: m.row.id, leaseOwner: 'w9', now,
+        set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null, provider_id: 'sim', provider_message_id: 'p-1', from_number: '+15005550006', sent_at: now },
+        attempt: { id: newId('att'), message_id: m.row.id, attempt: 1, provider_id: 'sim', from_number: '+15005550006', outcome: 'sent', error_code: null, error_message: null, provider_message_id: 'p-1', started_at: now, finished_at: now },
+        event: null,
+      }]);
+      assert.ok(applied.has(m.row.id));
+      const got = await store.getMessage(null, m.row.id);
+      assert.equal(got?.status, 'sent');
+      assert.equal(got?.lease_owner, null);
+      assert.equal(got?.provider_message_id, 'p-1');
+      const attempts = await store.listAttempts(m.row.id);
+      assert.equal(attempts.length, 1);
+      assert.equal(attempts[0].outcome, 'sent');
+    });
+
+    it('applies receipts forward only and keeps every receipt as an event', async () => {
+      const now = Date.now();
+      const ref = `ref-${newId('msg')}`;
+      const m = newMessage({ status: 'sent', provider_id: 'sim', provider_message_id: ref, next_attempt_at: null });
+      await store.insertMessages([m]);
+      const w1 = webhookRow(); const w2 = webhookRow(); const w3 = webhookRow();
+      await store.insertWebhooks([w1, w2, w3]);
+      const receipt = (webhookId: string, status: ReceiptWrite['status'], providerStatus: string): ReceiptWrite =>
+        ({ webhookId, providerId: 'sim', providerMessageId: ref, status, providerStatus, errorCode: null, errorMessage: null, occurredAt: now, detail: null });
+      const [d] = await store.applyReceipts([receipt(w1.id, 'delivered', 'delivered')], [{ id: w1.id, error: null }], now);
+      assert.equal(d.changed, true);
+      assert.equal(d.message?.status, 'delivered');
+      const [late] = await store.applyReceipts([receipt(w2.id, 'sent', 'sent')], [{ id: w2.id, error: null }], now);
+      assert.equal(late.changed, false, 'a late sent after delivered changes nothing');
+      const [dup] = await store.applyReceipts([receipt(w1.id, 'delivered', 'delivered')], [], now);
+      assert.equal(dup.changed, false);
+      const got = await store.getMessage(null, m.row.id);
+      assert.equal(got?.status, 'delivered');
+      assert.ok(got?.final_at);
+      const events = await store.listEvents(m.row.id);
+      assert.deepEqual(events.map((e) => e.provider_status).sort(), ['delivered', 'sent'], 'replaying a webhook adds no duplicate event');
+      const [none] = await store.applyReceipts([{ ...receipt(w3.id, 'delivered', 'delivered'), providerMessageId: 'nope' }], [{ id: w3.id, error: 'unmatched' }], now);
+      assert.equal(none.message, null);
+    });
+
+    it('claims pending webhooks under a lease and defers them', async () => {
+      const now = Date.now() + 30_000_000_000;
+      const w = webhookRow({ process_after: now });
+      await store.insertWebhooks([w]);
+      const got = await store.claimWebhooks(now, 10_000, 1000);
+      assert.ok(got.some((r) => r.id === w.id));
+      assert.ok(!(await store.claimWebhooks(now, 10_000, 1000)).some((r) => r.id === w.id), 'leased');
+      await store.deferWebhooks([w.id], now + 500);
+      assert.ok(!(await store.claimWebhooks(now + 499, 10_000, 1000)).some((r) => r.id === w.id));
+      assert.ok((await store.claimWebhooks(now + 500, 10_000, 1000)).some((r) => r.id === w.id));
+      await store.applyReceipts([], [{ id: w.id, error: null }], now);
+      assert.ok(!(await store.claimWebhooks(now + 100_000, 10_000, 1000)).some((r) => r.id === w.id), 'processed webhooks stay done');
+    });
+
+    it('cancels only while queued or scheduled', async () => {
+      const q = newMessage();
+      const s = newMessage({ status: 'sent', next_attempt_at: null });
+      await store.insertMessages([q, s]);
+      const r1 = await store.cancelMessage('default', q.row.id, Date.now());
+      assert.equal(r1.kind, 'canceled');
+      assert.equal(r1.kind === 'canceled' && r1.message.status, 'canceled');
+      assert.equal((await store.cancelMessage('default', s.row.id, Date.now())).kind, 'not_cancelable');
+      assert.equal((await store.cancelMessage('default', 'msg_nope', Date.now())).kind, 'not_found');
+    });
+
+    it('lists newest first with filters, metadata and a cursor', async () => {
+      const acct = `acct_${newId('msg')}`;
+      const rows = [
+        messageRow({ account_id: acct, to_number: '+14155550101', metadata: JSON.stringify({ order: '1' }) }),
+        messageRow({ account_id: acct, to_number: '+14155550102', metadata: JSON.stringify({ order: '2' }) }),
+        messageRow({ account_id: acct, to_number: '+14155550101', status: 'delivered', metadata: JSON.stringify({ order: '1' }) }),
+      ];
+      await store.insertMessages(rows.map((row) => ({ row, idempotency: null })));
+      const page1 = await store.listMessages({ accountId: acct, limit: 2 });
+      assert.deepEqual(page1.map((m) => m.id), [rows[2].id, rows[1].id]);
+      const page2 = await store.listMessages({ accountId: acct, limit: 2, before: page1[1].id });
+      assert.deepEqual(page2.map((m) => m.id), [rows[0].id]);
+      assert.equal((await store.listMessages({ accountId: acct, limit: 10, to: '+14155550101' })).length, 2);
+      assert.equal((await store.listMessages({ accountId: acct, limit: 10, status: 'delivered' })).length, 1);
+      assert.deepEqual((await store.listMessages({ accountId: acct, limit: 10, metadata: { order: '2' } })).map((m) => m.id), [rows[1].id]);
+    });
+
+    it('manages API keys by hash and revokes them', async () => {
+      const now = Date.now();
+      const id = newId('key');
+      await store.createApiKey({ id, account_id: 'default', name: 'ci', prefix: 'sk_test', hash: `h-${id}`, scopes: 'send,read', created_at: now, updated_at: now, revoked_at: null });
+      assert.equal((await store.findApiKeyByHash(`h-${id}`))?.id, id);
+      assert.equal(await store.revokeApiKey(id, now), true);
+      assert.ok((await store.findApiKeyByHash(`h-${id}`))?.revoked_at);
+      assert.equal(await store.revokeApiKey(id, now), false);
+    });
+
+    it('migrating twice is a no-op', async () => {
+      await store.migrate();
+      await store.ping();
+    });
+  });
+}
