@@ -19,7 +19,7 @@ export abstract class BaseStore implements Store {
   abstract claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]>;
   abstract recordOutcomes(outcomes: Outcome[]): Promise<Set<string>>;
   abstract claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]>;
-  abstract applyReceipts(receipts: ReceiptWrite[], processed: { id: string; error: string | null }[], now: number): Promise<ReceiptResult[]>;
+  abstract applyReceipts(receipts: ReceiptWrite[], now: number): Promise<ReceiptResult[]>;
   abstract close(): Promise<void>;
   /** SQL for the text value of metadata key `key` (a JSON object stored as text). */
   protected abstract metadataValue(key: string): RawBuilder<string>;
@@ -140,9 +140,15 @@ export abstract class BaseStore implements Store {
     }
   }
 
-  async deferWebhooks(ids: string[], until: number): Promise<void> {
-    if (ids.length === 0) return;
-    await this.db.updateTable('webhooks').set({ process_after: until, lease_until: null }).where('id', 'in', ids).execute();
+  async finishWebhooks(done: { id: string; error: string | null }[], deferred: string[], until: number, now: number): Promise<void> {
+    const ok = done.filter((d) => d.error === null).map((d) => d.id);
+    if (ok.length) await this.db.updateTable('webhooks').set({ processed_at: now, lease_until: null, error: null }).where('id', 'in', ok).execute();
+    for (const d of done) {
+      if (d.error !== null) await this.db.updateTable('webhooks').set({ processed_at: now, lease_until: null, error: d.error }).where('id', '=', d.id).execute();
+    }
+    if (deferred.length) {
+      await this.db.updateTable('webhooks').set({ process_after: until, lease_until: null, processed_at: null }).where('id', 'in', deferred).execute();
+    }
   }
 
   async listWebhooks(f: { since?: number; providerId?: string }): Promise<WebhookRow[]> {

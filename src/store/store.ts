@@ -218,9 +218,9 @@ export interface Store {
 
   insertWebhooks(rows: WebhookRow[]): Promise<void>;
   claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]>;
-  /** Applies receipts and marks the webhooks processed, in one transaction. */
-  applyReceipts(receipts: ReceiptWrite[], processed: { id: string; error: string | null }[], now: number): Promise<ReceiptResult[]>;
-  /** Puts webhooks back to wait until `until` (their receipts matched no message yet). */
-  deferWebhooks(ids: string[], until: number): Promise<void>;
+  /** Applies receipts in one transaction; idempotent, so a webhook may be applied again. */
+  applyReceipts(receipts: ReceiptWrite[], now: number): Promise<ReceiptResult[]>;
+  /** Marks webhooks processed (with an error, if any) and puts `deferred` back to wait until `until`. */
+  finishWebhooks(done: { id: string; error: string | null }[], deferred: string[], until: number, now: number): Promise<void>;
   listWebhooks(filter: { since?: number; providerId?: string }): Promise<WebhookRow[]>;
 }

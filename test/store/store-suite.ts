@@ -121,19 +121,19 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
       await store.insertWebhooks([w1, w2, w3]);
       const receipt = (webhookId: string, status: ReceiptWrite['status'], providerStatus: string): ReceiptWrite =>
         ({ webhookId, providerId: 'sim', providerMessageId: ref, status, providerStatus, errorCode: null, errorMessage: null, occurredAt: now, detail: null });
-      const [d] = await store.applyReceipts([receipt(w1.id, 'delivered', 'delivered')], [{ id: w1.id, error: null }], now);
+      const [d] = await store.applyReceipts([receipt(w1.id, 'delivered', 'delivered')], now);
       assert.equal(d.changed, true);
       assert.equal(d.message?.status, 'delivered');
-      const [late] = await store.applyReceipts([receipt(w2.id, 'sent', 'sent')], [{ id: w2.id, error: null }], now);
+      const [late] = await store.applyReceipts([receipt(w2.id, 'sent', 'sent')], now);
       assert.equal(late.changed, false, 'a late sent after delivered changes nothing');
-      const [dup] = await store.applyReceipts([receipt(w1.id, 'delivered', 'delivered')], [], now);
+      const [dup] = await store.applyReceipts([receipt(w1.id, 'delivered', 'delivered')], now);
       assert.equal(dup.changed, false);
       const got = await store.getMessage(null, m.row.id);
       assert.equal(got?.status, 'delivered');
       assert.ok(got?.final_at);
       const events = await store.listEvents(m.row.id);
       assert.deepEqual(events.map((e) => e.provider_status).sort(), ['delivered', 'sent'], 'replaying a webhook adds no duplicate event');
-      const [none] = await store.applyReceipts([{ ...receipt(w3.id, 'delivered', 'delivered'), providerMessageId: 'nope' }], [{ id: w3.id, error: 'unmatched' }], now);
+      const [none] = await store.applyReceipts([{ ...receipt(w3.id, 'delivered', 'delivered'), providerMessageId: 'nope' }], now);
       assert.equal(none.message, null);
     });
 
@@ -144,10 +144,10 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
       const got = await store.claimWebhooks(now, 10_000, 1000);
       assert.ok(got.some((r) => r.id === w.id));
       assert.ok(!(await store.claimWebhooks(now, 10_000, 1000)).some((r) => r.id === w.id), 'leased');
-      await store.deferWebhooks([w.id], now + 500);
+      await store.finishWebhooks([], [w.id], now + 500, now);
       assert.ok(!(await store.claimWebhooks(now + 499, 10_000, 1000)).some((r) => r.id === w.id));
       assert.ok((await store.claimWebhooks(now + 500, 10_000, 1000)).some((r) => r.id === w.id));
-      await store.applyReceipts([], [{ id: w.id, error: null }], now);
+      await store.finishWebhooks([{ id: w.id, error: null }], [], 0, now);
       assert.ok(!(await store.claimWebhooks(now + 100_000, 10_000, 1000)).some((r) => r.id === w.id), 'processed webhooks stay done');
     });
 

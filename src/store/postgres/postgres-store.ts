@@ -153,7 +153,7 @@ export class PostgresStore extends BaseStore {
     return r.rows.sort((a, b) => a.process_after - b.process_after || (a.id < b.id ? -1 : 1));
   }
 
-  async applyReceipts(receipts: ReceiptWrite[], processed: { id: string; error: string | null }[], now: number): Promise<ReceiptResult[]> {
+  async applyReceipts(receipts: ReceiptWrite[], now: number): Promise<ReceiptResult[]> {
     return this.db.transaction().execute(async (trx) => {
       const current = await this.#lockMessages(trx, receipts);
       const pendingEvents: EventRow[] = [];
@@ -175,9 +175,6 @@ export class PostgresStore extends BaseStore {
       for (const m of changed.values()) {
         const { id, ...rest } = m;
         await trx.updateTable('messages').set(rest).where('id', '=', id).execute();
-      }
-      for (const p of processed) {
-        await trx.updateTable('webhooks').set({ processed_at: now, lease_until: null, error: p.error }).where('id', '=', p.id).execute();
       }
       return results;
     });

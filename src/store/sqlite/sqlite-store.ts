@@ -123,12 +123,10 @@ export class SqliteStore extends BaseStore {
     return rows.sort((a, b) => a.process_after - b.process_after || (a.id < b.id ? -1 : 1));
   }
 
-  async applyReceipts(receipts: ReceiptWrite[], processed: { id: string; error: string | null }[], now: number): Promise<ReceiptResult[]> {
+  async applyReceipts(receipts: ReceiptWrite[], now: number): Promise<ReceiptResult[]> {
     const find = this.#stmts.get('SELECT * FROM messages WHERE provider_message_id = ? AND provider_id = ?');
     const insertEvent = this.#stmts.get(INSERT_EVENT.replace('INSERT INTO', 'INSERT OR IGNORE INTO'));
-    const done = this.#stmts.get('UPDATE webhooks SET processed_at = ?, lease_until = NULL, error = ? WHERE id = ?');
-    return this.#tx(() => {
-      const results = receipts.map((r): ReceiptResult => {
+    return this.#tx(() => receipts.map((r): ReceiptResult => {
         const message = find.get(r.providerMessageId, r.providerId) as MessageRow | undefined;
         if (!message) return { message: null, changed: false, previous: null };
         const plan = planReceipt(message, r, now);
@@ -137,10 +135,7 @@ export class SqliteStore extends BaseStore {
         const set = defined(plan.set);
         this.#stmts.get(`UPDATE messages SET ${setClause(set)} WHERE id = @__id`).run({ ...set, __id: message.id });
         return { message: { ...message, ...plan.set }, changed: true, previous: message.status };
-      });
-      for (const p of processed) done.run(now, p.error, p.id);
-      return results;
-    });
+    }));
   }
 }
 

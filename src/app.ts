@@ -1,0 +1,105 @@
+// Composition: config → store → services → HTTP server and/or workers, by role.
+// `createApp` is what `switchboard serve` runs and what end-to-end tests boot.
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Store } from './store/store.ts';
+import { openStore } from './store/open-store.ts';
+import { PostgresStore } from './store/postgres/postgres-store.ts';
+import { MessageBus } from './events/bus.ts';
+import { Metrics } from './metrics.ts';
+import { ProviderRegistry } from './providers/registry.ts';
+import { WebhookIngest, type IncomingWebhook } from './webhooks/ingest.ts';
+import { WebhookProcessor } from './webhooks/processor.ts';
+import { Intake } from './intake/accept-message.ts';
+import { quote } from './routing/choose-route.ts';
+import { Worker } from './worker/worker.ts';
+import { Authenticator } from './http/auth.ts';
+import { Waiters } from './http/waiters.ts';
+import { buildServer } from './http/server.ts';
+import { createLogger } from './log.ts';
+
+export interface AppContext {
+  config: Config;
+  store: Store;
+  bus: MessageBus;
+  metrics: Metrics;
+  registry: ProviderRegistry;
+  intake: Intake;
+  auth: Authenticator;
+  waiters: Waiters;
+  ingestWebhook: (w: IncomingWebhook) => Promise<string>;
+  logger: Logger;
+}
+
+export interface App {
+  ctx: AppContext;
+  worker: Worker | null;
+  processor: WebhookProcessor | null;
+  server: FastifyInstance | null;
+  /** the base URL the server listens on (after start) */
+  url: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function createApp(config: Config, opts: { logger?: Logger; store?: Store; defaultMetrics?: boolean } = {}): Promise<App> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const store = opts.store ?? (await openStore(config));
+  const bus = new MessageBus();
+  const metrics = new Metrics(store, bus, { defaultMetrics: opts.defaultMetrics });
+  const runsWorkers = config.role === 'all' || config.role === 'worker';
+  const runsApi = config.role === 'all' || config.role === 'api';
+
+  let processor: WebhookProcessor | null = null;
+  const ingest = new WebhookIngest(store, (at) => processor?.wakeAt(at));
+  const ingestWebhook = async (w: IncomingWebhook) => {
+    const id = await ingest.ingest(w);
+    metrics.webhooks.inc({ provider: w.providerId, kind: w.kind });
+    return id;
+  };
+  const registry = new ProviderRegistry({
+    store, config, logger,
+    emitWebhook: async (providerId, w) => {
+      await ingestWebhook({ providerId, kind: w.kind, url: `${config.publicUrl}/webhooks/${providerId}/${w.kind}`, headers: w.headers ?? {}, body: w.body, processAfter: w.processAfter });
+    },
+  });
+  const worker = runsWorkers ? new Worker({ store, config, registry, bus, metrics, logger }) : null;
+  if (runsWorkers) processor = new WebhookProcessor({ store, registry, bus, logger, pollMs: config.pollMs });
+  const intake = new Intake(store, (country, segments) => quote(registry, country, segments), () => {
+    metrics.accepted.inc();
+    worker?.wake();
+  });
+  const ctx: AppContext = {
+    config, store, bus, metrics, registry, intake, ingestWebhook, logger,
+    auth: new Authenticator(store, config.adminKey),
+    waiters: new Waiters(store, bus),
+  };
+  const server = runsApi ? await buildServer(ctx, logger) : null;
+
+  const app: App = {
+    ctx, worker, processor, server, url: '',
+    async start() {
+      await registry.start();
+      if (worker && store instanceof PostgresStore) await store.listen(() => worker.wake());
+      worker?.start();
+      processor?.start();
+      if (server) {
+        const address = await server.listen({ port: config.port, host: config.host });
+        app.url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+      }
+      logger.info({ role: config.role, store: store.dialect, url: app.url || undefined, providers: registry.active().map((p) => p.id) }, 'switchboard started');
+    },
+    async stop() {
+      // Stop taking requests, let accepted ones commit, finish in-flight sends, flush.
+      if (server) await server.close();
+      await intake.drain();
+      await worker?.stop();
+      await processor?.stop();
+      await ingest.drain();
+      await registry.close();
+      await store.close();
+    },
+  };
+  return app;
+}

@@ -1,0 +1,49 @@
+// Row → public JSON (DESIGN.md §4): ISO-8601 UTC times, prefixed ids, snake_case fields.
+import type { AttemptRow, EventRow, MessageRow } from '../store/store.ts';
+
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+
+export function presentMessage(m: MessageRow) {
+  return {
+    id: m.id,
+    object: 'message' as const,
+    status: m.status,
+    to: m.to_number,
+    from: m.from_number,
+    body: m.body,
+    country: m.country,
+    encoding: m.encoding,
+    segments: m.segments,
+    price: m.price,
+    currency: m.currency,
+    provider: m.provider_id,
+    provider_message_id: m.provider_message_id,
+    callback_url: m.callback_url,
+    metadata: m.metadata ? (JSON.parse(m.metadata) as Record<string, string>) : null,
+    attempts_count: m.attempts + m.throttled_attempts,
+    error: m.error_code ? { code: m.error_code, message: m.error_message } : null,
+    send_at: iso(m.send_at),
+    expires_at: iso(m.expires_at),
+    next_attempt_at: m.status === 'queued' || m.status === 'scheduled' ? iso(m.next_attempt_at) : null,
+    created_at: iso(m.created_at)!,
+    updated_at: iso(m.updated_at)!,
+    sent_at: iso(m.sent_at),
+    final_at: iso(m.final_at),
+  };
+}
+
+export function presentAttempt(a: AttemptRow) {
+  return {
+    id: a.id, attempt: a.attempt, provider: a.provider_id, from: a.from_number, outcome: a.outcome,
+    error: a.error_code ? { code: a.error_code, message: a.error_message } : null,
+    provider_message_id: a.provider_message_id, started_at: iso(a.started_at)!, finished_at: iso(a.finished_at)!,
+    latency_ms: a.finished_at - a.started_at,
+  };
+}
+
+export function presentEvent(e: EventRow) {
+  return {
+    id: e.id, type: e.type, status: e.status, provider: e.provider_id, provider_status: e.provider_status,
+    error_code: e.error_code, occurred_at: iso(e.occurred_at)!, received_at: iso(e.created_at)!,
+  };
+}

@@ -1,0 +1,72 @@
+// /v1/keys (admin): create (the secret is shown once), list, revoke. An admin key of the
+// operator account (default) manages every account's keys; another account's admin key
+// only its own.
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../../app.ts';
+import { AppError } from '../../../domain/errors.ts';
+import { createKey, SCOPES, type Principal } from '../../auth.ts';
+import type { ApiKeyRow, Scope } from '../../../store/store.ts';
+
+const OPERATOR_ACCOUNT = 'default';
+
+const keySchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, name: { type: 'string' }, account_id: { type: 'string' }, scopes: { type: 'array', items: { type: 'string' } },
+    prefix: { type: 'string' }, secret: { type: 'string' }, created_at: { type: 'string' }, revoked_at: { type: ['string', 'null'] },
+  },
+} as const;
+
+function present(k: ApiKeyRow) {
+  return {
+    id: k.id, name: k.name, account_id: k.account_id, scopes: k.scopes.split(','), prefix: k.prefix,
+    created_at: new Date(k.created_at).toISOString(), revoked_at: k.revoked_at === null ? null : new Date(k.revoked_at).toISOString(),
+  };
+}
+
+function accountFor(p: Principal, requested: string | undefined): string {
+  const account = requested ?? p.accountId;
+  if (account !== p.accountId && p.accountId !== OPERATOR_ACCOUNT) throw new AppError('forbidden', 'only operator admin keys manage other accounts');
+  return account;
+}
+
+export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.post<{ Body: { name: string; account_id?: string; scopes?: Scope[] } }>('/v1/keys', {
+    config: { scope: 'admin' },
+    schema: {
+      tags: ['keys'], summary: 'Create an API key; the secret is shown once',
+      body: {
+        type: 'object', required: ['name'], additionalProperties: false,
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: 100 },
+          account_id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+          scopes: { type: 'array', items: { type: 'string', enum: [...SCOPES] }, minItems: 1, uniqueItems: true },
+        },
+      },
+      response: { 201: keySchema },
+    },
+  }, async (req, reply) => {
+    const { key, secret } = await createKey(ctx.store, { name: req.body.name, accountId: accountFor(req.principal, req.body.account_id), scopes: req.body.scopes });
+    return reply.code(201).send({ ...present(key), secret });
+  });
+
+  app.get('/v1/keys', {
+    config: { scope: 'admin' },
+    schema: { tags: ['keys'], summary: 'List API keys (never their secrets)', response: { 200: { type: 'object', properties: { data: { type: 'array', items: keySchema }, next_cursor: { type: ['string', 'null'] } } } } },
+  }, async (req) => {
+    const rows = await ctx.store.listApiKeys(req.principal.accountId === OPERATOR_ACCOUNT ? undefined : req.principal.accountId);
+    return { data: rows.map(present), next_cursor: null };
+  });
+
+  app.delete<{ Params: { id: string } }>('/v1/keys/:id', {
+    config: { scope: 'admin' },
+    schema: { tags: ['keys'], summary: 'Revoke an API key', params: { type: 'object', properties: { id: { type: 'string' } } }, response: { 200: keySchema } },
+  }, async (req) => {
+    const all = await ctx.store.listApiKeys(req.principal.accountId === OPERATOR_ACCOUNT ? undefined : req.principal.accountId);
+    const key = all.find((k) => k.id === req.params.id);
+    if (!key) throw new AppError('not_found', `no key ${req.params.id}`);
+    await ctx.store.revokeApiKey(key.id, Date.now());
+    ctx.auth.forget();
+    return present({ ...key, revoked_at: Date.now() });
+  });
+}

@@ -1,0 +1,102 @@
+// /v1/messages: send, read, list, cancel.
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../../app.ts';
+import { AppError } from '../../../domain/errors.ts';
+import { STATUSES, type MessageStatus } from '../../../domain/status.ts';
+import type { SendInput } from '../../../intake/accept-message.ts';
+import { presentAttempt, presentEvent, presentMessage } from '../../present.ts';
+import { listOf, sendBodySchema } from '../../schemas.ts';
+import { isSendOutcome } from '../../waiters.ts';
+
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
+const errors = { 400: { $ref: 'Error#' }, 401: { $ref: 'Error#' }, 403: { $ref: 'Error#' } };
+
+export function encodeCursor(id: string): string { return Buffer.from(id).toString('base64url'); }
+export function decodeCursor(c: string, prefix: string): string {
+  const id = Buffer.from(c, 'base64url').toString();
+  if (!new RegExp(`^${prefix}_[0-9A-Z]{26}$`).test(id)) throw new AppError('invalid_cursor', 'cursor is not one this API returned', { field: 'cursor' });
+  return id;
+}
+
+function parseTime(v: string | undefined, field: string): number | undefined {
+  if (v === undefined) return undefined;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new AppError('validation_error', `${field} must be an ISO-8601 time`, { field });
+  return t;
+}
+
+export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.post<{ Body: SendInput; Querystring: { wait?: number }; Headers: { 'idempotency-key'?: string } }>('/v1/messages', {
+    config: { scope: 'send' },
+    schema: {
+      tags: ['messages'], summary: 'Send a message',
+      description: 'Validates, prices and stores the message, then answers 202 at once; it is sent asynchronously. With `?wait=S` (at most 30) the answer waits for the send outcome and is 200 once there is one.',
+      body: sendBodySchema,
+      querystring: { type: 'object', additionalProperties: false, properties: { wait: { type: 'number', minimum: 0, maximum: ctx.config.maxWaitSeconds } } },
+      headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 } } },
+      response: { 200: { $ref: 'Message#' }, 202: { $ref: 'Message#' }, 409: { $ref: 'Error#' }, ...errors },
+    },
+  }, async (req, reply) => {
+    const key = req.headers['idempotency-key'];
+    const { message, created } = await ctx.intake.accept(req.body, { accountId: req.principal.accountId, keyId: req.principal.keyId }, key);
+    if (!created) reply.header('idempotent-replayed', 'true');
+    const wait = req.query.wait ?? 0;
+    if (wait > 0 && !isSendOutcome(message.status)) {
+      const done = await ctx.waiters.wait(message.id, wait * 1000);
+      if (done) return reply.code(200).send(presentMessage(done));
+    }
+    return reply.code(202).send(presentMessage(message));
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/messages/:id', {
+    config: { scope: 'read' },
+    schema: { tags: ['messages'], summary: 'A message with its attempts and events', params: idParams, response: { 200: { $ref: 'Message#' }, 404: { $ref: 'Error#' }, ...errors } },
+  }, async (req) => {
+    const m = await ctx.store.getMessage(req.principal.accountId, req.params.id);
+    if (!m) throw new AppError('not_found', `no message ${req.params.id}`);
+    const [attempts, events] = await Promise.all([ctx.store.listAttempts(m.id), ctx.store.listEvents(m.id)]);
+    return { ...presentMessage(m), attempts: attempts.map(presentAttempt), events: events.map(presentEvent) };
+  });
+
+  type ListQuery = { status?: MessageStatus; to?: string; from?: string; provider?: string; since?: string; until?: string; limit?: number; cursor?: string } & Record<string, string | number | undefined>;
+  app.get<{ Querystring: ListQuery }>('/v1/messages', {
+    config: { scope: 'read' },
+    schema: {
+      tags: ['messages'], summary: 'List messages, newest first',
+      description: 'Filters: status, to, from, provider, since, until (ISO-8601, on created_at), metadata.<key>=<value>.',
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        patternProperties: { '^metadata\\.[A-Za-z0-9_.-]+$': { type: 'string' } },
+        properties: {
+          status: { type: 'string', enum: [...STATUSES] }, to: { type: 'string' }, from: { type: 'string' }, provider: { type: 'string' },
+          since: { type: 'string' }, until: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 }, cursor: { type: 'string' },
+        },
+      },
+      response: { 200: listOf('Message'), ...errors },
+    },
+  }, async (req) => {
+    const q = req.query;
+    const limit = q.limit ?? 50;
+    const metadata: Record<string, string> = {};
+    for (const [k, v] of Object.entries(q)) if (k.startsWith('metadata.') && typeof v === 'string') metadata[k.slice(9)] = v;
+    const rows = await ctx.store.listMessages({
+      accountId: req.principal.accountId, status: q.status, to: q.to, from: q.from, provider: q.provider,
+      since: parseTime(q.since, 'since'), until: parseTime(q.until, 'until'), metadata,
+      before: q.cursor ? decodeCursor(q.cursor, 'msg') : undefined, limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    return { data: page.map(presentMessage), next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1].id) : null };
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/messages/:id/cancel', {
+    config: { scope: 'send' },
+    schema: { tags: ['messages'], summary: 'Cancel a queued or scheduled message', params: idParams, response: { 200: { $ref: 'Message#' }, 404: { $ref: 'Error#' }, 409: { $ref: 'Error#' }, ...errors } },
+  }, async (req) => {
+    const r = await ctx.store.cancelMessage(req.principal.accountId, req.params.id, Date.now());
+    if (r.kind === 'not_found') throw new AppError('not_found', `no message ${req.params.id}`);
+    if (r.kind === 'not_cancelable') throw new AppError('message_not_cancelable', `message ${req.params.id} is ${r.message.status}`);
+    ctx.bus.publish({ message: r.message, previous: 'queued' });
+    return presentMessage(r.message);
+  });
+}

@@ -1,0 +1,99 @@
+// JSON schemas shared by the routes; they validate requests, drive fast serialization
+// of answers, and become the OpenAPI document at /docs.
+import { STATUSES } from '../domain/status.ts';
+
+const nullableString = { type: ['string', 'null'] } as const;
+const time = { type: 'string', format: 'date-time' } as const;
+const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
+
+export const errorSchema = {
+  $id: 'Error',
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
+    },
+  },
+} as const;
+
+export const messageSchema = {
+  $id: 'Message',
+  type: 'object',
+  properties: {
+    id: { type: 'string', examples: ['msg_01JD5Z9Q8M0000000000000000'] },
+    object: { type: 'string' },
+    status: { type: 'string', enum: [...STATUSES] },
+    to: { type: 'string' },
+    from: nullableString,
+    body: { type: 'string' },
+    country: nullableString,
+    encoding: { type: 'string', enum: ['GSM-7', 'UCS-2'] },
+    segments: { type: 'integer' },
+    price: { ...nullableString, description: 'price of all segments, decimal string' },
+    currency: { type: 'string' },
+    provider: nullableString,
+    provider_message_id: nullableString,
+    callback_url: nullableString,
+    metadata: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
+    attempts_count: { type: 'integer' },
+    error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: nullableString } },
+    send_at: nullableTime,
+    expires_at: nullableTime,
+    next_attempt_at: nullableTime,
+    created_at: time,
+    updated_at: time,
+    sent_at: nullableTime,
+    final_at: nullableTime,
+    attempts: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' }, attempt: { type: 'integer' }, provider: { type: 'string' }, from: nullableString,
+          outcome: { type: 'string', enum: ['sent', 'transient', 'throttled', 'permanent'] },
+          error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: nullableString } },
+          provider_message_id: nullableString, started_at: time, finished_at: time, latency_ms: { type: 'integer' },
+        },
+      },
+    },
+    events: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' }, type: { type: 'string' }, status: nullableString, provider: nullableString,
+          provider_status: nullableString, error_code: nullableString, occurred_at: time, received_at: time,
+        },
+      },
+    },
+  },
+} as const;
+
+export const sendBodySchema = {
+  type: 'object',
+  required: ['to', 'body'],
+  additionalProperties: false,
+  properties: {
+    to: { type: 'string', maxLength: 32, description: 'recipient, E.164 (or national with `country`)' },
+    body: { type: 'string', maxLength: 6400 },
+    from: { type: 'string', maxLength: 32, description: 'one of your numbers or an alphanumeric sender id' },
+    country: { type: 'string', pattern: '^[A-Z]{2}$', description: 'ISO 3166 country for a national `to`' },
+    callback_url: { type: 'string', maxLength: 2048 },
+    metadata: {
+      type: 'object', maxProperties: 20,
+      propertyNames: { maxLength: 40, pattern: '^[A-Za-z0-9_.-]+$' },
+      additionalProperties: { type: 'string', maxLength: 500 },
+    },
+    send_at: { type: 'string', maxLength: 40, description: 'ISO-8601; schedules the message' },
+    validity_period: { type: 'integer', minimum: 1, maximum: 259200, description: 'seconds the message may wait before it expires' },
+  },
+} as const;
+
+export function listOf(ref: string) {
+  return {
+    type: 'object',
+    properties: { data: { type: 'array', items: { $ref: `${ref}#` } }, next_cursor: { type: ['string', 'null'] } },
+  } as const;
+}

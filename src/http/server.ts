@@ -1,0 +1,80 @@
+// The HTTP server: Fastify with JSON-schema validation, one error format from the error
+// catalog, bearer-key auth with scopes per route, and the OpenAPI document at /docs.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logger } from 'pino';
+import { AppError, ERRORS } from '../domain/errors.ts';
+import type { Scope } from '../store/store.ts';
+import { requireScope, type Authenticator, type Principal } from './auth.ts';
+import { errorSchema, messageSchema } from './schemas.ts';
+import { messageRoutes } from './routes/v1/messages.ts';
+import { keyRoutes } from './routes/v1/keys.ts';
+import { opsRoutes } from './routes/ops.ts';
+import type { AppContext } from '../app.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest { principal: Principal }
+  interface FastifyContextConfig { scope?: Scope }
+}
+
+export async function buildServer(ctx: AppContext, logger: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 1024 * 1024,
+    trustProxy: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  });
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.addSchema(errorSchema);
+  app.addSchema(messageSchema);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Switchboard', version: '1', description: 'Self-hosted SMS gateway. Authenticate with `Authorization: Bearer <api key>`.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    const scope = req.routeOptions.config?.scope;
+    if (!scope) return;
+    req.principal = await ctx.auth.authenticate(req.headers.authorization);
+    requireScope(req.principal, scope);
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof AppError) {
+      if (err.code === 'rate_limited') reply.header('retry-after', '1');
+      return reply.code(err.status).send({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
+    }
+    const e = err as { validation?: { instancePath?: string; params?: Record<string, unknown> }[]; validationContext?: string; statusCode?: number; code?: string; message: string };
+    if (e.validation) {
+      const v = e.validation[0];
+      const path = (v?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+      const missing = v?.params?.missingProperty ?? v?.params?.additionalProperty;
+      const field = [path, missing].filter(Boolean).join('.') || e.validationContext;
+      return reply.code(400).send({ error: { code: 'validation_error', message: e.message, ...(field ? { field } : {}) } });
+    }
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      const code = e.statusCode === 415 ? 'unsupported_media_type' : e.statusCode === 413 ? 'payload_too_large' : 'bad_request';
+      return reply.code(e.statusCode).send({ error: { code, message: e.message } });
+    }
+    req.log.error({ err }, 'request failed');
+    return reply.code(500).send({ error: { code: 'internal_error', message: 'internal error', hint: ERRORS.internal_error.hint } });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  });
+
+  await app.register(async (api) => {
+    await messageRoutes(api, ctx);
+    await keyRoutes(api, ctx);
+  });
+  await opsRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,54 @@
+// ?wait=: holds a request until its message reaches a send outcome or the time runs out.
+// Changes made in this process arrive on the bus at once; a short poll of the store
+// covers messages sent by worker processes elsewhere.
+import type { MessageRow, Store } from '../store/store.ts';
+import type { MessageBus } from '../events/bus.ts';
+import type { MessageStatus } from '../domain/status.ts';
+
+const OUTCOMES: ReadonlySet<MessageStatus> = new Set(['sent', 'delivered', 'undelivered', 'failed', 'canceled', 'expired']);
+const POLL_MS = 250;
+
+export function isSendOutcome(s: MessageStatus): boolean { return OUTCOMES.has(s); }
+
+export class Waiters {
+  readonly #store: Store;
+  readonly #waiting = new Map<string, Set<(m: MessageRow) => void>>();
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(store: Store, bus: MessageBus) {
+    this.#store = store;
+    bus.onStatus(({ message }) => { if (OUTCOMES.has(message.status)) this.#settle(message); });
+  }
+
+  /** The message once it has an outcome, or null after `ms`. */
+  wait(id: string, ms: number): Promise<MessageRow | null> {
+    return new Promise((resolve) => {
+      const set = this.#waiting.get(id) ?? new Set();
+      this.#waiting.set(id, set);
+      const done = (m: MessageRow | null) => {
+        clearTimeout(timer);
+        set.delete(settle);
+        if (set.size === 0) this.#waiting.delete(id);
+        resolve(m);
+      };
+      const settle = (m: MessageRow) => done(m);
+      const timer = setTimeout(() => done(null), ms);
+      set.add(settle);
+      this.#ensurePolling();
+    });
+  }
+
+  #settle(m: MessageRow): void {
+    for (const fn of [...(this.#waiting.get(m.id) ?? [])]) fn(m);
+  }
+
+  #ensurePolling(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(async () => {
+      if (this.#waiting.size === 0) { clearInterval(this.#timer!); this.#timer = null; return; }
+      const rows = await this.#store.getMessages([...this.#waiting.keys()]).catch(() => []);
+      for (const m of rows) if (OUTCOMES.has(m.status)) this.#settle(m);
+    }, POLL_MS);
+    this.#timer.unref();
+  }
+}

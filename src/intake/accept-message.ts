@@ -1,0 +1,98 @@
+// POST /v1/messages as a story: validate → price → insert (group-committed, so the 202
+// goes out only once the row is on disk) → wake the worker.
+import { createHash } from 'node:crypto';
+import { AppError } from '../domain/errors.ts';
+import { parsePhone, isAlphanumericSender } from '../domain/phone.ts';
+import { countSegments } from '../domain/encoding.ts';
+import { newId } from '../domain/ids.ts';
+import type { InsertResult, MessageRow, NewMessage, Store } from '../store/store.ts';
+import { GroupCommit } from '../store/group-commit.ts';
+
+export interface SendInput {
+  to: string;
+  body: string;
+  from?: string;
+  country?: string;
+  callback_url?: string;
+  metadata?: Record<string, string>;
+  send_at?: string;
+  validity_period?: number;
+}
+
+export interface Caller { accountId: string; keyId: string | null }
+
+export const MAX_BODY_CHARS = 1600;
+const MAX_SCHEDULE_MS = 35 * 24 * 3600 * 1000;
+
+export type Quote = (country: string | null, segments: number) => string | null;
+
+export class Intake {
+  readonly #batch: GroupCommit<NewMessage, InsertResult>;
+  readonly #quote: Quote;
+  readonly #onAccepted: (m: MessageRow) => void;
+
+  constructor(store: Store, quote: Quote, onAccepted: (m: MessageRow) => void) {
+    this.#batch = new GroupCommit((items) => store.insertMessages(items));
+    this.#quote = quote;
+    this.#onAccepted = onAccepted;
+  }
+
+  /** Accepts a message; `created` is false when an Idempotency-Key matched an earlier one. */
+  async accept(input: SendInput, caller: Caller, idempotencyKey?: string): Promise<{ message: MessageRow; created: boolean }> {
+    const now = Date.now();
+    const to = parsePhone(input.to, input.country);
+    if (!to.ok) throw new AppError('invalid_phone_number', to.reason, { field: 'to' });
+    let from: string | null = null;
+    if (input.from !== undefined) {
+      const f = parsePhone(input.from, input.country);
+      if (f.ok) from = f.e164;
+      else if (isAlphanumericSender(input.from)) from = input.from;
+      else throw new AppError('invalid_sender', `${input.from} is neither an E.164 number nor an alphanumeric sender id (3–11 letters/digits)`, { field: 'from' });
+    }
+    if (input.body.length === 0) throw new AppError('body_empty', 'body is empty', { field: 'body' });
+    const chars = [...input.body].length;
+    if (chars > MAX_BODY_CHARS) throw new AppError('body_too_long', `body has ${chars} characters; the limit is ${MAX_BODY_CHARS}`, { field: 'body' });
+    let sendAt: number | null = null;
+    if (input.send_at !== undefined) {
+      const t = Date.parse(input.send_at);
+      if (Number.isNaN(t)) throw new AppError('invalid_send_at', `send_at ${JSON.stringify(input.send_at)} is not an ISO-8601 time`, { field: 'send_at' });
+      if (t - now > MAX_SCHEDULE_MS) throw new AppError('invalid_send_at', 'send_at is more than 35 days ahead', { field: 'send_at' });
+      if (t > now) sendAt = t;
+    }
+    if (input.callback_url !== undefined) checkCallbackUrl(input.callback_url);
+    const seg = countSegments(input.body);
+    const country = to.country ?? null;
+    const start = sendAt ?? now;
+    const row: MessageRow = {
+      id: newId('msg'), account_id: caller.accountId, api_key_id: caller.keyId, to_number: to.e164, from_number: from,
+      requested_from: from, country, body: input.body, encoding: seg.encoding, segments: seg.segments,
+      price: this.#quote(country, seg.segments), currency: 'USD', status: sendAt ? 'scheduled' : 'queued',
+      provider_id: null, provider_message_id: null, callback_url: input.callback_url ?? null,
+      metadata: input.metadata ? JSON.stringify(input.metadata) : null, idempotency_key: idempotencyKey ?? null,
+      send_at: sendAt, expires_at: input.validity_period ? start + input.validity_period * 1000 : null,
+      attempts: 0, throttled_attempts: 0, next_attempt_at: start, lease_owner: null, error_code: null, error_message: null,
+      created_at: now, updated_at: now, sent_at: null, final_at: null,
+    };
+    const idempotency = idempotencyKey ? { key: idempotencyKey, hash: requestHash(input) } : null;
+    const result = await this.#batch.submit({ row, idempotency });
+    if (result.kind === 'conflict') {
+      throw new AppError('idempotency_conflict', `Idempotency-Key ${JSON.stringify(idempotencyKey)} was used with a different request`, { field: 'Idempotency-Key' });
+    }
+    if (result.kind === 'inserted') this.#onAccepted(result.message);
+    return { message: result.message, created: result.kind === 'inserted' };
+  }
+
+  drain(): Promise<void> { return this.#batch.drain(); }
+}
+
+export function checkCallbackUrl(u: string): void {
+  let url: URL;
+  try { url = new URL(u); } catch { throw new AppError('invalid_callback_url', `${u} is not an absolute URL`, { field: 'callback_url' }); }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AppError('invalid_callback_url', 'callback_url must use http or https', { field: 'callback_url' });
+  if (url.username || url.password) throw new AppError('invalid_callback_url', 'callback_url must not carry credentials', { field: 'callback_url' });
+}
+
+function requestHash(input: SendInput): string {
+  const canonical = JSON.stringify(input, Object.keys(input).sort());
+  return createHash('sha256').update(canonical).update(JSON.stringify(input.metadata ?? null)).digest('hex');
+}

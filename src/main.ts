@@ -1,0 +1,30 @@
+// Process entry for `switchboard serve`: loads the config, starts the app and stops it
+// gracefully on SIGTERM/SIGINT (stop claiming, finish in-flight sends, flush, exit).
+import { loadConfig, describeConfig, type Role } from './config.ts';
+import { createApp } from './app.ts';
+import { createLogger } from './log.ts';
+
+export async function serve(opts: { role?: Role } = {}): Promise<void> {
+  const config = loadConfig(process.env, opts.role ? { role: opts.role } : {});
+  const logger = createLogger(config.logLevel);
+  logger.info({ config: describeConfig(config) }, 'configuration');
+  const app = await createApp(config, { logger, defaultMetrics: true });
+  await app.start();
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => { logger.error('shutdown took too long; exiting'); process.exit(1); }, 30_000);
+    force.unref();
+    try { await app.stop(); } catch (err) { logger.error({ err }, 'error while stopping'); process.exitCode = 1; }
+    logger.flush();
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+if (import.meta.main) {
+  const roleArg = process.argv.indexOf('--role');
+  await serve({ role: roleArg > 0 ? (process.argv[roleArg + 1] as Role) : undefined });
+}

@@ -1,0 +1,52 @@
+// Prometheus metrics (DESIGN.md §4). One registry per app instance, so tests can run
+// several apps in one process. Queue gauges are read from the store at scrape time.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Store } from './store/store.ts';
+import type { MessageBus } from './events/bus.ts';
+import { isFinal } from './domain/status.ts';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly accepted: Counter<string>;
+  readonly final: Counter<'status'>;
+  readonly attempts: Counter<'provider' | 'outcome'>;
+  readonly sendDuration: Histogram<'provider'>;
+  readonly failovers: Counter<'provider'>;
+  readonly webhooks: Counter<'provider' | 'kind'>;
+
+  constructor(store: Store, bus: MessageBus, opts: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+    this.accepted = new Counter({ name: 'switchboard_messages_accepted_total', help: 'Messages accepted at intake', registers });
+    this.final = new Counter({ name: 'switchboard_messages_final_total', help: 'Messages that reached a final status, counted once each', labelNames: ['status'], registers });
+    this.attempts = new Counter({ name: 'switchboard_send_attempts_total', help: 'Send attempts by provider and outcome', labelNames: ['provider', 'outcome'], registers });
+    this.sendDuration = new Histogram({
+      name: 'switchboard_send_duration_seconds', help: 'Provider send call latency', labelNames: ['provider'], registers,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    });
+    this.failovers = new Counter({ name: 'switchboard_failovers_total', help: 'Sends moved from this provider to another', labelNames: ['provider'], registers });
+    this.webhooks = new Counter({ name: 'switchboard_webhooks_received_total', help: 'Provider webhooks stored', labelNames: ['provider', 'kind'], registers });
+    let stats: Awaited<ReturnType<Store['queueStats']>> | null = null;
+    let statsAt = 0;
+    const readStats = async () => {
+      // One query serves all three gauges of a scrape.
+      if (!stats || Date.now() - statsAt > 500) { stats = await store.queueStats(Date.now()); statsAt = Date.now(); }
+      return stats;
+    };
+    new Gauge({
+      name: 'switchboard_queue_depth', help: 'Messages accepted and not yet handed to a provider', registers,
+      async collect() { this.set((await readStats()).depth); },
+    });
+    new Gauge({
+      name: 'switchboard_queue_oldest_age_seconds', help: 'How long the oldest due message has waited', registers,
+      async collect() { const s = await readStats(); this.set(s.oldestDueAt === null ? 0 : Math.max(0, (Date.now() - s.oldestDueAt) / 1000)); },
+    });
+    new Gauge({
+      name: 'switchboard_messages', help: 'Messages in the ledger by status', labelNames: ['status'], registers,
+      async collect() { this.reset(); for (const [s, n] of Object.entries((await readStats()).byStatus)) this.set({ status: s }, n); },
+    });
+    bus.onStatus(({ message, previous }) => {
+      if (isFinal(message.status) && (previous === null || !isFinal(previous))) this.final.inc({ status: message.status });
+    });
+  }
+}

@@ -1,0 +1,101 @@
+// Provider records → live adapters. Records live in the database (managed through the
+// API, CLI and `switchboard apply`); secrets are never stored, records name the env var.
+// With no provider configured, the built-in simulator serves with one simulated number.
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { ProviderRow, Store } from '../store/store.ts';
+import type { AdapterContext, AdapterFactory, ProviderAdapter } from './provider.ts';
+import { createSimulator, SIMULATOR_NUMBER } from './simulator/adapter.ts';
+
+export interface ProviderEntry {
+  id: string;
+  kind: string;
+  priority: number;
+  prices: Record<string, string>;
+  /** the sender used when the message names none (until number pools route it) */
+  defaultFrom: string | undefined;
+  adapter: ProviderAdapter;
+}
+
+export const IMPLICIT_SIMULATOR_ID = 'simulator';
+const IMPLICIT_PRICES = { '*': '0.0050' };
+
+export type EmitWebhook = (providerId: string, w: Parameters<AdapterContext['emitWebhook']>[0]) => Promise<void>;
+
+export class ProviderRegistry {
+  readonly #store: Store;
+  readonly #config: Config;
+  readonly #emit: EmitWebhook;
+  readonly #log: Logger;
+  readonly #factories: Record<string, AdapterFactory>;
+  #entries: ProviderEntry[] = [];
+  #signature = '';
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(opts: { store: Store; config: Config; emitWebhook: EmitWebhook; logger: Logger; factories?: Record<string, AdapterFactory> }) {
+    this.#store = opts.store;
+    this.#config = opts.config;
+    this.#emit = opts.emitWebhook;
+    this.#log = opts.logger;
+    const sim = opts.config;
+    this.#factories = {
+      simulator: (ctx) => createSimulator(ctx, { latencyMs: sim.simulatorLatencyMs, failureRate: sim.simulatorFailureRate, undeliveredRate: sim.simulatorUndeliveredRate }),
+      ...opts.factories,
+    };
+  }
+
+  /** Loads the records now and again every `everyMs` (records changed by other processes). */
+  async start(everyMs = 10_000): Promise<void> {
+    await this.refresh();
+    this.#timer = setInterval(() => { this.refresh().catch((err) => this.#log.error({ err }, 'provider refresh failed')); }, everyMs);
+    this.#timer.unref();
+  }
+
+  async refresh(): Promise<void> {
+    const rows = (await this.#store.listProviders()).filter((r) => r.active === 1);
+    const signature = JSON.stringify(rows.map((r) => [r.id, r.updated_at]));
+    if (signature === this.#signature && this.#entries.length > 0) return;
+    const old = this.#entries;
+    this.#entries = rows.length > 0 ? rows.flatMap((r) => this.#build(r)) : [this.#implicit()];
+    this.#signature = signature;
+    for (const e of old) await e.adapter.close?.().catch(() => {});
+  }
+
+  /** Active providers, highest priority (lowest number) first. */
+  active(): readonly ProviderEntry[] { return this.#entries; }
+
+  get(id: string): ProviderEntry | undefined { return this.#entries.find((e) => e.id === id); }
+
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    for (const e of this.#entries) await e.adapter.close?.().catch(() => {});
+  }
+
+  #context(id: string, config: Record<string, unknown>): AdapterContext {
+    return {
+      providerId: id,
+      config,
+      secret: (name) => process.env[name],
+      publicUrl: this.#config.publicUrl,
+      emitWebhook: (w) => this.#emit(id, w),
+    };
+  }
+
+  #implicit(): ProviderEntry {
+    return {
+      id: IMPLICIT_SIMULATOR_ID, kind: 'simulator', priority: 0, prices: IMPLICIT_PRICES, defaultFrom: SIMULATOR_NUMBER,
+      adapter: this.#factories.simulator(this.#context(IMPLICIT_SIMULATOR_ID, {})),
+    };
+  }
+
+  #build(row: ProviderRow): ProviderEntry[] {
+    const factory = this.#factories[row.kind];
+    if (!factory) { this.#log.error({ provider: row.id, kind: row.kind }, 'unknown provider kind; provider skipped'); return []; }
+    const config = JSON.parse(row.config) as Record<string, unknown>;
+    return [{
+      id: row.id, kind: row.kind, priority: row.priority, prices: JSON.parse(row.prices),
+      defaultFrom: typeof config.from === 'string' ? config.from : row.kind === 'simulator' ? SIMULATOR_NUMBER : undefined,
+      adapter: factory(this.#context(row.id, config)),
+    }];
+  }
+}

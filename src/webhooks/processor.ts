@@ -1,0 +1,102 @@
+// Processes stored raw webhooks: parse with the provider's adapter, apply receipts
+// forward-only, mark the rows done. A receipt can outrun our own record of the provider's
+// message id (the provider answered, our write is still in flight), so a webhook whose
+// receipts match no message yet is deferred with backoff before it is given up on.
+import type { Logger } from 'pino';
+import type { ReceiptWrite, Store, WebhookRow } from '../store/store.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import type { MessageBus } from '../events/bus.ts';
+import type { RawWebhook } from '../providers/provider.ts';
+import { Wakeup } from '../worker/wakeup.ts';
+
+const LEASE_MS = 60_000;
+const MAX_UNMATCHED_TRIES = 12; // about 8 minutes of backoff in all
+
+export function toRaw(w: WebhookRow): RawWebhook {
+  return { id: w.id, providerId: w.provider_id, kind: w.kind, url: w.url, headers: JSON.parse(w.headers), body: w.body, receivedAt: w.received_at };
+}
+
+export class WebhookProcessor {
+  readonly #store: Store;
+  readonly #registry: ProviderRegistry;
+  readonly #bus: MessageBus;
+  readonly #log: Logger;
+  readonly #pollMs: number;
+  readonly #wake = new Wakeup();
+  #running: Promise<void> | null = null;
+  #stopping = false;
+
+  constructor(opts: { store: Store; registry: ProviderRegistry; bus: MessageBus; logger: Logger; pollMs: number }) {
+    this.#store = opts.store;
+    this.#registry = opts.registry;
+    this.#bus = opts.bus;
+    this.#log = opts.logger;
+    this.#pollMs = opts.pollMs;
+  }
+
+  start(): void {
+    this.#running = this.#loop();
+  }
+
+  wakeAt(at: number): void { this.#wake.wakeAt(at); }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#wake.cancel();
+    await this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#stopping) {
+      let n = 0;
+      try { n = await this.runOnce(); } catch (err) { this.#log.error({ err }, 'webhook processing failed'); }
+      if (n === 0 && !this.#stopping) await this.#wake.wait(this.#pollMs);
+    }
+  }
+
+  /** Processes one batch of due webhooks; returns how many it took. */
+  async runOnce(limit = 500): Promise<number> {
+    const now = Date.now();
+    const rows = await this.#store.claimWebhooks(now, LEASE_MS, limit);
+    if (rows.length === 0) return 0;
+    const receipts: ReceiptWrite[] = [];
+    const owner: number[] = [];
+    const errors = new Map<string, string>();
+    rows.forEach((row, i) => {
+      const entry = this.#registry.get(row.provider_id);
+      if (!entry) { errors.set(row.id, `no active provider ${row.provider_id}`); return; }
+      if (row.kind !== 'status') { errors.set(row.id, `no processor for ${row.kind} webhooks`); return; }
+      try {
+        for (const r of entry.adapter.parseReceipts(toRaw(row))) {
+          receipts.push({
+            webhookId: row.id, providerId: row.provider_id, providerMessageId: r.providerMessageId, status: r.status,
+            providerStatus: r.providerStatus, errorCode: r.errorCode ?? null, errorMessage: r.errorMessage ?? null,
+            occurredAt: r.occurredAt && Number.isFinite(r.occurredAt) ? r.occurredAt : row.received_at, detail: null,
+          });
+          owner.push(i);
+        }
+      } catch (err) {
+        errors.set(row.id, `unparseable: ${(err as Error).message}`);
+      }
+    });
+    const results = receipts.length > 0 ? await this.#store.applyReceipts(receipts, now) : [];
+    const unmatched = new Set<number>();
+    results.forEach((r, k) => {
+      if (!r.message) unmatched.add(owner[k]);
+      else if (r.changed) this.#bus.publish({ message: r.message, previous: r.previous });
+    });
+    const done: { id: string; error: string | null }[] = [];
+    const deferred: WebhookRow[] = [];
+    rows.forEach((row, i) => {
+      if (errors.has(row.id)) done.push({ id: row.id, error: errors.get(row.id)! });
+      else if (!unmatched.has(i)) done.push({ id: row.id, error: null });
+      else if (row.attempts < MAX_UNMATCHED_TRIES) deferred.push(row);
+      else done.push({ id: row.id, error: 'no message has this provider message id' });
+    });
+    const delay = deferred.length ? Math.min(60_000, 250 * 2 ** (Math.min(...deferred.map((d) => d.attempts)) - 1)) : 0;
+    await this.#store.finishWebhooks(done, deferred.map((d) => d.id), now + delay, now);
+    if (deferred.length) this.#wake.wakeAt(now + delay);
+    for (const [id, error] of errors) this.#log.warn({ webhook: id, error }, 'webhook not applied');
+    return rows.length;
+  }
+}

@@ -1,0 +1,61 @@
+// Turns one attempt's result into the write-back for the ledger (pure). Only the worker
+// acts on a failure's kind: transient → retry with backoff until maxAttempts; throttled →
+// retry on its own, larger budget honouring Retry-After; permanent → failed at once.
+import { newId } from '../domain/ids.ts';
+import type { MessageRow, Outcome } from '../store/store.ts';
+import type { SendOutcome } from '../providers/provider.ts';
+import { backoffMs } from './backoff.ts';
+
+export interface RetryPolicy { maxAttempts: number; maxThrottledAttempts: number; backoffBaseMs: number; backoffMaxMs: number }
+
+export function expiredOutcome(row: MessageRow, owner: string, now: number): Outcome {
+  return {
+    messageId: row.id, leaseOwner: owner, now, attempt: null,
+    set: { status: 'expired', attempts: row.attempts - 1, throttled_attempts: row.throttled_attempts, next_attempt_at: null, final_at: now, error_code: 'validity_period_expired', error_message: 'the message was not sent within its validity period' },
+    event: { id: newId('evt'), message_id: row.id, type: 'status', status: 'expired', provider_id: null, provider_status: null, error_code: 'validity_period_expired', webhook_id: null, occurred_at: now, created_at: now, detail: null },
+  };
+}
+
+export function noRouteOutcome(row: MessageRow, owner: string, now: number, why: string): Outcome {
+  return {
+    messageId: row.id, leaseOwner: owner, now, attempt: null,
+    set: { status: 'failed', attempts: row.attempts, throttled_attempts: row.throttled_attempts, next_attempt_at: null, final_at: now, error_code: 'no_route', error_message: why },
+    event: { id: newId('evt'), message_id: row.id, type: 'status', status: 'failed', provider_id: null, provider_status: null, error_code: 'no_route', webhook_id: null, occurred_at: now, created_at: now, detail: null },
+  };
+}
+
+export function attemptOutcome(
+  row: MessageRow, owner: string, route: { providerId: string; from: string },
+  result: SendOutcome, started: number, now: number, policy: RetryPolicy, random = Math.random,
+): Outcome {
+  const attempt = {
+    id: newId('att'), message_id: row.id, attempt: row.attempts + row.throttled_attempts, provider_id: route.providerId, from_number: route.from,
+    outcome: result.ok ? 'sent' as const : result.error.kind,
+    error_code: result.ok ? null : result.error.code, error_message: result.ok ? null : result.error.message,
+    provider_message_id: result.ok ? result.providerMessageId : null, started_at: started, finished_at: now,
+  };
+  const base = { messageId: row.id, leaseOwner: owner, now, attempt, event: null };
+  if (result.ok) {
+    return { ...base, set: {
+      status: 'sent', attempts: row.attempts, throttled_attempts: row.throttled_attempts, next_attempt_at: null,
+      provider_id: route.providerId, provider_message_id: result.providerMessageId, from_number: route.from, sent_at: now,
+      error_code: null, error_message: null, ...(result.price ? { price: result.price } : {}),
+    } };
+  }
+  const err = result.error;
+  const failed = { status: 'failed' as const, next_attempt_at: null, final_at: now, provider_id: route.providerId, from_number: route.from, error_code: err.code, error_message: err.message };
+  if (err.kind === 'throttled') {
+    // A throttle is the provider asking us to slow down, not a failure of this message:
+    // it does not use up the ordinary attempts.
+    const throttled = row.throttled_attempts + 1;
+    const attempts = row.attempts - 1;
+    if (throttled >= policy.maxThrottledAttempts) return { ...base, set: { ...failed, attempts, throttled_attempts: throttled } };
+    const wait = err.retryAfterMs ?? backoffMs(throttled, policy.backoffBaseMs, policy.backoffMaxMs, random);
+    return { ...base, set: { status: 'queued', attempts, throttled_attempts: throttled, next_attempt_at: now + wait, error_code: err.code, error_message: err.message } };
+  }
+  if (err.kind === 'transient' && row.attempts < policy.maxAttempts) {
+    const wait = backoffMs(row.attempts, policy.backoffBaseMs, policy.backoffMaxMs, random);
+    return { ...base, set: { status: 'queued', attempts: row.attempts, throttled_attempts: row.throttled_attempts, next_attempt_at: now + wait, error_code: err.code, error_message: err.message } };
+  }
+  return { ...base, set: { ...failed, attempts: row.attempts, throttled_attempts: row.throttled_attempts } };
+}
