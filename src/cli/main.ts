@@ -1,0 +1,63 @@
+// The `switchboard` command. In a checkout: `npm run switchboard -- <command>`.
+import { parseArgs } from 'node:util';
+import { keysCommand } from './keys.ts';
+import { ConfigError, describeConfig, loadConfig, type Role } from '../config.ts';
+
+const HELP = `switchboard — self-hosted SMS gateway
+
+Usage:
+  switchboard serve [--role all|api|worker]     run the server and/or workers
+  switchboard migrate                           apply database migrations and exit
+  switchboard keys create <name> [--account ID] [--scopes send,read,admin]
+  switchboard keys list [--account ID]
+  switchboard keys revoke <key id>
+  switchboard config                            print the effective configuration (secrets masked)
+
+Configuration comes from the environment (see README).`;
+
+export async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve': {
+        const { values } = parseArgs({ args: rest, options: { role: { type: 'string' } } });
+        const { serve } = await import('../main.ts');
+        await serve({ role: values.role as Role | undefined });
+        return -1; // keeps running
+      }
+      case 'migrate': {
+        const { openStore } = await import('../store/open-store.ts');
+        const store = await openStore(loadConfig());
+        await store.close();
+        console.log(`migrated (${store.dialect})`);
+        return 0;
+      }
+      case 'keys':
+        return await keysCommand(rest);
+      case 'config':
+        console.log(JSON.stringify(describeConfig(loadConfig()), null, 2));
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(HELP);
+        return 0;
+      default:
+        console.error(`unknown command ${JSON.stringify(command)}\n\n${HELP}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as Error).name === 'UsageError') {
+      console.error(`switchboard: ${(err as Error).message}`);
+      return 2;
+    }
+    console.error(`switchboard: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  const code = await run(process.argv.slice(2));
+  if (code >= 0) process.exit(code);
+}

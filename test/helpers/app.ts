@@ -1,0 +1,56 @@
+// Boots a real Switchboard on a free loopback port, with its own SQLite file (or a given
+// store), the built-in simulator and a known admin key; talks to it over real HTTP.
+import { createApp, type App } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import type { Store } from '../../src/store/store.ts';
+import { tempDir } from './stores.ts';
+
+export const ADMIN_KEY = 'test-admin-key-not-a-secret';
+
+export interface TestApp {
+  app: App;
+  url: string;
+  config: Config;
+  dataDir: string;
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+export async function startApp(overrides: Partial<Record<keyof Config, unknown>> = {}, opts: { store?: Store } = {}): Promise<TestApp> {
+  const dir = tempDir();
+  const config = loadConfig({}, {
+    port: 0, host: '127.0.0.1', dataDir: dir.path, adminKey: ADMIN_KEY, logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    simulatorLatencyMs: 5, pollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200,
+    ...overrides,
+  });
+  const app = await createApp(config, { logger: createLogger(config.logLevel), store: opts.store });
+  await app.start();
+  const url = app.url;
+  return {
+    app, url, config, dataDir: dir.path,
+    async call(method, path, body, headers = {}) {
+      const res = await fetch(url + path, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try { parsed = JSON.parse(text); } catch { /* metrics and docs are not JSON */ }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async stop() { await app.stop(); dir.remove(); },
+  };
+}
+
+/** Polls until `check` returns a truthy value or the time runs out. */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, ms = 10_000, what = 'condition'): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
