@@ -24,8 +24,12 @@ export abstract class BaseStore implements Store {
   /** SQL for the text value of metadata key `key` (a JSON object stored as text). */
   protected abstract metadataValue(key: string): RawBuilder<string>;
 
+  /** Where the migration ledger lives (PostgreSQL: the schema this store works in). */
+  protected async migrationSchema(): Promise<string | undefined> { return undefined; }
+
   async migrate(): Promise<void> {
-    const { error, results } = await new Migrator({ db: this.db, provider: migrations }).migrateToLatest();
+    const migrationTableSchema = await this.migrationSchema();
+    const { error, results } = await new Migrator({ db: this.db, provider: migrations, migrationTableSchema }).migrateToLatest();
     const failed = results?.find((r) => r.status === 'Error');
     if (error) throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`, { cause: error });
   }

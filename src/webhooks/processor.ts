@@ -10,7 +10,7 @@ import type { RawWebhook } from '../providers/provider.ts';
 import { Wakeup } from '../worker/wakeup.ts';
 
 const LEASE_MS = 60_000;
-const MAX_UNMATCHED_TRIES = 12; // about 8 minutes of backoff in all
+const MAX_UNMATCHED_TRIES = 16; // 50 ms doubling: about 55 minutes in all
 
 export function toRaw(w: WebhookRow): RawWebhook {
   return { id: w.id, providerId: w.provider_id, kind: w.kind, url: w.url, headers: JSON.parse(w.headers), body: w.body, receivedAt: w.received_at };
@@ -93,7 +93,7 @@ export class WebhookProcessor {
       else if (row.attempts < MAX_UNMATCHED_TRIES) deferred.push(row);
       else done.push({ id: row.id, error: 'no message has this provider message id' });
     });
-    const delay = deferred.length ? Math.min(60_000, 250 * 2 ** (Math.min(...deferred.map((d) => d.attempts)) - 1)) : 0;
+    const delay = deferred.length ? Math.min(600_000, 50 * 2 ** (Math.min(...deferred.map((d) => d.attempts)) - 1)) : 0;
     await this.#store.finishWebhooks(done, deferred.map((d) => d.id), now + delay, now);
     if (deferred.length) this.#wake.wakeAt(now + delay);
     for (const [id, error] of errors) this.#log.warn({ webhook: id, error }, 'webhook not applied');

@@ -13,6 +13,7 @@ export interface TestApp {
   url: string;
   config: Config;
   dataDir: string;
+  ctx(): App['ctx'];
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
 }
@@ -29,6 +30,7 @@ export async function startApp(overrides: Partial<Record<keyof Config, unknown>>
   const url = app.url;
   return {
     app, url, config, dataDir: dir.path,
+    ctx: () => app.ctx,
     async call(method, path, body, headers = {}) {
       const res = await fetch(url + path, {
         method,

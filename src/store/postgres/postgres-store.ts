@@ -46,6 +46,13 @@ export class PostgresStore extends BaseStore {
     await super.migrate();
   }
 
+  // Kysely looks for its ledger tables in every schema unless told which one; another
+  // application (or test run) using Kysely in the same database would fool it.
+  protected override async migrationSchema(): Promise<string> {
+    const r = await sql<{ s: string }>`SELECT current_schema() AS s`.execute(this.db);
+    return r.rows[0].s;
+  }
+
   async close(): Promise<void> {
     if (this.#listener) { const l = this.#listener; this.#listener = null; await l.end().catch(() => {}); }
     await this.db.destroy();

@@ -1,0 +1,41 @@
+// Scale-out on PostgreSQL: one API process and two workers share one database; every
+// message is sent exactly once, both workers take part, and NOTIFY wakes them.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startApp, eventually, type TestApp } from '../helpers/app.ts';
+import { makePostgresStore, testSchema } from '../helpers/stores.ts';
+import { pgSkip } from '../helpers/env.ts';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { TEST_DATABASE_URL } from '../helpers/env.ts';
+
+describe('several workers on PostgreSQL', { skip: pgSkip }, () => {
+  it('share the queue without sending any message twice', async () => {
+    const schema = testSchema();
+    const owner = await makePostgresStore(schema);
+    const apps: TestApp[] = [];
+    try {
+      // A slow poll: only NOTIFY can wake an idle worker in time.
+      const worker = () => startApp({ role: 'worker', pollMs: 20_000, simulatorLatencyMs: 20, workerBatchSize: 20 }, { store: new PostgresStore(TEST_DATABASE_URL, { schema, max: 4 }) });
+      apps.push(await worker(), await worker());
+      const api = await startApp({ role: 'api' }, { store: new PostgresStore(TEST_DATABASE_URL, { schema, max: 4 }) });
+      apps.push(api);
+      const N = 300;
+      const started = Date.now();
+      const ids = await Promise.all(Array.from({ length: N }, (_, i) => api.call('POST', '/v1/messages', { to: '+14155550100', body: `pg ${i}` }).then((r) => r.body.id as string)));
+      const rows = await eventually(async () => {
+        const r = await owner.store.getMessages(ids);
+        return r.every((m) => m.status === 'delivered') && r;
+      }, 30_000, 'all messages delivered');
+      assert.ok(Date.now() - started < 15_000, 'woken by NOTIFY, not by the 20 s poll');
+      assert.equal(rows.length, N);
+      let attempts = 0;
+      for (const id of ids) attempts += (await owner.store.listAttempts(id)).length;
+      assert.equal(attempts, N, 'exactly one send per message');
+      const perWorker = await Promise.all(apps.slice(0, 2).map(async (a) => (await a.ctx().metrics.attempts.get()).values.reduce((s, v) => s + v.value, 0)));
+      assert.ok(perWorker.every((n) => n > 0), `both workers sent: ${perWorker}`);
+    } finally {
+      for (const a of apps) await a.stop();
+      await owner.dispose();
+    }
+  });
+});
