@@ -14,12 +14,15 @@ import { simulatorReceipt } from './receipts.ts';
 
 export const SIMULATOR_NUMBER = '+15005550006';
 export const SIGNATURE_HEADER = 'x-simulator-signature';
+const RECEIPT_GRACE_MS = 50;
 
 export interface SimulatorOptions { latencyMs: number; failureRate: number; undeliveredRate: number }
 
 // One secret per process unless configured: webhooks the simulator emits in-process are
 // signed with it, so they pass the same verification as any posted webhook.
 const processSecret = randomBytes(32).toString('hex');
+// Provider message ids: unique per process start, then a counter.
+const processTag = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 
 export function createSimulator(ctx: AdapterContext, defaults: SimulatorOptions): ProviderAdapter {
   const num = (key: string, def: number) => (typeof ctx.config[key] === 'number' ? (ctx.config[key] as number) : def);
@@ -55,10 +58,12 @@ export function createSimulator(ctx: AdapterContext, defaults: SimulatorOptions)
       if (req.to !== '+15005550003' && failureRate > 0 && Math.random() < failureRate) {
         return { ok: false, error: { kind: 'transient', code: 'carrier_unavailable', message: 'simulated random failure' } };
       }
-      const providerMessageId = `SIM${Date.now().toString(36)}${(counter++).toString(36)}${randomBytes(4).toString('hex')}`;
+      const providerMessageId = `SIM${processTag}${(counter++).toString(36)}`;
       if (req.to !== '+15005550008') {
         const undelivered = req.to === '+15005550005' || (undeliveredRate > 0 && Math.random() < undeliveredRate);
-        await emitReceipt(providerMessageId, undelivered ? 'undelivered' : 'delivered', Date.now() + latencyMs);
+        // Like a real carrier, the receipt comes after the API answer: never sooner than
+        // RECEIPT_GRACE_MS, so it normally finds our record of the provider's id.
+        await emitReceipt(providerMessageId, undelivered ? 'undelivered' : 'delivered', Date.now() + Math.max(latencyMs, RECEIPT_GRACE_MS));
       }
       return { ok: true, providerMessageId, segments: req.segments };
     },

@@ -114,6 +114,15 @@ export class SqliteStore extends BaseStore {
     return applied;
   }
 
+  async finishWebhooks(done: { id: string; error: string | null }[], deferred: string[], until: number, now: number): Promise<void> {
+    const finish = this.#stmts.get('UPDATE webhooks SET processed_at = ?, lease_until = NULL, error = ? WHERE id = ?');
+    const defer = this.#stmts.get('UPDATE webhooks SET process_after = ?, lease_until = NULL, processed_at = NULL WHERE id = ?');
+    this.#tx(() => {
+      for (const d of done) finish.run(now, d.error, d.id);
+      for (const id of deferred) defer.run(until, id);
+    });
+  }
+
   async claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]> {
     const stmt = this.#stmts.get(`
       UPDATE webhooks SET lease_until = ?, attempts = attempts + 1
