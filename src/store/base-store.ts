@@ -155,6 +155,12 @@ export abstract class BaseStore implements Store {
     }
   }
 
+  async nextWebhookDueAt(): Promise<number | null> {
+    const r = await this.db.selectFrom('webhooks').select((eb) => eb.fn.min('process_after').as('at'))
+      .where('processed_at', 'is', null).executeTakeFirst();
+    return r?.at == null ? null : Number(r.at);
+  }
+
   async listWebhooks(f: { since?: number; providerId?: string }): Promise<WebhookRow[]> {
     let q = this.db.selectFrom('webhooks').selectAll();
     if (f.since !== undefined) q = q.where('received_at', '>=', f.since);

@@ -222,5 +222,7 @@ export interface Store {
   applyReceipts(receipts: ReceiptWrite[], now: number): Promise<ReceiptResult[]>;
   /** Marks webhooks processed (with an error, if any) and puts `deferred` back to wait until `until`. */
   finishWebhooks(done: { id: string; error: string | null }[], deferred: string[], until: number, now: number): Promise<void>;
+  /** Earliest process_after among webhooks not yet processed. */
+  nextWebhookDueAt(): Promise<number | null>;
   listWebhooks(filter: { since?: number; providerId?: string }): Promise<WebhookRow[]>;
 }

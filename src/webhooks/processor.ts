@@ -50,7 +50,11 @@ export class WebhookProcessor {
     while (!this.#stopping) {
       let n = 0;
       try { n = await this.runOnce(); } catch (err) { this.#log.error({ err }, 'webhook processing failed'); }
-      if (n === 0 && !this.#stopping) await this.#wake.wait(this.#pollMs);
+      if (n > 0 || this.#stopping) continue;
+      // Sleep until the next stored webhook is due (a provider may date it ahead), a new
+      // one arrives, or the poll comes round.
+      const next = await this.#store.nextWebhookDueAt().catch(() => null);
+      await this.#wake.wait(next === null ? this.#pollMs : Math.max(1, Math.min(this.#pollMs, next - Date.now())));
     }
   }
 

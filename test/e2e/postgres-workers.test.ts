@@ -25,7 +25,13 @@ describe('several workers on PostgreSQL', { skip: pgSkip }, () => {
       const rows = await eventually(async () => {
         const r = await owner.store.getMessages(ids);
         return r.every((m) => m.status === 'delivered') && r;
-      }, 30_000, 'all messages delivered');
+      }, 30_000, 'all messages delivered').catch(async (err) => {
+        const r = await owner.store.getMessages(ids);
+        const counts: Record<string, number> = {};
+        for (const m of r) counts[m.status] = (counts[m.status] ?? 0) + 1;
+        const hooks = await owner.store.listWebhooks({});
+        throw new Error(`${err.message}: ${JSON.stringify(counts)}; webhooks ${hooks.length}, unprocessed ${hooks.filter((h) => !h.processed_at).length}, errors ${JSON.stringify([...new Set(hooks.map((h) => h.error))])}`);
+      });
       assert.ok(Date.now() - started < 15_000, 'woken by NOTIFY, not by the 20 s poll');
       assert.equal(rows.length, N);
       let attempts = 0;

@@ -21,8 +21,9 @@ export interface SimulatorOptions { latencyMs: number; failureRate: number; unde
 // One secret per process unless configured: webhooks the simulator emits in-process are
 // signed with it, so they pass the same verification as any posted webhook.
 const processSecret = randomBytes(32).toString('hex');
-// Provider message ids: unique per process start, then a counter.
-const processTag = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+// Provider message ids: a random tag per adapter instance, then a counter shared by all
+// instances, so neither two simulators in one process nor a rebuilt adapter reuse an id.
+let counter = 0;
 
 export function createSimulator(ctx: AdapterContext, defaults: SimulatorOptions): ProviderAdapter {
   const num = (key: string, def: number) => (typeof ctx.config[key] === 'number' ? (ctx.config[key] as number) : def);
@@ -31,7 +32,7 @@ export function createSimulator(ctx: AdapterContext, defaults: SimulatorOptions)
   const undeliveredRate = num('undelivered_rate', defaults.undeliveredRate);
   const secretEnv = typeof ctx.config.signing_secret_env === 'string' ? ctx.config.signing_secret_env : '';
   const secret = (secretEnv && ctx.secret(secretEnv)) || processSecret;
-  let counter = 0;
+  const tag = randomBytes(5).toString('hex');
 
   const sign = (body: string) => createHmac('sha256', secret).update(body).digest('hex');
 
@@ -58,7 +59,7 @@ export function createSimulator(ctx: AdapterContext, defaults: SimulatorOptions)
       if (req.to !== '+15005550003' && failureRate > 0 && Math.random() < failureRate) {
         return { ok: false, error: { kind: 'transient', code: 'carrier_unavailable', message: 'simulated random failure' } };
       }
-      const providerMessageId = `SIM${processTag}${(counter++).toString(36)}`;
+      const providerMessageId = `SIM${tag}${(counter++).toString(36)}`;
       if (req.to !== '+15005550008') {
         const undelivered = req.to === '+15005550005' || (undeliveredRate > 0 && Math.random() < undeliveredRate);
         // Like a real carrier, the receipt comes after the API answer: never sooner than
