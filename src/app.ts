@@ -18,6 +18,8 @@ import { Authenticator } from './http/auth.ts';
 import { Waiters } from './http/waiters.ts';
 import { buildServer } from './http/server.ts';
 import { createLogger } from './log.ts';
+import { CallbackGuard } from './callbacks/ssrf.ts';
+import { CallbackDispatcher } from './callbacks/dispatcher.ts';
 
 export interface AppContext {
   config: Config;
@@ -36,6 +38,7 @@ export interface App {
   ctx: AppContext;
   worker: Worker | null;
   processor: WebhookProcessor | null;
+  callbacks: CallbackDispatcher | null;
   server: FastifyInstance | null;
   /** the base URL the server listens on (after start) */
   url: string;
@@ -66,10 +69,15 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   });
   const worker = runsWorkers ? new Worker({ store, config, registry, bus, metrics, logger }) : null;
   if (runsWorkers) processor = new WebhookProcessor({ store, registry, bus, logger, pollMs: config.pollMs });
+  const guard = new CallbackGuard(config.callbackAllowlist);
+  const callbacks = runsWorkers
+    ? new CallbackDispatcher({ store, guard, logger, pollMs: config.pollMs, adminSecret: config.webhookSecret, backoffBaseMs: config.backoffBaseMs, backoffMaxMs: config.backoffMaxMs * 6 })
+    : null;
+  if (callbacks) bus.onStatus(() => callbacks.wake());
   const intake = new Intake(store, (country, segments) => quote(registry, country, segments), () => {
     metrics.accepted.inc();
     worker?.wake();
-  });
+  }, guard.checkAtIntake);
   const ctx: AppContext = {
     config, store, bus, metrics, registry, intake, ingestWebhook, logger,
     auth: new Authenticator(store, config.adminKey),
@@ -78,12 +86,13 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const server = runsApi ? await buildServer(ctx, logger) : null;
 
   const app: App = {
-    ctx, worker, processor, server, url: '',
+    ctx, worker, processor, callbacks, server, url: '',
     async start() {
       await registry.start();
       if (worker && store instanceof PostgresStore) await store.listen(() => worker.wake());
       worker?.start();
       processor?.start();
+      callbacks?.start();
       if (server) {
         const address = await server.listen({ port: config.port, host: config.host });
         app.url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
@@ -96,6 +105,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await intake.drain();
       await worker?.stop();
       await processor?.stop();
+      await callbacks?.stop();
       await ingest.drain();
       await registry.close();
       await store.close();

@@ -3,6 +3,7 @@
 
 export const ERRORS = {
   validation_error: { status: 400, hint: 'fix the field named in `field` and send again' },
+  secret_value_given: { status: 400, hint: 'records name the environment variable holding a secret (…_env), never the secret' },
   invalid_phone_number: { status: 400, hint: 'give the number in E.164 (+<country code><number>) or pass `country`' },
   invalid_sender: { status: 400, hint: 'use one of your numbers (GET /v1/numbers) or omit `from`' },
   body_empty: { status: 400, hint: 'send a non-empty body' },
@@ -12,6 +13,7 @@ export const ERRORS = {
   invalid_cursor: { status: 400, hint: 'pass back next_cursor exactly as received' },
   unauthorized: { status: 401, hint: 'send `Authorization: Bearer <api key>`' },
   forbidden: { status: 403, hint: 'use a key with the scope named in the message' },
+  invalid_signature: { status: 403, hint: 'the webhook signature is missing or wrong; check the provider secret and PUBLIC_URL' },
   not_found: { status: 404, hint: 'check the id' },
   idempotency_conflict: { status: 409, hint: 'an Idempotency-Key may be reused only with the same request body' },
   message_not_cancelable: { status: 409, hint: 'only queued or scheduled messages can be canceled' },

@@ -7,7 +7,7 @@ import type { ApiKeyRow, Scope, Store } from '../store/store.ts';
 import { newId } from '../domain/ids.ts';
 import { AppError } from '../domain/errors.ts';
 
-export interface Principal { keyId: string | null; accountId: string; scopes: ReadonlySet<Scope>; name: string }
+export interface Principal { keyId: string | null; accountId: string; scopes: ReadonlySet<Scope>; name: string; callbackUrl: string | null }
 
 export const SCOPES: readonly Scope[] = ['send', 'read', 'admin'];
 const CACHE_MS = 5_000;
@@ -20,7 +20,11 @@ export function generateSecret(): string {
   return `sk_${randomBytes(30).toString('base64url')}`;
 }
 
-export async function createKey(store: Store, opts: { name: string; accountId?: string; scopes?: Scope[] }): Promise<{ key: ApiKeyRow; secret: string }> {
+export function generateWebhookSecret(): string {
+  return `whsec_${randomBytes(24).toString('base64')}`;
+}
+
+export async function createKey(store: Store, opts: { name: string; accountId?: string; scopes?: Scope[]; callbackUrl?: string }): Promise<{ key: ApiKeyRow; secret: string }> {
   const scopes = opts.scopes && opts.scopes.length ? opts.scopes : ['send', 'read'] as Scope[];
   for (const s of scopes) if (!SCOPES.includes(s)) throw new AppError('validation_error', `unknown scope ${s}; scopes are ${SCOPES.join(', ')}`, { field: 'scopes' });
   const secret = generateSecret();
@@ -30,6 +34,7 @@ export async function createKey(store: Store, opts: { name: string; accountId?: 
   const key: ApiKeyRow = {
     id: newId('key'), account_id: accountId, name: opts.name, prefix: secret.slice(0, 10), hash: hashKey(secret),
     scopes: scopes.join(','), created_at: now, updated_at: now, revoked_at: null,
+    webhook_secret: generateWebhookSecret(), callback_url: opts.callbackUrl ?? null,
   };
   await store.createApiKey(key);
   return { key, secret };
@@ -51,7 +56,7 @@ export class Authenticator {
     if (!m) throw new AppError('unauthorized', 'missing API key: send `Authorization: Bearer <key>`');
     const hash = hashKey(m[1]);
     if (this.#adminHash && timingSafeEqual(Buffer.from(hash, 'hex'), this.#adminHash)) {
-      return { keyId: null, accountId: 'default', scopes: new Set(SCOPES), name: 'bootstrap admin' };
+      return { keyId: null, accountId: 'default', scopes: new Set(SCOPES), name: 'bootstrap admin', callbackUrl: null };
     }
     const now = Date.now();
     let hit = this.#cache.get(hash);
@@ -69,7 +74,7 @@ export class Authenticator {
 }
 
 function toPrincipal(row: ApiKeyRow): Principal {
-  return { keyId: row.id, accountId: row.account_id, scopes: new Set(row.scopes.split(',') as Scope[]), name: row.name };
+  return { keyId: row.id, accountId: row.account_id, scopes: new Set(row.scopes.split(',') as Scope[]), name: row.name, callbackUrl: row.callback_url };
 }
 
 export function requireScope(p: Principal, scope: Scope): void {

@@ -11,6 +11,9 @@ import { errorSchema, messageSchema } from './schemas.ts';
 import { messageRoutes } from './routes/v1/messages.ts';
 import { keyRoutes } from './routes/v1/keys.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { providerRoutes } from './routes/v1/providers.ts';
+import { inboundRoutes } from './routes/v1/inbound.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import type { AppContext } from '../app.ts';
 
 declare module 'fastify' {
@@ -75,7 +78,10 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
   await app.register(async (api) => {
     await messageRoutes(api, ctx);
     await keyRoutes(api, ctx);
+    await providerRoutes(api, ctx);
+    await inboundRoutes(api, ctx);
   });
+  await webhookRoutes(app, ctx);
   await opsRoutes(app, ctx);
   return app;
 }

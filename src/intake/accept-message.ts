@@ -19,7 +19,7 @@ export interface SendInput {
   validity_period?: number;
 }
 
-export interface Caller { accountId: string; keyId: string | null }
+export interface Caller { accountId: string; keyId: string | null; callbackUrl?: string | null }
 
 export const MAX_BODY_CHARS = 1600;
 const MAX_SCHEDULE_MS = 35 * 24 * 3600 * 1000;
@@ -31,10 +31,13 @@ export class Intake {
   readonly #quote: Quote;
   readonly #onAccepted: (m: MessageRow) => void;
 
-  constructor(store: Store, quote: Quote, onAccepted: (m: MessageRow) => void) {
+  readonly #checkCallback: (url: string) => void;
+
+  constructor(store: Store, quote: Quote, onAccepted: (m: MessageRow) => void, checkCallback: (url: string) => void = checkCallbackUrl) {
     this.#batch = new GroupCommit((items) => store.insertMessages(items));
     this.#quote = quote;
     this.#onAccepted = onAccepted;
+    this.#checkCallback = checkCallback;
   }
 
   /** Accepts a message; `created` is false when an Idempotency-Key matched an earlier one. */
@@ -59,7 +62,7 @@ export class Intake {
       if (t - now > MAX_SCHEDULE_MS) throw new AppError('invalid_send_at', 'send_at is more than 35 days ahead', { field: 'send_at' });
       if (t > now) sendAt = t;
     }
-    if (input.callback_url !== undefined) checkCallbackUrl(input.callback_url);
+    if (input.callback_url !== undefined) this.#checkCallback(input.callback_url);
     const seg = countSegments(input.body);
     const country = to.country ?? null;
     const start = sendAt ?? now;
@@ -67,7 +70,7 @@ export class Intake {
       id: newId('msg'), account_id: caller.accountId, api_key_id: caller.keyId, to_number: to.e164, from_number: from,
       requested_from: from, country, body: input.body, encoding: seg.encoding, segments: seg.segments,
       price: this.#quote(country, seg.segments), currency: 'USD', status: sendAt ? 'scheduled' : 'queued',
-      provider_id: null, provider_message_id: null, callback_url: input.callback_url ?? null,
+      provider_id: null, provider_message_id: null, callback_url: input.callback_url ?? caller.callbackUrl ?? null,
       metadata: input.metadata ? JSON.stringify(input.metadata) : null, idempotency_key: idempotencyKey ?? null,
       send_at: sendAt, expires_at: input.validity_period ? start + input.validity_period * 1000 : null,
       attempts: 0, throttled_attempts: 0, next_attempt_at: start, lease_owner: null, error_code: null, error_message: null,

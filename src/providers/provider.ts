@@ -63,6 +63,8 @@ export interface ProviderAdapter {
   parseReceipts(raw: RawWebhook): Receipt[];
   parseInbound(raw: RawWebhook): InboundMessage[];
   verifySignature(raw: RawWebhook): boolean;
+  /** what to answer the provider's webhook request with (default: 200, empty) */
+  webhookResponse?(kind: 'status' | 'inbound'): { contentType: string; body: string };
   close?(): Promise<void>;
 }
 

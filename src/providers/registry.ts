@@ -6,6 +6,17 @@ import type { Config } from '../config.ts';
 import type { ProviderRow, Store } from '../store/store.ts';
 import type { AdapterContext, AdapterFactory, ProviderAdapter } from './provider.ts';
 import { createSimulator, SIMULATOR_NUMBER } from './simulator/adapter.ts';
+import { createTwilio, validateTwilioConfig } from './twilio/adapter.ts';
+
+/** Problems with a provider record's config, by kind (empty when it is usable). */
+export function validateProviderConfig(kind: string, config: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  for (const key of Object.keys(config)) {
+    if (/(token|secret|password|api_key)$/i.test(key) && !key.endsWith('_sid')) problems.push(`config.${key} looks like a secret value; name its environment variable instead (${key}_env)`);
+  }
+  if (kind === 'twilio') problems.push(...validateTwilioConfig(config));
+  return problems;
+}
 
 export interface ProviderEntry {
   id: string;
@@ -14,6 +25,8 @@ export interface ProviderEntry {
   prices: Record<string, string>;
   /** the sender used when the message names none (until number pools route it) */
   defaultFrom: string | undefined;
+  /** the account inbound messages to this provider's numbers belong to */
+  accountId: string;
   adapter: ProviderAdapter;
 }
 
@@ -40,6 +53,7 @@ export class ProviderRegistry {
     const sim = opts.config;
     this.#factories = {
       simulator: (ctx) => createSimulator(ctx, { latencyMs: sim.simulatorLatencyMs, failureRate: sim.simulatorFailureRate, undeliveredRate: sim.simulatorUndeliveredRate }),
+      twilio: createTwilio,
       ...opts.factories,
     };
   }
@@ -66,6 +80,8 @@ export class ProviderRegistry {
 
   get(id: string): ProviderEntry | undefined { return this.#entries.find((e) => e.id === id); }
 
+  kinds(): string[] { return Object.keys(this.#factories); }
+
   async close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     for (const e of this.#entries) await e.adapter.close?.().catch(() => {});
@@ -83,7 +99,7 @@ export class ProviderRegistry {
 
   #implicit(): ProviderEntry {
     return {
-      id: IMPLICIT_SIMULATOR_ID, kind: 'simulator', priority: 0, prices: IMPLICIT_PRICES, defaultFrom: SIMULATOR_NUMBER,
+      id: IMPLICIT_SIMULATOR_ID, kind: 'simulator', priority: 0, prices: IMPLICIT_PRICES, defaultFrom: SIMULATOR_NUMBER, accountId: 'default',
       adapter: this.#factories.simulator(this.#context(IMPLICIT_SIMULATOR_ID, {})),
     };
   }
@@ -95,6 +111,7 @@ export class ProviderRegistry {
     return [{
       id: row.id, kind: row.kind, priority: row.priority, prices: JSON.parse(row.prices),
       defaultFrom: typeof config.from === 'string' ? config.from : row.kind === 'simulator' ? SIMULATOR_NUMBER : undefined,
+      accountId: typeof config.account_id === 'string' ? config.account_id : 'default',
       adapter: factory(this.#context(row.id, config)),
     }];
   }

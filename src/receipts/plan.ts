@@ -3,12 +3,15 @@
 // `sent` after `delivered`, or the same receipt twice, changes nothing.
 import { canTransition, isFinal } from '../domain/status.ts';
 import { newId } from '../domain/ids.ts';
-import type { EventRow, MessageRow, ReceiptWrite } from '../store/store.ts';
+import type { CallbackRow, EventRow, MessageRow, ReceiptWrite } from '../store/store.ts';
+import { callbackFor } from '../callbacks/enqueue.ts';
 
 export interface ReceiptPlan {
   event: EventRow;
   /** fields to set on the message, or null when the status does not move */
   set: Partial<MessageRow> | null;
+  /** the caller's callback announcing the change */
+  callback: CallbackRow | null;
 }
 
 export function planReceipt(message: MessageRow, r: ReceiptWrite, now: number): ReceiptPlan {
@@ -26,11 +29,11 @@ export function planReceipt(message: MessageRow, r: ReceiptWrite, now: number): 
     detail: r.detail,
   };
   if (!r.status || !canTransition(message.status, r.status) || r.status === 'queued' || r.status === 'scheduled') {
-    return { event, set: null };
+    return { event, set: null, callback: null };
   }
   const set: Partial<MessageRow> = { status: r.status, updated_at: now, next_attempt_at: null, lease_owner: null };
   if (r.status === 'sent' || isFinal(r.status)) set.sent_at = message.sent_at ?? r.occurredAt;
   if (isFinal(r.status)) set.final_at = now;
   if (r.errorCode) { set.error_code = r.errorCode; set.error_message = r.errorMessage; }
-  return { event, set };
+  return { event, set, callback: callbackFor({ ...message, ...set }, now) };
 }

@@ -4,9 +4,10 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { migrations } from './migrations.ts';
+import { callbackFor } from '../callbacks/enqueue.ts';
 import type { Database } from './schema.ts';
 import type {
-  ApiKeyRow, AttemptRow, CancelResult, EventRow, InsertResult, MessageFilter, MessageRow, NewMessage,
+  ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, CancelResult, InboundRow, EventRow, InsertResult, MessageFilter, MessageRow, NewMessage,
   Outcome, ProviderRow, QueueStats, ReceiptResult, ReceiptWrite, Store, WebhookRow,
 } from './store.ts';
 
@@ -109,7 +110,11 @@ export abstract class BaseStore implements Store {
       .set({ status: 'canceled', final_at: now, updated_at: now, next_attempt_at: null, lease_owner: null })
       .where('id', '=', id).where('account_id', '=', accountId).where('status', 'in', ['queued', 'scheduled'])
       .returningAll().executeTakeFirst();
-    if (row) return { kind: 'canceled', message: row };
+    if (row) {
+      const cb = callbackFor(row, now);
+      if (cb) await this.db.insertInto('callbacks').values(cb).execute();
+      return { kind: 'canceled', message: row };
+    }
     const existing = await this.getMessage(accountId, id);
     return existing ? { kind: 'not_cancelable', message: existing } : { kind: 'not_found' };
   }
@@ -159,6 +164,58 @@ export abstract class BaseStore implements Store {
     const r = await this.db.selectFrom('webhooks').select((eb) => eb.fn.min('process_after').as('at'))
       .where('processed_at', 'is', null).executeTakeFirst();
     return r?.at == null ? null : Number(r.at);
+  }
+
+  async requeueWebhooks(ids: string[], now: number): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      await this.db.updateTable('webhooks').set({ processed_at: null, process_after: now, lease_until: null, attempts: 0, error: null })
+        .where('id', 'in', ids.slice(i, i + 500)).execute();
+    }
+  }
+
+  async insertInbound(rows: InboundRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db.insertInto('inbound_messages').values(rows)
+      .onConflict((oc) => oc.columns(['provider_id', 'provider_message_id']).doNothing()).execute();
+  }
+
+  async listInbound(accountId: string, before: string | undefined, limit: number): Promise<InboundRow[]> {
+    let q = this.db.selectFrom('inbound_messages').selectAll().where('account_id', '=', accountId);
+    if (before) q = q.where('id', '<', before);
+    return q.orderBy('id', 'desc').limit(limit).execute();
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRow | undefined> {
+    return this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async setApiKeyWebhookSecret(id: string, secret: string, now: number): Promise<void> {
+    await this.db.updateTable('api_keys').set({ webhook_secret: secret, updated_at: now }).where('id', '=', id).execute();
+  }
+
+  async claimCallbacks(now: number, leaseMs: number, limit: number): Promise<CallbackRow[]> {
+    // Single statements: atomic on SQLite; on PostgreSQL the lease check in the UPDATE
+    // makes a row go to one claimer even when two select it.
+    const due = await this.db.selectFrom('callbacks').select('id').where('status', '=', 'pending').where('next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)])).orderBy('next_attempt_at').limit(limit).execute();
+    if (due.length === 0) return [];
+    return this.db.updateTable('callbacks').set({ lease_until: now + leaseMs })
+      .where('id', 'in', due.map((d) => d.id)).where('status', '=', 'pending')
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
+      .returningAll().execute();
+  }
+
+  async finishCallback(id: string, set: Pick<CallbackRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_error' | 'delivered_at'>, attempt: CallbackAttemptRow, now: number): Promise<void> {
+    await this.db.insertInto('callback_attempts').values(attempt).execute();
+    await this.db.updateTable('callbacks').set({ ...set, lease_until: null, updated_at: now }).where('id', '=', id).execute();
+  }
+
+  async listCallbacks(messageId: string): Promise<CallbackRow[]> {
+    return this.db.selectFrom('callbacks').selectAll().where('message_id', '=', messageId).orderBy('created_at').orderBy('id').execute();
+  }
+
+  async listCallbackAttempts(callbackId: string): Promise<CallbackAttemptRow[]> {
+    return this.db.selectFrom('callback_attempts').selectAll().where('callback_id', '=', callbackId).orderBy('attempt').execute();
   }
 
   async listWebhooks(f: { since?: number; providerId?: string }): Promise<WebhookRow[]> {

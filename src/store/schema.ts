@@ -1,5 +1,5 @@
 // Kysely table types: one interface per table, the same on SQLite and PostgreSQL.
-import type { ApiKeyRow, AttemptRow, EventRow, MessageRow, ProviderRow, WebhookRow } from './store.ts';
+import type { ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, EventRow, InboundRow, MessageRow, ProviderRow, WebhookRow } from './store.ts';
 
 export interface AccountTable { id: string; name: string; created_at: number; updated_at: number }
 export interface IdempotencyTable { account_id: string; key: string; request_hash: string; message_id: string; created_at: number }
@@ -13,4 +13,7 @@ export interface Database {
   idempotency_keys: IdempotencyTable;
   webhooks: WebhookRow;
   providers: ProviderRow;
+  inbound_messages: InboundRow;
+  callbacks: CallbackRow;
+  callback_attempts: CallbackAttemptRow;
 }

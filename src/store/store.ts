@@ -89,6 +89,51 @@ export interface ApiKeyRow {
   created_at: number;
   updated_at: number;
   revoked_at: number | null;
+  /** Standard Webhooks secret (whsec_…) that signs this key's callbacks */
+  webhook_secret: string | null;
+  /** where status callbacks go for messages sent with this key and no callback_url of their own */
+  callback_url: string | null;
+}
+
+export interface InboundRow {
+  id: string;
+  account_id: string;
+  provider_id: string;
+  provider_message_id: string;
+  from_number: string;
+  to_number: string;
+  body: string;
+  webhook_id: string;
+  received_at: number;
+  created_at: number;
+}
+
+export interface CallbackRow {
+  id: string;
+  account_id: string;
+  api_key_id: string | null;
+  message_id: string;
+  url: string;
+  type: string;
+  payload: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  next_attempt_at: number | null;
+  lease_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+}
+
+export interface CallbackAttemptRow {
+  id: string;
+  callback_id: string;
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  started_at: number;
+  duration_ms: number;
 }
 
 export interface ProviderRow {
@@ -137,6 +182,8 @@ export interface Outcome {
     Partial<Pick<MessageRow, 'provider_id' | 'provider_message_id' | 'from_number' | 'error_code' | 'error_message' | 'sent_at' | 'final_at' | 'price'>>;
   attempt: AttemptRow | null;
   event: EventRow | null;
+  /** the caller's callback for this change, written with it */
+  callback: CallbackRow | null;
   now: number;
 }
 
@@ -225,4 +272,17 @@ export interface Store {
   /** Earliest process_after among webhooks not yet processed. */
   nextWebhookDueAt(): Promise<number | null>;
   listWebhooks(filter: { since?: number; providerId?: string }): Promise<WebhookRow[]>;
+  /** Makes stored webhooks due again so they are processed once more (replay). */
+  requeueWebhooks(ids: string[], now: number): Promise<void>;
+
+  /** Stores inbound messages; one already stored (same provider and id) is left as it is. */
+  insertInbound(rows: InboundRow[]): Promise<void>;
+  listInbound(accountId: string, before: string | undefined, limit: number): Promise<InboundRow[]>;
+
+  getApiKey(id: string): Promise<ApiKeyRow | undefined>;
+  setApiKeyWebhookSecret(id: string, secret: string, now: number): Promise<void>;
+  claimCallbacks(now: number, leaseMs: number, limit: number): Promise<CallbackRow[]>;
+  finishCallback(id: string, set: Pick<CallbackRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_error' | 'delivered_at'>, attempt: CallbackAttemptRow, now: number): Promise<void>;
+  listCallbacks(messageId: string): Promise<CallbackRow[]>;
+  listCallbackAttempts(callbackId: string): Promise<CallbackAttemptRow[]>;
 }

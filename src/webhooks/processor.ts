@@ -3,7 +3,8 @@
 // message id (the provider answered, our write is still in flight), so a webhook whose
 // receipts match no message yet is deferred with backoff before it is given up on.
 import type { Logger } from 'pino';
-import type { ReceiptWrite, Store, WebhookRow } from '../store/store.ts';
+import type { InboundRow, ReceiptWrite, Store, WebhookRow } from '../store/store.ts';
+import { newId } from '../domain/ids.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { MessageBus } from '../events/bus.ts';
 import type { RawWebhook } from '../providers/provider.ts';
@@ -66,10 +67,23 @@ export class WebhookProcessor {
     const receipts: ReceiptWrite[] = [];
     const owner: number[] = [];
     const errors = new Map<string, string>();
+    const inbound: InboundRow[] = [];
     rows.forEach((row, i) => {
       const entry = this.#registry.get(row.provider_id);
       if (!entry) { errors.set(row.id, `no active provider ${row.provider_id}`); return; }
-      if (row.kind !== 'status') { errors.set(row.id, `no processor for ${row.kind} webhooks`); return; }
+      if (row.kind === 'inbound') {
+        try {
+          for (const m of entry.adapter.parseInbound(toRaw(row))) {
+            inbound.push({
+              id: newId('inb'), account_id: entry.accountId, provider_id: row.provider_id, provider_message_id: m.providerMessageId,
+              from_number: m.from, to_number: m.to, body: m.body, webhook_id: row.id, received_at: m.receivedAt ?? row.received_at, created_at: now,
+            });
+          }
+        } catch (err) {
+          errors.set(row.id, `unparseable: ${(err as Error).message}`);
+        }
+        return;
+      }
       try {
         for (const r of entry.adapter.parseReceipts(toRaw(row))) {
           receipts.push({
@@ -83,6 +97,7 @@ export class WebhookProcessor {
         errors.set(row.id, `unparseable: ${(err as Error).message}`);
       }
     });
+    if (inbound.length > 0) await this.#store.insertInbound(inbound);
     const results = receipts.length > 0 ? await this.#store.applyReceipts(receipts, now) : [];
     const unmatched = new Set<number>();
     results.forEach((r, k) => {

@@ -5,23 +5,29 @@ import { newId } from '../domain/ids.ts';
 import type { MessageRow, Outcome } from '../store/store.ts';
 import type { SendOutcome } from '../providers/provider.ts';
 import { backoffMs } from './backoff.ts';
+import { callbackFor } from '../callbacks/enqueue.ts';
+
+/** Adds the caller's callback for the status the outcome sets. */
+function withCallback(row: MessageRow, o: Omit<Outcome, 'callback'>): Outcome {
+  return { ...o, callback: callbackFor({ ...row, ...o.set, updated_at: o.now, lease_owner: null }, o.now) };
+}
 
 export interface RetryPolicy { maxAttempts: number; maxThrottledAttempts: number; backoffBaseMs: number; backoffMaxMs: number }
 
 export function expiredOutcome(row: MessageRow, owner: string, now: number): Outcome {
-  return {
+  return withCallback(row, {
     messageId: row.id, leaseOwner: owner, now, attempt: null,
     set: { status: 'expired', attempts: row.attempts - 1, throttled_attempts: row.throttled_attempts, next_attempt_at: null, final_at: now, error_code: 'validity_period_expired', error_message: 'the message was not sent within its validity period' },
     event: { id: newId('evt'), message_id: row.id, type: 'status', status: 'expired', provider_id: null, provider_status: null, error_code: 'validity_period_expired', webhook_id: null, occurred_at: now, created_at: now, detail: null },
-  };
+  });
 }
 
 export function noRouteOutcome(row: MessageRow, owner: string, now: number, why: string): Outcome {
-  return {
+  return withCallback(row, {
     messageId: row.id, leaseOwner: owner, now, attempt: null,
     set: { status: 'failed', attempts: row.attempts, throttled_attempts: row.throttled_attempts, next_attempt_at: null, final_at: now, error_code: 'no_route', error_message: why },
     event: { id: newId('evt'), message_id: row.id, type: 'status', status: 'failed', provider_id: null, provider_status: null, error_code: 'no_route', webhook_id: null, occurred_at: now, created_at: now, detail: null },
-  };
+  });
 }
 
 export function attemptOutcome(
@@ -36,11 +42,11 @@ export function attemptOutcome(
   };
   const base = { messageId: row.id, leaseOwner: owner, now, attempt, event: null };
   if (result.ok) {
-    return { ...base, set: {
+    return withCallback(row, { ...base, set: {
       status: 'sent', attempts: row.attempts, throttled_attempts: row.throttled_attempts, next_attempt_at: null,
       provider_id: route.providerId, provider_message_id: result.providerMessageId, from_number: route.from, sent_at: now,
       error_code: null, error_message: null, ...(result.price ? { price: result.price } : {}),
-    } };
+    } });
   }
   const err = result.error;
   const failed = { status: 'failed' as const, next_attempt_at: null, final_at: now, provider_id: route.providerId, from_number: route.from, error_code: err.code, error_message: err.message };
@@ -49,13 +55,13 @@ export function attemptOutcome(
     // it does not use up the ordinary attempts.
     const throttled = row.throttled_attempts + 1;
     const attempts = row.attempts - 1;
-    if (throttled >= policy.maxThrottledAttempts) return { ...base, set: { ...failed, attempts, throttled_attempts: throttled } };
+    if (throttled >= policy.maxThrottledAttempts) return withCallback(row, { ...base, set: { ...failed, attempts, throttled_attempts: throttled } });
     const wait = err.retryAfterMs ?? backoffMs(throttled, policy.backoffBaseMs, policy.backoffMaxMs, random);
-    return { ...base, set: { status: 'queued', attempts, throttled_attempts: throttled, next_attempt_at: now + wait, error_code: err.code, error_message: err.message } };
+    return { ...base, callback: null, set: { status: 'queued', attempts, throttled_attempts: throttled, next_attempt_at: now + wait, error_code: err.code, error_message: err.message } };
   }
   if (err.kind === 'transient' && row.attempts < policy.maxAttempts) {
     const wait = backoffMs(row.attempts, policy.backoffBaseMs, policy.backoffMaxMs, random);
-    return { ...base, set: { status: 'queued', attempts: row.attempts, throttled_attempts: row.throttled_attempts, next_attempt_at: now + wait, error_code: err.code, error_message: err.message } };
+    return { ...base, callback: null, set: { status: 'queued', attempts: row.attempts, throttled_attempts: row.throttled_attempts, next_attempt_at: now + wait, error_code: err.code, error_message: err.message } };
   }
-  return { ...base, set: { ...failed, attempts: row.attempts, throttled_attempts: row.throttled_attempts } };
+  return withCallback(row, { ...base, set: { ...failed, attempts: row.attempts, throttled_attempts: row.throttled_attempts } });
 }

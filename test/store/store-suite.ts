@@ -65,7 +65,7 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
       const c = await store.claimDue('w2', now + 30_001, 30_000, 1000);
       assert.ok(c.some((m) => m.id === mine[0].row.id && m.attempts === 2 && m.lease_owner === 'w2'));
       // the first owner's late outcome is fenced off
-      const stale: Outcome = { messageId: mine[0].row.id, leaseOwner: 'w1', now, attempt: null, event: null,
+      const stale: Outcome = { messageId: mine[0].row.id, leaseOwner: 'w1', now, attempt: null, event: null, callback: null,
         set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null } };
       const applied = await store.recordOutcomes([stale]);
       assert.equal(applied.size, 0);
@@ -100,7 +100,7 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
         messageId: m.row.id, leaseOwner: 'w9', now,
         set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null, provider_id: 'sim', provider_message_id: 'p-1', from_number: '+15005550006', sent_at: now },
         attempt: { id: newId('att'), message_id: m.row.id, attempt: 1, provider_id: 'sim', from_number: '+15005550006', outcome: 'sent', error_code: null, error_message: null, provider_message_id: 'p-1', started_at: now, finished_at: now },
-        event: null,
+        event: null, callback: null,
       }]);
       assert.ok(applied.has(m.row.id));
       const got = await store.getMessage(null, m.row.id);
@@ -182,7 +182,7 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
     it('manages API keys by hash and revokes them', async () => {
       const now = Date.now();
       const id = newId('key');
-      await store.createApiKey({ id, account_id: 'default', name: 'ci', prefix: 'sk_test', hash: `h-${id}`, scopes: 'send,read', created_at: now, updated_at: now, revoked_at: null });
+      await store.createApiKey({ id, account_id: 'default', name: 'ci', prefix: 'sk_test', hash: `h-${id}`, scopes: 'send,read', created_at: now, updated_at: now, revoked_at: null, webhook_secret: 'whsec_dGVzdA==', callback_url: null });
       assert.equal((await store.findApiKeyByHash(`h-${id}`))?.id, id);
       assert.equal(await store.revokeApiKey(id, now), true);
       assert.ok((await store.findApiKeyByHash(`h-${id}`))?.revoked_at);

@@ -6,7 +6,7 @@ import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import { BaseStore } from '../base-store.ts';
 import type { Database } from '../schema.ts';
 import { planReceipt } from '../../receipts/plan.ts';
-import type { EventRow, InsertResult, MessageRow, NewMessage, Outcome, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
+import type { CallbackRow, EventRow, InsertResult, MessageRow, NewMessage, Outcome, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 
 export const QUEUE_CHANNEL = 'switchboard_queue';
 
@@ -143,8 +143,10 @@ export class PostgresStore extends BaseStore {
       }
       const attempts = outcomes.filter((o) => applied.has(o.messageId) && o.attempt).map((o) => o.attempt!);
       const events = outcomes.filter((o) => applied.has(o.messageId) && o.event).map((o) => o.event!);
+      const callbacks = outcomes.filter((o) => applied.has(o.messageId) && o.callback).map((o) => o.callback!);
       if (attempts.length) await trx.insertInto('attempts').values(attempts).execute();
       if (events.length) await trx.insertInto('events').values(events).execute();
+      if (callbacks.length) await trx.insertInto('callbacks').values(callbacks).execute();
       return applied;
     });
   }
@@ -164,6 +166,7 @@ export class PostgresStore extends BaseStore {
     return this.db.transaction().execute(async (trx) => {
       const current = await this.#lockMessages(trx, receipts);
       const pendingEvents: EventRow[] = [];
+      const pendingCallbacks: CallbackRow[] = [];
       const changed = new Map<string, MessageRow>();
       const results = receipts.map((r): ReceiptResult => {
         const message = current.get(`${r.providerId}\u0000${r.providerMessageId}`);
@@ -172,6 +175,7 @@ export class PostgresStore extends BaseStore {
         pendingEvents.push(plan.event);
         if (!plan.set) return { message, changed: false, previous: message.status };
         const updated = { ...message, ...plan.set };
+        if (plan.callback) pendingCallbacks.push(plan.callback);
         current.set(`${r.providerId}\u0000${r.providerMessageId}`, updated);
         changed.set(message.id, updated);
         return { message: updated, changed: true, previous: message.status };
@@ -179,6 +183,7 @@ export class PostgresStore extends BaseStore {
       for (const e of pendingEvents) {
         await trx.insertInto('events').values(e).onConflict((oc) => oc.doNothing()).execute();
       }
+      if (pendingCallbacks.length) await trx.insertInto('callbacks').values(pendingCallbacks).execute();
       for (const m of changed.values()) {
         const { id, ...rest } = m;
         await trx.updateTable('messages').set(rest).where('id', '=', id).execute();

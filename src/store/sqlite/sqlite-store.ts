@@ -100,6 +100,7 @@ export class SqliteStore extends BaseStore {
     const applied = new Set<string>();
     const insertAttempt = this.#stmts.get('INSERT INTO attempts (id, message_id, attempt, provider_id, from_number, outcome, error_code, error_message, provider_message_id, started_at, finished_at) VALUES (@id, @message_id, @attempt, @provider_id, @from_number, @outcome, @error_code, @error_message, @provider_message_id, @started_at, @finished_at)');
     const insertEvent = this.#stmts.get(INSERT_EVENT);
+    const insertCallback = this.#stmts.get(INSERT_CALLBACK);
     this.#tx(() => {
       for (const o of outcomes) {
         const set = defined({ ...o.set, updated_at: o.now, lease_owner: null });
@@ -109,6 +110,7 @@ export class SqliteStore extends BaseStore {
         applied.add(o.messageId);
         if (o.attempt) insertAttempt.run(o.attempt as unknown as Record<string, null | number | string>);
         if (o.event) insertEvent.run(o.event as unknown as Record<string, null | number | string>);
+        if (o.callback) insertCallback.run(o.callback as unknown as Record<string, null | number | string>);
       }
     });
     return applied;
@@ -135,6 +137,7 @@ export class SqliteStore extends BaseStore {
   async applyReceipts(receipts: ReceiptWrite[], now: number): Promise<ReceiptResult[]> {
     const find = this.#stmts.get('SELECT * FROM messages WHERE provider_message_id = ? AND provider_id = ?');
     const insertEvent = this.#stmts.get(INSERT_EVENT.replace('INSERT INTO', 'INSERT OR IGNORE INTO'));
+    const insertCallback = this.#stmts.get(INSERT_CALLBACK);
     return this.#tx(() => receipts.map((r): ReceiptResult => {
         const message = find.get(r.providerMessageId, r.providerId) as MessageRow | undefined;
         if (!message) return { message: null, changed: false, previous: null };
@@ -143,11 +146,14 @@ export class SqliteStore extends BaseStore {
         if (!plan.set) return { message, changed: false, previous: message.status };
         const set = defined(plan.set);
         this.#stmts.get(`UPDATE messages SET ${setClause(set)} WHERE id = @__id`).run({ ...set, __id: message.id });
+        if (plan.callback) insertCallback.run(plan.callback as unknown as Params);
         return { message: { ...message, ...plan.set }, changed: true, previous: message.status };
     }));
   }
 }
 
+const CALLBACK_COLUMNS = ['id', 'account_id', 'api_key_id', 'message_id', 'url', 'type', 'payload', 'status', 'attempts', 'next_attempt_at', 'lease_until', 'last_error', 'created_at', 'updated_at', 'delivered_at'];
+const INSERT_CALLBACK = `INSERT INTO callbacks (${CALLBACK_COLUMNS.join(', ')}) VALUES (${CALLBACK_COLUMNS.map((c) => '@' + c).join(', ')})`;
 const INSERT_EVENT = 'INSERT INTO events (id, message_id, type, status, provider_id, provider_status, error_code, webhook_id, occurred_at, created_at, detail) VALUES (@id, @message_id, @type, @status, @provider_id, @provider_status, @error_code, @webhook_id, @occurred_at, @created_at, @detail)';
 
 type Params = Record<string, null | number | string>;

@@ -38,7 +38,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
     },
   }, async (req, reply) => {
     const key = req.headers['idempotency-key'];
-    const { message, created } = await ctx.intake.accept(req.body, { accountId: req.principal.accountId, keyId: req.principal.keyId }, key);
+    const { message, created } = await ctx.intake.accept(req.body, { accountId: req.principal.accountId, keyId: req.principal.keyId, callbackUrl: req.principal.callbackUrl }, key);
     if (!created) reply.header('idempotent-replayed', 'true');
     const wait = req.query.wait ?? 0;
     if (wait > 0 && !isSendOutcome(message.status)) {

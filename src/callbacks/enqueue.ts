@@ -1,0 +1,20 @@
+// Which status changes a caller hears about, and the callback row that carries it. The
+// row is written in the same transaction as the status change, so a change is never
+// committed without its callback (nor a callback without its change).
+import { newId } from '../domain/ids.ts';
+import type { MessageStatus } from '../domain/status.ts';
+import type { CallbackRow, MessageRow } from '../store/store.ts';
+import { presentMessage } from '../http/present.ts';
+
+const ANNOUNCED: ReadonlySet<MessageStatus> = new Set(['sent', 'delivered', 'undelivered', 'failed', 'canceled', 'expired']);
+
+export function callbackFor(message: MessageRow, now: number): CallbackRow | null {
+  if (!message.callback_url || !ANNOUNCED.has(message.status)) return null;
+  return {
+    id: newId('cbk'), account_id: message.account_id, api_key_id: message.api_key_id, message_id: message.id,
+    url: message.callback_url, type: 'message.status',
+    payload: JSON.stringify({ type: 'message.status', data: presentMessage(message) }),
+    status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, last_error: null,
+    created_at: now, updated_at: now, delivered_at: null,
+  };
+}

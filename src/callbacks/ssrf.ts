@@ -1,0 +1,58 @@
+// Callbacks must not become a way to reach the operator's private network: a callback
+// URL whose host is, or resolves to, a private, loopback, link-local or otherwise
+// non-public address is refused unless SWITCHBOARD_CALLBACK_ALLOWLIST names it (a host,
+// an IP, or a CIDR). Checked at intake for literal IPs and again before each delivery.
+import { BlockList, isIP } from 'node:net';
+import { lookup } from 'node:dns/promises';
+import { AppError } from '../domain/errors.ts';
+import { checkCallbackUrl } from '../intake/accept-message.ts';
+
+const PRIVATE = new BlockList();
+for (const [net, bits] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) PRIVATE.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['::ffff:0:0', 96]] as const) PRIVATE.addSubnet(net, bits, 'ipv6');
+
+export class CallbackGuard {
+  readonly #hosts = new Set<string>();
+  readonly #allowed = new BlockList();
+
+  constructor(allowlist: readonly string[]) {
+    for (const entry of allowlist) {
+      const [addr, bits] = entry.split('/');
+      const family = isIP(addr);
+      if (family && bits !== undefined) this.#allowed.addSubnet(addr, Number(bits), family === 4 ? 'ipv4' : 'ipv6');
+      else if (family) this.#allowed.addAddress(addr, family === 4 ? 'ipv4' : 'ipv6');
+      else this.#hosts.add(entry.toLowerCase());
+    }
+  }
+
+  #forbidden(ip: string): boolean {
+    const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
+    return PRIVATE.check(ip, family) && !this.#allowed.check(ip, family);
+  }
+
+  /** Intake: the URL's shape, and a literal private IP. No DNS on the request path. */
+  checkAtIntake = (u: string): void => {
+    checkCallbackUrl(u);
+    const host = hostOf(u);
+    if (isIP(host) && this.#forbidden(host) && !this.#hosts.has(host)) {
+      throw new AppError('invalid_callback_url', `callback_url points at a private address (${host}); the operator can allow it with SWITCHBOARD_CALLBACK_ALLOWLIST`, { field: 'callback_url' });
+    }
+  };
+
+  /** Delivery: resolves the host; returns why it may not be called, or null. */
+  async refusal(u: string): Promise<string | null> {
+    const host = hostOf(u);
+    if (this.#hosts.has(host.toLowerCase())) return null;
+    const addrs = isIP(host) ? [host] : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
+    if (addrs.length === 0) return `cannot resolve ${host}`;
+    const bad = addrs.find((a) => this.#forbidden(a));
+    return bad ? `${host} resolves to a private address (${bad})` : null;
+  }
+}
+
+function hostOf(u: string): string {
+  return new URL(u).hostname.replace(/^\[|\]$/g, '');
+}

@@ -1,0 +1,90 @@
+// Twilio Programmable Messaging: Messages create (form-encoded, HTTP basic auth with the
+// Account SID + auth token, or an API key SID + secret), over a keep-alive undici pool.
+// Config: { account_sid, auth_token_env, api_key_sid?, api_key_secret_env?,
+//           messaging_service_sid?, from?, base_url? }.
+import { Pool } from 'undici';
+import type { AdapterContext, InboundMessage, ProviderAdapter, RawWebhook, Receipt, SendOutcome, SendRequest } from '../provider.ts';
+import { parseRetryAfter } from '../provider.ts';
+import { classifyTwilio } from './errors.ts';
+import { twilioInbound, twilioReceipts } from './receipts.ts';
+import { verifyTwilioSignature } from './signature.ts';
+
+export const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />';
+
+interface TwilioConfig {
+  account_sid: string;
+  auth_token_env?: string;
+  api_key_sid?: string;
+  api_key_secret_env?: string;
+  messaging_service_sid?: string;
+  base_url?: string;
+}
+
+export function validateTwilioConfig(c: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  if (typeof c.account_sid !== 'string' || !/^AC[0-9a-fA-F]{32}$/.test(c.account_sid)) problems.push('config.account_sid must match ^AC[0-9a-fA-F]{32}$');
+  if (typeof c.auth_token_env !== 'string') problems.push('config.auth_token_env must name the environment variable holding the auth token');
+  if (c.api_key_sid !== undefined && typeof c.api_key_secret_env !== 'string') problems.push('config.api_key_secret_env is required with api_key_sid');
+  return problems;
+}
+
+export function createTwilio(ctx: AdapterContext): ProviderAdapter {
+  const c = ctx.config as unknown as TwilioConfig;
+  const base = new URL(c.base_url ?? 'https://api.twilio.com');
+  const pool = new Pool(base.origin, { connections: 32, keepAliveTimeout: 30_000 });
+  const path = `${base.pathname.replace(/\/$/, '')}/2010-04-01/Accounts/${c.account_sid}/Messages.json`;
+  const token = () => (c.auth_token_env ? ctx.secret(c.auth_token_env) : undefined) ?? '';
+  const authorization = () => {
+    const user = c.api_key_sid ?? c.account_sid;
+    const pass = c.api_key_sid ? ctx.secret(c.api_key_secret_env ?? '') ?? '' : token();
+    return `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+  };
+
+  return {
+    kind: 'twilio',
+
+    async send(req: SendRequest, signal: AbortSignal): Promise<SendOutcome> {
+      const form = new URLSearchParams({ To: req.to, Body: req.body, StatusCallback: req.statusCallbackUrl });
+      if (c.messaging_service_sid && !req.from.startsWith('+')) form.set('MessagingServiceSid', c.messaging_service_sid);
+      else form.set('From', req.from);
+      if (req.validitySeconds) form.set('ValidityPeriod', String(Math.min(36_000, Math.max(1, req.validitySeconds))));
+      const res = await pool.request({
+        path, method: 'POST', signal,
+        headers: { authorization: authorization(), 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: form.toString(),
+      });
+      const text = await res.body.text();
+      let json: Record<string, unknown> = {};
+      try { json = JSON.parse(text); } catch { /* an HTML error page from a proxy, say */ }
+      if (res.statusCode >= 200 && res.statusCode < 300 && typeof json.sid === 'string') {
+        const segments = Number(json.num_segments);
+        return { ok: true, providerMessageId: json.sid, segments: Number.isFinite(segments) && segments > 0 ? segments : undefined };
+      }
+      const code = typeof json.code === 'number' ? json.code : undefined;
+      const kind = classifyTwilio(res.statusCode, code);
+      const retryAfter = res.headers['retry-after'];
+      return {
+        ok: false,
+        error: {
+          kind,
+          code: code !== undefined ? String(code) : `http_${res.statusCode}`,
+          message: typeof json.message === 'string' ? json.message : `Twilio answered HTTP ${res.statusCode}`,
+          retryAfterMs: kind === 'throttled' ? parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) : undefined,
+        },
+      };
+    },
+
+    parseReceipts(raw: RawWebhook): Receipt[] { return twilioReceipts(raw.body); },
+    parseInbound(raw: RawWebhook): InboundMessage[] { return twilioInbound(raw.body); },
+
+    verifySignature(raw: RawWebhook): boolean {
+      return verifyTwilioSignature(token(), raw.url, raw.body, raw.headers['content-type'] ?? '', raw.headers['x-twilio-signature']);
+    },
+
+    webhookResponse(kind) {
+      return kind === 'inbound' ? { contentType: 'text/xml', body: EMPTY_TWIML } : { contentType: 'text/plain', body: '' };
+    },
+
+    async close() { await pool.close(); },
+  };
+}

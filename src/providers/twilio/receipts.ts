@@ -1,0 +1,42 @@
+// Twilio status callbacks and inbound webhooks (form POSTs) → canonical records (pure).
+// Twilio adds fields without notice; unknown ones are ignored here (but were signed).
+import type { MessageStatus } from '../../domain/status.ts';
+import type { InboundMessage, Receipt } from '../provider.ts';
+
+const STATUS: Record<string, MessageStatus | null> = {
+  queued: null, accepted: null, scheduled: null, sending: null, receiving: null, received: null,
+  sent: 'sent', delivered: 'delivered', read: 'delivered', undelivered: 'undelivered', failed: 'failed', canceled: 'canceled',
+  partially_delivered: null,
+};
+
+/** RawDlrDoneDate is YYMMDDhhmm (no zone; read as UTC). */
+function dlrDate(v: string | null): number | undefined {
+  const m = v && /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)$/.exec(v);
+  if (!m) return undefined;
+  return Date.UTC(2000 + Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
+}
+
+export function twilioReceipts(body: string): Receipt[] {
+  const p = new URLSearchParams(body);
+  const sid = p.get('MessageSid') ?? p.get('SmsSid');
+  const status = (p.get('MessageStatus') ?? p.get('SmsStatus') ?? '').toLowerCase();
+  if (!sid || !status) throw new Error('status callback without MessageSid/MessageStatus');
+  const errorCode = p.get('ErrorCode') ?? undefined;
+  return [{
+    providerMessageId: sid,
+    status: STATUS[status] ?? null,
+    providerStatus: status,
+    errorCode: errorCode || undefined,
+    errorMessage: errorCode ? `Twilio error ${errorCode}` : undefined,
+    occurredAt: dlrDate(p.get('RawDlrDoneDate')),
+  }];
+}
+
+export function twilioInbound(body: string): InboundMessage[] {
+  const p = new URLSearchParams(body);
+  const sid = p.get('MessageSid') ?? p.get('SmsMessageSid') ?? p.get('SmsSid');
+  const from = p.get('From');
+  const to = p.get('To');
+  if (!sid || !from || !to) throw new Error('inbound webhook without MessageSid/From/To');
+  return [{ providerMessageId: sid, from, to, body: p.get('Body') ?? '' }];
+}
