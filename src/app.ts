@@ -31,6 +31,7 @@ export interface AppContext {
   auth: Authenticator;
   waiters: Waiters;
   ingestWebhook: (w: IncomingWebhook) => Promise<string>;
+  guard: CallbackGuard;
   logger: Logger;
 }
 
@@ -79,7 +80,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     worker?.wake();
   }, guard.checkAtIntake);
   const ctx: AppContext = {
-    config, store, bus, metrics, registry, intake, ingestWebhook, logger,
+    config, store, bus, metrics, registry, intake, ingestWebhook, logger, guard,
     auth: new Authenticator(store, config.adminKey),
     waiters: new Waiters(store, bus),
   };

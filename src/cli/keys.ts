@@ -22,8 +22,8 @@ export async function keysCommand(args: string[]): Promise<number> {
         if (!name) throw new UsageError('usage: switchboard keys create <name> [--account ID] [--scopes send,read,admin]');
         const scopes = values.scopes ? (values.scopes.split(',').map((s) => s.trim()) as Scope[]) : undefined;
         const { key, secret } = await createKey(store, { name, accountId: values.account, scopes });
-        if (values.json) console.log(JSON.stringify({ id: key.id, name: key.name, account_id: key.account_id, scopes: key.scopes.split(','), secret }));
-        else console.log(`created ${key.id} (${key.name}) for account ${key.account_id} with scopes ${key.scopes}\nsecret: ${secret}\nThe secret is shown only now; store it safely.`);
+        if (values.json) console.log(JSON.stringify({ id: key.id, name: key.name, account_id: key.account_id, scopes: key.scopes.split(','), secret, webhook_secret: key.webhook_secret }));
+        else console.log(`created ${key.id} (${key.name}) for account ${key.account_id} with scopes ${key.scopes}\nsecret: ${secret}\nwebhook secret (verifies this key's callbacks): ${key.webhook_secret}\nThe secret is shown only now; store it safely.`);
         return 0;
       }
       case 'list': {

@@ -11,6 +11,8 @@ Usage:
   switchboard keys create <name> [--account ID] [--scopes send,read,admin]
   switchboard keys list [--account ID]
   switchboard keys revoke <key id>
+  switchboard webhooks replay [--since ISO-TIME] [--provider ID]
+                                                re-process stored raw webhooks (idempotent)
   switchboard config                            print the effective configuration (secrets masked)
 
 Configuration comes from the environment (see README).`;
@@ -34,6 +36,22 @@ export async function run(argv: string[]): Promise<number> {
       }
       case 'keys':
         return await keysCommand(rest);
+      case 'webhooks': {
+        const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { since: { type: 'string' }, provider: { type: 'string' } } });
+        if (positionals[0] !== 'replay') { console.error('usage: switchboard webhooks replay [--since ISO-TIME] [--provider ID]'); return 2; }
+        const since = values.since ? Date.parse(values.since) : undefined;
+        if (since !== undefined && Number.isNaN(since)) { console.error(`--since ${values.since} is not an ISO-8601 time`); return 2; }
+        const { createApp } = await import('../app.ts');
+        const { createLogger } = await import('../log.ts');
+        const config = loadConfig(process.env, { role: 'worker' });
+        const app = await createApp(config, { logger: createLogger('warn') });
+        const { replayWebhooks } = await import('../webhooks/replay.ts');
+        await app.ctx.registry.refresh();
+        const n = await replayWebhooks(app.ctx.store, app.processor!, { since, providerId: values.provider });
+        await app.stop();
+        console.log(`replayed ${n} webhooks`);
+        return 0;
+      }
       case 'config':
         console.log(JSON.stringify(describeConfig(loadConfig()), null, 2));
         return 0;

@@ -13,16 +13,12 @@ export function twilioSignature(authToken: string, url: string, params: URLSearc
 }
 
 function urlVariants(url: string): string[] {
-  const u = new URL(url);
-  const variants = new Set([url]);
-  const defaultPort = u.protocol === 'https:' ? '443' : '80';
-  if (u.port) {
-    const stripped = new URL(url); stripped.port = ''; variants.add(stripped.toString());
-  } else {
-    // URL drops a default port when set, so splice it into the string form
-    variants.add(url.replace(`${u.protocol}//${u.host}`, `${u.protocol}//${u.hostname}:${defaultPort}`));
-  }
-  return [...variants];
+  // Work on the string: URL objects silently drop a default port.
+  const m = /^(https?:\/\/)([^/:?#]+)(?::(\d+))?(.*)$/i.exec(url);
+  if (!m) return [url];
+  const [, scheme, host, port, rest] = m;
+  const defaultPort = scheme.toLowerCase() === 'https://' ? '443' : '80';
+  return [...new Set([url, `${scheme}${host}${rest}`, `${scheme}${host}:${port ?? defaultPort}${rest}`])];
 }
 
 function same(a: string, b: string): boolean {

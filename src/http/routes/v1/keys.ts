@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../app.ts';
 import { AppError } from '../../../domain/errors.ts';
-import { createKey, SCOPES, type Principal } from '../../auth.ts';
+import { createKey, generateWebhookSecret, SCOPES, type Principal } from '../../auth.ts';
 import type { ApiKeyRow, Scope } from '../../../store/store.ts';
 
 const OPERATOR_ACCOUNT = 'default';
@@ -13,13 +13,13 @@ const keySchema = {
   type: 'object',
   properties: {
     id: { type: 'string' }, name: { type: 'string' }, account_id: { type: 'string' }, scopes: { type: 'array', items: { type: 'string' } },
-    prefix: { type: 'string' }, secret: { type: 'string' }, created_at: { type: 'string' }, revoked_at: { type: ['string', 'null'] },
+    prefix: { type: 'string' }, secret: { type: 'string' }, webhook_secret: { type: 'string' }, callback_url: { type: ['string', 'null'] }, created_at: { type: 'string' }, revoked_at: { type: ['string', 'null'] },
   },
 } as const;
 
 function present(k: ApiKeyRow) {
   return {
-    id: k.id, name: k.name, account_id: k.account_id, scopes: k.scopes.split(','), prefix: k.prefix,
+    id: k.id, name: k.name, account_id: k.account_id, scopes: k.scopes.split(','), prefix: k.prefix, callback_url: k.callback_url,
     created_at: new Date(k.created_at).toISOString(), revoked_at: k.revoked_at === null ? null : new Date(k.revoked_at).toISOString(),
   };
 }
@@ -31,7 +31,7 @@ function accountFor(p: Principal, requested: string | undefined): string {
 }
 
 export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.post<{ Body: { name: string; account_id?: string; scopes?: Scope[] } }>('/v1/keys', {
+  app.post<{ Body: { name: string; account_id?: string; scopes?: Scope[]; callback_url?: string } }>('/v1/keys', {
     config: { scope: 'admin' },
     schema: {
       tags: ['keys'], summary: 'Create an API key; the secret is shown once',
@@ -41,13 +41,28 @@ export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<
           name: { type: 'string', minLength: 1, maxLength: 100 },
           account_id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
           scopes: { type: 'array', items: { type: 'string', enum: [...SCOPES] }, minItems: 1, uniqueItems: true },
+          callback_url: { type: 'string', maxLength: 2048, description: 'default status callback for messages sent with this key' },
         },
       },
       response: { 201: keySchema },
     },
   }, async (req, reply) => {
-    const { key, secret } = await createKey(ctx.store, { name: req.body.name, accountId: accountFor(req.principal, req.body.account_id), scopes: req.body.scopes });
-    return reply.code(201).send({ ...present(key), secret });
+    if (req.body.callback_url !== undefined) ctx.guard.checkAtIntake(req.body.callback_url);
+    const { key, secret } = await createKey(ctx.store, { name: req.body.name, accountId: accountFor(req.principal, req.body.account_id), scopes: req.body.scopes, callbackUrl: req.body.callback_url });
+    // Both secrets are shown this once: the API key and the secret that signs its callbacks.
+    return reply.code(201).send({ ...present(key), secret, webhook_secret: key.webhook_secret! });
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/keys/:id/rotate-webhook-secret', {
+    config: { scope: 'admin' },
+    schema: { tags: ['keys'], summary: 'Replace the secret that signs this key\'s callbacks; the new one is shown once', response: { 200: keySchema } },
+  }, async (req) => {
+    const all = await ctx.store.listApiKeys(req.principal.accountId === OPERATOR_ACCOUNT ? undefined : req.principal.accountId);
+    const key = all.find((k) => k.id === req.params.id);
+    if (!key) throw new AppError('not_found', `no key ${req.params.id}`);
+    const webhookSecret = generateWebhookSecret();
+    await ctx.store.setApiKeyWebhookSecret(key.id, webhookSecret, Date.now());
+    return { ...present(key), webhook_secret: webhookSecret };
   });
 
   app.get('/v1/keys', {

@@ -1,0 +1,153 @@
+// A loopback Twilio that speaks the documented wire protocol (domain.md §2): Messages
+// create with basic auth, form parameters and Twilio's JSON answers and error format,
+// then status callbacks form-POSTed to StatusCallback and signed with X-Twilio-Signature
+// exactly as Twilio signs them. Tests steer it: answer 5xx/429/an error code, hang, or
+// deliver callbacks late, twice or out of order.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { twilioSignature } from '../../src/providers/twilio/signature.ts';
+
+export const FAKE_ACCOUNT_SID = `AC${'0'.repeat(24)}fa4e0001`;
+export const FAKE_AUTH_TOKEN = 'fake-twilio-token-for-tests';
+
+export type Behaviour =
+  | { kind: 'error'; status: number; code: number; message?: string; retryAfter?: string }
+  | { kind: 'hang' };
+
+export interface CallbackPlan {
+  /** statuses posted after the create, in this order */
+  statuses: string[];
+  delayMs: number;
+  /** post every callback twice */
+  duplicate?: boolean;
+  errorCode?: string;
+}
+
+export interface CreateRequest { form: URLSearchParams; authorization: string | undefined; sid: string | null; answer: Record<string, unknown> }
+
+const rfc2822 = (d: Date) => d.toUTCString().replace('GMT', '+0000');
+
+export class TwilioFake {
+  readonly requests: CreateRequest[] = [];
+  readonly callbacksSent: { url: string; params: Record<string, string>; status: number }[] = [];
+  readonly behaviours: Behaviour[] = [];
+  plan: CallbackPlan = { statuses: ['sent', 'delivered'], delayMs: 5 };
+  url = '';
+  readonly #server: Server;
+  readonly #hanging = new Set<ServerResponse>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly accountSid: string;
+  readonly authToken: string;
+
+  constructor(opts: { accountSid?: string; authToken?: string } = {}) {
+    this.accountSid = opts.accountSid ?? FAKE_ACCOUNT_SID;
+    this.authToken = opts.authToken ?? FAKE_AUTH_TOKEN;
+    this.#server = createServer((req, res) => { void this.#handle(req, res); });
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearTimeout(t);
+    for (const r of this.#hanging) r.destroy();
+    this.#server.closeAllConnections();
+    await new Promise((r) => this.#server.close(r));
+  }
+
+  /** Posts a signed inbound SMS webhook, as Twilio does, to `url`. */
+  async sendInbound(url: string, p: { From: string; To: string; Body: string; MessageSid?: string }, tamper = false): Promise<Response> {
+    const sid = p.MessageSid ?? `SM${randomBytes(16).toString('hex')}`;
+    const params: Record<string, string> = {
+      ToCountry: 'US', ToState: 'CA', SmsMessageSid: sid, NumMedia: '0', ToCity: 'SAN FRANCISCO', FromZip: '94105', SmsSid: sid,
+      FromState: 'CA', SmsStatus: 'received', FromCity: 'SAN FRANCISCO', Body: p.Body, FromCountry: 'US', To: p.To, ToZip: '94105',
+      NumSegments: '1', MessageSid: sid, AccountSid: this.accountSid, From: p.From, ApiVersion: '2010-04-01',
+    };
+    return this.#post(url, params, tamper);
+  }
+
+  async #post(url: string, params: Record<string, string>, tamper = false): Promise<Response> {
+    const signature = twilioSignature(this.authToken, url, params);
+    const body = new URLSearchParams(params);
+    if (tamper) body.set('Body', (params.Body ?? '') + ' (edited)');
+    return fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature, 'user-agent': 'TwilioProxy/1.1' },
+      body: body.toString(),
+    });
+  }
+
+  #json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  }
+
+  #error(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
+    this.#json(res, status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }, headers);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(req.url ?? '');
+    if (req.method !== 'POST' || !m) return this.#error(res, 404, 20404, 'The requested resource was not found');
+    const form = new URLSearchParams(body);
+    const record: CreateRequest = { form, authorization: req.headers.authorization, sid: null, answer: {} };
+    this.requests.push(record);
+    const [user, pass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':');
+    if (!/^AC[0-9a-fA-F]{32}$/.test(m[1]) || m[1] !== this.accountSid || user !== this.accountSid || pass !== this.authToken) {
+      return this.#error(res, 401, 20003, 'Authenticate');
+    }
+    const behaviour = this.behaviours.shift();
+    if (behaviour?.kind === 'hang') { this.#hanging.add(res); return; }
+    if (behaviour?.kind === 'error') {
+      return this.#error(res, behaviour.status, behaviour.code, behaviour.message ?? `simulated error ${behaviour.code}`, behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {});
+    }
+    const to = form.get('To');
+    if (!to) return this.#error(res, 400, 21604, "A 'To' phone number is required.");
+    if (!/^\+[1-9]\d{1,14}$/.test(to)) return this.#error(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+    if (!form.get('From') && !form.get('MessagingServiceSid')) return this.#error(res, 400, 21603, "A 'From' phone number is required.");
+    if (!form.get('Body') && !form.get('MediaUrl')) return this.#error(res, 400, 21602, 'Message body is required.');
+    if ((form.get('Body') ?? '').length > 1600) return this.#error(res, 400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
+    const sid = `SM${randomBytes(16).toString('hex')}`;
+    const now = new Date();
+    const answer = {
+      account_sid: this.accountSid, api_version: '2010-04-01', body: form.get('Body') ?? '', date_created: rfc2822(now), date_sent: null,
+      date_updated: rfc2822(now), direction: 'outbound-api', error_code: null, error_message: null, from: form.get('From'),
+      messaging_service_sid: form.get('MessagingServiceSid'), num_media: '0', num_segments: '1', price: null, price_unit: 'USD', sid,
+      status: 'queued', subresource_uris: { media: `/2010-04-01/Accounts/${this.accountSid}/Messages/${sid}/Media.json` }, to,
+      uri: `/2010-04-01/Accounts/${this.accountSid}/Messages/${sid}.json`,
+    };
+    record.sid = sid;
+    record.answer = answer;
+    this.#json(res, 201, answer);
+    const callback = form.get('StatusCallback');
+    if (callback) this.#scheduleCallbacks(callback, sid, form);
+  }
+
+  #scheduleCallbacks(url: string, sid: string, form: URLSearchParams): void {
+    const plan = this.plan;
+    plan.statuses.forEach((status, i) => {
+      const t = setTimeout(async () => {
+        this.#timers.delete(t);
+        const params: Record<string, string> = {
+          SmsSid: sid, SmsStatus: status, MessageStatus: status, To: form.get('To') ?? '', MessageSid: sid,
+          AccountSid: this.accountSid, From: form.get('From') ?? '', ApiVersion: '2010-04-01',
+        };
+        if ((status === 'failed' || status === 'undelivered') && plan.errorCode) params.ErrorCode = plan.errorCode;
+        if (status === 'delivered' || status === 'undelivered') params.RawDlrDoneDate = new Date().toISOString().replace(/\D/g, '').slice(2, 12);
+        for (let n = 0; n < (plan.duplicate ? 2 : 1); n++) {
+          try {
+            const r = await this.#post(url, params);
+            this.callbacksSent.push({ url, params, status: r.status });
+          } catch { /* the gateway is gone; Twilio would retry, the test does not need it */ }
+        }
+      }, plan.delayMs * (i + 1));
+      this.#timers.add(t);
+    });
+  }
+}
