@@ -7,6 +7,7 @@ import type { Store } from '../../src/store/store.ts';
 import { tempDir } from './stores.ts';
 
 export const ADMIN_KEY = 'test-admin-key-not-a-secret';
+export const TEST_WEBHOOK_SECRET = `whsec_${Buffer.from('test-webhook-secret-not-real').toString('base64')}`;
 
 export interface TestApp {
   app: App;
@@ -22,7 +23,7 @@ export async function startApp(overrides: Partial<Record<keyof Config, unknown>>
   const dir = tempDir();
   const config = loadConfig({}, {
     port: 0, host: '127.0.0.1', dataDir: dir.path, adminKey: ADMIN_KEY, logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
-    simulatorLatencyMs: 5, pollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200,
+    simulatorLatencyMs: 5, pollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200, webhookSecret: TEST_WEBHOOK_SECRET,
     ...overrides,
   });
   const app = await createApp(config, { logger: createLogger(config.logLevel), store: opts.store });
