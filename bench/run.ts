@@ -2,6 +2,8 @@
 //   1. a bare node:http server, as the machine's ceiling for comparison
 //   2. intake: accepted sends/s and p50/p99 latency of POST /v1/messages (api role)
 //   3. end to end: messages/s from accepted to delivered, simulator at 0 ms latency
+//   4. webhook ingestion: signed Twilio status callbacks acknowledged per second (each
+//      verified, then stored raw and committed before the 200)
 // The server runs in its own process; autocannon drives it from this one.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { twilioSignature } from '../src/providers/twilio/signature.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -94,11 +97,32 @@ console.log(`node ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s p
     const st = await store.queueStats(Date.now());
     delivered = st.byStatus.delivered ?? 0;
     if (delivered >= r.requests.total - r.non2xx || Date.now() - accepted > 120_000) break;
-    await new Promise((res) => setTimeout(res, 50));
+    await new Promise((res) => setTimeout(res, Number(process.env.BENCH_OBSERVE_MS ?? 50)));
   }
   const elapsed = (Date.now() - t0) / 1000;
   row(`POST while sending (all role)`, r);
   console.log(`end to end: ${delivered} of ${E2E_MESSAGES} delivered in ${elapsed.toFixed(2)} s = ${Math.round(delivered / elapsed)} messages/s (accept phase ${((accepted - t0) / 1000).toFixed(2)} s)`);
   await store.close();
+  await stop(s);
+}
+
+// 4. webhook ingestion (api role: verify signature, store raw, answer)
+{
+  const port = 18084;
+  const token = 'bench-twilio-token';
+  const s = await start(['src/main.ts', '--role', 'api'], { PUBLIC_URL: `http://127.0.0.1:${port}`, BENCH_TWILIO_TOKEN: token }, port);
+  const created = await fetch(`${s.url}/v1/providers`, {
+    method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ id: 'twilio-bench', kind: 'twilio', config: { account_sid: `AC${'0'.repeat(32)}`, auth_token_env: 'BENCH_TWILIO_TOKEN' } }),
+  });
+  if (created.status !== 201) throw new Error(`provider not created: ${await created.text()}`);
+  const url = `${s.url}/webhooks/twilio-bench/status`;
+  const params = { MessageSid: `SM${'1'.repeat(32)}`, MessageStatus: 'delivered', SmsStatus: 'delivered', AccountSid: `AC${'0'.repeat(32)}`, To: '+14155550100', From: '+14155550199', ApiVersion: '2010-04-01' };
+  const r = await load({
+    url, method: 'POST', connections: CONNECTIONS, duration: SECONDS,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(token, url, params) },
+    body: new URLSearchParams(params).toString(),
+  });
+  row('POST /webhooks/:id/status (raw store)', r);
   await stop(s);
 }

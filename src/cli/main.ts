@@ -1,6 +1,7 @@
 // The `switchboard` command. In a checkout: `npm run switchboard -- <command>`.
 import { parseArgs } from 'node:util';
 import { keysCommand } from './keys.ts';
+import { applyCommand, exportCommand } from './apply.ts';
 import { ConfigError, describeConfig, loadConfig, type Role } from '../config.ts';
 
 const HELP = `switchboard — self-hosted SMS gateway
@@ -11,6 +12,8 @@ Usage:
   switchboard keys create <name> [--account ID] [--scopes send,read,admin]
   switchboard keys list [--account ID]
   switchboard keys revoke <key id>
+  switchboard apply <file.json>                 upsert the records in the file (providers)
+  switchboard export                            print the records in the format apply reads
   switchboard webhooks replay [--since ISO-TIME] [--provider ID]
                                                 re-process stored raw webhooks (idempotent)
   switchboard config                            print the effective configuration (secrets masked)
@@ -36,6 +39,10 @@ export async function run(argv: string[]): Promise<number> {
       }
       case 'keys':
         return await keysCommand(rest);
+      case 'apply':
+        return await applyCommand(rest[0]);
+      case 'export':
+        return await exportCommand();
       case 'webhooks': {
         const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { since: { type: 'string' }, provider: { type: 'string' } } });
         if (positionals[0] !== 'replay') { console.error('usage: switchboard webhooks replay [--since ISO-TIME] [--provider ID]'); return 2; }
@@ -66,6 +73,10 @@ export async function run(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (err) {
+    if ((err as { code?: string }).code === 'validation_error' || (err as { code?: string }).code === 'secret_value_given') {
+      console.error(`switchboard: ${(err as Error).message}`);
+      return 2;
+    }
     if (err instanceof ConfigError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as Error).name === 'UsageError') {
       console.error(`switchboard: ${(err as Error).message}`);
       return 2;

@@ -1,0 +1,45 @@
+// The CLI as an operator runs it: a real process on a temporary data directory.
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './helpers/stores.ts';
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, '../src/cli/main.ts');
+
+describe('switchboard CLI', () => {
+  const dir = tempDir();
+  after(() => dir.remove());
+  const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, SWITCHBOARD_DATA_DIR: dir.path } });
+
+  it('creates a key (secrets shown once), lists it without secrets, and revokes it', async () => {
+    const created = JSON.parse((await cli('keys', 'create', 'ci', '--scopes', 'send,read', '--json')).stdout);
+    assert.match(created.secret, /^sk_/);
+    assert.match(created.webhook_secret, /^whsec_/);
+    const list = (await cli('keys', 'list')).stdout;
+    assert.match(list, new RegExp(created.id));
+    assert.ok(!list.includes(created.secret));
+    assert.match((await cli('keys', 'revoke', created.id)).stdout, /revoked/);
+    assert.match((await cli('keys', 'list')).stdout, /revoked/);
+  });
+
+  it('applies a provider file idempotently and exports it back', async () => {
+    const file = join(dir.path, 'providers.json');
+    const doc = { providers: [{ id: 'twilio-main', kind: 'twilio', priority: 5, config: { account_sid: `AC${'a'.repeat(32)}`, auth_token_env: 'TWILIO_AUTH_TOKEN' }, prices: { US: '0.0079' } }] };
+    writeFileSync(file, JSON.stringify(doc));
+    await cli('apply', file);
+    await cli('apply', file);
+    const exported = JSON.parse((await cli('export')).stdout);
+    assert.equal(exported.providers.length, 1);
+    assert.deepEqual({ ...exported.providers[0], active: undefined }, { ...doc.providers[0], active: undefined });
+  });
+
+  it('refuses a file that carries a secret value, with a clear message', async () => {
+    const file = join(dir.path, 'bad.json');
+    writeFileSync(file, JSON.stringify({ providers: [{ id: 'x', kind: 'twilio', config: { account_sid: `AC${'a'.repeat(32)}`, auth_token: 'plaintext' } }] }));
+    await assert.rejects(cli('apply', file), (e: { code: number; stderr: string }) => e.code === 2 && /auth_token_env/.test(e.stderr));
+  });
+});
