@@ -102,6 +102,11 @@ describe('messages API', () => {
     assert.ok(!JSON.stringify(list.body).includes(created.body.secret));
     assert.ok(!JSON.stringify(list.body).includes('hash'));
     assert.equal((await t.call('GET', '/v1/messages', undefined, { authorization: `Bearer ${created.body.secret}` })).status, 200);
+    const rotated = await t.call('POST', `/v1/keys/${created.body.id}/rotate-webhook-secret`);
+    assert.equal(rotated.status, 200);
+    assert.match(rotated.body.webhook_secret, /^whsec_/);
+    assert.notEqual(rotated.body.webhook_secret, created.body.webhook_secret);
+    assert.equal((await t.app.ctx.store.getApiKey(created.body.id))?.webhook_secret, rotated.body.webhook_secret);
     assert.equal((await t.call('DELETE', `/v1/keys/${created.body.id}`)).status, 200);
     assert.equal((await t.call('GET', '/v1/messages', undefined, { authorization: `Bearer ${created.body.secret}` })).status, 401);
   });

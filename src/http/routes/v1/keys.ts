@@ -24,6 +24,14 @@ function present(k: ApiKeyRow) {
   };
 }
 
+/** The key with this id, if the caller may manage it. */
+async function manageableKey(ctx: AppContext, p: Principal, id: string): Promise<ApiKeyRow> {
+  const all = await ctx.store.listApiKeys(p.accountId === OPERATOR_ACCOUNT ? undefined : p.accountId);
+  const key = all.find((k) => k.id === id);
+  if (!key) throw new AppError('not_found', `no key ${id}`);
+  return key;
+}
+
 function accountFor(p: Principal, requested: string | undefined): string {
   const account = requested ?? p.accountId;
   if (account !== p.accountId && p.accountId !== OPERATOR_ACCOUNT) throw new AppError('forbidden', 'only operator admin keys manage other accounts');
@@ -57,9 +65,7 @@ export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     config: { scope: 'admin' },
     schema: { tags: ['keys'], summary: 'Replace the secret that signs this key\'s callbacks; the new one is shown once', response: { 200: keySchema } },
   }, async (req) => {
-    const all = await ctx.store.listApiKeys(req.principal.accountId === OPERATOR_ACCOUNT ? undefined : req.principal.accountId);
-    const key = all.find((k) => k.id === req.params.id);
-    if (!key) throw new AppError('not_found', `no key ${req.params.id}`);
+    const key = await manageableKey(ctx, req.principal, req.params.id);
     const webhookSecret = generateWebhookSecret();
     await ctx.store.setApiKeyWebhookSecret(key.id, webhookSecret, Date.now());
     return { ...present(key), webhook_secret: webhookSecret };
@@ -77,9 +83,7 @@ export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     config: { scope: 'admin' },
     schema: { tags: ['keys'], summary: 'Revoke an API key', params: { type: 'object', properties: { id: { type: 'string' } } }, response: { 200: keySchema } },
   }, async (req) => {
-    const all = await ctx.store.listApiKeys(req.principal.accountId === OPERATOR_ACCOUNT ? undefined : req.principal.accountId);
-    const key = all.find((k) => k.id === req.params.id);
-    if (!key) throw new AppError('not_found', `no key ${req.params.id}`);
+    const key = await manageableKey(ctx, req.principal, req.params.id);
     await ctx.store.revokeApiKey(key.id, Date.now());
     ctx.auth.forget();
     return present({ ...key, revoked_at: Date.now() });
