@@ -2,7 +2,7 @@
 // retried with exponential backoff for up to a day, every attempt recorded. It runs on
 // its own loop with its own timeouts, so a slow or failing receiver never holds up sends.
 import type { Logger } from 'pino';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import type { CallbackRow, Store } from '../store/store.ts';
 import { newId } from '../domain/ids.ts';
 import { Wakeup } from '../worker/wakeup.ts';
@@ -29,14 +29,19 @@ export class CallbackDispatcher {
   readonly #o: DispatcherOptions;
   readonly #wake = new Wakeup();
   readonly #secrets = new Map<string, { secret: string | null; at: number }>();
+  readonly #agent: Agent;
   #running: Promise<void> | null = null;
   #stopping = false;
 
-  constructor(o: DispatcherOptions) { this.#o = o; }
+  constructor(o: DispatcherOptions) {
+    this.#o = o;
+    // Connections resolve names through the guard, so the address connected to is the one checked.
+    this.#agent = new Agent({ connect: { lookup: o.guard.connectLookup as never }, keepAliveTimeout: 10_000 });
+  }
 
   start(): void { this.#running = this.#loop(); }
   wake(): void { this.#wake.wake(); }
-  async stop(): Promise<void> { this.#stopping = true; this.#wake.cancel(); await this.#running; }
+  async stop(): Promise<void> { this.#stopping = true; this.#wake.cancel(); await this.#running; await this.#agent.close(); }
 
   async #loop(): Promise<void> {
     while (!this.#stopping) {
@@ -75,7 +80,7 @@ export class CallbackDispatcher {
       else {
         const headers = { 'content-type': 'application/json', 'user-agent': 'Switchboard-Webhooks/1', ...signStandardWebhook(secret, cb.id, Math.floor(Date.now() / 1000), cb.payload) };
         // undici's request does not follow redirects, so a 3xx cannot bounce us elsewhere.
-        const res = await request(cb.url, { method: 'POST', headers, body: cb.payload, signal: AbortSignal.timeout(TIMEOUT_MS) });
+        const res = await request(cb.url, { method: 'POST', headers, body: cb.payload, signal: AbortSignal.timeout(TIMEOUT_MS), dispatcher: this.#agent });
         statusCode = res.statusCode;
         await res.body.dump();
         if (statusCode < 200 || statusCode >= 300) error = `receiver answered ${statusCode}`;

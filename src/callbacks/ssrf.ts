@@ -4,6 +4,7 @@
 // an IP, or a CIDR). Checked at intake for literal IPs and again before each delivery.
 import { BlockList, isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
+import { lookup as lookupCb, type LookupAddress } from 'node:dns';
 import { AppError } from '../domain/errors.ts';
 import { checkCallbackUrl } from '../intake/accept-message.ts';
 
@@ -12,7 +13,9 @@ for (const [net, bits] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) PRIVATE.addSubnet(net, bits, 'ipv4');
-for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['::ffff:0:0', 96]] as const) PRIVATE.addSubnet(net, bits, 'ipv6');
+// No ::ffff:0:0/96 rule: BlockList maps IPv4 onto it, which would refuse every public
+// IPv4 address; IPv4-mapped IPv6 addresses are matched against the IPv4 rules instead.
+for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) PRIVATE.addSubnet(net, bits, 'ipv6');
 
 export class CallbackGuard {
   readonly #hosts = new Set<string>();
@@ -51,6 +54,23 @@ export class CallbackGuard {
     const bad = addrs.find((a) => this.#forbidden(a));
     return bad ? `${host} resolves to a private address (${bad})` : null;
   }
+
+  /**
+   * A `lookup` for the connection itself: the addresses the socket connects to are the
+   * ones checked here, so a DNS answer that changes between check and connect (DNS
+   * rebinding) cannot slip a private address through.
+   */
+  connectLookup = (hostname: string, options: object, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void): void => {
+    lookupCb(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, []);
+      if (!this.#hosts.has(hostname.toLowerCase())) {
+        const bad = addresses.find((a) => this.#forbidden(a.address));
+        if (bad) return callback(new Error(`${hostname} resolves to a private address (${bad.address})`), []);
+      }
+      if ((options as { all?: boolean }).all) return callback(null, addresses);
+      callback(null, addresses[0].address, addresses[0].family);
+    });
+  };
 }
 
 function hostOf(u: string): string {
