@@ -161,7 +161,10 @@ export abstract class BaseStore implements Store {
   }
 
   async nextWebhookDueAt(): Promise<number | null> {
-    const r = await this.db.selectFrom('webhooks').select((eb) => eb.fn.min('process_after').as('at'))
+    // A webhook leased by another processor is not due before its lease runs out;
+    // counting it as due at process_after would have idle processors spin on it.
+    const r = await this.db.selectFrom('webhooks')
+      .select(sql<number>`min(CASE WHEN lease_until > process_after THEN lease_until ELSE process_after END)`.as('at'))
       .where('processed_at', 'is', null).executeTakeFirst();
     return r?.at == null ? null : Number(r.at);
   }

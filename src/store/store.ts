@@ -269,7 +269,7 @@ export interface Store {
   applyReceipts(receipts: ReceiptWrite[], now: number): Promise<ReceiptResult[]>;
   /** Marks webhooks processed (with an error, if any) and puts `deferred` back to wait until `until`. */
   finishWebhooks(done: { id: string; error: string | null }[], deferred: string[], until: number, now: number): Promise<void>;
-  /** Earliest process_after among webhooks not yet processed. */
+  /** When the next unprocessed webhook can be claimed: its process_after, or its lease's end if later. */
   nextWebhookDueAt(): Promise<number | null>;
   listWebhooks(filter: { since?: number; providerId?: string }): Promise<WebhookRow[]>;
   /** Makes stored webhooks due again so they are processed once more (replay). */

@@ -151,6 +151,21 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
       assert.ok(!(await store.claimWebhooks(now + 100_000, 10_000, 1000)).some((r) => r.id === w.id), 'processed webhooks stay done');
     });
 
+    it('a webhook leased by another processor is not due until its lease ends', async () => {
+      const far = Date.now() + 40_000_000_000;
+      // settle whatever earlier cases left pending, so only this case's webhook counts
+      const leftovers = await store.claimWebhooks(far, 1, 100_000);
+      await store.finishWebhooks(leftovers.map((w) => ({ id: w.id, error: null })), [], 0, far);
+      assert.equal(await store.nextWebhookDueAt(), null);
+      const w = webhookRow({ process_after: far });
+      await store.insertWebhooks([w]);
+      assert.equal(await store.nextWebhookDueAt(), far);
+      await store.claimWebhooks(far, 60_000, 10);
+      assert.equal(await store.nextWebhookDueAt(), far + 60_000);
+      await store.finishWebhooks([{ id: w.id, error: null }], [], 0, far);
+      assert.equal(await store.nextWebhookDueAt(), null);
+    });
+
     it('cancels only while queued or scheduled', async () => {
       const q = newMessage();
       const s = newMessage({ status: 'sent', next_attempt_at: null });
