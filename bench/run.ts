@@ -1,4 +1,5 @@
 // npm run bench — figures for the closing notes, on the embedded SQLite store:
+//   0. the cost of one routing decision, cached and cold (bench/routing.ts)
 //   1. a bare node:http server, as the machine's ceiling for comparison
 //   2. intake: accepted sends/s and p50/p99 latency of POST /v1/messages (api role)
 //   3. end to end: messages/s from accepted to delivered, simulator at 0 ms latency
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { twilioSignature } from '../src/providers/twilio/signature.ts';
+import { benchRouting } from './routing.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -63,6 +65,10 @@ function row(name: string, r: autocannon.Result): void {
 }
 
 console.log(`node ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s per run\n`);
+
+// 0. one routing decision, in process (bench/routing.ts)
+await benchRouting();
+console.log('');
 
 // 1. the ceiling: a bare node:http server answering a small JSON body
 {

@@ -12,7 +12,12 @@ import { ProviderRegistry } from './providers/registry.ts';
 import { WebhookIngest, type IncomingWebhook } from './webhooks/ingest.ts';
 import { WebhookProcessor } from './webhooks/processor.ts';
 import { Intake } from './intake/accept-message.ts';
-import { quote } from './routing/choose-route.ts';
+import { Router } from './routing/choose-route.ts';
+import { Health } from './routing/health.ts';
+import { createLimiter } from './routing/rate-limit/redis.ts';
+import type { RateLimiter } from './routing/rate-limit/limiter.ts';
+import { AlertMonitor } from './routing/alerts.ts';
+import { OptOutHandler } from './optout/inbound.ts';
 import { Worker } from './worker/worker.ts';
 import { Authenticator } from './http/auth.ts';
 import { Waiters } from './http/waiters.ts';
@@ -27,6 +32,9 @@ export interface AppContext {
   bus: MessageBus;
   metrics: Metrics;
   registry: ProviderRegistry;
+  router: Router;
+  health: Health;
+  limiter: RateLimiter;
   intake: Intake;
   auth: Authenticator;
   waiters: Waiters;
@@ -40,6 +48,7 @@ export interface App {
   worker: Worker | null;
   processor: WebhookProcessor | null;
   callbacks: CallbackDispatcher | null;
+  alerts: AlertMonitor | null;
   server: FastifyInstance | null;
   /** the base URL the server listens on (after start) */
   url: string;
@@ -68,32 +77,51 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await ingestWebhook({ providerId, kind: w.kind, url: `${config.publicUrl}/webhooks/${providerId}/${w.kind}`, headers: w.headers ?? {}, body: w.body, processAfter: w.processAfter });
     },
   });
-  const worker = runsWorkers ? new Worker({ store, config, registry, bus, metrics, logger }) : null;
+  const health = new Health({ windowMs: config.healthWindowMs, threshold: config.healthErrorThreshold, minSamples: config.healthMinSamples, openMs: config.circuitOpenMs });
+  health.onChange = (provider, state) => logger.warn({ provider, state }, `circuit ${state.replace('_', '-')}`);
+  metrics.watchHealth(() => registry.active().map((p) => [p.id, health.view(p.id, Date.now())]));
+  bus.onStatus(({ message, previous }) => {
+    // Delivery receipts feed each provider's recent delivery rate (a routing score input).
+    if (message.provider_id && previous !== message.status && (message.status === 'delivered' || message.status === 'undelivered')) {
+      health.recordReceipt(message.provider_id, message.status === 'delivered', Date.now());
+    }
+  });
+  const router = new Router({ registry, store, health, deliveryWeight: config.deliveryWeight, logger });
+  const limiter = createLimiter(config.redisUrl);
+  const worker = runsWorkers ? new Worker({ store, config, router, health, limiter, bus, metrics, logger }) : null;
   if (runsWorkers) processor = new WebhookProcessor({ store, registry, bus, logger, pollMs: config.pollMs });
   const guard = new CallbackGuard(config.callbackAllowlist);
   const callbacks = runsWorkers
     ? new CallbackDispatcher({ store, guard, logger, pollMs: config.pollMs, adminSecret: config.webhookSecret, backoffBaseMs: config.backoffBaseMs, backoffMaxMs: config.backoffMaxMs * 6 })
     : null;
   if (callbacks) bus.onStatus(() => callbacks.wake());
-  const intake = new Intake(store, (country, segments) => quote(registry, country, segments), () => {
+  const intake = new Intake(store, router, () => {
     metrics.accepted.inc();
     worker?.wake();
   }, guard.checkAtIntake);
+  if (processor) {
+    const optOuts = new OptOutHandler({ store, config, intake, owns: (n) => router.number(n) !== undefined, logger });
+    processor.onInbound = (rows) => optOuts.handle(rows);
+  }
+  const alerts = runsWorkers
+    ? new AlertMonitor({ store, config, logger, sendSms: async (to, body) => { await intake.accept({ to, body }, { accountId: 'default', keyId: null }); } })
+    : null;
   const ctx: AppContext = {
-    config, store, bus, metrics, registry, intake, ingestWebhook, logger, guard,
+    config, store, bus, metrics, registry, router, health, limiter, intake, ingestWebhook, logger, guard,
     auth: new Authenticator(store, config.adminKey),
     waiters: new Waiters(store, bus),
   };
   const server = runsApi ? await buildServer(ctx, logger) : null;
 
   const app: App = {
-    ctx, worker, processor, callbacks, server, url: '',
+    ctx, worker, processor, callbacks, alerts, server, url: '',
     async start() {
-      await registry.start();
+      await router.start();
       if (worker && store instanceof PostgresStore) await store.listen(() => worker.wake());
       worker?.start();
       processor?.start();
       callbacks?.start();
+      alerts?.start();
       if (server) {
         const address = await server.listen({ port: config.port, host: config.host });
         app.url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
@@ -107,8 +135,11 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await worker?.stop();
       await processor?.stop();
       await callbacks?.stop();
+      await alerts?.stop();
       await ingest.drain();
+      router.stop();
       await registry.close();
+      await limiter.close();
       await store.close();
     },
   };

@@ -36,6 +36,28 @@ const SCHEMA = {
   backoffBaseMs: { env: 'SWITCHBOARD_BACKOFF_BASE_MS', kind: 'int', def: 2_000, min: 1 },
   backoffMaxMs: { env: 'SWITCHBOARD_BACKOFF_MAX_MS', kind: 'int', def: 600_000, min: 1 },
   maxWaitSeconds: { env: 'SWITCHBOARD_MAX_WAIT_SECONDS', kind: 'int', def: 30, min: 0, max: 300 },
+  maxFailovers: { env: 'SWITCHBOARD_MAX_FAILOVERS', kind: 'int', def: 2, min: 0 },
+  healthWindowMs: { env: 'SWITCHBOARD_HEALTH_WINDOW_MS', kind: 'int', def: 300_000, min: 1_000 },
+  healthErrorThreshold: { env: 'SWITCHBOARD_HEALTH_ERROR_THRESHOLD', kind: 'number', def: 0.05, min: 0, max: 1 },
+  healthMinSamples: { env: 'SWITCHBOARD_HEALTH_MIN_SAMPLES', kind: 'int', def: 20, min: 1 },
+  circuitOpenMs: { env: 'SWITCHBOARD_CIRCUIT_OPEN_MS', kind: 'int', def: 30_000, min: 10 },
+  deliveryWeight: { env: 'SWITCHBOARD_DELIVERY_WEIGHT', kind: 'number', def: 1, min: 0 },
+  rateWaitMs: { env: 'SWITCHBOARD_RATE_WAIT_MS', kind: 'int', def: 2_000, min: 0 },
+  keyRatePerSecond: { env: 'SWITCHBOARD_KEY_RATE_PER_SECOND', kind: 'number', def: 0, min: 0 },
+  keyRateBurst: { env: 'SWITCHBOARD_KEY_RATE_BURST', kind: 'int', def: 100, min: 1 },
+  alertFailovers: { env: 'SWITCHBOARD_ALERT_FAILOVERS', kind: 'int', def: 3, min: 0 },
+  alertWindowMs: { env: 'SWITCHBOARD_ALERT_WINDOW_MS', kind: 'int', def: 600_000, min: 1_000 },
+  alertQueueAgeSeconds: { env: 'SWITCHBOARD_ALERT_QUEUE_AGE_SECONDS', kind: 'int', def: 300, min: 1 },
+  alertWebhookUrl: { env: 'SWITCHBOARD_ALERT_WEBHOOK_URL', kind: 'string', def: '', secret: true },
+  alertSmsTo: { env: 'SWITCHBOARD_ALERT_SMS_TO', kind: 'string', def: '' },
+  optOutScope: { env: 'SWITCHBOARD_OPT_OUT_SCOPE', kind: 'string', def: 'account' },
+  stopKeywords: { env: 'SWITCHBOARD_STOP_KEYWORDS', kind: 'list', def: ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT'] },
+  startKeywords: { env: 'SWITCHBOARD_START_KEYWORDS', kind: 'list', def: ['START', 'UNSTOP', 'YES'] },
+  helpKeywords: { env: 'SWITCHBOARD_HELP_KEYWORDS', kind: 'list', def: ['HELP', 'INFO'] },
+  stopReply: { env: 'SWITCHBOARD_STOP_REPLY', kind: 'string', def: 'You are unsubscribed and will receive no further messages. Reply START to resubscribe.' },
+  startReply: { env: 'SWITCHBOARD_START_REPLY', kind: 'string', def: 'You are resubscribed. Reply STOP to unsubscribe, HELP for help.' },
+  helpReply: { env: 'SWITCHBOARD_HELP_REPLY', kind: 'string', def: 'Msg&data rates may apply. Reply STOP to unsubscribe, START to resubscribe.' },
+  alertCheckMs: { env: 'SWITCHBOARD_ALERT_CHECK_MS', kind: 'int', def: 10_000, min: 10 },
 } as const satisfies Record<string, Field>;
 
 type Schema = typeof SCHEMA;
@@ -95,6 +117,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const fromOverride = (overrides as Record<string, unknown>)[key];
     const raw = fromOverride !== undefined ? fromOverride : env[f.env] !== undefined ? env[f.env] : key in file ? file[key] : f.def;
     out[key] = coerce(key, f, raw);
+  }
+  if (out.optOutScope !== 'account' && out.optOutScope !== 'number') {
+    throw new ConfigError(`optOutScope (env SWITCHBOARD_OPT_OUT_SCOPE) must be account or number, got ${JSON.stringify(out.optOutScope)}`);
   }
   if (!out.publicUrl) out.publicUrl = `http://localhost:${out.port}`;
   out.publicUrl = String(out.publicUrl).replace(/\/+$/, '');

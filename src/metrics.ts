@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Store } from './store/store.ts';
 import type { MessageBus } from './events/bus.ts';
 import { isFinal } from './domain/status.ts';
+import type { HealthView } from './routing/health.ts';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -13,6 +14,11 @@ export class Metrics {
   readonly sendDuration: Histogram<'provider'>;
   readonly failovers: Counter<'provider'>;
   readonly webhooks: Counter<'provider' | 'kind'>;
+
+  #health: () => [string, HealthView][] = () => [];
+
+  /** Where the provider health gauges read from (the worker's health tracker). */
+  watchHealth(read: () => [string, HealthView][]): void { this.#health = read; }
 
   constructor(store: Store, bus: MessageBus, opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -44,6 +50,14 @@ export class Metrics {
     new Gauge({
       name: 'switchboard_messages', help: 'Messages in the ledger by status', labelNames: ['status'], registers,
       async collect() { this.reset(); for (const [s, n] of Object.entries((await readStats()).byStatus)) this.set({ status: s }, n); },
+    });
+    const breaker: Gauge<'provider'> = new Gauge({
+      name: 'switchboard_provider_circuit_state', help: 'Circuit breaker per provider: 0 closed, 1 half-open, 2 open (this process)', labelNames: ['provider'], registers,
+      collect: () => { for (const [id, v] of this.#health()) breaker.set({ provider: id }, v.state === 'closed' ? 0 : v.state === 'half_open' ? 1 : 2); },
+    });
+    const errorRate: Gauge<'provider'> = new Gauge({
+      name: 'switchboard_provider_error_rate', help: 'Share of send attempts that failed in the health window (this process)', labelNames: ['provider'], registers,
+      collect: () => { for (const [id, v] of this.#health()) errorRate.set({ provider: id }, v.errorRate); },
     });
     bus.onStatus(({ message, previous }) => {
       if (isFinal(message.status) && (previous === null || !isFinal(previous))) this.final.inc({ status: message.status });

@@ -37,6 +37,41 @@ describe('switchboard CLI', () => {
     assert.deepEqual({ ...exported.providers[0], active: undefined }, { ...doc.providers[0], active: undefined });
   });
 
+  it('applies numbers and country rules with the providers, and export round-trips them', async () => {
+    const file = join(dir.path, 'routing.json');
+    const doc = {
+      providers: [{ id: 'carrier-a', kind: 'simulator', priority: 1, config: {}, prices: { US: '0.0070' } }],
+      numbers: [
+        { number: '+14155550177', provider_id: 'carrier-a', type: 'longcode', rate_per_second: 2 },
+        { number: '+18005550100', provider_id: 'carrier-a' },
+      ],
+      country_rules: [{ country: 'DE', require_local: true, allow_alphanumeric: false, providers: ['carrier-a'] }],
+    };
+    writeFileSync(file, JSON.stringify(doc));
+    await cli('apply', file);
+    await cli('apply', file);
+    const exported = JSON.parse((await cli('export')).stdout);
+    const numbers = exported.numbers.filter((n: { provider_id: string }) => n.provider_id === 'carrier-a');
+    assert.deepEqual(numbers.map((n: { number: string; type: string; rate_per_second: number }) => [n.number, n.type, n.rate_per_second]), [
+      ['+14155550177', 'longcode', 2],
+      ['+18005550100', 'tollfree', 3], // detected as toll-free; its default rate
+    ]);
+    assert.deepEqual(exported.country_rules, [{ country: 'DE', require_local: true, allow_alphanumeric: false, providers: ['carrier-a'] }]);
+    // The exported file applies again unchanged.
+    writeFileSync(file, JSON.stringify(exported));
+    await cli('apply', file);
+    assert.deepEqual(JSON.parse((await cli('export')).stdout), exported);
+  });
+
+  it('adds, lists and removes a number; refuses one of an unknown provider', async () => {
+    const added = JSON.parse((await cli('numbers', 'add', 'ACME', '--provider', 'carrier-a')).stdout);
+    assert.deepEqual([added.type, added.country, added.rate_per_second], ['alphanumeric', null, 10]);
+    assert.match((await cli('numbers', 'list')).stdout, /ACME\tcarrier-a\talphanumeric/);
+    await cli('numbers', 'remove', 'ACME');
+    assert.match((await cli('numbers', 'list')).stdout, /ACME.*inactive/);
+    await assert.rejects(cli('numbers', 'add', '+14155550178', '--provider', 'nope'), (e: { code: number; stderr: string }) => e.code === 2 && /no provider nope/.test(e.stderr));
+  });
+
   it('refuses a file that carries a secret value, with a clear message', async () => {
     const file = join(dir.path, 'bad.json');
     writeFileSync(file, JSON.stringify({ providers: [{ id: 'x', kind: 'twilio', config: { account_sid: `AC${'a'.repeat(32)}`, auth_token: 'plaintext' } }] }));

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { keysCommand } from './keys.ts';
 import { applyCommand, exportCommand } from './apply.ts';
+import { numbersCommand } from './numbers.ts';
 import { ConfigError, describeConfig, loadConfig, type Role } from '../config.ts';
 
 const HELP = `switchboard — self-hosted SMS gateway
@@ -12,7 +13,9 @@ Usage:
   switchboard keys create <name> [--account ID] [--scopes send,read,admin]
   switchboard keys list [--account ID]
   switchboard keys revoke <key id>
-  switchboard apply <file.json>                 upsert the records in the file (providers)
+  switchboard numbers add <number> --provider ID [--type T] [--rate N] [--pool P] [--country CC]
+  switchboard numbers list | remove <number>    the sender pool routing chooses from
+  switchboard apply <file.json>                 upsert the records in the file (providers, numbers, country_rules)
   switchboard export                            print the records in the format apply reads
   switchboard webhooks replay [--since ISO-TIME] [--provider ID]
                                                 re-process stored raw webhooks (idempotent)
@@ -39,6 +42,8 @@ export async function run(argv: string[]): Promise<number> {
       }
       case 'keys':
         return await keysCommand(rest);
+      case 'numbers':
+        return await numbersCommand(rest);
       case 'apply':
         return await applyCommand(rest[0]);
       case 'export':
@@ -53,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
         const config = loadConfig(process.env, { role: 'worker' });
         const app = await createApp(config, { logger: createLogger('warn') });
         const { replayWebhooks } = await import('../webhooks/replay.ts');
-        await app.ctx.registry.refresh();
+        await app.ctx.router.refresh();
         const n = await replayWebhooks(app.ctx.store, app.processor!, { since, providerId: values.provider });
         await app.stop();
         console.log(`replayed ${n} webhooks`);

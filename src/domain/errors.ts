@@ -6,6 +6,9 @@ export const ERRORS = {
   secret_value_given: { status: 400, hint: 'records name the environment variable holding a secret (…_env), never the secret' },
   invalid_phone_number: { status: 400, hint: 'give the number in E.164 (+<country code><number>) or pass `country`' },
   invalid_sender: { status: 400, hint: 'use one of your numbers (GET /v1/numbers) or omit `from`' },
+  recipient_opted_out: { status: 422, hint: 'the recipient replied STOP; they must reply START (or be removed from /v1/opt-outs) before you can text them again' },
+  unknown_sender: { status: 422, hint: '`from` must be one of your active numbers (GET /v1/numbers); omit it to let routing choose' },
+  sender_not_allowed: { status: 422, hint: 'the destination country\'s rules or the number\'s capabilities forbid this sender; omit `from` to let routing choose' },
   body_empty: { status: 400, hint: 'send a non-empty body' },
   body_too_long: { status: 400, hint: 'bodies are limited to 1600 characters' },
   invalid_send_at: { status: 400, hint: 'send_at must be an ISO-8601 time within the next 35 days' },
@@ -29,11 +32,14 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly field?: string;
   readonly status: number;
-  constructor(code: ErrorCode, message: string, opts: { field?: string; cause?: unknown } = {}) {
+  /** for rate_limited: seconds until a retry can succeed */
+  readonly retryAfter?: number;
+  constructor(code: ErrorCode, message: string, opts: { field?: string; cause?: unknown; retryAfter?: number } = {}) {
     super(message, { cause: opts.cause });
     this.name = 'AppError';
     this.code = code;
     this.field = opts.field;
+    this.retryAfter = opts.retryAfter;
     this.status = ERRORS[code].status;
   }
 }

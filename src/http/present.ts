@@ -37,7 +37,7 @@ export function presentAttempt(a: AttemptRow) {
     id: a.id, attempt: a.attempt, provider: a.provider_id, from: a.from_number, outcome: a.outcome,
     error: a.error_code ? { code: a.error_code, message: a.error_message } : null,
     provider_message_id: a.provider_message_id, started_at: iso(a.started_at)!, finished_at: iso(a.finished_at)!,
-    latency_ms: a.finished_at - a.started_at,
+    latency_ms: a.finished_at - a.started_at, failover: a.failover === 1,
   };
 }
 

@@ -55,6 +55,7 @@ export const messageSchema = {
           outcome: { type: 'string', enum: ['sent', 'transient', 'throttled', 'permanent'] },
           error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: nullableString } },
           provider_message_id: nullableString, started_at: time, finished_at: time, latency_ms: { type: 'integer' },
+          failover: { type: 'boolean', description: 'this attempt failed and the send moved on to the next route at once' },
         },
       },
     },

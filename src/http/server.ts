@@ -3,6 +3,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import cors from '@fastify/cors';
 import type { Logger } from 'pino';
 import { AppError, ERRORS } from '../domain/errors.ts';
 import type { Scope } from '../store/store.ts';
@@ -12,6 +13,9 @@ import { messageRoutes } from './routes/v1/messages.ts';
 import { keyRoutes } from './routes/v1/keys.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { providerRoutes } from './routes/v1/providers.ts';
+import { numberRoutes } from './routes/v1/numbers.ts';
+import { countryRuleRoutes } from './routes/v1/country-rules.ts';
+import { optOutRoutes } from './routes/v1/opt-outs.ts';
 import { inboundRoutes } from './routes/v1/inbound.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import type { AppContext } from '../app.ts';
@@ -42,6 +46,21 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Browsers may call the API only from the origins in SWITCHBOARD_CORS_ORIGINS; any other
+  // origin gets no CORS headers (so the browser refuses), and preflights need no API key.
+  const allowed = new Set(ctx.config.corsOrigins);
+  const corsOptions = {
+    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['authorization', 'content-type', 'idempotency-key'],
+    exposedHeaders: ['retry-after', 'idempotent-replayed'],
+    maxAge: 600,
+  };
+  await app.register(cors, {
+    delegator: (req, cb) => {
+      const origin = req.headers.origin;
+      cb(null, origin && allowed.has(origin) ? { ...corsOptions, origin } : { origin: false });
+    },
+  });
 
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const scope = req.routeOptions.config?.scope;
@@ -52,7 +71,7 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof AppError) {
-      if (err.code === 'rate_limited') reply.header('retry-after', '1');
+      if (err.code === 'rate_limited') reply.header('retry-after', String(err.retryAfter ?? 1));
       return reply.code(err.status).send({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
     }
     const e = err as { validation?: { instancePath?: string; params?: Record<string, unknown> }[]; validationContext?: string; statusCode?: number; code?: string; message: string };
@@ -79,6 +98,9 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     await messageRoutes(api, ctx);
     await keyRoutes(api, ctx);
     await providerRoutes(api, ctx);
+    await numberRoutes(api, ctx);
+    await countryRuleRoutes(api, ctx);
+    await optOutRoutes(api, ctx);
     await inboundRoutes(api, ctx);
   });
   await webhookRoutes(app, ctx);

@@ -24,24 +24,31 @@ export interface Caller { accountId: string; keyId: string | null; callbackUrl?:
 export const MAX_BODY_CHARS = 1600;
 const MAX_SCHEDULE_MS = 35 * 24 * 3600 * 1000;
 
-export type Quote = (country: string | null, segments: number) => string | null;
+/** What intake asks routing: is an explicit sender usable, and what will the send cost. */
+export interface IntakeRouting {
+  checkFrom(accountId: string, from: string, country: string | null): { code: 'unknown_sender' | 'sender_not_allowed'; message: string } | null;
+  quote(accountId: string, country: string | null, from: string | null, segments: number): string | null;
+}
 
 export class Intake {
   readonly #batch: GroupCommit<NewMessage, InsertResult>;
-  readonly #quote: Quote;
+  readonly #routing: IntakeRouting;
   readonly #onAccepted: (m: MessageRow) => void;
 
   readonly #checkCallback: (url: string) => void;
 
-  constructor(store: Store, quote: Quote, onAccepted: (m: MessageRow) => void, checkCallback: (url: string) => void = checkCallbackUrl) {
+  readonly #store: Store;
+
+  constructor(store: Store, routing: IntakeRouting, onAccepted: (m: MessageRow) => void, checkCallback: (url: string) => void = checkCallbackUrl) {
+    this.#store = store;
     this.#batch = new GroupCommit((items) => store.insertMessages(items));
-    this.#quote = quote;
+    this.#routing = routing;
     this.#onAccepted = onAccepted;
     this.#checkCallback = checkCallback;
   }
 
   /** Accepts a message; `created` is false when an Idempotency-Key matched an earlier one. */
-  async accept(input: SendInput, caller: Caller, idempotencyKey?: string): Promise<{ message: MessageRow; created: boolean }> {
+  async accept(input: SendInput, caller: Caller, idempotencyKey?: string, opts: { skipOptOut?: boolean } = {}): Promise<{ message: MessageRow; created: boolean }> {
     const now = Date.now();
     const to = parsePhone(input.to, input.country);
     if (!to.ok) throw new AppError('invalid_phone_number', to.reason, { field: 'to' });
@@ -65,11 +72,25 @@ export class Intake {
     if (input.callback_url !== undefined) this.#checkCallback(input.callback_url);
     const seg = countSegments(input.body);
     const country = to.country ?? null;
+    if (from !== null) {
+      const refused = this.#routing.checkFrom(caller.accountId, from, country);
+      if (refused) throw new AppError(refused.code, refused.message, { field: 'from' });
+    }
+    // Opt-outs: account-wide ones refuse every send; one for a business number refuses
+    // sends from it, and sends that leave the choice of number to routing.
+    if (!opts.skipOptOut) {
+      const out = (await this.#store.listOptOuts(caller.accountId, to.e164)).find((o) => o.sender === '' || from === null || o.sender === from);
+      if (out) {
+        throw new AppError('recipient_opted_out', out.sender === ''
+          ? `${to.e164} has opted out of this account's messages`
+          : `${to.e164} has opted out of messages from ${out.sender}${from === null ? '; send from another of your numbers with `from`' : ''}`, { field: 'to' });
+      }
+    }
     const start = sendAt ?? now;
     const row: MessageRow = {
       id: newId('msg'), account_id: caller.accountId, api_key_id: caller.keyId, to_number: to.e164, from_number: from,
       requested_from: from, country, body: input.body, encoding: seg.encoding, segments: seg.segments,
-      price: this.#quote(country, seg.segments), currency: 'USD', status: sendAt ? 'scheduled' : 'queued',
+      price: this.#routing.quote(caller.accountId, country, from, seg.segments), currency: 'USD', status: sendAt ? 'scheduled' : 'queued',
       provider_id: null, provider_message_id: null, callback_url: input.callback_url ?? caller.callbackUrl ?? null,
       metadata: input.metadata ? JSON.stringify(input.metadata) : null, idempotency_key: idempotencyKey ?? null,
       send_at: sendAt, expires_at: input.validity_period ? start + input.validity_period * 1000 : null,

@@ -1,4 +1,4 @@
-// Provider records → live adapters. Records live in the database (managed through the
+// Provider records → live adapters (re-read by the Router on every routing refresh). Records live in the database (managed through the
 // API, CLI and `switchboard apply`); secrets are never stored, records name the env var.
 // With no provider configured, the built-in simulator serves with one simulated number.
 import type { Logger } from 'pino';
@@ -43,7 +43,6 @@ export class ProviderRegistry {
   readonly #factories: Record<string, AdapterFactory>;
   #entries: ProviderEntry[] = [];
   #signature = '';
-  #timer: NodeJS.Timeout | null = null;
 
   constructor(opts: { store: Store; config: Config; emitWebhook: EmitWebhook; logger: Logger; factories?: Record<string, AdapterFactory> }) {
     this.#store = opts.store;
@@ -56,13 +55,6 @@ export class ProviderRegistry {
       twilio: createTwilio,
       ...opts.factories,
     };
-  }
-
-  /** Loads the records now and again every `everyMs` (records changed by other processes). */
-  async start(everyMs = 10_000): Promise<void> {
-    await this.refresh();
-    this.#timer = setInterval(() => { this.refresh().catch((err) => this.#log.error({ err }, 'provider refresh failed')); }, everyMs);
-    this.#timer.unref();
   }
 
   async refresh(): Promise<void> {
@@ -83,7 +75,6 @@ export class ProviderRegistry {
   kinds(): string[] { return Object.keys(this.#factories); }
 
   async close(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
     for (const e of this.#entries) await e.adapter.close?.().catch(() => {});
   }
 

@@ -1,23 +1,192 @@
-// Chooses (provider, from) for one send. Today: the caller's `from` if it names one,
-// otherwise the first active provider by priority with its default sender; the next
-// candidates in order are what failover and retries move on to.
-import type { MessageRow } from '../store/store.ts';
+// Chooses (provider, from) for each send. The order of the rules:
+//   1. an explicit `from` is honoured: its provider is used, or the send is refused;
+//   2. compliance: the destination country's rule (local number required, alphanumeric
+//      senders forbidden, only listed providers);
+//   3. capability: the number's type and country (numbers.ts);
+//   4. health: a provider whose circuit is open goes to the back (used only if nothing else is left);
+//   5. score: price per segment × segments, raised by a poor recent delivery rate
+//      (× (1 + weight × (1 − delivery rate))); then the provider's priority;
+//   6. ties go round-robin, and numbers within a provider rotate too;
+//   7. sticky sender: a recipient keeps the `from` it last got while that number is a candidate.
+// Rules 1–3 depend only on records, so their result is cached per (account, country, from)
+// and dropped whenever a record changes; 4–7 are applied per decision and cost microseconds.
+import type { Logger } from 'pino';
+import type { MessageRow, Store, CountryRuleRow } from '../store/store.ts';
 import type { ProviderEntry, ProviderRegistry } from '../providers/registry.ts';
-import { priceFor } from '../domain/money.ts';
+import { fromMicros, toMicros } from '../domain/money.ts';
+import type { Health } from './health.ts';
+import { fromRow, implicitNumber, refusal, type NumberEntry } from './numbers.ts';
 
-export interface Route { provider: ProviderEntry; from: string }
+export interface Route { provider: ProviderEntry; numbers: NumberEntry[] }
 
-export function candidates(registry: ProviderRegistry, message: Pick<MessageRow, 'requested_from'>): Route[] {
-  const out: Route[] = [];
-  for (const p of registry.active()) {
-    const from = message.requested_from ?? p.defaultFrom;
-    if (from) out.push({ provider: p, from });
+export type Plan = { ok: true; routes: Route[] } | { ok: false; reason: string };
+
+interface Candidate { provider: ProviderEntry; micros: number; numbers: NumberEntry[]; rr: number }
+type Base = { ok: true; candidates: Candidate[]; rr: number } | { ok: false; reason: string };
+
+const DEFAULT_ACCOUNT = 'default';
+const STICKY_MAX = 100_000;
+
+export class Router {
+  readonly #registry: ProviderRegistry;
+  readonly #store: Store;
+  readonly #health: Health;
+  readonly #weight: number;
+  readonly #log: Logger;
+  #numbers: NumberEntry[] = [];
+  #byNumber = new Map<string, NumberEntry>();
+  #rules = new Map<string, CountryRuleRow>();
+  #signature = '';
+  #cache = new Map<string, Base>();
+  readonly #sticky = new Map<string, string>();
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(opts: { registry: ProviderRegistry; store: Store; health: Health; deliveryWeight: number; logger: Logger }) {
+    this.#registry = opts.registry;
+    this.#store = opts.store;
+    this.#health = opts.health;
+    this.#weight = opts.deliveryWeight;
+    this.#log = opts.logger;
   }
-  return out;
+
+  /** Loads providers, numbers and country rules now and every `everyMs` (other processes' changes). */
+  async start(everyMs = 10_000): Promise<void> {
+    await this.refresh();
+    this.#timer = setInterval(() => { this.refresh().catch((err) => this.#log.error({ err }, 'routing refresh failed')); }, everyMs);
+    this.#timer.unref();
+  }
+
+  stop(): void { if (this.#timer) clearInterval(this.#timer); }
+
+  /** Re-reads the records; cached decisions are dropped if anything changed. */
+  async refresh(): Promise<void> {
+    await this.#registry.refresh();
+    const [numbers, rules] = await Promise.all([this.#store.listNumbers(), this.#store.listCountryRules()]);
+    const providers = this.#registry.active();
+    const signature = JSON.stringify([providers.map((p) => [p.id, p.priority, p.prices]), numbers.map((n) => [n.number, n.updated_at]), rules.map((r) => [r.country, r.updated_at])]);
+    if (signature === this.#signature) return;
+    const registered = numbers.filter((n) => n.active === 1).map(fromRow);
+    const withNumbers = new Set(registered.map((n) => n.providerId));
+    const implicit = providers.filter((p) => !withNumbers.has(p.id)).map(implicitNumber).filter((n) => n !== null);
+    this.#numbers = [...registered, ...implicit];
+    this.#byNumber = new Map(this.#numbers.map((n) => [n.number, n]));
+    this.#rules = new Map(rules.map((r) => [r.country, r]));
+    this.#signature = signature;
+    this.invalidate();
+  }
+
+  /** Drops every cached decision (records changed; also used by the benchmark for cold decisions). */
+  invalidate(): void { this.#cache.clear(); }
+
+  number(n: string): NumberEntry | undefined { return this.#byNumber.get(n); }
+
+  /** Checks an explicit `from` at intake; returns why it cannot be used, or null. */
+  checkFrom(accountId: string, from: string, country: string | null): { code: 'unknown_sender' | 'sender_not_allowed'; message: string } | null {
+    const b = this.#base(accountId, country, from);
+    if (b.ok) return null;
+    return { code: this.#owned(accountId, from) ? 'sender_not_allowed' : 'unknown_sender', message: b.reason };
+  }
+
+  /** The price the best route would charge now (shown at intake). */
+  quote(accountId: string, country: string | null, from: string | null, segments: number): string | null {
+    const b = this.#base(accountId, country, from);
+    if (!b.ok) return null;
+    const best = b.candidates.find((c) => Number.isFinite(c.micros));
+    return best ? fromMicros(best.micros * segments) : null;
+  }
+
+  /** The routes to try for this message, best first (failover moves down the list). */
+  async plan(row: Pick<MessageRow, 'account_id' | 'country' | 'requested_from' | 'to_number' | 'segments'>, now = Date.now()): Promise<Plan> {
+    const base = this.#base(row.account_id, row.country, row.requested_from);
+    if (!base.ok) return base;
+    const scored = base.candidates.map((c) => {
+      const view = this.#health.view(c.provider.id, now);
+      const delivery = view.deliveryRate ?? 1;
+      return { c, open: view.state === 'open', score: c.micros * row.segments * (1 + this.#weight * (1 - delivery)) };
+    });
+    scored.sort((a, b) => Number(a.open) - Number(b.open) || a.score - b.score || a.c.provider.priority - b.c.provider.priority);
+    // Round-robin among the leaders that tie on everything.
+    let ties = 1;
+    while (ties < scored.length && !scored[ties].open && !scored[0].open && scored[ties].score === scored[0].score && scored[ties].c.provider.priority === scored[0].c.provider.priority) ties++;
+    if (ties > 1) {
+      const k = base.rr++ % ties;
+      scored.unshift(...scored.splice(k, ties - k));
+    }
+    const routes: Route[] = scored.map(({ c }) => ({ provider: c.provider, numbers: rotate(c.numbers, c.rr++) }));
+    if (row.requested_from === null) await this.#applySticky(row.to_number, routes, now);
+    return { ok: true, routes };
+  }
+
+  /** Remembers the sender a recipient got (sticky sender). */
+  remember(to: string, from: string): void {
+    this.#sticky.delete(to);
+    this.#sticky.set(to, from);
+    if (this.#sticky.size > STICKY_MAX) this.#sticky.delete(this.#sticky.keys().next().value!);
+  }
+
+  async #applySticky(to: string, routes: Route[], now: number): Promise<void> {
+    if (routes.length === 1 && routes[0].numbers.length === 1) return; // nothing to choose
+    let from = this.#sticky.get(to);
+    if (from === undefined) {
+      const last = await this.#store.lastSender(to).catch(() => undefined);
+      from = last?.from_number ?? '';
+      this.remember(to, from);
+    }
+    if (!from) return;
+    const i = routes.findIndex((r) => r.numbers.some((n) => n.number === from));
+    if (i < 0 || this.#health.state(routes[i].provider.id, now) === 'open') return;
+    const [route] = routes.splice(i, 1);
+    const j = route.numbers.findIndex((n) => n.number === from);
+    route.numbers = [route.numbers[j], ...route.numbers.slice(0, j), ...route.numbers.slice(j + 1)];
+    routes.unshift(route);
+  }
+
+  #owned(accountId: string, from: string): boolean {
+    const n = this.#byNumber.get(from);
+    return !!n && (n.accountId === accountId || n.accountId === DEFAULT_ACCOUNT);
+  }
+
+  #base(accountId: string, country: string | null, from: string | null): Base {
+    const key = `${accountId}|${country ?? ''}|${from ?? ''}`;
+    let b = this.#cache.get(key);
+    if (!b) { b = this.#build(accountId, country, from); this.#cache.set(key, b); }
+    return b;
+  }
+
+  #build(accountId: string, country: string | null, from: string | null): Base {
+    const providers = new Map(this.#registry.active().map((p) => [p.id, p]));
+    let pool: NumberEntry[];
+    if (from !== null) {
+      if (!this.#owned(accountId, from)) return { ok: false, reason: `${from} is not one of this account's numbers (see GET /v1/numbers)` };
+      pool = [this.#byNumber.get(from)!];
+      if (!providers.has(pool[0].providerId)) return { ok: false, reason: `${from} belongs to provider ${pool[0].providerId}, which is not active` };
+    } else {
+      const usable = this.#numbers.filter((n) => n.pool === 'default' && providers.has(n.providerId));
+      const own = usable.filter((n) => n.accountId === accountId);
+      pool = own.length > 0 ? own : usable.filter((n) => n.accountId === DEFAULT_ACCOUNT);
+      if (pool.length === 0) return { ok: false, reason: 'no active provider has a number to send from' };
+    }
+    const rule = country ? this.#rules.get(country) : undefined;
+    const reasons = new Set<string>();
+    const byProvider = new Map<string, NumberEntry[]>();
+    for (const n of pool) {
+      const why = refusal(n, country, rule);
+      if (why) { reasons.add(why); continue; }
+      byProvider.set(n.providerId, [...(byProvider.get(n.providerId) ?? []), n]);
+    }
+    if (byProvider.size === 0) return { ok: false, reason: [...reasons].slice(0, 3).join('; ') };
+    const candidates = [...byProvider].map(([id, numbers]): Candidate => {
+      const provider = providers.get(id)!;
+      const per = (country && provider.prices[country]) ?? provider.prices['*'];
+      return { provider, micros: per === undefined ? Infinity : toMicros(per), numbers, rr: 0 };
+    });
+    candidates.sort((a, b) => a.micros - b.micros || a.provider.priority - b.provider.priority);
+    return { ok: true, candidates, rr: 0 };
+  }
 }
 
-/** The price the first candidate would charge, shown at intake. */
-export function quote(registry: ProviderRegistry, country: string | null, segments: number): string | null {
-  const first = registry.active()[0];
-  return first ? priceFor(first.prices, country ?? undefined, segments) : null;
+function rotate<T>(xs: T[], k: number): T[] {
+  if (xs.length < 2) return xs;
+  const i = k % xs.length;
+  return [...xs.slice(i), ...xs.slice(0, i)];
 }

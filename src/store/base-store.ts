@@ -8,7 +8,7 @@ import { callbackFor } from '../callbacks/enqueue.ts';
 import type { Database } from './schema.ts';
 import type {
   ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, CancelResult, InboundRow, EventRow, InsertResult, MessageFilter, MessageRow, NewMessage,
-  Outcome, ProviderRow, QueueStats, ReceiptResult, ReceiptWrite, Store, WebhookRow,
+  Outcome, ProviderRow, QueueStats, NumberRow, CountryRuleRow, AlertRow, ProviderWindow, OptOutRow, ReceiptResult, ReceiptWrite, Store, WebhookRow,
 } from './store.ts';
 
 export abstract class BaseStore implements Store {
@@ -71,6 +71,77 @@ export abstract class BaseStore implements Store {
   async upsertProvider(row: ProviderRow): Promise<void> {
     const { id: _id, created_at: _c, ...rest } = row;
     await this.db.insertInto('providers').values(row).onConflict((oc) => oc.column('id').doUpdateSet(rest)).execute();
+  }
+
+  async listNumbers(): Promise<NumberRow[]> {
+    return this.db.selectFrom('numbers').selectAll().orderBy('number').execute();
+  }
+
+  async upsertNumber(row: NumberRow): Promise<void> {
+    const { number: _n, created_at: _c, ...rest } = row;
+    await this.db.insertInto('numbers').values(row).onConflict((oc) => oc.column('number').doUpdateSet(rest)).execute();
+  }
+
+  async listCountryRules(): Promise<CountryRuleRow[]> {
+    return this.db.selectFrom('country_rules').selectAll().orderBy('country').execute();
+  }
+
+  async upsertCountryRule(row: CountryRuleRow): Promise<void> {
+    const { country: _c, created_at: _ca, ...rest } = row;
+    await this.db.insertInto('country_rules').values(row).onConflict((oc) => oc.column('country').doUpdateSet(rest)).execute();
+  }
+
+  async lastSender(to: string): Promise<{ from_number: string; provider_id: string } | undefined> {
+    const r = await this.db.selectFrom('messages').select(['from_number', 'provider_id'])
+      .where('to_number', '=', to).where('sent_at', 'is not', null).orderBy('sent_at', 'desc').limit(1).executeTakeFirst();
+    return r?.from_number && r.provider_id ? { from_number: r.from_number, provider_id: r.provider_id } : undefined;
+  }
+
+  async providerWindows(since: number): Promise<ProviderWindow[]> {
+    const rows = await this.db.selectFrom('attempts')
+      .select((eb) => [
+        'provider_id',
+        eb.fn.countAll<number>().as('sends'),
+        sql<number>`sum(case when outcome in ('transient', 'throttled') then 1 else 0 end)`.as('errors'),
+        sql<number>`sum(failover)`.as('failovers'),
+      ])
+      .where('started_at', '>=', since).groupBy('provider_id').execute();
+    return rows.map((r) => ({ provider_id: r.provider_id, sends: Number(r.sends), errors: Number(r.errors ?? 0), failovers: Number(r.failovers ?? 0) }));
+  }
+
+  async countFailovers(since: number): Promise<number> {
+    const r = await this.db.selectFrom('attempts').select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('started_at', '>=', since).where('failover', '=', 1).executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
+  async setAlertState(rule: string, state: AlertRow['state'], detail: string | null, now: number): Promise<boolean> {
+    await this.db.insertInto('alerts').values({ rule, state: 'ok', detail: null, fired_at: null, resolved_at: null, updated_at: now })
+      .onConflict((oc) => oc.column('rule').doNothing()).execute();
+    const r = await this.db.updateTable('alerts')
+      .set(state === 'firing' ? { state, detail, fired_at: now, updated_at: now } : { state, detail, resolved_at: now, updated_at: now })
+      .where('rule', '=', rule).where('state', '<>', state).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async listAlerts(): Promise<AlertRow[]> {
+    return this.db.selectFrom('alerts').selectAll().orderBy('rule').execute();
+  }
+
+  async addOptOut(row: OptOutRow): Promise<void> {
+    await this.db.insertInto('opt_outs').values(row).onConflict((oc) => oc.columns(['account_id', 'number', 'sender']).doNothing()).execute();
+  }
+
+  async removeOptOuts(accountId: string, number: string, sender: string | null): Promise<number> {
+    let q = this.db.deleteFrom('opt_outs').where('account_id', '=', accountId).where('number', '=', number);
+    if (sender !== null) q = q.where('sender', '=', sender);
+    return Number((await q.executeTakeFirst()).numDeletedRows);
+  }
+
+  async listOptOuts(accountId: string, number?: string): Promise<OptOutRow[]> {
+    let q = this.db.selectFrom('opt_outs').selectAll().where('account_id', '=', accountId);
+    if (number !== undefined) q = q.where('number', '=', number);
+    return q.orderBy('created_at', 'desc').orderBy('number').execute();
   }
 
   async getMessage(accountId: string | null, id: string): Promise<MessageRow | undefined> {

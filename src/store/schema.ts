@@ -1,5 +1,5 @@
 // Kysely table types: one interface per table, the same on SQLite and PostgreSQL.
-import type { ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, EventRow, InboundRow, MessageRow, ProviderRow, WebhookRow } from './store.ts';
+import type { OptOutRow, AlertRow, CountryRuleRow, NumberRow, ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, EventRow, InboundRow, MessageRow, ProviderRow, WebhookRow } from './store.ts';
 
 export interface AccountTable { id: string; name: string; created_at: number; updated_at: number }
 export interface IdempotencyTable { account_id: string; key: string; request_hash: string; message_id: string; created_at: number }
@@ -16,4 +16,8 @@ export interface Database {
   inbound_messages: InboundRow;
   callbacks: CallbackRow;
   callback_attempts: CallbackAttemptRow;
+  numbers: NumberRow;
+  country_rules: CountryRuleRow;
+  alerts: AlertRow;
+  opt_outs: OptOutRow;
 }

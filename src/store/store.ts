@@ -61,6 +61,67 @@ export interface AttemptRow {
   provider_message_id: string | null;
   started_at: number;
   finished_at: number;
+  /** 1 when this attempt failed and the send moved on to another route at once */
+  failover: number;
+}
+
+export type NumberType = 'longcode' | 'shortcode' | 'tollfree' | 'alphanumeric';
+
+/** A sender Switchboard owns: an E.164 number or an alphanumeric sender id. */
+export interface NumberRow {
+  number: string;
+  provider_id: string;
+  account_id: string;
+  /** ISO country of the number; null for an alphanumeric sender */
+  country: string | null;
+  type: NumberType;
+  /** JSON array, e.g. ["sms","international"] */
+  capabilities: string;
+  rate_per_second: number;
+  /** "default" serves ordinary sends; "masking" is kept for masking sessions */
+  pool: string;
+  active: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** What a destination country allows (compliance). */
+export interface CountryRuleRow {
+  country: string;
+  require_local: number;
+  allow_alphanumeric: number;
+  /** JSON array of provider ids allowed to carry traffic to this country; null = any */
+  providers: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A recipient who opted out of an account's messages (sender '' = from every number). */
+export interface OptOutRow {
+  account_id: string;
+  number: string;
+  sender: string;
+  /** how it was recorded: 'keyword' (an inbound STOP) or 'api' */
+  source: string;
+  created_at: number;
+}
+
+/** One alert rule's episode state; only a state change fires a notification. */
+export interface AlertRow {
+  rule: string;
+  state: 'ok' | 'firing';
+  detail: string | null;
+  fired_at: number | null;
+  resolved_at: number | null;
+  updated_at: number;
+}
+
+/** Attempts per provider since a time (the health window, from the ledger). */
+export interface ProviderWindow {
+  provider_id: string;
+  sends: number;
+  errors: number;
+  failovers: number;
 }
 
 export interface EventRow {
@@ -180,7 +241,8 @@ export interface Outcome {
   /** the fields of the message to set */
   set: Pick<MessageRow, 'status' | 'attempts' | 'throttled_attempts' | 'next_attempt_at'> &
     Partial<Pick<MessageRow, 'provider_id' | 'provider_message_id' | 'from_number' | 'error_code' | 'error_message' | 'sent_at' | 'final_at' | 'price'>>;
-  attempt: AttemptRow | null;
+  /** the attempts made in this claim: more than one when the send failed over */
+  attempts: AttemptRow[];
   event: EventRow | null;
   /** the caller's callback for this change, written with it */
   callback: CallbackRow | null;
@@ -244,6 +306,26 @@ export interface Store {
 
   listProviders(): Promise<ProviderRow[]>;
   upsertProvider(row: ProviderRow): Promise<void>;
+  listNumbers(): Promise<NumberRow[]>;
+  upsertNumber(row: NumberRow): Promise<void>;
+  listCountryRules(): Promise<CountryRuleRow[]>;
+  upsertCountryRule(row: CountryRuleRow): Promise<void>;
+  /** The sender and provider of the latest message sent to `to` (sticky sender). */
+  lastSender(to: string): Promise<{ from_number: string; provider_id: string } | undefined>;
+  /** Attempts, errors and failovers per provider since `since` (the health window). */
+  providerWindows(since: number): Promise<ProviderWindow[]>;
+  /** Failovers across all providers since `since`. */
+  countFailovers(since: number): Promise<number>;
+  /** Moves an alert rule to `state`; true only for the call that changed it (fires once). */
+  setAlertState(rule: string, state: AlertRow['state'], detail: string | null, now: number): Promise<boolean>;
+  listAlerts(): Promise<AlertRow[]>;
+
+  /** Records an opt-out; one already recorded is kept as it is. */
+  addOptOut(row: OptOutRow): Promise<void>;
+  /** Removes a recipient's opt-outs: for one sender, or all of them (sender null); returns how many. */
+  removeOptOuts(accountId: string, number: string, sender: string | null): Promise<number>;
+  /** The account's opt-outs, of one recipient if `number` is given. */
+  listOptOuts(accountId: string, number?: string): Promise<OptOutRow[]>;
 
   /** Inserts a batch in one transaction (one commit). Results are in input order. */
   insertMessages(batch: NewMessage[]): Promise<InsertResult[]>;

@@ -27,6 +27,9 @@ export class WebhookProcessor {
   #running: Promise<void> | null = null;
   #stopping = false;
 
+  /** called with newly parsed inbound messages once they are stored (opt-out keywords) */
+  onInbound: (rows: InboundRow[]) => Promise<void> = async () => {};
+
   constructor(opts: { store: Store; registry: ProviderRegistry; bus: MessageBus; logger: Logger; pollMs: number }) {
     this.#store = opts.store;
     this.#registry = opts.registry;
@@ -97,7 +100,11 @@ export class WebhookProcessor {
         errors.set(row.id, `unparseable: ${(err as Error).message}`);
       }
     });
-    if (inbound.length > 0) await this.#store.insertInbound(inbound);
+    if (inbound.length > 0) {
+      await this.#store.insertInbound(inbound);
+      // Handlers are idempotent per inbound message (replies carry an idempotency key), so a replay is safe.
+      await this.onInbound(inbound).catch((err) => this.#log.error({ err }, 'inbound handling failed'));
+    }
     const results = receipts.length > 0 ? await this.#store.applyReceipts(receipts, now) : [];
     const unmatched = new Set<number>();
     results.forEach((r, k) => {

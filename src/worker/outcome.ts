@@ -2,7 +2,7 @@
 // acts on a failure's kind: transient → retry with backoff until maxAttempts; throttled →
 // retry on its own, larger budget honouring Retry-After; permanent → failed at once.
 import { newId } from '../domain/ids.ts';
-import type { MessageRow, Outcome } from '../store/store.ts';
+import type { AttemptRow, MessageRow, Outcome } from '../store/store.ts';
 import type { SendOutcome } from '../providers/provider.ts';
 import { backoffMs } from './backoff.ts';
 import { callbackFor } from '../callbacks/enqueue.ts';
@@ -16,7 +16,7 @@ export interface RetryPolicy { maxAttempts: number; maxThrottledAttempts: number
 
 export function expiredOutcome(row: MessageRow, owner: string, now: number): Outcome {
   return withCallback(row, {
-    messageId: row.id, leaseOwner: owner, now, attempt: null,
+    messageId: row.id, leaseOwner: owner, now, attempts: [],
     set: { status: 'expired', attempts: row.attempts - 1, throttled_attempts: row.throttled_attempts, next_attempt_at: null, final_at: now, error_code: 'validity_period_expired', error_message: 'the message was not sent within its validity period' },
     event: { id: newId('evt'), message_id: row.id, type: 'status', status: 'expired', provider_id: null, provider_status: null, error_code: 'validity_period_expired', webhook_id: null, occurred_at: now, created_at: now, detail: null },
   });
@@ -24,23 +24,42 @@ export function expiredOutcome(row: MessageRow, owner: string, now: number): Out
 
 export function noRouteOutcome(row: MessageRow, owner: string, now: number, why: string): Outcome {
   return withCallback(row, {
-    messageId: row.id, leaseOwner: owner, now, attempt: null,
+    messageId: row.id, leaseOwner: owner, now, attempts: [],
     set: { status: 'failed', attempts: row.attempts, throttled_attempts: row.throttled_attempts, next_attempt_at: null, final_at: now, error_code: 'no_route', error_message: why },
     event: { id: newId('evt'), message_id: row.id, type: 'status', status: 'failed', provider_id: null, provider_status: null, error_code: 'no_route', webhook_id: null, occurred_at: now, created_at: now, detail: null },
   });
 }
 
-export function attemptOutcome(
-  row: MessageRow, owner: string, route: { providerId: string; from: string },
-  result: SendOutcome, started: number, now: number, policy: RetryPolicy, random = Math.random,
-): Outcome {
-  const attempt = {
-    id: newId('att'), message_id: row.id, attempt: row.attempts + row.throttled_attempts, provider_id: route.providerId, from_number: route.from,
-    outcome: result.ok ? 'sent' as const : result.error.kind,
-    error_code: result.ok ? null : result.error.code, error_message: result.ok ? null : result.error.message,
-    provider_message_id: result.ok ? result.providerMessageId : null, started_at: started, finished_at: now,
+/** Every number routing could use was at its rate limit: the message waits, using up nothing. */
+export function deferredOutcome(row: MessageRow, owner: string, now: number, waitMs: number): Outcome {
+  return {
+    messageId: row.id, leaseOwner: owner, now, attempts: [], event: null, callback: null,
+    set: { status: 'queued', attempts: row.attempts - 1, throttled_attempts: row.throttled_attempts, next_attempt_at: now + Math.max(1, Math.round(waitMs)) },
   };
-  const base = { messageId: row.id, leaseOwner: owner, now, attempt, event: null };
+}
+
+export interface RouteUsed { providerId: string; from: string }
+
+/** The attempt row for one send through one route. */
+export function attemptRow(row: MessageRow, route: RouteUsed, result: SendOutcome, started: number, finished: number): AttemptRow {
+  return {
+    id: newId('att'), message_id: row.id, attempt: row.attempts + row.throttled_attempts, provider_id: route.providerId, from_number: route.from,
+    outcome: result.ok ? 'sent' : result.error.kind,
+    error_code: result.ok ? null : result.error.code, error_message: result.ok ? null : result.error.message,
+    provider_message_id: result.ok ? result.providerMessageId : null, started_at: started, finished_at: finished, failover: 0,
+  };
+}
+
+/**
+ * The outcome of the claim's last attempt (`result` through `route`), after `earlier`
+ * attempts in the same claim that failed over to the next route.
+ */
+export function attemptOutcome(
+  row: MessageRow, owner: string, route: RouteUsed,
+  result: SendOutcome, started: number, now: number, policy: RetryPolicy, random = Math.random, earlier: AttemptRow[] = [],
+): Outcome {
+  const attempts = [...earlier.map((a) => ({ ...a, failover: 1 })), attemptRow(row, route, result, started, now)];
+  const base = { messageId: row.id, leaseOwner: owner, now, attempts, event: null };
   if (result.ok) {
     return withCallback(row, { ...base, set: {
       status: 'sent', attempts: row.attempts, throttled_attempts: row.throttled_attempts, next_attempt_at: null,

@@ -4,22 +4,39 @@
 import type { Logger } from 'pino';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.ts';
-import type { MessageRow, Outcome, Store } from '../store/store.ts';
-import type { ProviderRegistry } from '../providers/registry.ts';
+import type { AttemptRow, MessageRow, Outcome, Store } from '../store/store.ts';
 import type { MessageBus } from '../events/bus.ts';
 import type { Metrics } from '../metrics.ts';
 import { classifyThrown, type SendOutcome } from '../providers/provider.ts';
 import { GroupCommit } from '../store/group-commit.ts';
-import { candidates } from '../routing/choose-route.ts';
-import { attemptOutcome, expiredOutcome, noRouteOutcome } from './outcome.ts';
+import { priceFor } from '../domain/money.ts';
+import type { Route, Router } from '../routing/choose-route.ts';
+import type { Health } from '../routing/health.ts';
+import type { RateLimiter } from '../routing/rate-limit/limiter.ts';
+import { attemptOutcome, attemptRow, deferredOutcome, expiredOutcome, noRouteOutcome, type RouteUsed } from './outcome.ts';
 import { Wakeup } from './wakeup.ts';
+
+interface Attempted { route: RouteUsed; result: SendOutcome; started: number; finished: number }
+interface Run {
+  /** the run's last attempt (null when nothing was sent) */
+  last: Attempted | null;
+  /** the attempts before it, each of which failed over */
+  failed: AttemptRow[];
+  /** routes passed over because their circuit is open */
+  held: Route[];
+  /** when every number was at its rate limit: how long until one frees up */
+  limitedWaitMs: number;
+}
 
 export class Worker {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   readonly #store: Store;
   readonly #config: Config;
-  readonly #registry: ProviderRegistry;
+  readonly #router: Router;
+  readonly #health: Health;
+  readonly #limiter: RateLimiter;
   readonly #bus: MessageBus;
   readonly #metrics: Metrics;
   readonly #log: Logger;
@@ -29,10 +46,12 @@ export class Worker {
   #running: Promise<void> | null = null;
   #stopping = false;
 
-  constructor(opts: { store: Store; config: Config; registry: ProviderRegistry; bus: MessageBus; metrics: Metrics; logger: Logger }) {
+  constructor(opts: { store: Store; config: Config; router: Router; health: Health; limiter: RateLimiter; bus: MessageBus; metrics: Metrics; logger: Logger }) {
     this.#store = opts.store;
     this.#config = opts.config;
-    this.#registry = opts.registry;
+    this.#router = opts.router;
+    this.#health = opts.health;
+    this.#limiter = opts.limiter;
     this.#bus = opts.bus;
     this.#metrics = opts.metrics;
     this.#log = opts.logger.child({ worker: this.owner });
@@ -93,30 +112,90 @@ export class Worker {
     try {
       const now = Date.now();
       if (row.expires_at !== null && row.expires_at <= now) return await this.#write(row, expiredOutcome(row, this.owner, now));
-      const routes = candidates(this.#registry, row);
-      if (routes.length === 0) return await this.#write(row, noRouteOutcome(row, this.owner, now, 'no active provider can send this message'));
-      const route = routes[0];
-      const started = Date.now();
-      let result: SendOutcome;
-      try {
-        result = await route.provider.adapter.send({
-          messageId: row.id, attempt: row.attempts + row.throttled_attempts, to: row.to_number, from: route.from, body: row.body,
-          encoding: row.encoding, segments: row.segments,
-          validitySeconds: row.expires_at !== null ? Math.max(1, Math.round((row.expires_at - started) / 1000)) : undefined,
-          statusCallbackUrl: `${this.#config.publicUrl}/webhooks/${route.provider.id}/status`,
-        }, AbortSignal.timeout(this.#config.sendTimeoutMs));
-      } catch (err) {
-        result = { ok: false, error: classifyThrown(err) };
-      }
-      const finished = Date.now();
-      this.#metrics.sendDuration.observe({ provider: route.provider.id }, (finished - started) / 1000);
-      this.#metrics.attempts.inc({ provider: route.provider.id, outcome: result.ok ? 'sent' : result.error.kind });
-      if (!result.ok) this.#log.warn({ message: row.id, provider: route.provider.id, code: result.error.code, kind: result.error.kind }, 'send attempt failed');
-      await this.#write(row, attemptOutcome(row, this.owner, { providerId: route.provider.id, from: route.from }, result, started, finished, this.#config));
+      const plan = await this.#router.plan(row, now);
+      if (!plan.ok) return await this.#write(row, noRouteOutcome(row, this.owner, now, plan.reason));
+      // First pass honours the circuit breakers; if every route was held back by one, a
+      // second pass tries them anyway: an unhealthy provider beats no provider.
+      let run = await this.#tryRoutes(row, plan.routes, true);
+      if (run.last === null && run.held.length > 0) run = await this.#tryRoutes(row, run.held, false);
+      if (run.last === null) return await this.#write(row, deferredOutcome(row, this.owner, Date.now(), run.limitedWaitMs + Math.random() * 250));
+      const { route, result, started, finished } = run.last;
+      await this.#write(row, attemptOutcome(row, this.owner, route, result, started, finished, this.#config, Math.random, run.failed));
     } catch (err) {
       // The lease will run out and another claim will retry the message.
       this.#log.error({ err, message: row.id }, 'processing a message failed');
     }
+  }
+
+  /**
+   * Sends through the routes in order: a transient or throttled failure (or a timeout) moves
+   * on to the next route at once, up to maxFailovers times; success or a permanent refusal
+   * ends the run. A route whose numbers are all at their rate limit is passed over.
+   */
+  async #tryRoutes(row: MessageRow, routes: Route[], useCircuit: boolean): Promise<Run> {
+    const run: Run = { last: null, failed: [], held: [], limitedWaitMs: Infinity };
+    for (const route of routes) {
+      const id = route.provider.id;
+      if (useCircuit && !this.#health.begin(id, Date.now())) { run.held.push(route); continue; }
+      const slot = await this.#reserve(route);
+      if (typeof slot !== 'string') {
+        if (useCircuit) this.#health.release(id);
+        run.limitedWaitMs = Math.min(run.limitedWaitMs, slot.waitMs);
+        continue;
+      }
+      if (run.last) {
+        run.failed.push(attemptRow(row, run.last.route, run.last.result, run.last.started, run.last.finished));
+        this.#metrics.failovers.inc({ provider: run.last.route.providerId });
+        this.#log.warn({ message: row.id, from: run.last.route.providerId, to: id }, 'failing over');
+      }
+      run.last = await this.#send(row, route, slot);
+      const r = run.last.result;
+      if (r.ok) { this.#router.remember(row.to_number, slot); break; }
+      if (r.error.kind === 'permanent' || run.failed.length >= this.#config.maxFailovers) break;
+    }
+    if (run.limitedWaitMs === Infinity) run.limitedWaitMs = this.#config.pollMs;
+    return run;
+  }
+
+  /** A number of the route with a send slot (after waiting for it), or how long until one frees up. */
+  async #reserve(route: Route): Promise<string | { waitMs: number }> {
+    let waitMs = Infinity;
+    for (const n of route.numbers) {
+      const r = await this.#limiter.reserve(`number:${n.number}`, n.rate, this.#config.rateWaitMs);
+      if (r.ok) {
+        if (r.waitMs > 0) await sleep(r.waitMs);
+        return n.number;
+      }
+      waitMs = Math.min(waitMs, r.waitMs);
+    }
+    return { waitMs };
+  }
+
+  async #send(row: MessageRow, route: Route, from: string): Promise<Attempted> {
+    const provider = route.provider;
+    const started = Date.now();
+    let result: SendOutcome;
+    try {
+      result = await provider.adapter.send({
+        messageId: row.id, attempt: row.attempts + row.throttled_attempts, to: row.to_number, from, body: row.body,
+        encoding: row.encoding, segments: row.segments,
+        validitySeconds: row.expires_at !== null ? Math.max(1, Math.round((row.expires_at - started) / 1000)) : undefined,
+        statusCallbackUrl: `${this.#config.publicUrl}/webhooks/${provider.id}/status`,
+      }, AbortSignal.timeout(this.#config.sendTimeoutMs));
+    } catch (err) {
+      result = { ok: false, error: classifyThrown(err) };
+    }
+    const finished = Date.now();
+    if (result.ok && !result.price) {
+      // The provider did not say what it charged: the price of the route actually taken.
+      const price = priceFor(provider.prices, row.country ?? undefined, row.segments);
+      if (price !== null) result = { ...result, price };
+    }
+    this.#health.record(provider.id, result.ok || result.error.kind === 'permanent', finished);
+    this.#metrics.sendDuration.observe({ provider: provider.id }, (finished - started) / 1000);
+    this.#metrics.attempts.inc({ provider: provider.id, outcome: result.ok ? 'sent' : result.error.kind });
+    if (!result.ok) this.#log.warn({ message: row.id, provider: provider.id, code: result.error.code, kind: result.error.kind }, 'send attempt failed');
+    return { route: { providerId: provider.id, from }, result, started, finished };
   }
 
   async #write(row: MessageRow, outcome: Outcome): Promise<void> {

@@ -24,7 +24,7 @@ export interface CallbackPlan {
   errorCode?: string;
 }
 
-export interface CreateRequest { form: URLSearchParams; authorization: string | undefined; sid: string | null; answer: Record<string, unknown> }
+export interface CreateRequest { form: URLSearchParams; authorization: string | undefined; sid: string | null; answer: Record<string, unknown>; at: number }
 
 const rfc2822 = (d: Date) => d.toUTCString().replace('GMT', '+0000');
 
@@ -32,6 +32,8 @@ export class TwilioFake {
   readonly requests: CreateRequest[] = [];
   readonly callbacksSent: { url: string; params: Record<string, string>; status: number }[] = [];
   readonly behaviours: Behaviour[] = [];
+  /** answers every request this way (after the one-shot behaviours) until cleared: an outage */
+  outage: Behaviour | null = null;
   plan: CallbackPlan = { statuses: ['sent', 'delivered'], delayMs: 5 };
   url = '';
   readonly #server: Server;
@@ -96,13 +98,13 @@ export class TwilioFake {
     const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(req.url ?? '');
     if (req.method !== 'POST' || !m) return this.#error(res, 404, 20404, 'The requested resource was not found');
     const form = new URLSearchParams(body);
-    const record: CreateRequest = { form, authorization: req.headers.authorization, sid: null, answer: {} };
+    const record: CreateRequest = { form, authorization: req.headers.authorization, sid: null, answer: {}, at: Date.now() };
     this.requests.push(record);
     const [user, pass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':');
     if (!/^AC[0-9a-fA-F]{32}$/.test(m[1]) || m[1] !== this.accountSid || user !== this.accountSid || pass !== this.authToken) {
       return this.#error(res, 401, 20003, 'Authenticate');
     }
-    const behaviour = this.behaviours.shift();
+    const behaviour = this.behaviours.shift() ?? this.outage ?? undefined;
     if (behaviour?.kind === 'hang') { this.#hanging.add(res); return; }
     if (behaviour?.kind === 'error') {
       return this.#error(res, behaviour.status, behaviour.code, behaviour.message ?? `simulated error ${behaviour.code}`, behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {});

@@ -172,3 +172,29 @@ describe('messages API', () => {
     assert.equal(r.body.error.code, 'not_found');
   });
 });
+
+describe('CORS', () => {
+  it('gives an allowed origin the CORS headers (preflight and request) and another origin none', async () => {
+    const t = await startApp({ corsOrigins: ['https://dispatch.example.com'] });
+    try {
+      const preflight = (origin: string) => fetch(`${t.url}/v1/messages`, {
+        method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      });
+      const ok = await preflight('https://dispatch.example.com');
+      assert.equal(ok.status, 204);
+      assert.equal(ok.headers.get('access-control-allow-origin'), 'https://dispatch.example.com');
+      assert.match(ok.headers.get('access-control-allow-methods') ?? '', /POST/);
+      assert.match(ok.headers.get('access-control-allow-headers') ?? '', /authorization/);
+      const other = await preflight('https://evil.example.net');
+      assert.equal(other.headers.get('access-control-allow-origin'), null);
+      assert.equal(other.headers.get('access-control-allow-methods'), null);
+      const sent = await t.call('POST', '/v1/messages', { to: '+14155550100', body: 'from a browser' }, { origin: 'https://dispatch.example.com' });
+      assert.equal(sent.status, 202);
+      assert.equal(sent.headers.get('access-control-allow-origin'), 'https://dispatch.example.com');
+      const refused = await t.call('GET', '/v1/status', undefined, { origin: 'https://evil.example.net' });
+      assert.equal(refused.headers.get('access-control-allow-origin'), null);
+    } finally {
+      await t.stop();
+    }
+  });
+});

@@ -65,7 +65,7 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
       const c = await store.claimDue('w2', now + 30_001, 30_000, 1000);
       assert.ok(c.some((m) => m.id === mine[0].row.id && m.attempts === 2 && m.lease_owner === 'w2'));
       // the first owner's late outcome is fenced off
-      const stale: Outcome = { messageId: mine[0].row.id, leaseOwner: 'w1', now, attempt: null, event: null, callback: null,
+      const stale: Outcome = { messageId: mine[0].row.id, leaseOwner: 'w1', now, attempts: [], event: null, callback: null,
         set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null } };
       const applied = await store.recordOutcomes([stale]);
       assert.equal(applied.size, 0);
@@ -91,6 +91,21 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
       assert.ok(due.some((r) => r.id === m.row.id));
     });
 
+    it('keeps opt-outs per account, number and sender; adding twice keeps one; removes one sender or all', async () => {
+      const now = Date.now();
+      const row = { account_id: 'acc_opt', number: '+14155550150', sender: '', source: 'keyword', created_at: now };
+      await store.addOptOut(row);
+      await store.addOptOut({ ...row, source: 'api' });
+      await store.addOptOut({ ...row, sender: '+14155550199' });
+      await store.addOptOut({ ...row, account_id: 'acc_other' });
+      const mine = await store.listOptOuts('acc_opt', '+14155550150');
+      assert.deepEqual(mine.map((o) => [o.sender, o.source]).sort((a, b) => a[0].localeCompare(b[0])), [['', 'keyword'], ['+14155550199', 'keyword']]);
+      assert.equal(await store.removeOptOuts('acc_opt', '+14155550150', '+14155550199'), 1);
+      assert.equal(await store.removeOptOuts('acc_opt', '+14155550150', null), 1);
+      assert.equal((await store.listOptOuts('acc_opt')).length, 0);
+      assert.equal((await store.listOptOuts('acc_other')).length, 1);
+    });
+
     it('records an outcome with its attempt and releases the lease', async () => {
       const now = Date.now() + 20_000_000_000;
       const m = newMessage({ next_attempt_at: now });
@@ -99,7 +114,7 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
       const applied = await store.recordOutcomes([{
         messageId: m.row.id, leaseOwner: 'w9', now,
         set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null, provider_id: 'sim', provider_message_id: 'p-1', from_number: '+15005550006', sent_at: now },
-        attempt: { id: newId('att'), message_id: m.row.id, attempt: 1, provider_id: 'sim', from_number: '+15005550006', outcome: 'sent', error_code: null, error_message: null, provider_message_id: 'p-1', started_at: now, finished_at: now },
+        attempts: [{ id: newId('att'), message_id: m.row.id, attempt: 1, provider_id: 'sim', from_number: '+15005550006', outcome: 'sent', error_code: null, error_message: null, provider_message_id: 'p-1', started_at: now, finished_at: now, failover: 0 }],
         event: null, callback: null,
       }]);
       assert.ok(applied.has(m.row.id));

@@ -13,7 +13,7 @@ describe('what an attempt does to a message', () => {
     const o = attemptOutcome(row, 'w', route, { ok: true, providerMessageId: 'SM1' }, 100, 200, policy);
     assert.equal(o.set.status, 'sent');
     assert.equal(o.set.provider_message_id, 'SM1');
-    assert.equal(o.attempt?.outcome, 'sent');
+    assert.equal(o.attempts[0]?.outcome, 'sent');
   });
   it('a transient failure retries later with backoff until attempts run out', () => {
     const first = attemptOutcome(messageRow({ status: 'sending', attempts: 1 }), 'w', route, { ok: false, error: { kind: 'transient', code: '500', message: 'x' } }, 0, 1000, policy, half);
@@ -34,11 +34,11 @@ describe('what an attempt does to a message', () => {
     const o = attemptOutcome(messageRow({ status: 'sending', attempts: 1 }), 'w', route, { ok: false, error: { kind: 'permanent', code: '21211', message: 'invalid To' } }, 0, 1000, policy);
     assert.equal(o.set.status, 'failed');
     assert.equal(o.set.error_code, '21211');
-    assert.equal(o.attempt?.outcome, 'permanent');
+    assert.equal(o.attempts[0]?.outcome, 'permanent');
   });
   it('an expired message is not sent', () => {
     const o = expiredOutcome(messageRow({ status: 'sending', attempts: 1 }), 'w', 5);
     assert.equal(o.set.status, 'expired');
-    assert.equal(o.attempt, null);
+    assert.deepEqual(o.attempts, []);
   });
 });

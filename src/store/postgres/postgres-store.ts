@@ -141,7 +141,7 @@ export class PostgresStore extends BaseStore {
           .executeTakeFirst();
         if (Number(r.numUpdatedRows) > 0) applied.add(o.messageId);
       }
-      const attempts = outcomes.filter((o) => applied.has(o.messageId) && o.attempt).map((o) => o.attempt!);
+      const attempts = outcomes.filter((o) => applied.has(o.messageId)).flatMap((o) => o.attempts);
       const events = outcomes.filter((o) => applied.has(o.messageId) && o.event).map((o) => o.event!);
       const callbacks = outcomes.filter((o) => applied.has(o.messageId) && o.callback).map((o) => o.callback!);
       if (attempts.length) await trx.insertInto('attempts').values(attempts).execute();

@@ -25,6 +25,17 @@ function parseTime(v: string | undefined, field: string): number | undefined {
   return t;
 }
 
+/** Per-API-key intake limit (SWITCHBOARD_KEY_RATE_PER_SECOND, burst SWITCHBOARD_KEY_RATE_BURST). */
+async function limitIntake(ctx: AppContext, keyId: string | null): Promise<void> {
+  const rate = ctx.config.keyRatePerSecond;
+  if (rate <= 0) return;
+  const r = await ctx.limiter.reserve(`key:${keyId ?? 'admin'}`, rate, ((ctx.config.keyRateBurst - 1) * 1000) / rate);
+  if (!r.ok) {
+    const retryAfter = Math.max(1, Math.ceil(r.waitMs / 1000));
+    throw new AppError('rate_limited', `this key may send ${rate} messages per second (burst ${ctx.config.keyRateBurst}); retry in ${retryAfter} s`, { retryAfter });
+  }
+}
+
 export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.post<{ Body: SendInput; Querystring: { wait?: number }; Headers: { 'idempotency-key'?: string } }>('/v1/messages', {
     config: { scope: 'send' },
@@ -34,16 +45,18 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
       body: sendBodySchema,
       querystring: { type: 'object', additionalProperties: false, properties: { wait: { type: 'number', minimum: 0, maximum: ctx.config.maxWaitSeconds } } },
       headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 } } },
-      response: { 200: { $ref: 'Message#' }, 202: { $ref: 'Message#' }, 409: { $ref: 'Error#' }, ...errors },
+      response: { 200: { $ref: 'Message#' }, 202: { $ref: 'Message#' }, 409: { $ref: 'Error#' }, 422: { $ref: 'Error#' }, 429: { $ref: 'Error#' }, ...errors },
     },
   }, async (req, reply) => {
+    await limitIntake(ctx, req.principal.keyId);
     const key = req.headers['idempotency-key'];
     const { message, created } = await ctx.intake.accept(req.body, { accountId: req.principal.accountId, keyId: req.principal.keyId, callbackUrl: req.principal.callbackUrl }, key);
     if (!created) reply.header('idempotent-replayed', 'true');
     const wait = req.query.wait ?? 0;
     if (wait > 0 && !isSendOutcome(message.status)) {
       const done = await ctx.waiters.wait(message.id, wait * 1000);
-      if (done) return reply.code(200).send(presentMessage(done));
+      // The outcome with the path it took: each attempt's provider, number and result.
+      if (done) return reply.code(200).send({ ...presentMessage(done), attempts: (await ctx.store.listAttempts(done.id)).map(presentAttempt) });
     }
     return reply.code(202).send(presentMessage(message));
   });

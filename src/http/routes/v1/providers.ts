@@ -62,7 +62,7 @@ export async function providerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     schema: { tags: ['providers'], summary: 'Create or replace a provider', body, response: { 201: providerSchema } },
   }, async (req, reply) => {
     const row = await upsertProvider(ctx, req.body, ctx.registry.kinds());
-    await ctx.registry.refresh();
+    await ctx.router.refresh();
     return reply.code(201).send(presentProvider(row, ctx.config.publicUrl));
   });
 
@@ -79,7 +79,7 @@ export async function providerRoutes(app: FastifyInstance, ctx: AppContext): Pro
     if (!existing) throw new AppError('not_found', `no provider ${req.params.id}`);
     const row = { ...existing, active: 0, updated_at: Date.now() };
     await ctx.store.upsertProvider(row);
-    await ctx.registry.refresh();
+    await ctx.router.refresh();
     return presentProvider(row, ctx.config.publicUrl);
   });
 }

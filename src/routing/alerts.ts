@@ -1,0 +1,93 @@
+// Operator alerts. Each rule is checked every `alertCheckMs` against the ledger (so every
+// process sees the same numbers) and its state lives in the store: only the process whose
+// update moves a rule from ok to firing notifies, so an episode alerts once however many
+// workers run, and again only after it has resolved.
+//   failovers:  more than N failovers within W (default 3 in 10 minutes)
+//   queue_age:  the oldest due message has waited longer than the limit
+// Notifications go to the alert webhook (signed like callbacks when
+// SWITCHBOARD_WEBHOOK_SECRET is set) and, optionally, as an SMS to an operator number.
+import type { Logger } from 'pino';
+import { request } from 'undici';
+import type { Config } from '../config.ts';
+import type { Store } from '../store/store.ts';
+import { newId } from '../domain/ids.ts';
+import { signStandardWebhook } from '../callbacks/sign.ts';
+
+export interface AlertNotice { rule: string; state: 'firing' | 'resolved'; detail: string; at: string }
+
+type SendSms = (to: string, body: string) => Promise<void>;
+
+export class AlertMonitor {
+  readonly #store: Store;
+  readonly #config: Config;
+  readonly #log: Logger;
+  readonly #sms: SendSms;
+  #timer: NodeJS.Timeout | null = null;
+  #checking: Promise<void> | null = null;
+
+  constructor(opts: { store: Store; config: Config; logger: Logger; sendSms: SendSms }) {
+    this.#store = opts.store;
+    this.#config = opts.config;
+    this.#log = opts.logger;
+    this.#sms = opts.sendSms;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => { this.#checking ??= this.check().finally(() => { this.#checking = null; }); }, this.#config.alertCheckMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#checking;
+  }
+
+  /** Evaluates every rule once. */
+  async check(now = Date.now()): Promise<void> {
+    const c = this.#config;
+    try {
+      const failovers = await this.#store.countFailovers(now - c.alertWindowMs);
+      const minutes = Math.round(c.alertWindowMs / 60_000 * 10) / 10;
+      await this.#evaluate('failovers', failovers > c.alertFailovers, `${failovers} failovers in the last ${minutes} min (alert above ${c.alertFailovers})`, now);
+      const q = await this.#store.queueStats(now);
+      const age = q.oldestDueAt === null ? 0 : Math.round((now - q.oldestDueAt) / 1000);
+      await this.#evaluate('queue_age', age > c.alertQueueAgeSeconds, `oldest due message has waited ${age} s (alert above ${c.alertQueueAgeSeconds} s); ${q.depth} queued`, now);
+    } catch (err) {
+      this.#log.error({ err }, 'alert check failed');
+    }
+  }
+
+  async #evaluate(rule: string, firing: boolean, detail: string, now: number): Promise<void> {
+    if (!(await this.#store.setAlertState(rule, firing ? 'firing' : 'ok', detail, now))) return;
+    const notice: AlertNotice = { rule, state: firing ? 'firing' : 'resolved', detail, at: new Date(now).toISOString() };
+    this.#log[firing ? 'error' : 'info']({ alert: notice }, `alert ${rule} ${notice.state}`);
+    await Promise.allSettled([this.#post(notice), firing && this.#config.alertSmsTo ? this.#text(notice) : null]);
+  }
+
+  async #post(notice: AlertNotice): Promise<void> {
+    const url = this.#config.alertWebhookUrl;
+    if (!url) return;
+    const body = JSON.stringify({ type: `alert.${notice.state}`, data: notice });
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.#config.webhookSecret) Object.assign(headers, signStandardWebhook(this.#config.webhookSecret, newId('evt'), Math.floor(Date.now() / 1000), body));
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        const res = await request(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(5_000) });
+        await res.body.dump();
+        if (res.statusCode < 300) return;
+        this.#log.warn({ status: res.statusCode, attempt }, 'alert webhook refused the alert');
+      } catch (err) {
+        this.#log.warn({ err: (err as Error).message, attempt }, 'alert webhook unreachable');
+      }
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+
+  async #text(notice: AlertNotice): Promise<void> {
+    try {
+      await this.#sms(this.#config.alertSmsTo, `Switchboard alert ${notice.rule}: ${notice.detail}`);
+    } catch (err) {
+      this.#log.error({ err }, 'alert SMS could not be queued');
+    }
+  }
+}

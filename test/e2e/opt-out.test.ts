@@ -1,0 +1,82 @@
+// STOP / START / HELP end to end: signed inbound webhooks from the Twilio fake change the
+// opt-out list, intake enforces it, and each keyword is answered once.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startApp, eventually, type TestApp } from '../helpers/app.ts';
+import { freePort } from '../helpers/net.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+
+const TOKEN_ENV = 'SWITCHBOARD_TEST_OPTOUT_TOKEN';
+const BUSINESS = '+14155550199';
+const CUSTOMER = '+14155550100';
+
+describe('opt-out keywords', () => {
+  let fake: TwilioFake;
+  let t: TestApp;
+  let inboundUrl: string;
+
+  before(async () => {
+    process.env[TOKEN_ENV] = FAKE_AUTH_TOKEN;
+    fake = await new TwilioFake().start();
+    const port = await freePort();
+    t = await startApp({ port, publicUrl: `http://127.0.0.1:${port}` });
+    assert.equal((await t.call('POST', '/v1/providers', { id: 'twilio-main', kind: 'twilio', prices: { US: '0.0079' }, config: { account_sid: FAKE_ACCOUNT_SID, auth_token_env: TOKEN_ENV, base_url: fake.url } })).status, 201);
+    assert.equal((await t.call('POST', '/v1/numbers', { number: BUSINESS, provider_id: 'twilio-main', rate_per_second: 100 })).status, 201);
+    inboundUrl = `${t.config.publicUrl}/webhooks/twilio-main/inbound`;
+  });
+  after(async () => { await t.stop(); await fake.stop(); delete process.env[TOKEN_ENV]; });
+
+  const repliesTo = (to: string) => fake.requests.filter((r) => r.form.get('To') === to && r.sid);
+  const send = (body: Record<string, unknown> = {}) => t.call('POST', '/v1/messages', { to: CUSTOMER, body: 'Your driver is 5 minutes away', ...body });
+
+  it('a STOP reply blocks later sends to that number, is confirmed once, and START lifts it', async () => {
+    assert.equal((await send()).status, 202);
+    const stop = await fake.sendInbound(inboundUrl, { From: CUSTOMER, To: BUSINESS, Body: ' Stop ', MessageSid: `SM${'5'.repeat(32)}` });
+    assert.equal(stop.status, 200);
+    await eventually(async () => (await t.call('GET', '/v1/opt-outs')).body.data.some((o: { number: string }) => o.number === CUSTOMER), 5_000, 'the opt-out');
+    const confirmation = await eventually(async () => repliesTo(CUSTOMER).find((r) => /unsubscribed/.test(r.form.get('Body') ?? '')), 5_000, 'the STOP confirmation');
+    assert.equal(confirmation.form.get('From'), BUSINESS, 'answered from the number that was texted');
+    const refused = await send();
+    assert.equal(refused.status, 422);
+    assert.equal(refused.body.error.code, 'recipient_opted_out');
+    assert.equal(refused.body.error.field, 'to');
+    // The provider retries the same webhook: nothing is sent twice.
+    await fake.sendInbound(inboundUrl, { From: CUSTOMER, To: BUSINESS, Body: ' Stop ', MessageSid: `SM${'5'.repeat(32)}` });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(repliesTo(CUSTOMER).filter((r) => /unsubscribed/.test(r.form.get('Body') ?? '')).length, 1);
+
+    await fake.sendInbound(inboundUrl, { From: CUSTOMER, To: BUSINESS, Body: 'start' });
+    await eventually(async () => (await t.call('GET', '/v1/opt-outs')).body.data.length === 0, 5_000, 'the opt-out to be lifted');
+    await eventually(async () => repliesTo(CUSTOMER).some((r) => /resubscribed/.test(r.form.get('Body') ?? '')), 5_000, 'the START confirmation');
+    assert.equal((await send()).status, 202);
+  });
+
+  it('HELP is answered with the help text and changes nothing', async () => {
+    const other = '+14155550111';
+    await fake.sendInbound(inboundUrl, { From: other, To: BUSINESS, Body: 'HELP' });
+    const help = await eventually(async () => repliesTo(other)[0], 5_000, 'the HELP reply');
+    assert.match(help.form.get('Body') ?? '', /Msg&data rates may apply/);
+    assert.equal((await t.call('GET', `/v1/opt-outs?number=${encodeURIComponent(other)}`)).body.data.length, 0);
+    assert.equal((await send({ to: other })).status, 202);
+  });
+
+  it('an ordinary text containing the word stop is not a keyword', async () => {
+    const other = '+14155550112';
+    await fake.sendInbound(inboundUrl, { From: other, To: BUSINESS, Body: 'please stop by at 5' });
+    await eventually(async () => (await t.call('GET', '/v1/inbound')).body.data.some((m: { from: string }) => m.from === other), 5_000, 'the inbound message');
+    assert.equal((await send({ to: other })).status, 202);
+    assert.equal(repliesTo(other).filter((r) => r.form.get('Body') !== 'Your driver is 5 minutes away').length, 0);
+  });
+
+  it('/v1/opt-outs adds an opt-out for one business number and removes it', async () => {
+    const other = '+14155550113';
+    const added = await t.call('POST', '/v1/opt-outs', { number: other, sender: BUSINESS });
+    assert.equal(added.status, 201);
+    assert.deepEqual([added.body.number, added.body.sender, added.body.source], [other, BUSINESS, 'api']);
+    const fromIt = await send({ to: other, from: BUSINESS });
+    assert.equal(fromIt.body.error.code, 'recipient_opted_out');
+    assert.equal((await t.call('DELETE', `/v1/opt-outs/${encodeURIComponent(other)}`)).body.removed, 1);
+    assert.equal((await send({ to: other, from: BUSINESS })).status, 202);
+    assert.equal((await t.call('DELETE', `/v1/opt-outs/${encodeURIComponent(other)}`)).status, 404);
+  });
+});
