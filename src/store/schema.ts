@@ -1,5 +1,5 @@
 // Kysely table types: one interface per table, the same on SQLite and PostgreSQL.
-import type { OptOutRow, AlertRow, CountryRuleRow, NumberRow, ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, EventRow, InboundRow, MessageRow, ProviderRow, WebhookRow } from './store.ts';
+import type { MaskLegRow, MaskRow, RelayAttemptRow, RelayRow, RelayRuleRow, OptOutRow, AlertRow, CountryRuleRow, NumberRow, ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, EventRow, InboundRow, MessageRow, ProviderRow, WebhookRow } from './store.ts';
 
 export interface AccountTable { id: string; name: string; created_at: number; updated_at: number }
 export interface IdempotencyTable { account_id: string; key: string; request_hash: string; message_id: string; created_at: number }
@@ -20,4 +20,9 @@ export interface Database {
   country_rules: CountryRuleRow;
   alerts: AlertRow;
   opt_outs: OptOutRow;
+  relay_rules: RelayRuleRow;
+  relays: RelayRow;
+  relay_attempts: RelayAttemptRow;
+  masks: MaskRow;
+  mask_legs: MaskLegRow;
 }

@@ -106,6 +106,97 @@ export interface OptOutRow {
   created_at: number;
 }
 
+/** An inbound number that forwards what it receives along a chain of destinations. */
+export interface RelayRuleRow {
+  number: string;
+  account_id: string;
+  /** JSON array of E.164 numbers, tried in order */
+  destinations: string;
+  /** placeholders {from}, {to}, {body} */
+  template: string;
+  /** 0 = deactivated (rules are never deleted, so the audit keeps its meaning) */
+  active: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export type RelayStatus = 'forwarding' | 'delivered' | 'failed' | 'blocked';
+
+/**
+ * One inbound text being relayed: the audit record. `position` is the destination being
+ * tried (-1 before the first); it only moves forward, by compare-and-set, so processes
+ * racing on the same receipt advance the chain once. `deadline_at` is when the current
+ * attempt counts as failed without a final receipt.
+ */
+export interface RelayRow {
+  id: string;
+  account_id: string;
+  /** the business number that was texted */
+  number: string;
+  /** who texted it */
+  source: string;
+  body: string;
+  inbound_id: string | null;
+  /** with provider_message_id: unique, so one provider message is relayed at most once ('manual' for /sms/relay) */
+  provider_id: string | null;
+  provider_message_id: string | null;
+  status: RelayStatus;
+  /** why it was blocked or failed */
+  reason: string | null;
+  hops: number;
+  position: number;
+  deadline_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type RelayAttemptOutcome = 'pending' | 'delivered' | 'failed' | 'undelivered' | 'expired' | 'canceled' | 'timeout' | 'refused' | 'skipped';
+
+/** One destination of a relay's chain: skipped, or sent as message_id with its outcome. */
+export interface RelayAttemptRow {
+  relay_id: string;
+  position: number;
+  destination: string;
+  message_id: string | null;
+  outcome: RelayAttemptOutcome;
+  detail: string | null;
+  started_at: number;
+  finished_at: number | null;
+}
+
+/** A masking session: two participants, each texting its own proxy number. */
+export interface MaskRow {
+  id: string;
+  account_id: string;
+  context_id: string | null;
+  participant_a: string;
+  proxy_a: string;
+  participant_b: string;
+  proxy_b: string;
+  expires_at: number;
+  ended_at: number | null;
+  /** 'expired' or 'deleted' once ended */
+  end_reason: string | null;
+  /** texts forwarded from a to b, and from b to a */
+  messages_a: number;
+  messages_b: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/**
+ * A participant's use of a proxy in a session. At most one active leg per (proxy,
+ * participant): a partial unique index, so two sessions created at once cannot both give
+ * a participant the same proxy.
+ */
+export interface MaskLegRow {
+  mask_id: string;
+  participant: string;
+  proxy: string;
+  expires_at: number;
+  active: number;
+}
+
 /** One alert rule's episode state; only a state change fires a notification. */
 export interface AlertRow {
   rule: string;
@@ -328,6 +419,41 @@ export interface Store {
   listOptOuts(accountId: string, number?: string): Promise<OptOutRow[]>;
 
   /** Inserts a batch in one transaction (one commit). Results are in input order. */
+  upsertRelayRule(row: RelayRuleRow): Promise<void>;
+  /** every rule, or one account's */
+  listRelayRules(accountId?: string): Promise<RelayRuleRow[]>;
+  getRelayRule(number: string): Promise<RelayRuleRow | undefined>;
+  /** false when this provider message was already relayed */
+  insertRelay(row: RelayRow): Promise<boolean>;
+  getRelay(id: string): Promise<RelayRow | undefined>;
+  /** newest first; `before` is an id cursor */
+  listRelays(f: { accountId?: string; number?: string; before?: string; limit: number }): Promise<RelayRow[]>;
+  /** compare-and-set: applies `set` only while the relay is forwarding at position `from` */
+  updateRelay(id: string, from: number, set: Partial<Pick<RelayRow, 'status' | 'reason' | 'position' | 'deadline_at'>>, now: number): Promise<boolean>;
+  /** relays whose current attempt is due for a look (deadline passed), oldest first */
+  dueRelays(now: number, limit: number): Promise<RelayRow[]>;
+  /** inserts the attempt unless this relay already has one at that position */
+  insertRelayAttempt(row: RelayAttemptRow): Promise<void>;
+  updateRelayAttempt(relayId: string, position: number, set: Partial<Pick<RelayAttemptRow, 'message_id' | 'outcome' | 'detail' | 'finished_at'>>): Promise<void>;
+  listRelayAttempts(relayIds: string[]): Promise<RelayAttemptRow[]>;
+  countRelays(since: number): Promise<{ status: RelayStatus; n: number }[]>;
+
+  /** false when the participant already has an active, unexpired leg on that proxy */
+  insertMaskLeg(row: MaskLegRow, now: number): Promise<boolean>;
+  deleteMaskLegs(maskId: string): Promise<void>;
+  insertMask(row: MaskRow): Promise<void>;
+  /** proxies the participants hold in active, unexpired sessions */
+  activeMaskLegs(participants: string[], now: number): Promise<MaskLegRow[]>;
+  /** the active session in which `participant` texts `proxy` */
+  findMask(proxy: string, participant: string, now: number): Promise<MaskRow | undefined>;
+  getMask(accountId: string, id: string): Promise<MaskRow | undefined>;
+  listMasks(f: { accountId: string; contextId?: string; before?: string; limit: number }): Promise<MaskRow[]>;
+  /** ends a session (its legs are freed); false if it had already ended */
+  endMask(accountId: string | null, id: string, reason: string, now: number): Promise<boolean>;
+  /** ends every session past its expiry; returns how many */
+  expireMasks(now: number): Promise<number>;
+  countMaskMessage(id: string, fromA: boolean, now: number): Promise<void>;
+
   insertMessages(batch: NewMessage[]): Promise<InsertResult[]>;
   getMessage(accountId: string | null, id: string): Promise<MessageRow | undefined>;
   getMessages(ids: string[]): Promise<MessageRow[]>;

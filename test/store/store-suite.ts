@@ -106,6 +106,60 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
       assert.equal((await store.listOptOuts('acc_other')).length, 1);
     });
 
+    it('relays a provider message at most once and advances a relay only from the position it was read at', async () => {
+      const now = Date.now();
+      const relay = {
+        id: newId('rly'), account_id: 'acc_relay', number: '+14155550160', source: '+14155550161', body: 'hi', inbound_id: null,
+        provider_id: 'tw', provider_message_id: `SM${now}`, status: 'forwarding' as const, reason: null, hops: 0, position: -1, deadline_at: now, created_at: now, updated_at: now,
+      };
+      assert.equal(await store.insertRelay(relay), true);
+      assert.equal(await store.insertRelay({ ...relay, id: newId('rly') }), false, 'the same provider message again');
+      // Manual relays have no provider message id and never collide.
+      assert.equal(await store.insertRelay({ ...relay, id: newId('rly'), provider_id: null, provider_message_id: null }), true);
+      assert.equal(await store.insertRelay({ ...relay, id: newId('rly'), provider_id: null, provider_message_id: null }), true);
+      assert.deepEqual((await store.dueRelays(now, 1000)).filter((r) => r.id === relay.id).map((r) => r.position), [-1]);
+      assert.equal(await store.updateRelay(relay.id, -1, { position: 0, deadline_at: now + 60_000 }, now), true);
+      assert.equal(await store.updateRelay(relay.id, -1, { position: 0 }, now), false, 'a second process read the old position');
+      assert.equal((await store.dueRelays(now, 1000)).some((r) => r.id === relay.id), false, 'not due before its deadline');
+      await store.insertRelayAttempt({ relay_id: relay.id, position: 0, destination: '+14155550162', message_id: null, outcome: 'pending', detail: null, started_at: now, finished_at: null });
+      await store.insertRelayAttempt({ relay_id: relay.id, position: 0, destination: '+19999999999', message_id: null, outcome: 'pending', detail: null, started_at: now, finished_at: null });
+      await store.updateRelayAttempt(relay.id, 0, { message_id: 'msg_x', outcome: 'delivered', finished_at: now });
+      assert.equal(await store.updateRelay(relay.id, 0, { status: 'delivered', deadline_at: null }, now), true);
+      assert.equal(await store.updateRelay(relay.id, 0, { status: 'failed' }, now), false, 'a finished relay stays finished');
+      const [a] = await store.listRelayAttempts([relay.id]);
+      assert.deepEqual([a.destination, a.message_id, a.outcome], ['+14155550162', 'msg_x', 'delivered']);
+      assert.equal((await store.getRelay(relay.id))?.status, 'delivered');
+      assert.equal((await store.listRelays({ accountId: 'acc_relay', number: '+14155550160', limit: 10 })).length, 3);
+    });
+
+    it('gives a participant one active leg per proxy; ending or expiring a session frees it', async () => {
+      const now = Date.now();
+      const proxy = '+14155550170';
+      const a = `+1415555${String(now).slice(-4)}`;
+      const leg = (mask_id: string, expires_at = now + 60_000) => ({ mask_id, participant: a, proxy, expires_at, active: 1 });
+      const mask = (id: string, expires_at = now + 60_000) => ({
+        id, account_id: 'acc_mask', context_id: 'ctx', participant_a: a, proxy_a: proxy, participant_b: '+14155550172', proxy_b: proxy,
+        expires_at, ended_at: null, end_reason: null, messages_a: 0, messages_b: 0, created_at: now, updated_at: now,
+      });
+      const first = newId('msk');
+      assert.equal(await store.insertMaskLeg(leg(first), now), true);
+      await store.insertMask(mask(first));
+      assert.equal(await store.insertMaskLeg(leg(newId('msk')), now), false, 'the same participant on the same proxy');
+      assert.equal((await store.findMask(proxy, a, now))?.id, first);
+      assert.equal(await store.findMask(proxy, '+14155550199', now), undefined, 'a stranger');
+      await store.countMaskMessage(first, true, now);
+      assert.equal((await store.getMask('acc_mask', first))?.messages_a, 1);
+      assert.equal(await store.endMask('acc_mask', first, 'deleted', now), true);
+      assert.equal(await store.endMask('acc_mask', first, 'deleted', now), false);
+      assert.equal(await store.findMask(proxy, a, now), undefined);
+      const second = newId('msk');
+      assert.equal(await store.insertMaskLeg(leg(second, now + 1_000), now), true, 'freed by ending the first');
+      await store.insertMask(mask(second, now + 1_000));
+      assert.equal(await store.insertMaskLeg(leg(newId('msk')), now + 1_000), true, 'freed by expiry');
+      assert.equal(await store.expireMasks(now + 1_000), 1);
+      assert.equal((await store.getMask('acc_mask', second))?.end_reason, 'expired');
+    });
+
     it('records an outcome with its attempt and releases the lease', async () => {
       const now = Date.now() + 20_000_000_000;
       const m = newMessage({ next_attempt_at: now });
