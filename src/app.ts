@@ -18,6 +18,8 @@ import { createLimiter } from './routing/rate-limit/redis.ts';
 import type { RateLimiter } from './routing/rate-limit/limiter.ts';
 import { AlertMonitor } from './routing/alerts.ts';
 import { OptOutHandler } from './optout/inbound.ts';
+import { RelayService } from './relay/relay.ts';
+import { MaskService } from './masking/masks.ts';
 import { Worker } from './worker/worker.ts';
 import { Authenticator } from './http/auth.ts';
 import { Waiters } from './http/waiters.ts';
@@ -36,6 +38,8 @@ export interface AppContext {
   health: Health;
   limiter: RateLimiter;
   intake: Intake;
+  relays: RelayService;
+  masks: MaskService;
   auth: Authenticator;
   waiters: Waiters;
   ingestWebhook: (w: IncomingWebhook) => Promise<string>;
@@ -99,15 +103,19 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     metrics.accepted.inc();
     worker?.wake();
   }, guard.checkAtIntake);
+  const relays = new RelayService({ store, config, intake, router, limiter, metrics, logger });
+  const masks = new MaskService({ store, config, intake, router, metrics, logger });
+  bus.onStatus(({ message }) => relays.onMessage(message));
   if (processor) {
     const optOuts = new OptOutHandler({ store, config, intake, owns: (n) => router.number(n) !== undefined, logger });
-    processor.onInbound = (rows) => optOuts.handle(rows);
+    // Compliance keywords first, then masking proxies, then relay rules.
+    processor.onInbound = async (rows) => { await relays.handle(await masks.handle(await optOuts.handle(rows))); };
   }
   const alerts = runsWorkers
     ? new AlertMonitor({ store, config, logger, sendSms: async (to, body) => { await intake.accept({ to, body }, { accountId: 'default', keyId: null }); } })
     : null;
   const ctx: AppContext = {
-    config, store, bus, metrics, registry, router, health, limiter, intake, ingestWebhook, logger, guard,
+    config, store, bus, metrics, registry, router, health, limiter, intake, relays, masks, ingestWebhook, logger, guard,
     auth: new Authenticator(store, config.adminKey),
     waiters: new Waiters(store, bus),
   };
@@ -122,6 +130,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       processor?.start();
       callbacks?.start();
       alerts?.start();
+      if (runsWorkers) { relays.start(); masks.start(); }
       if (server) {
         const address = await server.listen({ port: config.port, host: config.host });
         app.url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
@@ -136,6 +145,8 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await processor?.stop();
       await callbacks?.stop();
       await alerts?.stop();
+      await relays.stop();
+      masks.stop();
       await ingest.drain();
       router.stop();
       await registry.close();

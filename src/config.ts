@@ -57,6 +57,11 @@ const SCHEMA = {
   stopReply: { env: 'SWITCHBOARD_STOP_REPLY', kind: 'string', def: 'You are unsubscribed and will receive no further messages. Reply START to resubscribe.' },
   startReply: { env: 'SWITCHBOARD_START_REPLY', kind: 'string', def: 'You are resubscribed. Reply STOP to unsubscribe, HELP for help.' },
   helpReply: { env: 'SWITCHBOARD_HELP_REPLY', kind: 'string', def: 'Msg&data rates may apply. Reply STOP to unsubscribe, START to resubscribe.' },
+  relayReceiptTimeoutMs: { env: 'SWITCHBOARD_RELAY_RECEIPT_TIMEOUT_MS', kind: 'int', def: 120_000, min: 100 },
+  relayHopLimit: { env: 'SWITCHBOARD_RELAY_HOP_LIMIT', kind: 'int', def: 3, min: 1 },
+  relayRatePerMinute: { env: 'SWITCHBOARD_RELAY_RATE_PER_MINUTE', kind: 'number', def: 10, min: 0 },
+  relayBurst: { env: 'SWITCHBOARD_RELAY_BURST', kind: 'int', def: 5, min: 1 },
+  maskMaxTtlSeconds: { env: 'SWITCHBOARD_MASK_MAX_TTL_SECONDS', kind: 'int', def: 30 * 86_400, min: 1 },
   alertCheckMs: { env: 'SWITCHBOARD_ALERT_CHECK_MS', kind: 'int', def: 10_000, min: 10 },
 } as const satisfies Record<string, Field>;
 

@@ -14,6 +14,8 @@ export class Metrics {
   readonly sendDuration: Histogram<'provider'>;
   readonly failovers: Counter<'provider'>;
   readonly webhooks: Counter<'provider' | 'kind'>;
+  readonly relays: Counter<'status'>;
+  readonly masked: Counter<'outcome'>;
 
   #health: () => [string, HealthView][] = () => [];
 
@@ -32,6 +34,8 @@ export class Metrics {
     });
     this.failovers = new Counter({ name: 'switchboard_failovers_total', help: 'Sends moved from this provider to another', labelNames: ['provider'], registers });
     this.webhooks = new Counter({ name: 'switchboard_webhooks_received_total', help: 'Provider webhooks stored', labelNames: ['provider', 'kind'], registers });
+    this.relays = new Counter({ name: 'switchboard_relays_total', help: 'Relayed inbound texts by how they ended (delivered, failed, blocked)', labelNames: ['status'], registers });
+    this.masked = new Counter({ name: 'switchboard_masked_messages_total', help: 'Texts to masking proxies: forwarded, or dropped (no session)', labelNames: ['outcome'], registers });
     let stats: Awaited<ReturnType<Store['queueStats']>> | null = null;
     let statsAt = 0;
     const readStats = async () => {

@@ -20,6 +20,8 @@ export const ERRORS = {
   not_found: { status: 404, hint: 'check the id' },
   idempotency_conflict: { status: 409, hint: 'an Idempotency-Key may be reused only with the same request body' },
   message_not_cancelable: { status: 409, hint: 'only queued or scheduled messages can be canceled' },
+  no_proxy_available: { status: 409, hint: 'every masking number is already used by one of these participants; add numbers with "pool": "masking" or end older sessions' },
+  invalid_relay_destination: { status: 422, hint: 'relay destinations must be E.164 numbers that are not ours and not the relay number itself' },
   conflict: { status: 409, hint: 'the record already exists' },
   rate_limited: { status: 429, hint: 'wait for Retry-After seconds' },
   internal_error: { status: 500, hint: 'retry later; the operator can find the request id in the logs' },

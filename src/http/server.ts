@@ -16,6 +16,8 @@ import { providerRoutes } from './routes/v1/providers.ts';
 import { numberRoutes } from './routes/v1/numbers.ts';
 import { countryRuleRoutes } from './routes/v1/country-rules.ts';
 import { optOutRoutes } from './routes/v1/opt-outs.ts';
+import { relayRuleRoutes } from './routes/v1/relay-rules.ts';
+import { maskRoutes } from './routes/v1/masks.ts';
 import { inboundRoutes } from './routes/v1/inbound.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import type { AppContext } from '../app.ts';
@@ -101,6 +103,8 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     await numberRoutes(api, ctx);
     await countryRuleRoutes(api, ctx);
     await optOutRoutes(api, ctx);
+    await relayRuleRoutes(api, ctx);
+    await maskRoutes(api, ctx);
     await inboundRoutes(api, ctx);
   });
   await webhookRoutes(app, ctx);

@@ -24,12 +24,16 @@ export class OptOutHandler {
     this.#log = opts.logger;
   }
 
-  /** Acts on the keyword messages among newly received inbound texts. */
-  async handle(rows: InboundRow[]): Promise<void> {
+  /**
+   * Acts on the keyword messages among newly received inbound texts; answers the others.
+   * Keywords are answered here and go no further (not masked, not relayed).
+   */
+  async handle(rows: InboundRow[]): Promise<InboundRow[]> {
     const c = this.#config;
+    const rest: InboundRow[] = [];
     for (const m of rows) {
       const keyword = keywordOf(m.body, { stop: c.stopKeywords, start: c.startKeywords, help: c.helpKeywords });
-      if (!keyword) continue;
+      if (!keyword) { rest.push(m); continue; }
       const sender = c.optOutScope === 'number' ? m.to_number : '';
       if (keyword === 'stop') await this.#store.addOptOut({ account_id: m.account_id, number: m.from_number, sender, source: 'keyword', created_at: Date.now() });
       if (keyword === 'start') await this.#store.removeOptOuts(m.account_id, m.from_number, c.optOutScope === 'number' ? sender : null);
@@ -46,5 +50,6 @@ export class OptOutHandler {
       }
       this.#log.info({ inbound: m.id, keyword, account: m.account_id }, 'compliance keyword handled');
     }
+    return rest;
   }
 }

@@ -80,6 +80,12 @@ export class Router {
 
   number(n: string): NumberEntry | undefined { return this.#byNumber.get(n); }
 
+  /** The account's numbers kept for masking sessions (pool "masking"), on active providers. */
+  maskingPool(accountId: string): string[] {
+    const active = new Set(this.#registry.active().map((p) => p.id));
+    return this.#numbers.filter((n) => n.pool === 'masking' && active.has(n.providerId) && (n.accountId === accountId || n.accountId === DEFAULT_ACCOUNT)).map((n) => n.number);
+  }
+
   /** Checks an explicit `from` at intake; returns why it cannot be used, or null. */
   checkFrom(accountId: string, from: string, country: string | null): { code: 'unknown_sender' | 'sender_not_allowed'; message: string } | null {
     const b = this.#base(accountId, country, from);

@@ -255,6 +255,7 @@ const m005: Migration = {
       .addColumn('number', 'text', (c) => c.notNull())
       .addColumn('source', 'text', (c) => c.notNull())
       .addColumn('body', 'text', (c) => c.notNull())
+      .addColumn('destinations', 'text', (c) => c.notNull())
       .addColumn('inbound_id', 'text')
       .addColumn('provider_id', 'text')
       .addColumn('provider_message_id', 'text')

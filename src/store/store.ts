@@ -136,6 +136,8 @@ export interface RelayRow {
   /** who texted it */
   source: string;
   body: string;
+  /** JSON array: the rule's chain when the text arrived (later edits do not change a relay under way) */
+  destinations: string;
   inbound_id: string | null;
   /** with provider_message_id: unique, so one provider message is relayed at most once ('manual' for /sms/relay) */
   provider_id: string | null;

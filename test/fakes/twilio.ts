@@ -35,6 +35,10 @@ export class TwilioFake {
   /** answers every request this way (after the one-shot behaviours) until cleared: an outage */
   outage: Behaviour | null = null;
   plan: CallbackPlan = { statuses: ['sent', 'delivered'], delayMs: 5 };
+  /** per destination (To): overrides `plan`, e.g. a handset that is switched off */
+  readonly plans = new Map<string, CallbackPlan>();
+  /** called after each accepted create: a test can play the handset (an auto-forwarding phone) */
+  onMessage: ((m: { to: string; from: string; body: string }) => void) | null = null;
   url = '';
   readonly #server: Server;
   readonly #hanging = new Set<ServerResponse>();
@@ -129,10 +133,11 @@ export class TwilioFake {
     this.#json(res, 201, answer);
     const callback = form.get('StatusCallback');
     if (callback) this.#scheduleCallbacks(callback, sid, form);
+    this.onMessage?.({ to, from: form.get('From') ?? '', body: form.get('Body') ?? '' });
   }
 
   #scheduleCallbacks(url: string, sid: string, form: URLSearchParams): void {
-    const plan = this.plan;
+    const plan = this.plans.get(form.get('To') ?? '') ?? this.plan;
     plan.statuses.forEach((status, i) => {
       const t = setTimeout(async () => {
         this.#timers.delete(t);

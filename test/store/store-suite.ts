@@ -109,7 +109,7 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
     it('relays a provider message at most once and advances a relay only from the position it was read at', async () => {
       const now = Date.now();
       const relay = {
-        id: newId('rly'), account_id: 'acc_relay', number: '+14155550160', source: '+14155550161', body: 'hi', inbound_id: null,
+        id: newId('rly'), account_id: 'acc_relay', number: '+14155550160', source: '+14155550161', body: 'hi', destinations: '["+14155550162"]', inbound_id: null,
         provider_id: 'tw', provider_message_id: `SM${now}`, status: 'forwarding' as const, reason: null, hops: 0, position: -1, deadline_at: now, created_at: now, updated_at: now,
       };
       assert.equal(await store.insertRelay(relay), true);
