@@ -18,6 +18,7 @@ import { countryRuleRoutes } from './routes/v1/country-rules.ts';
 import { optOutRoutes } from './routes/v1/opt-outs.ts';
 import { relayRuleRoutes } from './routes/v1/relay-rules.ts';
 import { maskRoutes } from './routes/v1/masks.ts';
+import { compatRoutes } from './routes/compat.ts';
 import { inboundRoutes } from './routes/v1/inbound.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import type { AppContext } from '../app.ts';
@@ -105,6 +106,7 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     await optOutRoutes(api, ctx);
     await relayRuleRoutes(api, ctx);
     await maskRoutes(api, ctx);
+    await compatRoutes(api, ctx);
     await inboundRoutes(api, ctx);
   });
   await webhookRoutes(app, ctx);

@@ -200,9 +200,10 @@ export abstract class BaseStore implements Store {
     return this.db.selectFrom('relay_attempts').selectAll().where('relay_id', 'in', relayIds).orderBy('relay_id').orderBy('position').execute();
   }
 
-  async countRelays(since: number): Promise<{ status: RelayStatus; n: number }[]> {
-    const rows = await this.db.selectFrom('relays').select((eb) => ['status', eb.fn.countAll<number>().as('n')])
-      .where('created_at', '>=', since).groupBy('status').execute();
+  async countRelays(since: number, accountId?: string): Promise<{ status: RelayStatus; n: number }[]> {
+    let q = this.db.selectFrom('relays').select((eb) => ['status', eb.fn.countAll<number>().as('n')]).where('created_at', '>=', since);
+    if (accountId !== undefined) q = q.where('account_id', '=', accountId);
+    const rows = await q.groupBy('status').execute();
     return rows.map((r) => ({ status: r.status, n: Number(r.n) }));
   }
 

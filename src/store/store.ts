@@ -438,7 +438,7 @@ export interface Store {
   insertRelayAttempt(row: RelayAttemptRow): Promise<void>;
   updateRelayAttempt(relayId: string, position: number, set: Partial<Pick<RelayAttemptRow, 'message_id' | 'outcome' | 'detail' | 'finished_at'>>): Promise<void>;
   listRelayAttempts(relayIds: string[]): Promise<RelayAttemptRow[]>;
-  countRelays(since: number): Promise<{ status: RelayStatus; n: number }[]>;
+  countRelays(since: number, accountId?: string): Promise<{ status: RelayStatus; n: number }[]>;
 
   /** false when the participant already has an active, unexpired leg on that proxy */
   insertMaskLeg(row: MaskLegRow, now: number): Promise<boolean>;

@@ -19,29 +19,32 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     return ctx.metrics.registry.metrics();
   });
 
-  app.get('/v1/status', { config: { scope: 'read' }, schema: { tags: ['ops'], summary: 'Provider health, queue and alerts' } }, async () => {
-    const now = Date.now();
-    const { config, health } = ctx;
-    const [q, windows, alerts] = await Promise.all([ctx.store.queueStats(now), ctx.store.providerWindows(now - config.healthWindowMs), ctx.store.listAlerts()]);
-    const byProvider = new Map(windows.map((w) => [w.provider_id, w]));
-    // Window figures come from the ledger (all processes); circuit state is this process's
-    // own breaker, so an api-only process reports none.
-    const sends = config.role !== 'api';
-    return {
-      providers: ctx.registry.active().map((p) => {
-        const w = byProvider.get(p.id) ?? { sends: 0, errors: 0, failovers: 0 };
-        const v = health.view(p.id, now);
-        return {
-          id: p.id, kind: p.kind, priority: p.priority, circuit: sends ? v.state : null,
-          window: { seconds: config.healthWindowMs / 1000, sends: w.sends, errors: w.errors, error_rate: w.sends ? w.errors / w.sends : 0, failovers: w.failovers },
-          delivery_rate: sends ? v.deliveryRate : null,
-        };
-      }),
-      queue: { depth: q.depth, oldest_age_seconds: q.oldestDueAt === null ? 0 : Math.max(0, (now - q.oldestDueAt) / 1000), by_status: q.byStatus },
-      alerts: alerts.map((a) => ({
-        rule: a.rule, state: a.state, detail: a.detail,
-        fired_at: a.fired_at === null ? null : new Date(a.fired_at).toISOString(), resolved_at: a.resolved_at === null ? null : new Date(a.resolved_at).toISOString(),
-      })),
-    };
-  });
+  app.get('/v1/status', { config: { scope: 'read' }, schema: { tags: ['ops'], summary: 'Provider health, queue and alerts' } }, async () => statusReport(ctx));
+}
+
+/** Provider health, queue and alerts (GET /v1/status; also inside the compatibility status routes). */
+export async function statusReport(ctx: AppContext) {
+  const now = Date.now();
+  const { config, health } = ctx;
+  const [q, windows, alerts] = await Promise.all([ctx.store.queueStats(now), ctx.store.providerWindows(now - config.healthWindowMs), ctx.store.listAlerts()]);
+  const byProvider = new Map(windows.map((w) => [w.provider_id, w]));
+  // Window figures come from the ledger (all processes); circuit state is this process's
+  // own breaker, so an api-only process reports none.
+  const sends = config.role !== 'api';
+  return {
+    providers: ctx.registry.active().map((p) => {
+      const w = byProvider.get(p.id) ?? { sends: 0, errors: 0, failovers: 0 };
+      const v = health.view(p.id, now);
+      return {
+        id: p.id, kind: p.kind, priority: p.priority, circuit: sends ? v.state : null,
+        window: { seconds: config.healthWindowMs / 1000, sends: w.sends, errors: w.errors, error_rate: w.sends ? w.errors / w.sends : 0, failovers: w.failovers },
+        delivery_rate: sends ? v.deliveryRate : null,
+      };
+    }),
+    queue: { depth: q.depth, oldest_age_seconds: q.oldestDueAt === null ? 0 : Math.max(0, (now - q.oldestDueAt) / 1000), by_status: q.byStatus },
+    alerts: alerts.map((a) => ({
+      rule: a.rule, state: a.state, detail: a.detail,
+      fired_at: a.fired_at === null ? null : new Date(a.fired_at).toISOString(), resolved_at: a.resolved_at === null ? null : new Date(a.resolved_at).toISOString(),
+    })),
+  };
 }
