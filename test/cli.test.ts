@@ -63,6 +63,31 @@ describe('switchboard CLI', () => {
     assert.deepEqual(JSON.parse((await cli('export')).stdout), exported);
   });
 
+  it('applies relay rules and opt-outs, and export round-trips them', async () => {
+    const file = join(dir.path, 'relay.json');
+    const doc = {
+      providers: [{ id: 'carrier-r', kind: 'simulator', priority: 1, config: {}, prices: { US: '0.0070' } }],
+      numbers: [{ number: '+14155550188', provider_id: 'carrier-r' }],
+      relay_rules: [{ number: '+14155550188', destinations: ['+18585550100', '+18585550101'], template: '[{from}] {body}' }],
+      opt_outs: [{ number: '+14155550100' }, { account_id: 'team-b', number: '+1 415-555-0101', sender: '+14155550188' }],
+    };
+    writeFileSync(file, JSON.stringify(doc));
+    assert.match((await cli('apply', file)).stdout, /relay rule \+14155550188: applied/);
+    await cli('apply', file);
+    const exported = JSON.parse((await cli('export')).stdout);
+    assert.deepEqual(exported.relay_rules, [{ number: '+14155550188', destinations: ['+18585550100', '+18585550101'], template: '[{from}] {body}', active: true, account_id: 'default' }]);
+    assert.deepEqual(exported.opt_outs, [
+      { account_id: 'default', number: '+14155550100', sender: null },
+      { account_id: 'team-b', number: '+14155550101', sender: '+14155550188' },
+    ]);
+    writeFileSync(file, JSON.stringify(exported));
+    await cli('apply', file);
+    assert.deepEqual(JSON.parse((await cli('export')).stdout), exported);
+    // A rule that would relay to one of our own numbers is refused with the reason.
+    writeFileSync(file, JSON.stringify({ relay_rules: [{ number: '+14155550189', destinations: ['+14155550188'] }] }));
+    await assert.rejects(cli('apply', file), (e: { code: number; stderr: string }) => e.code === 2 && /own numbers/.test(e.stderr));
+  });
+
   it('adds, lists and removes a number; refuses one of an unknown provider', async () => {
     const added = JSON.parse((await cli('numbers', 'add', 'ACME', '--provider', 'carrier-a')).stdout);
     assert.deepEqual([added.type, added.country, added.rate_per_second], ['alphanumeric', null, 10]);

@@ -2,21 +2,44 @@
 // file, for infrastructure-as-code set-ups. Apply upserts by key and is idempotent;
 // export writes what apply reads. Shape: { "providers": [ { id, kind, priority, active,
 // config, prices } ], "numbers": [ { number, provider_id, type, rate_per_second, … } ],
-// "country_rules": [ { country, require_local, allow_alphanumeric, providers } ] }.
+// "country_rules": [ { country, require_local, allow_alphanumeric, providers } ],
+// "relay_rules": [ { number, destinations, template, active } ],
+// "opt_outs": [ { account_id, number, sender } ] } (opt-outs are only ever added here:
+// removing one is a deliberate act, done with DELETE /v1/opt-outs/:number).
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config.ts';
 import { openStore } from '../store/open-store.ts';
 import { upsertProvider, type ProviderInput } from '../http/routes/v1/providers.ts';
 import { presentNumber, upsertNumber, type NumberInput } from '../http/routes/v1/numbers.ts';
 import { presentCountryRule, upsertCountryRule, type CountryRuleInput } from '../http/routes/v1/country-rules.ts';
+import { presentRule, upsertRelayRule, type RelayRuleInput } from '../http/routes/v1/relay-rules.ts';
+import { AppError } from '../domain/errors.ts';
+import { parsePhone, isAlphanumericSender } from '../domain/phone.ts';
 
-const SECTIONS = ['providers', 'numbers', 'country_rules'];
+interface OptOutInput { account_id?: string; number: string; sender?: string | null }
+
+function optOutRow(o: OptOutInput) {
+  const number = parsePhone(o.number);
+  if (!number.ok) throw new AppError('invalid_phone_number', `opt-out ${o.number}: ${number.reason}`, { field: 'number' });
+  let sender = '';
+  if (o.sender) {
+    const p = parsePhone(o.sender);
+    if (p.ok) sender = p.e164;
+    else if (isAlphanumericSender(o.sender)) sender = o.sender;
+    else throw new AppError('invalid_sender', `opt-out sender ${o.sender}: ${p.reason}`, { field: 'sender' });
+  }
+  return { account_id: o.account_id ?? 'default', number: number.e164, sender, source: 'apply', created_at: Date.now() };
+}
+
+const SECTIONS = ['providers', 'numbers', 'country_rules', 'relay_rules', 'opt_outs'];
 
 const KINDS = ['simulator', 'twilio'];
 
 export async function applyCommand(path: string | undefined): Promise<number> {
   if (!path) { console.error('usage: switchboard apply <file.json>'); return 2; }
-  const doc = JSON.parse(readFileSync(path, 'utf8')) as { providers?: ProviderInput[]; numbers?: NumberInput[]; country_rules?: CountryRuleInput[] };
+  const doc = JSON.parse(readFileSync(path, 'utf8')) as {
+    providers?: ProviderInput[]; numbers?: NumberInput[]; country_rules?: CountryRuleInput[]; relay_rules?: RelayRuleInput[]; opt_outs?: OptOutInput[];
+  };
   const unknown = Object.keys(doc).filter((k) => !SECTIONS.includes(k));
   if (unknown.length) { console.error(`unknown sections in ${path}: ${unknown.join(', ')} (known: ${SECTIONS.join(', ')})`); return 2; }
   const store = await openStore(loadConfig());
@@ -33,6 +56,15 @@ export async function applyCommand(path: string | undefined): Promise<number> {
       await upsertCountryRule(store, r);
       console.log(`country rule ${r.country}: applied`);
     }
+    for (const r of doc.relay_rules ?? []) {
+      const row = await upsertRelayRule(store, r);
+      console.log(`relay rule ${row.number}: applied`);
+    }
+    for (const o of doc.opt_outs ?? []) {
+      const row = optOutRow(o);
+      await store.addOptOut(row);
+      console.log(`opt-out ${row.number}${row.sender ? ` from ${row.sender}` : ''}: applied`);
+    }
     return 0;
   } finally {
     await store.close();
@@ -47,7 +79,11 @@ export async function exportCommand(): Promise<number> {
     }));
     const numbers = (await store.listNumbers()).map((n) => { const { created_at: _c, updated_at: _u, ...rest } = presentNumber(n); return rest; });
     const country_rules = (await store.listCountryRules()).map((r) => { const { created_at: _c, updated_at: _u, ...rest } = presentCountryRule(r); return rest; });
-    console.log(JSON.stringify({ providers, numbers, country_rules }, null, 2));
+    const relay_rules = (await store.listRelayRules()).map((r) => { const { created_at: _c, updated_at: _u, account_id, ...rest } = presentRule(r); return { ...rest, account_id }; });
+    const opt_outs = (await store.listOptOuts(null))
+      .sort((a, b) => a.account_id.localeCompare(b.account_id) || a.number.localeCompare(b.number) || a.sender.localeCompare(b.sender))
+      .map((o) => ({ account_id: o.account_id, number: o.number, sender: o.sender === '' ? null : o.sender }));
+    console.log(JSON.stringify({ providers, numbers, country_rules, relay_rules, opt_outs }, null, 2));
     return 0;
   } finally {
     await store.close();

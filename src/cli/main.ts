@@ -1,4 +1,5 @@
 // The `switchboard` command. In a checkout: `npm run switchboard -- <command>`.
+import { AppError } from '../domain/errors.ts';
 import { parseArgs } from 'node:util';
 import { keysCommand } from './keys.ts';
 import { applyCommand, exportCommand } from './apply.ts';
@@ -78,7 +79,8 @@ export async function run(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (err) {
-    if ((err as { code?: string }).code === 'validation_error' || (err as { code?: string }).code === 'secret_value_given') {
+    // Bad input (any client error of the catalog): exit 2, as for a usage error.
+    if (err instanceof AppError && err.status < 500) {
       console.error(`switchboard: ${(err as Error).message}`);
       return 2;
     }

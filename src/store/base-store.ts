@@ -138,8 +138,9 @@ export abstract class BaseStore implements Store {
     return Number((await q.executeTakeFirst()).numDeletedRows);
   }
 
-  async listOptOuts(accountId: string, number?: string): Promise<OptOutRow[]> {
-    let q = this.db.selectFrom('opt_outs').selectAll().where('account_id', '=', accountId);
+  async listOptOuts(accountId: string | null, number?: string): Promise<OptOutRow[]> {
+    let q = this.db.selectFrom('opt_outs').selectAll();
+    if (accountId !== null) q = q.where('account_id', '=', accountId);
     if (number !== undefined) q = q.where('number', '=', number);
     return q.orderBy('created_at', 'desc').orderBy('number').execute();
   }

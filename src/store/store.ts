@@ -418,7 +418,7 @@ export interface Store {
   /** Removes a recipient's opt-outs: for one sender, or all of them (sender null); returns how many. */
   removeOptOuts(accountId: string, number: string, sender: string | null): Promise<number>;
   /** The account's opt-outs, of one recipient if `number` is given. */
-  listOptOuts(accountId: string, number?: string): Promise<OptOutRow[]>;
+  listOptOuts(accountId: string | null, number?: string): Promise<OptOutRow[]>;
 
   /** Inserts a batch in one transaction (one commit). Results are in input order. */
   upsertRelayRule(row: RelayRuleRow): Promise<void>;

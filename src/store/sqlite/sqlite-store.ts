@@ -97,8 +97,8 @@ export class SqliteStore extends BaseStore {
   }
 
   /** Intake checks every send's recipient: one prepared statement instead of a Kysely round. */
-  override async listOptOuts(accountId: string, number?: string): Promise<OptOutRow[]> {
-    if (number === undefined) return super.listOptOuts(accountId);
+  override async listOptOuts(accountId: string | null, number?: string): Promise<OptOutRow[]> {
+    if (number === undefined || accountId === null) return super.listOptOuts(accountId, number);
     return this.#stmts.get('SELECT * FROM opt_outs WHERE account_id = ? AND number = ? ORDER BY created_at DESC').all(accountId, number) as unknown as OptOutRow[];
   }
 
