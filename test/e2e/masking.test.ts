@@ -11,7 +11,7 @@ const PROXIES = ['+14155550181', '+14155550182'];
 const RIDER = '+14155550100';
 const DRIVER = '+14155550111';
 
-type Mask = { id: string; status: string; message_count: number; participants: { number: string; proxy: string; messages_sent: number }[] };
+type Mask = { id: string; status: string; expires_at: string; message_count: number; participants: { number: string; proxy: string; messages_sent: number }[] };
 
 describe('number masking', () => {
   let fake: TwilioFake;
@@ -34,7 +34,7 @@ describe('number masking', () => {
   const proxyOf = (m: Mask, number: string) => m.participants.find((p) => p.number === number)!.proxy;
 
   it('a masked conversation flows both ways through the proxies, is counted, and stops after expiry', async () => {
-    const created = await t.call('POST', '/v1/masks', { participants: [RIDER, DRIVER], context_id: 'order_123', ttl: 2 });
+    const created = await t.call('POST', '/v1/masks', { participants: [RIDER, DRIVER], context_id: 'order_123', ttl: 5 });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const mask: Mask = created.body;
     assert.equal(mask.status, 'active');
@@ -55,7 +55,7 @@ describe('number masking', () => {
     assert.deepEqual(shown.participants.map((p) => p.messages_sent), [1, 1]);
     assert.equal((await t.call('GET', '/v1/masks?context_id=order_123')).body.data[0].id, mask.id);
 
-    await new Promise((r) => setTimeout(r, 2_100));
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(mask.expires_at) - Date.now() + 100)));
     assert.equal((await t.call('GET', `/v1/masks/${mask.id}`)).body.status, 'expired');
     await fake.sendInbound(inboundUrl, { From: RIDER, To: proxyOf(mask, RIDER), Body: 'hello again?' });
     await eventually(async () => (await t.call('GET', '/v1/inbound')).body.data.some((m: { body: string }) => m.body === 'hello again?'), 5_000, 'the late text received');
