@@ -90,8 +90,13 @@ export class RelayService {
   async handle(rows: InboundRow[]): Promise<InboundRow[]> {
     const rest: InboundRow[] = [];
     for (const m of rows) {
-      const r = await this.relay({ number: m.to_number, source: m.from_number, body: m.body, inboundId: m.id, providerId: m.provider_id, providerMessageId: m.provider_message_id });
-      if (r.kind === 'no_rule') rest.push(m);
+      try {
+        const r = await this.relay({ number: m.to_number, source: m.from_number, body: m.body, inboundId: m.id, providerId: m.provider_id, providerMessageId: m.provider_message_id });
+        if (r.kind === 'no_rule') rest.push(m);
+      } catch (err) {
+        // The relay row, if written, is re-driven by the sweep; the other texts go on.
+        this.#log.error({ err, inbound: m.id }, 'relay failed to start');
+      }
     }
     return rest;
   }
