@@ -13,22 +13,12 @@ import { upsertProvider, type ProviderInput } from '../http/routes/v1/providers.
 import { presentNumber, upsertNumber, type NumberInput } from '../http/routes/v1/numbers.ts';
 import { presentCountryRule, upsertCountryRule, type CountryRuleInput } from '../http/routes/v1/country-rules.ts';
 import { presentRule, upsertRelayRule, type RelayRuleInput } from '../http/routes/v1/relay-rules.ts';
-import { AppError } from '../domain/errors.ts';
-import { parsePhone, isAlphanumericSender } from '../domain/phone.ts';
+import { optOutSender, requirePhone } from '../domain/phone.ts';
 
 interface OptOutInput { account_id?: string; number: string; sender?: string | null }
 
 function optOutRow(o: OptOutInput) {
-  const number = parsePhone(o.number);
-  if (!number.ok) throw new AppError('invalid_phone_number', `opt-out ${o.number}: ${number.reason}`, { field: 'number' });
-  let sender = '';
-  if (o.sender) {
-    const p = parsePhone(o.sender);
-    if (p.ok) sender = p.e164;
-    else if (isAlphanumericSender(o.sender)) sender = o.sender;
-    else throw new AppError('invalid_sender', `opt-out sender ${o.sender}: ${p.reason}`, { field: 'sender' });
-  }
-  return { account_id: o.account_id ?? 'default', number: number.e164, sender, source: 'apply', created_at: Date.now() };
+  return { account_id: o.account_id ?? 'default', number: requirePhone(o.number, 'number'), sender: optOutSender(o.sender), source: 'apply', created_at: Date.now() };
 }
 
 const SECTIONS = ['providers', 'numbers', 'country_rules', 'relay_rules', 'opt_outs'];

@@ -1,6 +1,7 @@
 // E.164 parsing (domain.md §7). The `max` metadata validates the digits, not only the
 // length, so a number the carriers would reject is refused at intake.
 import { parsePhoneNumberWithError, ParseError, type CountryCode } from 'libphonenumber-js/max';
+import { AppError } from './errors.ts';
 
 export type PhoneResult =
   | { ok: true; e164: string; country: string | undefined }
@@ -31,6 +32,19 @@ export function parsePhone(input: string, defaultCountry?: string): PhoneResult 
     }
     throw err;
   }
+}
+
+/** The E.164 form of a number a caller gave in `field`, or `invalid_phone_number` naming it. */
+export function requirePhone(value: string, field: string): string {
+  const p = parsePhone(value);
+  if (!p.ok) throw new AppError('invalid_phone_number', p.reason, { field });
+  return p.e164;
+}
+
+/** An opt-out's business sender: '' (every number of the account), an alphanumeric id, or E.164. */
+export function optOutSender(value: string | null | undefined): string {
+  if (value === undefined || value === null || value === '') return '';
+  return isAlphanumericSender(value) ? value : requirePhone(value, 'sender');
 }
 
 /** Alphanumeric sender ids: 3–11 characters, letters, digits and spaces, at least one letter. */

@@ -2,9 +2,9 @@
 // participants text each other through proxies without seeing each other's number.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp, eventually, type TestApp } from '../helpers/app.ts';
-import { freePort } from '../helpers/net.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { eventually, type TestApp } from '../helpers/app.ts';
+import { startInboundRig, type InboundRig } from '../helpers/inbound.ts';
+import type { TwilioFake } from '../fakes/twilio.ts';
 
 const TOKEN_ENV = 'SWITCHBOARD_TEST_MASK_TOKEN';
 const PROXIES = ['+14155550181', '+14155550182'];
@@ -18,17 +18,15 @@ describe('number masking', () => {
   let t: TestApp;
   let inboundUrl: string;
 
+  let rig: InboundRig;
+
   before(async () => {
-    process.env[TOKEN_ENV] = FAKE_AUTH_TOKEN;
-    fake = await new TwilioFake().start();
-    const port = await freePort();
-    t = await startApp({ port, publicUrl: `http://127.0.0.1:${port}` });
-    assert.equal((await t.call('POST', '/v1/providers', { id: 'twilio-main', kind: 'twilio', prices: { US: '0.0079' }, config: { account_sid: FAKE_ACCOUNT_SID, auth_token_env: TOKEN_ENV, base_url: fake.url } })).status, 201);
+    rig = await startInboundRig(TOKEN_ENV);
+    ({ t, fake, inboundUrl } = rig);
     assert.equal((await t.call('POST', '/v1/numbers', { number: '+14155550199', provider_id: 'twilio-main', rate_per_second: 100 })).status, 201);
     for (const number of PROXIES) assert.equal((await t.call('POST', '/v1/numbers', { number, provider_id: 'twilio-main', pool: 'masking', rate_per_second: 100 })).status, 201);
-    inboundUrl = `${t.config.publicUrl}/webhooks/twilio-main/inbound`;
   });
-  after(async () => { await t.stop(); await fake.stop(); delete process.env[TOKEN_ENV]; });
+  after(() => rig.stop());
 
   const sentTo = (to: string) => fake.requests.filter((r) => r.form.get('To') === to && r.sid);
   const proxyOf = (m: Mask, number: string) => m.participants.find((p) => p.number === number)!.proxy;

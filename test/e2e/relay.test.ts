@@ -3,9 +3,9 @@
 // fails; every attempt is audited; forwarding loops are stopped.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp, eventually, type TestApp } from '../helpers/app.ts';
-import { freePort } from '../helpers/net.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { eventually, type TestApp } from '../helpers/app.ts';
+import { startInboundRig, type InboundRig } from '../helpers/inbound.ts';
+import type { TwilioFake } from '../fakes/twilio.ts';
 
 const TOKEN_ENV = 'SWITCHBOARD_TEST_RELAY_TOKEN';
 const DISPATCH = '+14155550199';
@@ -21,16 +21,14 @@ describe('relay chains', () => {
   let t: TestApp;
   let inboundUrl: string;
 
+  let rig: InboundRig;
+
   before(async () => {
-    process.env[TOKEN_ENV] = FAKE_AUTH_TOKEN;
-    fake = await new TwilioFake().start();
-    const port = await freePort();
-    t = await startApp({ port, publicUrl: `http://127.0.0.1:${port}`, relayReceiptTimeoutMs: 1_500, relayRatePerMinute: 1, relayBurst: 5 });
-    assert.equal((await t.call('POST', '/v1/providers', { id: 'twilio-main', kind: 'twilio', prices: { US: '0.0079' }, config: { account_sid: FAKE_ACCOUNT_SID, auth_token_env: TOKEN_ENV, base_url: fake.url } })).status, 201);
+    rig = await startInboundRig(TOKEN_ENV, { relayReceiptTimeoutMs: 1_500, relayRatePerMinute: 1, relayBurst: 5 });
+    ({ t, fake, inboundUrl } = rig);
     for (const number of [DISPATCH, SECOND_LINE]) assert.equal((await t.call('POST', '/v1/numbers', { number, provider_id: 'twilio-main', rate_per_second: 100 })).status, 201);
-    inboundUrl = `${t.config.publicUrl}/webhooks/twilio-main/inbound`;
   });
-  after(async () => { await t.stop(); await fake.stop(); delete process.env[TOKEN_ENV]; });
+  after(() => rig.stop());
   const setRule = async (rule: Record<string, unknown>) => {
     const r = await t.call('POST', '/v1/relay-rules', rule);
     assert.equal(r.status, 201, JSON.stringify(r.body));

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../app.ts';
 import { AppError } from '../../domain/errors.ts';
-import { parsePhone } from '../../domain/phone.ts';
+import { requirePhone as phone } from '../../domain/phone.ts';
 import { presentAttempt, presentMessage } from '../present.ts';
 import { isSendOutcome } from '../waiters.ts';
 import { sendBodySchema } from '../schemas.ts';
@@ -35,11 +35,6 @@ export async function compatRoutes(app: FastifyInstance, ctx: AppContext): Promi
       response: { 202: relaySchema },
     },
   }, async (req, reply) => {
-    const phone = (v: string, field: string) => {
-      const p = parsePhone(v);
-      if (!p.ok) throw new AppError('invalid_phone_number', `${v}: ${p.reason}`, { field });
-      return p.e164;
-    };
     const key = req.headers['idempotency-key'];
     const r = await ctx.relays.relay({
       number: phone(req.body.to, 'to'), source: phone(req.body.from, 'from'), body: req.body.body, inboundId: null,

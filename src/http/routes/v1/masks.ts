@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../app.ts';
 import { AppError } from '../../../domain/errors.ts';
-import { parsePhone } from '../../../domain/phone.ts';
+import { requirePhone } from '../../../domain/phone.ts';
 import type { MaskRow } from '../../../store/store.ts';
 import { decodeCursor, encodeCursor } from './messages.ts';
 
@@ -51,11 +51,7 @@ export async function maskRoutes(app: FastifyInstance, ctx: AppContext): Promise
       response: { 201: maskSchema },
     },
   }, async (req, reply) => {
-    const [a, b] = req.body.participants.map((p) => {
-      const parsed = parsePhone(p);
-      if (!parsed.ok) throw new AppError('invalid_phone_number', `${p}: ${parsed.reason}`, { field: 'participants' });
-      return parsed.e164;
-    });
+    const [a, b] = req.body.participants.map((p) => requirePhone(p, 'participants'));
     const mask = await ctx.masks.create(req.principal.accountId, [a, b], req.body.context_id ?? null, req.body.ttl ?? 3600);
     return reply.code(201).send(present(mask));
   });

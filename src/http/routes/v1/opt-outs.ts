@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../app.ts';
 import { AppError } from '../../../domain/errors.ts';
-import { parsePhone, isAlphanumericSender } from '../../../domain/phone.ts';
+import { requirePhone as phone, optOutSender as sender } from '../../../domain/phone.ts';
 import type { OptOutRow } from '../../../store/store.ts';
 
 const optOutSchema = {
@@ -13,18 +13,6 @@ const optOutSchema = {
 
 function present(o: OptOutRow) {
   return { number: o.number, sender: o.sender === '' ? null : o.sender, source: o.source, created_at: new Date(o.created_at).toISOString() };
-}
-
-function phone(value: string, field: string): string {
-  const p = parsePhone(value);
-  if (!p.ok) throw new AppError('invalid_phone_number', p.reason, { field });
-  return p.e164;
-}
-
-function sender(value: string | undefined): string {
-  if (value === undefined || value === '') return '';
-  if (isAlphanumericSender(value)) return value;
-  return phone(value, 'sender');
 }
 
 export async function optOutRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../app.ts';
 import { AppError } from '../../../domain/errors.ts';
-import { parsePhone } from '../../../domain/phone.ts';
+import { requirePhone as e164 } from '../../../domain/phone.ts';
 import type { RelayAttemptRow, RelayRow, RelayRuleRow, Store } from '../../../store/store.ts';
 import { DEFAULT_TEMPLATE, templateProblem } from '../../../relay/template.ts';
 import { decodeCursor, encodeCursor } from './messages.ts';
@@ -65,12 +65,6 @@ export function presentRelay(r: RelayRow, attempts: RelayAttemptRow[]) {
     })),
     created_at: iso(r.created_at)!, updated_at: iso(r.updated_at)!,
   };
-}
-
-function e164(value: string, field: string): string {
-  const p = parsePhone(value);
-  if (!p.ok) throw new AppError('invalid_phone_number', `${value}: ${p.reason}`, { field });
-  return p.e164;
 }
 
 /** Validates and writes a relay rule (API and `switchboard apply`). */
