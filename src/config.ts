@@ -21,6 +21,7 @@ const SCHEMA = {
   webhookSecret: { env: 'SWITCHBOARD_WEBHOOK_SECRET', kind: 'string', def: '', secret: true },
   callbackAllowlist: { env: 'SWITCHBOARD_CALLBACK_ALLOWLIST', kind: 'list', def: [] },
   corsOrigins: { env: 'SWITCHBOARD_CORS_ORIGINS', kind: 'list', def: [] },
+  providerEnv: { env: 'SWITCHBOARD_PROVIDER_ENV', kind: 'list', def: ['TWILIO_', 'VONAGE_', 'SINCH_', 'AWS_', 'SMPP_'] },
   logLevel: { env: 'LOG_LEVEL', kind: 'string', def: 'info' },
   logBodies: { env: 'SWITCHBOARD_LOG_BODIES', kind: 'bool', def: false },
   simulatorLatencyMs: { env: 'SWITCHBOARD_SIMULATOR_LATENCY_MS', kind: 'int', def: 200, min: 0 },
@@ -131,6 +132,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   out.dataDir = resolve(String(out.dataDir));
   return Object.freeze(out) as Config;
 }
+
+/** Every environment variable this schema reads: Switchboard's own settings, never a provider credential. */
+export const CONFIG_ENV_NAMES: ReadonlySet<string> = new Set([...Object.values(SCHEMA).map((f) => f.env), 'SWITCHBOARD_CONFIG']);
 
 /** The config with secrets masked, for logs and `switchboard config`. */
 export function describeConfig(config: Config): Record<string, unknown> {

@@ -11,7 +11,9 @@ const resolveWith = (g: CallbackGuard, host: string) => new Promise<{ err: Error
 describe('callback guard', () => {
   it('refuses private and loopback targets unless allow-listed', async () => {
     const strict = new CallbackGuard([]);
-    assert.match((await strict.refusal('http://localhost/x')) ?? '', /private address/);
+    const refused = await strict.refusal('http://localhost/x');
+    assert.match(refused?.reason ?? '', /private address/);
+    assert.equal(refused?.transient, false, 'a private target is refused for good');
     assert.throws(() => strict.checkAtIntake('http://192.168.1.10/x'), /private address/);
     assert.throws(() => strict.checkAtIntake('http://[::1]/x'), /private address/);
     assert.doesNotThrow(() => strict.checkAtIntake('https://93.184.215.14/hook'));
@@ -22,6 +24,12 @@ describe('callback guard', () => {
     assert.equal(await open.refusal('http://localhost/x'), null);
     assert.doesNotThrow(() => open.checkAtIntake('http://127.0.0.1:8080/x'));
     assert.equal(await open.refusal('http://internal.example/x'), null);
+  });
+
+  it('treats a host name that does not resolve as a passing failure, to be retried', async () => {
+    const r = await new CallbackGuard([]).refusal('https://no-such-host.invalid/hook');
+    assert.match(r?.reason ?? '', /cannot resolve no-such-host\.invalid/);
+    assert.equal(r?.transient, true);
   });
 
   it('applies the same rule to the lookup the connection uses', async () => {

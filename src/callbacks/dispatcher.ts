@@ -76,7 +76,7 @@ export class CallbackDispatcher {
       const secret = await this.#secretFor(cb.api_key_id);
       const refusal = await this.#o.guard.refusal(cb.url);
       if (!secret) { error = 'no signing secret (set SWITCHBOARD_WEBHOOK_SECRET for the bootstrap admin key)'; permanent = true; }
-      else if (refusal) { error = `refused: ${refusal}`; permanent = true; }
+      else if (refusal) { error = refusal.transient ? refusal.reason : `refused: ${refusal.reason}`; permanent = !refusal.transient; }
       else {
         const headers = { 'content-type': 'application/json', 'user-agent': 'Switchboard-Webhooks/1', ...signStandardWebhook(secret, cb.id, Math.floor(Date.now() / 1000), cb.payload) };
         // undici's request does not follow redirects, so a 3xx cannot bounce us elsewhere.

@@ -45,14 +45,23 @@ export class CallbackGuard {
     }
   };
 
-  /** Delivery: resolves the host; returns why it may not be called, or null. */
-  async refusal(u: string): Promise<string | null> {
+  /**
+   * Delivery: resolves the host; says why it may not be called now, or null. A private
+   * address is final; a name that does not resolve is `transient` (DNS failures are
+   * usually passing), so the delivery is retried and checked again next time.
+   */
+  async refusal(u: string): Promise<{ reason: string; transient: boolean } | null> {
     const host = hostOf(u);
     if (this.#hosts.has(host.toLowerCase())) return null;
-    const addrs = isIP(host) ? [host] : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
-    if (addrs.length === 0) return `cannot resolve ${host}`;
+    let addrs: string[];
+    try {
+      addrs = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
+    } catch (err) {
+      return { reason: `cannot resolve ${host} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, transient: true };
+    }
+    if (addrs.length === 0) return { reason: `cannot resolve ${host}`, transient: true };
     const bad = addrs.find((a) => this.#forbidden(a));
-    return bad ? `${host} resolves to a private address (${bad})` : null;
+    return bad ? { reason: `${host} resolves to a private address (${bad})`, transient: false } : null;
   }
 
   /**

@@ -5,15 +5,21 @@
 // "country_rules": [ { country, require_local, allow_alphanumeric, providers } ],
 // "relay_rules": [ { number, destinations, template, active } ],
 // "opt_outs": [ { account_id, number, sender } ] } (opt-outs are only ever added here:
-// removing one is a deliberate act, done with DELETE /v1/opt-outs/:number).
+// removing one is a deliberate act, done with DELETE /v1/opt-outs/:number). Applying is
+// an operator's act (whoever can open the database is one), with the API's validation:
+// credential variable names must pass SWITCHBOARD_PROVIDER_ENV here too.
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config.ts';
 import { openStore } from '../store/open-store.ts';
-import { upsertProvider, type ProviderInput } from '../http/routes/v1/providers.ts';
-import { presentNumber, upsertNumber, type NumberInput } from '../http/routes/v1/numbers.ts';
-import { presentCountryRule, upsertCountryRule, type CountryRuleInput } from '../http/routes/v1/country-rules.ts';
-import { presentRule, upsertRelayRule, type RelayRuleInput } from '../http/routes/v1/relay-rules.ts';
+import { upsertProvider, type ProviderInput } from '../services/providers.ts';
+import { upsertNumber, type NumberInput } from '../services/numbers.ts';
+import { upsertCountryRule, type CountryRuleInput } from '../services/country-rules.ts';
+import { upsertRelayRule, type RelayRuleInput } from '../services/relay-rules.ts';
+import { presentNumber } from '../http/routes/v1/numbers.ts';
+import { presentCountryRule } from '../http/routes/v1/country-rules.ts';
+import { presentRule } from '../http/routes/v1/relay-rules.ts';
 import { optOutSender, requirePhone } from '../domain/phone.ts';
+import { CLI_OPERATOR } from '../domain/actor.ts';
 
 interface OptOutInput { account_id?: string; number: string; sender?: string | null }
 
@@ -32,22 +38,23 @@ export async function applyCommand(path: string | undefined): Promise<number> {
   };
   const unknown = Object.keys(doc).filter((k) => !SECTIONS.includes(k));
   if (unknown.length) { console.error(`unknown sections in ${path}: ${unknown.join(', ')} (known: ${SECTIONS.join(', ')})`); return 2; }
-  const store = await openStore(loadConfig());
+  const config = loadConfig();
+  const store = await openStore(config);
   try {
     for (const p of doc.providers ?? []) {
-      await upsertProvider({ store }, p, KINDS);
+      await upsertProvider(store, CLI_OPERATOR, p, { kinds: KINDS, providerEnv: config.providerEnv });
       console.log(`provider ${p.id}: applied`);
     }
     for (const n of doc.numbers ?? []) {
-      const row = await upsertNumber(store, n);
+      const row = await upsertNumber(store, CLI_OPERATOR, n);
       console.log(`number ${row.number}: applied`);
     }
     for (const r of doc.country_rules ?? []) {
-      await upsertCountryRule(store, r);
+      await upsertCountryRule(store, CLI_OPERATOR, r);
       console.log(`country rule ${r.country}: applied`);
     }
     for (const r of doc.relay_rules ?? []) {
-      const row = await upsertRelayRule(store, r);
+      const row = await upsertRelayRule(store, CLI_OPERATOR, r);
       console.log(`relay rule ${row.number}: applied`);
     }
     for (const o of doc.opt_outs ?? []) {

@@ -3,7 +3,9 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { openStore } from '../store/open-store.ts';
-import { presentNumber, upsertNumber } from '../http/routes/v1/numbers.ts';
+import { presentNumber } from '../http/routes/v1/numbers.ts';
+import { deactivateNumber, upsertNumber } from '../services/numbers.ts';
+import { CLI_OPERATOR } from '../domain/actor.ts';
 import type { NumberType } from '../store/store.ts';
 
 const USAGE = `usage: switchboard numbers add <number> --provider ID [--type longcode|shortcode|tollfree|alphanumeric] [--country CC] [--rate N] [--pool default|masking] [--account ID] [--capabilities sms,international]
@@ -31,7 +33,7 @@ export async function numbersCommand(args: string[]): Promise<number> {
     if (sub === 'add') {
       const rate = values.rate === undefined ? undefined : Number(values.rate);
       if (rate !== undefined && !(rate > 0)) { console.error(`--rate must be a positive number, got ${values.rate}`); return 2; }
-      const row = await upsertNumber(store, {
+      const row = await upsertNumber(store, CLI_OPERATOR, {
         number, provider_id: values.provider!, type: values.type as NumberType | undefined, country: values.country, rate_per_second: rate,
         pool: values.pool, account_id: values.account, capabilities: values.capabilities?.split(',').map((c) => c.trim()),
       });
@@ -39,9 +41,8 @@ export async function numbersCommand(args: string[]): Promise<number> {
       return 0;
     }
     if (sub === 'remove') {
-      const row = (await store.listNumbers()).find((n) => n.number === number);
-      if (!row) { console.error(`no number ${number}`); return 1; }
-      await store.upsertNumber({ ...row, active: 0, updated_at: Date.now() });
+      if (!(await store.listNumbers()).some((n) => n.number === number)) { console.error(`no number ${number}`); return 1; }
+      await deactivateNumber(store, CLI_OPERATOR, number);
       console.log(`${number}: deactivated`);
       return 0;
     }

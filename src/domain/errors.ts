@@ -4,6 +4,8 @@
 export const ERRORS = {
   validation_error: { status: 400, hint: 'fix the field named in `field` and send again' },
   secret_value_given: { status: 400, hint: 'records name the environment variable holding a secret (…_env), never the secret' },
+  env_not_allowed: { status: 422, hint: 'credential variables must match SWITCHBOARD_PROVIDER_ENV (by default TWILIO_, VONAGE_, SINCH_, AWS_, SMPP_ prefixes); Switchboard\'s own settings are never accepted' },
+  invalid_body: { status: 422, hint: 'the body holds text no SMS encoding can carry (a lone UTF-16 surrogate); send well-formed Unicode' },
   invalid_phone_number: { status: 400, hint: 'give the number in E.164 (+<country code><number>) or pass `country`' },
   invalid_sender: { status: 400, hint: 'use one of your numbers (GET /v1/numbers) or omit `from`' },
   recipient_opted_out: { status: 422, hint: 'the recipient replied STOP; they must reply START (or be removed from /v1/opt-outs) before you can text them again' },
@@ -15,7 +17,7 @@ export const ERRORS = {
   invalid_callback_url: { status: 400, hint: 'callback_url must be an absolute http(s) URL' },
   invalid_cursor: { status: 400, hint: 'pass back next_cursor exactly as received' },
   unauthorized: { status: 401, hint: 'send `Authorization: Bearer <api key>`' },
-  forbidden: { status: 403, hint: 'use a key with the scope named in the message' },
+  forbidden: { status: 403, hint: 'use a key with the scope named in the message; shared routing records (providers, country rules, the number pool) need an operator key' },
   invalid_signature: { status: 403, hint: 'the webhook signature is missing or wrong; check the provider secret and PUBLIC_URL' },
   not_found: { status: 404, hint: 'check the id' },
   idempotency_conflict: { status: 409, hint: 'an Idempotency-Key may be reused only with the same request body' },

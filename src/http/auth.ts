@@ -1,15 +1,20 @@
 // API keys: `sk_` + 40 random base62-ish characters, shown once; only a SHA-256 hash is
-// stored (keys are high-entropy, so a fast hash is enough). Scopes: send, read, admin;
-// admin implies the others. SWITCHBOARD_ADMIN_KEY, when set, is an admin key of the
+// stored (keys are high-entropy, so a fast hash is enough). Scopes: send, read, admin,
+// operator; each implies the ones before it. `admin` manages one account; `operator`
+// manages what every account shares (providers, country rules, the number pool) and may
+// act for any account. SWITCHBOARD_ADMIN_KEY, when set, is an operator key of the
 // default account. Lookups are cached briefly so the hot path does not hit the store.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiKeyRow, Scope, Store } from '../store/store.ts';
 import { newId } from '../domain/ids.ts';
 import { AppError } from '../domain/errors.ts';
+import type { Actor } from '../domain/actor.ts';
 
-export interface Principal { keyId: string | null; accountId: string; scopes: ReadonlySet<Scope>; name: string; callbackUrl: string | null }
+export interface Principal extends Actor { keyId: string | null; scopes: ReadonlySet<Scope>; name: string; callbackUrl: string | null }
 
-export const SCOPES: readonly Scope[] = ['send', 'read', 'admin'];
+export const SCOPES: readonly Scope[] = ['send', 'read', 'admin', 'operator'];
+/** What each scope grants besides itself. */
+const IMPLIED: Record<Scope, readonly Scope[]> = { send: [], read: [], admin: ['send', 'read'], operator: ['admin', 'send', 'read'] };
 const CACHE_MS = 5_000;
 
 export function hashKey(secret: string): string {
@@ -56,7 +61,7 @@ export class Authenticator {
     if (!m) throw new AppError('unauthorized', 'missing API key: send `Authorization: Bearer <key>`');
     const hash = hashKey(m[1]);
     if (this.#adminHash && timingSafeEqual(Buffer.from(hash, 'hex'), this.#adminHash)) {
-      return { keyId: null, accountId: 'default', scopes: new Set(SCOPES), name: 'bootstrap admin', callbackUrl: null };
+      return { keyId: null, accountId: 'default', operator: true, scopes: new Set(SCOPES), name: 'bootstrap operator', callbackUrl: null };
     }
     const now = Date.now();
     let hit = this.#cache.get(hash);
@@ -74,9 +79,11 @@ export class Authenticator {
 }
 
 function toPrincipal(row: ApiKeyRow): Principal {
-  return { keyId: row.id, accountId: row.account_id, scopes: new Set(row.scopes.split(',') as Scope[]), name: row.name, callbackUrl: row.callback_url };
+  const scopes = new Set<Scope>();
+  for (const s of row.scopes.split(',') as Scope[]) { scopes.add(s); for (const i of IMPLIED[s] ?? []) scopes.add(i); }
+  return { keyId: row.id, accountId: row.account_id, operator: scopes.has('operator'), scopes, name: row.name, callbackUrl: row.callback_url };
 }
 
 export function requireScope(p: Principal, scope: Scope): void {
-  if (!p.scopes.has(scope) && !p.scopes.has('admin')) throw new AppError('forbidden', `this key lacks the ${scope} scope`);
+  if (!p.scopes.has(scope)) throw new AppError('forbidden', `this key lacks the ${scope} scope`);
 }

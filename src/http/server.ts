@@ -26,7 +26,11 @@ import type { AppContext } from '../app.ts';
 declare module 'fastify' {
   interface FastifyRequest { principal: Principal }
   interface FastifyContextConfig { scope?: Scope }
+  interface FastifyInstance { routeTable: RouteEntry[] }
 }
+
+/** One route as registered: who may call it (no scope = public) and whether it pages. */
+export interface RouteEntry { method: string; url: string; scope?: Scope; paged: boolean }
 
 export async function buildServer(ctx: AppContext, logger: Logger): Promise<FastifyInstance> {
   const app = Fastify({
@@ -38,6 +42,14 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   app.decorateRequest('principal', null as unknown as Principal);
+  const routeTable: RouteEntry[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (r) => {
+    const query = (r.schema?.querystring ?? {}) as { properties?: Record<string, unknown> };
+    for (const method of [r.method].flat()) {
+      routeTable.push({ method, url: r.url, scope: (r.config as { scope?: Scope } | undefined)?.scope, paged: !!query.properties?.cursor });
+    }
+  });
   app.addSchema(errorSchema);
   app.addSchema(messageSchema);
 

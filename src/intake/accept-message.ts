@@ -60,6 +60,8 @@ export class Intake {
       else throw new AppError('invalid_sender', `${input.from} is neither an E.164 number nor an alphanumeric sender id (3–11 letters/digits)`, { field: 'from' });
     }
     if (input.body.length === 0) throw new AppError('body_empty', 'body is empty', { field: 'body' });
+    // A lone surrogate is no character at all: neither GSM-7 nor UCS-2 can carry it.
+    if (!input.body.isWellFormed()) throw new AppError('invalid_body', 'body holds a lone UTF-16 surrogate, which no SMS encoding can carry', { field: 'body' });
     const chars = [...input.body].length;
     if (chars > MAX_BODY_CHARS) throw new AppError('body_too_long', `body has ${chars} characters; the limit is ${MAX_BODY_CHARS}`, { field: 'body' });
     let sendAt: number | null = null;

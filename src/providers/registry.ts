@@ -7,6 +7,7 @@ import type { ProviderRow, Store } from '../store/store.ts';
 import type { AdapterContext, AdapterFactory, ProviderAdapter } from './provider.ts';
 import { createSimulator, SIMULATOR_NUMBER } from './simulator/adapter.ts';
 import { createTwilio, validateTwilioConfig } from './twilio/adapter.ts';
+import { credentialRefs, envNameAllowed } from './credentials.ts';
 
 /** Problems with a provider record's config, by kind (empty when it is usable). */
 export function validateProviderConfig(kind: string, config: Record<string, unknown>): string[] {
@@ -82,7 +83,8 @@ export class ProviderRegistry {
     return {
       providerId: id,
       config,
-      secret: (name) => process.env[name],
+      // Only allow-listed names: a record written before the allow-list cannot read Switchboard's own secrets.
+      secret: (name) => (envNameAllowed(name, this.#config.providerEnv) ? process.env[name] : undefined),
       publicUrl: this.#config.publicUrl,
       emitWebhook: (w) => this.#emit(id, w),
     };
@@ -99,6 +101,11 @@ export class ProviderRegistry {
     const factory = this.#factories[row.kind];
     if (!factory) { this.#log.error({ provider: row.id, kind: row.kind }, 'unknown provider kind; provider skipped'); return []; }
     const config = JSON.parse(row.config) as Record<string, unknown>;
+    for (const [key, name] of credentialRefs(config)) {
+      if (typeof name !== 'string' || !envNameAllowed(name, this.#config.providerEnv)) {
+        this.#log.error({ provider: row.id, key }, `config.${key} names a variable SWITCHBOARD_PROVIDER_ENV does not allow; it reads as unset`);
+      }
+    }
     return [{
       id: row.id, kind: row.kind, priority: row.priority, prices: JSON.parse(row.prices),
       defaultFrom: typeof config.from === 'string' ? config.from : row.kind === 'simulator' ? SIMULATOR_NUMBER : undefined,

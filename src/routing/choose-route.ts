@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { MessageRow, Store, CountryRuleRow } from '../store/store.ts';
 import type { ProviderEntry, ProviderRegistry } from '../providers/registry.ts';
 import { fromMicros, toMicros } from '../domain/money.ts';
+import { DEFAULT_ACCOUNT } from '../domain/actor.ts';
 import type { Health } from './health.ts';
 import { fromRow, implicitNumber, refusal, type NumberEntry } from './numbers.ts';
 
@@ -24,7 +25,6 @@ export type Plan = { ok: true; routes: Route[] } | { ok: false; reason: string }
 interface Candidate { provider: ProviderEntry; micros: number; numbers: NumberEntry[]; rr: number }
 type Base = { ok: true; candidates: Candidate[]; rr: number } | { ok: false; reason: string };
 
-const DEFAULT_ACCOUNT = 'default';
 const STICKY_MAX = 100_000;
 
 export class Router {

@@ -97,15 +97,18 @@ export abstract class BaseStore implements Store {
     return r?.from_number && r.provider_id ? { from_number: r.from_number, provider_id: r.provider_id } : undefined;
   }
 
-  async providerWindows(since: number): Promise<ProviderWindow[]> {
-    const rows = await this.db.selectFrom('attempts')
+  async providerWindows(since: number, accountId?: string): Promise<ProviderWindow[]> {
+    let q = this.db.selectFrom('attempts')
       .select((eb) => [
-        'provider_id',
+        'attempts.provider_id',
         eb.fn.countAll<number>().as('sends'),
         sql<number>`sum(case when outcome in ('transient', 'throttled') then 1 else 0 end)`.as('errors'),
         sql<number>`sum(failover)`.as('failovers'),
       ])
-      .where('started_at', '>=', since).groupBy('provider_id').execute();
+      .where('started_at', '>=', since);
+    // One account's share of the window: its own messages' attempts only.
+    if (accountId !== undefined) q = q.where('message_id', 'in', (eb) => eb.selectFrom('messages').select('messages.id').where('messages.account_id', '=', accountId));
+    const rows = await q.groupBy('attempts.provider_id').execute();
     return rows.map((r) => ({ provider_id: r.provider_id, sends: Number(r.sends), errors: Number(r.errors ?? 0), failovers: Number(r.failovers ?? 0) }));
   }
 
@@ -326,12 +329,14 @@ export abstract class BaseStore implements Store {
     return r?.at == null ? null : Number(r.at);
   }
 
-  async queueStats(now: number): Promise<QueueStats> {
+  async queueStats(now: number, accountId?: string): Promise<QueueStats> {
     // depth: accepted and not yet handed to a provider; oldest: the longest-waiting due row.
-    const oldest = await this.db.selectFrom('messages').select((eb) => eb.fn.min('next_attempt_at').as('at'))
-      .where('status', 'in', ['scheduled', 'queued']).where('next_attempt_at', '<=', now).executeTakeFirst();
-    const groups = await this.db.selectFrom('messages').select(['status', (eb) => eb.fn.countAll<number>().as('n')])
-      .groupBy('status').execute();
+    let oldestQ = this.db.selectFrom('messages').select((eb) => eb.fn.min('next_attempt_at').as('at'))
+      .where('status', 'in', ['scheduled', 'queued']).where('next_attempt_at', '<=', now);
+    let groupsQ = this.db.selectFrom('messages').select(['status', (eb) => eb.fn.countAll<number>().as('n')]);
+    if (accountId !== undefined) { oldestQ = oldestQ.where('account_id', '=', accountId); groupsQ = groupsQ.where('account_id', '=', accountId); }
+    const oldest = await oldestQ.executeTakeFirst();
+    const groups = await groupsQ.groupBy('status').execute();
     const byStatus: Record<string, number> = {};
     for (const g of groups) byStatus[g.status] = Number(g.n);
     const depth = (byStatus.queued ?? 0) + (byStatus.sending ?? 0);

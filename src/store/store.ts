@@ -231,7 +231,7 @@ export interface EventRow {
   detail: string | null;
 }
 
-export type Scope = 'send' | 'read' | 'admin';
+export type Scope = 'send' | 'read' | 'admin' | 'operator';
 
 export interface ApiKeyRow {
   id: string;
@@ -406,7 +406,7 @@ export interface Store {
   /** The sender and provider of the latest message sent to `to` (sticky sender). */
   lastSender(to: string): Promise<{ from_number: string; provider_id: string } | undefined>;
   /** Attempts, errors and failovers per provider since `since` (the health window). */
-  providerWindows(since: number): Promise<ProviderWindow[]>;
+  providerWindows(since: number, accountId?: string): Promise<ProviderWindow[]>;
   /** Failovers across all providers since `since`. */
   countFailovers(since: number): Promise<number>;
   /** Moves an alert rule to `state`; true only for the call that changed it (fires once). */
@@ -471,7 +471,7 @@ export interface Store {
   releaseLeases(owner: string, ids: string[], now: number): Promise<void>;
   /** Earliest next_attempt_at among due-able rows, to sleep until then. */
   nextDueAt(): Promise<number | null>;
-  queueStats(now: number): Promise<QueueStats>;
+  queueStats(now: number, accountId?: string): Promise<QueueStats>;
 
   insertWebhooks(rows: WebhookRow[]): Promise<void>;
   claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]>;

@@ -6,7 +6,7 @@ import { startApp, eventually, type TestApp } from '../helpers/app.ts';
 import { freePort } from '../helpers/net.ts';
 import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
 
-const TOKEN_ENV = 'SWITCHBOARD_TEST_COMPAT_TOKEN';
+const TOKEN_ENV = 'TWILIO_TEST_COMPAT_TOKEN';
 const DISPATCH = '+14155550199';
 const OWNER = '+18585550100';
 const ORIGIN = 'https://dispatch.example.com';

@@ -6,7 +6,7 @@ import { eventually, type TestApp } from '../helpers/app.ts';
 import { startInboundRig, type InboundRig } from '../helpers/inbound.ts';
 import type { TwilioFake } from '../fakes/twilio.ts';
 
-const TOKEN_ENV = 'SWITCHBOARD_TEST_MASK_TOKEN';
+const TOKEN_ENV = 'TWILIO_TEST_MASK_TOKEN';
 const PROXIES = ['+14155550181', '+14155550182'];
 const RIDER = '+14155550100';
 const DRIVER = '+14155550111';

@@ -6,7 +6,7 @@ import { eventually, type TestApp } from '../helpers/app.ts';
 import { startInboundRig, type InboundRig } from '../helpers/inbound.ts';
 import type { TwilioFake } from '../fakes/twilio.ts';
 
-const TOKEN_ENV = 'SWITCHBOARD_TEST_OPTOUT_TOKEN';
+const TOKEN_ENV = 'TWILIO_TEST_OPTOUT_TOKEN';
 const BUSINESS = '+14155550199';
 const CUSTOMER = '+14155550100';
 

@@ -9,7 +9,7 @@ import { pgSkip, redisSkip, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers
 import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 
-const TOKEN_ENV = 'SWITCHBOARD_TEST_RATE_TOKEN';
+const TOKEN_ENV = 'TWILIO_TEST_RATE_TOKEN';
 process.env[TOKEN_ENV] = FAKE_AUTH_TOKEN;
 
 async function addProviderAndNumber(t: TestApp, fake: TwilioFake, number: Record<string, unknown>): Promise<void> {

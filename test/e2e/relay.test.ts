@@ -7,7 +7,7 @@ import { eventually, type TestApp } from '../helpers/app.ts';
 import { startInboundRig, type InboundRig } from '../helpers/inbound.ts';
 import type { TwilioFake } from '../fakes/twilio.ts';
 
-const TOKEN_ENV = 'SWITCHBOARD_TEST_RELAY_TOKEN';
+const TOKEN_ENV = 'TWILIO_TEST_RELAY_TOKEN';
 const DISPATCH = '+14155550199';
 const SECOND_LINE = '+14155550198';
 const OWNER = '+18585550100';

@@ -7,7 +7,7 @@ import { callbackReceiver, freePort } from '../helpers/net.ts';
 import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
 import type { Config } from '../../src/config.ts';
 
-const TOKEN_ENV = 'SWITCHBOARD_TEST_ROUTING_TOKEN';
+const TOKEN_ENV = 'TWILIO_TEST_ROUTING_TOKEN';
 process.env[TOKEN_ENV] = FAKE_AUTH_TOKEN;
 
 interface Setup { t: TestApp; primary: TwilioFake; backup: TwilioFake; stop(): Promise<void> }

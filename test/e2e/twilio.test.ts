@@ -10,7 +10,7 @@ import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.t
 import { twilioSignature } from '../../src/providers/twilio/signature.ts';
 import { replayWebhooks } from '../../src/webhooks/replay.ts';
 
-const TOKEN_ENV = 'SWITCHBOARD_TEST_TWILIO_TOKEN';
+const TOKEN_ENV = 'TWILIO_TEST_TWILIO_TOKEN';
 
 describe('Twilio end to end', () => {
   let fake: TwilioFake;
@@ -160,6 +160,17 @@ describe('Twilio end to end', () => {
       }, 10_000, 'the callbacks to be refused');
       assert.match(cbs[0].last_error ?? '', /private address/);
       assert.equal((await strict.app.ctx.store.listCallbackAttempts(cbs[0].id)).length, 1);
+    } finally { await strict.stop(); }
+  });
+
+  it('retries a callback whose host name does not resolve, checking it again each time', async () => {
+    const strict = await startApp({ callbackAllowlist: [] });
+    try {
+      const s = await strict.call('POST', '/v1/messages', { to: '+14155550100', body: 'x', callback_url: 'https://no-such-host.invalid/hook' });
+      assert.equal(s.status, 202);
+      const cb = await eventually(async () => (await strict.app.ctx.store.listCallbacks(s.body.id)).find((c) => c.attempts >= 2), 10_000, 'a second delivery attempt');
+      assert.equal(cb.status, 'pending', 'a DNS failure is not the end of the callback');
+      assert.match(cb.last_error ?? '', /cannot resolve no-such-host\.invalid/);
     } finally { await strict.stop(); }
   });
 

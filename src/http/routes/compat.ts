@@ -11,6 +11,8 @@ import { sendBodySchema } from '../schemas.ts';
 import type { SendInput } from '../../intake/accept-message.ts';
 import { presentRelay, presentRule, relaySchema } from './v1/relay-rules.ts';
 import { statusReport } from './ops.ts';
+import { readScope } from '../../domain/actor.ts';
+import { listNumbers } from '../../services/numbers.ts';
 
 const NOTIFY_WAIT_MS = 5_000;
 const DAY_MS = 86_400_000;
@@ -36,6 +38,9 @@ export async function compatRoutes(app: FastifyInstance, ctx: AppContext): Promi
     },
   }, async (req, reply) => {
     const key = req.headers['idempotency-key'];
+    // Only the rule of one of the caller's own numbers may be run (an operator: any).
+    const rule = await ctx.store.getRelayRule(phone(req.body.to, 'to'));
+    if (rule && !req.principal.operator && rule.account_id !== req.principal.accountId) throw new AppError('not_found', `no active relay rule for ${req.body.to} (see /v1/relay-rules)`);
     const r = await ctx.relays.relay({
       number: phone(req.body.to, 'to'), source: phone(req.body.from, 'from'), body: req.body.body, inboundId: null,
       providerId: key ? 'manual' : null, providerMessageId: key ?? null,
@@ -45,12 +50,14 @@ export async function compatRoutes(app: FastifyInstance, ctx: AppContext): Promi
     return reply.code(202).send(presentRelay(r.relay, await ctx.store.listRelayAttempts([r.relay.id])));
   });
 
-  app.get('/sms/status', {
+  const accountQuery = { type: 'object', additionalProperties: false, properties: { account_id: { type: 'string' } } } as const;
+
+  app.get<{ Querystring: { account_id?: string } }>('/sms/status', {
     config: { scope: 'read' },
-    schema: { tags: ['compatibility'], summary: 'Relay audit (the account\'s recent relays and their attempts, counts over 24 h) and provider health' },
+    schema: { tags: ['compatibility'], summary: 'Relay audit (the account\'s recent relays and their attempts, counts over 24 h) and provider health', querystring: accountQuery },
   }, async (req) => {
-    const account = req.principal.scopes.has('admin') ? undefined : req.principal.accountId;
-    return { relays: { last_24h: await relayCounts(account), recent: await recentRelays(account, 20) }, ...(await statusReport(ctx)) };
+    const account = readScope(req.principal, req.query.account_id);
+    return { relays: { last_24h: await relayCounts(account), recent: await recentRelays(account, 20) }, ...(await statusReport(ctx, req.principal, account)) };
   });
 
   app.post<{ Body: SendInput }>('/notify/sms', {
@@ -76,18 +83,19 @@ export async function compatRoutes(app: FastifyInstance, ctx: AppContext): Promi
     return reply.code(502).send({ ...answer, error: { code: final.error_code ?? 'send_failed', message: final.error_message ?? 'every route failed' } });
   });
 
-  app.post('/relay/status', {
+  app.post<{ Querystring: { account_id?: string } }>('/relay/status', {
     config: { scope: 'admin' },
-    schema: { tags: ['compatibility'], summary: 'Relay health and routing state: rules, relay counts over 24 h, provider health and the number pool' },
-  }, async () => {
-    const [rules, numbers, report] = await Promise.all([ctx.store.listRelayRules(), ctx.store.listNumbers(), statusReport(ctx)]);
+    schema: { tags: ['compatibility'], summary: 'Relay health and routing state: the account\'s rules, relay counts over 24 h, provider health and the numbers it may send from', querystring: accountQuery },
+  }, async (req) => {
+    const account = readScope(req.principal, req.query.account_id);
+    const [rules, numbers, report] = await Promise.all([ctx.store.listRelayRules(account), listNumbers(ctx.store, req.principal, account), statusReport(ctx, req.principal, account)]);
     return {
       rules: rules.map(presentRule),
-      relays: { last_24h: await relayCounts() },
+      relays: { last_24h: await relayCounts(account) },
       providers: report.providers,
       numbers: numbers.filter((n) => n.active === 1).map((n) => ({ number: n.number, provider_id: n.provider_id, pool: n.pool, rate_per_second: n.rate_per_second })),
       queue: report.queue,
-      alerts: report.alerts,
+      ...(report.alerts ? { alerts: report.alerts } : {}),
     };
   });
 }

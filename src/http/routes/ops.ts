@@ -1,6 +1,7 @@
 // Liveness, readiness, metrics and the operator status summary.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../app.ts';
+import { readScope, type Actor } from '../../domain/actor.ts';
 
 export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness', security: [] } }, async () => ({ status: 'ok' }));
@@ -19,14 +20,26 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     return ctx.metrics.registry.metrics();
   });
 
-  app.get('/v1/status', { config: { scope: 'read' }, schema: { tags: ['ops'], summary: 'Provider health, queue and alerts' } }, async () => statusReport(ctx));
+  app.get<{ Querystring: { account_id?: string } }>('/v1/status', {
+    config: { scope: 'read' },
+    schema: {
+      tags: ['ops'], summary: 'Provider health, and the account\'s queue and send figures (an operator: every account\'s, or one with ?account_id=, and the alerts)',
+      querystring: { type: 'object', additionalProperties: false, properties: { account_id: { type: 'string' } } },
+    },
+  }, async (req) => statusReport(ctx, req.principal, readScope(req.principal, req.query.account_id)));
 }
 
-/** Provider health, queue and alerts (GET /v1/status; also inside the compatibility status routes). */
-export async function statusReport(ctx: AppContext) {
+/**
+ * Provider health, queue and alerts (GET /v1/status; also inside the compatibility
+ * status routes). Counts cover `accountId` only (every account when undefined, which
+ * only operators ask for); circuit state is shared, alerts are shown to operators only.
+ */
+export async function statusReport(ctx: AppContext, actor: Actor, accountId: string | undefined) {
   const now = Date.now();
   const { config, health } = ctx;
-  const [q, windows, alerts] = await Promise.all([ctx.store.queueStats(now), ctx.store.providerWindows(now - config.healthWindowMs), ctx.store.listAlerts()]);
+  const [q, windows, alerts] = await Promise.all([
+    ctx.store.queueStats(now, accountId), ctx.store.providerWindows(now - config.healthWindowMs, accountId), actor.operator ? ctx.store.listAlerts() : [],
+  ]);
   const byProvider = new Map(windows.map((w) => [w.provider_id, w]));
   // Window figures come from the ledger (all processes); circuit state is this process's
   // own breaker, so an api-only process reports none.
@@ -42,9 +55,9 @@ export async function statusReport(ctx: AppContext) {
       };
     }),
     queue: { depth: q.depth, oldest_age_seconds: q.oldestDueAt === null ? 0 : Math.max(0, (now - q.oldestDueAt) / 1000), by_status: q.byStatus },
-    alerts: alerts.map((a) => ({
+    ...(actor.operator ? { alerts: alerts.map((a) => ({
       rule: a.rule, state: a.state, detail: a.detail,
       fired_at: a.fired_at === null ? null : new Date(a.fired_at).toISOString(), resolved_at: a.resolved_at === null ? null : new Date(a.resolved_at).toISOString(),
-    })),
+    })) } : {}),
   };
 }

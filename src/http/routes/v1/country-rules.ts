@@ -1,10 +1,10 @@
-// /v1/country-rules (admin): what a destination country allows. Routing never chooses a
-// sender a rule forbids, and an explicit `from` it forbids is refused at intake.
+// /v1/country-rules (operator): what a destination country allows. Routing never chooses
+// a sender a rule forbids, and an explicit `from` it forbids is refused at intake.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../app.ts';
-import type { CountryRuleRow, Store } from '../../../store/store.ts';
-
-export interface CountryRuleInput { country: string; require_local?: boolean; allow_alphanumeric?: boolean; providers?: string[] | null }
+import type { CountryRuleRow } from '../../../store/store.ts';
+import { upsertCountryRule, type CountryRuleInput } from '../../../services/country-rules.ts';
+import { pageByKey, pageQuery, type PageQuery } from '../../paging.ts';
 
 const ruleSchema = {
   type: 'object',
@@ -22,23 +22,11 @@ export function presentCountryRule(r: CountryRuleRow) {
   };
 }
 
-export async function upsertCountryRule(store: Store, input: CountryRuleInput): Promise<CountryRuleRow> {
-  const now = Date.now();
-  const existing = (await store.listCountryRules()).find((r) => r.country === input.country);
-  const row: CountryRuleRow = {
-    country: input.country, require_local: input.require_local ? 1 : 0, allow_alphanumeric: input.allow_alphanumeric === false ? 0 : 1,
-    providers: input.providers && input.providers.length > 0 ? JSON.stringify(input.providers) : null,
-    created_at: existing?.created_at ?? now, updated_at: now,
-  };
-  await store.upsertCountryRule(row);
-  return row;
-}
-
 export async function countryRuleRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.post<{ Body: CountryRuleInput }>('/v1/country-rules', {
-    config: { scope: 'admin' },
+    config: { scope: 'operator' },
     schema: {
-      tags: ['routing'], summary: 'Set the compliance rule of a destination country',
+      tags: ['routing'], summary: 'Set the compliance rule of a destination country (operator)',
       body: {
         type: 'object', required: ['country'], additionalProperties: false,
         properties: {
@@ -49,13 +37,17 @@ export async function countryRuleRoutes(app: FastifyInstance, ctx: AppContext): 
       response: { 201: ruleSchema },
     },
   }, async (req, reply) => {
-    const row = await upsertCountryRule(ctx.store, req.body);
+    const row = await upsertCountryRule(ctx.store, req.principal, req.body);
     await ctx.router.refresh();
     return reply.code(201).send(presentCountryRule(row));
   });
 
-  app.get('/v1/country-rules', {
-    config: { scope: 'admin' },
-    schema: { tags: ['routing'], summary: 'List country rules', response: { 200: { type: 'object', properties: { data: { type: 'array', items: ruleSchema }, next_cursor: { type: ['string', 'null'] } } } } },
-  }, async () => ({ data: (await ctx.store.listCountryRules()).map(presentCountryRule), next_cursor: null }));
+  app.get<{ Querystring: PageQuery }>('/v1/country-rules', {
+    config: { scope: 'read' },
+    schema: {
+      tags: ['routing'], summary: 'List country rules (what every account\'s messages must follow)',
+      querystring: { type: 'object', additionalProperties: false, properties: pageQuery },
+      response: { 200: { type: 'object', properties: { data: { type: 'array', items: ruleSchema }, next_cursor: { type: ['string', 'null'] } } } },
+    },
+  }, async (req) => pageByKey(await ctx.store.listCountryRules(), (r) => r.country, 'cty', req.query, presentCountryRule));
 }

@@ -1,25 +1,21 @@
 // GET /v1/inbound: inbound messages received for the account, newest first.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../app.ts';
-import { decodeCursor, encodeCursor } from './messages.ts';
+import { decodeCursor, pageFetched, pageQuery } from '../../paging.ts';
 
 export async function inboundRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get<{ Querystring: { limit?: number; cursor?: string } }>('/v1/inbound', {
     config: { scope: 'read' },
     schema: {
       tags: ['inbound'], summary: 'Inbound messages',
-      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 }, cursor: { type: 'string' } } },
+      querystring: { type: 'object', additionalProperties: false, properties: { ...pageQuery } },
     },
   }, async (req) => {
     const limit = req.query.limit ?? 50;
     const rows = await ctx.store.listInbound(req.principal.accountId, req.query.cursor ? decodeCursor(req.query.cursor, 'inb') : undefined, limit + 1);
-    const page = rows.slice(0, limit);
-    return {
-      data: page.map((m) => ({
-        id: m.id, provider: m.provider_id, provider_message_id: m.provider_message_id, from: m.from_number, to: m.to_number, body: m.body,
-        received_at: new Date(m.received_at).toISOString(), created_at: new Date(m.created_at).toISOString(),
-      })),
-      next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1].id) : null,
-    };
+    return pageFetched(rows, limit, (m) => m.id, (m) => ({
+      id: m.id, provider: m.provider_id, provider_message_id: m.provider_message_id, from: m.from_number, to: m.to_number, body: m.body,
+      received_at: new Date(m.received_at).toISOString(), created_at: new Date(m.created_at).toISOString(),
+    }));
   });
 }

@@ -1,13 +1,13 @@
-// /v1/keys (admin): create (the secret is shown once), list, revoke. An admin key of the
-// operator account (default) manages every account's keys; another account's admin key
-// only its own.
+// /v1/keys (admin): create (the secret is shown once), list, revoke. An account's admin
+// manages its own account's keys; an operator manages every account's, and only an
+// operator may create a key with the `operator` scope.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../app.ts';
 import { AppError } from '../../../domain/errors.ts';
+import { canSee, readScope, writeAccount } from '../../../domain/actor.ts';
 import { createKey, generateWebhookSecret, SCOPES, type Principal } from '../../auth.ts';
 import type { ApiKeyRow, Scope } from '../../../store/store.ts';
-
-const OPERATOR_ACCOUNT = 'default';
+import { pageByKey, pageQuery, type PageQuery } from '../../paging.ts';
 
 const keySchema = {
   type: 'object',
@@ -26,16 +26,11 @@ function present(k: ApiKeyRow) {
 
 /** The key with this id, if the caller may manage it. */
 async function manageableKey(ctx: AppContext, p: Principal, id: string): Promise<ApiKeyRow> {
-  const all = await ctx.store.listApiKeys(p.accountId === OPERATOR_ACCOUNT ? undefined : p.accountId);
-  const key = all.find((k) => k.id === id);
-  if (!key) throw new AppError('not_found', `no key ${id}`);
+  const key = await ctx.store.getApiKey(id);
+  if (!key || !canSee(p, key.account_id)) throw new AppError('not_found', `no key ${id}`);
+  // An operator key is everyone's concern: only another operator may rotate or revoke it.
+  if (key.scopes.split(',').includes('operator') && !p.operator) throw new AppError('not_found', `no key ${id}`);
   return key;
-}
-
-function accountFor(p: Principal, requested: string | undefined): string {
-  const account = requested ?? p.accountId;
-  if (account !== p.accountId && p.accountId !== OPERATOR_ACCOUNT) throw new AppError('forbidden', 'only operator admin keys manage other accounts');
-  return account;
 }
 
 export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -55,15 +50,17 @@ export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       response: { 201: keySchema },
     },
   }, async (req, reply) => {
+    if (req.body.scopes?.includes('operator') && !req.principal.operator) throw new AppError('forbidden', 'only an operator key may create operator keys', { field: 'scopes' });
+    const accountId = writeAccount(req.principal, req.body.account_id);
     if (req.body.callback_url !== undefined) ctx.guard.checkAtIntake(req.body.callback_url);
-    const { key, secret } = await createKey(ctx.store, { name: req.body.name, accountId: accountFor(req.principal, req.body.account_id), scopes: req.body.scopes, callbackUrl: req.body.callback_url });
+    const { key, secret } = await createKey(ctx.store, { name: req.body.name, accountId, scopes: req.body.scopes, callbackUrl: req.body.callback_url });
     // Both secrets are shown this once: the API key and the secret that signs its callbacks.
     return reply.code(201).send({ ...present(key), secret, webhook_secret: key.webhook_secret! });
   });
 
   app.post<{ Params: { id: string } }>('/v1/keys/:id/rotate-webhook-secret', {
     config: { scope: 'admin' },
-    schema: { tags: ['keys'], summary: 'Replace the secret that signs this key\'s callbacks; the new one is shown once', response: { 200: keySchema } },
+    schema: { tags: ['keys'], summary: 'Replace the secret that signs this key\'s callbacks; the new one is shown once', params: { type: 'object', properties: { id: { type: 'string' } } }, response: { 200: keySchema } },
   }, async (req) => {
     const key = await manageableKey(ctx, req.principal, req.params.id);
     const webhookSecret = generateWebhookSecret();
@@ -71,13 +68,14 @@ export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     return { ...present(key), webhook_secret: webhookSecret };
   });
 
-  app.get('/v1/keys', {
+  app.get<{ Querystring: { account_id?: string } & PageQuery }>('/v1/keys', {
     config: { scope: 'admin' },
-    schema: { tags: ['keys'], summary: 'List API keys (never their secrets)', response: { 200: { type: 'object', properties: { data: { type: 'array', items: keySchema }, next_cursor: { type: ['string', 'null'] } } } } },
-  }, async (req) => {
-    const rows = await ctx.store.listApiKeys(req.principal.accountId === OPERATOR_ACCOUNT ? undefined : req.principal.accountId);
-    return { data: rows.map(present), next_cursor: null };
-  });
+    schema: {
+      tags: ['keys'], summary: 'List the account\'s API keys, never their secrets (an operator: every account\'s, or one with ?account_id=)',
+      querystring: { type: 'object', additionalProperties: false, properties: { account_id: { type: 'string' }, ...pageQuery } },
+      response: { 200: { type: 'object', properties: { data: { type: 'array', items: keySchema }, next_cursor: { type: ['string', 'null'] } } } },
+    },
+  }, async (req) => pageByKey(await ctx.store.listApiKeys(readScope(req.principal, req.query.account_id)), (k) => k.id, 'key', req.query, present));
 
   app.delete<{ Params: { id: string } }>('/v1/keys/:id', {
     config: { scope: 'admin' },

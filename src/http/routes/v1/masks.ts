@@ -4,7 +4,7 @@ import type { AppContext } from '../../../app.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { requirePhone } from '../../../domain/phone.ts';
 import type { MaskRow } from '../../../store/store.ts';
-import { decodeCursor, encodeCursor } from './messages.ts';
+import { decodeCursor, pageFetched, pageQuery } from '../../paging.ts';
 
 const maskSchema = {
   type: 'object',
@@ -60,7 +60,7 @@ export async function maskRoutes(app: FastifyInstance, ctx: AppContext): Promise
     config: { scope: 'read' },
     schema: {
       tags: ['masking'], summary: 'Masking sessions, newest first, with their message counts',
-      querystring: { type: 'object', additionalProperties: false, properties: { context_id: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 }, cursor: { type: 'string' } } },
+      querystring: { type: 'object', additionalProperties: false, properties: { context_id: { type: 'string' }, ...pageQuery } },
       response: { 200: { type: 'object', properties: { data: { type: 'array', items: maskSchema }, next_cursor: { type: ['string', 'null'] } } } },
     },
   }, async (req) => {
@@ -69,8 +69,7 @@ export async function maskRoutes(app: FastifyInstance, ctx: AppContext): Promise
       accountId: req.principal.accountId, contextId: req.query.context_id, limit: limit + 1,
       before: req.query.cursor ? decodeCursor(req.query.cursor, 'msk') : undefined,
     });
-    const page = rows.slice(0, limit);
-    return { data: page.map((m) => present(m)), next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1].id) : null };
+    return pageFetched(rows, limit, (m) => m.id, (m) => present(m));
   });
 
   app.get<{ Params: { id: string } }>('/v1/masks/:id', {

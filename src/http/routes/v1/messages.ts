@@ -7,16 +7,11 @@ import type { SendInput } from '../../../intake/accept-message.ts';
 import { presentAttempt, presentEvent, presentMessage } from '../../present.ts';
 import { listOf, sendBodySchema } from '../../schemas.ts';
 import { isSendOutcome } from '../../waiters.ts';
+import { decodeCursor, pageFetched, pageQuery } from '../../paging.ts';
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 const errors = { 400: { $ref: 'Error#' }, 401: { $ref: 'Error#' }, 403: { $ref: 'Error#' } };
 
-export function encodeCursor(id: string): string { return Buffer.from(id).toString('base64url'); }
-export function decodeCursor(c: string, prefix: string): string {
-  const id = Buffer.from(c, 'base64url').toString();
-  if (!new RegExp(`^${prefix}_[0-9A-Z]{26}$`).test(id)) throw new AppError('invalid_cursor', 'cursor is not one this API returned', { field: 'cursor' });
-  return id;
-}
 
 function parseTime(v: string | undefined, field: string): number | undefined {
   if (v === undefined) return undefined;
@@ -83,7 +78,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
         patternProperties: { '^metadata\\.[A-Za-z0-9_.-]+$': { type: 'string' } },
         properties: {
           status: { type: 'string', enum: [...STATUSES] }, to: { type: 'string' }, from: { type: 'string' }, provider: { type: 'string' },
-          since: { type: 'string' }, until: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 }, cursor: { type: 'string' },
+          since: { type: 'string' }, until: { type: 'string' }, ...pageQuery,
         },
       },
       response: { 200: listOf('Message'), ...errors },
@@ -98,8 +93,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
       since: parseTime(q.since, 'since'), until: parseTime(q.until, 'until'), metadata,
       before: q.cursor ? decodeCursor(q.cursor, 'msg') : undefined, limit: limit + 1,
     });
-    const page = rows.slice(0, limit);
-    return { data: page.map(presentMessage), next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1].id) : null };
+    return pageFetched(rows, limit, (m) => m.id, presentMessage);
   });
 
   app.post<{ Params: { id: string } }>('/v1/messages/:id/cancel', {

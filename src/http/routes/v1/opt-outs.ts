@@ -5,6 +5,7 @@ import type { AppContext } from '../../../app.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { requirePhone as phone, optOutSender as sender } from '../../../domain/phone.ts';
 import type { OptOutRow } from '../../../store/store.ts';
+import { pageByKey, pageQuery, type PageQuery } from '../../paging.ts';
 
 const optOutSchema = {
   type: 'object',
@@ -16,16 +17,17 @@ function present(o: OptOutRow) {
 }
 
 export async function optOutRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.get<{ Querystring: { number?: string } }>('/v1/opt-outs', {
+  app.get<{ Querystring: { number?: string } & PageQuery }>('/v1/opt-outs', {
     config: { scope: 'read' },
     schema: {
-      tags: ['opt-outs'], summary: "The account's opt-outs",
-      querystring: { type: 'object', additionalProperties: false, properties: { number: { type: 'string' } } },
+      tags: ['opt-outs'], summary: "The account's opt-outs, by number",
+      querystring: { type: 'object', additionalProperties: false, properties: { number: { type: 'string' }, ...pageQuery } },
       response: { 200: { type: 'object', properties: { data: { type: 'array', items: optOutSchema }, next_cursor: { type: ['string', 'null'] } } } },
     },
   }, async (req) => {
     const rows = await ctx.store.listOptOuts(req.principal.accountId, req.query.number ? phone(req.query.number, 'number') : undefined);
-    return { data: rows.map(present), next_cursor: null };
+    // The key is the number then the sender ('' = account-wide), so one recipient's entries stay together.
+    return pageByKey(rows, (o) => `${o.number}|${o.sender}`, 'opt', req.query, present);
   });
 
   app.post<{ Body: { number: string; sender?: string } }>('/v1/opt-outs', {
