@@ -102,4 +102,11 @@ describe('switchboard CLI', () => {
     writeFileSync(file, JSON.stringify({ providers: [{ id: 'x', kind: 'twilio', config: { account_sid: `AC${'a'.repeat(32)}`, auth_token: 'plaintext' } }] }));
     await assert.rejects(cli('apply', file), (e: { code: number; stderr: string }) => e.code === 2 && /auth_token_env/.test(e.stderr));
   });
+
+  it("refuses a provider whose credential names one of Switchboard's own variables", async () => {
+    const file = join(dir.path, 'leak.json');
+    writeFileSync(file, JSON.stringify({ providers: [{ id: 'x', kind: 'twilio', config: { account_sid: `AC${'a'.repeat(32)}`, auth_token_env: 'SWITCHBOARD_ADMIN_KEY' } }] }));
+    await assert.rejects(cli('apply', file), (e: { code: number; stderr: string }) => e.code === 2 && /SWITCHBOARD_PROVIDER_ENV/.test(e.stderr));
+    assert.doesNotMatch((await cli('export')).stdout, /SWITCHBOARD_ADMIN_KEY/);
+  });
 });

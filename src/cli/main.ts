@@ -11,7 +11,7 @@ const HELP = `switchboard — self-hosted SMS gateway
 Usage:
   switchboard serve [--role all|api|worker]     run the server and/or workers
   switchboard migrate                           apply database migrations and exit
-  switchboard keys create <name> [--account ID] [--scopes send,read,admin]
+  switchboard keys create <name> [--account ID] [--scopes send,read,admin,operator]
   switchboard keys list [--account ID]
   switchboard keys revoke <key id>
   switchboard numbers add <number> --provider ID [--type T] [--rate N] [--pool P] [--country CC]

@@ -46,6 +46,8 @@ describe('messages API', () => {
       [{ body: 'x' }, 400, 'validation_error', 'to'],
       [{ to: '+14155550100', body: 'x', colour: 'red' }, 400, 'validation_error', 'colour'],
       [{ to: '+14155550100', body: 'x', validity_period: 0 }, 400, 'validation_error', 'validity_period'],
+      [{ to: '+14155550100', body: 'half a pair \ud83d here' }, 422, 'invalid_body', 'body'],
+      [{ to: '+14155550100', body: '\udc00' }, 422, 'invalid_body', 'body'],
     ];
     for (const [body, status, code, field] of cases) {
       const r = await t.call('POST', '/v1/messages', body);
