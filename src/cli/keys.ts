@@ -19,7 +19,7 @@ export async function keysCommand(args: string[]): Promise<number> {
     switch (sub) {
       case 'create': {
         const name = positionals[0];
-        if (!name) throw new UsageError('usage: switchboard keys create <name> [--account ID] [--scopes send,read,admin]');
+        if (!name) throw new UsageError('usage: switchboard keys create <name> [--account ID] [--scopes send,read,admin,operator]');
         const scopes = values.scopes ? (values.scopes.split(',').map((s) => s.trim()) as Scope[]) : undefined;
         const { key, secret } = await createKey(store, { name, accountId: values.account, scopes });
         if (values.json) console.log(JSON.stringify({ id: key.id, name: key.name, account_id: key.account_id, scopes: key.scopes.split(','), secret, webhook_secret: key.webhook_secret }));

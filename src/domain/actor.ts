@@ -31,8 +31,12 @@ export function readScope(actor: Actor, requested: string | undefined): string |
   return actor.accountId;
 }
 
-/** The account a write is for: the caller's own, or for an operator the one it names. */
-export function writeAccount(actor: Actor, requested: string | undefined, fallback = actor.accountId): string {
+/**
+ * The one account a call acts in: the caller's own, or for an operator the one it names
+ * (writes for another account; reads of one account's ledger: messages, inbound, masks,
+ * opt-outs).
+ */
+export function actingAccount(actor: Actor, requested: string | undefined, fallback = actor.accountId): string {
   if (requested === undefined) return fallback;
   if (requested !== actor.accountId && !actor.operator) throw new AppError('forbidden', 'only an operator key may act for another account', { field: 'account_id' });
   return requested;

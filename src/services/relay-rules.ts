@@ -3,7 +3,7 @@
 // numbers (and cannot name another account), so no tenant can redirect another's
 // inbound texts. Deleting deactivates (the audit keeps pointing at the rule).
 import { AppError } from '../domain/errors.ts';
-import { canSee, DEFAULT_ACCOUNT, writeAccount, type Actor } from '../domain/actor.ts';
+import { canSee, DEFAULT_ACCOUNT, actingAccount, type Actor } from '../domain/actor.ts';
 import { requirePhone as e164 } from '../domain/phone.ts';
 import type { RelayRuleRow, Store } from '../store/store.ts';
 import { DEFAULT_TEMPLATE, templateProblem } from '../relay/template.ts';
@@ -27,7 +27,7 @@ export async function upsertRelayRule(store: Store, actor: Actor, input: RelayRu
   if (!actor.operator && (owner !== actor.accountId || (existing && existing.account_id !== actor.accountId))) {
     throw new AppError('forbidden', `${number} is not one of this account's numbers`, { field: 'number' });
   }
-  const account = writeAccount(actor, input.account_id, existing?.account_id ?? owner ?? DEFAULT_ACCOUNT);
+  const account = actingAccount(actor, input.account_id, existing?.account_id ?? owner ?? DEFAULT_ACCOUNT);
   const destinations = input.destinations.map((d) => e164(d, 'destinations'));
   if (destinations.length === 0 || destinations.length > MAX_DESTINATIONS) throw new AppError('validation_error', `give 1 to ${MAX_DESTINATIONS} destinations`, { field: 'destinations' });
   if (new Set(destinations).size !== destinations.length) throw new AppError('validation_error', 'a destination is listed twice', { field: 'destinations' });

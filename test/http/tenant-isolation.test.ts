@@ -213,6 +213,19 @@ function isolationSuite(name: string, opts: { skip?: string | false; postgres?: 
       assert.equal((await t.call('GET', '/v1/status?account_id=acct-b')).body.queue.by_status.scheduled ?? 0, 0);
     });
 
+    it("an operator reads one account's ledger with ?account_id=; a tenant cannot", async () => {
+      for (const path of ['/v1/messages', '/v1/inbound', '/v1/masks', '/v1/opt-outs', '/v1/relays', '/v1/relay-rules', '/v1/keys', '/v1/numbers']) {
+        assert.equal((await t.call('GET', `${path}?account_id=acct-a`, undefined, as(bKey))).status, 403, path);
+      }
+      const msgs = await t.call('GET', '/v1/messages?account_id=acct-a');
+      assert.ok(msgs.body.data.some((m: { id: string }) => m.id === ids.message));
+      for (const m of msgs.body.data) assert.equal((await t.app.ctx.store.getMessage('acct-a', m.id))?.account_id, 'acct-a');
+      assert.equal((await t.call('GET', `/v1/messages/${ids.message}`)).status, 200, 'an operator looks up any message by id');
+      assert.equal((await t.call('GET', '/v1/opt-outs?account_id=acct-a')).body.data[0].number, A_OPTED_OUT);
+      assert.equal((await t.call('GET', '/v1/masks?account_id=acct-a')).body.data[0].id, ids.mask);
+      assert.equal((await t.call('GET', '/v1/messages')).body.data.length, 0, "the operator's own account has sent nothing");
+    });
+
     it('every list pages with limit and cursor, and refuses a cursor it did not hand out', async () => {
       const lists = routes.filter((r) => r.method === 'GET' && r.scope && !r.url.includes(':') && r.paged);
       assert.ok(lists.length >= 10, `${lists.length} paged lists`);

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../app.ts';
 import { AppError } from '../../../domain/errors.ts';
-import { canSee, readScope, writeAccount } from '../../../domain/actor.ts';
+import { canSee, readScope, actingAccount } from '../../../domain/actor.ts';
 import { createKey, generateWebhookSecret, SCOPES, type Principal } from '../../auth.ts';
 import type { ApiKeyRow, Scope } from '../../../store/store.ts';
 import { pageByKey, pageQuery, type PageQuery } from '../../paging.ts';
@@ -51,7 +51,7 @@ export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     },
   }, async (req, reply) => {
     if (req.body.scopes?.includes('operator') && !req.principal.operator) throw new AppError('forbidden', 'only an operator key may create operator keys', { field: 'scopes' });
-    const accountId = writeAccount(req.principal, req.body.account_id);
+    const accountId = actingAccount(req.principal, req.body.account_id);
     if (req.body.callback_url !== undefined) ctx.guard.checkAtIntake(req.body.callback_url);
     const { key, secret } = await createKey(ctx.store, { name: req.body.name, accountId, scopes: req.body.scopes, callbackUrl: req.body.callback_url });
     // Both secrets are shown this once: the API key and the secret that signs its callbacks.

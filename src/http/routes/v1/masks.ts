@@ -5,6 +5,7 @@ import { AppError } from '../../../domain/errors.ts';
 import { requirePhone } from '../../../domain/phone.ts';
 import type { MaskRow } from '../../../store/store.ts';
 import { decodeCursor, pageFetched, pageQuery } from '../../paging.ts';
+import { actingAccount } from '../../../domain/actor.ts';
 
 const maskSchema = {
   type: 'object',
@@ -56,17 +57,17 @@ export async function maskRoutes(app: FastifyInstance, ctx: AppContext): Promise
     return reply.code(201).send(present(mask));
   });
 
-  app.get<{ Querystring: { context_id?: string; limit?: number; cursor?: string } }>('/v1/masks', {
+  app.get<{ Querystring: { context_id?: string; account_id?: string; limit?: number; cursor?: string } }>('/v1/masks', {
     config: { scope: 'read' },
     schema: {
       tags: ['masking'], summary: 'Masking sessions, newest first, with their message counts',
-      querystring: { type: 'object', additionalProperties: false, properties: { context_id: { type: 'string' }, ...pageQuery } },
+      querystring: { type: 'object', additionalProperties: false, properties: { context_id: { type: 'string' }, account_id: { type: 'string' }, ...pageQuery } },
       response: { 200: { type: 'object', properties: { data: { type: 'array', items: maskSchema }, next_cursor: { type: ['string', 'null'] } } } },
     },
   }, async (req) => {
     const limit = req.query.limit ?? 50;
     const rows = await ctx.store.listMasks({
-      accountId: req.principal.accountId, contextId: req.query.context_id, limit: limit + 1,
+      accountId: actingAccount(req.principal, req.query.account_id), contextId: req.query.context_id, limit: limit + 1,
       before: req.query.cursor ? decodeCursor(req.query.cursor, 'msk') : undefined,
     });
     return pageFetched(rows, limit, (m) => m.id, (m) => present(m));

@@ -8,6 +8,7 @@ import { presentAttempt, presentEvent, presentMessage } from '../../present.ts';
 import { listOf, sendBodySchema } from '../../schemas.ts';
 import { isSendOutcome } from '../../waiters.ts';
 import { decodeCursor, pageFetched, pageQuery } from '../../paging.ts';
+import { actingAccount } from '../../../domain/actor.ts';
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 const errors = { 400: { $ref: 'Error#' }, 401: { $ref: 'Error#' }, 403: { $ref: 'Error#' } };
@@ -60,13 +61,14 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
     config: { scope: 'read' },
     schema: { tags: ['messages'], summary: 'A message with its attempts and events', params: idParams, response: { 200: { $ref: 'Message#' }, 404: { $ref: 'Error#' }, ...errors } },
   }, async (req) => {
-    const m = await ctx.store.getMessage(req.principal.accountId, req.params.id);
+    // An operator may look up any account's message by id.
+    const m = await ctx.store.getMessage(req.principal.operator ? null : req.principal.accountId, req.params.id);
     if (!m) throw new AppError('not_found', `no message ${req.params.id}`);
     const [attempts, events] = await Promise.all([ctx.store.listAttempts(m.id), ctx.store.listEvents(m.id)]);
     return { ...presentMessage(m), attempts: attempts.map(presentAttempt), events: events.map(presentEvent) };
   });
 
-  type ListQuery = { status?: MessageStatus; to?: string; from?: string; provider?: string; since?: string; until?: string; limit?: number; cursor?: string } & Record<string, string | number | undefined>;
+  type ListQuery = { account_id?: string; status?: MessageStatus; to?: string; from?: string; provider?: string; since?: string; until?: string; limit?: number; cursor?: string } & Record<string, string | number | undefined>;
   app.get<{ Querystring: ListQuery }>('/v1/messages', {
     config: { scope: 'read' },
     schema: {
@@ -78,7 +80,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
         patternProperties: { '^metadata\\.[A-Za-z0-9_.-]+$': { type: 'string' } },
         properties: {
           status: { type: 'string', enum: [...STATUSES] }, to: { type: 'string' }, from: { type: 'string' }, provider: { type: 'string' },
-          since: { type: 'string' }, until: { type: 'string' }, ...pageQuery,
+          since: { type: 'string' }, until: { type: 'string' }, account_id: { type: 'string', description: 'operators: another account\'s messages' }, ...pageQuery,
         },
       },
       response: { 200: listOf('Message'), ...errors },
@@ -89,7 +91,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
     const metadata: Record<string, string> = {};
     for (const [k, v] of Object.entries(q)) if (k.startsWith('metadata.') && typeof v === 'string') metadata[k.slice(9)] = v;
     const rows = await ctx.store.listMessages({
-      accountId: req.principal.accountId, status: q.status, to: q.to, from: q.from, provider: q.provider,
+      accountId: actingAccount(req.principal, q.account_id), status: q.status, to: q.to, from: q.from, provider: q.provider,
       since: parseTime(q.since, 'since'), until: parseTime(q.until, 'until'), metadata,
       before: q.cursor ? decodeCursor(q.cursor, 'msg') : undefined, limit: limit + 1,
     });

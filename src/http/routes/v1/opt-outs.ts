@@ -6,6 +6,7 @@ import { AppError } from '../../../domain/errors.ts';
 import { requirePhone as phone, optOutSender as sender } from '../../../domain/phone.ts';
 import type { OptOutRow } from '../../../store/store.ts';
 import { pageByKey, pageQuery, type PageQuery } from '../../paging.ts';
+import { actingAccount } from '../../../domain/actor.ts';
 
 const optOutSchema = {
   type: 'object',
@@ -17,15 +18,15 @@ function present(o: OptOutRow) {
 }
 
 export async function optOutRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.get<{ Querystring: { number?: string } & PageQuery }>('/v1/opt-outs', {
+  app.get<{ Querystring: { number?: string; account_id?: string } & PageQuery }>('/v1/opt-outs', {
     config: { scope: 'read' },
     schema: {
       tags: ['opt-outs'], summary: "The account's opt-outs, by number",
-      querystring: { type: 'object', additionalProperties: false, properties: { number: { type: 'string' }, ...pageQuery } },
+      querystring: { type: 'object', additionalProperties: false, properties: { number: { type: 'string' }, account_id: { type: 'string' }, ...pageQuery } },
       response: { 200: { type: 'object', properties: { data: { type: 'array', items: optOutSchema }, next_cursor: { type: ['string', 'null'] } } } },
     },
   }, async (req) => {
-    const rows = await ctx.store.listOptOuts(req.principal.accountId, req.query.number ? phone(req.query.number, 'number') : undefined);
+    const rows = await ctx.store.listOptOuts(actingAccount(req.principal, req.query.account_id), req.query.number ? phone(req.query.number, 'number') : undefined);
     // The key is the number then the sender ('' = account-wide), so one recipient's entries stay together.
     return pageByKey(rows, (o) => `${o.number}|${o.sender}`, 'opt', req.query, present);
   });
