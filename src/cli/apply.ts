@@ -29,8 +29,6 @@ function optOutRow(o: OptOutInput) {
 
 const SECTIONS = ['providers', 'numbers', 'country_rules', 'relay_rules', 'opt_outs'];
 
-const KINDS = ['simulator', 'twilio'];
-
 export async function applyCommand(path: string | undefined): Promise<number> {
   if (!path) { console.error('usage: switchboard apply <file.json>'); return 2; }
   const doc = JSON.parse(readFileSync(path, 'utf8')) as {
@@ -42,7 +40,7 @@ export async function applyCommand(path: string | undefined): Promise<number> {
   const store = await openStore(config);
   try {
     for (const p of doc.providers ?? []) {
-      await upsertProvider(store, CLI_OPERATOR, p, { kinds: KINDS, providerEnv: config.providerEnv });
+      await upsertProvider(store, CLI_OPERATOR, p, { providerEnv: config.providerEnv });
       console.log(`provider ${p.id}: applied`);
     }
     for (const n of doc.numbers ?? []) {

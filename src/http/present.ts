@@ -1,5 +1,5 @@
 // Row → public JSON (DESIGN.md §4): ISO-8601 UTC times, prefixed ids, snake_case fields.
-import type { AttemptRow, EventRow, MessageRow } from '../store/store.ts';
+import type { AttemptRow, EventRow, MessageRow, MessagePartRow } from '../store/store.ts';
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
@@ -38,6 +38,13 @@ export function presentAttempt(a: AttemptRow) {
     error: a.error_code ? { code: a.error_code, message: a.error_message } : null,
     provider_message_id: a.provider_message_id, started_at: iso(a.started_at)!, finished_at: iso(a.finished_at)!,
     latency_ms: a.finished_at - a.started_at, failover: a.failover === 1,
+  };
+}
+
+export function presentPart(p: MessagePartRow) {
+  return {
+    index: p.part_index, provider: p.provider_id, provider_message_id: p.provider_message_id, status: p.status,
+    error: p.error_code ? { code: p.error_code, message: p.error_message } : null, updated_at: iso(p.updated_at)!,
   };
 }
 

@@ -59,6 +59,17 @@ export const messageSchema = {
         },
       },
     },
+    parts: {
+      type: 'array',
+      description: 'what the provider gave its own id to: one part, or one per segment for providers that split (receipts are per part)',
+      items: {
+        type: 'object',
+        properties: {
+          index: { type: 'integer' }, provider: { type: 'string' }, provider_message_id: { type: 'string' }, status: { type: 'string', enum: [...STATUSES] },
+          error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: nullableString } }, updated_at: time,
+        },
+      },
+    },
     events: {
       type: 'array',
       items: {

@@ -1,15 +1,27 @@
 // The provider port (DESIGN.md §3). An adapter turns one canonical request into one
-// provider call and back, and classifies every failure; routing, retries, failover and
-// bookkeeping never know which provider they talk to.
+// provider call (or one per part) and back, and classifies every failure; routing,
+// retries, failover and bookkeeping never know which provider they talk to. Optional
+// capabilities (`respond`, `fetchStatus`, `start`/`close`) are asked for, not assumed.
+//
+// Glossary
+// - module: one provider kind, self-describing ({ kind, validate, create }); every
+//   module is registered from one list (modules.ts), and nothing outside
+//   providers/<kind>/ knows a kind by name.
+// - part: what the provider gave its own id to. One part for Twilio (it splits and
+//   joins segments itself); one per segment for Vonage and SMPP. Receipts name a part.
 import type { MessageStatus } from '../domain/status.ts';
 import type { Encoding } from '../domain/encoding.ts';
+import type { Config } from '../config.ts';
 
 export type FailureKind = 'transient' | 'throttled' | 'permanent';
 
 export interface SendFailure { kind: FailureKind; code: string; message: string; retryAfterMs?: number }
 
+/** One part the provider accepted: its index in the message (0-based) and the provider's id for it. */
+export interface SentPart { index: number; providerMessageId: string }
+
 export type SendOutcome =
-  | { ok: true; providerMessageId: string; segments?: number; price?: string }
+  | { ok: true; parts: SentPart[]; segments?: number; price?: string }
   | { ok: false; error: SendFailure };
 
 export interface SendRequest {
@@ -39,7 +51,22 @@ export interface RawWebhook {
   receivedAt: number;
 }
 
+/** A provider's webhook request as it reached us, for signature checks and the answer. */
+export interface WebhookRequest {
+  kind: 'status' | 'inbound';
+  method: string;
+  /** the public URL the provider called (signatures are computed over it) */
+  url: string;
+  /** every header, names lower-cased */
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What to answer a provider's webhook request with. */
+export interface WebhookAnswer { status?: number; contentType: string; body: string }
+
 export interface Receipt {
+  /** the provider's id of the part this receipt is about */
   providerMessageId: string;
   /** our status it maps to, or null for a provider status with no equivalent */
   status: MessageStatus | null;
@@ -60,12 +87,31 @@ export interface InboundMessage {
 export interface ProviderAdapter {
   readonly kind: string;
   send(req: SendRequest, signal: AbortSignal): Promise<SendOutcome>;
+  /** whether a webhook request really comes from this provider (may fetch a signing certificate) */
+  verify(req: WebhookRequest): Promise<boolean>;
+  /** the answer to a verified webhook request (TwiML, an SNS handshake…); default: 200, empty */
+  respond?(req: WebhookRequest): WebhookAnswer;
+  /** pure: the receipts in a stored raw webhook */
   parseReceipts(raw: RawWebhook): Receipt[];
+  /** pure: the inbound texts in a stored raw webhook */
   parseInbound(raw: RawWebhook): InboundMessage[];
-  verifySignature(raw: RawWebhook): boolean;
-  /** what to answer the provider's webhook request with (default: 200, empty) */
-  webhookResponse?(kind: 'status' | 'inbound'): { contentType: string; body: string };
+  /** asks the provider for parts' current status (reconciliation), where it has a status API */
+  fetchStatus?(providerMessageIds: string[], signal: AbortSignal): Promise<Receipt[]>;
+  /** opens long-lived sessions (an SMPP bind) */
+  start?(): Promise<void>;
   close?(): Promise<void>;
+}
+
+/** One provider kind: how its records are checked and its adapters built. */
+export interface ProviderModule {
+  readonly kind: string;
+  /** problems with a record's config (empty when usable); secrets are never values */
+  validate(config: Record<string, unknown>): string[];
+  create(ctx: AdapterContext): ProviderAdapter;
+  /** the sender used when a record's config names none (`config.from`) */
+  readonly defaultFrom?: string;
+  /** takes the compatibility route POST /sms/inbound (the relay Switchboard grew from took Twilio's webhook there) */
+  readonly legacyInbound?: boolean;
 }
 
 /** What an adapter gets from Switchboard when it is built. */
@@ -75,11 +121,11 @@ export interface AdapterContext {
   /** resolves a secret from the environment variable a record names */
   secret(envName: string): string | undefined;
   publicUrl: string;
+  /** the server's settings (the simulator takes its defaults from them) */
+  settings: Config;
   /** hands a provider-originated webhook to the raw store, as if it had been posted to us */
   emitWebhook(w: { kind: 'status' | 'inbound'; body: string; headers?: Record<string, string>; processAfter?: number }): Promise<void>;
 }
-
-export type AdapterFactory = (ctx: AdapterContext) => ProviderAdapter;
 
 /** The fallback classification for failures a provider's own table does not name. */
 export function classifyHttpFailure(status: number): FailureKind {

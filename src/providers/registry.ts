@@ -1,21 +1,24 @@
-// Provider records → live adapters (re-read by the Router on every routing refresh). Records live in the database (managed through the
-// API, CLI and `switchboard apply`); secrets are never stored, records name the env var.
-// With no provider configured, the built-in simulator serves with one simulated number.
+// Provider records → live adapters (re-read by the Router on every routing refresh).
+// Records live in the database (managed through the API, CLI and `switchboard apply`);
+// secrets are never stored, records name the env var. A changed record rebuilds that
+// provider's adapter only, so an unrelated change never drops another's sessions. With
+// no provider configured, the built-in simulator serves with one simulated number.
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { ProviderRow, Store } from '../store/store.ts';
-import type { AdapterContext, AdapterFactory, ProviderAdapter } from './provider.ts';
-import { createSimulator, SIMULATOR_NUMBER } from './simulator/adapter.ts';
-import { createTwilio, validateTwilioConfig } from './twilio/adapter.ts';
+import type { AdapterContext, ProviderAdapter, ProviderModule } from './provider.ts';
+import { PROVIDER_MODULES } from './modules.ts';
+import { simulator } from './simulator/adapter.ts';
 import { credentialRefs, envNameAllowed } from './credentials.ts';
+import { DEFAULT_ACCOUNT } from '../domain/actor.ts';
 
 /** Problems with a provider record's config, by kind (empty when it is usable). */
-export function validateProviderConfig(kind: string, config: Record<string, unknown>): string[] {
+export function validateProviderConfig(module: ProviderModule, config: Record<string, unknown>): string[] {
   const problems: string[] = [];
   for (const key of Object.keys(config)) {
     if (/(token|secret|password|api_key)$/i.test(key) && !key.endsWith('_sid')) problems.push(`config.${key} looks like a secret value; name its environment variable instead (${key}_env)`);
   }
-  if (kind === 'twilio') problems.push(...validateTwilioConfig(config));
+  problems.push(...module.validate(config));
   return problems;
 }
 
@@ -28,6 +31,8 @@ export interface ProviderEntry {
   defaultFrom: string | undefined;
   /** the account inbound messages to this provider's numbers belong to */
   accountId: string;
+  /** takes the compatibility route POST /sms/inbound */
+  legacyInbound: boolean;
   adapter: ProviderAdapter;
 }
 
@@ -41,39 +46,53 @@ export class ProviderRegistry {
   readonly #config: Config;
   readonly #emit: EmitWebhook;
   readonly #log: Logger;
-  readonly #factories: Record<string, AdapterFactory>;
+  readonly #modules: ReadonlyMap<string, ProviderModule>;
+  /** built adapters by provider id, with the record version they were built from */
+  #built = new Map<string, { version: number; entry: ProviderEntry }>();
   #entries: ProviderEntry[] = [];
-  #signature = '';
 
-  constructor(opts: { store: Store; config: Config; emitWebhook: EmitWebhook; logger: Logger; factories?: Record<string, AdapterFactory> }) {
+  constructor(opts: { store: Store; config: Config; emitWebhook: EmitWebhook; logger: Logger; modules?: readonly ProviderModule[] }) {
     this.#store = opts.store;
     this.#config = opts.config;
     this.#emit = opts.emitWebhook;
     this.#log = opts.logger;
-    const sim = opts.config;
-    this.#factories = {
-      simulator: (ctx) => createSimulator(ctx, { latencyMs: sim.simulatorLatencyMs, failureRate: sim.simulatorFailureRate, undeliveredRate: sim.simulatorUndeliveredRate }),
-      twilio: createTwilio,
-      ...opts.factories,
-    };
+    this.#modules = new Map((opts.modules ?? PROVIDER_MODULES).map((m) => [m.kind, m]));
   }
 
   async refresh(): Promise<void> {
     const rows = (await this.#store.listProviders()).filter((r) => r.active === 1);
-    const signature = JSON.stringify(rows.map((r) => [r.id, r.updated_at]));
-    if (signature === this.#signature && this.#entries.length > 0) return;
-    const old = this.#entries;
-    this.#entries = rows.length > 0 ? rows.flatMap((r) => this.#build(r)) : [this.#implicit()];
-    this.#signature = signature;
-    for (const e of old) await e.adapter.close?.().catch(() => {});
+    const wanted = rows.length > 0 ? rows : null;
+    const next = new Map<string, { version: number; entry: ProviderEntry }>();
+    const stale: ProviderEntry[] = [];
+    const fresh: ProviderEntry[] = [];
+    if (wanted === null) {
+      const implicit = this.#built.get(IMPLICIT_SIMULATOR_ID);
+      next.set(IMPLICIT_SIMULATOR_ID, implicit && implicit.version === -1 ? implicit : { version: -1, entry: this.#implicit() });
+    } else {
+      for (const row of wanted) {
+        const have = this.#built.get(row.id);
+        if (have && have.version === row.updated_at) { next.set(row.id, have); continue; }
+        const entry = this.#build(row);
+        if (entry) { next.set(row.id, { version: row.updated_at, entry }); fresh.push(entry); }
+      }
+    }
+    for (const [id, b] of this.#built) if (next.get(id) !== b) stale.push(b.entry);
+    if (wanted === null && !this.#built.has(IMPLICIT_SIMULATOR_ID)) fresh.push(next.get(IMPLICIT_SIMULATOR_ID)!.entry);
+    this.#built = next;
+    // Highest priority (lowest number) first, then by id, as the records are listed.
+    this.#entries = [...next.values()].map((b) => b.entry);
+    for (const e of fresh) await e.adapter.start?.().catch((err) => this.#log.error({ err, provider: e.id }, 'provider adapter failed to start'));
+    for (const e of stale) await e.adapter.close?.().catch(() => {});
   }
 
   /** Active providers, highest priority (lowest number) first. */
   active(): readonly ProviderEntry[] { return this.#entries; }
 
-  get(id: string): ProviderEntry | undefined { return this.#entries.find((e) => e.id === id); }
+  get(id: string): ProviderEntry | undefined { return this.#built.get(id)?.entry; }
 
-  kinds(): string[] { return Object.keys(this.#factories); }
+  kinds(): string[] { return [...this.#modules.keys()]; }
+
+  module(kind: string): ProviderModule | undefined { return this.#modules.get(kind); }
 
   async close(): Promise<void> {
     for (const e of this.#entries) await e.adapter.close?.().catch(() => {});
@@ -86,31 +105,33 @@ export class ProviderRegistry {
       // Only allow-listed names: a record written before the allow-list cannot read Switchboard's own secrets.
       secret: (name) => (envNameAllowed(name, this.#config.providerEnv) ? process.env[name] : undefined),
       publicUrl: this.#config.publicUrl,
+      settings: this.#config,
       emitWebhook: (w) => this.#emit(id, w),
     };
   }
 
   #implicit(): ProviderEntry {
     return {
-      id: IMPLICIT_SIMULATOR_ID, kind: 'simulator', priority: 0, prices: IMPLICIT_PRICES, defaultFrom: SIMULATOR_NUMBER, accountId: 'default',
-      adapter: this.#factories.simulator(this.#context(IMPLICIT_SIMULATOR_ID, {})),
+      id: IMPLICIT_SIMULATOR_ID, kind: simulator.kind, priority: 0, prices: IMPLICIT_PRICES, defaultFrom: simulator.defaultFrom, accountId: DEFAULT_ACCOUNT,
+      legacyInbound: false, adapter: simulator.create(this.#context(IMPLICIT_SIMULATOR_ID, {})),
     };
   }
 
-  #build(row: ProviderRow): ProviderEntry[] {
-    const factory = this.#factories[row.kind];
-    if (!factory) { this.#log.error({ provider: row.id, kind: row.kind }, 'unknown provider kind; provider skipped'); return []; }
+  #build(row: ProviderRow): ProviderEntry | null {
+    const module = this.#modules.get(row.kind);
+    if (!module) { this.#log.error({ provider: row.id, kind: row.kind }, 'unknown provider kind; provider skipped'); return null; }
     const config = JSON.parse(row.config) as Record<string, unknown>;
     for (const [key, name] of credentialRefs(config)) {
       if (typeof name !== 'string' || !envNameAllowed(name, this.#config.providerEnv)) {
         this.#log.error({ provider: row.id, key }, `config.${key} names a variable SWITCHBOARD_PROVIDER_ENV does not allow; it reads as unset`);
       }
     }
-    return [{
+    return {
       id: row.id, kind: row.kind, priority: row.priority, prices: JSON.parse(row.prices),
-      defaultFrom: typeof config.from === 'string' ? config.from : row.kind === 'simulator' ? SIMULATOR_NUMBER : undefined,
-      accountId: typeof config.account_id === 'string' ? config.account_id : 'default',
-      adapter: factory(this.#context(row.id, config)),
-    }];
+      defaultFrom: typeof config.from === 'string' ? config.from : module.defaultFrom,
+      accountId: typeof config.account_id === 'string' ? config.account_id : DEFAULT_ACCOUNT,
+      legacyInbound: module.legacyInbound === true,
+      adapter: module.create(this.#context(row.id, config)),
+    };
   }
 }

@@ -1,20 +1,38 @@
 // What a receipt does to a message: pure, shared by both stores so they cannot disagree.
-// A receipt is always kept as an event; it moves the status only forward, so a late
-// `sent` after `delivered`, or the same receipt twice, changes nothing.
-import { canTransition, isFinal } from '../domain/status.ts';
+// A receipt is about one part (what the provider gave its own id to) and is always kept
+// as an event. The part's status moves only forward; the message then rolls up from its
+// parts: delivered only when every part is, undelivered as soon as one part fails (with
+// that part's error). With a single part, the receipt is the message's, as it always was.
+// Forward only throughout, so a late `sent` after `delivered`, or the same receipt twice,
+// changes nothing.
+import { canTransition, isFinal, type MessageStatus } from '../domain/status.ts';
 import { newId } from '../domain/ids.ts';
-import type { CallbackRow, EventRow, MessageRow, ReceiptWrite } from '../store/store.ts';
+import type { CallbackRow, EventRow, MessagePartRow, MessageRow, ReceiptWrite } from '../store/store.ts';
 import { callbackFor } from '../callbacks/enqueue.ts';
 
 export interface ReceiptPlan {
   event: EventRow;
+  /** fields to set on the part the receipt names, or null when it does not move */
+  part: { index: number; set: Pick<MessagePartRow, 'status' | 'error_code' | 'error_message' | 'updated_at'> } | null;
   /** fields to set on the message, or null when the status does not move */
   set: Partial<MessageRow> | null;
   /** the caller's callback announcing the change */
   callback: CallbackRow | null;
 }
 
-export function planReceipt(message: MessageRow, r: ReceiptWrite, now: number): ReceiptPlan {
+const FAILED: ReadonlySet<MessageStatus> = new Set(['undelivered', 'failed']);
+
+/** The status a message of these parts has reached (null: nothing to say yet). */
+export function rollUp(parts: readonly Pick<MessagePartRow, 'status'>[]): MessageStatus | null {
+  if (parts.length === 0) return null;
+  if (parts.length === 1) return parts[0].status;
+  if (parts.some((p) => FAILED.has(p.status))) return 'undelivered';
+  if (parts.every((p) => p.status === 'delivered')) return 'delivered';
+  return 'sent';
+}
+
+export function planReceipt(message: MessageRow, parts: readonly MessagePartRow[], r: ReceiptWrite, now: number): ReceiptPlan {
+  const target = parts.find((p) => p.provider_id === r.providerId && p.provider_message_id === r.providerMessageId);
   const event: EventRow = {
     id: newId('evt'),
     message_id: message.id,
@@ -26,14 +44,26 @@ export function planReceipt(message: MessageRow, r: ReceiptWrite, now: number): 
     webhook_id: r.webhookId,
     occurred_at: r.occurredAt,
     created_at: now,
-    detail: r.detail,
+    detail: r.detail ?? (target && parts.length > 1 ? `part ${target.part_index + 1} of ${parts.length}` : null),
   };
-  if (!r.status || !canTransition(message.status, r.status) || r.status === 'queued' || r.status === 'scheduled') {
-    return { event, set: null, callback: null };
+  const moves = (from: MessageStatus, to: MessageStatus | null): to is MessageStatus =>
+    to !== null && to !== 'queued' && to !== 'scheduled' && canTransition(from, to);
+  let part: ReceiptPlan['part'] = null;
+  let status: MessageStatus | null = r.status;
+  let failing: Pick<MessagePartRow, 'error_code' | 'error_message'> = { error_code: r.errorCode, error_message: r.errorMessage };
+  if (target && parts.length > 1) {
+    // Several parts: the message follows its parts, not this one receipt.
+    if (moves(target.status, r.status)) part = { index: target.part_index, set: { status: r.status, error_code: r.errorCode, error_message: r.errorMessage, updated_at: now } };
+    const after = parts.map((p) => (part && p.part_index === part.index ? { ...p, ...part.set } : p));
+    status = rollUp(after);
+    failing = after.find((p) => FAILED.has(p.status)) ?? failing;
+  } else if (target && moves(target.status, r.status)) {
+    part = { index: target.part_index, set: { status: r.status, error_code: r.errorCode, error_message: r.errorMessage, updated_at: now } };
   }
-  const set: Partial<MessageRow> = { status: r.status, updated_at: now, next_attempt_at: null, lease_owner: null };
-  if (r.status === 'sent' || isFinal(r.status)) set.sent_at = message.sent_at ?? r.occurredAt;
-  if (isFinal(r.status)) set.final_at = now;
-  if (r.errorCode) { set.error_code = r.errorCode; set.error_message = r.errorMessage; }
-  return { event, set, callback: callbackFor({ ...message, ...set }, now) };
+  if (!moves(message.status, status)) return { event, part, set: null, callback: null };
+  const set: Partial<MessageRow> = { status, updated_at: now, next_attempt_at: null, lease_owner: null };
+  if (status === 'sent' || isFinal(status)) set.sent_at = message.sent_at ?? r.occurredAt;
+  if (isFinal(status)) set.final_at = now;
+  if (failing.error_code) { set.error_code = failing.error_code; set.error_message = failing.error_message; }
+  return { event, part, set, callback: callbackFor({ ...message, ...set }, now) };
 }

@@ -4,24 +4,26 @@
 import { AppError } from '../domain/errors.ts';
 import { requireOperator, type Actor } from '../domain/actor.ts';
 import { validateProviderConfig } from '../providers/registry.ts';
+import { PROVIDER_KINDS, providerModule } from '../providers/modules.ts';
 import { credentialRefs, envNameAllowed } from '../providers/credentials.ts';
 import type { ProviderRow, Store } from '../store/store.ts';
 
 export interface ProviderInput { id: string; kind: string; priority?: number; active?: boolean; config?: Record<string, unknown>; prices?: Record<string, string> }
-export interface ProviderRules { kinds: readonly string[]; providerEnv: readonly string[] }
+export interface ProviderRules { providerEnv: readonly string[] }
 
 /** Validates and writes a provider record. */
 export async function upsertProvider(store: Store, actor: Actor, input: ProviderInput, rules: ProviderRules): Promise<ProviderRow> {
   requireOperator(actor, 'a provider');
   if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(input.id)) throw new AppError('validation_error', 'id must be lowercase letters, digits, - and _', { field: 'id' });
-  if (!rules.kinds.includes(input.kind)) throw new AppError('validation_error', `unknown kind ${input.kind}; known: ${rules.kinds.join(', ')}`, { field: 'kind' });
+  const module = providerModule(input.kind);
+  if (!module) throw new AppError('validation_error', `unknown kind ${input.kind}; known: ${PROVIDER_KINDS.join(', ')}`, { field: 'kind' });
   const config = input.config ?? {};
   for (const [key, name] of credentialRefs(config)) {
     if (typeof name !== 'string' || !envNameAllowed(name, rules.providerEnv)) {
       throw new AppError('env_not_allowed', `config.${key} names ${JSON.stringify(name)}, which SWITCHBOARD_PROVIDER_ENV (${rules.providerEnv.join(', ') || 'empty'}) does not allow`, { field: `config.${key}` });
     }
   }
-  const problems = validateProviderConfig(input.kind, config);
+  const problems = validateProviderConfig(module, config);
   const secret = problems.find((p) => p.includes('looks like a secret'));
   if (secret) throw new AppError('secret_value_given', secret, { field: 'config' });
   if (problems.length) throw new AppError('validation_error', problems.join('; '), { field: 'config' });

@@ -7,7 +7,7 @@ import { migrations } from './migrations.ts';
 import { callbackFor } from '../callbacks/enqueue.ts';
 import type { Database } from './schema.ts';
 import type {
-  ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, CancelResult, InboundRow, EventRow, InsertResult, MessageFilter, MessageRow, NewMessage,
+  ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, CancelResult, InboundRow, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage,
   Outcome, ProviderRow, QueueStats, NumberRow, CountryRuleRow, AlertRow, ProviderWindow, OptOutRow, RelayRuleRow, RelayRow, RelayAttemptRow, RelayStatus, MaskRow, MaskLegRow, ReceiptResult, ReceiptWrite, Store, WebhookRow,
 } from './store.ts';
 
@@ -280,6 +280,10 @@ export abstract class BaseStore implements Store {
   async getMessages(ids: string[]): Promise<MessageRow[]> {
     if (ids.length === 0) return [];
     return this.db.selectFrom('messages').selectAll().where('id', 'in', ids).execute();
+  }
+
+  async listParts(messageId: string): Promise<MessagePartRow[]> {
+    return this.db.selectFrom('message_parts').selectAll().where('message_id', '=', messageId).orderBy('part_index').execute();
   }
 
   async listMessages(f: MessageFilter): Promise<MessageRow[]> {

@@ -311,8 +311,32 @@ const m005: Migration = {
   },
 };
 
+// Message parts: what a provider gave its own id to (one per segment for Vonage and
+// SMPP, one per message for Twilio). Receipts match a part; the message rolls up. Sent
+// messages from before keep their single provider id as part 0.
+const m006: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.createTable('message_parts')
+      .addColumn('message_id', 'text', (c) => c.notNull())
+      .addColumn('part_index', 'integer', (c) => c.notNull())
+      .addColumn('provider_id', 'text', (c) => c.notNull())
+      .addColumn('provider_message_id', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('error_code', 'text')
+      .addColumn('error_message', 'text')
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .addPrimaryKeyConstraint('message_parts_pk', ['message_id', 'part_index'])
+      .execute();
+    await db.schema.createIndex('message_parts_provider_ref').unique().on('message_parts').columns(['provider_id', 'provider_message_id']).execute();
+    await sql`INSERT INTO message_parts (message_id, part_index, provider_id, provider_message_id, status, error_code, error_message, created_at, updated_at)
+      SELECT id, 0, provider_id, provider_message_id, status, error_code, error_message, COALESCE(sent_at, updated_at), updated_at
+      FROM messages WHERE provider_message_id IS NOT NULL AND provider_id IS NOT NULL`.execute(db);
+  },
+};
+
 export const migrations: MigrationProvider = {
   async getMigrations() {
-    return { '001_initial': m001, '002_inbound_callbacks': m002, '003_routing': m003, '004_opt_outs': m004, '005_relay_masking': m005 };
+    return { '001_initial': m001, '002_inbound_callbacks': m002, '003_routing': m003, '004_opt_outs': m004, '005_relay_masking': m005, '006_message_parts': m006 };
   },
 };

@@ -1,5 +1,5 @@
 // Kysely table types: one interface per table, the same on SQLite and PostgreSQL.
-import type { MaskLegRow, MaskRow, RelayAttemptRow, RelayRow, RelayRuleRow, OptOutRow, AlertRow, CountryRuleRow, NumberRow, ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, EventRow, InboundRow, MessageRow, ProviderRow, WebhookRow } from './store.ts';
+import type { MessagePartRow, MaskLegRow, MaskRow, RelayAttemptRow, RelayRow, RelayRuleRow, OptOutRow, AlertRow, CountryRuleRow, NumberRow, ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, EventRow, InboundRow, MessageRow, ProviderRow, WebhookRow } from './store.ts';
 
 export interface AccountTable { id: string; name: string; created_at: number; updated_at: number }
 export interface IdempotencyTable { account_id: string; key: string; request_hash: string; message_id: string; created_at: number }
@@ -9,6 +9,7 @@ export interface Database {
   api_keys: ApiKeyRow;
   messages: MessageRow;
   attempts: AttemptRow;
+  message_parts: MessagePartRow;
   events: EventRow;
   idempotency_keys: IdempotencyTable;
   webhooks: WebhookRow;

@@ -49,6 +49,21 @@ export interface MessageRow {
   final_at: number | null;
 }
 
+/** A part of a sent message that the provider gave its own id to; receipts are about parts. */
+export interface MessagePartRow {
+  message_id: string;
+  /** 0-based */
+  part_index: number;
+  provider_id: string;
+  provider_message_id: string;
+  /** the part's own status: sent, then what its receipts said (forward only) */
+  status: MessageStatus;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface AttemptRow {
   id: string;
   message_id: string;
@@ -336,6 +351,8 @@ export interface Outcome {
     Partial<Pick<MessageRow, 'provider_id' | 'provider_message_id' | 'from_number' | 'error_code' | 'error_message' | 'sent_at' | 'final_at' | 'price'>>;
   /** the attempts made in this claim: more than one when the send failed over */
   attempts: AttemptRow[];
+  /** the parts the provider accepted, when the send succeeded */
+  parts: MessagePartRow[];
   event: EventRow | null;
   /** the caller's callback for this change, written with it */
   callback: CallbackRow | null;
@@ -461,6 +478,8 @@ export interface Store {
   getMessages(ids: string[]): Promise<MessageRow[]>;
   listMessages(filter: MessageFilter): Promise<MessageRow[]>;
   listAttempts(messageId: string): Promise<AttemptRow[]>;
+  /** the message's parts, in order (empty until it is sent) */
+  listParts(messageId: string): Promise<MessagePartRow[]>;
   listEvents(messageId: string): Promise<EventRow[]>;
   cancelMessage(accountId: string, id: string, now: number): Promise<CancelResult>;
 

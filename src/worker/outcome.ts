@@ -2,7 +2,7 @@
 // acts on a failure's kind: transient → retry with backoff until maxAttempts; throttled →
 // retry on its own, larger budget honouring Retry-After; permanent → failed at once.
 import { newId } from '../domain/ids.ts';
-import type { AttemptRow, MessageRow, Outcome } from '../store/store.ts';
+import type { AttemptRow, MessagePartRow, MessageRow, Outcome } from '../store/store.ts';
 import type { SendOutcome } from '../providers/provider.ts';
 import { backoffMs } from './backoff.ts';
 import { callbackFor } from '../callbacks/enqueue.ts';
@@ -16,7 +16,7 @@ export interface RetryPolicy { maxAttempts: number; maxThrottledAttempts: number
 
 export function expiredOutcome(row: MessageRow, owner: string, now: number): Outcome {
   return withCallback(row, {
-    messageId: row.id, leaseOwner: owner, now, attempts: [],
+    messageId: row.id, leaseOwner: owner, now, attempts: [], parts: [],
     set: { status: 'expired', attempts: row.attempts - 1, throttled_attempts: row.throttled_attempts, next_attempt_at: null, final_at: now, error_code: 'validity_period_expired', error_message: 'the message was not sent within its validity period' },
     event: { id: newId('evt'), message_id: row.id, type: 'status', status: 'expired', provider_id: null, provider_status: null, error_code: 'validity_period_expired', webhook_id: null, occurred_at: now, created_at: now, detail: null },
   });
@@ -24,7 +24,7 @@ export function expiredOutcome(row: MessageRow, owner: string, now: number): Out
 
 export function noRouteOutcome(row: MessageRow, owner: string, now: number, why: string): Outcome {
   return withCallback(row, {
-    messageId: row.id, leaseOwner: owner, now, attempts: [],
+    messageId: row.id, leaseOwner: owner, now, attempts: [], parts: [],
     set: { status: 'failed', attempts: row.attempts, throttled_attempts: row.throttled_attempts, next_attempt_at: null, final_at: now, error_code: 'no_route', error_message: why },
     event: { id: newId('evt'), message_id: row.id, type: 'status', status: 'failed', provider_id: null, provider_status: null, error_code: 'no_route', webhook_id: null, occurred_at: now, created_at: now, detail: null },
   });
@@ -33,7 +33,7 @@ export function noRouteOutcome(row: MessageRow, owner: string, now: number, why:
 /** Every number routing could use was at its rate limit: the message waits, using up nothing. */
 export function deferredOutcome(row: MessageRow, owner: string, now: number, waitMs: number): Outcome {
   return {
-    messageId: row.id, leaseOwner: owner, now, attempts: [], event: null, callback: null,
+    messageId: row.id, leaseOwner: owner, now, attempts: [], parts: [], event: null, callback: null,
     set: { status: 'queued', attempts: row.attempts - 1, throttled_attempts: row.throttled_attempts, next_attempt_at: now + Math.max(1, Math.round(waitMs)) },
   };
 }
@@ -46,7 +46,7 @@ export function attemptRow(row: MessageRow, route: RouteUsed, result: SendOutcom
     id: newId('att'), message_id: row.id, attempt: row.attempts + row.throttled_attempts, provider_id: route.providerId, from_number: route.from,
     outcome: result.ok ? 'sent' : result.error.kind,
     error_code: result.ok ? null : result.error.code, error_message: result.ok ? null : result.error.message,
-    provider_message_id: result.ok ? result.providerMessageId : null, started_at: started, finished_at: finished, failover: 0,
+    provider_message_id: result.ok ? result.parts[0]?.providerMessageId ?? null : null, started_at: started, finished_at: finished, failover: 0,
   };
 }
 
@@ -59,11 +59,16 @@ export function attemptOutcome(
   result: SendOutcome, started: number, now: number, policy: RetryPolicy, random = Math.random, earlier: AttemptRow[] = [],
 ): Outcome {
   const attempts = [...earlier.map((a) => ({ ...a, failover: 1 })), attemptRow(row, route, result, started, now)];
-  const base = { messageId: row.id, leaseOwner: owner, now, attempts, event: null };
+  const base = { messageId: row.id, leaseOwner: owner, now, attempts, parts: [] as MessagePartRow[], event: null };
   if (result.ok) {
-    return withCallback(row, { ...base, set: {
+    const parts = result.parts.map((p): MessagePartRow => ({
+      message_id: row.id, part_index: p.index, provider_id: route.providerId, provider_message_id: p.providerMessageId,
+      status: 'sent', error_code: null, error_message: null, created_at: now, updated_at: now,
+    }));
+    return withCallback(row, { ...base, parts, set: {
       status: 'sent', attempts: row.attempts, throttled_attempts: row.throttled_attempts, next_attempt_at: null,
-      provider_id: route.providerId, provider_message_id: result.providerMessageId, from_number: route.from, sent_at: now,
+      // The message's provider id is its first part's (all of them are in `parts`).
+      provider_id: route.providerId, provider_message_id: result.parts[0]?.providerMessageId ?? null, from_number: route.from, sent_at: now,
       error_code: null, error_message: null, ...(result.price ? { price: result.price } : {}),
     } });
   }

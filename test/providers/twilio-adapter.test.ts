@@ -3,6 +3,7 @@
 // both checked against Twilio's own OpenAPI description.
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { loadConfig } from '../../src/config.ts';
 import { createTwilio } from '../../src/providers/twilio/adapter.ts';
 import type { ProviderAdapter, SendRequest } from '../../src/providers/provider.ts';
 import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
@@ -21,7 +22,7 @@ describe('Twilio adapter against the fake', () => {
     fake = await new TwilioFake().start();
     fake.plan = { statuses: [], delayMs: 0 };
     adapter = createTwilio({
-      providerId: 'twilio-main', publicUrl: 'https://sb.example.com', emitWebhook: async () => {},
+      providerId: 'twilio-main', publicUrl: 'https://sb.example.com', emitWebhook: async () => {}, settings: loadConfig({}),
       config: { account_sid: FAKE_ACCOUNT_SID, auth_token_env: 'TEST_TWILIO_TOKEN', base_url: fake.url },
       secret: (name) => (name === 'TEST_TWILIO_TOKEN' ? FAKE_AUTH_TOKEN : undefined),
     });
@@ -33,7 +34,7 @@ describe('Twilio adapter against the fake', () => {
     const out = await adapter.send(req({ validitySeconds: 600 }), signal());
     assert.equal(out.ok, true);
     const r = fake.requests.at(-1)!;
-    assert.equal(out.ok && out.providerMessageId, r.sid);
+    assert.deepEqual(out.ok && out.parts, [{ index: 0, providerMessageId: r.sid }], 'one part: Twilio joins the segments itself');
     assert.equal(r.form.get('To'), '+14155550100');
     assert.equal(r.form.get('From'), '+14155550199');
     assert.equal(r.form.get('Body'), 'hello');
@@ -71,7 +72,7 @@ describe('Twilio adapter against the fake', () => {
     const stop = await adapter.send(req(), signal());
     assert.deepEqual(stop.ok ? null : [stop.error.kind, stop.error.code], ['permanent', '21610']);
     const wrongToken = createTwilio({
-      providerId: 'x', publicUrl: '', emitWebhook: async () => {}, secret: () => 'not-the-token',
+      providerId: 'x', publicUrl: '', emitWebhook: async () => {}, secret: () => 'not-the-token', settings: loadConfig({}),
       config: { account_sid: FAKE_ACCOUNT_SID, auth_token_env: 'X', base_url: fake.url },
     });
     const auth = await wrongToken.send(req(), signal());

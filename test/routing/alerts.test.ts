@@ -31,7 +31,7 @@ describe('alerts', () => {
     assert.match(texts[0], /^\+14155550123 Switchboard alert queue_age/);
     // The queue drains: the episode resolves (webhook only), and a new one fires again.
     const [m] = await s.store.claimDue('w', now, 30_000, 10);
-    await s.store.recordOutcomes([{ messageId: m.id, leaseOwner: 'w', now, attempts: [], event: null, callback: null, set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null } }]);
+    await s.store.recordOutcomes([{ messageId: m.id, leaseOwner: 'w', now, attempts: [], parts: [], event: null, callback: null, set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null } }]);
     await monitor.check(now + 3_000);
     await s.store.insertMessages([newMessage({ next_attempt_at: now - 100_000 })]);
     await monitor.check(now + 4_000);

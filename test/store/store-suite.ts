@@ -2,10 +2,30 @@
 // PostgreSQL store must behave the same, so both run exactly these cases.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Outcome, ReceiptWrite, Store } from '../../src/store/store.ts';
+import type { MessagePartRow, MessageRow, Outcome, ReceiptWrite, Store } from '../../src/store/store.ts';
 import type { TestStore } from '../helpers/stores.ts';
 import { newMessage, messageRow, webhookRow } from '../helpers/rows.ts';
 import { newId } from '../../src/domain/ids.ts';
+
+function part(messageId: string, index: number, ref: string, now: number): MessagePartRow {
+  return { message_id: messageId, part_index: index, provider_id: 'sim', provider_message_id: ref, status: 'sent', error_code: null, error_message: null, created_at: now, updated_at: now };
+}
+
+/** A message the provider accepted in parts with these ids (recorded the way the worker does). */
+async function sentMessage(store: Store, refs: string[], now: number): Promise<MessageRow> {
+  const m = newMessage({ status: 'sending', lease_owner: 'w-parts', next_attempt_at: now + 30_000, segments: refs.length });
+  await store.insertMessages([m]);
+  const applied = await store.recordOutcomes([{
+    messageId: m.row.id, leaseOwner: 'w-parts', now, attempts: [], event: null, callback: null,
+    parts: refs.map((ref, i) => part(m.row.id, i, ref, now)),
+    set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null, provider_id: 'sim', provider_message_id: refs[0], sent_at: now },
+  }]);
+  assert.ok(applied.has(m.row.id));
+  return m.row;
+}
+
+const receiptFor = (webhookId: string, ref: string, status: ReceiptWrite['status'], now: number, errorCode: string | null = null): ReceiptWrite =>
+  ({ webhookId, providerId: 'sim', providerMessageId: ref, status, providerStatus: status ?? 'unknown', errorCode, errorMessage: errorCode ? 'part not delivered' : null, occurredAt: now, detail: null });
 
 export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip: string | false = false): void {
   describe(`store contract: ${name}`, { skip }, () => {
@@ -65,7 +85,7 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
       const c = await store.claimDue('w2', now + 30_001, 30_000, 1000);
       assert.ok(c.some((m) => m.id === mine[0].row.id && m.attempts === 2 && m.lease_owner === 'w2'));
       // the first owner's late outcome is fenced off
-      const stale: Outcome = { messageId: mine[0].row.id, leaseOwner: 'w1', now, attempts: [], event: null, callback: null,
+      const stale: Outcome = { messageId: mine[0].row.id, leaseOwner: 'w1', now, attempts: [], parts: [], event: null, callback: null,
         set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null } };
       const applied = await store.recordOutcomes([stale]);
       assert.equal(applied.size, 0);
@@ -169,6 +189,7 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
         messageId: m.row.id, leaseOwner: 'w9', now,
         set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null, provider_id: 'sim', provider_message_id: 'p-1', from_number: '+15005550006', sent_at: now },
         attempts: [{ id: newId('att'), message_id: m.row.id, attempt: 1, provider_id: 'sim', from_number: '+15005550006', outcome: 'sent', error_code: null, error_message: null, provider_message_id: 'p-1', started_at: now, finished_at: now, failover: 0 }],
+        parts: [part(m.row.id, 0, `p-1-${m.row.id}`, now)],
         event: null, callback: null,
       }]);
       assert.ok(applied.has(m.row.id));
@@ -179,13 +200,13 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
       const attempts = await store.listAttempts(m.row.id);
       assert.equal(attempts.length, 1);
       assert.equal(attempts[0].outcome, 'sent');
+      assert.deepEqual((await store.listParts(m.row.id)).map((p) => [p.part_index, p.provider_message_id, p.status]), [[0, `p-1-${m.row.id}`, 'sent']]);
     });
 
     it('applies receipts forward only and keeps every receipt as an event', async () => {
       const now = Date.now();
       const ref = `ref-${newId('msg')}`;
-      const m = newMessage({ status: 'sent', provider_id: 'sim', provider_message_id: ref, next_attempt_at: null });
-      await store.insertMessages([m]);
+      const m = await sentMessage(store, [ref], now);
       const w1 = webhookRow(); const w2 = webhookRow(); const w3 = webhookRow();
       await store.insertWebhooks([w1, w2, w3]);
       const receipt = (webhookId: string, status: ReceiptWrite['status'], providerStatus: string): ReceiptWrite =>
@@ -197,13 +218,53 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
       assert.equal(late.changed, false, 'a late sent after delivered changes nothing');
       const [dup] = await store.applyReceipts([receipt(w1.id, 'delivered', 'delivered')], now);
       assert.equal(dup.changed, false);
-      const got = await store.getMessage(null, m.row.id);
+      const got = await store.getMessage(null, m.id);
       assert.equal(got?.status, 'delivered');
       assert.ok(got?.final_at);
-      const events = await store.listEvents(m.row.id);
+      const events = await store.listEvents(m.id);
       assert.deepEqual(events.map((e) => e.provider_status).sort(), ['delivered', 'sent'], 'replaying a webhook adds no duplicate event');
       const [none] = await store.applyReceipts([{ ...receipt(w3.id, 'delivered', 'delivered'), providerMessageId: 'nope' }], now);
       assert.equal(none.message, null);
+    });
+
+    it('a message in parts is delivered only when every part is', async () => {
+      const now = Date.now();
+      const refs = [1, 2, 3].map((i) => `pt${i}-${newId('msg')}`);
+      const m = await sentMessage(store, refs, now);
+      const [first] = await store.applyReceipts([receiptFor('w-a', refs[0], 'delivered', now)], now);
+      assert.equal(first.changed, false, 'one part of three delivered: the message is still sent');
+      assert.equal(first.message?.status, 'sent');
+      const rest = await store.applyReceipts([receiptFor('w-b', refs[2], 'delivered', now), receiptFor('w-c', refs[1], 'delivered', now)], now);
+      assert.deepEqual(rest.map((r) => [r.changed, r.message?.status]), [[false, 'sent'], [true, 'delivered']]);
+      assert.deepEqual((await store.listParts(m.id)).map((p) => p.status), ['delivered', 'delivered', 'delivered']);
+      const events = await store.listEvents(m.id);
+      assert.deepEqual(events.map((e) => e.detail).sort(), ['part 1 of 3', 'part 2 of 3', 'part 3 of 3']);
+    });
+
+    it('one failed part of three makes the message undelivered, with that part\'s error', async () => {
+      const now = Date.now();
+      const refs = [1, 2, 3].map((i) => `pf${i}-${newId('msg')}`);
+      const m = await sentMessage(store, refs, now);
+      await store.applyReceipts([receiptFor('w-d', refs[0], 'delivered', now), receiptFor('w-e', refs[1], 'undelivered', now, '30003')], now);
+      const [last] = await store.applyReceipts([receiptFor('w-f', refs[2], 'delivered', now)], now);
+      assert.equal(last.message?.status, 'undelivered', 'a later delivered part does not undo the failure');
+      const got = await store.getMessage(null, m.id);
+      assert.equal(got?.status, 'undelivered');
+      assert.equal(got?.error_code, '30003');
+      assert.deepEqual((await store.listParts(m.id)).map((p) => [p.status, p.error_code]), [['delivered', null], ['undelivered', '30003'], ['delivered', null]]);
+    });
+
+    it('a receipt for part 2 of 3 that arrives before the send answer is recorded is applied once it is', async () => {
+      const now = Date.now();
+      const refs = [1, 2, 3].map((i) => `pe${i}-${newId('msg')}`);
+      const [early] = await store.applyReceipts([receiptFor('w-g', refs[1], 'delivered', now)], now);
+      assert.equal(early.message, null, 'no part has that id yet: the caller keeps the receipt and tries again');
+      const m = await sentMessage(store, refs, now);
+      const [again] = await store.applyReceipts([receiptFor('w-g', refs[1], 'delivered', now)], now);
+      assert.equal(again.message?.id, m.id);
+      assert.deepEqual((await store.listParts(m.id)).map((p) => p.status), ['sent', 'delivered', 'sent']);
+      await store.applyReceipts([receiptFor('w-h', refs[0], 'delivered', now), receiptFor('w-i', refs[2], 'delivered', now)], now);
+      assert.equal((await store.getMessage(null, m.id))?.status, 'delivered');
     });
 
     it('claims pending webhooks under a lease and defers them', async () => {

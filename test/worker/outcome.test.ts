@@ -10,9 +10,10 @@ const half = () => 0.5;
 describe('what an attempt does to a message', () => {
   it('a success marks it sent with the provider id', () => {
     const row = messageRow({ status: 'sending', attempts: 1 });
-    const o = attemptOutcome(row, 'w', route, { ok: true, providerMessageId: 'SM1' }, 100, 200, policy);
+    const o = attemptOutcome(row, 'w', route, { ok: true, parts: [{ index: 0, providerMessageId: 'SM1' }] }, 100, 200, policy);
     assert.equal(o.set.status, 'sent');
     assert.equal(o.set.provider_message_id, 'SM1');
+    assert.deepEqual(o.parts.map((p) => [p.part_index, p.provider_message_id, p.status]), [[0, 'SM1', 'sent']]);
     assert.equal(o.attempts[0]?.outcome, 'sent');
   });
   it('a transient failure retries later with backoff until attempts run out', () => {

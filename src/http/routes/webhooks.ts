@@ -5,8 +5,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ProviderEntry } from '../../providers/registry.ts';
 import type { AppContext } from '../../app.ts';
 import { AppError } from '../../domain/errors.ts';
-import { newId } from '../../domain/ids.ts';
 
+// What is stored with the raw body for replay: enough to parse it again. The adapter's
+// check sees every header (a Vonage JWT rides in Authorization), but credentials are
+// never written to the store.
 const KEPT_HEADERS = /^(content-type|user-agent|x-.*|i-twilio-.*)$/i;
 
 export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -16,17 +18,19 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
     w.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 256 * 1024 }, (_req, body, done) => done(null, body));
 
     const receive = async (provider: ProviderEntry, kind: 'status' | 'inbound', req: FastifyRequest, reply: FastifyReply) => {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (KEPT_HEADERS.test(k) && typeof v === 'string') headers[k.toLowerCase()] = v;
+      const all: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) all[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
       const url = ctx.config.publicUrl + req.url;
       const body = typeof req.body === 'string' ? req.body : '';
-      if (!provider.adapter.verifySignature({ id: newId('whk'), providerId: provider.id, kind, url, headers, body, receivedAt: Date.now() })) {
+      const request = { kind, method: req.method, url, headers: all, body };
+      if (!(await provider.adapter.verify(request))) {
         req.log.warn({ provider: provider.id, kind }, 'webhook signature rejected');
         throw new AppError('invalid_signature', 'webhook signature missing or invalid');
       }
-      await ctx.ingestWebhook({ providerId: provider.id, kind, url, headers, body });
-      const answer = provider.adapter.webhookResponse?.(kind) ?? { contentType: 'text/plain', body: '' };
-      return reply.code(200).header('content-type', answer.contentType).send(answer.body);
+      const kept = Object.fromEntries(Object.entries(all).filter(([k]) => KEPT_HEADERS.test(k)));
+      await ctx.ingestWebhook({ providerId: provider.id, kind, url, headers: kept, body });
+      const answer = provider.adapter.respond?.(request) ?? { contentType: 'text/plain', body: '' };
+      return reply.code(answer.status ?? 200).header('content-type', answer.contentType).send(answer.body);
     };
 
     w.post<{ Params: { provider_id: string; kind: 'status' | 'inbound' }; Body: string }>('/webhooks/:provider_id/:kind', {
@@ -49,10 +53,10 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
         querystring: { type: 'object', properties: { provider: { type: 'string', description: 'which provider signed it; default: the only active Twilio provider' } } },
       },
     }, async (req, reply) => {
-      const twilio = ctx.registry.active().filter((p) => p.kind === 'twilio');
-      const provider = req.query.provider ? ctx.registry.get(req.query.provider) : twilio.length === 1 ? twilio[0] : undefined;
+      const candidates = ctx.registry.active().filter((p) => p.legacyInbound);
+      const provider = req.query.provider ? ctx.registry.get(req.query.provider) : candidates.length === 1 ? candidates[0] : undefined;
       if (!provider) {
-        throw new AppError('not_found', req.query.provider ? `no active provider ${req.query.provider}` : `${twilio.length} active Twilio providers: name one with ?provider=`);
+        throw new AppError('not_found', req.query.provider ? `no active provider ${req.query.provider}` : `${candidates.length} active Twilio providers: name one with ?provider=`);
       }
       return receive(provider, 'inbound', req, reply);
     });

@@ -7,16 +7,20 @@
 //   +15005550001 refused permanently · +15005550002 fails transiently every time
 //   +15005550003 fails transiently once, then is sent · +15005550004 throttled once
 //   +15005550005 sent, then reported undelivered · +15005550008 sent, no receipt ever
+//   +15005550009 sent; with one part per segment, the last part is reported undelivered
+//
+// Config: { latency_ms?, failure_rate?, undelivered_rate?, signing_secret_env?, from?,
+//   parts?: "one" | "per_segment" (one provider id per segment, as Vonage and SMPP do),
+//   early_receipts?: true (receipts become due at once, racing the send answer) }.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AdapterContext, InboundMessage, ProviderAdapter, RawWebhook, Receipt, SendOutcome, SendRequest } from '../provider.ts';
+import type { AdapterContext, InboundMessage, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, SentPart, WebhookRequest } from '../provider.ts';
 import { simulatorReceipt } from './receipts.ts';
 
 export const SIMULATOR_NUMBER = '+15005550006';
 export const SIGNATURE_HEADER = 'x-simulator-signature';
 const RECEIPT_GRACE_MS = 50;
 
-export interface SimulatorOptions { latencyMs: number; failureRate: number; undeliveredRate: number }
 
 // One secret per process unless configured: webhooks the simulator emits in-process are
 // signed with it, so they pass the same verification as any posted webhook.
@@ -25,11 +29,22 @@ const processSecret = randomBytes(32).toString('hex');
 // instances, so neither two simulators in one process nor a rebuilt adapter reuse an id.
 let counter = 0;
 
-export function createSimulator(ctx: AdapterContext, defaults: SimulatorOptions): ProviderAdapter {
+export function validateSimulatorConfig(c: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  for (const key of ['latency_ms', 'failure_rate', 'undelivered_rate']) {
+    if (c[key] !== undefined && (typeof c[key] !== 'number' || (c[key] as number) < 0)) problems.push(`config.${key} must be a number >= 0`);
+  }
+  if (c.parts !== undefined && c.parts !== 'one' && c.parts !== 'per_segment') problems.push('config.parts must be "one" or "per_segment"');
+  return problems;
+}
+
+export function createSimulator(ctx: AdapterContext): ProviderAdapter {
   const num = (key: string, def: number) => (typeof ctx.config[key] === 'number' ? (ctx.config[key] as number) : def);
-  const latencyMs = num('latency_ms', defaults.latencyMs);
-  const failureRate = num('failure_rate', defaults.failureRate);
-  const undeliveredRate = num('undelivered_rate', defaults.undeliveredRate);
+  const latencyMs = num('latency_ms', ctx.settings.simulatorLatencyMs);
+  const failureRate = num('failure_rate', ctx.settings.simulatorFailureRate);
+  const undeliveredRate = num('undelivered_rate', ctx.settings.simulatorUndeliveredRate);
+  const perSegment = ctx.config.parts === 'per_segment';
+  const earlyReceipts = ctx.config.early_receipts === true;
   const secretEnv = typeof ctx.config.signing_secret_env === 'string' ? ctx.config.signing_secret_env : '';
   const secret = (secretEnv && ctx.secret(secretEnv)) || processSecret;
   const tag = randomBytes(5).toString('hex');
@@ -59,14 +74,19 @@ export function createSimulator(ctx: AdapterContext, defaults: SimulatorOptions)
       if (req.to !== '+15005550003' && failureRate > 0 && Math.random() < failureRate) {
         return { ok: false, error: { kind: 'transient', code: 'carrier_unavailable', message: 'simulated random failure' } };
       }
-      const providerMessageId = `SIM${tag}${(counter++).toString(36)}`;
+      const parts: SentPart[] = Array.from({ length: perSegment ? req.segments : 1 }, (_, index) => ({ index, providerMessageId: `SIM${tag}${(counter++).toString(36)}` }));
       if (req.to !== '+15005550008') {
         const undelivered = req.to === '+15005550005' || (undeliveredRate > 0 && Math.random() < undeliveredRate);
-        // Like a real carrier, the receipt comes after the API answer: never sooner than
-        // RECEIPT_GRACE_MS, so it normally finds our record of the provider's id.
-        await emitReceipt(providerMessageId, undelivered ? 'undelivered' : 'delivered', Date.now() + Math.max(latencyMs, RECEIPT_GRACE_MS));
+        // Like a real carrier, a receipt comes after the API answer: never sooner than
+        // RECEIPT_GRACE_MS, so it normally finds our record of the provider's id. Parts
+        // are reported last to first, as carriers do not keep order.
+        const at = earlyReceipts ? Date.now() : Date.now() + Math.max(latencyMs, RECEIPT_GRACE_MS);
+        for (const part of [...parts].reverse()) {
+          const lastFails = req.to === '+15005550009' && part.index === parts.length - 1;
+          await emitReceipt(part.providerMessageId, undelivered || lastFails ? 'undelivered' : 'delivered', at);
+        }
       }
-      return { ok: true, providerMessageId, segments: req.segments };
+      return { ok: true, parts, segments: req.segments };
     },
 
     parseReceipts(raw: RawWebhook): Receipt[] {
@@ -78,10 +98,12 @@ export function createSimulator(ctx: AdapterContext, defaults: SimulatorOptions)
       return [{ providerMessageId: b.message_id, from: b.from, to: b.to, body: b.body }];
     },
 
-    verifySignature(raw: RawWebhook): boolean {
-      const given = raw.headers[SIGNATURE_HEADER] ?? '';
-      const want = sign(raw.body);
+    async verify(req: WebhookRequest): Promise<boolean> {
+      const given = req.headers[SIGNATURE_HEADER] ?? '';
+      const want = sign(req.body);
       return given.length === want.length && timingSafeEqual(Buffer.from(given), Buffer.from(want));
     },
   };
 }
+
+export const simulator: ProviderModule = { kind: 'simulator', validate: validateSimulatorConfig, create: createSimulator, defaultFrom: SIMULATOR_NUMBER };

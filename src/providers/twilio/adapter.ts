@@ -3,7 +3,7 @@
 // Config: { account_sid, auth_token_env, api_key_sid?, api_key_secret_env?,
 //           messaging_service_sid?, from?, base_url? }.
 import { Pool } from 'undici';
-import type { AdapterContext, InboundMessage, ProviderAdapter, RawWebhook, Receipt, SendOutcome, SendRequest } from '../provider.ts';
+import type { AdapterContext, InboundMessage, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, WebhookRequest } from '../provider.ts';
 import { parseRetryAfter } from '../provider.ts';
 import { classifyTwilio } from './errors.ts';
 import { twilioInbound, twilioReceipts } from './receipts.ts';
@@ -58,7 +58,8 @@ export function createTwilio(ctx: AdapterContext): ProviderAdapter {
       try { json = JSON.parse(text); } catch { /* an HTML error page from a proxy, say */ }
       if (res.statusCode >= 200 && res.statusCode < 300 && typeof json.sid === 'string') {
         const segments = Number(json.num_segments);
-        return { ok: true, providerMessageId: json.sid, segments: Number.isFinite(segments) && segments > 0 ? segments : undefined };
+        // Twilio splits and joins the segments itself: one part, one SID.
+        return { ok: true, parts: [{ index: 0, providerMessageId: json.sid }], segments: Number.isFinite(segments) && segments > 0 ? segments : undefined };
       }
       const code = typeof json.code === 'number' ? json.code : undefined;
       const kind = classifyTwilio(res.statusCode, code);
@@ -77,14 +78,16 @@ export function createTwilio(ctx: AdapterContext): ProviderAdapter {
     parseReceipts(raw: RawWebhook): Receipt[] { return twilioReceipts(raw.body); },
     parseInbound(raw: RawWebhook): InboundMessage[] { return twilioInbound(raw.body); },
 
-    verifySignature(raw: RawWebhook): boolean {
-      return verifyTwilioSignature(token(), raw.url, raw.body, raw.headers['content-type'] ?? '', raw.headers['x-twilio-signature']);
+    async verify(req: WebhookRequest): Promise<boolean> {
+      return verifyTwilioSignature(token(), req.url, req.body, req.headers['content-type'] ?? '', req.headers['x-twilio-signature']);
     },
 
-    webhookResponse(kind) {
-      return kind === 'inbound' ? { contentType: 'text/xml', body: EMPTY_TWIML } : { contentType: 'text/plain', body: '' };
+    respond(req: WebhookRequest) {
+      return req.kind === 'inbound' ? { contentType: 'text/xml', body: EMPTY_TWIML } : { contentType: 'text/plain', body: '' };
     },
 
     async close() { await pool.close(); },
   };
 }
+
+export const twilio: ProviderModule = { kind: 'twilio', validate: validateTwilioConfig, create: createTwilio, legacyInbound: true };

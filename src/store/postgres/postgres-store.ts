@@ -6,7 +6,7 @@ import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import { BaseStore } from '../base-store.ts';
 import type { Database } from '../schema.ts';
 import { planReceipt } from '../../receipts/plan.ts';
-import type { CallbackRow, EventRow, InsertResult, MessageRow, NewMessage, Outcome, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
+import type { CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, Outcome, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 
 export const QUEUE_CHANNEL = 'switchboard_queue';
 
@@ -147,6 +147,8 @@ export class PostgresStore extends BaseStore {
       if (attempts.length) await trx.insertInto('attempts').values(attempts).execute();
       if (events.length) await trx.insertInto('events').values(events).execute();
       if (callbacks.length) await trx.insertInto('callbacks').values(callbacks).execute();
+      const parts = outcomes.filter((o) => applied.has(o.messageId)).flatMap((o) => o.parts);
+      if (parts.length) await trx.insertInto('message_parts').values(parts).onConflict((oc) => oc.doNothing()).execute();
       return applied;
     });
   }
@@ -164,22 +166,34 @@ export class PostgresStore extends BaseStore {
 
   async applyReceipts(receipts: ReceiptWrite[], now: number): Promise<ReceiptResult[]> {
     return this.db.transaction().execute(async (trx) => {
-      const current = await this.#lockMessages(trx, receipts);
+      const { messageOf, messages, parts } = await this.#lockMessages(trx, receipts);
       const pendingEvents: EventRow[] = [];
       const pendingCallbacks: CallbackRow[] = [];
       const changed = new Map<string, MessageRow>();
+      const changedParts = new Map<string, MessagePartRow>();
       const results = receipts.map((r): ReceiptResult => {
-        const message = current.get(`${r.providerId}\u0000${r.providerMessageId}`);
+        const id = messageOf.get(`${r.providerId}\u0000${r.providerMessageId}`);
+        const message = id === undefined ? undefined : messages.get(id);
         if (!message) return { message: null, changed: false, previous: null };
-        const plan = planReceipt(message, r, now);
+        const own = parts.get(message.id) ?? [];
+        const plan = planReceipt(message, own, r, now);
         pendingEvents.push(plan.event);
+        if (plan.part) {
+          const k = own.findIndex((p) => p.part_index === plan.part!.index);
+          own[k] = { ...own[k], ...plan.part.set };
+          changedParts.set(`${message.id}\u0000${plan.part.index}`, own[k]);
+        }
         if (!plan.set) return { message, changed: false, previous: message.status };
         const updated = { ...message, ...plan.set };
         if (plan.callback) pendingCallbacks.push(plan.callback);
-        current.set(`${r.providerId}\u0000${r.providerMessageId}`, updated);
+        messages.set(message.id, updated);
         changed.set(message.id, updated);
         return { message: updated, changed: true, previous: message.status };
       });
+      for (const p of changedParts.values()) {
+        await trx.updateTable('message_parts').set({ status: p.status, error_code: p.error_code, error_message: p.error_message, updated_at: p.updated_at })
+          .where('message_id', '=', p.message_id).where('part_index', '=', p.part_index).execute();
+      }
       for (const e of pendingEvents) {
         await trx.insertInto('events').values(e).onConflict((oc) => oc.doNothing()).execute();
       }
@@ -192,12 +206,23 @@ export class PostgresStore extends BaseStore {
     });
   }
 
-  async #lockMessages(trx: Transaction<Database>, receipts: ReceiptWrite[]): Promise<Map<string, MessageRow>> {
-    const map = new Map<string, MessageRow>();
+  /** The messages the receipts name (through their parts), locked, with all their parts. */
+  async #lockMessages(trx: Transaction<Database>, receipts: ReceiptWrite[]) {
+    const messageOf = new Map<string, string>();
+    const messages = new Map<string, MessageRow>();
+    const parts = new Map<string, MessagePartRow[]>();
     const refs = [...new Set(receipts.map((r) => r.providerMessageId))];
-    if (refs.length === 0) return map;
-    const rows = await trx.selectFrom('messages').selectAll().where('provider_message_id', 'in', refs).forUpdate().execute();
-    for (const m of rows) if (m.provider_id) map.set(`${m.provider_id}\u0000${m.provider_message_id}`, m);
-    return map;
+    if (refs.length === 0) return { messageOf, messages, parts };
+    const named = await trx.selectFrom('message_parts').select(['message_id', 'provider_id', 'provider_message_id']).where('provider_message_id', 'in', refs).execute();
+    for (const p of named) messageOf.set(`${p.provider_id}\u0000${p.provider_message_id}`, p.message_id);
+    const ids = [...new Set(named.map((p) => p.message_id))];
+    if (ids.length === 0) return { messageOf, messages, parts };
+    for (const m of await trx.selectFrom('messages').selectAll().where('id', 'in', ids).orderBy('id').forUpdate().execute()) messages.set(m.id, m);
+    for (const p of await trx.selectFrom('message_parts').selectAll().where('message_id', 'in', ids).orderBy('message_id').orderBy('part_index').execute()) {
+      const list = parts.get(p.message_id) ?? [];
+      list.push(p);
+      parts.set(p.message_id, list);
+    }
+    return { messageOf, messages, parts };
   }
 }

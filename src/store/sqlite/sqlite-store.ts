@@ -12,7 +12,7 @@ import { BaseStore } from '../base-store.ts';
 import type { Database } from '../schema.ts';
 import { StatementCache, kyselyDatabase } from './node-sqlite-dialect.ts';
 import { planReceipt } from '../../receipts/plan.ts';
-import type { InsertResult, MessageRow, NewMessage, OptOutRow, Outcome, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
+import type { InsertResult, MessagePartRow, MessageRow, NewMessage, OptOutRow, Outcome, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 
 const MESSAGE_COLUMNS = [
   'id', 'account_id', 'api_key_id', 'to_number', 'from_number', 'requested_from', 'country', 'body', 'encoding',
@@ -107,6 +107,7 @@ export class SqliteStore extends BaseStore {
     const insertAttempt = this.#stmts.get('INSERT INTO attempts (id, message_id, attempt, provider_id, from_number, outcome, error_code, error_message, provider_message_id, started_at, finished_at, failover) VALUES (@id, @message_id, @attempt, @provider_id, @from_number, @outcome, @error_code, @error_message, @provider_message_id, @started_at, @finished_at, @failover)');
     const insertEvent = this.#stmts.get(INSERT_EVENT);
     const insertCallback = this.#stmts.get(INSERT_CALLBACK);
+    const insertPart = this.#stmts.get(INSERT_PART);
     this.#tx(() => {
       for (const o of outcomes) {
         const set = defined({ ...o.set, updated_at: o.now, lease_owner: null });
@@ -117,6 +118,7 @@ export class SqliteStore extends BaseStore {
         for (const a of o.attempts) insertAttempt.run(a as unknown as Record<string, null | number | string>);
         if (o.event) insertEvent.run(o.event as unknown as Record<string, null | number | string>);
         if (o.callback) insertCallback.run(o.callback as unknown as Record<string, null | number | string>);
+        for (const p of o.parts) insertPart.run(p as unknown as Params);
       }
     });
     return applied;
@@ -141,14 +143,19 @@ export class SqliteStore extends BaseStore {
   }
 
   async applyReceipts(receipts: ReceiptWrite[], now: number): Promise<ReceiptResult[]> {
-    const find = this.#stmts.get('SELECT * FROM messages WHERE provider_message_id = ? AND provider_id = ?');
+    const findPart = this.#stmts.get('SELECT message_id FROM message_parts WHERE provider_message_id = ? AND provider_id = ?');
+    const findMessage = this.#stmts.get('SELECT * FROM messages WHERE id = ?');
+    const findParts = this.#stmts.get('SELECT * FROM message_parts WHERE message_id = ? ORDER BY part_index');
+    const updatePart = this.#stmts.get('UPDATE message_parts SET status = @status, error_code = @error_code, error_message = @error_message, updated_at = @updated_at WHERE message_id = @message_id AND part_index = @part_index');
     const insertEvent = this.#stmts.get(INSERT_EVENT.replace('INSERT INTO', 'INSERT OR IGNORE INTO'));
     const insertCallback = this.#stmts.get(INSERT_CALLBACK);
     return this.#tx(() => receipts.map((r): ReceiptResult => {
-        const message = find.get(r.providerMessageId, r.providerId) as MessageRow | undefined;
+        const ref = findPart.get(r.providerMessageId, r.providerId) as { message_id: string } | undefined;
+        const message = ref && (findMessage.get(ref.message_id) as MessageRow | undefined);
         if (!message) return { message: null, changed: false, previous: null };
-        const plan = planReceipt(message, r, now);
+        const plan = planReceipt(message, findParts.all(message.id) as unknown as MessagePartRow[], r, now);
         insertEvent.run(plan.event as unknown as Record<string, null | number | string>);
+        if (plan.part) updatePart.run({ ...plan.part.set, message_id: message.id, part_index: plan.part.index });
         if (!plan.set) return { message, changed: false, previous: message.status };
         const set = defined(plan.set);
         this.#stmts.get(`UPDATE messages SET ${setClause(set)} WHERE id = @__id`).run({ ...set, __id: message.id });
@@ -160,6 +167,8 @@ export class SqliteStore extends BaseStore {
 
 const CALLBACK_COLUMNS = ['id', 'account_id', 'api_key_id', 'message_id', 'url', 'type', 'payload', 'status', 'attempts', 'next_attempt_at', 'lease_until', 'last_error', 'created_at', 'updated_at', 'delivered_at'];
 const INSERT_CALLBACK = `INSERT INTO callbacks (${CALLBACK_COLUMNS.join(', ')}) VALUES (${CALLBACK_COLUMNS.map((c) => '@' + c).join(', ')})`;
+const PART_COLUMNS = ['message_id', 'part_index', 'provider_id', 'provider_message_id', 'status', 'error_code', 'error_message', 'created_at', 'updated_at'];
+const INSERT_PART = `INSERT OR IGNORE INTO message_parts (${PART_COLUMNS.join(', ')}) VALUES (${PART_COLUMNS.map((c) => '@' + c).join(', ')})`;
 const INSERT_EVENT = 'INSERT INTO events (id, message_id, type, status, provider_id, provider_status, error_code, webhook_id, occurred_at, created_at, detail) VALUES (@id, @message_id, @type, @status, @provider_id, @provider_status, @error_code, @webhook_id, @occurred_at, @created_at, @detail)';
 
 type Params = Record<string, null | number | string>;

@@ -4,7 +4,7 @@ import type { AppContext } from '../../../app.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { STATUSES, type MessageStatus } from '../../../domain/status.ts';
 import type { SendInput } from '../../../intake/accept-message.ts';
-import { presentAttempt, presentEvent, presentMessage } from '../../present.ts';
+import { presentAttempt, presentEvent, presentMessage, presentPart } from '../../present.ts';
 import { listOf, sendBodySchema } from '../../schemas.ts';
 import { isSendOutcome } from '../../waiters.ts';
 import { decodeCursor, pageFetched, pageQuery } from '../../paging.ts';
@@ -64,8 +64,8 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
     // An operator may look up any account's message by id.
     const m = await ctx.store.getMessage(req.principal.operator ? null : req.principal.accountId, req.params.id);
     if (!m) throw new AppError('not_found', `no message ${req.params.id}`);
-    const [attempts, events] = await Promise.all([ctx.store.listAttempts(m.id), ctx.store.listEvents(m.id)]);
-    return { ...presentMessage(m), attempts: attempts.map(presentAttempt), events: events.map(presentEvent) };
+    const [attempts, parts, events] = await Promise.all([ctx.store.listAttempts(m.id), ctx.store.listParts(m.id), ctx.store.listEvents(m.id)]);
+    return { ...presentMessage(m), attempts: attempts.map(presentAttempt), parts: parts.map(presentPart), events: events.map(presentEvent) };
   });
 
   type ListQuery = { account_id?: string; status?: MessageStatus; to?: string; from?: string; provider?: string; since?: string; until?: string; limit?: number; cursor?: string } & Record<string, string | number | undefined>;

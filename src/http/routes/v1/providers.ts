@@ -32,7 +32,7 @@ export async function providerRoutes(app: FastifyInstance, ctx: AppContext): Pro
       active: { type: 'boolean' }, config: { type: 'object' }, prices: { type: 'object', additionalProperties: { type: 'string' } },
     },
   } as const;
-  const rules = { kinds: ctx.registry.kinds(), providerEnv: ctx.config.providerEnv };
+  const rules = { providerEnv: ctx.config.providerEnv };
 
   app.post<{ Body: ProviderInput }>('/v1/providers', {
     config: { scope: 'operator' },
