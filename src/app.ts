@@ -5,7 +5,6 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Store } from './store/store.ts';
 import { openStore } from './store/open-store.ts';
-import { PostgresStore } from './store/postgres/postgres-store.ts';
 import { MessageBus } from './events/bus.ts';
 import { Metrics } from './metrics.ts';
 import { ProviderRegistry } from './providers/registry.ts';
@@ -24,28 +23,12 @@ import { Worker } from './worker/worker.ts';
 import { Authenticator } from './http/auth.ts';
 import { Waiters } from './http/waiters.ts';
 import { buildServer } from './http/server.ts';
+import type { AppContext } from './http/context.ts';
+export type { AppContext } from './http/context.ts';
 import { createLogger } from './log.ts';
 import { CallbackGuard } from './callbacks/ssrf.ts';
 import { CallbackDispatcher } from './callbacks/dispatcher.ts';
 
-export interface AppContext {
-  config: Config;
-  store: Store;
-  bus: MessageBus;
-  metrics: Metrics;
-  registry: ProviderRegistry;
-  router: Router;
-  health: Health;
-  limiter: RateLimiter;
-  intake: Intake;
-  relays: RelayService;
-  masks: MaskService;
-  auth: Authenticator;
-  waiters: Waiters;
-  ingestWebhook: (w: IncomingWebhook) => Promise<string>;
-  guard: CallbackGuard;
-  logger: Logger;
-}
 
 export interface App {
   ctx: AppContext;
@@ -125,7 +108,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     ctx, worker, processor, callbacks, alerts, server, url: '',
     async start() {
       await router.start();
-      if (worker && store instanceof PostgresStore) await store.listen(() => worker.wake());
+      if (worker && store.listen) await store.listen(() => worker.wake());
       worker?.start();
       processor?.start();
       callbacks?.start();

@@ -4,7 +4,7 @@
 import { newId } from '../domain/ids.ts';
 import type { MessageStatus } from '../domain/status.ts';
 import type { CallbackRow, MessageRow } from '../store/store.ts';
-import { presentMessage } from '../http/present.ts';
+import { presentMessage } from '../public/present.ts';
 
 const ANNOUNCED: ReadonlySet<MessageStatus> = new Set(['sent', 'delivered', 'undelivered', 'failed', 'canceled', 'expired']);
 

@@ -6,7 +6,6 @@ import { BlockList, isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { lookup as lookupCb, type LookupAddress } from 'node:dns';
 import { AppError } from '../domain/errors.ts';
-import { checkCallbackUrl } from '../intake/accept-message.ts';
 
 const PRIVATE = new BlockList();
 for (const [net, bits] of [
@@ -80,6 +79,14 @@ export class CallbackGuard {
       callback(null, addresses[0].address, addresses[0].family);
     });
   };
+}
+
+/** The URL's shape: absolute http(s), no credentials. */
+export function checkCallbackUrl(u: string): void {
+  let url: URL;
+  try { url = new URL(u); } catch { throw new AppError('invalid_callback_url', `${u} is not an absolute URL`, { field: 'callback_url' }); }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AppError('invalid_callback_url', 'callback_url must use http or https', { field: 'callback_url' });
+  if (url.username || url.password) throw new AppError('invalid_callback_url', 'callback_url must not carry credentials', { field: 'callback_url' });
 }
 
 function hostOf(u: string): string {

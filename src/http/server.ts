@@ -21,7 +21,7 @@ import { maskRoutes } from './routes/v1/masks.ts';
 import { compatRoutes } from './routes/compat.ts';
 import { inboundRoutes } from './routes/v1/inbound.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from './context.ts';
 
 declare module 'fastify' {
   interface FastifyRequest { principal: Principal }

@@ -7,6 +7,7 @@ import { countSegments } from '../domain/encoding.ts';
 import { newId } from '../domain/ids.ts';
 import type { InsertResult, MessageRow, NewMessage, Store } from '../store/store.ts';
 import { GroupCommit } from '../store/group-commit.ts';
+import { checkCallbackUrl } from '../callbacks/ssrf.ts';
 
 export interface SendInput {
   to: string;
@@ -109,13 +110,6 @@ export class Intake {
   }
 
   drain(): Promise<void> { return this.#batch.drain(); }
-}
-
-export function checkCallbackUrl(u: string): void {
-  let url: URL;
-  try { url = new URL(u); } catch { throw new AppError('invalid_callback_url', `${u} is not an absolute URL`, { field: 'callback_url' }); }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AppError('invalid_callback_url', 'callback_url must use http or https', { field: 'callback_url' });
-  if (url.username || url.password) throw new AppError('invalid_callback_url', 'callback_url must not carry credentials', { field: 'callback_url' });
 }
 
 function requestHash(input: SendInput): string {

@@ -7,18 +7,8 @@
 // changes nothing.
 import { canTransition, isFinal, type MessageStatus } from '../domain/status.ts';
 import { newId } from '../domain/ids.ts';
-import type { CallbackRow, EventRow, MessagePartRow, MessageRow, ReceiptWrite } from '../store/store.ts';
+import type { EventRow, MessagePartRow, MessageRow, ReceiptPlan, ReceiptPlanner, ReceiptWrite } from '../store/store.ts';
 import { callbackFor } from '../callbacks/enqueue.ts';
-
-export interface ReceiptPlan {
-  event: EventRow;
-  /** fields to set on the part the receipt names, or null when it does not move */
-  part: { index: number; set: Pick<MessagePartRow, 'status' | 'error_code' | 'error_message' | 'updated_at'> } | null;
-  /** fields to set on the message, or null when the status does not move */
-  set: Partial<MessageRow> | null;
-  /** the caller's callback announcing the change */
-  callback: CallbackRow | null;
-}
 
 const FAILED: ReadonlySet<MessageStatus> = new Set(['undelivered', 'failed']);
 
@@ -31,7 +21,7 @@ export function rollUp(parts: readonly Pick<MessagePartRow, 'status'>[]): Messag
   return 'sent';
 }
 
-export function planReceipt(message: MessageRow, parts: readonly MessagePartRow[], r: ReceiptWrite, now: number): ReceiptPlan {
+export const planReceipt: ReceiptPlanner = (message: MessageRow, parts: readonly MessagePartRow[], r: ReceiptWrite, now: number): ReceiptPlan => {
   const target = parts.find((p) => p.provider_id === r.providerId && p.provider_message_id === r.providerMessageId);
   const event: EventRow = {
     id: newId('evt'),
@@ -66,4 +56,4 @@ export function planReceipt(message: MessageRow, parts: readonly MessagePartRow[
   if (isFinal(status)) set.final_at = now;
   if (failing.error_code) { set.error_code = failing.error_code; set.error_message = failing.error_message; }
   return { event, part, set, callback: callbackFor({ ...message, ...set }, now) };
-}
+};

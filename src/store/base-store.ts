@@ -4,10 +4,9 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { migrations } from './migrations.ts';
-import { callbackFor } from '../callbacks/enqueue.ts';
 import type { Database } from './schema.ts';
 import type {
-  ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, CancelResult, InboundRow, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage,
+  Announce, ApiKeyRow, ReceiptPlanner, AttemptRow, CallbackAttemptRow, CallbackRow, CancelResult, InboundRow, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage,
   Outcome, ProviderRow, QueueStats, NumberRow, CountryRuleRow, AlertRow, ProviderWindow, OptOutRow, RelayRuleRow, RelayRow, RelayAttemptRow, RelayStatus, MaskRow, MaskLegRow, ReceiptResult, ReceiptWrite, Store, WebhookRow,
 } from './store.ts';
 
@@ -20,7 +19,7 @@ export abstract class BaseStore implements Store {
   abstract claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]>;
   abstract recordOutcomes(outcomes: Outcome[]): Promise<Set<string>>;
   abstract claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]>;
-  abstract applyReceipts(receipts: ReceiptWrite[], now: number): Promise<ReceiptResult[]>;
+  abstract applyReceipts(receipts: ReceiptWrite[], now: number, plan: ReceiptPlanner): Promise<ReceiptResult[]>;
   abstract close(): Promise<void>;
   /** SQL for the text value of metadata key `key` (a JSON object stored as text). */
   protected abstract metadataValue(key: string): RawBuilder<string>;
@@ -307,13 +306,13 @@ export abstract class BaseStore implements Store {
     return this.db.selectFrom('events').selectAll().where('message_id', '=', messageId).orderBy('created_at').orderBy('id').execute();
   }
 
-  async cancelMessage(accountId: string, id: string, now: number): Promise<CancelResult> {
+  async cancelMessage(accountId: string, id: string, now: number, announce: Announce): Promise<CancelResult> {
     const row = await this.db.updateTable('messages')
       .set({ status: 'canceled', final_at: now, updated_at: now, next_attempt_at: null, lease_owner: null })
       .where('id', '=', id).where('account_id', '=', accountId).where('status', 'in', ['queued', 'scheduled'])
       .returningAll().executeTakeFirst();
     if (row) {
-      const cb = callbackFor(row, now);
+      const cb = announce(row, now);
       if (cb) await this.db.insertInto('callbacks').values(cb).execute();
       return { kind: 'canceled', message: row };
     }

@@ -372,6 +372,25 @@ export interface ReceiptWrite {
   detail: string | null;
 }
 
+/** What one receipt does to a message and its part (computed by receipts/plan.ts, written by the store). */
+export interface ReceiptPlan {
+  event: EventRow;
+  /** fields to set on the part the receipt names, or null when it does not move */
+  part: { index: number; set: Pick<MessagePartRow, 'status' | 'error_code' | 'error_message' | 'updated_at'> } | null;
+  /** fields to set on the message, or null when the status does not move */
+  set: Partial<MessageRow> | null;
+  /** the caller's callback announcing the change */
+  callback: CallbackRow | null;
+}
+
+/**
+ * The rules the store applies inside its transactions but does not own: what a receipt
+ * does (receipts/plan.ts) and which change is announced to the caller (callbacks/).
+ * Passed in, so the store depends on no layer above it.
+ */
+export type ReceiptPlanner = (message: MessageRow, parts: readonly MessagePartRow[], receipt: ReceiptWrite, now: number) => ReceiptPlan;
+export type Announce = (message: MessageRow, now: number) => CallbackRow | null;
+
 export interface ReceiptResult {
   /** the message after the receipt, or null when no message has that provider id */
   message: MessageRow | null;
@@ -403,7 +422,10 @@ export interface QueueStats {
 }
 
 export interface Store {
+  /** which database this is (shown in logs and /readyz; nothing outside store/ branches on it) */
   readonly dialect: 'sqlite' | 'postgres';
+  /** calls `onWake` when another process queues a message (PostgreSQL LISTEN/NOTIFY); absent where there is no other process to hear from */
+  listen?(onWake: () => void): Promise<void>;
   migrate(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -481,7 +503,8 @@ export interface Store {
   /** the message's parts, in order (empty until it is sent) */
   listParts(messageId: string): Promise<MessagePartRow[]>;
   listEvents(messageId: string): Promise<EventRow[]>;
-  cancelMessage(accountId: string, id: string, now: number): Promise<CancelResult>;
+  /** cancels a queued or scheduled message; `announce` makes the caller's callback, written with the change */
+  cancelMessage(accountId: string, id: string, now: number, announce: Announce): Promise<CancelResult>;
 
   claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]>;
   /** Applies outcomes in one transaction; returns the ids whose lease was still held. */
@@ -495,7 +518,7 @@ export interface Store {
   insertWebhooks(rows: WebhookRow[]): Promise<void>;
   claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]>;
   /** Applies receipts in one transaction; idempotent, so a webhook may be applied again. */
-  applyReceipts(receipts: ReceiptWrite[], now: number): Promise<ReceiptResult[]>;
+  applyReceipts(receipts: ReceiptWrite[], now: number, plan: ReceiptPlanner): Promise<ReceiptResult[]>;
   /** Marks webhooks processed (with an error, if any) and puts `deferred` back to wait until `until`. */
   finishWebhooks(done: { id: string; error: string | null }[], deferred: string[], until: number, now: number): Promise<void>;
   /** When the next unprocessed webhook can be claimed: its process_after, or its lease's end if later. */

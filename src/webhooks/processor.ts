@@ -9,6 +9,7 @@ import type { ProviderRegistry } from '../providers/registry.ts';
 import type { MessageBus } from '../events/bus.ts';
 import type { RawWebhook } from '../providers/provider.ts';
 import { Wakeup } from '../worker/wakeup.ts';
+import { planReceipt } from '../receipts/plan.ts';
 
 const LEASE_MS = 60_000;
 const MAX_UNMATCHED_TRIES = 16; // 50 ms doubling: about 55 minutes in all
@@ -105,7 +106,7 @@ export class WebhookProcessor {
       // Handlers are idempotent per inbound message (replies carry an idempotency key), so a replay is safe.
       await this.onInbound(inbound).catch((err) => this.#log.error({ err }, 'inbound handling failed'));
     }
-    const results = receipts.length > 0 ? await this.#store.applyReceipts(receipts, now) : [];
+    const results = receipts.length > 0 ? await this.#store.applyReceipts(receipts, now, planReceipt) : [];
     const unmatched = new Set<number>();
     results.forEach((r, k) => {
       if (!r.message) unmatched.add(owner[k]);

@@ -6,6 +6,8 @@ import type { MessagePartRow, MessageRow, Outcome, ReceiptWrite, Store } from '.
 import type { TestStore } from '../helpers/stores.ts';
 import { newMessage, messageRow, webhookRow } from '../helpers/rows.ts';
 import { newId } from '../../src/domain/ids.ts';
+import { planReceipt } from '../../src/receipts/plan.ts';
+import { callbackFor } from '../../src/callbacks/enqueue.ts';
 
 function part(messageId: string, index: number, ref: string, now: number): MessagePartRow {
   return { message_id: messageId, part_index: index, provider_id: 'sim', provider_message_id: ref, status: 'sent', error_code: null, error_message: null, created_at: now, updated_at: now };
@@ -211,19 +213,19 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
       await store.insertWebhooks([w1, w2, w3]);
       const receipt = (webhookId: string, status: ReceiptWrite['status'], providerStatus: string): ReceiptWrite =>
         ({ webhookId, providerId: 'sim', providerMessageId: ref, status, providerStatus, errorCode: null, errorMessage: null, occurredAt: now, detail: null });
-      const [d] = await store.applyReceipts([receipt(w1.id, 'delivered', 'delivered')], now);
+      const [d] = await store.applyReceipts([receipt(w1.id, 'delivered', 'delivered')], now, planReceipt);
       assert.equal(d.changed, true);
       assert.equal(d.message?.status, 'delivered');
-      const [late] = await store.applyReceipts([receipt(w2.id, 'sent', 'sent')], now);
+      const [late] = await store.applyReceipts([receipt(w2.id, 'sent', 'sent')], now, planReceipt);
       assert.equal(late.changed, false, 'a late sent after delivered changes nothing');
-      const [dup] = await store.applyReceipts([receipt(w1.id, 'delivered', 'delivered')], now);
+      const [dup] = await store.applyReceipts([receipt(w1.id, 'delivered', 'delivered')], now, planReceipt);
       assert.equal(dup.changed, false);
       const got = await store.getMessage(null, m.id);
       assert.equal(got?.status, 'delivered');
       assert.ok(got?.final_at);
       const events = await store.listEvents(m.id);
       assert.deepEqual(events.map((e) => e.provider_status).sort(), ['delivered', 'sent'], 'replaying a webhook adds no duplicate event');
-      const [none] = await store.applyReceipts([{ ...receipt(w3.id, 'delivered', 'delivered'), providerMessageId: 'nope' }], now);
+      const [none] = await store.applyReceipts([{ ...receipt(w3.id, 'delivered', 'delivered'), providerMessageId: 'nope' }], now, planReceipt);
       assert.equal(none.message, null);
     });
 
@@ -231,10 +233,10 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
       const now = Date.now();
       const refs = [1, 2, 3].map((i) => `pt${i}-${newId('msg')}`);
       const m = await sentMessage(store, refs, now);
-      const [first] = await store.applyReceipts([receiptFor('w-a', refs[0], 'delivered', now)], now);
+      const [first] = await store.applyReceipts([receiptFor('w-a', refs[0], 'delivered', now)], now, planReceipt);
       assert.equal(first.changed, false, 'one part of three delivered: the message is still sent');
       assert.equal(first.message?.status, 'sent');
-      const rest = await store.applyReceipts([receiptFor('w-b', refs[2], 'delivered', now), receiptFor('w-c', refs[1], 'delivered', now)], now);
+      const rest = await store.applyReceipts([receiptFor('w-b', refs[2], 'delivered', now), receiptFor('w-c', refs[1], 'delivered', now)], now, planReceipt);
       assert.deepEqual(rest.map((r) => [r.changed, r.message?.status]), [[false, 'sent'], [true, 'delivered']]);
       assert.deepEqual((await store.listParts(m.id)).map((p) => p.status), ['delivered', 'delivered', 'delivered']);
       const events = await store.listEvents(m.id);
@@ -245,8 +247,8 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
       const now = Date.now();
       const refs = [1, 2, 3].map((i) => `pf${i}-${newId('msg')}`);
       const m = await sentMessage(store, refs, now);
-      await store.applyReceipts([receiptFor('w-d', refs[0], 'delivered', now), receiptFor('w-e', refs[1], 'undelivered', now, '30003')], now);
-      const [last] = await store.applyReceipts([receiptFor('w-f', refs[2], 'delivered', now)], now);
+      await store.applyReceipts([receiptFor('w-d', refs[0], 'delivered', now), receiptFor('w-e', refs[1], 'undelivered', now, '30003')], now, planReceipt);
+      const [last] = await store.applyReceipts([receiptFor('w-f', refs[2], 'delivered', now)], now, planReceipt);
       assert.equal(last.message?.status, 'undelivered', 'a later delivered part does not undo the failure');
       const got = await store.getMessage(null, m.id);
       assert.equal(got?.status, 'undelivered');
@@ -257,13 +259,13 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
     it('a receipt for part 2 of 3 that arrives before the send answer is recorded is applied once it is', async () => {
       const now = Date.now();
       const refs = [1, 2, 3].map((i) => `pe${i}-${newId('msg')}`);
-      const [early] = await store.applyReceipts([receiptFor('w-g', refs[1], 'delivered', now)], now);
+      const [early] = await store.applyReceipts([receiptFor('w-g', refs[1], 'delivered', now)], now, planReceipt);
       assert.equal(early.message, null, 'no part has that id yet: the caller keeps the receipt and tries again');
       const m = await sentMessage(store, refs, now);
-      const [again] = await store.applyReceipts([receiptFor('w-g', refs[1], 'delivered', now)], now);
+      const [again] = await store.applyReceipts([receiptFor('w-g', refs[1], 'delivered', now)], now, planReceipt);
       assert.equal(again.message?.id, m.id);
       assert.deepEqual((await store.listParts(m.id)).map((p) => p.status), ['sent', 'delivered', 'sent']);
-      await store.applyReceipts([receiptFor('w-h', refs[0], 'delivered', now), receiptFor('w-i', refs[2], 'delivered', now)], now);
+      await store.applyReceipts([receiptFor('w-h', refs[0], 'delivered', now), receiptFor('w-i', refs[2], 'delivered', now)], now, planReceipt);
       assert.equal((await store.getMessage(null, m.id))?.status, 'delivered');
     });
 
@@ -300,11 +302,11 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
       const q = newMessage();
       const s = newMessage({ status: 'sent', next_attempt_at: null });
       await store.insertMessages([q, s]);
-      const r1 = await store.cancelMessage('default', q.row.id, Date.now());
+      const r1 = await store.cancelMessage('default', q.row.id, Date.now(), callbackFor);
       assert.equal(r1.kind, 'canceled');
       assert.equal(r1.kind === 'canceled' && r1.message.status, 'canceled');
-      assert.equal((await store.cancelMessage('default', s.row.id, Date.now())).kind, 'not_cancelable');
-      assert.equal((await store.cancelMessage('default', 'msg_nope', Date.now())).kind, 'not_found');
+      assert.equal((await store.cancelMessage('default', s.row.id, Date.now(), callbackFor)).kind, 'not_cancelable');
+      assert.equal((await store.cancelMessage('default', 'msg_nope', Date.now(), callbackFor)).kind, 'not_found');
     });
 
     it('lists newest first with filters, metadata and a cursor', async () => {

@@ -2,10 +2,10 @@
 // from: thin aliases over the v1 services, authenticated like the rest of the API.
 // (POST /sms/inbound lives with the provider webhooks: it needs the raw body.)
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../app.ts';
+import type { AppContext } from '../context.ts';
 import { AppError } from '../../domain/errors.ts';
 import { requirePhone as phone } from '../../domain/phone.ts';
-import { presentAttempt, presentMessage } from '../present.ts';
+import { presentAttempt, presentMessage } from '../../public/present.ts';
 import { isSendOutcome } from '../waiters.ts';
 import { sendBodySchema } from '../schemas.ts';
 import type { SendInput } from '../../intake/accept-message.ts';

@@ -1,6 +1,6 @@
 // Liveness, readiness, metrics and the operator status summary.
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../app.ts';
+import type { AppContext } from '../context.ts';
 import { readScope, type Actor } from '../../domain/actor.ts';
 
 export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {

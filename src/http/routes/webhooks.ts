@@ -3,7 +3,7 @@
 // goes back at once; parsing and applying happen in the webhook processor.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ProviderEntry } from '../../providers/registry.ts';
-import type { AppContext } from '../../app.ts';
+import type { AppContext } from '../context.ts';
 import { AppError } from '../../domain/errors.ts';
 
 // What is stored with the raw body for replay: enough to parse it again. The adapter's

@@ -5,8 +5,7 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import { BaseStore } from '../base-store.ts';
 import type { Database } from '../schema.ts';
-import { planReceipt } from '../../receipts/plan.ts';
-import type { CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, Outcome, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
+import type { CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 
 export const QUEUE_CHANNEL = 'switchboard_queue';
 
@@ -164,7 +163,7 @@ export class PostgresStore extends BaseStore {
     return r.rows.sort((a, b) => a.process_after - b.process_after || (a.id < b.id ? -1 : 1));
   }
 
-  async applyReceipts(receipts: ReceiptWrite[], now: number): Promise<ReceiptResult[]> {
+  async applyReceipts(receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> {
     return this.db.transaction().execute(async (trx) => {
       const { messageOf, messages, parts } = await this.#lockMessages(trx, receipts);
       const pendingEvents: EventRow[] = [];

@@ -11,8 +11,7 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import { BaseStore } from '../base-store.ts';
 import type { Database } from '../schema.ts';
 import { StatementCache, kyselyDatabase } from './node-sqlite-dialect.ts';
-import { planReceipt } from '../../receipts/plan.ts';
-import type { InsertResult, MessagePartRow, MessageRow, NewMessage, OptOutRow, Outcome, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
+import type { InsertResult, MessagePartRow, MessageRow, NewMessage, OptOutRow, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 
 const MESSAGE_COLUMNS = [
   'id', 'account_id', 'api_key_id', 'to_number', 'from_number', 'requested_from', 'country', 'body', 'encoding',
@@ -142,7 +141,7 @@ export class SqliteStore extends BaseStore {
     return rows.sort((a, b) => a.process_after - b.process_after || (a.id < b.id ? -1 : 1));
   }
 
-  async applyReceipts(receipts: ReceiptWrite[], now: number): Promise<ReceiptResult[]> {
+  async applyReceipts(receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> {
     const findPart = this.#stmts.get('SELECT message_id FROM message_parts WHERE provider_message_id = ? AND provider_id = ?');
     const findMessage = this.#stmts.get('SELECT * FROM messages WHERE id = ?');
     const findParts = this.#stmts.get('SELECT * FROM message_parts WHERE message_id = ? ORDER BY part_index');

@@ -1,7 +1,7 @@
 // /v1/country-rules (operator): what a destination country allows. Routing never chooses
 // a sender a rule forbids, and an explicit `from` it forbids is refused at intake.
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../../app.ts';
+import type { AppContext } from '../../context.ts';
 import type { CountryRuleRow } from '../../../store/store.ts';
 import { upsertCountryRule, type CountryRuleInput } from '../../../services/country-rules.ts';
 import { pageByKey, pageQuery, type PageQuery } from '../../paging.ts';

@@ -1,6 +1,6 @@
 // GET /v1/inbound: inbound messages received for the account, newest first.
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../../app.ts';
+import type { AppContext } from '../../context.ts';
 import { decodeCursor, pageFetched, pageQuery } from '../../paging.ts';
 import { actingAccount } from '../../../domain/actor.ts';
 

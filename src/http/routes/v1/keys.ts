@@ -2,7 +2,7 @@
 // manages its own account's keys; an operator manages every account's, and only an
 // operator may create a key with the `operator` scope.
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../../app.ts';
+import type { AppContext } from '../../context.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { canSee, readScope, actingAccount } from '../../../domain/actor.ts';
 import { createKey, generateWebhookSecret, SCOPES, type Principal } from '../../auth.ts';

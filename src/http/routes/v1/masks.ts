@@ -1,6 +1,6 @@
 // /v1/masks: the account's masking sessions (send to create or end, read to list).
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../../app.ts';
+import type { AppContext } from '../../context.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { requirePhone } from '../../../domain/phone.ts';
 import type { MaskRow } from '../../../store/store.ts';

@@ -1,12 +1,13 @@
 // /v1/messages: send, read, list, cancel.
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../../app.ts';
+import type { AppContext } from '../../context.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { STATUSES, type MessageStatus } from '../../../domain/status.ts';
 import type { SendInput } from '../../../intake/accept-message.ts';
-import { presentAttempt, presentEvent, presentMessage, presentPart } from '../../present.ts';
+import { presentAttempt, presentEvent, presentMessage, presentPart } from '../../../public/present.ts';
 import { listOf, sendBodySchema } from '../../schemas.ts';
 import { isSendOutcome } from '../../waiters.ts';
+import { callbackFor } from '../../../callbacks/enqueue.ts';
 import { decodeCursor, pageFetched, pageQuery } from '../../paging.ts';
 import { actingAccount } from '../../../domain/actor.ts';
 
@@ -102,7 +103,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
     config: { scope: 'send' },
     schema: { tags: ['messages'], summary: 'Cancel a queued or scheduled message', params: idParams, response: { 200: { $ref: 'Message#' }, 404: { $ref: 'Error#' }, 409: { $ref: 'Error#' }, ...errors } },
   }, async (req) => {
-    const r = await ctx.store.cancelMessage(req.principal.accountId, req.params.id, Date.now());
+    const r = await ctx.store.cancelMessage(req.principal.accountId, req.params.id, Date.now(), callbackFor);
     if (r.kind === 'not_found') throw new AppError('not_found', `no message ${req.params.id}`);
     if (r.kind === 'not_cancelable') throw new AppError('message_not_cancelable', `message ${req.params.id} is ${r.message.status}`);
     ctx.bus.publish({ message: r.message, previous: 'queued' });

@@ -3,7 +3,7 @@
 // set their capabilities; every key reads its own numbers and the shared pool (what it
 // may name as `from`). Deleting deactivates: the record is kept. Rules: services/numbers.ts.
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../../app.ts';
+import type { AppContext } from '../../context.ts';
 import type { NumberRow } from '../../../store/store.ts';
 import { readScope } from '../../../domain/actor.ts';
 import { CAPABILITIES, deactivateNumber, getNumber, listNumbers, NUMBER_TYPES, POOLS, upsertNumber, type NumberInput } from '../../../services/numbers.ts';

@@ -1,7 +1,7 @@
 // /v1/opt-outs: the account's own opt-out list (read to list, send to change). Inbound
 // STOP/START keep it up to date; operators may add or remove entries by hand.
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../../app.ts';
+import type { AppContext } from '../../context.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { requirePhone as phone, optOutSender as sender } from '../../../domain/phone.ts';
 import type { OptOutRow } from '../../../store/store.ts';

@@ -1,7 +1,7 @@
 // /v1/providers (operator): provider records, shared by every account. Credentials are
 // environment variable names, never values (see services/providers.ts).
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../../app.ts';
+import type { AppContext } from '../../context.ts';
 import type { ProviderRow } from '../../../store/store.ts';
 import { deactivateProvider, upsertProvider, type ProviderInput } from '../../../services/providers.ts';
 import { pageByKey, pageQuery, type PageQuery } from '../../paging.ts';

@@ -2,7 +2,7 @@
 // of destinations (rules: services/relay-rules.ts). /v1/relays: the audit of every
 // relayed text, with each destination tried and its outcome, for the caller's account.
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../../app.ts';
+import type { AppContext } from '../../context.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { canSee, readScope } from '../../../domain/actor.ts';
 import { requirePhone as e164 } from '../../../domain/phone.ts';

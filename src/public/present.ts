@@ -1,4 +1,5 @@
 // Row → public JSON (DESIGN.md §4): ISO-8601 UTC times, prefixed ids, snake_case fields.
+// Shared by the API and the callbacks to callers, so both show a message the same way.
 import type { AttemptRow, EventRow, MessageRow, MessagePartRow } from '../store/store.ts';
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
