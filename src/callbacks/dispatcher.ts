@@ -3,7 +3,7 @@
 // its own loop with its own timeouts, so a slow or failing receiver never holds up sends.
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
-import type { CallbackRow, Store } from '../store/store.ts';
+import type { CallbackQueue, CallbackRow, RecordStore } from '../store/store.ts';
 import { newId } from '../domain/ids.ts';
 import { Wakeup } from '../worker/wakeup.ts';
 import { backoffMs } from '../worker/backoff.ts';
@@ -15,7 +15,7 @@ const TIMEOUT_MS = 10_000;
 const GIVE_UP_MS = 24 * 3600_000;
 
 export interface DispatcherOptions {
-  store: Store;
+  store: CallbackQueue & Pick<RecordStore, 'getApiKey'>;
   guard: CallbackGuard;
   logger: Logger;
   pollMs: number;

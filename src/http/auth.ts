@@ -5,7 +5,7 @@
 // act for any account. SWITCHBOARD_ADMIN_KEY, when set, is an operator key of the
 // default account. Lookups are cached briefly so the hot path does not hit the store.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ApiKeyRow, Scope, Store } from '../store/store.ts';
+import type { ApiKeyRow, RecordStore, Scope } from '../store/store.ts';
 import { newId } from '../domain/ids.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Actor } from '../domain/actor.ts';
@@ -29,7 +29,7 @@ export function generateWebhookSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`;
 }
 
-export async function createKey(store: Store, opts: { name: string; accountId?: string; scopes?: Scope[]; callbackUrl?: string }): Promise<{ key: ApiKeyRow; secret: string }> {
+export async function createKey(store: RecordStore, opts: { name: string; accountId?: string; scopes?: Scope[]; callbackUrl?: string }): Promise<{ key: ApiKeyRow; secret: string }> {
   const scopes = opts.scopes && opts.scopes.length ? opts.scopes : ['send', 'read'] as Scope[];
   for (const s of scopes) if (!SCOPES.includes(s)) throw new AppError('validation_error', `unknown scope ${s}; scopes are ${SCOPES.join(', ')}`, { field: 'scopes' });
   const secret = generateSecret();
@@ -46,11 +46,11 @@ export async function createKey(store: Store, opts: { name: string; accountId?: 
 }
 
 export class Authenticator {
-  readonly #store: Store;
+  readonly #store: RecordStore;
   readonly #adminHash: Buffer | null;
   readonly #cache = new Map<string, { p: Principal | null; at: number }>();
 
-  constructor(store: Store, adminKey: string) {
+  constructor(store: RecordStore, adminKey: string) {
     this.#store = store;
     this.#adminHash = adminKey ? Buffer.from(hashKey(adminKey), 'hex') : null;
   }

@@ -3,11 +3,11 @@
 // otherwise stop all traffic to that country.
 import { AppError } from '../domain/errors.ts';
 import { requireOperator, type Actor } from '../domain/actor.ts';
-import type { CountryRuleRow, Store } from '../store/store.ts';
+import type { CountryRuleRow, RecordStore } from '../store/store.ts';
 
 export interface CountryRuleInput { country: string; require_local?: boolean; allow_alphanumeric?: boolean; providers?: string[] | null }
 
-export async function upsertCountryRule(store: Store, actor: Actor, input: CountryRuleInput): Promise<CountryRuleRow> {
+export async function upsertCountryRule(store: RecordStore, actor: Actor, input: CountryRuleInput): Promise<CountryRuleRow> {
   requireOperator(actor, 'a country rule');
   if (!/^[A-Z]{2}$/.test(input.country)) throw new AppError('validation_error', 'country must be an ISO 3166 alpha-2 code such as "US"', { field: 'country' });
   if (input.providers && input.providers.length > 0) {

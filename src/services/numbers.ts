@@ -9,7 +9,7 @@ import { AppError } from '../domain/errors.ts';
 import { DEFAULT_ACCOUNT, type Actor } from '../domain/actor.ts';
 import { parsePhone, isAlphanumericSender } from '../domain/phone.ts';
 import { DEFAULT_RATES } from '../routing/numbers.ts';
-import type { NumberRow, NumberType, Store } from '../store/store.ts';
+import type { NumberRow, NumberType, RecordStore } from '../store/store.ts';
 
 export interface NumberInput {
   number: string; provider_id: string; account_id?: string; country?: string; type?: NumberType;
@@ -49,21 +49,21 @@ function mayManage(actor: Actor, row: NumberRow): boolean {
 }
 
 /** The numbers `actor` may see: all for an operator (or one account's); otherwise its own and the shared pool. */
-export async function listNumbers(store: Store, actor: Actor, accountId?: string): Promise<NumberRow[]> {
+export async function listNumbers(store: RecordStore, actor: Actor, accountId?: string): Promise<NumberRow[]> {
   const rows = await store.listNumbers();
   if (actor.operator) return accountId ? rows.filter((n) => n.account_id === accountId) : rows;
   return rows.filter((n) => n.account_id === actor.accountId || (accountId === undefined && n.account_id === DEFAULT_ACCOUNT));
 }
 
 /** One number `actor` may see (404 otherwise, so other accounts' numbers do not show). */
-export async function getNumber(store: Store, actor: Actor, number: string): Promise<NumberRow> {
+export async function getNumber(store: RecordStore, actor: Actor, number: string): Promise<NumberRow> {
   const row = (await store.listNumbers()).find((r) => r.number === number);
   if (!row || !(actor.operator || row.account_id === actor.accountId || row.account_id === DEFAULT_ACCOUNT)) throw new AppError('not_found', `no number ${number}`);
   return row;
 }
 
 /** Validates and writes a number record (API, CLI and `switchboard apply`). */
-export async function upsertNumber(store: Store, actor: Actor, input: NumberInput): Promise<NumberRow> {
+export async function upsertNumber(store: RecordStore, actor: Actor, input: NumberInput): Promise<NumberRow> {
   const { number, country, type } = classify(input);
   const existing = (await store.listNumbers()).find((n) => n.number === number);
   if (!actor.operator) {
@@ -98,7 +98,7 @@ export async function upsertNumber(store: Store, actor: Actor, input: NumberInpu
 }
 
 /** Deactivates a number (the record is kept). */
-export async function deactivateNumber(store: Store, actor: Actor, number: string): Promise<NumberRow> {
+export async function deactivateNumber(store: RecordStore, actor: Actor, number: string): Promise<NumberRow> {
   const existing = await getNumber(store, actor, number);
   if (!mayManage(actor, existing)) throw new AppError('forbidden', `${number} is in the shared pool: only an operator key may deactivate it`, { field: 'number' });
   const row = { ...existing, active: 0, updated_at: Date.now() };

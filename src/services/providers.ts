@@ -6,13 +6,13 @@ import { requireOperator, type Actor } from '../domain/actor.ts';
 import { validateProviderConfig } from '../providers/registry.ts';
 import { PROVIDER_KINDS, providerModule } from '../providers/modules.ts';
 import { credentialRefs, envNameAllowed } from '../providers/credentials.ts';
-import type { ProviderRow, Store } from '../store/store.ts';
+import type { ProviderRow, RecordStore } from '../store/store.ts';
 
 export interface ProviderInput { id: string; kind: string; priority?: number; active?: boolean; config?: Record<string, unknown>; prices?: Record<string, string> }
 export interface ProviderRules { providerEnv: readonly string[] }
 
 /** Validates and writes a provider record. */
-export async function upsertProvider(store: Store, actor: Actor, input: ProviderInput, rules: ProviderRules): Promise<ProviderRow> {
+export async function upsertProvider(store: RecordStore, actor: Actor, input: ProviderInput, rules: ProviderRules): Promise<ProviderRow> {
   requireOperator(actor, 'a provider');
   if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(input.id)) throw new AppError('validation_error', 'id must be lowercase letters, digits, - and _', { field: 'id' });
   const module = providerModule(input.kind);
@@ -41,7 +41,7 @@ export async function upsertProvider(store: Store, actor: Actor, input: Provider
 }
 
 /** Deactivates a provider (the record is kept). */
-export async function deactivateProvider(store: Store, actor: Actor, id: string): Promise<ProviderRow> {
+export async function deactivateProvider(store: RecordStore, actor: Actor, id: string): Promise<ProviderRow> {
   requireOperator(actor, 'a provider');
   const existing = (await store.listProviders()).find((p) => p.id === id);
   if (!existing) throw new AppError('not_found', `no provider ${id}`);

@@ -5,7 +5,7 @@
 import { AppError } from '../domain/errors.ts';
 import { canSee, DEFAULT_ACCOUNT, actingAccount, type Actor } from '../domain/actor.ts';
 import { requirePhone as e164 } from '../domain/phone.ts';
-import type { RelayRuleRow, Store } from '../store/store.ts';
+import type { RecordStore, RelayRuleRow, RelayStore } from '../store/store.ts';
 import { DEFAULT_TEMPLATE, templateProblem } from '../relay/template.ts';
 
 export interface RelayRuleInput { number: string; destinations: string[]; template?: string; active?: boolean; account_id?: string }
@@ -19,7 +19,7 @@ export const MAX_DESTINATIONS = 10;
 export type OwnerOf = (number: string) => string | undefined;
 
 /** Validates and writes a relay rule (API and `switchboard apply`). */
-export async function upsertRelayRule(store: Store, actor: Actor, input: RelayRuleInput, implicitOwner: OwnerOf = () => undefined): Promise<RelayRuleRow> {
+export async function upsertRelayRule(store: RecordStore & RelayStore, actor: Actor, input: RelayRuleInput, implicitOwner: OwnerOf = () => undefined): Promise<RelayRuleRow> {
   const number = e164(input.number, 'number');
   const numbers = await store.listNumbers();
   const owner = numbers.find((n) => n.number === number)?.account_id ?? implicitOwner(number);
@@ -51,13 +51,13 @@ export async function upsertRelayRule(store: Store, actor: Actor, input: RelayRu
 }
 
 /** The rule of `number`, if `actor` may see it (404 otherwise: other accounts' rules do not show). */
-export async function getRelayRule(store: Store, actor: Actor, number: string): Promise<RelayRuleRow> {
+export async function getRelayRule(store: RecordStore & RelayStore, actor: Actor, number: string): Promise<RelayRuleRow> {
   const row = await store.getRelayRule(number);
   if (!row || !canSee(actor, row.account_id)) throw new AppError('not_found', `no relay rule for ${number}`);
   return row;
 }
 
-export async function deactivateRelayRule(store: Store, actor: Actor, number: string): Promise<RelayRuleRow> {
+export async function deactivateRelayRule(store: RecordStore & RelayStore, actor: Actor, number: string): Promise<RelayRuleRow> {
   const row = { ...(await getRelayRule(store, actor, number)), active: 0, updated_at: Date.now() };
   await store.upsertRelayRule(row);
   return row;

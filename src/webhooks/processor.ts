@@ -3,7 +3,7 @@
 // message id (the provider answered, our write is still in flight), so a webhook whose
 // receipts match no message yet is deferred with backoff before it is given up on.
 import type { Logger } from 'pino';
-import type { InboundRow, ReceiptWrite, Store, WebhookRow } from '../store/store.ts';
+import type { InboundRow, ReceiptWrite, WebhookLog, WebhookRow } from '../store/store.ts';
 import { newId } from '../domain/ids.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { MessageBus } from '../events/bus.ts';
@@ -19,7 +19,7 @@ export function toRaw(w: WebhookRow): RawWebhook {
 }
 
 export class WebhookProcessor {
-  readonly #store: Store;
+  readonly #store: WebhookLog;
   readonly #registry: ProviderRegistry;
   readonly #bus: MessageBus;
   readonly #log: Logger;
@@ -31,7 +31,7 @@ export class WebhookProcessor {
   /** called with newly parsed inbound messages once they are stored (opt-out keywords) */
   onInbound: (rows: InboundRow[]) => Promise<void> = async () => {};
 
-  constructor(opts: { store: Store; registry: ProviderRegistry; bus: MessageBus; logger: Logger; pollMs: number }) {
+  constructor(opts: { store: WebhookLog; registry: ProviderRegistry; bus: MessageBus; logger: Logger; pollMs: number }) {
     this.#store = opts.store;
     this.#registry = opts.registry;
     this.#bus = opts.bus;

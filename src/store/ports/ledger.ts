@@ -1,0 +1,46 @@
+// The message ledger, which is also the send queue (DESIGN.md §1: no second queue).
+// - due: status scheduled/queued (or sending with an expired lease) and next_attempt_at <= now.
+// - claim: one statement takes a batch of due rows, marks them `sending`, stamps a lease
+//   (lease_owner; next_attempt_at = the lease's end) and counts the attempt. A worker that
+//   dies leaves its rows to be claimed again when the lease runs out.
+// - outcome: a worker's write-back after an attempt, fenced by lease_owner so a worker
+//   whose lease was taken over cannot overwrite the new owner's result. A sent outcome
+//   carries the message's parts (what the provider gave its own ids to).
+import type {
+  Announce, AttemptRow, CancelResult, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage, Outcome, ProviderWindow, QueueStats,
+} from '../rows.ts';
+
+export interface MessageLedger {
+  /** Inserts a batch in one transaction (one commit). Results are in input order. */
+  insertMessages(batch: NewMessage[]): Promise<InsertResult[]>;
+  /** one message; `accountId` null = any account (internal callers, operators) */
+  getMessage(accountId: string | null, id: string): Promise<MessageRow | undefined>;
+  getMessages(ids: string[]): Promise<MessageRow[]>;
+  /** newest first; `before` is an id cursor */
+  listMessages(filter: MessageFilter): Promise<MessageRow[]>;
+  listAttempts(messageId: string): Promise<AttemptRow[]>;
+  /** the message's parts, in order (empty until it is sent) */
+  listParts(messageId: string): Promise<MessagePartRow[]>;
+  listEvents(messageId: string): Promise<EventRow[]>;
+  /** cancels a queued or scheduled message; `announce` makes the caller's callback, written with the change */
+  cancelMessage(accountId: string, id: string, now: number, announce: Announce): Promise<CancelResult>;
+
+  claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]>;
+  /** Applies outcomes in one transaction; returns the ids whose lease was still held. */
+  recordOutcomes(outcomes: Outcome[]): Promise<Set<string>>;
+  /** Releases leases (graceful shutdown): the rows become due again at once. */
+  releaseLeases(owner: string, ids: string[], now: number): Promise<void>;
+  /** Earliest next_attempt_at among due-able rows, to sleep until then. */
+  nextDueAt(): Promise<number | null>;
+  /** depth, oldest due row and counts by status: every account's, or one's */
+  queueStats(now: number, accountId?: string): Promise<QueueStats>;
+  /** calls `onWake` when another process queues a message (PostgreSQL LISTEN/NOTIFY); absent where there is no other process to hear from */
+  listen?(onWake: () => void): Promise<void>;
+
+  /** The sender and provider of the latest message sent to `to` (sticky sender). */
+  lastSender(to: string): Promise<{ from_number: string; provider_id: string } | undefined>;
+  /** Attempts, errors and failovers per provider since `since` (the health window): every account's, or one's. */
+  providerWindows(since: number, accountId?: string): Promise<ProviderWindow[]>;
+  /** Failovers across all providers since `since`. */
+  countFailovers(since: number): Promise<number>;
+}

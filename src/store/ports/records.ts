@@ -1,0 +1,31 @@
+// The records operators and account admins manage: accounts and API keys (hashed),
+// providers, the number pool, country rules and the opt-out list. Small tables, read
+// whole and cached above; written through services/.
+import type { ApiKeyRow, CountryRuleRow, NumberRow, OptOutRow, ProviderRow } from '../rows.ts';
+
+export interface RecordStore {
+  ensureAccount(id: string, name: string, now: number): Promise<void>;
+  createApiKey(row: ApiKeyRow): Promise<void>;
+  findApiKeyByHash(hash: string): Promise<ApiKeyRow | undefined>;
+  getApiKey(id: string): Promise<ApiKeyRow | undefined>;
+  /** every key, or one account's */
+  listApiKeys(accountId?: string): Promise<ApiKeyRow[]>;
+  /** false when there was no active key with that id */
+  revokeApiKey(id: string, now: number): Promise<boolean>;
+  setApiKeyWebhookSecret(id: string, secret: string, now: number): Promise<void>;
+
+  /** by priority, then id */
+  listProviders(): Promise<ProviderRow[]>;
+  upsertProvider(row: ProviderRow): Promise<void>;
+  listNumbers(): Promise<NumberRow[]>;
+  upsertNumber(row: NumberRow): Promise<void>;
+  listCountryRules(): Promise<CountryRuleRow[]>;
+  upsertCountryRule(row: CountryRuleRow): Promise<void>;
+
+  /** Records an opt-out; one already recorded is kept as it is. */
+  addOptOut(row: OptOutRow): Promise<void>;
+  /** Removes a recipient's opt-outs: for one sender, or all of them (sender null); returns how many. */
+  removeOptOuts(accountId: string, number: string, sender: string | null): Promise<number>;
+  /** The account's opt-outs (every account's with null), of one recipient if `number` is given. */
+  listOptOuts(accountId: string | null, number?: string): Promise<OptOutRow[]>;
+}

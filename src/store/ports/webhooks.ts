@@ -1,0 +1,25 @@
+// Raw provider webhooks and what they carry in.
+// - raw webhook: a provider callback stored verbatim before it is parsed; `process_after`
+//   lets a provider (the simulator) hand in a receipt that becomes due later.
+// - receipt: a delivery report parsed from a raw webhook, about one part of a message,
+//   applied forward-only by the planner the caller passes in (receipts/plan.ts).
+import type { InboundRow, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../rows.ts';
+
+export interface WebhookLog {
+  insertWebhooks(rows: WebhookRow[]): Promise<void>;
+  claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]>;
+  /** Applies receipts in one transaction; idempotent, so a webhook may be applied again. */
+  applyReceipts(receipts: ReceiptWrite[], now: number, plan: ReceiptPlanner): Promise<ReceiptResult[]>;
+  /** Marks webhooks processed (with an error, if any) and puts `deferred` back to wait until `until`. */
+  finishWebhooks(done: { id: string; error: string | null }[], deferred: string[], until: number, now: number): Promise<void>;
+  /** When the next unprocessed webhook can be claimed: its process_after, or its lease's end if later. */
+  nextWebhookDueAt(): Promise<number | null>;
+  listWebhooks(filter: { since?: number; providerId?: string }): Promise<WebhookRow[]>;
+  /** Makes stored webhooks due again so they are processed once more (replay). */
+  requeueWebhooks(ids: string[], now: number): Promise<void>;
+
+  /** Stores inbound messages; one already stored (same provider and id) is left as it is. */
+  insertInbound(rows: InboundRow[]): Promise<void>;
+  /** one account's inbound messages, newest first; `before` is an id cursor */
+  listInbound(accountId: string, before: string | undefined, limit: number): Promise<InboundRow[]>;
+}

@@ -1,0 +1,36 @@
+// Contract cases for the CallbackQueue port (run on every store by ../store-suite.ts).
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Store } from '../../../src/store/store.ts';
+import { newMessage } from '../../helpers/rows.ts';
+import { newId } from '../../../src/domain/ids.ts';
+import { callbackFor } from '../../../src/callbacks/enqueue.ts';
+
+export function callbacksCases(get: () => Store): void {
+  describe('CallbackQueue', () => {
+    let store: Store;
+    before(() => { store = get(); });
+
+    it('writes the callback with the change, hands it to one deliverer, and records every attempt', async () => {
+      const now = Date.now() + 70_000_000_000;
+      const m = newMessage({ callback_url: 'https://example.com/hook' });
+      await store.insertMessages([m]);
+      const r = await store.cancelMessage('default', m.row.id, now, callbackFor);
+      assert.equal(r.kind, 'canceled');
+      const [cb] = await store.listCallbacks(m.row.id);
+      assert.equal(cb.status, 'pending');
+      assert.equal(JSON.parse(cb.payload).data.status, 'canceled');
+      assert.ok((await store.claimCallbacks(now, 60_000, 100_000)).some((c) => c.id === cb.id));
+      assert.ok(!(await store.claimCallbacks(now, 60_000, 100_000)).some((c) => c.id === cb.id), 'leased to the first claimer');
+      const attempt = (n: number, status_code: number | null, error: string | null) => ({ id: newId('cbk'), callback_id: cb.id, attempt: n, status_code, error, started_at: now, duration_ms: 5 });
+      await store.finishCallback(cb.id, { status: 'pending', attempts: 1, next_attempt_at: now + 1_000, last_error: 'receiver answered 503', delivered_at: null }, attempt(1, 503, 'receiver answered 503'), now);
+      assert.ok(!(await store.claimCallbacks(now + 999, 60_000, 100_000)).some((c) => c.id === cb.id), 'not due before its retry time');
+      assert.ok((await store.claimCallbacks(now + 1_000, 60_000, 100_000)).some((c) => c.id === cb.id));
+      await store.finishCallback(cb.id, { status: 'delivered', attempts: 2, next_attempt_at: null, last_error: null, delivered_at: now + 1_000 }, attempt(2, 200, null), now + 1_000);
+      assert.deepEqual((await store.listCallbackAttempts(cb.id)).map((a) => [a.attempt, a.status_code]), [[1, 503], [2, 200]]);
+      const [done] = await store.listCallbacks(m.row.id);
+      assert.deepEqual([done.status, done.attempts, done.delivered_at], ['delivered', 2, now + 1_000]);
+      assert.ok(!(await store.claimCallbacks(now + 100_000, 60_000, 100_000)).some((c) => c.id === cb.id), 'delivered is done');
+    });
+  });
+}

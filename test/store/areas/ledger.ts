@@ -1,0 +1,202 @@
+// Contract cases for the MessageLedger port (run on every store by ../store-suite.ts).
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Outcome, ReceiptWrite, Store } from '../../../src/store/store.ts';
+import { newMessage, messageRow, webhookRow } from '../../helpers/rows.ts';
+import { newId } from '../../../src/domain/ids.ts';
+import { planReceipt } from '../../../src/receipts/plan.ts';
+import { callbackFor } from '../../../src/callbacks/enqueue.ts';
+import { part, receiptFor, sentMessage } from './helpers.ts';
+
+export function ledgerCases(get: () => Store): void {
+  describe('MessageLedger', () => {
+    let store: Store;
+    before(() => { store = get(); });
+
+    it('inserts a batch in one call and reads each message back', async () => {
+      const batch = [newMessage({ body: 'a' }), newMessage({ body: 'b' })];
+      const res = await store.insertMessages(batch);
+      assert.deepEqual(res.map((r) => r.kind), ['inserted', 'inserted']);
+      const got = await store.getMessage('default', batch[1].row.id);
+      assert.equal(got?.body, 'b');
+      assert.equal(got?.status, 'queued');
+      assert.equal(typeof got?.created_at, 'number');
+    });
+
+    it('hides a message from another account', async () => {
+      const m = newMessage({ account_id: 'default' });
+      await store.insertMessages([m]);
+      assert.equal(await store.getMessage('other', m.row.id), undefined);
+    });
+
+    it('answers the same message for a repeated idempotency key and a conflict for another body', async () => {
+      const key = `k-${newId('msg')}`;
+      const [first] = await store.insertMessages([newMessage({}, { key, hash: 'h1' })]);
+      assert.equal(first.kind, 'inserted');
+      const [again, other] = await store.insertMessages([newMessage({}, { key, hash: 'h1' }), newMessage({}, { key, hash: 'h2' })]);
+      assert.equal(again.kind, 'duplicate');
+      assert.equal(again.kind === 'duplicate' && first.kind === 'inserted' && again.message.id, first.kind === 'inserted' && first.message.id);
+      assert.equal(other.kind, 'conflict');
+    });
+
+    it('resolves the same idempotency key twice within one batch to one message', async () => {
+      const key = `k-${newId('msg')}`;
+      const res = await store.insertMessages([newMessage({}, { key, hash: 'h' }), newMessage({}, { key, hash: 'h' }), newMessage({}, { key, hash: 'x' })]);
+      assert.deepEqual(res.map((r) => r.kind), ['inserted', 'duplicate', 'conflict']);
+      assert.equal(res[1].kind === 'duplicate' && res[1].message.id, res[0].kind === 'inserted' && res[0].message.id);
+    });
+
+    it('claims due messages once, marks them sending under a lease and counts the attempt', async () => {
+      const now = Date.now() + 1_000_000; // far enough ahead that earlier cases' rows are due too
+      const mine = [newMessage({ next_attempt_at: now - 10 }), newMessage({ next_attempt_at: now - 5 })];
+      await store.insertMessages(mine);
+      const a = await store.claimDue('w1', now, 30_000, 1000);
+      const ids = new Set(a.map((m) => m.id));
+      for (const m of mine) assert.ok(ids.has(m.row.id));
+      const claimed = a.find((m) => m.id === mine[0].row.id)!;
+      assert.equal(claimed.status, 'sending');
+      assert.equal(claimed.lease_owner, 'w1');
+      assert.equal(claimed.attempts, 1);
+      assert.equal(claimed.next_attempt_at, now + 30_000);
+      const b = await store.claimDue('w2', now, 30_000, 1000);
+      assert.equal(b.length, 0, 'a leased message is not claimed again while the lease holds');
+      // the lease runs out: another worker takes the message over
+      const c = await store.claimDue('w2', now + 30_001, 30_000, 1000);
+      assert.ok(c.some((m) => m.id === mine[0].row.id && m.attempts === 2 && m.lease_owner === 'w2'));
+      // the first owner's late outcome is fenced off
+      const stale: Outcome = { messageId: mine[0].row.id, leaseOwner: 'w1', now, attempts: [], parts: [], event: null, callback: null,
+        set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null } };
+      const applied = await store.recordOutcomes([stale]);
+      assert.equal(applied.size, 0);
+      assert.equal((await store.getMessage(null, mine[0].row.id))?.status, 'sending');
+    });
+
+    it('never hands the same message to two concurrent claimers', async () => {
+      const now = Date.now() + 5_000_000;
+      await store.insertMessages(Array.from({ length: 60 }, () => newMessage({ next_attempt_at: now - 1 })));
+      const [x, y, z] = await Promise.all([store.claimDue('a', now, 60_000, 25), store.claimDue('b', now, 60_000, 25), store.claimDue('c', now, 60_000, 25)]);
+      const all = [...x, ...y, ...z].map((m) => m.id);
+      assert.equal(new Set(all).size, all.length);
+      assert.ok(all.length >= 60);
+    });
+
+    it('does not claim a scheduled message before its time', async () => {
+      const at = Date.now() + 10_000_000_000;
+      const m = newMessage({ status: 'scheduled', send_at: at, next_attempt_at: at });
+      await store.insertMessages([m]);
+      const early = await store.claimDue('w', at - 1, 1000, 10_000);
+      assert.ok(!early.some((r) => r.id === m.row.id));
+      const due = await store.claimDue('w', at, 1000, 10_000);
+      assert.ok(due.some((r) => r.id === m.row.id));
+    });
+
+    it('records an outcome with its attempt and releases the lease', async () => {
+      const now = Date.now() + 20_000_000_000;
+      const m = newMessage({ next_attempt_at: now });
+      await store.insertMessages([m]);
+      await store.claimDue('w9', now, 30_000, 10_000);
+      const applied = await store.recordOutcomes([{
+        messageId: m.row.id, leaseOwner: 'w9', now,
+        set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null, provider_id: 'sim', provider_message_id: 'p-1', from_number: '+15005550006', sent_at: now },
+        attempts: [{ id: newId('att'), message_id: m.row.id, attempt: 1, provider_id: 'sim', from_number: '+15005550006', outcome: 'sent', error_code: null, error_message: null, provider_message_id: 'p-1', started_at: now, finished_at: now, failover: 0 }],
+        parts: [part(m.row.id, 0, `p-1-${m.row.id}`, now)],
+        event: null, callback: null,
+      }]);
+      assert.ok(applied.has(m.row.id));
+      const got = await store.getMessage(null, m.row.id);
+      assert.equal(got?.status, 'sent');
+      assert.equal(got?.lease_owner, null);
+      assert.equal(got?.provider_message_id, 'p-1');
+      const attempts = await store.listAttempts(m.row.id);
+      assert.equal(attempts.length, 1);
+      assert.equal(attempts[0].outcome, 'sent');
+      assert.deepEqual((await store.listParts(m.row.id)).map((p) => [p.part_index, p.provider_message_id, p.status]), [[0, `p-1-${m.row.id}`, 'sent']]);
+    });
+
+    it('cancels only while queued or scheduled', async () => {
+      const q = newMessage();
+      const s = newMessage({ status: 'sent', next_attempt_at: null });
+      await store.insertMessages([q, s]);
+      const r1 = await store.cancelMessage('default', q.row.id, Date.now(), callbackFor);
+      assert.equal(r1.kind, 'canceled');
+      assert.equal(r1.kind === 'canceled' && r1.message.status, 'canceled');
+      assert.equal((await store.cancelMessage('default', s.row.id, Date.now(), callbackFor)).kind, 'not_cancelable');
+      assert.equal((await store.cancelMessage('default', 'msg_nope', Date.now(), callbackFor)).kind, 'not_found');
+    });
+
+    it('lists newest first with filters, metadata and a cursor', async () => {
+      const acct = `acct_${newId('msg')}`;
+      const rows = [
+        messageRow({ account_id: acct, to_number: '+14155550101', metadata: JSON.stringify({ order: '1' }) }),
+        messageRow({ account_id: acct, to_number: '+14155550102', metadata: JSON.stringify({ order: '2' }) }),
+        messageRow({ account_id: acct, to_number: '+14155550101', status: 'delivered', metadata: JSON.stringify({ order: '1' }) }),
+      ];
+      await store.insertMessages(rows.map((row) => ({ row, idempotency: null })));
+      const page1 = await store.listMessages({ accountId: acct, limit: 2 });
+      assert.deepEqual(page1.map((m) => m.id), [rows[2].id, rows[1].id]);
+      const page2 = await store.listMessages({ accountId: acct, limit: 2, before: page1[1].id });
+      assert.deepEqual(page2.map((m) => m.id), [rows[0].id]);
+      assert.equal((await store.listMessages({ accountId: acct, limit: 10, to: '+14155550101' })).length, 2);
+      assert.equal((await store.listMessages({ accountId: acct, limit: 10, status: 'delivered' })).length, 1);
+      assert.deepEqual((await store.listMessages({ accountId: acct, limit: 10, metadata: { order: '2' } })).map((m) => m.id), [rows[1].id]);
+    });
+
+
+    it('reads several messages at once, and releases a lease so the row is due again at once', async () => {
+      const now = Date.now();
+      const a = newMessage({ status: 'sending', lease_owner: 'w-release', next_attempt_at: now + 60_000 });
+      const b = newMessage();
+      await store.insertMessages([a, b]);
+      assert.deepEqual((await store.getMessages([a.row.id, b.row.id, 'msg_missing'])).map((m) => m.id).sort(), [a.row.id, b.row.id].sort());
+      await store.releaseLeases('w-other', [a.row.id], now);
+      assert.equal((await store.getMessage(null, a.row.id))?.status, 'sending', 'only the owner releases its lease');
+      await store.releaseLeases('w-release', [a.row.id], now);
+      const released = await store.getMessage(null, a.row.id);
+      assert.deepEqual([released?.status, released?.lease_owner, released?.next_attempt_at], ['queued', null, now]);
+      const next = await store.nextDueAt();
+      assert.ok(next !== null && next <= now, 'the released row is among the earliest due');
+    });
+
+    it("reports one account's queue, or every account's", async () => {
+      const now = Date.now();
+      const acct = `acct_q_${newId('msg')}`;
+      await store.insertMessages([
+        newMessage({ account_id: acct, next_attempt_at: now - 5_000 }), newMessage({ account_id: acct, next_attempt_at: now - 1_000 }),
+        newMessage({ account_id: acct, status: 'delivered', next_attempt_at: null }),
+      ]);
+      const mine = await store.queueStats(now, acct);
+      assert.deepEqual([mine.depth, mine.oldestDueAt, mine.byStatus.queued, mine.byStatus.delivered], [2, now - 5_000, 2, 1]);
+      const all = await store.queueStats(now);
+      assert.ok(all.depth >= 2 && (all.oldestDueAt ?? Infinity) <= now - 5_000);
+      assert.deepEqual(await store.queueStats(now, `${acct}-none`), { depth: 0, oldestDueAt: null, byStatus: {} });
+    });
+
+    it('knows the last sender to a recipient, and each provider\'s attempts, errors and failovers since a time', async () => {
+      const at = Date.now() + 50_000_000_000;
+      const provider = `pw-${newId('msg').slice(-8)}`;
+      const to = `+1415555${String(at).slice(-4)}`;
+      const acct = `acct_w_${newId('msg')}`;
+      const m = newMessage({ account_id: acct, to_number: to, status: 'sending', lease_owner: 'w-win', next_attempt_at: at });
+      await store.insertMessages([m]);
+      const attempt = (outcome: 'transient' | 'sent', failover: number) => ({
+        id: newId('att'), message_id: m.row.id, attempt: 1, provider_id: provider, from_number: '+14155550199', outcome, error_code: outcome === 'sent' ? null : '503',
+        error_message: null, provider_message_id: null, started_at: at, finished_at: at, failover,
+      });
+      const o: Outcome = {
+        messageId: m.row.id, leaseOwner: 'w-win', now: at, event: null, callback: null, parts: [part(m.row.id, 0, `lw-${m.row.id}`, at)],
+        attempts: [attempt('transient', 1), attempt('sent', 0)],
+        set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null, provider_id: provider, from_number: '+14155550199', sent_at: at },
+      };
+      await store.recordOutcomes([o]);
+      assert.deepEqual(await store.lastSender(to), { from_number: '+14155550199', provider_id: provider });
+      assert.equal(await store.lastSender('+14155550000'), undefined);
+      const w = (await store.providerWindows(at - 1)).find((p) => p.provider_id === provider);
+      assert.deepEqual(w, { provider_id: provider, sends: 2, errors: 1, failovers: 1 });
+      assert.deepEqual((await store.providerWindows(at - 1, acct)).map((p) => p.provider_id), [provider]);
+      assert.deepEqual(await store.providerWindows(at - 1, `${acct}-other`), [], "another account's share is empty");
+      assert.equal(await store.countFailovers(at - 1), 1);
+      assert.deepEqual((await store.listAttempts(m.row.id)).map((a) => a.outcome).sort(), ['sent', 'transient']);
+      assert.deepEqual(await store.listEvents(m.row.id), []);
+    });
+  });
+}

@@ -1,0 +1,79 @@
+// Contract cases for the RecordStore port (run on every store by ../store-suite.ts).
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Outcome, ReceiptWrite, Store } from '../../../src/store/store.ts';
+import { newMessage, messageRow, webhookRow } from '../../helpers/rows.ts';
+import { newId } from '../../../src/domain/ids.ts';
+import { planReceipt } from '../../../src/receipts/plan.ts';
+import { callbackFor } from '../../../src/callbacks/enqueue.ts';
+import { part, receiptFor, sentMessage } from './helpers.ts';
+
+export function recordsCases(get: () => Store): void {
+  describe('RecordStore', () => {
+    let store: Store;
+    before(() => { store = get(); });
+
+    it('keeps opt-outs per account, number and sender; adding twice keeps one; removes one sender or all', async () => {
+      const now = Date.now();
+      const row = { account_id: 'acc_opt', number: '+14155550150', sender: '', source: 'keyword', created_at: now };
+      await store.addOptOut(row);
+      await store.addOptOut({ ...row, source: 'api' });
+      await store.addOptOut({ ...row, sender: '+14155550199' });
+      await store.addOptOut({ ...row, account_id: 'acc_other' });
+      const mine = await store.listOptOuts('acc_opt', '+14155550150');
+      assert.deepEqual(mine.map((o) => [o.sender, o.source]).sort((a, b) => a[0].localeCompare(b[0])), [['', 'keyword'], ['+14155550199', 'keyword']]);
+      assert.equal(await store.removeOptOuts('acc_opt', '+14155550150', '+14155550199'), 1);
+      assert.equal(await store.removeOptOuts('acc_opt', '+14155550150', null), 1);
+      assert.equal((await store.listOptOuts('acc_opt')).length, 0);
+      assert.equal((await store.listOptOuts('acc_other')).length, 1);
+    });
+
+    it('manages API keys by hash and revokes them', async () => {
+      const now = Date.now();
+      const id = newId('key');
+      await store.createApiKey({ id, account_id: 'default', name: 'ci', prefix: 'sk_test', hash: `h-${id}`, scopes: 'send,read', created_at: now, updated_at: now, revoked_at: null, webhook_secret: 'whsec_dGVzdA==', callback_url: null });
+      assert.equal((await store.findApiKeyByHash(`h-${id}`))?.id, id);
+      assert.equal(await store.revokeApiKey(id, now), true);
+      assert.ok((await store.findApiKeyByHash(`h-${id}`))?.revoked_at);
+      assert.equal(await store.revokeApiKey(id, now), false);
+    });
+
+
+    it("keeps an account's keys: by id and by account, and a new callback signing secret", async () => {
+      const now = Date.now();
+      const acct = `acct_k_${newId('key')}`;
+      await store.ensureAccount(acct, acct, now);
+      await store.ensureAccount(acct, acct, now + 1);
+      const id = newId('key');
+      await store.createApiKey({ id, account_id: acct, name: 'app', prefix: 'sk_test', hash: `h-${id}`, scopes: 'send', created_at: now, updated_at: now, revoked_at: null, webhook_secret: 'whsec_b2xk', callback_url: null });
+      assert.equal((await store.getApiKey(id))?.name, 'app');
+      assert.equal(await store.getApiKey('key_missing'), undefined);
+      assert.deepEqual((await store.listApiKeys(acct)).map((k) => k.id), [id]);
+      assert.ok((await store.listApiKeys()).some((k) => k.id === id));
+      await store.setApiKeyWebhookSecret(id, 'whsec_bmV3', now + 5);
+      const k = await store.getApiKey(id);
+      assert.deepEqual([k?.webhook_secret, k?.updated_at], ['whsec_bmV3', now + 5]);
+    });
+
+    it('upserts providers, numbers and country rules by their key', async () => {
+      const now = Date.now();
+      const pid = `p-${newId('key').slice(-10).toLowerCase()}`;
+      const provider = { id: pid, kind: 'simulator', priority: 5, active: 1, config: '{}', prices: '{"*":"0.0050"}', created_at: now, updated_at: now };
+      await store.upsertProvider(provider);
+      await store.upsertProvider({ ...provider, priority: 7, updated_at: now + 1 });
+      const p = (await store.listProviders()).filter((r) => r.id === pid);
+      assert.deepEqual(p.map((r) => [r.priority, r.updated_at]), [[7, now + 1]]);
+      const number = `+1415555${String(now).slice(-4)}`;
+      const row = { number, provider_id: pid, account_id: 'default', country: 'US', type: 'longcode' as const, capabilities: '["sms"]', rate_per_second: 1, pool: 'default', active: 1, created_at: now, updated_at: now };
+      await store.upsertNumber(row);
+      await store.upsertNumber({ ...row, pool: 'masking', active: 0, updated_at: now + 1 });
+      const n = (await store.listNumbers()).filter((r) => r.number === number);
+      assert.deepEqual(n.map((r) => [r.pool, r.active, r.created_at]), [['masking', 0, now]]);
+      const rule = { country: 'ZZ', require_local: 1, allow_alphanumeric: 0, providers: JSON.stringify([pid]), created_at: now, updated_at: now };
+      await store.upsertCountryRule(rule);
+      await store.upsertCountryRule({ ...rule, require_local: 0, updated_at: now + 1 });
+      const r = (await store.listCountryRules()).filter((x) => x.country === 'ZZ');
+      assert.deepEqual(r.map((x) => [x.require_local, x.providers]), [[0, JSON.stringify([pid])]]);
+    });
+  });
+}

@@ -1,0 +1,144 @@
+// Contract cases for the WebhookLog port (run on every store by ../store-suite.ts).
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Outcome, ReceiptWrite, Store } from '../../../src/store/store.ts';
+import { newMessage, messageRow, webhookRow } from '../../helpers/rows.ts';
+import { newId } from '../../../src/domain/ids.ts';
+import { planReceipt } from '../../../src/receipts/plan.ts';
+import { callbackFor } from '../../../src/callbacks/enqueue.ts';
+import { part, receiptFor, sentMessage } from './helpers.ts';
+
+export function webhooksCases(get: () => Store): void {
+  describe('WebhookLog', () => {
+    let store: Store;
+    before(() => { store = get(); });
+
+    it('applies receipts forward only and keeps every receipt as an event', async () => {
+      const now = Date.now();
+      const ref = `ref-${newId('msg')}`;
+      const m = await sentMessage(store, [ref], now);
+      const w1 = webhookRow(); const w2 = webhookRow(); const w3 = webhookRow();
+      await store.insertWebhooks([w1, w2, w3]);
+      const receipt = (webhookId: string, status: ReceiptWrite['status'], providerStatus: string): ReceiptWrite =>
+        ({ webhookId, providerId: 'sim', providerMessageId: ref, status, providerStatus, errorCode: null, errorMessage: null, occurredAt: now, detail: null });
+      const [d] = await store.applyReceipts([receipt(w1.id, 'delivered', 'delivered')], now, planReceipt);
+      assert.equal(d.changed, true);
+      assert.equal(d.message?.status, 'delivered');
+      const [late] = await store.applyReceipts([receipt(w2.id, 'sent', 'sent')], now, planReceipt);
+      assert.equal(late.changed, false, 'a late sent after delivered changes nothing');
+      const [dup] = await store.applyReceipts([receipt(w1.id, 'delivered', 'delivered')], now, planReceipt);
+      assert.equal(dup.changed, false);
+      const got = await store.getMessage(null, m.id);
+      assert.equal(got?.status, 'delivered');
+      assert.ok(got?.final_at);
+      const events = await store.listEvents(m.id);
+      assert.deepEqual(events.map((e) => e.provider_status).sort(), ['delivered', 'sent'], 'replaying a webhook adds no duplicate event');
+      const [none] = await store.applyReceipts([{ ...receipt(w3.id, 'delivered', 'delivered'), providerMessageId: 'nope' }], now, planReceipt);
+      assert.equal(none.message, null);
+    });
+
+    it('a message in parts is delivered only when every part is', async () => {
+      const now = Date.now();
+      const refs = [1, 2, 3].map((i) => `pt${i}-${newId('msg')}`);
+      const m = await sentMessage(store, refs, now);
+      const [first] = await store.applyReceipts([receiptFor('w-a', refs[0], 'delivered', now)], now, planReceipt);
+      assert.equal(first.changed, false, 'one part of three delivered: the message is still sent');
+      assert.equal(first.message?.status, 'sent');
+      const rest = await store.applyReceipts([receiptFor('w-b', refs[2], 'delivered', now), receiptFor('w-c', refs[1], 'delivered', now)], now, planReceipt);
+      assert.deepEqual(rest.map((r) => [r.changed, r.message?.status]), [[false, 'sent'], [true, 'delivered']]);
+      assert.deepEqual((await store.listParts(m.id)).map((p) => p.status), ['delivered', 'delivered', 'delivered']);
+      const events = await store.listEvents(m.id);
+      assert.deepEqual(events.map((e) => e.detail).sort(), ['part 1 of 3', 'part 2 of 3', 'part 3 of 3']);
+    });
+
+    it('one failed part of three makes the message undelivered, with that part\'s error', async () => {
+      const now = Date.now();
+      const refs = [1, 2, 3].map((i) => `pf${i}-${newId('msg')}`);
+      const m = await sentMessage(store, refs, now);
+      await store.applyReceipts([receiptFor('w-d', refs[0], 'delivered', now), receiptFor('w-e', refs[1], 'undelivered', now, '30003')], now, planReceipt);
+      const [last] = await store.applyReceipts([receiptFor('w-f', refs[2], 'delivered', now)], now, planReceipt);
+      assert.equal(last.message?.status, 'undelivered', 'a later delivered part does not undo the failure');
+      const got = await store.getMessage(null, m.id);
+      assert.equal(got?.status, 'undelivered');
+      assert.equal(got?.error_code, '30003');
+      assert.deepEqual((await store.listParts(m.id)).map((p) => [p.status, p.error_code]), [['delivered', null], ['undelivered', '30003'], ['delivered', null]]);
+    });
+
+    it('a receipt for part 2 of 3 that arrives before the send answer is recorded is applied once it is', async () => {
+      const now = Date.now();
+      const refs = [1, 2, 3].map((i) => `pe${i}-${newId('msg')}`);
+      const [early] = await store.applyReceipts([receiptFor('w-g', refs[1], 'delivered', now)], now, planReceipt);
+      assert.equal(early.message, null, 'no part has that id yet: the caller keeps the receipt and tries again');
+      const m = await sentMessage(store, refs, now);
+      const [again] = await store.applyReceipts([receiptFor('w-g', refs[1], 'delivered', now)], now, planReceipt);
+      assert.equal(again.message?.id, m.id);
+      assert.deepEqual((await store.listParts(m.id)).map((p) => p.status), ['sent', 'delivered', 'sent']);
+      await store.applyReceipts([receiptFor('w-h', refs[0], 'delivered', now), receiptFor('w-i', refs[2], 'delivered', now)], now, planReceipt);
+      assert.equal((await store.getMessage(null, m.id))?.status, 'delivered');
+    });
+
+    it('claims pending webhooks under a lease and defers them', async () => {
+      const now = Date.now() + 30_000_000_000;
+      const w = webhookRow({ process_after: now });
+      await store.insertWebhooks([w]);
+      const got = await store.claimWebhooks(now, 10_000, 1000);
+      assert.ok(got.some((r) => r.id === w.id));
+      assert.ok(!(await store.claimWebhooks(now, 10_000, 1000)).some((r) => r.id === w.id), 'leased');
+      await store.finishWebhooks([], [w.id], now + 500, now);
+      assert.ok(!(await store.claimWebhooks(now + 499, 10_000, 1000)).some((r) => r.id === w.id));
+      assert.ok((await store.claimWebhooks(now + 500, 10_000, 1000)).some((r) => r.id === w.id));
+      await store.finishWebhooks([{ id: w.id, error: null }], [], 0, now);
+      assert.ok(!(await store.claimWebhooks(now + 100_000, 10_000, 1000)).some((r) => r.id === w.id), 'processed webhooks stay done');
+    });
+
+    it('a webhook leased by another processor is not due until its lease ends', async () => {
+      const far = Date.now() + 40_000_000_000;
+      // settle whatever earlier cases left pending, so only this case's webhook counts
+      const leftovers = await store.claimWebhooks(far, 1, 100_000);
+      await store.finishWebhooks(leftovers.map((w) => ({ id: w.id, error: null })), [], 0, far);
+      assert.equal(await store.nextWebhookDueAt(), null);
+      const w = webhookRow({ process_after: far });
+      await store.insertWebhooks([w]);
+      assert.equal(await store.nextWebhookDueAt(), far);
+      await store.claimWebhooks(far, 60_000, 10);
+      assert.equal(await store.nextWebhookDueAt(), far + 60_000);
+      await store.finishWebhooks([{ id: w.id, error: null }], [], 0, far);
+      assert.equal(await store.nextWebhookDueAt(), null);
+    });
+
+
+    it('lists stored webhooks by provider and time, and requeues them for a replay', async () => {
+      const now = Date.now() + 60_000_000_000;
+      const provider = `replay-${newId('whk').slice(-8)}`;
+      const a = webhookRow({ provider_id: provider, received_at: now, process_after: now });
+      const b = webhookRow({ provider_id: provider, received_at: now + 1, process_after: now });
+      await store.insertWebhooks([a, b]);
+      assert.deepEqual((await store.listWebhooks({ providerId: provider })).map((w) => w.id), [a.id, b.id]);
+      assert.deepEqual((await store.listWebhooks({ providerId: provider, since: now + 1 })).map((w) => w.id), [b.id]);
+      await store.claimWebhooks(now, 60_000, 100_000);
+      await store.finishWebhooks([{ id: a.id, error: 'unparseable' }, { id: b.id, error: null }], [], 0, now);
+      assert.ok((await store.listWebhooks({ providerId: provider })).every((w) => w.processed_at !== null));
+      await store.requeueWebhooks([a.id], now + 5);
+      const [again] = (await store.listWebhooks({ providerId: provider })).filter((w) => w.id === a.id);
+      assert.deepEqual([again.processed_at, again.error, again.process_after, again.attempts], [null, null, now + 5, 0]);
+      assert.ok((await store.claimWebhooks(now + 5, 60_000, 100_000)).some((w) => w.id === a.id));
+    });
+
+    it('stores an inbound text once per provider message and lists the account\'s newest first', async () => {
+      const now = Date.now();
+      const acct = `acct_in_${newId('inb')}`;
+      const row = (ref: string) => ({
+        id: newId('inb'), account_id: acct, provider_id: 'sim', provider_message_id: ref, from_number: '+14155550100', to_number: '+14155550199',
+        body: `text ${ref}`, webhook_id: 'whk_test', received_at: now, created_at: now,
+      });
+      const [a, b] = [row(`in-a-${acct}`), row(`in-b-${acct}`)];
+      await store.insertInbound([a, b]);
+      await store.insertInbound([{ ...row(`in-a-${acct}`), body: 'a retried webhook' }]);
+      const first = await store.listInbound(acct, undefined, 1);
+      assert.deepEqual(first.map((m) => m.id), [b.id]);
+      const rest = await store.listInbound(acct, first[0].id, 10);
+      assert.deepEqual(rest.map((m) => [m.id, m.body]), [[a.id, a.body]], 'the retry changed nothing');
+      assert.deepEqual(await store.listInbound(`${acct}-other`, undefined, 10), []);
+    });
+  });
+}
