@@ -38,7 +38,7 @@ export const messageSchema = {
     callback_url: nullableString,
     metadata: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
     attempts_count: { type: 'integer' },
-    error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: nullableString } },
+    error: { type: ['object', 'null'], properties: { code: { type: 'string', description: 'from the message error catalog' }, message: nullableString, provider_code: { ...nullableString, description: 'the provider\'s own code' } } },
     send_at: nullableTime,
     expires_at: nullableTime,
     next_attempt_at: nullableTime,
@@ -53,7 +53,7 @@ export const messageSchema = {
         properties: {
           id: { type: 'string' }, attempt: { type: 'integer' }, provider: { type: 'string' }, from: nullableString,
           outcome: { type: 'string', enum: ['sent', 'transient', 'throttled', 'permanent'] },
-          error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: nullableString } },
+          error: { type: ['object', 'null'], properties: { code: { type: 'string', description: 'from the message error catalog' }, message: nullableString, provider_code: { ...nullableString, description: 'the provider\'s own code' } } },
           provider_message_id: nullableString, started_at: time, finished_at: time, latency_ms: { type: 'integer' },
           failover: { type: 'boolean', description: 'this attempt failed and the send moved on to the next route at once' },
         },
@@ -66,7 +66,7 @@ export const messageSchema = {
         type: 'object',
         properties: {
           index: { type: 'integer' }, provider: { type: 'string' }, provider_message_id: { type: 'string' }, status: { type: 'string', enum: [...STATUSES] },
-          error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: nullableString } }, updated_at: time,
+          error: { type: ['object', 'null'], properties: { code: { type: 'string', description: 'from the message error catalog' }, message: nullableString, provider_code: { ...nullableString, description: 'the provider\'s own code' } } }, updated_at: time,
         },
       },
     },

@@ -97,7 +97,7 @@ export class Intake {
       provider_id: null, provider_message_id: null, callback_url: input.callback_url ?? caller.callbackUrl ?? null,
       metadata: input.metadata ? JSON.stringify(input.metadata) : null, idempotency_key: idempotencyKey ?? null,
       send_at: sendAt, expires_at: input.validity_period ? start + input.validity_period * 1000 : null,
-      attempts: 0, throttled_attempts: 0, next_attempt_at: start, lease_owner: null, error_code: null, error_message: null,
+      attempts: 0, throttled_attempts: 0, next_attempt_at: start, lease_owner: null, error_code: null, error_message: null, provider_error_code: null,
       created_at: now, updated_at: now, sent_at: null, final_at: null,
     };
     const idempotency = idempotencyKey ? { key: idempotencyKey, hash: requestHash(input) } : null;

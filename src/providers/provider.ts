@@ -12,10 +12,12 @@
 import type { MessageStatus } from '../domain/status.ts';
 import type { Encoding } from '../domain/encoding.ts';
 import type { Config } from '../config.ts';
+import type { FailureKind, MessageErrorCode } from '../domain/message-errors.ts';
 
-export type FailureKind = 'transient' | 'throttled' | 'permanent';
+export type { FailureKind, MessageErrorCode };
 
-export interface SendFailure { kind: FailureKind; code: string; message: string; retryAfterMs?: number }
+/** A failed send: its class, the catalog code (domain/message-errors.ts) and the provider's own code. */
+export interface SendFailure { kind: FailureKind; code: MessageErrorCode; message: string; providerCode?: string; retryAfterMs?: number }
 
 /** One part the provider accepted: its index in the message (0-based) and the provider's id for it. */
 export interface SentPart { index: number; providerMessageId: string }
@@ -71,7 +73,10 @@ export interface Receipt {
   /** our status it maps to, or null for a provider status with no equivalent */
   status: MessageStatus | null;
   providerStatus: string;
-  errorCode?: string;
+  /** the catalog code the provider's error maps to */
+  errorCode?: MessageErrorCode;
+  /** the provider's own error code */
+  providerErrorCode?: string;
   errorMessage?: string;
   occurredAt?: number;
 }
@@ -127,17 +132,19 @@ export interface AdapterContext {
   emitWebhook(w: { kind: 'status' | 'inbound'; body: string; headers?: Record<string, string>; processAfter?: number }): Promise<void>;
 }
 
-/** The fallback classification for failures a provider's own table does not name. */
-export function classifyHttpFailure(status: number): FailureKind {
-  if (status === 429) return 'throttled';
-  if (status >= 500 || status === 408) return 'transient';
-  return 'permanent';
+/** The fallback for failures a provider's own table does not name, by HTTP status. */
+export function classifyHttpFailure(status: number): { kind: FailureKind; code: MessageErrorCode } {
+  if (status === 429) return { kind: 'throttled', code: 'throttled' };
+  if (status >= 500 || status === 408) return { kind: 'transient', code: 'provider_error' };
+  if (status === 401 || status === 403) return { kind: 'permanent', code: 'auth_failed' };
+  return { kind: 'permanent', code: 'rejected' };
 }
 
+/** A send that threw: the provider did not answer in time, or the connection failed. */
 export function classifyThrown(err: unknown): SendFailure {
   const e = err as { name?: string; code?: string; message?: string };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return { kind: 'transient', code: 'timeout', message: 'the provider did not answer in time' };
-  return { kind: 'transient', code: e?.code ?? 'network_error', message: e?.message ?? String(err) };
+  return { kind: 'transient', code: 'network_error', message: e?.message ?? String(err), ...(e?.code ? { providerCode: e.code } : {}) };
 }
 
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {

@@ -22,7 +22,7 @@ export function presentMessage(m: MessageRow) {
     callback_url: m.callback_url,
     metadata: m.metadata ? (JSON.parse(m.metadata) as Record<string, string>) : null,
     attempts_count: m.attempts + m.throttled_attempts,
-    error: m.error_code ? { code: m.error_code, message: m.error_message } : null,
+    error: m.error_code ? { code: m.error_code, message: m.error_message, provider_code: m.provider_error_code } : null,
     send_at: iso(m.send_at),
     expires_at: iso(m.expires_at),
     next_attempt_at: m.status === 'queued' || m.status === 'scheduled' ? iso(m.next_attempt_at) : null,
@@ -36,7 +36,7 @@ export function presentMessage(m: MessageRow) {
 export function presentAttempt(a: AttemptRow) {
   return {
     id: a.id, attempt: a.attempt, provider: a.provider_id, from: a.from_number, outcome: a.outcome,
-    error: a.error_code ? { code: a.error_code, message: a.error_message } : null,
+    error: a.error_code ? { code: a.error_code, message: a.error_message, provider_code: a.provider_error_code } : null,
     provider_message_id: a.provider_message_id, started_at: iso(a.started_at)!, finished_at: iso(a.finished_at)!,
     latency_ms: a.finished_at - a.started_at, failover: a.failover === 1,
   };
@@ -45,7 +45,7 @@ export function presentAttempt(a: AttemptRow) {
 export function presentPart(p: MessagePartRow) {
   return {
     index: p.part_index, provider: p.provider_id, provider_message_id: p.provider_message_id, status: p.status,
-    error: p.error_code ? { code: p.error_code, message: p.error_message } : null, updated_at: iso(p.updated_at)!,
+    error: p.error_code ? { code: p.error_code, message: p.error_message, provider_code: p.provider_error_code } : null, updated_at: iso(p.updated_at)!,
   };
 }
 

@@ -30,7 +30,8 @@ export const planReceipt: ReceiptPlanner = (message: MessageRow, parts: readonly
     status: r.status,
     provider_id: r.providerId,
     provider_status: r.providerStatus,
-    error_code: r.errorCode,
+    // The event keeps the receipt as the provider sent it: its own code.
+    error_code: r.providerErrorCode ?? r.errorCode,
     webhook_id: r.webhookId,
     occurred_at: r.occurredAt,
     created_at: now,
@@ -40,20 +41,21 @@ export const planReceipt: ReceiptPlanner = (message: MessageRow, parts: readonly
     to !== null && to !== 'queued' && to !== 'scheduled' && canTransition(from, to);
   let part: ReceiptPlan['part'] = null;
   let status: MessageStatus | null = r.status;
-  let failing: Pick<MessagePartRow, 'error_code' | 'error_message'> = { error_code: r.errorCode, error_message: r.errorMessage };
+  const error = { error_code: r.errorCode, error_message: r.errorMessage, provider_error_code: r.providerErrorCode };
+  let failing: Pick<MessagePartRow, 'error_code' | 'error_message' | 'provider_error_code'> = error;
   if (target && parts.length > 1) {
     // Several parts: the message follows its parts, not this one receipt.
-    if (moves(target.status, r.status)) part = { index: target.part_index, set: { status: r.status, error_code: r.errorCode, error_message: r.errorMessage, updated_at: now } };
+    if (moves(target.status, r.status)) part = { index: target.part_index, set: { status: r.status, ...error, updated_at: now } };
     const after = parts.map((p) => (part && p.part_index === part.index ? { ...p, ...part.set } : p));
     status = rollUp(after);
     failing = after.find((p) => FAILED.has(p.status)) ?? failing;
   } else if (target && moves(target.status, r.status)) {
-    part = { index: target.part_index, set: { status: r.status, error_code: r.errorCode, error_message: r.errorMessage, updated_at: now } };
+    part = { index: target.part_index, set: { status: r.status, ...error, updated_at: now } };
   }
   if (!moves(message.status, status)) return { event, part, set: null, callback: null };
   const set: Partial<MessageRow> = { status, updated_at: now, next_attempt_at: null, lease_owner: null };
   if (status === 'sent' || isFinal(status)) set.sent_at = message.sent_at ?? r.occurredAt;
   if (isFinal(status)) set.final_at = now;
-  if (failing.error_code) { set.error_code = failing.error_code; set.error_message = failing.error_message; }
+  if (failing.error_code) { set.error_code = failing.error_code; set.error_message = failing.error_message; set.provider_error_code = failing.provider_error_code; }
   return { event, part, set, callback: callbackFor({ ...message, ...set }, now) };
 };

@@ -311,7 +311,8 @@ const m005: Migration = {
   },
 };
 
-// Message parts: what a provider gave its own id to (one per segment for Vonage and
+// Message parts, and catalog error codes (domain/message-errors.ts) with the provider's
+// own code beside them. Parts: what a provider gave its own id to (one per segment for Vonage and
 // SMPP, one per message for Twilio). Receipts match a part; the message rolls up. Sent
 // messages from before keep their single provider id as part 0.
 const m006: Migration = {
@@ -324,10 +325,14 @@ const m006: Migration = {
       .addColumn('status', 'text', (c) => c.notNull())
       .addColumn('error_code', 'text')
       .addColumn('error_message', 'text')
+      .addColumn('provider_error_code', 'text')
       .addColumn('created_at', ts, (c) => c.notNull())
       .addColumn('updated_at', ts, (c) => c.notNull())
       .addPrimaryKeyConstraint('message_parts_pk', ['message_id', 'part_index'])
       .execute();
+    // Error codes now come from the catalog; the provider's own code is kept beside them.
+    await db.schema.alterTable('messages').addColumn('provider_error_code', 'text').execute();
+    await db.schema.alterTable('attempts').addColumn('provider_error_code', 'text').execute();
     await db.schema.createIndex('message_parts_provider_ref').unique().on('message_parts').columns(['provider_id', 'provider_message_id']).execute();
     await sql`INSERT INTO message_parts (message_id, part_index, provider_id, provider_message_id, status, error_code, error_message, created_at, updated_at)
       SELECT id, 0, provider_id, provider_message_id, status, error_code, error_message, COALESCE(sent_at, updated_at), updated_at

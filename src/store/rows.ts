@@ -30,6 +30,8 @@ export interface MessageRow {
   lease_owner: string | null;
   error_code: string | null;
   error_message: string | null;
+  /** the provider's own code for the error (error_code is the catalog's, domain/message-errors.ts) */
+  provider_error_code: string | null;
   created_at: number;
   updated_at: number;
   sent_at: number | null;
@@ -47,6 +49,7 @@ export interface MessagePartRow {
   status: MessageStatus;
   error_code: string | null;
   error_message: string | null;
+  provider_error_code: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -60,6 +63,7 @@ export interface AttemptRow {
   outcome: 'sent' | 'transient' | 'throttled' | 'permanent';
   error_code: string | null;
   error_message: string | null;
+  provider_error_code: string | null;
   provider_message_id: string | null;
   started_at: number;
   finished_at: number;
@@ -335,7 +339,7 @@ export interface Outcome {
   leaseOwner: string;
   /** the fields of the message to set */
   set: Pick<MessageRow, 'status' | 'attempts' | 'throttled_attempts' | 'next_attempt_at'> &
-    Partial<Pick<MessageRow, 'provider_id' | 'provider_message_id' | 'from_number' | 'error_code' | 'error_message' | 'sent_at' | 'final_at' | 'price'>>;
+    Partial<Pick<MessageRow, 'provider_id' | 'provider_message_id' | 'from_number' | 'error_code' | 'error_message' | 'provider_error_code' | 'sent_at' | 'final_at' | 'price'>>;
   /** the attempts made in this claim: more than one when the send failed over */
   attempts: AttemptRow[];
   /** the parts the provider accepted, when the send succeeded */
@@ -353,7 +357,10 @@ export interface ReceiptWrite {
   providerMessageId: string;
   status: MessageStatus | null;
   providerStatus: string;
+  /** the catalog code (domain/message-errors.ts) */
   errorCode: string | null;
+  /** the provider's own code */
+  providerErrorCode: string | null;
   errorMessage: string | null;
   occurredAt: number;
   detail: string | null;
@@ -363,7 +370,7 @@ export interface ReceiptWrite {
 export interface ReceiptPlan {
   event: EventRow;
   /** fields to set on the part the receipt names, or null when it does not move */
-  part: { index: number; set: Pick<MessagePartRow, 'status' | 'error_code' | 'error_message' | 'updated_at'> } | null;
+  part: { index: number; set: Pick<MessagePartRow, 'status' | 'error_code' | 'error_message' | 'provider_error_code' | 'updated_at'> } | null;
   /** fields to set on the message, or null when the status does not move */
   set: Partial<MessageRow> | null;
   /** the caller's callback announcing the change */

@@ -92,7 +92,7 @@ export class WebhookProcessor {
         for (const r of entry.adapter.parseReceipts(toRaw(row))) {
           receipts.push({
             webhookId: row.id, providerId: row.provider_id, providerMessageId: r.providerMessageId, status: r.status,
-            providerStatus: r.providerStatus, errorCode: r.errorCode ?? null, errorMessage: r.errorMessage ?? null,
+            providerStatus: r.providerStatus, errorCode: r.errorCode ?? null, errorMessage: r.errorMessage ?? null, providerErrorCode: r.providerErrorCode ?? null,
             occurredAt: r.occurredAt && Number.isFinite(r.occurredAt) ? r.occurredAt : row.received_at, detail: null,
           });
           owner.push(i);

@@ -46,6 +46,7 @@ export function attemptRow(row: MessageRow, route: RouteUsed, result: SendOutcom
     id: newId('att'), message_id: row.id, attempt: row.attempts + row.throttled_attempts, provider_id: route.providerId, from_number: route.from,
     outcome: result.ok ? 'sent' : result.error.kind,
     error_code: result.ok ? null : result.error.code, error_message: result.ok ? null : result.error.message,
+    provider_error_code: result.ok ? null : result.error.providerCode ?? null,
     provider_message_id: result.ok ? result.parts[0]?.providerMessageId ?? null : null, started_at: started, finished_at: finished, failover: 0,
   };
 }
@@ -63,17 +64,17 @@ export function attemptOutcome(
   if (result.ok) {
     const parts = result.parts.map((p): MessagePartRow => ({
       message_id: row.id, part_index: p.index, provider_id: route.providerId, provider_message_id: p.providerMessageId,
-      status: 'sent', error_code: null, error_message: null, created_at: now, updated_at: now,
+      status: 'sent', error_code: null, error_message: null, provider_error_code: null, created_at: now, updated_at: now,
     }));
     return withCallback(row, { ...base, parts, set: {
       status: 'sent', attempts: row.attempts, throttled_attempts: row.throttled_attempts, next_attempt_at: null,
       // The message's provider id is its first part's (all of them are in `parts`).
       provider_id: route.providerId, provider_message_id: result.parts[0]?.providerMessageId ?? null, from_number: route.from, sent_at: now,
-      error_code: null, error_message: null, ...(result.price ? { price: result.price } : {}),
+      error_code: null, error_message: null, provider_error_code: null, ...(result.price ? { price: result.price } : {}),
     } });
   }
   const err = result.error;
-  const failed = { status: 'failed' as const, next_attempt_at: null, final_at: now, provider_id: route.providerId, from_number: route.from, error_code: err.code, error_message: err.message };
+  const failed = { status: 'failed' as const, next_attempt_at: null, final_at: now, provider_id: route.providerId, from_number: route.from, error_code: err.code, error_message: err.message, provider_error_code: err.providerCode ?? null };
   if (err.kind === 'throttled') {
     // A throttle is the provider asking us to slow down, not a failure of this message:
     // it does not use up the ordinary attempts.
@@ -81,11 +82,11 @@ export function attemptOutcome(
     const attempts = row.attempts - 1;
     if (throttled >= policy.maxThrottledAttempts) return withCallback(row, { ...base, set: { ...failed, attempts, throttled_attempts: throttled } });
     const wait = err.retryAfterMs ?? backoffMs(throttled, policy.backoffBaseMs, policy.backoffMaxMs, random);
-    return { ...base, callback: null, set: { status: 'queued', attempts, throttled_attempts: throttled, next_attempt_at: now + wait, error_code: err.code, error_message: err.message } };
+    return { ...base, callback: null, set: { status: 'queued', attempts, throttled_attempts: throttled, next_attempt_at: now + wait, error_code: err.code, error_message: err.message, provider_error_code: err.providerCode ?? null } };
   }
   if (err.kind === 'transient' && row.attempts < policy.maxAttempts) {
     const wait = backoffMs(row.attempts, policy.backoffBaseMs, policy.backoffMaxMs, random);
-    return { ...base, callback: null, set: { status: 'queued', attempts: row.attempts, throttled_attempts: row.throttled_attempts, next_attempt_at: now + wait, error_code: err.code, error_message: err.message } };
+    return { ...base, callback: null, set: { status: 'queued', attempts: row.attempts, throttled_attempts: row.throttled_attempts, next_attempt_at: now + wait, error_code: err.code, error_message: err.message, provider_error_code: err.providerCode ?? null } };
   }
   return withCallback(row, { ...base, set: { ...failed, attempts: row.attempts, throttled_attempts: row.throttled_attempts } });
 }

@@ -36,7 +36,7 @@ describe('a message sent in parts', () => {
     const r = await t.call('POST', '/v1/messages', { to: '+15005550009', body: THREE_SEGMENTS });
     const m = await final(r.body.id);
     assert.equal(m.status, 'undelivered');
-    assert.equal(m.error.code, '30003');
+    assert.deepEqual([m.error.code, m.error.provider_code], ['unreachable', '30003']);
     assert.deepEqual(m.parts.map((p: { status: string }) => p.status), ['delivered', 'delivered', 'undelivered']);
   });
 });

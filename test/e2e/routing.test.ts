@@ -174,7 +174,7 @@ describe('failover', () => {
 
   it('moves a send to the backup at once when the primary answers 5xx', async () => {
     const { m } = await failsOver({ kind: 'error', status: 500, code: 20500 });
-    assert.equal(m.attempts[0].error.code, '20500');
+    assert.deepEqual([m.attempts[0].error.code, m.attempts[0].error.provider_code], ['provider_error', '20500']);
   });
 
   it('moves a send to the backup at once when the primary answers 429', async () => {

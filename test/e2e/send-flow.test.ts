@@ -37,7 +37,7 @@ describe('a message from POST to delivered', () => {
     const r = await t.call('POST', '/v1/messages', { to: '+15005550003', body: 'flaky carrier' });
     const m = await until(r.body.id, 'delivered');
     assert.deepEqual(m.attempts.map((a: { outcome: string }) => a.outcome), ['transient', 'sent']);
-    assert.equal(m.attempts[0].error.code, 'carrier_unavailable');
+    assert.deepEqual([m.attempts[0].error.code, m.attempts[0].error.provider_code], ['provider_error', 'carrier_unavailable']);
   });
 
   it('a throttled attempt is retried without using up attempts', async () => {
@@ -50,21 +50,21 @@ describe('a message from POST to delivered', () => {
     const r = await t.call('POST', '/v1/messages', { to: '+15005550002', body: 'outage' });
     const m = await until(r.body.id, 'failed');
     assert.equal(m.attempts.length, 3);
-    assert.equal(m.error.code, 'carrier_unavailable');
+    assert.deepEqual([m.error.code, m.error.provider_code], ['provider_error', 'carrier_unavailable']);
   });
 
   it('a permanent refusal fails at once with the provider error', async () => {
     const r = await t.call('POST', '/v1/messages?wait=5', { to: '+15005550001', body: 'nope' });
     assert.equal(r.status, 200);
     assert.equal(r.body.status, 'failed');
-    assert.equal(r.body.error.code, 'invalid_number');
+    assert.deepEqual([r.body.error.code, r.body.error.provider_code], ['invalid_number', 'refused']);
     assert.equal((await status(r.body.id)).attempts.length, 1);
   });
 
   it('a carrier report of non-delivery ends undelivered', async () => {
     const r = await t.call('POST', '/v1/messages', { to: '+15005550005', body: 'to a dead phone' });
     const m = await until(r.body.id, 'undelivered');
-    assert.equal(m.error.code, '30003');
+    assert.deepEqual([m.error.code, m.error.provider_code], ['unreachable', '30003']);
   });
 
   it('a scheduled message waits for its time, then goes out', async () => {

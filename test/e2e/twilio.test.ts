@@ -107,15 +107,15 @@ describe('Twilio end to end', () => {
     const r = await send({});
     const m = await until(r.body.id, 'delivered');
     assert.deepEqual(m.attempts.map((a: { outcome: string }) => a.outcome), ['transient', 'sent']);
-    assert.equal(m.attempts[0].error.code, '20500');
+    assert.deepEqual([m.attempts[0].error.code, m.attempts[0].error.provider_code], ['provider_error', '20500']);
   });
 
-  it('a permanent error fails the message with Twilio\'s code', async () => {
+  it('a permanent error fails the message with the catalog code and Twilio\'s', async () => {
     fake.behaviours.push({ kind: 'error', status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' });
     const r = await t.call('POST', '/v1/messages?wait=5', { to: '+14155550100', body: 'hi' }, as());
     assert.equal(r.status, 200);
     assert.equal(r.body.status, 'failed');
-    assert.equal(r.body.error.code, '21610');
+    assert.deepEqual([r.body.error.code, r.body.error.provider_code], ['recipient_opted_out', '21610']);
   });
 
   it('an inbound SMS is answered with empty TwiML and listed at /v1/inbound', async () => {

@@ -8,7 +8,7 @@ export function messageRow(over: Partial<MessageRow> = {}): MessageRow {
     requested_from: null, country: 'US', body: 'hello', encoding: 'GSM-7', segments: 1, price: '0.0050', currency: 'USD',
     status: 'queued', provider_id: null, provider_message_id: null, callback_url: null, metadata: null, idempotency_key: null,
     send_at: null, expires_at: null, attempts: 0, throttled_attempts: 0, next_attempt_at: now, lease_owner: null,
-    error_code: null, error_message: null, created_at: now, updated_at: now, sent_at: null, final_at: null,
+    error_code: null, error_message: null, provider_error_code: null, created_at: now, updated_at: now, sent_at: null, final_at: null,
     ...over,
   };
 }

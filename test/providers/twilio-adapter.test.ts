@@ -54,7 +54,7 @@ describe('Twilio adapter against the fake', () => {
   it('a 5xx is transient', async () => {
     fake.behaviours.push({ kind: 'error', status: 503, code: 20500, message: 'Service unavailable' });
     const out = await adapter.send(req(), signal());
-    assert.deepEqual(out.ok ? null : [out.error.kind, out.error.code], ['transient', '20500']);
+    assert.deepEqual(out.ok ? null : [out.error.kind, out.error.code, out.error.providerCode], ['transient', 'provider_error', '20500']);
   });
 
   it('a 429 is throttled and honours Retry-After', async () => {
@@ -67,17 +67,17 @@ describe('Twilio adapter against the fake', () => {
 
   it('an invalid number (21211), an opted-out recipient (21610) and bad credentials (20003) are permanent', async () => {
     const bad = await adapter.send(req({ to: '12345' }), signal());
-    assert.deepEqual(bad.ok ? null : [bad.error.kind, bad.error.code], ['permanent', '21211']);
+    assert.deepEqual(bad.ok ? null : [bad.error.kind, bad.error.code, bad.error.providerCode], ['permanent', 'invalid_number', '21211']);
     fake.behaviours.push({ kind: 'error', status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' });
     const stop = await adapter.send(req(), signal());
-    assert.deepEqual(stop.ok ? null : [stop.error.kind, stop.error.code], ['permanent', '21610']);
+    assert.deepEqual(stop.ok ? null : [stop.error.kind, stop.error.code, stop.error.providerCode], ['permanent', 'recipient_opted_out', '21610']);
     const wrongToken = createTwilio({
       providerId: 'x', publicUrl: '', emitWebhook: async () => {}, secret: () => 'not-the-token', settings: loadConfig({}),
       config: { account_sid: FAKE_ACCOUNT_SID, auth_token_env: 'X', base_url: fake.url },
     });
     const auth = await wrongToken.send(req(), signal());
     await wrongToken.close?.();
-    assert.deepEqual(auth.ok ? null : [auth.error.kind, auth.error.code], ['permanent', '20003']);
+    assert.deepEqual(auth.ok ? null : [auth.error.kind, auth.error.code, auth.error.providerCode], ['permanent', 'auth_failed', '20003']);
   });
 
   it('a provider that hangs is cut off by the send timeout', async () => {

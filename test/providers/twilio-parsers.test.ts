@@ -12,7 +12,8 @@ describe('Twilio webhooks', () => {
     const [r] = twilioReceipts(fixture('status-undelivered').body);
     assert.equal(r.providerMessageId, 'SM0123456789abcdef0123456789abcdef');
     assert.equal(r.status, 'undelivered');
-    assert.equal(r.errorCode, '30003');
+    assert.equal(r.errorCode, 'unreachable', 'Twilio 30003 is the catalog\'s unreachable');
+    assert.equal(r.providerErrorCode, '30003');
     assert.equal(r.occurredAt, Date.UTC(2026, 10, 23, 14, 5));
   });
   it('maps Twilio statuses onto ours; intermediate ones move nothing', () => {
@@ -31,12 +32,13 @@ describe('Twilio webhooks', () => {
     assert.deepEqual(twilioInbound(fixture('inbound').body), [{ providerMessageId: 'SMaaaabbbbccccddddeeeeffff00001111', from: '+14155550100', to: '+14155550199', body: 'Is my order ready?' }]);
   });
   it('classifies documented error codes, then falls back on the HTTP status', () => {
-    assert.equal(classifyTwilio(429, 20429), 'throttled');
-    assert.equal(classifyTwilio(400, 21211), 'permanent');
-    assert.equal(classifyTwilio(400, 21610), 'permanent');
-    assert.equal(classifyTwilio(401, 20003), 'permanent');
-    assert.equal(classifyTwilio(503, undefined), 'transient');
-    assert.equal(classifyTwilio(429, undefined), 'throttled');
-    assert.equal(classifyTwilio(400, 99999), 'permanent');
+    const c = (status: number, code: number | undefined) => { const r = classifyTwilio(status, code); return [r.kind, r.code]; };
+    assert.deepEqual(c(429, 20429), ['throttled', 'throttled']);
+    assert.deepEqual(c(400, 21211), ['permanent', 'invalid_number']);
+    assert.deepEqual(c(400, 21610), ['permanent', 'recipient_opted_out']);
+    assert.deepEqual(c(401, 20003), ['permanent', 'auth_failed']);
+    assert.deepEqual(c(503, undefined), ['transient', 'provider_error']);
+    assert.deepEqual(c(429, undefined), ['throttled', 'throttled']);
+    assert.deepEqual(c(400, 99999), ['permanent', 'rejected']);
   });
 });

@@ -17,24 +17,27 @@ describe('what an attempt does to a message', () => {
     assert.equal(o.attempts[0]?.outcome, 'sent');
   });
   it('a transient failure retries later with backoff until attempts run out', () => {
-    const first = attemptOutcome(messageRow({ status: 'sending', attempts: 1 }), 'w', route, { ok: false, error: { kind: 'transient', code: '500', message: 'x' } }, 0, 1000, policy, half);
+    const first = attemptOutcome(messageRow({ status: 'sending', attempts: 1 }), 'w', route, { ok: false, error: { kind: 'transient', code: 'provider_error', providerCode: '500', message: 'x' } }, 0, 1000, policy, half);
     assert.equal(first.set.status, 'queued');
     assert.equal(first.set.next_attempt_at, 1000 + 750);
-    const last = attemptOutcome(messageRow({ status: 'sending', attempts: 3 }), 'w', route, { ok: false, error: { kind: 'transient', code: '500', message: 'x' } }, 0, 1000, policy, half);
+    const last = attemptOutcome(messageRow({ status: 'sending', attempts: 3 }), 'w', route, { ok: false, error: { kind: 'transient', code: 'provider_error', providerCode: '500', message: 'x' } }, 0, 1000, policy, half);
     assert.equal(last.set.status, 'failed');
-    assert.equal(last.set.error_code, '500');
+    assert.equal(last.set.error_code, 'provider_error');
+    assert.equal(last.set.provider_error_code, '500');
   });
   it('a throttle honours Retry-After and does not use up the attempts', () => {
-    const o = attemptOutcome(messageRow({ status: 'sending', attempts: 3 }), 'w', route, { ok: false, error: { kind: 'throttled', code: '429', message: 'slow', retryAfterMs: 5000 } }, 0, 1000, policy);
+    const o = attemptOutcome(messageRow({ status: 'sending', attempts: 3 }), 'w', route, { ok: false, error: { kind: 'throttled', code: 'throttled', providerCode: '429', message: 'slow', retryAfterMs: 5000 } }, 0, 1000, policy);
     assert.equal(o.set.status, 'queued');
     assert.equal(o.set.next_attempt_at, 6000);
     assert.equal(o.set.attempts, 2);
     assert.equal(o.set.throttled_attempts, 1);
   });
   it('a permanent failure fails at once with the provider error', () => {
-    const o = attemptOutcome(messageRow({ status: 'sending', attempts: 1 }), 'w', route, { ok: false, error: { kind: 'permanent', code: '21211', message: 'invalid To' } }, 0, 1000, policy);
+    const o = attemptOutcome(messageRow({ status: 'sending', attempts: 1 }), 'w', route, { ok: false, error: { kind: 'permanent', code: 'invalid_number', providerCode: '21211', message: 'invalid To' } }, 0, 1000, policy);
     assert.equal(o.set.status, 'failed');
-    assert.equal(o.set.error_code, '21211');
+    assert.equal(o.set.error_code, 'invalid_number');
+    assert.equal(o.set.provider_error_code, '21211');
+    assert.equal(o.attempts[0]?.provider_error_code, '21211');
     assert.equal(o.attempts[0]?.outcome, 'permanent');
   });
   it('an expired message is not sent', () => {

@@ -14,8 +14,9 @@
 //   early_receipts?: true (receipts become due at once, racing the send answer) }.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AdapterContext, InboundMessage, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, SentPart, WebhookRequest } from '../provider.ts';
+import type { AdapterContext, FailureKind, InboundMessage, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, SentPart, WebhookRequest } from '../provider.ts';
 import { simulatorReceipt } from './receipts.ts';
+import { simulatorError } from './errors.ts';
 
 export const SIMULATOR_NUMBER = '+15005550006';
 export const SIGNATURE_HEADER = 'x-simulator-signature';
@@ -50,6 +51,8 @@ export function createSimulator(ctx: AdapterContext): ProviderAdapter {
   const tag = randomBytes(5).toString('hex');
 
   const sign = (body: string) => createHmac('sha256', secret).update(body).digest('hex');
+  const fail = (kind: FailureKind, providerCode: string, message: string, retryAfterMs?: number): SendOutcome =>
+    ({ ok: false, error: { kind, code: simulatorError(providerCode), providerCode, message, ...(retryAfterMs ? { retryAfterMs } : {}) } });
 
   async function emitReceipt(providerMessageId: string, status: 'delivered' | 'undelivered', at: number): Promise<void> {
     const body = JSON.stringify({
@@ -66,13 +69,13 @@ export function createSimulator(ctx: AdapterContext): ProviderAdapter {
       if (latencyMs > 0) await sleep(latencyMs, undefined, { signal });
       const first = req.attempt <= 1;
       switch (req.to) {
-        case '+15005550001': return { ok: false, error: { kind: 'permanent', code: 'invalid_number', message: 'the simulator refuses this number' } };
-        case '+15005550002': return { ok: false, error: { kind: 'transient', code: 'carrier_unavailable', message: 'simulated carrier outage' } };
-        case '+15005550003': if (first) return { ok: false, error: { kind: 'transient', code: 'carrier_unavailable', message: 'simulated transient failure' } }; break;
-        case '+15005550004': if (req.attempt <= 1) return { ok: false, error: { kind: 'throttled', code: 'throttled', message: 'simulated throttling', retryAfterMs: 50 } }; break;
+        case '+15005550001': return fail('permanent', 'refused', 'the simulator refuses this number');
+        case '+15005550002': return fail('transient', 'carrier_unavailable', 'simulated carrier outage');
+        case '+15005550003': if (first) return fail('transient', 'carrier_unavailable', 'simulated transient failure'); break;
+        case '+15005550004': if (req.attempt <= 1) return fail('throttled', 'throttled', 'simulated throttling', 50); break;
       }
       if (req.to !== '+15005550003' && failureRate > 0 && Math.random() < failureRate) {
-        return { ok: false, error: { kind: 'transient', code: 'carrier_unavailable', message: 'simulated random failure' } };
+        return fail('transient', 'carrier_unavailable', 'simulated random failure');
       }
       const parts: SentPart[] = Array.from({ length: perSegment ? req.segments : 1 }, (_, index) => ({ index, providerMessageId: `SIM${tag}${(counter++).toString(36)}` }));
       if (req.to !== '+15005550008') {

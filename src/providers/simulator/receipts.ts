@@ -1,5 +1,6 @@
 // The simulator's receipt body → a canonical receipt (pure; fed by raw webhooks).
 import type { Receipt } from '../provider.ts';
+import { simulatorError } from './errors.ts';
 
 export interface SimulatorReceiptBody { message_id: string; status: string; timestamp?: string; error_code?: string | null }
 
@@ -10,7 +11,8 @@ export function simulatorReceipt(b: SimulatorReceiptBody): Receipt {
     providerMessageId: b.message_id,
     status,
     providerStatus: b.status,
-    errorCode: b.error_code ?? undefined,
+    errorCode: b.error_code ? simulatorError(b.error_code) : undefined,
+    providerErrorCode: b.error_code ?? undefined,
     errorMessage: b.error_code ? 'simulated non-delivery' : undefined,
     occurredAt: b.timestamp ? Date.parse(b.timestamp) : undefined,
   };

@@ -62,13 +62,14 @@ export function createTwilio(ctx: AdapterContext): ProviderAdapter {
         return { ok: true, parts: [{ index: 0, providerMessageId: json.sid }], segments: Number.isFinite(segments) && segments > 0 ? segments : undefined };
       }
       const code = typeof json.code === 'number' ? json.code : undefined;
-      const kind = classifyTwilio(res.statusCode, code);
+      const { kind, code: catalogCode } = classifyTwilio(res.statusCode, code);
       const retryAfter = res.headers['retry-after'];
       return {
         ok: false,
         error: {
           kind,
-          code: code !== undefined ? String(code) : `http_${res.statusCode}`,
+          code: catalogCode,
+          providerCode: code !== undefined ? String(code) : `http_${res.statusCode}`,
           message: typeof json.message === 'string' ? json.message : `Twilio answered HTTP ${res.statusCode}`,
           retryAfterMs: kind === 'throttled' ? parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) : undefined,
         },

@@ -1,24 +1,30 @@
-// Twilio's documented error codes → retry class (domain.md §2.4). Codes not listed fall
-// back to the HTTP status: 429 throttled, 5xx transient, other 4xx permanent.
-import { classifyHttpFailure, type FailureKind } from '../provider.ts';
+// Twilio's documented error codes → retry class and catalog code (domain.md §2.4). Codes
+// not listed fall back to the HTTP status: 429 throttled, 5xx transient, 401/403
+// auth_failed, other 4xx rejected.
+import { classifyHttpFailure, type FailureKind, type MessageErrorCode } from '../provider.ts';
 
-export const TWILIO_ERRORS: Record<number, FailureKind> = {
-  20003: 'permanent', // authentication failed: a configuration error, retrying cannot help
-  20429: 'throttled', // too many requests: retry after backing off
-  21211: 'permanent', // invalid To
-  21408: 'permanent', // geo permissions disabled for the region
-  21610: 'permanent', // recipient replied STOP
-  21614: 'permanent', // not a mobile number
-  30001: 'transient', // queue overflow
-  30003: 'transient', // unreachable handset, may be transient
-  30004: 'permanent', // blocked
-  30005: 'permanent', // unknown handset
-  30006: 'permanent', // landline or unreachable carrier
-  30007: 'permanent', // filtered: do not resend the same content
-  30008: 'transient', // unknown error
+export const TWILIO_ERRORS: Record<number, [FailureKind, MessageErrorCode]> = {
+  20003: ['permanent', 'auth_failed'], // authentication failed: a configuration error, retrying cannot help
+  20429: ['throttled', 'throttled'], // too many requests: retry after backing off
+  21211: ['permanent', 'invalid_number'], // invalid To
+  21408: ['permanent', 'region_not_permitted'], // geo permissions disabled for the region
+  21610: ['permanent', 'recipient_opted_out'], // recipient replied STOP
+  21614: ['permanent', 'invalid_number'], // not a mobile number
+  30001: ['transient', 'provider_error'], // queue overflow
+  30003: ['transient', 'unreachable'], // unreachable handset, may be transient
+  30004: ['permanent', 'blocked'], // blocked
+  30005: ['permanent', 'invalid_number'], // unknown handset
+  30006: ['permanent', 'invalid_number'], // landline or unreachable carrier
+  30007: ['permanent', 'blocked'], // filtered: do not resend the same content
+  30008: ['transient', 'unknown'], // unknown error
 };
 
-export function classifyTwilio(httpStatus: number, code: number | undefined): FailureKind {
-  if (code !== undefined && TWILIO_ERRORS[code]) return TWILIO_ERRORS[code];
-  return classifyHttpFailure(httpStatus);
+export function classifyTwilio(httpStatus: number, code: number | undefined): { kind: FailureKind; code: MessageErrorCode } {
+  const known = code !== undefined ? TWILIO_ERRORS[code] : undefined;
+  return known ? { kind: known[0], code: known[1] } : classifyHttpFailure(httpStatus);
+}
+
+/** The catalog code of an error code in a status callback (undelivered/failed receipts). */
+export function twilioReceiptError(code: string): MessageErrorCode {
+  return TWILIO_ERRORS[Number(code)]?.[1] ?? 'undelivered';
 }

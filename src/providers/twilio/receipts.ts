@@ -2,6 +2,7 @@
 // Twilio adds fields without notice; unknown ones are ignored here (but were signed).
 import type { MessageStatus } from '../../domain/status.ts';
 import type { InboundMessage, Receipt } from '../provider.ts';
+import { twilioReceiptError } from './errors.ts';
 
 const STATUS: Record<string, MessageStatus | null> = {
   queued: null, accepted: null, scheduled: null, sending: null, receiving: null, received: null,
@@ -26,7 +27,8 @@ export function twilioReceipts(body: string): Receipt[] {
     providerMessageId: sid,
     status: STATUS[status] ?? null,
     providerStatus: status,
-    errorCode: errorCode || undefined,
+    errorCode: errorCode ? twilioReceiptError(errorCode) : undefined,
+    providerErrorCode: errorCode || undefined,
     errorMessage: errorCode ? `Twilio error ${errorCode}` : undefined,
     occurredAt: dlrDate(p.get('RawDlrDoneDate')),
   }];

@@ -190,7 +190,7 @@ export class PostgresStore extends BaseStore {
         return { message: updated, changed: true, previous: message.status };
       });
       for (const p of changedParts.values()) {
-        await trx.updateTable('message_parts').set({ status: p.status, error_code: p.error_code, error_message: p.error_message, updated_at: p.updated_at })
+        await trx.updateTable('message_parts').set({ status: p.status, error_code: p.error_code, error_message: p.error_message, provider_error_code: p.provider_error_code, updated_at: p.updated_at })
           .where('message_id', '=', p.message_id).where('part_index', '=', p.part_index).execute();
       }
       for (const e of pendingEvents) {

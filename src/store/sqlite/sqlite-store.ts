@@ -17,7 +17,7 @@ const MESSAGE_COLUMNS = [
   'id', 'account_id', 'api_key_id', 'to_number', 'from_number', 'requested_from', 'country', 'body', 'encoding',
   'segments', 'price', 'currency', 'status', 'provider_id', 'provider_message_id', 'callback_url', 'metadata',
   'idempotency_key', 'send_at', 'expires_at', 'attempts', 'throttled_attempts', 'next_attempt_at', 'lease_owner',
-  'error_code', 'error_message', 'created_at', 'updated_at', 'sent_at', 'final_at',
+  'error_code', 'error_message', 'provider_error_code', 'created_at', 'updated_at', 'sent_at', 'final_at',
 ] as const satisfies readonly (keyof MessageRow)[];
 
 const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')}) VALUES (${MESSAGE_COLUMNS.map((c) => '@' + c).join(', ')})`;
@@ -103,7 +103,7 @@ export class SqliteStore extends BaseStore {
 
   async recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> {
     const applied = new Set<string>();
-    const insertAttempt = this.#stmts.get('INSERT INTO attempts (id, message_id, attempt, provider_id, from_number, outcome, error_code, error_message, provider_message_id, started_at, finished_at, failover) VALUES (@id, @message_id, @attempt, @provider_id, @from_number, @outcome, @error_code, @error_message, @provider_message_id, @started_at, @finished_at, @failover)');
+    const insertAttempt = this.#stmts.get('INSERT INTO attempts (id, message_id, attempt, provider_id, from_number, outcome, error_code, error_message, provider_error_code, provider_message_id, started_at, finished_at, failover) VALUES (@id, @message_id, @attempt, @provider_id, @from_number, @outcome, @error_code, @error_message, @provider_error_code, @provider_message_id, @started_at, @finished_at, @failover)');
     const insertEvent = this.#stmts.get(INSERT_EVENT);
     const insertCallback = this.#stmts.get(INSERT_CALLBACK);
     const insertPart = this.#stmts.get(INSERT_PART);
@@ -145,7 +145,7 @@ export class SqliteStore extends BaseStore {
     const findPart = this.#stmts.get('SELECT message_id FROM message_parts WHERE provider_message_id = ? AND provider_id = ?');
     const findMessage = this.#stmts.get('SELECT * FROM messages WHERE id = ?');
     const findParts = this.#stmts.get('SELECT * FROM message_parts WHERE message_id = ? ORDER BY part_index');
-    const updatePart = this.#stmts.get('UPDATE message_parts SET status = @status, error_code = @error_code, error_message = @error_message, updated_at = @updated_at WHERE message_id = @message_id AND part_index = @part_index');
+    const updatePart = this.#stmts.get('UPDATE message_parts SET status = @status, error_code = @error_code, error_message = @error_message, provider_error_code = @provider_error_code, updated_at = @updated_at WHERE message_id = @message_id AND part_index = @part_index');
     const insertEvent = this.#stmts.get(INSERT_EVENT.replace('INSERT INTO', 'INSERT OR IGNORE INTO'));
     const insertCallback = this.#stmts.get(INSERT_CALLBACK);
     return this.#tx(() => receipts.map((r): ReceiptResult => {
@@ -166,7 +166,7 @@ export class SqliteStore extends BaseStore {
 
 const CALLBACK_COLUMNS = ['id', 'account_id', 'api_key_id', 'message_id', 'url', 'type', 'payload', 'status', 'attempts', 'next_attempt_at', 'lease_until', 'last_error', 'created_at', 'updated_at', 'delivered_at'];
 const INSERT_CALLBACK = `INSERT INTO callbacks (${CALLBACK_COLUMNS.join(', ')}) VALUES (${CALLBACK_COLUMNS.map((c) => '@' + c).join(', ')})`;
-const PART_COLUMNS = ['message_id', 'part_index', 'provider_id', 'provider_message_id', 'status', 'error_code', 'error_message', 'created_at', 'updated_at'];
+const PART_COLUMNS = ['message_id', 'part_index', 'provider_id', 'provider_message_id', 'status', 'error_code', 'error_message', 'provider_error_code', 'created_at', 'updated_at'];
 const INSERT_PART = `INSERT OR IGNORE INTO message_parts (${PART_COLUMNS.join(', ')}) VALUES (${PART_COLUMNS.map((c) => '@' + c).join(', ')})`;
 const INSERT_EVENT = 'INSERT INTO events (id, message_id, type, status, provider_id, provider_status, error_code, webhook_id, occurred_at, created_at, detail) VALUES (@id, @message_id, @type, @status, @provider_id, @provider_status, @error_code, @webhook_id, @occurred_at, @created_at, @detail)';
 

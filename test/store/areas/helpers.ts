@@ -4,7 +4,7 @@ import type { MessagePartRow, MessageRow, ReceiptWrite, Store } from '../../../s
 import { newMessage } from '../../helpers/rows.ts';
 
 export function part(messageId: string, index: number, ref: string, now: number): MessagePartRow {
-  return { message_id: messageId, part_index: index, provider_id: 'sim', provider_message_id: ref, status: 'sent', error_code: null, error_message: null, created_at: now, updated_at: now };
+  return { message_id: messageId, part_index: index, provider_id: 'sim', provider_message_id: ref, status: 'sent', error_code: null, error_message: null, provider_error_code: null, created_at: now, updated_at: now };
 }
 
 /** A message the provider accepted in parts with these ids (recorded the way the worker does). */
@@ -21,5 +21,5 @@ export async function sentMessage(store: Store, refs: string[], now: number): Pr
 }
 
 export const receiptFor = (webhookId: string, ref: string, status: ReceiptWrite['status'], now: number, errorCode: string | null = null): ReceiptWrite =>
-  ({ webhookId, providerId: 'sim', providerMessageId: ref, status, providerStatus: status ?? 'unknown', errorCode, errorMessage: errorCode ? 'part not delivered' : null, occurredAt: now, detail: null });
+  ({ webhookId, providerId: 'sim', providerMessageId: ref, status, providerStatus: status ?? 'unknown', errorCode: errorCode ? 'unreachable' : null, providerErrorCode: errorCode, errorMessage: errorCode ? 'part not delivered' : null, occurredAt: now, detail: null });
 

@@ -98,7 +98,7 @@ export function ledgerCases(get: () => Store): void {
       const applied = await store.recordOutcomes([{
         messageId: m.row.id, leaseOwner: 'w9', now,
         set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null, provider_id: 'sim', provider_message_id: 'p-1', from_number: '+15005550006', sent_at: now },
-        attempts: [{ id: newId('att'), message_id: m.row.id, attempt: 1, provider_id: 'sim', from_number: '+15005550006', outcome: 'sent', error_code: null, error_message: null, provider_message_id: 'p-1', started_at: now, finished_at: now, failover: 0 }],
+        attempts: [{ id: newId('att'), message_id: m.row.id, attempt: 1, provider_id: 'sim', from_number: '+15005550006', outcome: 'sent', error_code: null, error_message: null, provider_error_code: null, provider_message_id: 'p-1', started_at: now, finished_at: now, failover: 0 }],
         parts: [part(m.row.id, 0, `p-1-${m.row.id}`, now)],
         event: null, callback: null,
       }]);
@@ -180,7 +180,7 @@ export function ledgerCases(get: () => Store): void {
       await store.insertMessages([m]);
       const attempt = (outcome: 'transient' | 'sent', failover: number) => ({
         id: newId('att'), message_id: m.row.id, attempt: 1, provider_id: provider, from_number: '+14155550199', outcome, error_code: outcome === 'sent' ? null : '503',
-        error_message: null, provider_message_id: null, started_at: at, finished_at: at, failover,
+        error_message: null, provider_error_code: null, provider_message_id: null, started_at: at, finished_at: at, failover,
       });
       const o: Outcome = {
         messageId: m.row.id, leaseOwner: 'w-win', now: at, event: null, callback: null, parts: [part(m.row.id, 0, `lw-${m.row.id}`, at)],

@@ -20,7 +20,7 @@ export function webhooksCases(get: () => Store): void {
       const w1 = webhookRow(); const w2 = webhookRow(); const w3 = webhookRow();
       await store.insertWebhooks([w1, w2, w3]);
       const receipt = (webhookId: string, status: ReceiptWrite['status'], providerStatus: string): ReceiptWrite =>
-        ({ webhookId, providerId: 'sim', providerMessageId: ref, status, providerStatus, errorCode: null, errorMessage: null, occurredAt: now, detail: null });
+        ({ webhookId, providerId: 'sim', providerMessageId: ref, status, providerStatus, errorCode: null, errorMessage: null, providerErrorCode: null, occurredAt: now, detail: null });
       const [d] = await store.applyReceipts([receipt(w1.id, 'delivered', 'delivered')], now, planReceipt);
       assert.equal(d.changed, true);
       assert.equal(d.message?.status, 'delivered');
@@ -60,8 +60,9 @@ export function webhooksCases(get: () => Store): void {
       assert.equal(last.message?.status, 'undelivered', 'a later delivered part does not undo the failure');
       const got = await store.getMessage(null, m.id);
       assert.equal(got?.status, 'undelivered');
-      assert.equal(got?.error_code, '30003');
-      assert.deepEqual((await store.listParts(m.id)).map((p) => [p.status, p.error_code]), [['delivered', null], ['undelivered', '30003'], ['delivered', null]]);
+      assert.equal(got?.error_code, 'unreachable');
+      assert.equal(got?.provider_error_code, '30003');
+      assert.deepEqual((await store.listParts(m.id)).map((p) => [p.status, p.error_code]), [['delivered', null], ['undelivered', 'unreachable'], ['delivered', null]]);
     });
 
     it('a receipt for part 2 of 3 that arrives before the send answer is recorded is applied once it is', async () => {

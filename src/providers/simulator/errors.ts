@@ -1,0 +1,14 @@
+// The simulator's own error codes → catalog codes. It speaks a few of Twilio's receipt
+// codes so that simulated non-delivery looks like a real carrier's.
+import type { MessageErrorCode } from '../provider.ts';
+
+export const SIMULATOR_ERRORS: Record<string, MessageErrorCode> = {
+  refused: 'invalid_number',
+  carrier_unavailable: 'provider_error',
+  throttled: 'throttled',
+  30003: 'unreachable',
+};
+
+export function simulatorError(code: string): MessageErrorCode {
+  return SIMULATOR_ERRORS[code] ?? 'undelivered';
+}
