@@ -21,6 +21,8 @@ export interface CallbackPlan {
   delayMs: number;
   /** post every callback twice */
   duplicate?: boolean;
+  /** the statuses happen (a GET shows them) but no callback is posted: lost receipts */
+  lost?: boolean;
   errorCode?: string;
 }
 
@@ -45,6 +47,8 @@ export class TwilioFake {
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly accountSid: string;
   readonly authToken: string;
+  /** every message created: the Message resource as a GET would answer it now */
+  readonly messages = new Map<string, Record<string, unknown>>();
 
   constructor(opts: { accountSid?: string; authToken?: string } = {}) {
     this.accountSid = opts.accountSid ?? FAKE_ACCOUNT_SID;
@@ -76,15 +80,23 @@ export class TwilioFake {
     return this.#post(url, params, tamper);
   }
 
-  async #post(url: string, params: Record<string, string>, tamper = false): Promise<Response> {
+  /** A status callback for `sid` as Twilio would post it to `url`: signed headers and form body. */
+  statusCallback(url: string, sid: string, status: string, errorCode?: string): { headers: Record<string, string>; body: string } {
+    const params: Record<string, string> = { SmsSid: sid, SmsStatus: status, MessageStatus: status, MessageSid: sid, AccountSid: this.accountSid, ApiVersion: '2010-04-01' };
+    if (errorCode) params.ErrorCode = errorCode;
+    return this.#signed(url, params);
+  }
+
+  #signed(url: string, params: Record<string, string>, tamper = false): { headers: Record<string, string>; body: string } {
     const signature = twilioSignature(this.authToken, url, params);
     const body = new URLSearchParams(params);
     if (tamper) body.set('Body', (params.Body ?? '') + ' (edited)');
-    return fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature, 'user-agent': 'TwilioProxy/1.1' },
-      body: body.toString(),
-    });
+    return { headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature, 'user-agent': 'TwilioProxy/1.1' }, body: body.toString() };
+  }
+
+  async #post(url: string, params: Record<string, string>, tamper = false): Promise<Response> {
+    const { headers, body } = this.#signed(url, params, tamper);
+    return fetch(url, { method: 'POST', headers, body });
   }
 
   #json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -99,15 +111,18 @@ export class TwilioFake {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let body = '';
     for await (const chunk of req) body += chunk;
+    const fetchOne = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\/([^/]+)\.json$/.exec(req.url ?? '');
+    if (req.method === 'GET' && fetchOne) {
+      if (!this.#authorized(req, fetchOne[1])) return this.#error(res, 401, 20003, 'Authenticate');
+      const resource = this.messages.get(decodeURIComponent(fetchOne[2]));
+      return resource ? this.#json(res, 200, resource) : this.#error(res, 404, 20404, 'The requested resource was not found');
+    }
     const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(req.url ?? '');
     if (req.method !== 'POST' || !m) return this.#error(res, 404, 20404, 'The requested resource was not found');
     const form = new URLSearchParams(body);
     const record: CreateRequest = { form, authorization: req.headers.authorization, sid: null, answer: {}, at: Date.now() };
     this.requests.push(record);
-    const [user, pass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':');
-    if (!/^AC[0-9a-fA-F]{32}$/.test(m[1]) || m[1] !== this.accountSid || user !== this.accountSid || pass !== this.authToken) {
-      return this.#error(res, 401, 20003, 'Authenticate');
-    }
+    if (!this.#authorized(req, m[1])) return this.#error(res, 401, 20003, 'Authenticate');
     const behaviour = this.behaviours.shift() ?? this.outage ?? undefined;
     if (behaviour?.kind === 'hang') { this.#hanging.add(res); return; }
     if (behaviour?.kind === 'error') {
@@ -130,10 +145,16 @@ export class TwilioFake {
     };
     record.sid = sid;
     record.answer = answer;
+    this.messages.set(sid, { ...answer });
     this.#json(res, 201, answer);
     const callback = form.get('StatusCallback');
     if (callback) this.#scheduleCallbacks(callback, sid, form);
     this.onMessage?.({ to, from: form.get('From') ?? '', body: form.get('Body') ?? '' });
+  }
+
+  #authorized(req: IncomingMessage, accountSid: string): boolean {
+    const [user, pass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':');
+    return /^AC[0-9a-fA-F]{32}$/.test(accountSid) && accountSid === this.accountSid && user === this.accountSid && pass === this.authToken;
   }
 
   #scheduleCallbacks(url: string, sid: string, form: URLSearchParams): void {
@@ -147,6 +168,9 @@ export class TwilioFake {
         };
         if ((status === 'failed' || status === 'undelivered') && plan.errorCode) params.ErrorCode = plan.errorCode;
         if (status === 'delivered' || status === 'undelivered') params.RawDlrDoneDate = new Date().toISOString().replace(/\D/g, '').slice(2, 12);
+        const resource = this.messages.get(sid);
+        if (resource) Object.assign(resource, { status, error_code: params.ErrorCode ? Number(params.ErrorCode) : null, date_updated: rfc2822(new Date()) });
+        if (plan.lost) return;
         for (let n = 0; n < (plan.duplicate ? 2 : 1); n++) {
           try {
             const r = await this.#post(url, params);

@@ -6,7 +6,7 @@ import { Pool } from 'undici';
 import type { AdapterContext, InboundMessage, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, WebhookRequest } from '../provider.ts';
 import { parseRetryAfter } from '../provider.ts';
 import { classifyTwilio } from './errors.ts';
-import { twilioInbound, twilioReceipts } from './receipts.ts';
+import { twilioInbound, twilioMessageResource, twilioReceipts } from './receipts.ts';
 import { verifyTwilioSignature } from './signature.ts';
 
 export const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />';
@@ -77,6 +77,19 @@ export function createTwilio(ctx: AdapterContext): ProviderAdapter {
     },
 
     parseReceipts(raw: RawWebhook): Receipt[] { return twilioReceipts(raw.body); },
+
+    // Messages fetch, one request a SID (Twilio has no batch read). A SID Twilio no longer
+    // knows (404) or a failed request yields no receipt: reconciliation asks again later.
+    async fetchStatus(ids: string[], signal: AbortSignal): Promise<Receipt[]> {
+      const out: Receipt[] = [];
+      for (const sid of ids) {
+        const res = await pool.request({ path: path.replace(/\.json$/, `/${encodeURIComponent(sid)}.json`), method: 'GET', signal, headers: { authorization: authorization(), accept: 'application/json' } });
+        const text = await res.body.text();
+        if (res.statusCode !== 200) continue;
+        try { out.push(twilioMessageResource(JSON.parse(text))); } catch { /* not a Message resource */ }
+      }
+      return out;
+    },
     parseInbound(raw: RawWebhook): InboundMessage[] { return twilioInbound(raw.body); },
 
     async verify(req: WebhookRequest): Promise<boolean> {

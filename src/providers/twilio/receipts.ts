@@ -34,6 +34,27 @@ export function twilioReceipts(body: string): Receipt[] {
   }];
 }
 
+/**
+ * A Message resource (GET …/Messages/{Sid}.json, as the create answer) → a receipt: how
+ * reconciliation learns what became of a message whose callback never came.
+ */
+export function twilioMessageResource(json: Record<string, unknown>): Receipt {
+  const sid = json.sid;
+  const status = typeof json.status === 'string' ? json.status.toLowerCase() : '';
+  if (typeof sid !== 'string' || !status) throw new Error('Message resource without sid/status');
+  const code = json.error_code === null || json.error_code === undefined ? undefined : String(json.error_code);
+  const updated = typeof json.date_updated === 'string' ? Date.parse(json.date_updated) : NaN;
+  return {
+    providerMessageId: sid,
+    status: STATUS[status] ?? null,
+    providerStatus: status,
+    errorCode: code ? twilioReceiptError(code) : undefined,
+    providerErrorCode: code,
+    errorMessage: typeof json.error_message === 'string' ? json.error_message : code ? `Twilio error ${code}` : undefined,
+    occurredAt: Number.isNaN(updated) ? undefined : updated,
+  };
+}
+
 export function twilioInbound(body: string): InboundMessage[] {
   const p = new URLSearchParams(body);
   const sid = p.get('MessageSid') ?? p.get('SmsMessageSid') ?? p.get('SmsSid');

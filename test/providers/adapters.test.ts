@@ -1,0 +1,48 @@
+// Every provider kind through the one adapter contract suite, each against its fake.
+import { runAdapterSuite, STATUS_URL, type AdapterHarness } from './adapter-suite.ts';
+import { createHmac } from 'node:crypto';
+import { simulator, SIGNATURE_HEADER } from '../../src/providers/simulator/adapter.ts';
+import { twilio } from '../../src/providers/twilio/adapter.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { PROVIDER_MODULES } from '../../src/providers/modules.ts';
+import assert from 'node:assert/strict';
+
+// The simulator is its own fake: magic destinations steer it, and it emits its receipts.
+const SIM_SECRET = 'simulator-contract-secret';
+const simulatorHarness: AdapterHarness = {
+  module: simulator,
+  async start() { return { config: { latency_ms: 0, signing_secret_env: 'SIMULATOR_CONTRACT_SECRET' }, secrets: { SIMULATOR_CONTRACT_SECRET: SIM_SECRET } }; },
+  async stop() {},
+  failNext: (kind) => ({ transient: '+15005550002', throttled: '+15005550004', permanent: '+15005550001' })[kind],
+  // The simulator's receipt: JSON, HMAC-SHA256 of the body in x-simulator-signature.
+  async statusCallback(id, status) {
+    const body = JSON.stringify({ message_id: id, status, timestamp: new Date().toISOString(), error_code: status === 'undelivered' ? '30003' : null });
+    return { kind: 'status', method: 'POST', url: STATUS_URL, headers: { [SIGNATURE_HEADER]: createHmac('sha256', SIM_SECRET).update(body).digest('hex'), 'content-type': 'application/json' }, body };
+  },
+};
+
+let fake: TwilioFake;
+const twilioHarness: AdapterHarness = {
+  module: twilio,
+  async start() {
+    fake = await new TwilioFake().start();
+    fake.plan = { statuses: [], delayMs: 0 };
+    return { config: { account_sid: FAKE_ACCOUNT_SID, auth_token_env: 'TWILIO_CONTRACT_TOKEN', base_url: fake.url }, secrets: { TWILIO_CONTRACT_TOKEN: FAKE_AUTH_TOKEN } };
+  },
+  async stop() { await fake.stop(); },
+  failNext(kind) {
+    if (kind === 'transient') fake.behaviours.push({ kind: 'error', status: 503, code: 20500 });
+    if (kind === 'throttled') fake.behaviours.push({ kind: 'error', status: 429, code: 20429, retryAfter: '1' });
+    if (kind === 'permanent') fake.behaviours.push({ kind: 'error', status: 400, code: 21211 });
+    return '+14155550100';
+  },
+  async statusCallback(id, status) {
+    const { headers, body } = fake.statusCallback(STATUS_URL, id, status, status === 'undelivered' ? '30003' : undefined);
+    return { kind: 'status', method: 'POST', url: STATUS_URL, headers, body };
+  },
+  async deliverQuietly(id) { Object.assign(fake.messages.get(id)!, { status: 'delivered' }); },
+};
+
+const harnesses = [simulatorHarness, twilioHarness];
+assert.deepEqual(harnesses.map((h) => h.module.kind).sort(), PROVIDER_MODULES.map((m) => m.kind).sort(), 'every registered kind has a harness');
+for (const h of harnesses) runAdapterSuite(h);
