@@ -58,6 +58,16 @@ describe('architecture', () => {
     assert.deepEqual(cycles, []);
   });
 
+  it('names no provider kind outside its own folder', () => {
+    const kinds = ['simulator', 'twilio', 'vonage', 'sinch', 'sns', 'smpp'];
+    const found: string[] = [];
+    for (const f of graph.keys()) {
+      const text = readFileSync(join(SRC, f), 'utf8');
+      for (const k of kinds) if (!f.startsWith(`providers/${k}/`) && new RegExp(`kind\\s*={2,3}\\s*'${k}'`).test(text)) found.push(`${f}: ${k}`);
+    }
+    assert.deepEqual(found, []);
+  });
+
   it('no layer imports a layer above it', () => {
     const upward: string[] = [];
     for (const [f, deps] of graph) for (const d of deps) if (layer(d) > layer(f)) upward.push(`${f} → ${d}`);
