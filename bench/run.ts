@@ -116,10 +116,10 @@ console.log('');
 {
   const port = 18084;
   const token = 'bench-twilio-token';
-  const s = await start(['src/main.ts', '--role', 'api'], { PUBLIC_URL: `http://127.0.0.1:${port}`, BENCH_TWILIO_TOKEN: token }, port);
+  const s = await start(['src/main.ts', '--role', 'api'], { PUBLIC_URL: `http://127.0.0.1:${port}`, TWILIO_BENCH_TOKEN: token }, port);
   const created = await fetch(`${s.url}/v1/providers`, {
     method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ id: 'twilio-bench', kind: 'twilio', config: { account_sid: `AC${'0'.repeat(32)}`, auth_token_env: 'BENCH_TWILIO_TOKEN' } }),
+    body: JSON.stringify({ id: 'twilio-bench', kind: 'twilio', config: { account_sid: `AC${'0'.repeat(32)}`, auth_token_env: 'TWILIO_BENCH_TOKEN' } }),
   });
   if (created.status !== 201) throw new Error(`provider not created: ${await created.text()}`);
   const url = `${s.url}/webhooks/twilio-bench/status`;
