@@ -4,8 +4,9 @@
 import type { ProviderModule } from './provider.ts';
 import { simulator } from './simulator/adapter.ts';
 import { twilio } from './twilio/adapter.ts';
+import { vonage } from './vonage/adapter.ts';
 
-export const PROVIDER_MODULES: readonly ProviderModule[] = [simulator, twilio];
+export const PROVIDER_MODULES: readonly ProviderModule[] = [simulator, twilio, vonage];
 
 export function providerModule(kind: string): ProviderModule | undefined {
   return PROVIDER_MODULES.find((m) => m.kind === kind);

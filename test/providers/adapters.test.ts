@@ -3,6 +3,8 @@ import { runAdapterSuite, STATUS_URL, type AdapterHarness } from './adapter-suit
 import { createHmac } from 'node:crypto';
 import { simulator, SIGNATURE_HEADER } from '../../src/providers/simulator/adapter.ts';
 import { twilio } from '../../src/providers/twilio/adapter.ts';
+import { vonage } from '../../src/providers/vonage/adapter.ts';
+import { VonageFake, FAKE_VONAGE_KEY, FAKE_VONAGE_SECRET, FAKE_VONAGE_SIGNATURE_SECRET } from '../fakes/vonage.ts';
 import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
 import { PROVIDER_MODULES } from '../../src/providers/modules.ts';
 import assert from 'node:assert/strict';
@@ -43,6 +45,30 @@ const twilioHarness: AdapterHarness = {
   async deliverQuietly(id) { Object.assign(fake.messages.get(id)!, { status: 'delivered' }); },
 };
 
-const harnesses = [simulatorHarness, twilioHarness];
+let vfake: VonageFake;
+const vonageHarness: AdapterHarness = {
+  module: vonage,
+  async start() {
+    vfake = await new VonageFake().start();
+    vfake.plan = { status: 'delivered', delayMs: 0, lost: true };
+    return {
+      config: { api_key: FAKE_VONAGE_KEY, api_secret_env: 'VONAGE_CONTRACT_SECRET', signature_secret_env: 'VONAGE_CONTRACT_SIGNATURE', base_url: vfake.url },
+      secrets: { VONAGE_CONTRACT_SECRET: FAKE_VONAGE_SECRET, VONAGE_CONTRACT_SIGNATURE: FAKE_VONAGE_SIGNATURE_SECRET },
+    };
+  },
+  async stop() { await vfake.stop(); },
+  failNext(kind) {
+    vfake.behaviours.push({ kind: 'status', status: { transient: '5', throttled: '1', permanent: '6' }[kind] });
+    return '+447700900000';
+  },
+  async statusCallback(id, status) {
+    const { headers, body } = vfake.receipt(id, status === 'delivered' ? 'delivered' : 'failed', status === 'delivered' ? {} : { 'err-code': '2' });
+    return { kind: 'status', method: 'POST', url: STATUS_URL, headers, body };
+  },
+  // Vonage signs inside the body: the same receipt without `sig`.
+  unsigned: (req) => { const { sig: _s, ...rest } = JSON.parse(req.body); return { ...req, body: JSON.stringify(rest) }; },
+};
+
+const harnesses = [simulatorHarness, twilioHarness, vonageHarness];
 assert.deepEqual(harnesses.map((h) => h.module.kind).sort(), PROVIDER_MODULES.map((m) => m.kind).sort(), 'every registered kind has a harness');
 for (const h of harnesses) runAdapterSuite(h);

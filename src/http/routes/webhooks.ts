@@ -33,15 +33,19 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
       return reply.code(answer.status ?? 200).header('content-type', answer.contentType).send(answer.body);
     };
 
-    w.post<{ Params: { provider_id: string; kind: 'status' | 'inbound' }; Body: string }>('/webhooks/:provider_id/:kind', {
+    // POST for most providers; GET too, for providers that can deliver their fields in the
+    // query string (Vonage, as its dashboard allows). A GET is stored with its full URL.
+    w.route<{ Params: { provider_id: string; kind: 'status' | 'inbound' }; Body: string }>({
+      method: ['POST', 'GET'], url: '/webhooks/:provider_id/:kind',
       schema: {
         tags: ['webhooks'], summary: 'Provider callbacks (signature-checked, stored raw)', security: [],
         params: { type: 'object', properties: { provider_id: { type: 'string' }, kind: { type: 'string', enum: ['status', 'inbound'] } } },
       },
-    }, async (req, reply) => {
-      const provider = ctx.registry.get(req.params.provider_id);
-      if (!provider) throw new AppError('not_found', `no active provider ${req.params.provider_id}`);
-      return receive(provider, req.params.kind, req, reply);
+      handler: async (req, reply) => {
+        const provider = ctx.registry.get(req.params.provider_id);
+        if (!provider) throw new AppError('not_found', `no active provider ${req.params.provider_id}`);
+        return receive(provider, req.params.kind, req, reply);
+      },
     });
 
     // Compatibility (DESIGN.md §5): the relay this product grew from took Twilio's inbound

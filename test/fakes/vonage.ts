@@ -1,0 +1,156 @@
+// A loopback Vonage SMS API that speaks the documented wire protocol (domain.md §3,
+// ../shared/specs/vonage_sms.yml): POST /sms/json, form-encoded, with the API secret or a
+// request signature; always HTTP 200 with one `messages[]` entry per part (all values
+// strings); then one signed delivery receipt per part, JSON-POSTed to `callback`, as the
+// account's webhook signing would sign it. Tests steer it: refuse with a status code,
+// answer a non-200, hang, or report parts shuffled, duplicated, lost or failed.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { vonageSignature, verifyVonageSignature, type VonageSignatureMethod } from '../../src/providers/vonage/signature.ts';
+
+export const FAKE_VONAGE_KEY = 'abcd1234';
+export const FAKE_VONAGE_SECRET = 'fake-vonage-api-secret';
+export const FAKE_VONAGE_SIGNATURE_SECRET = 'fake-vonage-signature-secret';
+
+export type VonageBehaviour =
+  | { kind: 'status'; status: string; errorText?: string }
+  | { kind: 'http'; status: number }
+  | { kind: 'hang' };
+
+export interface DlrPlan {
+  /** the status each part ends in, and how long after the answer its receipt comes */
+  status: 'delivered' | 'expired' | 'failed' | 'rejected' | 'accepted' | 'buffered';
+  delayMs: number;
+  /** receipts in a random order */
+  shuffle?: boolean;
+  /** this part's receipt (0-based) is posted twice */
+  duplicate?: number;
+  /** this part (0-based) fails with `errCode` */
+  failPart?: number;
+  errCode?: string;
+  /** no receipt is posted at all */
+  lost?: boolean;
+}
+
+export interface VonageRequest { params: URLSearchParams; ids: string[]; at: number }
+
+/** How many parts Vonage cuts a text into (domain.md §1.3: 160/153 GSM-7, 70/67 UCS-2). */
+export function vonageParts(text: string, unicode: boolean): number {
+  const n = [...text].length;
+  const [single, multi] = unicode ? [70, 67] : [160, 153];
+  return n <= single ? 1 : Math.ceil(n / multi);
+}
+
+export class VonageFake {
+  readonly requests: VonageRequest[] = [];
+  readonly behaviours: VonageBehaviour[] = [];
+  readonly receiptsSent: { url: string; params: Record<string, string>; status: number }[] = [];
+  plan: DlrPlan = { status: 'delivered', delayMs: 5 };
+  method: VonageSignatureMethod = 'md5hash';
+  url = '';
+  readonly #server: Server;
+  readonly #hanging = new Set<ServerResponse>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+
+  constructor() { this.#server = createServer((req, res) => { void this.#handle(req, res); }); }
+
+  async start(): Promise<this> {
+    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearTimeout(t);
+    for (const r of this.#hanging) r.destroy();
+    this.#server.closeAllConnections();
+    await new Promise((r) => this.#server.close(r));
+  }
+
+  /** Fields signed as Vonage signs its webhooks (timestamp, nonce, sig added). */
+  sign(fields: Record<string, string>, at = Date.now()): Record<string, string> {
+    const params = { ...fields, timestamp: String(Math.floor(at / 1000)), nonce: randomUUID() };
+    return { ...params, sig: vonageSignature(params, FAKE_VONAGE_SIGNATURE_SECRET, this.method) };
+  }
+
+  /** A delivery receipt for one part, as Vonage would JSON-POST it. */
+  receipt(messageId: string, status: string, over: Record<string, string> = {}): { headers: Record<string, string>; body: string } {
+    const now = new Date();
+    const fields = {
+      msisdn: '447700900000', to: 'Acme', 'network-code': '23410', messageId, price: '0.03330000', status,
+      scts: now.toISOString().replace(/\D/g, '').slice(2, 12), 'err-code': '0', 'api-key': FAKE_VONAGE_KEY,
+      'message-timestamp': now.toISOString().slice(0, 19).replace('T', ' '), ...over,
+    };
+    return { headers: { 'content-type': 'application/json', 'user-agent': 'Vonage-fake/1' }, body: JSON.stringify(this.sign(fields)) };
+  }
+
+  /** Posts a signed inbound text to `url`, as Vonage does (JSON). */
+  async sendInbound(url: string, p: { from: string; to: string; text: string }): Promise<Response> {
+    const fields = { msisdn: p.from.replace(/^\+/, ''), to: p.to.replace(/^\+/, ''), messageId: randomBytes(8).toString('hex').toUpperCase(), text: p.text, type: 'text', keyword: p.text.split(/\s/)[0].toUpperCase(), 'api-key': FAKE_VONAGE_KEY, 'message-timestamp': new Date().toISOString().slice(0, 19).replace('T', ' ') };
+    return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(this.sign(fields)) });
+  }
+
+  #answer(res: ServerResponse, body: unknown): void {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  }
+
+  #refuse(res: ServerResponse, status: string, errorText: string): void {
+    this.#answer(res, { 'message-count': '1', messages: [{ status, 'error-text': errorText }] });
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    if (req.method !== 'POST' || req.url !== '/sms/json') { res.writeHead(404).end(); return; }
+    const params = new URLSearchParams(body);
+    const record: VonageRequest = { params, ids: [], at: Date.now() };
+    this.requests.push(record);
+    const fields = Object.fromEntries(params);
+    if (fields.api_secret !== undefined && fields.sig !== undefined) return this.#refuse(res, '32', 'Signature and api secret cannot be used together');
+    const authed = fields.api_key === FAKE_VONAGE_KEY
+      && (fields.api_secret !== undefined ? fields.api_secret === FAKE_VONAGE_SECRET : verifyVonageSignature(fields, FAKE_VONAGE_SIGNATURE_SECRET, this.method));
+    if (!authed) return this.#refuse(res, fields.sig !== undefined ? '14' : '4', fields.sig !== undefined ? 'Invalid Signature' : 'Bad Credentials');
+    const behaviour = this.behaviours.shift();
+    if (behaviour?.kind === 'hang') { this.#hanging.add(res); return; }
+    if (behaviour?.kind === 'http') { res.writeHead(behaviour.status, { 'content-type': 'text/html' }).end('<html>error</html>'); return; }
+    if (behaviour?.kind === 'status') return this.#refuse(res, behaviour.status, behaviour.errorText ?? `simulated status ${behaviour.status}`);
+    for (const p of ['from', 'to', 'text']) if (!fields[p]) return this.#refuse(res, '2', `Missing ${p} param`);
+    if (!/^\d{7,15}$/.test(fields.to)) return this.#refuse(res, '3', 'Invalid to param');
+    if (fields.ttl !== undefined && !(Number(fields.ttl) >= 20_000 && Number(fields.ttl) <= 604_800_000)) return this.#refuse(res, '3', 'Invalid ttl param');
+    const count = vonageParts(fields.text, fields.type === 'unicode');
+    const ids = Array.from({ length: count }, () => randomBytes(8).toString('hex').toUpperCase());
+    record.ids = ids;
+    this.#answer(res, {
+      'message-count': String(count),
+      messages: ids.map((id) => ({
+        to: fields.to, 'message-id': id, status: '0', 'remaining-balance': '3.14159265', 'message-price': '0.03330000', network: '23410',
+        ...(fields['client-ref'] ? { 'client-ref': fields['client-ref'] } : {}),
+      })),
+    });
+    if (fields.callback && fields['status-report-req'] !== '0') this.#scheduleReceipts(fields.callback, ids, fields);
+  }
+
+  #scheduleReceipts(url: string, ids: string[], sent: Record<string, string>): void {
+    const plan = this.plan;
+    if (plan.lost) return;
+    let order = ids.map((id, part) => ({ id, part }));
+    if (plan.shuffle) order = order.map((o) => ({ o, k: Math.random() })).sort((a, b) => a.k - b.k).map((x) => x.o);
+    if (plan.duplicate !== undefined) order.push(order.find((o) => o.part === plan.duplicate)!);
+    order.forEach(({ id, part }, i) => {
+      const t = setTimeout(async () => {
+        this.#timers.delete(t);
+        const failed = plan.failPart === part;
+        const { headers, body } = this.receipt(id, failed ? 'failed' : plan.status, {
+          msisdn: sent.to, to: sent.from, 'err-code': failed ? plan.errCode ?? '99' : '0', ...(sent['client-ref'] ? { 'client-ref': sent['client-ref'] } : {}),
+        });
+        try {
+          const r = await fetch(url, { method: 'POST', headers, body });
+          this.receiptsSent.push({ url, params: JSON.parse(body), status: r.status });
+        } catch { /* the gateway is gone; Vonage does not redeliver a receipt */ }
+      }, plan.delayMs * (i + 1));
+      this.#timers.add(t);
+    });
+  }
+}
