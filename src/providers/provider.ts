@@ -113,6 +113,8 @@ export interface ProviderModule {
   /** problems with a record's config (empty when usable); secrets are never values */
   validate(config: Record<string, unknown>): string[];
   create(ctx: AdapterContext): ProviderAdapter;
+  /** config keys whose names sound secret but that hold identifiers (Vonage's `api_key`) */
+  readonly identifierKeys?: readonly string[];
   /** the sender used when a record's config names none (`config.from`) */
   readonly defaultFrom?: string;
   /** takes the compatibility route POST /sms/inbound (the relay Switchboard grew from took Twilio's webhook there) */

@@ -16,6 +16,7 @@ import { DEFAULT_ACCOUNT } from '../domain/actor.ts';
 export function validateProviderConfig(module: ProviderModule, config: Record<string, unknown>): string[] {
   const problems: string[] = [];
   for (const key of Object.keys(config)) {
+    if (module.identifierKeys?.includes(key)) continue;
     if (/(token|secret|password|api_key)$/i.test(key) && !key.endsWith('_sid')) problems.push(`config.${key} looks like a secret value; name its environment variable instead (${key}_env)`);
   }
   problems.push(...module.validate(config));

@@ -93,4 +93,4 @@ export function createVonage(ctx: AdapterContext): ProviderAdapter {
   };
 }
 
-export const vonage: ProviderModule = { kind: 'vonage', validate: validateVonageConfig, create: createVonage };
+export const vonage: ProviderModule = { kind: 'vonage', validate: validateVonageConfig, create: createVonage, identifierKeys: ['api_key'] };
