@@ -5,8 +5,9 @@ import type { ProviderModule } from './provider.ts';
 import { simulator } from './simulator/adapter.ts';
 import { twilio } from './twilio/adapter.ts';
 import { vonage } from './vonage/adapter.ts';
+import { sinch } from './sinch/adapter.ts';
 
-export const PROVIDER_MODULES: readonly ProviderModule[] = [simulator, twilio, vonage];
+export const PROVIDER_MODULES: readonly ProviderModule[] = [simulator, twilio, vonage, sinch];
 
 export function providerModule(kind: string): ProviderModule | undefined {
   return PROVIDER_MODULES.find((m) => m.kind === kind);

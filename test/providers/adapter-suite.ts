@@ -19,6 +19,8 @@ export interface AdapterHarness {
   failNext(kind: 'transient' | 'throttled' | 'permanent'): string;
   /** the provider's signed status callback for a part, as it would reach STATUS_URL */
   statusCallback(providerMessageId: string, status: 'delivered' | 'undelivered'): Promise<WebhookRequest>;
+  /** the same callback forged (default: its body changed, for providers that sign the body) */
+  forged?(req: WebhookRequest): WebhookRequest;
   /** the same callback without its signature (default: without headers, where most providers sign) */
   unsigned?(req: WebhookRequest): WebhookRequest;
   /** lets the provider consider a sent part delivered, without telling us (for fetchStatus) */
@@ -73,7 +75,7 @@ export function runAdapterSuite(h: AdapterHarness): void {
       const part = out.parts[0].providerMessageId;
       const cb = await h.statusCallback(part, 'delivered');
       assert.equal(await adapter.verify(cb), true);
-      assert.equal(await adapter.verify({ ...cb, body: cb.body.replace(/delivered/, 'undelivered') }), false, 'a changed body');
+      assert.equal(await adapter.verify(h.forged ? h.forged(cb) : { ...cb, body: cb.body.replace(/delivered/, 'undelivered') }), false, 'a forged callback');
       assert.equal(await adapter.verify(h.unsigned ? h.unsigned(cb) : { ...cb, headers: {} }), false, 'no signature');
       const answer = adapter.respond?.(cb) ?? { contentType: 'text/plain', body: '' };
       assert.ok(answer.contentType);

@@ -4,6 +4,9 @@ import { createHmac } from 'node:crypto';
 import { simulator, SIGNATURE_HEADER } from '../../src/providers/simulator/adapter.ts';
 import { twilio } from '../../src/providers/twilio/adapter.ts';
 import { vonage } from '../../src/providers/vonage/adapter.ts';
+import { sinch } from '../../src/providers/sinch/adapter.ts';
+import { basicAuthorization } from '../../src/providers/sinch/signature.ts';
+import { SinchFake, FAKE_SINCH_PLAN, FAKE_SINCH_TOKEN, FAKE_SINCH_CALLBACK_USER, FAKE_SINCH_CALLBACK_PASSWORD } from '../fakes/sinch.ts';
 import { VonageFake, FAKE_VONAGE_KEY, FAKE_VONAGE_SECRET, FAKE_VONAGE_SIGNATURE_SECRET } from '../fakes/vonage.ts';
 import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
 import { PROVIDER_MODULES } from '../../src/providers/modules.ts';
@@ -69,6 +72,35 @@ const vonageHarness: AdapterHarness = {
   unsigned: (req) => { const { sig: _s, ...rest } = JSON.parse(req.body); return { ...req, body: JSON.stringify(rest) }; },
 };
 
-const harnesses = [simulatorHarness, twilioHarness, vonageHarness];
+let sfake: SinchFake;
+const sinchHarness: AdapterHarness = {
+  module: sinch,
+  async start() {
+    sfake = await new SinchFake().start();
+    sfake.plan = { statuses: [], delayMs: 0 };
+    return {
+      config: { service_plan_id: FAKE_SINCH_PLAN, api_token_env: 'SINCH_CONTRACT_TOKEN', callback_username: FAKE_SINCH_CALLBACK_USER, callback_password_env: 'SINCH_CONTRACT_CALLBACK', base_url: sfake.url },
+      secrets: { SINCH_CONTRACT_TOKEN: FAKE_SINCH_TOKEN, SINCH_CONTRACT_CALLBACK: FAKE_SINCH_CALLBACK_PASSWORD },
+    };
+  },
+  async stop() { await sfake.stop(); },
+  failNext(kind) {
+    sfake.behaviours.push(({
+      transient: { kind: 'error', status: 503, code: 'service_unavailable' },
+      throttled: { kind: 'error', status: 429, code: 'too_many_requests', retryAfter: '1' },
+      permanent: { kind: 'error', status: 400, code: 'syntax_invalid_parameter_format' },
+    } as const)[kind]);
+    return '+14155550100';
+  },
+  async statusCallback(id, status) {
+    const { headers, body } = sfake.report(id, status === 'delivered' ? 'Delivered' : 'Failed');
+    return { kind: 'status', method: 'POST', url: STATUS_URL, headers, body };
+  },
+  // Sinch authenticates the connection (Basic credentials), not the body: a forger lacks the password.
+  forged: (req) => ({ ...req, headers: { ...req.headers, authorization: basicAuthorization(FAKE_SINCH_CALLBACK_USER, 'guessed-password') } }),
+  async deliverQuietly(id) { sfake.status.set(id, { ...sfake.status.get(id)!, status: 'Delivered', code: 0 }); },
+};
+
+const harnesses = [simulatorHarness, twilioHarness, vonageHarness, sinchHarness];
 assert.deepEqual(harnesses.map((h) => h.module.kind).sort(), PROVIDER_MODULES.map((m) => m.kind).sort(), 'every registered kind has a harness');
 for (const h of harnesses) runAdapterSuite(h);
