@@ -28,13 +28,17 @@ describe('switchboard CLI', () => {
 
   it('applies a provider file idempotently and exports it back', async () => {
     const file = join(dir.path, 'providers.json');
-    const doc = { providers: [{ id: 'twilio-main', kind: 'twilio', priority: 5, config: { account_sid: `AC${'a'.repeat(32)}`, auth_token_env: 'TWILIO_AUTH_TOKEN' }, prices: { US: '0.0079' } }] };
+    const doc = { providers: [
+      { id: 'twilio-main', kind: 'twilio', priority: 5, config: { account_sid: `AC${'a'.repeat(32)}`, auth_token_env: 'TWILIO_AUTH_TOKEN' }, prices: { US: '0.0079' } },
+      { id: 'vonage-main', kind: 'vonage', priority: 6, config: { api_key: 'abcd1234', signature_secret_env: 'VONAGE_SIGNATURE_SECRET', signature_method: 'sha256' }, prices: { GB: '0.0400' } },
+      { id: 'sinch-main', kind: 'sinch', priority: 7, config: { service_plan_id: 'plan12345678', api_token_env: 'SINCH_API_TOKEN', callback_username: 'sb', callback_password_env: 'SINCH_CALLBACK_PASSWORD' }, prices: { '*': '0.0080' } },
+    ] };
     writeFileSync(file, JSON.stringify(doc));
     await cli('apply', file);
     await cli('apply', file);
     const exported = JSON.parse((await cli('export')).stdout);
-    assert.equal(exported.providers.length, 1);
-    assert.deepEqual({ ...exported.providers[0], active: undefined }, { ...doc.providers[0], active: undefined });
+    assert.equal(exported.providers.length, 3);
+    assert.deepEqual(exported.providers.map((p: object) => ({ ...p, active: undefined })), doc.providers.map((p) => ({ ...p, active: undefined })));
   });
 
   it('applies numbers and country rules with the providers, and export round-trips them', async () => {
