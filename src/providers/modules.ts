@@ -6,8 +6,9 @@ import { simulator } from './simulator/adapter.ts';
 import { twilio } from './twilio/adapter.ts';
 import { vonage } from './vonage/adapter.ts';
 import { sinch } from './sinch/adapter.ts';
+import { aws } from './aws/adapter.ts';
 
-export const PROVIDER_MODULES: readonly ProviderModule[] = [simulator, twilio, vonage, sinch];
+export const PROVIDER_MODULES: readonly ProviderModule[] = [simulator, twilio, vonage, sinch, aws];
 
 export function providerModule(kind: string): ProviderModule | undefined {
   return PROVIDER_MODULES.find((m) => m.kind === kind);

@@ -59,7 +59,7 @@ describe('architecture', () => {
   });
 
   it('names no provider kind outside its own folder', () => {
-    const kinds = ['simulator', 'twilio', 'vonage', 'sinch', 'sns', 'smpp'];
+    const kinds = ['simulator', 'twilio', 'vonage', 'sinch', 'aws', 'smpp'];
     const found: string[] = [];
     for (const f of graph.keys()) {
       const text = readFileSync(join(SRC, f), 'utf8');

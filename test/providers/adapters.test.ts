@@ -5,6 +5,9 @@ import { simulator, SIGNATURE_HEADER } from '../../src/providers/simulator/adapt
 import { twilio } from '../../src/providers/twilio/adapter.ts';
 import { vonage } from '../../src/providers/vonage/adapter.ts';
 import { sinch } from '../../src/providers/sinch/adapter.ts';
+import { aws } from '../../src/providers/aws/adapter.ts';
+import { snsVerifier } from '../../src/providers/aws/signature.ts';
+import { AwsFake, FAKE_AWS_KEY_ID, FAKE_AWS_REGION, FAKE_AWS_SECRET, FAKE_TOPIC_ARN } from '../fakes/aws.ts';
 import { basicAuthorization } from '../../src/providers/sinch/signature.ts';
 import { SinchFake, FAKE_SINCH_PLAN, FAKE_SINCH_TOKEN, FAKE_SINCH_CALLBACK_USER, FAKE_SINCH_CALLBACK_PASSWORD } from '../fakes/sinch.ts';
 import { VonageFake, FAKE_VONAGE_KEY, FAKE_VONAGE_SECRET, FAKE_VONAGE_SIGNATURE_SECRET } from '../fakes/vonage.ts';
@@ -101,6 +104,35 @@ const sinchHarness: AdapterHarness = {
   async deliverQuietly(id) { sfake.status.set(id, { ...sfake.status.get(id)!, status: 'Delivered', code: 0 }); },
 };
 
-const harnesses = [simulatorHarness, twilioHarness, vonageHarness, sinchHarness];
+let afake: AwsFake;
+const awsHarness: AdapterHarness = {
+  module: aws,
+  async start() {
+    afake = await new AwsFake().start();
+    snsVerifier.trust(afake.certUrl, afake.publicKeyPem);
+    return {
+      config: { region: FAKE_AWS_REGION, endpoint: afake.url, access_key_id_env: 'AWS_CONTRACT_KEY_ID', secret_access_key_env: 'AWS_CONTRACT_SECRET', topic_arn: FAKE_TOPIC_ARN, origination_identity: '+14155550166' },
+      secrets: { AWS_CONTRACT_KEY_ID: FAKE_AWS_KEY_ID, AWS_CONTRACT_SECRET: FAKE_AWS_SECRET },
+    };
+  },
+  async stop() { await afake.stop(); },
+  failNext(kind) {
+    afake.behaviours.push(({
+      transient: { kind: 'error', status: 500, type: 'InternalServerException' },
+      throttled: { kind: 'error', status: 400, type: 'ThrottlingException' },
+      permanent: { kind: 'error', status: 400, type: 'ValidationException', reason: 'INVALID_PARAMETER' },
+    } as const)[kind]);
+    return '+14155550100';
+  },
+  async statusCallback(id, status) {
+    const { headers, body } = afake.event(id, status === 'delivered' ? 'TEXT_DELIVERED' : 'TEXT_CARRIER_UNREACHABLE');
+    return { kind: 'status', method: 'POST', url: STATUS_URL, headers, body };
+  },
+  forged: (req) => ({ ...req, body: req.body.replace('TEXT_DELIVERED', 'TEXT_BLOCKED') }),
+  // SNS signs inside the body: the same envelope with its signature removed.
+  unsigned: (req) => { const { Signature: _s, ...rest } = JSON.parse(req.body); return { ...req, body: JSON.stringify(rest) }; },
+};
+
+const harnesses = [simulatorHarness, twilioHarness, vonageHarness, sinchHarness, awsHarness];
 assert.deepEqual(harnesses.map((h) => h.module.kind).sort(), PROVIDER_MODULES.map((m) => m.kind).sort(), 'every registered kind has a harness');
 for (const h of harnesses) runAdapterSuite(h);

@@ -1,0 +1,88 @@
+// AWS End User Messaging SMS (domain.md §4.2): SendTextMessage through the official SDK
+// (@aws-sdk/client-pinpoint-sms-voice-v2 signs every request with SigV4; nothing here
+// signs by hand). One message id per message: one part. Delivery events arrive through
+// an SNS HTTPS subscription on the configuration set's event destination: every SNS
+// message's signature is verified (signature.ts), a subscription is confirmed, and the
+// events move the message.
+// Config: { region, origination_identity?, configuration_set_name?, message_type?:
+//   TRANSACTIONAL|PROMOTIONAL, topic_arn? (accept events from this topic only),
+//   access_key_id_env? + secret_access_key_env? (+ session_token_env?; without them the
+//   standard AWS credential chain), endpoint? (tests, VPC endpoints), from? }.
+import { PinpointSMSVoiceV2Client, SendTextMessageCommand, type MessageType } from '@aws-sdk/client-pinpoint-sms-voice-v2';
+import type { AdapterContext, InboundMessage, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, WebhookRequest } from '../provider.ts';
+import { classifyAwsException } from './errors.ts';
+import { awsInbound, awsReceipts } from './receipts.ts';
+import { snsVerifier } from './signature.ts';
+
+interface AwsConfig {
+  region: string; origination_identity?: string; configuration_set_name?: string; message_type?: MessageType; topic_arn?: string;
+  access_key_id_env?: string; secret_access_key_env?: string; session_token_env?: string; endpoint?: string;
+}
+
+const TTL_MIN_S = 5;
+const TTL_MAX_S = 259_200;
+
+export function validateAwsConfig(c: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  if (typeof c.region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(c.region)) problems.push('config.region must be an AWS region such as us-east-1');
+  if (c.message_type !== undefined && c.message_type !== 'TRANSACTIONAL' && c.message_type !== 'PROMOTIONAL') problems.push('config.message_type must be TRANSACTIONAL or PROMOTIONAL');
+  if ((c.access_key_id_env === undefined) !== (c.secret_access_key_env === undefined)) problems.push('config.access_key_id_env and config.secret_access_key_env go together (or neither: the standard AWS credential chain)');
+  if (c.endpoint !== undefined && (typeof c.endpoint !== 'string' || !/^https?:\/\/[^/]+/.test(c.endpoint))) problems.push('config.endpoint must be an http(s) URL');
+  if (c.topic_arn !== undefined && (typeof c.topic_arn !== 'string' || !c.topic_arn.startsWith('arn:aws'))) problems.push('config.topic_arn must be an SNS topic ARN');
+  return problems;
+}
+
+export function createAws(ctx: AdapterContext): ProviderAdapter {
+  const c = ctx.config as unknown as AwsConfig;
+  const keyId = c.access_key_id_env ? ctx.secret(c.access_key_id_env) : undefined;
+  const secret = c.secret_access_key_env ? ctx.secret(c.secret_access_key_env) : undefined;
+  const session = c.session_token_env ? ctx.secret(c.session_token_env) : undefined;
+  const client = new PinpointSMSVoiceV2Client({
+    region: c.region,
+    ...(c.endpoint ? { endpoint: c.endpoint } : {}),
+    ...(keyId && secret ? { credentials: { accessKeyId: keyId, secretAccessKey: secret, ...(session ? { sessionToken: session } : {}) } } : {}),
+    maxAttempts: 1, // retries and failover are Switchboard's
+  });
+
+  return {
+    kind: 'aws',
+
+    async send(req: SendRequest, signal: AbortSignal): Promise<SendOutcome> {
+      try {
+        const out = await client.send(new SendTextMessageCommand({
+          DestinationPhoneNumber: req.to, OriginationIdentity: c.origination_identity ?? req.from, MessageBody: req.body,
+          MessageType: c.message_type ?? 'TRANSACTIONAL', ConfigurationSetName: c.configuration_set_name,
+          Context: { switchboard_message_id: req.messageId },
+          ...(req.validitySeconds ? { TimeToLive: Math.min(TTL_MAX_S, Math.max(TTL_MIN_S, req.validitySeconds)) } : {}),
+        }), { abortSignal: signal });
+        if (!out.MessageId) return { ok: false, error: { kind: 'transient', code: 'provider_error', providerCode: 'no_message_id', message: 'AWS answered without a MessageId' } };
+        return { ok: true, parts: [{ index: 0, providerMessageId: out.MessageId }] };
+      } catch (err) {
+        const e = err as { name?: string; message?: string; Reason?: string; $metadata?: { httpStatusCode?: number } };
+        if (!e?.$metadata?.httpStatusCode) throw err; // no answer at all: a timeout or a network error, classified by the worker
+        const { kind, code } = classifyAwsException(e.name ?? 'UnknownError', e.Reason);
+        return { ok: false, error: { kind, code, providerCode: e.Reason ? `${e.name}:${e.Reason}` : e.name ?? `http_${e.$metadata.httpStatusCode}`, message: e.message ?? 'AWS refused the message' } };
+      }
+    },
+
+    async verify(req: WebhookRequest): Promise<boolean> {
+      return (await snsVerifier.verify(req.body, c.topic_arn)) !== null;
+    },
+
+    // A verified subscription confirmation is confirmed now; SNS only needs our 200.
+    respond(req: WebhookRequest) {
+      try {
+        const m = JSON.parse(req.body) as { Type?: string; SubscribeURL?: string };
+        if (m.Type === 'SubscriptionConfirmation' && m.SubscribeURL) void snsVerifier.confirm(m.SubscribeURL).catch(() => false);
+      } catch { /* verified JSON; nothing else to do */ }
+      return { contentType: 'text/plain', body: '' };
+    },
+
+    parseReceipts(raw: RawWebhook): Receipt[] { return awsReceipts(raw.body); },
+    parseInbound(raw: RawWebhook): InboundMessage[] { return awsInbound(raw.body); },
+
+    async close() { client.destroy(); },
+  };
+}
+
+export const aws: ProviderModule = { kind: 'aws', validate: validateAwsConfig, create: createAws };

@@ -1,0 +1,144 @@
+// A loopback AWS End User Messaging SMS endpoint and SNS topic, speaking the documented
+// wire protocols (domain.md §4.2): SendTextMessage as AWS JSON 1.0 (POST /, X-Amz-Target
+// PinpointSMSVoiceV2.SendTextMessage, a SigV4 Authorization header whose credential
+// scope names our key, region and the sms-voice service; errors as {"__type", "message",
+// "Reason"} with X-Amzn-ErrorType), and delivery events published to an SNS HTTPS
+// subscription: SNS envelopes signed with SignatureVersion 2 (RSA-SHA256 over the
+// documented fields) under a SigningCertURL on an sns.<region>.amazonaws.com host. The
+// test trusts the fake's certificate for that URL (SnsVerifier.trust) and routes the
+// subscription confirmation to the fake (the tests' only stand-in for AWS's DNS).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect as netConnect } from 'node:net';
+import { generateKeyPairSync, randomBytes, randomUUID, createSign, type KeyObject } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { Agent } from 'undici';
+
+export const FAKE_AWS_KEY_ID = 'AKIAFAKE00000000TEST';
+export const FAKE_AWS_SECRET = 'fake-aws-secret-access-key-for-tests';
+export const FAKE_AWS_REGION = 'us-east-1';
+export const FAKE_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:switchboard-sms-events';
+
+export type AwsBehaviour = { kind: 'error'; status: number; type: string; message?: string; reason?: string } | { kind: 'hang' };
+
+export interface EventPlan { events: string[]; delayMs: number; lost?: boolean }
+
+export class AwsFake {
+  readonly requests: { target: string | undefined; authorization: string | undefined; body: Record<string, unknown>; messageId: string | null }[] = [];
+  readonly behaviours: AwsBehaviour[] = [];
+  readonly confirmations: string[] = [];
+  readonly published: { url: string; status: number; type: string }[] = [];
+  plan: EventPlan = { events: ['TEXT_SENT', 'TEXT_DELIVERED'], delayMs: 5 };
+  /** where the SNS subscription delivers (our /webhooks/<id>/status) */
+  subscriptionUrl = '';
+  url = '';
+  readonly certUrl = `https://sns.${FAKE_AWS_REGION}.amazonaws.com/SimpleNotificationService-${randomBytes(16).toString('hex')}.pem`;
+  readonly #key: KeyObject;
+  /** the signing certificate's public key, PEM (what SigningCertURL serves) */
+  readonly publicKeyPem: string;
+  readonly #server: Server;
+  readonly #hanging = new Set<ServerResponse>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+
+  constructor() {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    this.#key = privateKey;
+    this.publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    this.#server = createServer((req, res) => { void this.#handle(req, res); });
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearTimeout(t);
+    for (const r of this.#hanging) r.destroy();
+    this.#server.closeAllConnections();
+    await new Promise((r) => this.#server.close(r));
+  }
+
+  /** A dispatcher that carries requests for SNS hosts to this fake over loopback. */
+  dispatcher(): Agent {
+    const port = (this.#server.address() as AddressInfo).port;
+    return new Agent({ connect: (_opts, cb) => { const s = netConnect(port, '127.0.0.1'); s.once('connect', () => cb(null, s)); s.once('error', (e) => cb(e, null)); } });
+  }
+
+  /** An SNS envelope, signed as SNS signs it (SignatureVersion 2). */
+  envelope(type: 'Notification' | 'SubscriptionConfirmation', message: string, extra: Record<string, string> = {}): Record<string, string> {
+    const m: Record<string, string> = {
+      Type: type, MessageId: randomUUID(), TopicArn: FAKE_TOPIC_ARN, Message: message, Timestamp: new Date().toISOString(),
+      SignatureVersion: '2', SigningCertURL: this.certUrl, ...extra,
+    };
+    const keys = type === 'Notification' ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type'] : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
+    const signer = createSign('RSA-SHA256');
+    for (const k of keys) if (k in m) signer.update(`${k}\n${m[k]}\n`);
+    m.Signature = signer.sign(this.#key, 'base64');
+    return m;
+  }
+
+  /** A delivery event for a message, in its SNS envelope. */
+  event(messageId: string, eventType: string): { headers: Record<string, string>; body: string } {
+    const e = { eventType, eventVersion: '1.0', eventTimestamp: Date.now(), isFinal: !['TEXT_SENT', 'TEXT_QUEUED', 'TEXT_PENDING', 'TEXT_SUCCESSFUL'].includes(eventType), messageId, messageStatus: eventType.replace('TEXT_', ''), messageStatusDescription: `simulated ${eventType}`, totalMessageParts: 1 };
+    return { headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification', 'x-amz-sns-topic-arn': FAKE_TOPIC_ARN }, body: JSON.stringify(this.envelope('Notification', JSON.stringify(e))) };
+  }
+
+  /** Posts a subscription confirmation to `url`, as SNS does when the subscription is made. */
+  async subscribe(url: string): Promise<Response> {
+    const token = randomBytes(32).toString('hex');
+    const subscribeUrl = `https://sns.${FAKE_AWS_REGION}.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(FAKE_TOPIC_ARN)}&Token=${token}`;
+    const body = this.envelope('SubscriptionConfirmation', `You have chosen to subscribe to the topic ${FAKE_TOPIC_ARN}.`, { Token: token, SubscribeURL: subscribeUrl });
+    return fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'SubscriptionConfirmation' }, body: JSON.stringify(body) });
+  }
+
+  #json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', ...headers });
+    res.end(JSON.stringify(body));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let raw = '';
+    for await (const chunk of req) raw += chunk;
+    if (req.method === 'GET' && req.url?.startsWith('/?Action=ConfirmSubscription')) {
+      this.confirmations.push(req.url);
+      res.writeHead(200, { 'content-type': 'text/xml' }).end('<ConfirmSubscriptionResponse><ConfirmSubscriptionResult><SubscriptionArn>arn:aws:sns:sub</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>');
+      return;
+    }
+    const target = req.headers['x-amz-target'] as string | undefined;
+    const body = raw ? JSON.parse(raw) as Record<string, unknown> : {};
+    const record = { target, authorization: req.headers.authorization, body, messageId: null as string | null };
+    this.requests.push(record);
+    const scope = new RegExp(`^AWS4-HMAC-SHA256 Credential=${FAKE_AWS_KEY_ID}/\\d{8}/${FAKE_AWS_REGION}/sms-voice/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$`);
+    if (!scope.test(req.headers.authorization ?? '') || !req.headers['x-amz-date']) {
+      return this.#json(res, 403, { __type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' }, { 'x-amzn-errortype': 'UnrecognizedClientException' });
+    }
+    if (target !== 'PinpointSMSVoiceV2.SendTextMessage') return this.#json(res, 400, { __type: 'UnknownOperationException' }, { 'x-amzn-errortype': 'UnknownOperationException' });
+    const behaviour = this.behaviours.shift();
+    if (behaviour?.kind === 'hang') { this.#hanging.add(res); return; }
+    if (behaviour?.kind === 'error') {
+      return this.#json(res, behaviour.status, { __type: behaviour.type, message: behaviour.message ?? `simulated ${behaviour.type}`, ...(behaviour.reason ? { Reason: behaviour.reason } : {}) }, { 'x-amzn-errortype': behaviour.type });
+    }
+    if (typeof body.DestinationPhoneNumber !== 'string' || !/^\+[1-9]\d{1,14}$/.test(body.DestinationPhoneNumber)) {
+      return this.#json(res, 400, { __type: 'ValidationException', message: 'DestinationPhoneNumber must be E.164', Reason: 'INVALID_PARAMETER' }, { 'x-amzn-errortype': 'ValidationException' });
+    }
+    if (typeof body.MessageBody !== 'string' || typeof body.OriginationIdentity !== 'string') {
+      return this.#json(res, 400, { __type: 'ValidationException', message: 'MessageBody and OriginationIdentity are required', Reason: 'MISSING_PARAMETER' }, { 'x-amzn-errortype': 'ValidationException' });
+    }
+    const messageId = randomUUID();
+    record.messageId = messageId;
+    this.#json(res, 200, { MessageId: messageId });
+    if (this.plan.lost || !this.subscriptionUrl) return;
+    this.plan.events.forEach((eventType, i) => {
+      const t = setTimeout(async () => {
+        this.#timers.delete(t);
+        const { headers, body: payload } = this.event(messageId, eventType);
+        try {
+          const r = await fetch(this.subscriptionUrl, { method: 'POST', headers, body: payload });
+          this.published.push({ url: this.subscriptionUrl, status: r.status, type: eventType });
+        } catch { /* the gateway is gone; SNS would retry per its delivery policy */ }
+      }, this.plan.delayMs * (i + 1));
+      this.#timers.add(t);
+    });
+  }
+}
