@@ -8,7 +8,7 @@
 //   TRANSACTIONAL|PROMOTIONAL, topic_arn? (accept events from this topic only),
 //   access_key_id_env? + secret_access_key_env? (+ session_token_env?; without them the
 //   standard AWS credential chain), endpoint? (tests, VPC endpoints), from? }.
-import { PinpointSMSVoiceV2Client, SendTextMessageCommand, type MessageType } from '@aws-sdk/client-pinpoint-sms-voice-v2';
+import type { MessageType, PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import type { AdapterContext, InboundMessage, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, WebhookRequest } from '../provider.ts';
 import { classifyAwsException } from './errors.ts';
 import { awsInbound, awsReceipts } from './receipts.ts';
@@ -37,19 +37,26 @@ export function createAws(ctx: AdapterContext): ProviderAdapter {
   const keyId = c.access_key_id_env ? ctx.secret(c.access_key_id_env) : undefined;
   const secret = c.secret_access_key_env ? ctx.secret(c.secret_access_key_env) : undefined;
   const session = c.session_token_env ? ctx.secret(c.session_token_env) : undefined;
-  const client = new PinpointSMSVoiceV2Client({
-    region: c.region,
-    ...(c.endpoint ? { endpoint: c.endpoint } : {}),
-    ...(keyId && secret ? { credentials: { accessKeyId: keyId, secretAccessKey: secret, ...(session ? { sessionToken: session } : {}) } } : {}),
-    maxAttempts: 1, // retries and failover are Switchboard's
-  });
+  // The SDK is loaded on the first send: it is large, and most processes (the CLI, an
+  // api-only process, installs without AWS) never need it.
+  let sdk: Promise<{ client: PinpointSMSVoiceV2Client; Send: typeof import('@aws-sdk/client-pinpoint-sms-voice-v2').SendTextMessageCommand }> | null = null;
+  const load = () => (sdk ??= import('@aws-sdk/client-pinpoint-sms-voice-v2').then((m) => ({
+    client: new m.PinpointSMSVoiceV2Client({
+      region: c.region,
+      ...(c.endpoint ? { endpoint: c.endpoint } : {}),
+      ...(keyId && secret ? { credentials: { accessKeyId: keyId, secretAccessKey: secret, ...(session ? { sessionToken: session } : {}) } } : {}),
+      maxAttempts: 1, // retries and failover are Switchboard's
+    }),
+    Send: m.SendTextMessageCommand,
+  })));
 
   return {
     kind: 'aws',
 
     async send(req: SendRequest, signal: AbortSignal): Promise<SendOutcome> {
+      const { client, Send } = await load();
       try {
-        const out = await client.send(new SendTextMessageCommand({
+        const out = await client.send(new Send({
           DestinationPhoneNumber: req.to, OriginationIdentity: c.origination_identity ?? req.from, MessageBody: req.body,
           MessageType: c.message_type ?? 'TRANSACTIONAL', ConfigurationSetName: c.configuration_set_name,
           Context: { switchboard_message_id: req.messageId },
@@ -81,7 +88,7 @@ export function createAws(ctx: AdapterContext): ProviderAdapter {
     parseReceipts(raw: RawWebhook): Receipt[] { return awsReceipts(raw.body); },
     parseInbound(raw: RawWebhook): InboundMessage[] { return awsInbound(raw.body); },
 
-    async close() { client.destroy(); },
+    async close() { if (sdk) (await sdk).client.destroy(); },
   };
 }
 
