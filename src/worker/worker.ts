@@ -116,7 +116,7 @@ export class Worker {
       if (!plan.ok) return await this.#write(row, noRouteOutcome(row, this.owner, now, plan.reason));
       // First pass honours the circuit breakers; if every route was held back by one, a
       // second pass tries them anyway: an unhealthy provider beats no provider.
-      let run = await this.#tryRoutes(row, plan.routes, true);
+      let run = await this.#tryRoutes(row, await this.#untriedFirst(row, plan.routes), true);
       if (run.last === null && run.held.length > 0) run = await this.#tryRoutes(row, run.held, false);
       if (run.last === null) return await this.#write(row, deferredOutcome(row, this.owner, Date.now(), run.limitedWaitMs + Math.random() * 250));
       const { route, result, started, finished } = run.last;
@@ -125,6 +125,19 @@ export class Worker {
       // The lease will run out and another claim will retry the message.
       this.#log.error({ err, message: row.id }, 'processing a message failed');
     }
+  }
+
+  /**
+   * On a retry, the routes this message has not yet failed on go first (in routing's
+   * order), then the ones it failed on: with more providers than one claim's failover
+   * budget, a later attempt reaches the providers an earlier one never got to. A first
+   * attempt costs no lookup.
+   */
+  async #untriedFirst(row: MessageRow, routes: Route[]): Promise<Route[]> {
+    if (row.attempts + row.throttled_attempts <= 1 || routes.length < 2) return routes;
+    const failed = new Set((await this.#store.listAttempts(row.id)).filter((a) => a.outcome !== 'sent').map((a) => a.provider_id));
+    if (failed.size === 0) return routes;
+    return [...routes.filter((r) => !failed.has(r.provider.id)), ...routes.filter((r) => failed.has(r.provider.id))];
   }
 
   /**

@@ -12,14 +12,21 @@ import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { VonageFake, FAKE_VONAGE_KEY, FAKE_VONAGE_SECRET, FAKE_VONAGE_SIGNATURE_SECRET } from '../fakes/vonage.ts';
 import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { SinchFake, FAKE_SINCH_PLAN, FAKE_SINCH_TOKEN, FAKE_SINCH_CALLBACK_USER, FAKE_SINCH_CALLBACK_PASSWORD } from '../fakes/sinch.ts';
+import { AwsFake, FAKE_AWS_KEY_ID, FAKE_AWS_REGION, FAKE_AWS_SECRET } from '../fakes/aws.ts';
 
-const ENV = { VONAGE_E2E_SECRET: FAKE_VONAGE_SECRET, VONAGE_E2E_SIGNATURE: FAKE_VONAGE_SIGNATURE_SECRET, TWILIO_E2E_VONAGE_TOKEN: FAKE_AUTH_TOKEN };
+const ENV = {
+  VONAGE_E2E_SECRET: FAKE_VONAGE_SECRET, VONAGE_E2E_SIGNATURE: FAKE_VONAGE_SIGNATURE_SECRET, TWILIO_E2E_VONAGE_TOKEN: FAKE_AUTH_TOKEN,
+  SINCH_E2E_MIXED_TOKEN: FAKE_SINCH_TOKEN, SINCH_E2E_MIXED_CALLBACK: FAKE_SINCH_CALLBACK_PASSWORD, AWS_E2E_MIXED_KEY_ID: FAKE_AWS_KEY_ID, AWS_E2E_MIXED_SECRET: FAKE_AWS_SECRET,
+};
 const LONG_UCS2 = 'Ваш заказ готов к выдаче. '.repeat(16).slice(0, 400);
 
 function suite(name: string, opts: { skip?: string | false; postgres?: boolean }) {
   describe(`Vonage and mixed routing end to end (${name})`, { skip: opts.skip }, () => {
     let vonage: VonageFake;
     let twilio: TwilioFake;
+    let sinch: SinchFake;
+    let aws: AwsFake;
     let t: TestApp;
     let pg: TestStore | undefined;
     let receiver: Awaited<ReturnType<typeof callbackReceiver>>;
@@ -28,6 +35,8 @@ function suite(name: string, opts: { skip?: string | false; postgres?: boolean }
       Object.assign(process.env, ENV);
       vonage = await new VonageFake().start();
       twilio = await new TwilioFake().start();
+      sinch = await new SinchFake().start();
+      aws = await new AwsFake().start();
       receiver = await callbackReceiver();
       const schema = testSchema();
       pg = opts.postgres ? await makePostgresStore(schema) : undefined;
@@ -36,14 +45,19 @@ function suite(name: string, opts: { skip?: string | false; postgres?: boolean }
       const records = [
         { id: 'twilio-main', kind: 'twilio', priority: 1, prices: { US: '0.0079' }, config: { account_sid: FAKE_ACCOUNT_SID, auth_token_env: 'TWILIO_E2E_VONAGE_TOKEN', base_url: twilio.url, from: '+14155550199' } },
         { id: 'vonage-main', kind: 'vonage', priority: 2, prices: { US: '0.0090' }, config: { api_key: FAKE_VONAGE_KEY, api_secret_env: 'VONAGE_E2E_SECRET', signature_secret_env: 'VONAGE_E2E_SIGNATURE', base_url: vonage.url, from: '+14155550188' } },
+        { id: 'sinch-main', kind: 'sinch', priority: 3, prices: { US: '0.0095' }, config: { service_plan_id: FAKE_SINCH_PLAN, api_token_env: 'SINCH_E2E_MIXED_TOKEN', callback_username: FAKE_SINCH_CALLBACK_USER, callback_password_env: 'SINCH_E2E_MIXED_CALLBACK', base_url: sinch.url, from: '+14155550177' } },
+        { id: 'aws-main', kind: 'aws', priority: 4, prices: { US: '0.0099' }, config: { region: FAKE_AWS_REGION, endpoint: aws.url, access_key_id_env: 'AWS_E2E_MIXED_KEY_ID', secret_access_key_env: 'AWS_E2E_MIXED_SECRET', from: '+14155550166' } },
       ];
       for (const r of records) assert.equal((await t.call('POST', '/v1/providers', r)).status, 201);
     });
     after(async () => {
-      await t.stop(); await pg?.dispose(); await vonage.stop(); await twilio.stop(); await receiver.close();
+      await t.stop(); await pg?.dispose(); await vonage.stop(); await twilio.stop(); await sinch.stop(); await aws.stop(); await receiver.close();
       for (const k of Object.keys(ENV)) delete process.env[k];
     });
-    beforeEach(() => { twilio.outage = null; twilio.plan = { statuses: ['sent', 'delivered'], delayMs: 5 }; });
+    beforeEach(() => {
+      twilio.outage = null; twilio.plan = { statuses: ['sent', 'delivered'], delayMs: 5 };
+      vonage.behaviours.length = 0; sinch.behaviours.length = 0;
+    });
 
     const get = async (id: string) => (await t.call('GET', `/v1/messages/${id}`)).body;
     const settled = (id: string, parts: number) => eventually(async () => {
@@ -91,6 +105,25 @@ function suite(name: string, opts: { skip?: string | false; postgres?: boolean }
       assert.deepEqual(m.parts.map((p: { status: string }) => p.status), ['delivered', 'delivered', 'delivered', 'failed', 'delivered', 'delivered']);
     });
 
+    it('fails over through all four kinds until one takes the message, and shows each provider in /v1/status and the metrics', async () => {
+      twilio.outage = { kind: 'error', status: 503, code: 20500 };
+      for (let i = 0; i < 6; i++) {
+        vonage.behaviours.push({ kind: 'status', status: '5' });
+        sinch.behaviours.push({ kind: 'error', status: 503, code: 'service_unavailable' });
+      }
+      const r = await t.call('POST', '/notify/sms', { to: '+14155550100', body: 'whoever can carry it' });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.deepEqual(r.body.path, { provider: 'aws-main', from: '+14155550166', failover: true });
+      const failed = new Set(r.body.attempts.filter((a: { outcome: string }) => a.outcome !== 'sent').map((a: { provider: string }) => a.provider));
+      assert.deepEqual([...failed].sort(), ['sinch-main', 'twilio-main', 'vonage-main'], 'every other kind was tried and failed');
+      const status = await t.call('GET', '/v1/status');
+      const byId = Object.fromEntries(status.body.providers.map((p: { id: string }) => [p.id, p]));
+      assert.deepEqual(['twilio-main', 'vonage-main', 'sinch-main', 'aws-main'].map((id) => byId[id]?.kind), ['twilio', 'vonage', 'sinch', 'aws']);
+      assert.ok(byId['aws-main'].window.sends >= 1 && byId['sinch-main'].window.errors >= 1 && byId['vonage-main'].window.errors >= 1);
+      const metrics = (await t.call('GET', '/metrics')).body as string;
+      for (const id of ['twilio-main', 'vonage-main', 'sinch-main', 'aws-main']) assert.match(metrics, new RegExp(`switchboard_send_attempts_total\\{provider="${id}"`));
+    });
+
     it('refuses a forged or unsigned Vonage receipt and stores nothing', async () => {
       const url = `${t.url}/webhooks/vonage-main/status`;
       const { headers, body } = vonage.receipt('0A00000000000001', 'delivered');
@@ -107,8 +140,8 @@ function suite(name: string, opts: { skip?: string | false; postgres?: boolean }
     it('takes a receipt as a signed GET, as a Vonage account may be set up to send', async () => {
       twilio.outage = { kind: 'error', status: 503, code: 20500 };
       vonage.plan = { status: 'delivered', delayMs: 3, lost: true };
-      const r = await t.call('POST', '/v1/messages?wait=5', { to: '+14155550100', body: 'short' });
-      assert.equal(r.body.provider, 'vonage-main');
+      const r = await t.call('POST', '/v1/messages?wait=5', { to: '+14155550100', body: 'short', from: '+14155550188' });
+      assert.equal(r.body.provider, 'vonage-main', JSON.stringify(r.body));
       const { body } = vonage.receipt(vonage.requests.at(-1)!.ids[0], 'delivered');
       const res = await fetch(`${t.url}/webhooks/vonage-main/status?${new URLSearchParams(JSON.parse(body))}`);
       assert.equal(res.status, 200);

@@ -17,6 +17,8 @@ export interface AdapterHarness {
   stop(): Promise<void>;
   /** makes the next send fail this way; returns the destination to send to */
   failNext(kind: 'transient' | 'throttled' | 'permanent'): string;
+  /** makes the provider hold the next send without answering (absent: it cannot hang, as the in-process simulator) */
+  hangNext?(): void;
   /** the provider's signed status callback for a part, as it would reach STATUS_URL */
   statusCallback(providerMessageId: string, status: 'delivered' | 'undelivered'): Promise<WebhookRequest>;
   /** the same callback forged (default: its body changed, for providers that sign the body) */
@@ -66,6 +68,13 @@ export function runAdapterSuite(h: AdapterHarness): void {
         assert.ok(isMessageErrorCode(out.error.code), out.error.code);
         assert.ok(out.error.providerCode, 'the provider\'s code is kept');
         assert.ok(out.error.message.length > 0);
+      });
+    }
+
+    if (h.hangNext) {
+      it('a provider that hangs is cut off by the send timeout, and nothing is assumed sent', async () => {
+        h.hangNext!();
+        await assert.rejects(adapter.send(request(), AbortSignal.timeout(200)), (e: Error) => e.name === 'TimeoutError' || e.name === 'AbortError');
       });
     }
 

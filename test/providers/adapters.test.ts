@@ -44,6 +44,7 @@ const twilioHarness: AdapterHarness = {
     if (kind === 'permanent') fake.behaviours.push({ kind: 'error', status: 400, code: 21211 });
     return '+14155550100';
   },
+  hangNext: () => { fake.behaviours.push({ kind: 'hang' }); },
   async statusCallback(id, status) {
     const { headers, body } = fake.statusCallback(STATUS_URL, id, status, status === 'undelivered' ? '30003' : undefined);
     return { kind: 'status', method: 'POST', url: STATUS_URL, headers, body };
@@ -67,6 +68,7 @@ const vonageHarness: AdapterHarness = {
     vfake.behaviours.push({ kind: 'status', status: { transient: '5', throttled: '1', permanent: '6' }[kind] });
     return '+447700900000';
   },
+  hangNext: () => { vfake.behaviours.push({ kind: 'hang' }); },
   async statusCallback(id, status) {
     const { headers, body } = vfake.receipt(id, status === 'delivered' ? 'delivered' : 'failed', status === 'delivered' ? {} : { 'err-code': '2' });
     return { kind: 'status', method: 'POST', url: STATUS_URL, headers, body };
@@ -95,6 +97,7 @@ const sinchHarness: AdapterHarness = {
     } as const)[kind]);
     return '+14155550100';
   },
+  hangNext: () => { sfake.behaviours.push({ kind: 'hang' }); },
   async statusCallback(id, status) {
     const { headers, body } = sfake.report(id, status === 'delivered' ? 'Delivered' : 'Failed');
     return { kind: 'status', method: 'POST', url: STATUS_URL, headers, body };
@@ -124,6 +127,7 @@ const awsHarness: AdapterHarness = {
     } as const)[kind]);
     return '+14155550100';
   },
+  hangNext: () => { afake.behaviours.push({ kind: 'hang' }); },
   async statusCallback(id, status) {
     const { headers, body } = afake.event(id, status === 'delivered' ? 'TEXT_DELIVERED' : 'TEXT_CARRIER_UNREACHABLE');
     return { kind: 'status', method: 'POST', url: STATUS_URL, headers, body };
