@@ -1,5 +1,6 @@
 // npm run bench — figures for the closing notes, on the embedded SQLite store:
-//   0. the cost of one routing decision, cached and cold (bench/routing.ts)
+//   0. the cost of one routing decision, cached and cold (bench/routing.ts), and each
+//      adapter's send cost against its loopback fake (bench/providers.ts)
 //   1. a bare node:http server, as the machine's ceiling for comparison
 //   2. intake: accepted sends/s and p50/p99 latency of POST /v1/messages (api role)
 //   3. end to end: messages/s from accepted to delivered, simulator at 0 ms latency
@@ -14,6 +15,7 @@ import autocannon from 'autocannon';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { twilioSignature } from '../src/providers/twilio/signature.ts';
 import { benchRouting } from './routing.ts';
+import { benchProviders } from './providers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -68,6 +70,8 @@ console.log(`node ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s p
 
 // 0. one routing decision, in process (bench/routing.ts)
 await benchRouting();
+console.log('');
+await benchProviders();
 console.log('');
 
 // 1. the ceiling: a bare node:http server answering a small JSON body
