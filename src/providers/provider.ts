@@ -83,6 +83,8 @@ export interface Receipt {
 
 export interface InboundMessage {
   providerMessageId: string;
+  /** one part of a long text that the provider delivers in parts: joined once all are here */
+  concat?: { ref: string; part: number; total: number };
   from: string;
   to: string;
   body: string;

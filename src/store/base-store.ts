@@ -6,7 +6,7 @@ import { Migrator } from 'kysely/migration';
 import { migrations } from './migrations.ts';
 import type { Database } from './schema.ts';
 import type {
-  Announce, ApiKeyRow, ReceiptPlanner, AttemptRow, CallbackAttemptRow, CallbackRow, CancelResult, InboundRow, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage,
+  Announce, ApiKeyRow, ReceiptPlanner, AttemptRow, CallbackAttemptRow, CallbackRow, CancelResult, InboundPartRow, InboundRow, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage,
   Outcome, ProviderRow, QueueStats, NumberRow, CountryRuleRow, AlertRow, ProviderWindow, OptOutRow, RelayRuleRow, RelayRow, RelayAttemptRow, RelayStatus, MaskRow, MaskLegRow, ReceiptResult, ReceiptWrite, Store, WebhookRow,
 } from './store.ts';
 
@@ -383,6 +383,13 @@ export abstract class BaseStore implements Store {
     if (rows.length === 0) return;
     await this.db.insertInto('inbound_messages').values(rows)
       .onConflict((oc) => oc.columns(['provider_id', 'provider_message_id']).doNothing()).execute();
+  }
+
+  async addInboundPart(row: InboundPartRow): Promise<InboundPartRow[]> {
+    await this.db.insertInto('inbound_parts').values(row).onConflict((oc) => oc.doNothing()).execute();
+    return this.db.selectFrom('inbound_parts').selectAll()
+      .where('provider_id', '=', row.provider_id).where('from_number', '=', row.from_number).where('concat_ref', '=', row.concat_ref)
+      .orderBy('part').execute();
   }
 
   async listInbound(accountId: string, before: string | undefined, limit: number): Promise<InboundRow[]> {

@@ -333,6 +333,20 @@ const m006: Migration = {
     // Error codes now come from the catalog; the provider's own code is kept beside them.
     await db.schema.alterTable('messages').addColumn('provider_error_code', 'text').execute();
     await db.schema.alterTable('attempts').addColumn('provider_error_code', 'text').execute();
+    // Parts of long inbound texts, until every part is here and they are joined.
+    await db.schema.createTable('inbound_parts')
+      .addColumn('provider_id', 'text', (c) => c.notNull())
+      .addColumn('from_number', 'text', (c) => c.notNull())
+      .addColumn('concat_ref', 'text', (c) => c.notNull())
+      .addColumn('part', 'integer', (c) => c.notNull())
+      .addColumn('total', 'integer', (c) => c.notNull())
+      .addColumn('provider_message_id', 'text', (c) => c.notNull())
+      .addColumn('to_number', 'text', (c) => c.notNull())
+      .addColumn('body', 'text', (c) => c.notNull())
+      .addColumn('webhook_id', 'text', (c) => c.notNull())
+      .addColumn('received_at', ts, (c) => c.notNull())
+      .addPrimaryKeyConstraint('inbound_parts_pk', ['provider_id', 'from_number', 'concat_ref', 'part'])
+      .execute();
     await db.schema.createIndex('message_parts_provider_ref').unique().on('message_parts').columns(['provider_id', 'provider_message_id']).execute();
     await sql`INSERT INTO message_parts (message_id, part_index, provider_id, provider_message_id, status, error_code, error_message, created_at, updated_at)
       SELECT id, 0, provider_id, provider_message_id, status, error_code, error_message, COALESCE(sent_at, updated_at), updated_at

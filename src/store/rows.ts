@@ -255,6 +255,22 @@ export interface ApiKeyRow {
   callback_url: string | null;
 }
 
+/** One part of a long inbound text that arrived in parts (Vonage's concat-*), kept until all are here. */
+export interface InboundPartRow {
+  provider_id: string;
+  from_number: string;
+  /** the provider's reference shared by the parts */
+  concat_ref: string;
+  /** 1-based */
+  part: number;
+  total: number;
+  provider_message_id: string;
+  to_number: string;
+  body: string;
+  webhook_id: string;
+  received_at: number;
+}
+
 export interface InboundRow {
   id: string;
   account_id: string;

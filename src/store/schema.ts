@@ -1,5 +1,5 @@
 // Kysely table types: one interface per table, the same on SQLite and PostgreSQL.
-import type { MessagePartRow, MaskLegRow, MaskRow, RelayAttemptRow, RelayRow, RelayRuleRow, OptOutRow, AlertRow, CountryRuleRow, NumberRow, ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, EventRow, InboundRow, MessageRow, ProviderRow, WebhookRow } from './store.ts';
+import type { InboundPartRow, MessagePartRow, MaskLegRow, MaskRow, RelayAttemptRow, RelayRow, RelayRuleRow, OptOutRow, AlertRow, CountryRuleRow, NumberRow, ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, EventRow, InboundRow, MessageRow, ProviderRow, WebhookRow } from './store.ts';
 
 export interface AccountTable { id: string; name: string; created_at: number; updated_at: number }
 export interface IdempotencyTable { account_id: string; key: string; request_hash: string; message_id: string; created_at: number }
@@ -15,6 +15,7 @@ export interface Database {
   webhooks: WebhookRow;
   providers: ProviderRow;
   inbound_messages: InboundRow;
+  inbound_parts: InboundPartRow;
   callbacks: CallbackRow;
   callback_attempts: CallbackAttemptRow;
   numbers: NumberRow;

@@ -3,13 +3,14 @@
 // message id (the provider answered, our write is still in flight), so a webhook whose
 // receipts match no message yet is deferred with backoff before it is given up on.
 import type { Logger } from 'pino';
-import type { InboundRow, ReceiptWrite, WebhookLog, WebhookRow } from '../store/store.ts';
+import type { InboundPartRow, InboundRow, ReceiptWrite, WebhookLog, WebhookRow } from '../store/store.ts';
 import { newId } from '../domain/ids.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { MessageBus } from '../events/bus.ts';
 import type { RawWebhook } from '../providers/provider.ts';
 import { Wakeup } from '../worker/wakeup.ts';
 import { planReceipt } from '../receipts/plan.ts';
+import { DEFAULT_ACCOUNT } from '../domain/actor.ts';
 
 const LEASE_MS = 60_000;
 const MAX_UNMATCHED_TRIES = 16; // 50 ms doubling: about 55 minutes in all
@@ -63,6 +64,23 @@ export class WebhookProcessor {
     }
   }
 
+  /**
+   * Keeps one part of a long inbound text; once every part is here, the joined text (with
+   * the first part's id) goes on like any inbound message. Parts may come in any order
+   * and more than once; joining twice yields the same id, so the text is handled once.
+   */
+  async #joinParts(part: InboundPartRow, now: number): Promise<InboundRow | null> {
+    const kept = await this.#store.addInboundPart(part);
+    const total = part.total;
+    if (kept.length < total || !kept.slice(0, total).every((p, k) => p.part === k + 1)) return null;
+    const entry = this.#registry.get(part.provider_id);
+    return {
+      id: newId('inb'), account_id: entry?.accountId ?? DEFAULT_ACCOUNT, provider_id: part.provider_id, provider_message_id: kept[0].provider_message_id,
+      from_number: part.from_number, to_number: kept[0].to_number, body: kept.slice(0, total).map((p) => p.body).join(''),
+      webhook_id: part.webhook_id, received_at: Math.max(...kept.map((p) => p.received_at)), created_at: now,
+    };
+  }
+
   /** Processes one batch of due webhooks; returns how many it took. */
   async runOnce(limit = 500): Promise<number> {
     const now = Date.now();
@@ -72,12 +90,20 @@ export class WebhookProcessor {
     const owner: number[] = [];
     const errors = new Map<string, string>();
     const inbound: InboundRow[] = [];
+    const parts: InboundPartRow[] = [];
     rows.forEach((row, i) => {
       const entry = this.#registry.get(row.provider_id);
       if (!entry) { errors.set(row.id, `no active provider ${row.provider_id}`); return; }
       if (row.kind === 'inbound') {
         try {
           for (const m of entry.adapter.parseInbound(toRaw(row))) {
+            if (m.concat) {
+              parts.push({
+                provider_id: row.provider_id, from_number: m.from, concat_ref: m.concat.ref, part: m.concat.part, total: m.concat.total,
+                provider_message_id: m.providerMessageId, to_number: m.to, body: m.body, webhook_id: row.id, received_at: m.receivedAt ?? row.received_at,
+              });
+              continue;
+            }
             inbound.push({
               id: newId('inb'), account_id: entry.accountId, provider_id: row.provider_id, provider_message_id: m.providerMessageId,
               from_number: m.from, to_number: m.to, body: m.body, webhook_id: row.id, received_at: m.receivedAt ?? row.received_at, created_at: now,
@@ -101,6 +127,10 @@ export class WebhookProcessor {
         errors.set(row.id, `unparseable: ${(err as Error).message}`);
       }
     });
+    for (const part of parts) {
+      const joined = await this.#joinParts(part, now);
+      if (joined) inbound.push(joined);
+    }
     if (inbound.length > 0) {
       await this.#store.insertInbound(inbound);
       // Handlers are idempotent per inbound message (replies carry an idempotency key), so a replay is safe.

@@ -124,6 +124,17 @@ function suite(name: string, opts: { skip?: string | false; postgres?: boolean }
       for (const id of ['twilio-main', 'vonage-main', 'sinch-main', 'aws-main']) assert.match(metrics, new RegExp(`switchboard_send_attempts_total\\{provider="${id}"`));
     });
 
+    it('joins a long inbound text that arrives in parts, out of order and with a part repeated, into one message', async () => {
+      const parts = ['This is a long reply that the carrier ', 'split into three parts, which arrive ', 'in any order.'];
+      const statuses = await vonage.sendInboundParts(`${t.url}/webhooks/vonage-main/inbound`, { from: '+447700900001', to: '+14155550188', parts, order: [2, 0, 0, 1] });
+      assert.deepEqual(statuses, [200, 200, 200, 200]);
+      const found = await eventually(async () => {
+        const list = (await t.call('GET', '/v1/inbound')).body.data.filter((m: { from: string }) => m.from === '+447700900001');
+        return list.length > 0 && list;
+      }, 10_000, 'the joined inbound text');
+      assert.deepEqual(found.map((m: { body: string }) => m.body), [parts.join('')], 'one message, in part order');
+    });
+
     it('refuses a forged or unsigned Vonage receipt and stores nothing', async () => {
       const url = `${t.url}/webhooks/vonage-main/status`;
       const { headers, body } = vonage.receipt('0A00000000000001', 'delivered');

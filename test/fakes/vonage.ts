@@ -91,6 +91,21 @@ export class VonageFake {
     return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(this.sign(fields)) });
   }
 
+  /** Posts a long inbound text as Vonage does: one signed webhook per part (concat-*), in `order`. */
+  async sendInboundParts(url: string, p: { from: string; to: string; parts: string[]; order?: number[] }): Promise<number[]> {
+    const ref = String(Math.floor(Math.random() * 250));
+    const statuses: number[] = [];
+    for (const k of p.order ?? p.parts.map((_, i) => i)) {
+      const fields = {
+        msisdn: p.from.replace(/^\+/, ''), to: p.to.replace(/^\+/, ''), messageId: randomBytes(8).toString('hex').toUpperCase(), text: p.parts[k], type: 'text',
+        concat: 'true', 'concat-ref': ref, 'concat-total': String(p.parts.length), 'concat-part': String(k + 1), 'api-key': FAKE_VONAGE_KEY,
+        'message-timestamp': new Date().toISOString().slice(0, 19).replace('T', ' '),
+      };
+      statuses.push((await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(this.sign(fields)) })).status);
+    }
+    return statuses;
+  }
+
   #answer(res: ServerResponse, body: unknown): void {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));

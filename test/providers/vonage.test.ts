@@ -51,6 +51,12 @@ describe('Vonage receipts and inbound', () => {
     const [m] = vonageInbound({ messageId: 'IN1', msisdn: '447700900001', to: '447700900000', text: 'STOP', 'message-timestamp': '2020-01-01 12:00:00' });
     assert.deepEqual(m, { providerMessageId: 'IN1', from: '+447700900001', to: '+447700900000', body: 'STOP', receivedAt: Date.UTC(2020, 0, 1, 12) });
   });
+  it('marks the parts of a long inbound text', () => {
+    const [m] = vonageInbound({ messageId: 'IN2', msisdn: '447700900001', to: '447700900000', text: 'part two', concat: 'true', 'concat-ref': '17', 'concat-part': '2', 'concat-total': '3' });
+    assert.deepEqual(m.concat, { ref: '17', part: 2, total: 3 });
+    assert.equal(vonageInbound({ messageId: 'IN3', msisdn: '447700900001', to: '447700900000', text: 'x', concat: 'true', 'concat-ref': '17', 'concat-part': '4', 'concat-total': '3' })[0].concat, undefined, 'an impossible part is a plain text');
+  });
+
   it('maps every documented code onto the catalog', () => {
     for (const [status, [kind, code]] of Object.entries(VONAGE_SEND_STATUS)) {
       assert.ok(isMessageErrorCode(code), status);

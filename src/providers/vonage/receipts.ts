@@ -47,13 +47,17 @@ export function vonageReceipts(p: Record<string, string>): Receipt[] {
 }
 
 /**
- * An inbound text. A long one arrives in parts (`concat-ref`, `concat-part`, 1-based,
- * `concat-total`); each part is its own inbound message here, with its part number.
+ * An inbound text. A long one arrives in parts (`concat`, `concat-ref`, `concat-part`,
+ * 1-based, `concat-total`): each is marked as a part, and the webhook processor joins
+ * them once all are here.
  */
 export function vonageInbound(p: Record<string, string>): InboundMessage[] {
   const id = p.messageId;
   if (!id || !p.msisdn || !p.to) throw new Error('inbound message without messageId/msisdn/to');
   const plus = (n: string) => (n.startsWith('+') || !/^\d+$/.test(n) ? n : `+${n}`);
   const at = p['message-timestamp'] ? Date.parse(`${p['message-timestamp'].replace(' ', 'T')}Z`) : NaN;
-  return [{ providerMessageId: id, from: plus(p.msisdn), to: plus(p.to), body: p.text ?? '', receivedAt: Number.isNaN(at) ? undefined : at }];
+  const part = Number(p['concat-part']);
+  const total = Number(p['concat-total']);
+  const concat = p.concat === 'true' && p['concat-ref'] && part >= 1 && total >= part ? { ref: p['concat-ref'], part, total } : undefined;
+  return [{ providerMessageId: id, from: plus(p.msisdn), to: plus(p.to), body: p.text ?? '', receivedAt: Number.isNaN(at) ? undefined : at, ...(concat ? { concat } : {}) }];
 }

@@ -3,7 +3,7 @@
 //   lets a provider (the simulator) hand in a receipt that becomes due later.
 // - receipt: a delivery report parsed from a raw webhook, about one part of a message,
 //   applied forward-only by the planner the caller passes in (receipts/plan.ts).
-import type { InboundRow, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../rows.ts';
+import type { InboundPartRow, InboundRow, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../rows.ts';
 
 export interface WebhookLog {
   insertWebhooks(rows: WebhookRow[]): Promise<void>;
@@ -18,6 +18,11 @@ export interface WebhookLog {
   /** Makes stored webhooks due again so they are processed once more (replay). */
   requeueWebhooks(ids: string[], now: number): Promise<void>;
 
+  /**
+   * Keeps one part of a long inbound text (a part already kept is left as it is) and
+   * answers every part kept so far for that sender and reference, in order.
+   */
+  addInboundPart(row: InboundPartRow): Promise<InboundPartRow[]>;
   /** Stores inbound messages; one already stored (same provider and id) is left as it is. */
   insertInbound(rows: InboundRow[]): Promise<void>;
   /** one account's inbound messages, newest first; `before` is an id cursor */

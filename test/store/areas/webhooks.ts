@@ -141,5 +141,18 @@ export function webhooksCases(get: () => Store): void {
       assert.deepEqual(rest.map((m) => [m.id, m.body]), [[a.id, a.body]], 'the retry changed nothing');
       assert.deepEqual(await store.listInbound(`${acct}-other`, undefined, 10), []);
     });
+
+    it('keeps the parts of a long inbound text until all are here, once each, in order', async () => {
+      const ref = `ref-${newId('inb')}`;
+      const part = (n: number) => ({
+        provider_id: 'vonage-x', from_number: '+447700900001', concat_ref: ref, part: n, total: 3, provider_message_id: `${ref}-${n}`,
+        to_number: '+447700900000', body: `<${n}>`, webhook_id: `whk_${n}`, received_at: 1_000 + n,
+      });
+      assert.deepEqual((await store.addInboundPart(part(3))).map((p) => p.part), [3]);
+      assert.deepEqual((await store.addInboundPart(part(1))).map((p) => p.part), [1, 3]);
+      assert.deepEqual((await store.addInboundPart({ ...part(1), body: 'a retried webhook' })).map((p) => [p.part, p.body]), [[1, '<1>'], [3, '<3>']], 'a part kept once');
+      assert.deepEqual((await store.addInboundPart(part(2))).map((p) => p.body).join(''), '<1><2><3>');
+      assert.deepEqual((await store.addInboundPart({ ...part(1), from_number: '+447700900002' })).map((p) => p.part), [1], 'another sender\'s parts are apart');
+    });
   });
 }
