@@ -2,6 +2,7 @@
 // receipt can arrive in, and the send request against the loopback fake.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { vonageSignature, verifyVonageSignature } from '../../src/providers/vonage/signature.ts';
 import { vonageInbound, vonageParams, vonageReceipts } from '../../src/providers/vonage/receipts.ts';
 import { VONAGE_DLR_ERRORS, VONAGE_SEND_STATUS } from '../../src/providers/vonage/errors.ts';
@@ -126,5 +127,41 @@ describe('Vonage adapter against the fake', () => {
     assert.match(validateVonageConfig({ api_key: FAKE_VONAGE_KEY }).join(';'), /signature_secret_env/);
     assert.match(validateVonageConfig({ api_key: FAKE_VONAGE_KEY, signature_secret_env: 'V', signature_method: 'crc32' }).join(';'), /signature_method/);
     assert.deepEqual(validateVonageConfig({ api_key: FAKE_VONAGE_KEY, signature_secret_env: 'V' }), []);
+  });
+});
+
+describe('Vonage fake and adapter against Vonage\'s own OpenAPI description', () => {
+  const spec = JSON.parse(readFileSync(new URL('../fixtures/vonage/openapi-sms.json', import.meta.url), 'utf8')) as Record<string, { properties: string[]; required?: string[] }>;
+  const unknown = (fields: Iterable<string>, schema: string, extra: string[] = []) => [...fields].filter((f) => !spec[schema].properties.includes(f) && !extra.includes(f));
+  let fake: VonageFake;
+  before(async () => { fake = await new VonageFake().start(); fake.plan = { status: 'delivered', delayMs: 0, lost: true }; });
+  after(async () => { await fake.stop(); });
+
+  it('sends only documented parameters, the required ones included, and the fake answers only documented fields', async () => {
+    const secrets: Record<string, string> = { S: FAKE_VONAGE_SECRET, G: FAKE_VONAGE_SIGNATURE_SECRET };
+    for (const config of [{ api_secret_env: 'S' }, {}]) {
+      const adapter = createVonage({
+        providerId: 'v', publicUrl: 'https://sb.example.com', emitWebhook: async () => {}, settings: loadConfig({}), secret: (n) => secrets[n],
+        config: { api_key: FAKE_VONAGE_KEY, signature_secret_env: 'G', base_url: fake.url, ...config },
+      });
+      const out = await adapter.send({ messageId: 'msg_spec', attempt: 1, to: '+447700900000', from: 'Acme', body: 'hi', encoding: 'GSM-7', segments: 1, statusCallbackUrl: 'https://sb.example.com/s', validitySeconds: 60 }, AbortSignal.timeout(3000));
+      assert.ok(out.ok);
+      const params = fake.requests.at(-1)!.params;
+      // `timestamp` goes with `sig` (domain.md §3.3), though the schema lists only `sig`.
+      assert.deepEqual(unknown(params.keys(), 'NewMessage', ['timestamp']), []);
+      for (const r of spec.NewMessage.required ?? []) assert.ok(params.has(r), r);
+      await adapter.close?.();
+    }
+    const answer = await (await fetch(`${fake.url}/sms/json`, { method: 'POST', body: new URLSearchParams({ api_key: FAKE_VONAGE_KEY, api_secret: FAKE_VONAGE_SECRET, from: 'Acme', to: '447700900000', text: 'x' }) })).json() as { messages: Record<string, string>[] };
+    assert.deepEqual(unknown(Object.keys(answer), 'SMS'), []);
+    assert.deepEqual(answer.messages.flatMap((m) => unknown(Object.keys(m), 'Message')), []);
+    const refused = await (await fetch(`${fake.url}/sms/json`, { method: 'POST', body: new URLSearchParams({ api_key: FAKE_VONAGE_KEY, api_secret: 'wrong', from: 'Acme', to: '447700900000', text: 'x' }) })).json() as { messages: Record<string, string>[] };
+    assert.deepEqual(refused.messages.flatMap((m) => unknown(Object.keys(m), 'ErrorMessage')), []);
+  });
+
+  it('posts receipts and inbound texts with documented fields only', () => {
+    assert.deepEqual(unknown(Object.keys(JSON.parse(fake.receipt('X', 'delivered').body)), 'DeliveryReceipt'), []);
+    const inbound = fake.sign({ msisdn: '1', to: '2', messageId: 'm', text: 't', type: 'text', keyword: 'T', 'api-key': 'k', 'message-timestamp': 'x', concat: 'true', 'concat-ref': '1', 'concat-part': '1', 'concat-total': '2' });
+    assert.deepEqual(unknown(Object.keys(inbound), 'InboundMessage', ['sig']), []);
   });
 });
