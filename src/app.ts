@@ -10,6 +10,7 @@ import { Metrics } from './metrics.ts';
 import { ProviderRegistry } from './providers/registry.ts';
 import { WebhookIngest, type IncomingWebhook } from './webhooks/ingest.ts';
 import { WebhookProcessor } from './webhooks/processor.ts';
+import { Reconciler } from './receipts/reconcile.ts';
 import { Intake } from './intake/accept-message.ts';
 import { Router } from './routing/choose-route.ts';
 import { Health } from './routing/health.ts';
@@ -94,6 +95,12 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     // Compliance keywords first, then masking proxies, then relay rules.
     processor.onInbound = async (rows) => { await relays.handle(await masks.handle(await optOuts.handle(rows))); };
   }
+  const reconciler = runsWorkers
+    ? new Reconciler({
+      store, registry, bus, logger, afterMs: config.reconcileAfterMs, everyMs: config.reconcileEveryMs, batch: config.reconcileBatch, timeoutMs: config.sendTimeoutMs,
+      onReconciled: (provider, n) => metrics.reconciled.inc({ provider }, n),
+    })
+    : null;
   const alerts = runsWorkers
     ? new AlertMonitor({ store, config, logger, sendSms: async (to, body) => { await intake.accept({ to, body }, { accountId: 'default', keyId: null }); } })
     : null;
@@ -113,6 +120,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       processor?.start();
       callbacks?.start();
       alerts?.start();
+      reconciler?.start();
       if (runsWorkers) { relays.start(); masks.start(); }
       if (server) {
         const address = await server.listen({ port: config.port, host: config.host });
@@ -128,6 +136,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await processor?.stop();
       await callbacks?.stop();
       await alerts?.stop();
+      await reconciler?.stop();
       await relays.stop();
       masks.stop();
       await ingest.drain();

@@ -64,6 +64,9 @@ const SCHEMA = {
   relayBurst: { env: 'SWITCHBOARD_RELAY_BURST', kind: 'int', def: 5, min: 1 },
   maskMaxTtlSeconds: { env: 'SWITCHBOARD_MASK_MAX_TTL_SECONDS', kind: 'int', def: 30 * 86_400, min: 1 },
   alertCheckMs: { env: 'SWITCHBOARD_ALERT_CHECK_MS', kind: 'int', def: 10_000, min: 10 },
+  reconcileAfterMs: { env: 'SWITCHBOARD_RECONCILE_AFTER_MS', kind: 'int', def: 600_000, min: 100 },
+  reconcileEveryMs: { env: 'SWITCHBOARD_RECONCILE_EVERY_MS', kind: 'int', def: 30_000, min: 10 },
+  reconcileBatch: { env: 'SWITCHBOARD_RECONCILE_BATCH', kind: 'int', def: 50, min: 1, max: 1000 },
 } as const satisfies Record<string, Field>;
 
 type Schema = typeof SCHEMA;

@@ -16,6 +16,7 @@ export class Metrics {
   readonly webhooks: Counter<'provider' | 'kind'>;
   readonly relays: Counter<'status'>;
   readonly masked: Counter<'outcome'>;
+  readonly reconciled: Counter<'provider'>;
 
   #health: () => [string, HealthView][] = () => [];
 
@@ -35,6 +36,7 @@ export class Metrics {
     this.failovers = new Counter({ name: 'switchboard_failovers_total', help: 'Sends moved from this provider to another', labelNames: ['provider'], registers });
     this.webhooks = new Counter({ name: 'switchboard_webhooks_received_total', help: 'Provider webhooks stored', labelNames: ['provider', 'kind'], registers });
     this.relays = new Counter({ name: 'switchboard_relays_total', help: 'Relayed inbound texts by how they ended (delivered, failed, blocked)', labelNames: ['status'], registers });
+    this.reconciled = new Counter({ name: 'switchboard_receipts_reconciled_total', help: 'Status changes learned by asking a provider (its receipt was late or lost)', labelNames: ['provider'], registers });
     this.masked = new Counter({ name: 'switchboard_masked_messages_total', help: 'Texts to masking proxies: forwarded, or dropped (no session)', labelNames: ['outcome'], registers });
     let stats: Awaited<ReturnType<Store['queueStats']>> | null = null;
     let statsAt = 0;

@@ -76,7 +76,9 @@ export const messageSchema = {
         type: 'object',
         properties: {
           id: { type: 'string' }, type: { type: 'string' }, status: nullableString, provider: nullableString,
-          provider_status: nullableString, error_code: nullableString, occurred_at: time, received_at: time,
+          provider_status: nullableString, error_code: nullableString,
+          detail: { ...nullableString, description: '"fetched" when reconciliation asked the provider; "part 2 of 3" for a part\'s receipt' },
+          occurred_at: time, received_at: time,
         },
       },
     },

@@ -52,6 +52,6 @@ export function presentPart(p: MessagePartRow) {
 export function presentEvent(e: EventRow) {
   return {
     id: e.id, type: e.type, status: e.status, provider: e.provider_id, provider_status: e.provider_status,
-    error_code: e.error_code, occurred_at: iso(e.occurred_at)!, received_at: iso(e.created_at)!,
+    error_code: e.error_code, detail: e.detail, occurred_at: iso(e.occurred_at)!, received_at: iso(e.created_at)!,
   };
 }

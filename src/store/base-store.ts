@@ -281,6 +281,19 @@ export abstract class BaseStore implements Store {
     return this.db.selectFrom('messages').selectAll().where('id', 'in', ids).execute();
   }
 
+  async partsToReconcile(providerId: string, sentBefore: number, checkedBefore: number, limit: number): Promise<MessagePartRow[]> {
+    return this.db.selectFrom('message_parts').selectAll()
+      .where('provider_id', '=', providerId).where('status', '=', 'sent').where('updated_at', '<', sentBefore)
+      .where((eb) => eb.or([eb('reconciled_at', 'is', null), eb('reconciled_at', '<', checkedBefore)]))
+      .orderBy('updated_at').limit(limit).execute();
+  }
+
+  async markReconciled(parts: Pick<MessagePartRow, 'message_id' | 'part_index'>[], now: number): Promise<void> {
+    for (const p of parts) {
+      await this.db.updateTable('message_parts').set({ reconciled_at: now }).where('message_id', '=', p.message_id).where('part_index', '=', p.part_index).execute();
+    }
+  }
+
   async listParts(messageId: string): Promise<MessagePartRow[]> {
     return this.db.selectFrom('message_parts').selectAll().where('message_id', '=', messageId).orderBy('part_index').execute();
   }

@@ -328,8 +328,11 @@ const m006: Migration = {
       .addColumn('provider_error_code', 'text')
       .addColumn('created_at', ts, (c) => c.notNull())
       .addColumn('updated_at', ts, (c) => c.notNull())
+      .addColumn('reconciled_at', ts)
       .addPrimaryKeyConstraint('message_parts_pk', ['message_id', 'part_index'])
       .execute();
+    // Reconciliation looks for parts still `sent` long after they were sent, per provider.
+    await db.schema.createIndex('message_parts_unsettled').on('message_parts').columns(['provider_id', 'status', 'updated_at']).execute();
     // Error codes now come from the catalog; the provider's own code is kept beside them.
     await db.schema.alterTable('messages').addColumn('provider_error_code', 'text').execute();
     await db.schema.alterTable('attempts').addColumn('provider_error_code', 'text').execute();

@@ -52,6 +52,8 @@ export interface MessagePartRow {
   provider_error_code: string | null;
   created_at: number;
   updated_at: number;
+  /** when reconciliation last asked the provider about this part */
+  reconciled_at: number | null;
 }
 
 export interface AttemptRow {

@@ -64,7 +64,7 @@ export function attemptOutcome(
   if (result.ok) {
     const parts = result.parts.map((p): MessagePartRow => ({
       message_id: row.id, part_index: p.index, provider_id: route.providerId, provider_message_id: p.providerMessageId,
-      status: 'sent', error_code: null, error_message: null, provider_error_code: null, created_at: now, updated_at: now,
+      status: 'sent', error_code: null, error_message: null, provider_error_code: null, created_at: now, updated_at: now, reconciled_at: null,
     }));
     return withCallback(row, { ...base, parts, set: {
       status: 'sent', attempts: row.attempts, throttled_attempts: row.throttled_attempts, next_attempt_at: null,

@@ -47,6 +47,8 @@ export class TwilioFake {
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly accountSid: string;
   readonly authToken: string;
+  /** the SIDs looked up with GET, in order */
+  readonly fetches: string[] = [];
   /** every message created: the Message resource as a GET would answer it now */
   readonly messages = new Map<string, Record<string, unknown>>();
 
@@ -114,6 +116,7 @@ export class TwilioFake {
     const fetchOne = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\/([^/]+)\.json$/.exec(req.url ?? '');
     if (req.method === 'GET' && fetchOne) {
       if (!this.#authorized(req, fetchOne[1])) return this.#error(res, 401, 20003, 'Authenticate');
+      this.fetches.push(decodeURIComponent(fetchOne[2]));
       const resource = this.messages.get(decodeURIComponent(fetchOne[2]));
       return resource ? this.#json(res, 200, resource) : this.#error(res, 404, 20404, 'The requested resource was not found');
     }

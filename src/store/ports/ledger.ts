@@ -37,6 +37,15 @@ export interface MessageLedger {
   /** calls `onWake` when another process queues a message (PostgreSQL LISTEN/NOTIFY); absent where there is no other process to hear from */
   listen?(onWake: () => void): Promise<void>;
 
+  /**
+   * Parts of `providerId` still `sent` since before `sentBefore` (their receipt is late or
+   * lost) and not asked about since `checkedBefore`, oldest first: what reconciliation asks
+   * the provider about.
+   */
+  partsToReconcile(providerId: string, sentBefore: number, checkedBefore: number, limit: number): Promise<MessagePartRow[]>;
+  /** Notes that reconciliation asked about these parts at `now`. */
+  markReconciled(parts: Pick<MessagePartRow, 'message_id' | 'part_index'>[], now: number): Promise<void>;
+
   /** The sender and provider of the latest message sent to `to` (sticky sender). */
   lastSender(to: string): Promise<{ from_number: string; provider_id: string } | undefined>;
   /** Attempts, errors and failovers per provider since `since` (the health window): every account's, or one's. */

@@ -166,7 +166,7 @@ export class SqliteStore extends BaseStore {
 
 const CALLBACK_COLUMNS = ['id', 'account_id', 'api_key_id', 'message_id', 'url', 'type', 'payload', 'status', 'attempts', 'next_attempt_at', 'lease_until', 'last_error', 'created_at', 'updated_at', 'delivered_at'];
 const INSERT_CALLBACK = `INSERT INTO callbacks (${CALLBACK_COLUMNS.join(', ')}) VALUES (${CALLBACK_COLUMNS.map((c) => '@' + c).join(', ')})`;
-const PART_COLUMNS = ['message_id', 'part_index', 'provider_id', 'provider_message_id', 'status', 'error_code', 'error_message', 'provider_error_code', 'created_at', 'updated_at'];
+const PART_COLUMNS = ['message_id', 'part_index', 'provider_id', 'provider_message_id', 'status', 'error_code', 'error_message', 'provider_error_code', 'created_at', 'updated_at', 'reconciled_at'];
 const INSERT_PART = `INSERT OR IGNORE INTO message_parts (${PART_COLUMNS.join(', ')}) VALUES (${PART_COLUMNS.map((c) => '@' + c).join(', ')})`;
 const INSERT_EVENT = 'INSERT INTO events (id, message_id, type, status, provider_id, provider_status, error_code, webhook_id, occurred_at, created_at, detail) VALUES (@id, @message_id, @type, @status, @provider_id, @provider_status, @error_code, @webhook_id, @occurred_at, @created_at, @detail)';
 

@@ -4,7 +4,7 @@ import type { MessagePartRow, MessageRow, ReceiptWrite, Store } from '../../../s
 import { newMessage } from '../../helpers/rows.ts';
 
 export function part(messageId: string, index: number, ref: string, now: number): MessagePartRow {
-  return { message_id: messageId, part_index: index, provider_id: 'sim', provider_message_id: ref, status: 'sent', error_code: null, error_message: null, provider_error_code: null, created_at: now, updated_at: now };
+  return { message_id: messageId, part_index: index, provider_id: 'sim', provider_message_id: ref, status: 'sent', error_code: null, error_message: null, provider_error_code: null, created_at: now, updated_at: now, reconciled_at: null };
 }
 
 /** A message the provider accepted in parts with these ids (recorded the way the worker does). */

@@ -198,5 +198,22 @@ export function ledgerCases(get: () => Store): void {
       assert.deepEqual((await store.listAttempts(m.row.id)).map((a) => a.outcome).sort(), ['sent', 'transient']);
       assert.deepEqual(await store.listEvents(m.row.id), []);
     });
+
+    it('finds the parts still sent long after sending, per provider, and asks about each once per interval', async () => {
+      const now = Date.now() + 80_000_000_000;
+      const m = newMessage({ status: 'sending', lease_owner: 'w-rec', next_attempt_at: now });
+      await store.insertMessages([m]);
+      const provider = `rec-${newId('msg').slice(-8)}`;
+      const parts = [0, 1].map((i) => ({ ...part(m.row.id, i, `rec-${m.row.id}-${i}`, now), provider_id: provider }));
+      await store.recordOutcomes([{ messageId: m.row.id, leaseOwner: 'w-rec', now, attempts: [], event: null, callback: null, parts, set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null, provider_id: provider, sent_at: now } }]);
+      assert.deepEqual(await store.partsToReconcile(provider, now, now, 10), [], 'not before the wait is over');
+      const due = await store.partsToReconcile(provider, now + 1, now + 1, 10);
+      assert.deepEqual(due.map((p) => p.part_index), [0, 1]);
+      assert.deepEqual((await store.partsToReconcile(provider, now + 1, now + 1, 1)).length, 1, 'in batches');
+      assert.deepEqual(await store.partsToReconcile(`${provider}-other`, now + 1, now + 1, 10), []);
+      await store.markReconciled([due[0]], now + 1);
+      assert.deepEqual((await store.partsToReconcile(provider, now + 2, now + 1, 10)).map((p) => p.part_index), [1], 'asked about just now');
+      assert.deepEqual((await store.partsToReconcile(provider, now + 5, now + 5, 10)).map((p) => p.part_index), [0, 1], 'due again an interval later');
+    });
   });
 }

@@ -1,0 +1,80 @@
+// Receipt reconciliation: a provider's receipt can be lost (our server was down when the
+// provider called, and the provider does not call again), which would leave a message
+// `sent` for ever. Parts still `sent` SWITCHBOARD_RECONCILE_AFTER_MS after they were sent
+// are looked up with the adapter's fetchStatus, in small batches per provider (only
+// providers with a status API offer it), and the answer goes through the same
+// forward-only receipt path as a webhook, kept as an event marked "fetched". Each part is
+// asked about at most once per interval, so a provider's rate limits are respected.
+import type { Logger } from 'pino';
+import type { ReceiptWrite, Store } from '../store/store.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import type { MessageBus } from '../events/bus.ts';
+import { planReceipt } from './plan.ts';
+import { Wakeup } from '../worker/wakeup.ts';
+
+export interface ReconcilerOptions {
+  store: Store;
+  registry: ProviderRegistry;
+  bus: MessageBus;
+  logger: Logger;
+  afterMs: number;
+  everyMs: number;
+  batch: number;
+  timeoutMs: number;
+  /** counts receipts found this way, per provider */
+  onReconciled?: (providerId: string, n: number) => void;
+}
+
+export class Reconciler {
+  readonly #o: ReconcilerOptions;
+  readonly #wake = new Wakeup();
+  #running: Promise<void> | null = null;
+  #stopping = false;
+
+  constructor(o: ReconcilerOptions) { this.#o = o; }
+
+  start(): void { this.#running = this.#loop(); }
+  async stop(): Promise<void> { this.#stopping = true; this.#wake.cancel(); await this.#running; }
+
+  async #loop(): Promise<void> {
+    while (!this.#stopping) {
+      try { await this.runOnce(); } catch (err) { this.#o.logger.error({ err }, 'receipt reconciliation failed'); }
+      if (!this.#stopping) await this.#wake.wait(this.#o.everyMs);
+    }
+  }
+
+  /** One round over every provider that can be asked; returns how many receipts it found. */
+  async runOnce(now = Date.now()): Promise<number> {
+    let found = 0;
+    for (const entry of this.#o.registry.active()) {
+      const fetchStatus = entry.adapter.fetchStatus?.bind(entry.adapter);
+      if (!fetchStatus) continue;
+      const parts = await this.#o.store.partsToReconcile(entry.id, now - this.#o.afterMs, now - this.#o.afterMs, this.#o.batch);
+      if (parts.length === 0) continue;
+      let receipts;
+      try {
+        receipts = await fetchStatus(parts.map((p) => p.provider_message_id), AbortSignal.timeout(this.#o.timeoutMs));
+      } catch (err) {
+        this.#o.logger.warn({ err, provider: entry.id }, 'provider status lookup failed; asking again next round');
+        continue;
+      }
+      await this.#o.store.markReconciled(parts, now);
+      const writes: ReceiptWrite[] = receipts.map((r) => ({
+        // One event per part and fetched status: asking again finds the same "webhook".
+        webhookId: `fetched:${entry.id}:${r.providerMessageId}`, providerId: entry.id, providerMessageId: r.providerMessageId, status: r.status,
+        providerStatus: r.providerStatus, errorCode: r.errorCode ?? null, errorMessage: r.errorMessage ?? null, providerErrorCode: r.providerErrorCode ?? null,
+        occurredAt: r.occurredAt && Number.isFinite(r.occurredAt) ? r.occurredAt : now, detail: 'fetched',
+      }));
+      if (writes.length === 0) continue;
+      const results = await this.#o.store.applyReceipts(writes, now, planReceipt);
+      results.forEach((r) => { if (r.changed && r.message) this.#o.bus.publish({ message: r.message, previous: r.previous }); });
+      const moved = results.filter((r) => r.changed).length;
+      found += moved;
+      if (moved > 0) {
+        this.#o.onReconciled?.(entry.id, moved);
+        this.#o.logger.info({ provider: entry.id, asked: parts.length, moved }, 'receipts reconciled');
+      }
+    }
+    return found;
+  }
+}
