@@ -62,23 +62,18 @@ export class ProviderRegistry {
 
   async refresh(): Promise<void> {
     const rows = (await this.#store.listProviders()).filter((r) => r.active === 1);
-    const wanted = rows.length > 0 ? rows : null;
     const next = new Map<string, { version: number; entry: ProviderEntry }>();
-    const stale: ProviderEntry[] = [];
     const fresh: ProviderEntry[] = [];
-    if (wanted === null) {
-      const implicit = this.#built.get(IMPLICIT_SIMULATOR_ID);
-      next.set(IMPLICIT_SIMULATOR_ID, implicit && implicit.version === -1 ? implicit : { version: -1, entry: this.#implicit() });
-    } else {
-      for (const row of wanted) {
-        const have = this.#built.get(row.id);
-        if (have && have.version === row.updated_at) { next.set(row.id, have); continue; }
-        const entry = this.#build(row);
-        if (entry) { next.set(row.id, { version: row.updated_at, entry }); fresh.push(entry); }
-      }
-    }
-    for (const [id, b] of this.#built) if (next.get(id) !== b) stale.push(b.entry);
-    if (wanted === null && !this.#built.has(IMPLICIT_SIMULATOR_ID)) fresh.push(next.get(IMPLICIT_SIMULATOR_ID)!.entry);
+    // An adapter is kept while its record's version (updated_at) is the one it was built from.
+    const keep = (id: string, version: number, build: () => ProviderEntry | null) => {
+      const have = this.#built.get(id);
+      if (have && have.version === version) { next.set(id, have); return; }
+      const entry = build();
+      if (entry) { next.set(id, { version, entry }); fresh.push(entry); }
+    };
+    if (rows.length === 0) keep(IMPLICIT_SIMULATOR_ID, -1, () => this.#implicit());
+    for (const row of rows) keep(row.id, row.updated_at, () => this.#build(row));
+    const stale = [...this.#built.entries()].filter(([id, b]) => next.get(id) !== b).map(([, b]) => b.entry);
     this.#built = next;
     // Highest priority (lowest number) first, then by id, as the records are listed.
     this.#entries = [...next.values()].map((b) => b.entry);
@@ -91,9 +86,6 @@ export class ProviderRegistry {
 
   get(id: string): ProviderEntry | undefined { return this.#built.get(id)?.entry; }
 
-  kinds(): string[] { return [...this.#modules.keys()]; }
-
-  module(kind: string): ProviderModule | undefined { return this.#modules.get(kind); }
 
   async close(): Promise<void> {
     for (const e of this.#entries) await e.adapter.close?.().catch(() => {});

@@ -1,0 +1,49 @@
+// The provider registry builds one adapter per active record, and a changed record
+// rebuilds that provider's adapter only: the others (an SMPP bind, a connection pool)
+// are kept, and the replaced or removed ones are closed.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { ProviderRegistry } from '../../src/providers/registry.ts';
+import { loadConfig } from '../../src/config.ts';
+import type { ProviderModule } from '../../src/providers/provider.ts';
+import { simulator } from '../../src/providers/simulator/adapter.ts';
+import { makeSqliteStore, type TestStore } from '../helpers/stores.ts';
+
+describe('provider registry', () => {
+  let s: TestStore;
+  const events: string[] = [];
+  // The simulator, with its lifecycle recorded: a stand-in for a kind with long-lived sessions.
+  const sessions: ProviderModule = {
+    ...simulator, kind: 'sessions',
+    create: (ctx) => ({ ...simulator.create(ctx), kind: 'sessions', start: async () => { events.push(`start ${ctx.providerId}`); }, close: async () => { events.push(`close ${ctx.providerId}`); } }),
+  };
+  before(async () => { s = await makeSqliteStore(); });
+  after(async () => { await s.dispose(); });
+
+  it('rebuilds only the adapter whose record changed, and closes what it replaces', async () => {
+    const registry = new ProviderRegistry({ store: s.store, config: loadConfig({}), logger: pino({ level: 'silent' }), emitWebhook: async () => {}, modules: [sessions] });
+    await registry.refresh();
+    assert.deepEqual(registry.active().map((p) => p.id), ['simulator'], 'no record: the implicit simulator');
+    const row = (id: string, priority: number, at: number) => ({ id, kind: 'sessions', priority, active: 1, config: '{}', prices: '{}', created_at: at, updated_at: at });
+    await s.store.upsertProvider(row('a', 1, 1000));
+    await s.store.upsertProvider(row('b', 2, 1000));
+    await registry.refresh();
+    const [a, b] = registry.active();
+    assert.deepEqual([a.id, b.id], ['a', 'b']);
+    assert.deepEqual(events.splice(0), ['start a', 'start b']);
+    await registry.refresh();
+    assert.deepEqual(events.splice(0), [], 'nothing changed: nothing rebuilt');
+    await s.store.upsertProvider(row('b', 0, 2000));
+    await registry.refresh();
+    assert.deepEqual(registry.active().map((p) => p.id), ['b', 'a'], 'the new priority orders them');
+    assert.equal(registry.get('a')!.adapter, a.adapter, 'a kept its adapter');
+    assert.notEqual(registry.get('b')!.adapter, b.adapter, 'b was rebuilt');
+    assert.deepEqual(events.splice(0), ['start b', 'close b']);
+    await s.store.upsertProvider({ ...row('a', 1, 3000), active: 0 });
+    await registry.refresh();
+    assert.equal(registry.get('a'), undefined);
+    assert.deepEqual(events.splice(0), ['close a']);
+    await registry.close();
+  });
+});
