@@ -7,10 +7,11 @@
 // documented fields) under a SigningCertURL on an sns.<region>.amazonaws.com host. The
 // test trusts the fake's certificate for that URL (SnsVerifier.trust) and routes the
 // subscription confirmation to the fake (the tests' only stand-in for AWS's DNS).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import { generateKeyPairSync, randomBytes, randomUUID, createSign, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { LoopbackFake } from './loopback.ts';
 import { Agent } from 'undici';
 
 export const FAKE_AWS_KEY_ID = 'AKIAFAKE00000000TEST';
@@ -22,7 +23,7 @@ export type AwsBehaviour = { kind: 'error'; status: number; type: string; messag
 
 export interface EventPlan { events: string[]; delayMs: number; lost?: boolean }
 
-export class AwsFake {
+export class AwsFake extends LoopbackFake {
   readonly requests: { target: string | undefined; authorization: string | undefined; body: Record<string, unknown>; messageId: string | null }[] = [];
   readonly behaviours: AwsBehaviour[] = [];
   readonly confirmations: string[] = [];
@@ -30,38 +31,23 @@ export class AwsFake {
   plan: EventPlan = { events: ['TEXT_SENT', 'TEXT_DELIVERED'], delayMs: 5 };
   /** where the SNS subscription delivers (our /webhooks/<id>/status) */
   subscriptionUrl = '';
-  url = '';
   readonly certUrl = `https://sns.${FAKE_AWS_REGION}.amazonaws.com/SimpleNotificationService-${randomBytes(16).toString('hex')}.pem`;
   readonly #key: KeyObject;
   /** the signing certificate's public key, PEM (what SigningCertURL serves) */
   readonly publicKeyPem: string;
-  readonly #server: Server;
-  readonly #hanging = new Set<ServerResponse>();
-  readonly #timers = new Set<NodeJS.Timeout>();
 
   constructor() {
+    super();
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     this.#key = privateKey;
     this.publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    this.#server = createServer((req, res) => { void this.#handle(req, res); });
   }
 
-  async start(): Promise<this> {
-    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
-    return this;
-  }
 
-  async stop(): Promise<void> {
-    for (const t of this.#timers) clearTimeout(t);
-    for (const r of this.#hanging) r.destroy();
-    this.#server.closeAllConnections();
-    await new Promise((r) => this.#server.close(r));
-  }
 
   /** A dispatcher that carries requests for SNS hosts to this fake over loopback. */
   dispatcher(): Agent {
-    const port = (this.#server.address() as AddressInfo).port;
+    const port = (this.server.address() as AddressInfo).port;
     return new Agent({ connect: (_opts, cb) => { const s = netConnect(port, '127.0.0.1'); s.once('connect', () => cb(null, s)); s.once('error', (e) => cb(e, null)); } });
   }
 
@@ -97,9 +83,8 @@ export class AwsFake {
     res.end(JSON.stringify(body));
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let raw = '';
-    for await (const chunk of req) raw += chunk;
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await this.body(req);
     if (req.method === 'GET' && req.url?.startsWith('/?Action=ConfirmSubscription')) {
       this.confirmations.push(req.url);
       res.writeHead(200, { 'content-type': 'text/xml' }).end('<ConfirmSubscriptionResponse><ConfirmSubscriptionResult><SubscriptionArn>arn:aws:sns:sub</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>');
@@ -115,7 +100,7 @@ export class AwsFake {
     }
     if (target !== 'PinpointSMSVoiceV2.SendTextMessage') return this.#json(res, 400, { __type: 'UnknownOperationException' }, { 'x-amzn-errortype': 'UnknownOperationException' });
     const behaviour = this.behaviours.shift();
-    if (behaviour?.kind === 'hang') { this.#hanging.add(res); return; }
+    if (behaviour?.kind === 'hang') { this.hanging.add(res); return; }
     if (behaviour?.kind === 'error') {
       return this.#json(res, behaviour.status, { __type: behaviour.type, message: behaviour.message ?? `simulated ${behaviour.type}`, ...(behaviour.reason ? { Reason: behaviour.reason } : {}) }, { 'x-amzn-errortype': behaviour.type });
     }
@@ -130,15 +115,13 @@ export class AwsFake {
     this.#json(res, 200, { MessageId: messageId });
     if (this.plan.lost || !this.subscriptionUrl) return;
     this.plan.events.forEach((eventType, i) => {
-      const t = setTimeout(async () => {
-        this.#timers.delete(t);
+      this.later(this.plan.delayMs * (i + 1), async () => {
         const { headers, body: payload } = this.event(messageId, eventType);
         try {
           const r = await fetch(this.subscriptionUrl, { method: 'POST', headers, body: payload });
           this.published.push({ url: this.subscriptionUrl, status: r.status, type: eventType });
         } catch { /* the gateway is gone; SNS would retry per its delivery policy */ }
-      }, this.plan.delayMs * (i + 1));
-      this.#timers.add(t);
+      });
     });
   }
 }

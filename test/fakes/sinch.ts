@@ -5,9 +5,9 @@
 // is provisioned with; GET …/batches/{id}/delivery_report for the current status; signed
 // (Basic-authenticated) mo_text inbound posts. Tests steer it: error answers, hangs,
 // lost or failed reports.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { LoopbackFake } from './loopback.ts';
 import { basicAuthorization } from '../../src/providers/sinch/signature.ts';
 
 export const FAKE_SINCH_PLAN = 'fakeplan0001';
@@ -28,32 +28,16 @@ export interface SinchPlan {
 
 const strip = (n: string) => n.replace(/^\+|^00/, '');
 
-export class SinchFake {
+export class SinchFake extends LoopbackFake {
   readonly requests: { batch: Record<string, unknown>; authorization: string | undefined; id: string | null }[] = [];
   readonly behaviours: SinchBehaviour[] = [];
   readonly reportsSent: { url: string; body: Record<string, unknown>; status: number }[] = [];
   /** batch id → its current recipient status, as a delivery report GET answers it */
   readonly status = new Map<string, { recipient: string; status: string; code: number; client_reference?: string }>();
   plan: SinchPlan = { statuses: ['Dispatched', 'Delivered'], delayMs: 5 };
-  url = '';
-  readonly #server: Server;
-  readonly #hanging = new Set<ServerResponse>();
-  readonly #timers = new Set<NodeJS.Timeout>();
 
-  constructor() { this.#server = createServer((req, res) => { void this.#handle(req, res); }); }
 
-  async start(): Promise<this> {
-    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
-    return this;
-  }
 
-  async stop(): Promise<void> {
-    for (const t of this.#timers) clearTimeout(t);
-    for (const r of this.#hanging) r.destroy();
-    this.#server.closeAllConnections();
-    await new Promise((r) => this.#server.close(r));
-  }
 
   /** A per-recipient delivery report as Sinch would post it, with the provisioned Basic credentials. */
   report(batchId: string, status: string, code = status === 'Delivered' ? 0 : 402, recipient = '14155550100'): { headers: Record<string, string>; body: string } {
@@ -73,9 +57,8 @@ export class SinchFake {
     res.end(JSON.stringify(body));
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let raw = '';
-    for await (const chunk of req) raw += chunk;
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await this.body(req);
     const url = new URL(req.url ?? '/', 'http://fake');
     const m = /^\/xms\/v1\/([^/]+)\/batches(?:\/([^/]+)\/delivery_report)?$/.exec(url.pathname);
     if (!m) return this.#json(res, 404, { code: 'not_found', text: 'Not found' });
@@ -91,7 +74,7 @@ export class SinchFake {
     const record = { batch, authorization: req.headers.authorization, id: null as string | null };
     this.requests.push(record);
     const behaviour = this.behaviours.shift();
-    if (behaviour?.kind === 'hang') { this.#hanging.add(res); return; }
+    if (behaviour?.kind === 'hang') { this.hanging.add(res); return; }
     if (behaviour?.kind === 'error') return this.#json(res, behaviour.status, { code: behaviour.code, text: behaviour.text ?? `simulated ${behaviour.code}` }, behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {});
     const to = batch.to;
     if (!Array.isArray(to) || to.length < 1 || to.length > 1000) return this.#json(res, 400, { code: 'syntax_invalid_parameter_format', text: 'to must have 1 to 1000 recipients' });
@@ -109,8 +92,7 @@ export class SinchFake {
     this.status.set(id, { recipient, status: 'Queued', code: 400, client_reference: batch.client_reference as string | undefined });
     const plan = this.plan;
     plan.statuses.forEach((status, i) => {
-      const t = setTimeout(async () => {
-        this.#timers.delete(t);
+      this.later(plan.delayMs * (i + 1), async () => {
         const code = status === 'Delivered' ? 0 : status === 'Dispatched' ? 401 : plan.code ?? 402;
         this.status.set(id, { recipient, status, code, client_reference: batch.client_reference as string | undefined });
         if (plan.lost || typeof batch.callback_url !== 'string' || batch.delivery_report === 'none') return;
@@ -119,8 +101,7 @@ export class SinchFake {
           const r = await fetch(batch.callback_url, { method: 'POST', headers, body });
           this.reportsSent.push({ url: batch.callback_url, body: JSON.parse(body), status: r.status });
         } catch { /* the gateway is gone; Sinch would retry, the test does not need it */ }
-      }, plan.delayMs * (i + 1));
-      this.#timers.add(t);
+      });
     });
   }
 }

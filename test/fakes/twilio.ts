@@ -3,9 +3,9 @@
 // then status callbacks form-POSTed to StatusCallback and signed with X-Twilio-Signature
 // exactly as Twilio signs them. Tests steer it: answer 5xx/429/an error code, hang, or
 // deliver callbacks late, twice or out of order.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { LoopbackFake } from './loopback.ts';
 import { twilioSignature } from '../../src/providers/twilio/signature.ts';
 
 export const FAKE_ACCOUNT_SID = `AC${'0'.repeat(24)}fa4e0001`;
@@ -30,7 +30,7 @@ export interface CreateRequest { form: URLSearchParams; authorization: string | 
 
 const rfc2822 = (d: Date) => d.toUTCString().replace('GMT', '+0000');
 
-export class TwilioFake {
+export class TwilioFake extends LoopbackFake {
   readonly requests: CreateRequest[] = [];
   readonly callbacksSent: { url: string; params: Record<string, string>; status: number }[] = [];
   readonly behaviours: Behaviour[] = [];
@@ -41,10 +41,6 @@ export class TwilioFake {
   readonly plans = new Map<string, CallbackPlan>();
   /** called after each accepted create: a test can play the handset (an auto-forwarding phone) */
   onMessage: ((m: { to: string; from: string; body: string }) => void) | null = null;
-  url = '';
-  readonly #server: Server;
-  readonly #hanging = new Set<ServerResponse>();
-  readonly #timers = new Set<NodeJS.Timeout>();
   readonly accountSid: string;
   readonly authToken: string;
   /** the SIDs looked up with GET, in order */
@@ -53,23 +49,12 @@ export class TwilioFake {
   readonly messages = new Map<string, Record<string, unknown>>();
 
   constructor(opts: { accountSid?: string; authToken?: string } = {}) {
+    super();
     this.accountSid = opts.accountSid ?? FAKE_ACCOUNT_SID;
     this.authToken = opts.authToken ?? FAKE_AUTH_TOKEN;
-    this.#server = createServer((req, res) => { void this.#handle(req, res); });
   }
 
-  async start(): Promise<this> {
-    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
-    return this;
-  }
 
-  async stop(): Promise<void> {
-    for (const t of this.#timers) clearTimeout(t);
-    for (const r of this.#hanging) r.destroy();
-    this.#server.closeAllConnections();
-    await new Promise((r) => this.#server.close(r));
-  }
 
   /** Posts a signed inbound SMS webhook, as Twilio does, to `url`. */
   async sendInbound(url: string, p: { From: string; To: string; Body: string; MessageSid?: string }, tamper = false): Promise<Response> {
@@ -110,9 +95,8 @@ export class TwilioFake {
     this.#json(res, status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }, headers);
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let body = '';
-    for await (const chunk of req) body += chunk;
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await this.body(req);
     const fetchOne = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\/([^/]+)\.json$/.exec(req.url ?? '');
     if (req.method === 'GET' && fetchOne) {
       if (!this.#authorized(req, fetchOne[1])) return this.#error(res, 401, 20003, 'Authenticate');
@@ -127,7 +111,7 @@ export class TwilioFake {
     this.requests.push(record);
     if (!this.#authorized(req, m[1])) return this.#error(res, 401, 20003, 'Authenticate');
     const behaviour = this.behaviours.shift() ?? this.outage ?? undefined;
-    if (behaviour?.kind === 'hang') { this.#hanging.add(res); return; }
+    if (behaviour?.kind === 'hang') { this.hanging.add(res); return; }
     if (behaviour?.kind === 'error') {
       return this.#error(res, behaviour.status, behaviour.code, behaviour.message ?? `simulated error ${behaviour.code}`, behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {});
     }
@@ -163,8 +147,7 @@ export class TwilioFake {
   #scheduleCallbacks(url: string, sid: string, form: URLSearchParams): void {
     const plan = this.plans.get(form.get('To') ?? '') ?? this.plan;
     plan.statuses.forEach((status, i) => {
-      const t = setTimeout(async () => {
-        this.#timers.delete(t);
+      this.later(plan.delayMs * (i + 1), async () => {
         const params: Record<string, string> = {
           SmsSid: sid, SmsStatus: status, MessageStatus: status, To: form.get('To') ?? '', MessageSid: sid,
           AccountSid: this.accountSid, From: form.get('From') ?? '', ApiVersion: '2010-04-01',
@@ -180,8 +163,7 @@ export class TwilioFake {
             this.callbacksSent.push({ url, params, status: r.status });
           } catch { /* the gateway is gone; Twilio would retry, the test does not need it */ }
         }
-      }, plan.delayMs * (i + 1));
-      this.#timers.add(t);
+      });
     });
   }
 }

@@ -4,9 +4,9 @@
 // strings); then one signed delivery receipt per part, JSON-POSTed to `callback`, as the
 // account's webhook signing would sign it. Tests steer it: refuse with a status code,
 // answer a non-200, hang, or report parts shuffled, duplicated, lost or failed.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { LoopbackFake } from './loopback.ts';
 import { vonageSignature, verifyVonageSignature, type VonageSignatureMethod } from '../../src/providers/vonage/signature.ts';
 
 export const FAKE_VONAGE_KEY = 'abcd1234';
@@ -42,31 +42,15 @@ export function vonageParts(text: string, unicode: boolean): number {
   return n <= single ? 1 : Math.ceil(n / multi);
 }
 
-export class VonageFake {
+export class VonageFake extends LoopbackFake {
   readonly requests: VonageRequest[] = [];
   readonly behaviours: VonageBehaviour[] = [];
   readonly receiptsSent: { url: string; params: Record<string, string>; status: number }[] = [];
   plan: DlrPlan = { status: 'delivered', delayMs: 5 };
   method: VonageSignatureMethod = 'md5hash';
-  url = '';
-  readonly #server: Server;
-  readonly #hanging = new Set<ServerResponse>();
-  readonly #timers = new Set<NodeJS.Timeout>();
 
-  constructor() { this.#server = createServer((req, res) => { void this.#handle(req, res); }); }
 
-  async start(): Promise<this> {
-    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
-    return this;
-  }
 
-  async stop(): Promise<void> {
-    for (const t of this.#timers) clearTimeout(t);
-    for (const r of this.#hanging) r.destroy();
-    this.#server.closeAllConnections();
-    await new Promise((r) => this.#server.close(r));
-  }
 
   /** Fields signed as Vonage signs its webhooks (timestamp, nonce, sig added). */
   sign(fields: Record<string, string>, at = Date.now()): Record<string, string> {
@@ -115,9 +99,8 @@ export class VonageFake {
     this.#answer(res, { 'message-count': '1', messages: [{ status, 'error-text': errorText }] });
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let body = '';
-    for await (const chunk of req) body += chunk;
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await this.body(req);
     if (req.method !== 'POST' || req.url !== '/sms/json') { res.writeHead(404).end(); return; }
     const params = new URLSearchParams(body);
     const record: VonageRequest = { params, ids: [], at: Date.now() };
@@ -128,7 +111,7 @@ export class VonageFake {
       && (fields.api_secret !== undefined ? fields.api_secret === FAKE_VONAGE_SECRET : verifyVonageSignature(fields, FAKE_VONAGE_SIGNATURE_SECRET, this.method));
     if (!authed) return this.#refuse(res, fields.sig !== undefined ? '14' : '4', fields.sig !== undefined ? 'Invalid Signature' : 'Bad Credentials');
     const behaviour = this.behaviours.shift();
-    if (behaviour?.kind === 'hang') { this.#hanging.add(res); return; }
+    if (behaviour?.kind === 'hang') { this.hanging.add(res); return; }
     if (behaviour?.kind === 'http') { res.writeHead(behaviour.status, { 'content-type': 'text/html' }).end('<html>error</html>'); return; }
     if (behaviour?.kind === 'status') return this.#refuse(res, behaviour.status, behaviour.errorText ?? `simulated status ${behaviour.status}`);
     for (const p of ['from', 'to', 'text']) if (!fields[p]) return this.#refuse(res, '2', `Missing ${p} param`);
@@ -154,8 +137,7 @@ export class VonageFake {
     if (plan.shuffle) order = order.map((o) => ({ o, k: Math.random() })).sort((a, b) => a.k - b.k).map((x) => x.o);
     if (plan.duplicate !== undefined) order.push(order.find((o) => o.part === plan.duplicate)!);
     order.forEach(({ id, part }, i) => {
-      const t = setTimeout(async () => {
-        this.#timers.delete(t);
+      this.later(plan.delayMs * (i + 1), async () => {
         const failed = plan.failPart === part;
         const { headers, body } = this.receipt(id, failed ? 'failed' : plan.status, {
           msisdn: sent.to, to: sent.from, 'err-code': failed ? plan.errCode ?? '99' : '0', ...(sent['client-ref'] ? { 'client-ref': sent['client-ref'] } : {}),
@@ -164,8 +146,7 @@ export class VonageFake {
           const r = await fetch(url, { method: 'POST', headers, body });
           this.receiptsSent.push({ url, params: JSON.parse(body), status: r.status });
         } catch { /* the gateway is gone; Vonage does not redeliver a receipt */ }
-      }, plan.delayMs * (i + 1));
-      this.#timers.add(t);
+      });
     });
   }
 }
