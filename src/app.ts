@@ -106,7 +106,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     : null;
   const ctx: AppContext = {
     config, store, bus, metrics, registry, router, health, limiter, intake, relays, masks, ingestWebhook, logger, guard,
-    auth: new Authenticator(store, config.adminKey),
+    auth: new Authenticator(store, config.adminKey, config.webhookSecret),
     waiters: new Waiters(store, bus),
   };
   const server = runsApi ? await buildServer(ctx, logger) : null;

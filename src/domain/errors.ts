@@ -15,6 +15,7 @@ export const ERRORS = {
   body_too_long: { status: 400, hint: 'bodies are limited to 1600 characters' },
   invalid_send_at: { status: 400, hint: 'send_at must be an ISO-8601 time within the next 35 days' },
   invalid_callback_url: { status: 400, hint: 'callback_url must be an absolute http(s) URL' },
+  callback_not_signable: { status: 422, hint: 'send with a key that has a webhook_secret (every key created by POST /v1/keys has one), or set SWITCHBOARD_WEBHOOK_SECRET for the bootstrap key' },
   invalid_cursor: { status: 400, hint: 'pass back next_cursor exactly as received' },
   unauthorized: { status: 401, hint: 'send `Authorization: Bearer <api key>`' },
   forbidden: { status: 403, hint: 'use a key with the scope named in the message; shared routing records (providers, country rules, the number pool) need an operator key' },

@@ -10,7 +10,11 @@ import { newId } from '../domain/ids.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Actor } from '../domain/actor.ts';
 
-export interface Principal extends Actor { keyId: string | null; scopes: ReadonlySet<Scope>; name: string; callbackUrl: string | null }
+export interface Principal extends Actor {
+  keyId: string | null; scopes: ReadonlySet<Scope>; name: string; callbackUrl: string | null;
+  /** whether callbacks of this key's messages can be signed (it has a signing secret) */
+  signsCallbacks: boolean;
+}
 
 export const SCOPES: readonly Scope[] = ['send', 'read', 'admin', 'operator'];
 /** What each scope grants besides itself. */
@@ -48,10 +52,12 @@ export async function createKey(store: RecordStore, opts: { name: string; accoun
 export class Authenticator {
   readonly #store: RecordStore;
   readonly #adminHash: Buffer | null;
+  readonly #adminSigns: boolean;
   readonly #cache = new Map<string, { p: Principal | null; at: number }>();
 
-  constructor(store: RecordStore, adminKey: string) {
+  constructor(store: RecordStore, adminKey: string, adminWebhookSecret: string) {
     this.#store = store;
+    this.#adminSigns = adminWebhookSecret !== '';
     this.#adminHash = adminKey ? Buffer.from(hashKey(adminKey), 'hex') : null;
   }
 
@@ -61,7 +67,7 @@ export class Authenticator {
     if (!m) throw new AppError('unauthorized', 'missing API key: send `Authorization: Bearer <key>`');
     const hash = hashKey(m[1]);
     if (this.#adminHash && timingSafeEqual(Buffer.from(hash, 'hex'), this.#adminHash)) {
-      return { keyId: null, accountId: 'default', operator: true, scopes: new Set(SCOPES), name: 'bootstrap operator', callbackUrl: null };
+      return { keyId: null, accountId: 'default', operator: true, scopes: new Set(SCOPES), name: 'bootstrap operator', callbackUrl: null, signsCallbacks: this.#adminSigns };
     }
     const now = Date.now();
     let hit = this.#cache.get(hash);
@@ -81,7 +87,7 @@ export class Authenticator {
 function toPrincipal(row: ApiKeyRow): Principal {
   const scopes = new Set<Scope>();
   for (const s of row.scopes.split(',') as Scope[]) { scopes.add(s); for (const i of IMPLIED[s] ?? []) scopes.add(i); }
-  return { keyId: row.id, accountId: row.account_id, operator: scopes.has('operator'), scopes, name: row.name, callbackUrl: row.callback_url };
+  return { keyId: row.id, accountId: row.account_id, operator: scopes.has('operator'), scopes, name: row.name, callbackUrl: row.callback_url, signsCallbacks: !!row.webhook_secret };
 }
 
 export function requireScope(p: Principal, scope: Scope): void {

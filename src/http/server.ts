@@ -42,6 +42,15 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   app.decorateRequest('principal', null as unknown as Principal);
+  // Many clients send `Content-Type: application/json` with no body on a POST or DELETE
+  // that needs none: read that as no body (Fastify's own parser, poisoning checks and
+  // all, for the rest). A route that needs a body still says it is missing.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '') return done(null, undefined);
+    json(req, body as string, done);
+  });
   const routeTable: RouteEntry[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (r) => {

@@ -20,7 +20,11 @@ export interface SendInput {
   validity_period?: number;
 }
 
-export interface Caller { accountId: string; keyId: string | null; callbackUrl?: string | null }
+export interface Caller {
+  accountId: string; keyId: string | null; callbackUrl?: string | null;
+  /** false when callbacks of this caller's messages could not be signed (no signing secret): a callback_url is refused */
+  signsCallbacks?: boolean;
+}
 
 export const MAX_BODY_CHARS = 1600;
 const MAX_SCHEDULE_MS = 35 * 24 * 3600 * 1000;
@@ -73,6 +77,9 @@ export class Intake {
       if (t > now) sendAt = t;
     }
     if (input.callback_url !== undefined) this.#checkCallback(input.callback_url);
+    if ((input.callback_url ?? caller.callbackUrl) && caller.signsCallbacks === false) {
+      throw new AppError('callback_not_signable', 'callbacks of this key cannot be signed: it has no signing secret (for the bootstrap key, set SWITCHBOARD_WEBHOOK_SECRET)', { field: 'callback_url' });
+    }
     const seg = countSegments(input.body);
     const country = to.country ?? null;
     if (from !== null) {

@@ -1,7 +1,7 @@
 // The public contract of /v1/messages and /v1/keys over real HTTP (DESIGN.md §4).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp, type TestApp } from '../helpers/app.ts';
+import { ADMIN_KEY, startApp, type TestApp } from '../helpers/app.ts';
 
 describe('messages API', () => {
   let t: TestApp;
@@ -197,6 +197,42 @@ describe('CORS', () => {
       assert.equal(refused.headers.get('access-control-allow-origin'), null);
     } finally {
       await t.stop();
+    }
+  });
+});
+
+describe('request edges', () => {
+  let t: TestApp;
+  before(async () => { t = await startApp(); });
+  after(async () => { await t.stop(); });
+  const later = () => new Date(Date.now() + 24 * 3600_000).toISOString();
+
+  it('takes an empty JSON body as no body where none is needed, and says so where one is', async () => {
+    const m = await t.call('POST', '/v1/messages', { to: '+14155550100', body: 'cancel me', send_at: later() });
+    const raw = (method: string, path: string) => fetch(t.url + path, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: '' });
+    const cancel = await raw('POST', `/v1/messages/${m.body.id}/cancel`);
+    assert.equal(cancel.status, 200, await cancel.clone().text());
+    assert.equal(((await cancel.json()) as { status: string }).status, 'canceled');
+    assert.equal((await raw('DELETE', '/v1/masks/msk_01JD5Z9Q8M0000000000000000')).status, 404, 'no such session, but the body was fine');
+    const send = await raw('POST', '/v1/messages');
+    assert.equal(send.status, 400);
+    assert.equal(((await send.json()) as { error: { code: string } }).error.code, 'validation_error');
+    const broken = await fetch(t.url + '/v1/messages', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: '{"to":' });
+    assert.equal(broken.status, 400);
+  });
+
+  it('refuses a callback_url that could never be signed, and stores nothing', async () => {
+    const unsigned = await startApp({ webhookSecret: '' });
+    try {
+      const r = await unsigned.call('POST', '/v1/messages', { to: '+14155550100', body: 'x', callback_url: 'https://example.com/hook' });
+      assert.equal(r.status, 422);
+      assert.deepEqual([r.body.error.code, r.body.error.field], ['callback_not_signable', 'callback_url']);
+      assert.equal((await unsigned.call('GET', '/v1/messages')).body.data.length, 0);
+      assert.equal((await unsigned.call('POST', '/v1/messages', { to: '+14155550100', body: 'no callback', send_at: later() })).status, 202, 'without a callback the bootstrap key sends as before');
+      const key = (await unsigned.call('POST', '/v1/keys', { name: 'app', scopes: ['send'] })).body.secret;
+      assert.equal((await unsigned.call('POST', '/v1/messages', { to: '+14155550100', body: 'x', callback_url: 'https://example.com/hook', send_at: later() }, { authorization: `Bearer ${key}` })).status, 202, 'a key signs with its own secret');
+    } finally {
+      await unsigned.stop();
     }
   });
 });

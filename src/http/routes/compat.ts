@@ -68,7 +68,7 @@ export async function compatRoutes(app: FastifyInstance, ctx: AppContext): Promi
       body: sendBodySchema,
     },
   }, async (req, reply) => {
-    const { message } = await ctx.intake.accept(req.body, { accountId: req.principal.accountId, keyId: req.principal.keyId, callbackUrl: req.principal.callbackUrl });
+    const { message } = await ctx.intake.accept(req.body, { accountId: req.principal.accountId, keyId: req.principal.keyId, callbackUrl: req.principal.callbackUrl, signsCallbacks: req.principal.signsCallbacks });
     const done = isSendOutcome(message.status) ? message : await ctx.waiters.wait(message.id, Math.min(NOTIFY_WAIT_MS, ctx.config.maxWaitSeconds * 1000));
     const final = done ?? message;
     const attempts = (await ctx.store.listAttempts(final.id)).map(presentAttempt);

@@ -47,7 +47,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
   }, async (req, reply) => {
     await limitIntake(ctx, req.principal.keyId);
     const key = req.headers['idempotency-key'];
-    const { message, created } = await ctx.intake.accept(req.body, { accountId: req.principal.accountId, keyId: req.principal.keyId, callbackUrl: req.principal.callbackUrl }, key);
+    const { message, created } = await ctx.intake.accept(req.body, { accountId: req.principal.accountId, keyId: req.principal.keyId, callbackUrl: req.principal.callbackUrl, signsCallbacks: req.principal.signsCallbacks }, key);
     if (!created) reply.header('idempotent-replayed', 'true');
     const wait = req.query.wait ?? 0;
     if (wait > 0 && !isSendOutcome(message.status)) {
