@@ -17,6 +17,8 @@ describe('Sinch parsers', () => {
     assert.equal(sinchReceipts(JSON.stringify({ ...per, status: 'Dispatched', code: 401 }))[0].status, 'sent');
     assert.equal(sinchReceipts(JSON.stringify({ ...per, status: 'Queued', code: 400 }))[0].status, null, 'intermediate: no move');
     assert.throws(() => sinchReceipts(JSON.stringify({ type: 'mo_text' })), /batch_id/);
+    // Found by fuzzing: a status naming an Object.prototype member is no status at all.
+    for (const status of ['__proto__', 'constructor', 'toString']) assert.deepEqual(sinchReceipts(JSON.stringify({ ...per, status })).map((r) => [r.status, r.errorCode]), [[null, undefined]]);
   });
 
   it('reads an inbound mo_text with E.164 numbers', () => {

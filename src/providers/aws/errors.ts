@@ -3,6 +3,7 @@
 // is kept as the provider's code.
 import type { FailureKind, MessageErrorCode } from '../provider.ts';
 import type { MessageStatus } from '../../domain/status.ts';
+import { lookup } from '../../domain/lookup.ts';
 
 export const AWS_EXCEPTIONS: Record<string, [FailureKind, MessageErrorCode]> = {
   ThrottlingException: ['throttled', 'throttled'],
@@ -16,7 +17,7 @@ export const AWS_EXCEPTIONS: Record<string, [FailureKind, MessageErrorCode]> = {
 
 /** A refused send: by exception name, refined by the documented `Reason` where it names the recipient. */
 export function classifyAwsException(name: string, reason: string | undefined): { kind: FailureKind; code: MessageErrorCode } {
-  const [kind, code] = AWS_EXCEPTIONS[name] ?? ['permanent', 'rejected'];
+  const [kind, code] = lookup(AWS_EXCEPTIONS, name) ?? ['permanent', 'rejected'];
   if (reason?.includes('OPTED_OUT')) return { kind: 'permanent', code: 'recipient_opted_out' };
   if (reason?.startsWith('DESTINATION_') || reason?.includes('PHONE_NUMBER')) return { kind: 'permanent', code: 'invalid_number' };
   return { kind, code };

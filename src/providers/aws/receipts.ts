@@ -4,6 +4,7 @@
 // Subscription confirmations carry neither.
 import type { InboundMessage, Receipt } from '../provider.ts';
 import { AWS_EVENTS } from './errors.ts';
+import { lookup } from '../../domain/lookup.ts';
 
 function event(body: string): Record<string, unknown> | null {
   const envelope = JSON.parse(body) as Record<string, unknown>;
@@ -16,7 +17,7 @@ export function awsReceipts(body: string): Receipt[] {
   const e = event(body);
   if (e === null) return [];
   if (typeof e.messageId !== 'string' || typeof e.eventType !== 'string') throw new Error('SMS event without messageId/eventType');
-  const [status, error] = AWS_EVENTS[e.eventType] ?? [null, null];
+  const [status, error] = lookup(AWS_EVENTS, e.eventType) ?? [null, null];
   const at = typeof e.eventTimestamp === 'number' ? e.eventTimestamp : typeof e.eventTimestamp === 'string' ? Date.parse(e.eventTimestamp) : NaN;
   return [{
     providerMessageId: e.messageId, status, providerStatus: e.eventType,

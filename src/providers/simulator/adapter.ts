@@ -97,8 +97,9 @@ export function createSimulator(ctx: AdapterContext): ProviderAdapter {
     },
 
     parseInbound(raw: RawWebhook): InboundMessage[] {
-      const b = JSON.parse(raw.body) as { message_id: string; from: string; to: string; body: string };
-      return [{ providerMessageId: b.message_id, from: b.from, to: b.to, body: b.body }];
+      const b = JSON.parse(raw.body) as Record<string, unknown>;
+      if (typeof b?.message_id !== 'string' || typeof b.from !== 'string' || typeof b.to !== 'string') throw new Error('simulator inbound without message_id/from/to');
+      return [{ providerMessageId: b.message_id, from: b.from, to: b.to, body: typeof b.body === 'string' ? b.body : '' }];
     },
 
     async verify(req: WebhookRequest): Promise<boolean> {

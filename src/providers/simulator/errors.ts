@@ -1,6 +1,7 @@
 // The simulator's own error codes → catalog codes. It speaks a few of Twilio's receipt
 // codes so that simulated non-delivery looks like a real carrier's.
 import type { MessageErrorCode } from '../provider.ts';
+import { lookup } from '../../domain/lookup.ts';
 
 export const SIMULATOR_ERRORS: Record<string, MessageErrorCode> = {
   refused: 'invalid_number',
@@ -10,5 +11,5 @@ export const SIMULATOR_ERRORS: Record<string, MessageErrorCode> = {
 };
 
 export function simulatorError(code: string): MessageErrorCode {
-  return SIMULATOR_ERRORS[code] ?? 'undelivered';
+  return lookup(SIMULATOR_ERRORS, code) ?? 'undelivered';
 }

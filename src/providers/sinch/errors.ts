@@ -2,6 +2,7 @@
 // decides the class (429 throttled, 5xx transient, 401 auth, other 4xx permanent); the
 // body's `code` is kept as the provider's code and refines a few catalog codes.
 import { classifyHttpFailure, type FailureKind, type MessageErrorCode } from '../provider.ts';
+import { lookup } from '../../domain/lookup.ts';
 
 export const SINCH_ERROR_CODES: Record<string, MessageErrorCode> = {
   unauthorized: 'auth_failed',
@@ -15,7 +16,7 @@ export const SINCH_ERROR_CODES: Record<string, MessageErrorCode> = {
 
 export function classifySinch(httpStatus: number, code: string | undefined): { kind: FailureKind; code: MessageErrorCode } {
   const base = classifyHttpFailure(httpStatus);
-  const refined = code !== undefined ? SINCH_ERROR_CODES[code] : undefined;
+  const refined = code !== undefined ? lookup(SINCH_ERROR_CODES, code) : undefined;
   return refined && base.kind === 'permanent' ? { kind: base.kind, code: refined } : base;
 }
 

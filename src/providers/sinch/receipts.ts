@@ -5,6 +5,7 @@
 import type { MessageStatus } from '../../domain/status.ts';
 import type { InboundMessage, Receipt } from '../provider.ts';
 import { SINCH_FINAL_ERRORS } from './errors.ts';
+import { lookup } from '../../domain/lookup.ts';
 
 const STATUS: Record<string, MessageStatus | null> = {
   queued: null, dispatched: 'sent', delivered: 'delivered', failed: 'failed', expired: 'undelivered', rejected: 'failed',
@@ -15,10 +16,10 @@ const plus = (n: string) => (/^\d+$/.test(n) ? `+${n}` : n);
 
 function receipt(batchId: string, status: string, code: unknown, message: unknown, at: unknown): Receipt {
   const s = status.toLowerCase();
-  const error = SINCH_FINAL_ERRORS[s];
+  const error = lookup(SINCH_FINAL_ERRORS, s);
   const time = typeof at === 'string' ? Date.parse(at) : NaN;
   return {
-    providerMessageId: batchId, status: STATUS[s] ?? null, providerStatus: s,
+    providerMessageId: batchId, status: lookup(STATUS, s) ?? null, providerStatus: s,
     errorCode: error, providerErrorCode: error && code !== undefined ? String(code) : undefined,
     errorMessage: error ? (typeof message === 'string' ? message : `Sinch status ${status}`) : undefined,
     occurredAt: Number.isNaN(time) ? undefined : time,

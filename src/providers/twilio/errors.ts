@@ -2,6 +2,7 @@
 // not listed fall back to the HTTP status: 429 throttled, 5xx transient, 401/403
 // auth_failed, other 4xx rejected.
 import { classifyHttpFailure, type FailureKind, type MessageErrorCode } from '../provider.ts';
+import { lookup } from '../../domain/lookup.ts';
 
 export const TWILIO_ERRORS: Record<number, [FailureKind, MessageErrorCode]> = {
   20003: ['permanent', 'auth_failed'], // authentication failed: a configuration error, retrying cannot help
@@ -20,11 +21,11 @@ export const TWILIO_ERRORS: Record<number, [FailureKind, MessageErrorCode]> = {
 };
 
 export function classifyTwilio(httpStatus: number, code: number | undefined): { kind: FailureKind; code: MessageErrorCode } {
-  const known = code !== undefined ? TWILIO_ERRORS[code] : undefined;
+  const known = code !== undefined ? lookup(TWILIO_ERRORS, code) : undefined;
   return known ? { kind: known[0], code: known[1] } : classifyHttpFailure(httpStatus);
 }
 
 /** The catalog code of an error code in a status callback (undelivered/failed receipts). */
 export function twilioReceiptError(code: string): MessageErrorCode {
-  return TWILIO_ERRORS[Number(code)]?.[1] ?? 'undelivered';
+  return lookup(TWILIO_ERRORS, code)?.[1] ?? 'undelivered';
 }

@@ -3,6 +3,7 @@
 import type { MessageStatus } from '../../domain/status.ts';
 import type { InboundMessage, Receipt } from '../provider.ts';
 import { twilioReceiptError } from './errors.ts';
+import { lookup } from '../../domain/lookup.ts';
 
 const STATUS: Record<string, MessageStatus | null> = {
   queued: null, accepted: null, scheduled: null, sending: null, receiving: null, received: null,
@@ -25,7 +26,7 @@ export function twilioReceipts(body: string): Receipt[] {
   const errorCode = p.get('ErrorCode') ?? undefined;
   return [{
     providerMessageId: sid,
-    status: STATUS[status] ?? null,
+    status: lookup(STATUS, status) ?? null,
     providerStatus: status,
     errorCode: errorCode ? twilioReceiptError(errorCode) : undefined,
     providerErrorCode: errorCode || undefined,
@@ -46,7 +47,7 @@ export function twilioMessageResource(json: Record<string, unknown>): Receipt {
   const updated = typeof json.date_updated === 'string' ? Date.parse(json.date_updated) : NaN;
   return {
     providerMessageId: sid,
-    status: STATUS[status] ?? null,
+    status: lookup(STATUS, status) ?? null,
     providerStatus: status,
     errorCode: code ? twilioReceiptError(code) : undefined,
     providerErrorCode: code,

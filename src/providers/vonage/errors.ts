@@ -1,6 +1,7 @@
 // Vonage's documented codes → retry class and catalog code (domain.md §3.1, §3.2). The
 // send answer's `status` is per part; a delivery receipt carries `err-code`.
 import { classifyHttpFailure, type FailureKind, type MessageErrorCode } from '../provider.ts';
+import { lookup } from '../../domain/lookup.ts';
 
 export const VONAGE_SEND_STATUS: Record<string, [FailureKind, MessageErrorCode]> = {
   1: ['throttled', 'throttled'], // throttled: sending faster than the account limit
@@ -25,7 +26,7 @@ export const VONAGE_SEND_STATUS: Record<string, [FailureKind, MessageErrorCode]>
 };
 
 export function classifyVonageStatus(status: string): { kind: FailureKind; code: MessageErrorCode } {
-  const known = VONAGE_SEND_STATUS[status];
+  const known = lookup(VONAGE_SEND_STATUS, status);
   return known ? { kind: known[0], code: known[1] } : { kind: 'permanent', code: 'rejected' };
 }
 
@@ -52,5 +53,5 @@ export const VONAGE_DLR_ERRORS: Record<string, MessageErrorCode> = {
 };
 
 export function vonageDlrError(errCode: string): MessageErrorCode {
-  return VONAGE_DLR_ERRORS[errCode] ?? 'undelivered';
+  return lookup(VONAGE_DLR_ERRORS, errCode) ?? 'undelivered';
 }

@@ -4,6 +4,7 @@
 import type { MessageStatus } from '../../domain/status.ts';
 import type { InboundMessage, Receipt } from '../provider.ts';
 import { vonageDlrError } from './errors.ts';
+import { lookup } from '../../domain/lookup.ts';
 
 const STATUS: Record<string, MessageStatus | null> = {
   accepted: 'sent', buffered: 'sent', delivered: 'delivered', expired: 'undelivered', failed: 'failed', rejected: 'failed', unknown: null,
@@ -37,7 +38,7 @@ export function vonageReceipts(p: Record<string, string>): Receipt[] {
   const failed = errCode !== undefined && errCode !== '0';
   return [{
     providerMessageId: id,
-    status: STATUS[status] ?? null,
+    status: lookup(STATUS, status) ?? null,
     providerStatus: status,
     errorCode: failed ? vonageDlrError(errCode) : undefined,
     providerErrorCode: failed ? errCode : undefined,
