@@ -11,6 +11,7 @@ import { ProviderRegistry } from './providers/registry.ts';
 import { WebhookIngest, type IncomingWebhook } from './webhooks/ingest.ts';
 import { WebhookProcessor } from './webhooks/processor.ts';
 import { Reconciler } from './receipts/reconcile.ts';
+import { Retention } from './worker/retention.ts';
 import { Intake } from './intake/accept-message.ts';
 import { Router } from './routing/choose-route.ts';
 import { Health } from './routing/health.ts';
@@ -101,6 +102,9 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       onReconciled: (provider, n) => metrics.reconciled.inc({ provider }, n),
     })
     : null;
+  const retention = runsWorkers
+    ? new Retention({ store, logger, days: config.retentionDays, everyMs: config.retentionEveryMs, archivePath: config.retentionArchive })
+    : null;
   const alerts = runsWorkers
     ? new AlertMonitor({ store, config, logger, sendSms: async (to, body) => { await intake.accept({ to, body }, { accountId: 'default', keyId: null }); } })
     : null;
@@ -121,6 +125,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       callbacks?.start();
       alerts?.start();
       reconciler?.start();
+      retention?.start();
       if (runsWorkers) { relays.start(); masks.start(); }
       if (server) {
         const address = await server.listen({ port: config.port, host: config.host });
@@ -137,6 +142,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await callbacks?.stop();
       await alerts?.stop();
       await reconciler?.stop();
+      await retention?.stop();
       await relays.stop();
       masks.stop();
       await ingest.drain();

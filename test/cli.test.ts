@@ -1,6 +1,7 @@
 // The CLI as an operator runs it: a real process on a temporary data directory.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { writeFileSync } from 'node:fs';
@@ -112,5 +113,14 @@ describe('switchboard CLI', () => {
     writeFileSync(file, JSON.stringify({ providers: [{ id: 'x', kind: 'twilio', config: { account_sid: `AC${'a'.repeat(32)}`, auth_token_env: 'SWITCHBOARD_ADMIN_KEY' } }] }));
     await assert.rejects(cli('apply', file), (e: { code: number; stderr: string }) => e.code === 2 && /SWITCHBOARD_PROVIDER_ENV/.test(e.stderr));
     assert.doesNotMatch((await cli('export')).stdout, /SWITCHBOARD_ADMIN_KEY/);
+  });
+
+  it('backs the database up online into a file that opens with the keys in it', async () => {
+    const created = JSON.parse((await cli('keys', 'create', 'before-backup', '--json')).stdout);
+    const file = join(dir.path, 'backup.db');
+    assert.match((await cli('backup', file)).stdout, /backed up/);
+    const copy = new SqliteStore(file);
+    try { assert.equal((await copy.getApiKey(created.id))?.name, 'before-backup'); } finally { await copy.close(); }
+    await assert.rejects(cli('backup'), (e: { code: number }) => e.code === 2);
   });
 });

@@ -20,6 +20,7 @@ Usage:
   switchboard export                            print the records in the format apply reads
   switchboard webhooks replay [--since ISO-TIME] [--provider ID]
                                                 re-process stored raw webhooks (idempotent)
+  switchboard backup <file>                     an online copy of the SQLite database (PostgreSQL: pg_dump)
   switchboard config                            print the effective configuration (secrets masked)
 
 Configuration comes from the environment (see README).`;
@@ -64,6 +65,19 @@ export async function run(argv: string[]): Promise<number> {
         await app.stop();
         console.log(`replayed ${n} webhooks`);
         return 0;
+      }
+      case 'backup': {
+        if (!rest[0]) { console.error('usage: switchboard backup <file>'); return 2; }
+        const { openStore } = await import('../store/open-store.ts');
+        const store = await openStore(loadConfig());
+        try {
+          if (!store.backup) { console.error('switchboard: this database has no online backup here; use pg_dump (see README, Scaling out)'); return 2; }
+          await store.backup(rest[0]);
+          console.log(`backed up to ${rest[0]}`);
+          return 0;
+        } finally {
+          await store.close();
+        }
       }
       case 'config':
         console.log(JSON.stringify(describeConfig(loadConfig()), null, 2));

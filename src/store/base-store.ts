@@ -19,6 +19,7 @@ export abstract class BaseStore implements Store {
   abstract claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]>;
   abstract recordOutcomes(outcomes: Outcome[]): Promise<Set<string>>;
   abstract claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]>;
+  abstract purgeMessages(finalBefore: number, limit: number, archive?: (rows: MessageRow[]) => void): Promise<number>;
   abstract applyReceipts(receipts: ReceiptWrite[], now: number, plan: ReceiptPlanner): Promise<ReceiptResult[]>;
   abstract close(): Promise<void>;
   /** SQL for the text value of metadata key `key` (a JSON object stored as text). */
@@ -396,6 +397,12 @@ export abstract class BaseStore implements Store {
     if (rows.length === 0) return;
     await this.db.insertInto('inbound_messages').values(rows)
       .onConflict((oc) => oc.columns(['provider_id', 'provider_message_id']).doNothing()).execute();
+  }
+
+  async purgeWebhooks(receivedBefore: number, limit: number): Promise<number> {
+    const r = await this.db.deleteFrom('webhooks').where('id', 'in', (eb) => eb.selectFrom('webhooks').select('id')
+      .where('received_at', '<', receivedBefore).where('processed_at', 'is not', null).orderBy('received_at').limit(limit)).executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 
   async addInboundPart(row: InboundPartRow): Promise<InboundPartRow[]> {

@@ -331,6 +331,8 @@ const m006: Migration = {
       .addColumn('reconciled_at', ts)
       .addPrimaryKeyConstraint('message_parts_pk', ['message_id', 'part_index'])
       .execute();
+    // Retention deletes final messages oldest first.
+    await sql`CREATE INDEX messages_final ON messages (final_at) WHERE final_at IS NOT NULL`.execute(db);
     // Reconciliation looks for parts still `sent` long after they were sent, per provider.
     await db.schema.createIndex('message_parts_unsettled').on('message_parts').columns(['provider_id', 'status', 'updated_at']).execute();
     // Error codes now come from the catalog; the provider's own code is kept beside them.

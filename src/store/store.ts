@@ -30,6 +30,8 @@ export interface StoreLifecycle {
   migrate(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** a consistent copy of the database in a file, taken while it runs (SQLite; PostgreSQL has pg_dump) */
+  backup?(path: string): Promise<void>;
 }
 
 export interface Store extends StoreLifecycle, MessageLedger, WebhookLog, CallbackQueue, RecordStore, RelayStore, MaskStore, AlertStore {}

@@ -46,6 +46,15 @@ export interface MessageLedger {
   /** Notes that reconciliation asked about these parts at `now`. */
   markReconciled(parts: Pick<MessagePartRow, 'message_id' | 'part_index'>[], now: number): Promise<void>;
 
+  /**
+   * Retention: deletes up to `limit` messages that reached a final status before
+   * `finalBefore`, with everything recorded about them (attempts, parts, events,
+   * callbacks, idempotency keys), in one transaction; answers how many. `archive` sees
+   * the messages inside that transaction, before they are deleted: if it throws, nothing
+   * is deleted. Messages not yet final are never touched.
+   */
+  purgeMessages(finalBefore: number, limit: number, archive?: (rows: MessageRow[]) => void): Promise<number>;
+
   /** The sender and provider of the latest message sent to `to` (sticky sender). */
   lastSender(to: string): Promise<{ from_number: string; provider_id: string } | undefined>;
   /** Attempts, errors and failovers per provider since `since` (the health window): every account's, or one's. */

@@ -15,6 +15,8 @@ export interface WebhookLog {
   /** When the next unprocessed webhook can be claimed: its process_after, or its lease's end if later. */
   nextWebhookDueAt(): Promise<number | null>;
   listWebhooks(filter: { since?: number; providerId?: string }): Promise<WebhookRow[]>;
+  /** Retention: deletes up to `limit` processed raw webhooks received before `receivedBefore`; answers how many. */
+  purgeWebhooks(receivedBefore: number, limit: number): Promise<number>;
   /** Makes stored webhooks due again so they are processed once more (replay). */
   requeueWebhooks(ids: string[], now: number): Promise<void>;
 

@@ -152,6 +152,19 @@ export class PostgresStore extends BaseStore {
     });
   }
 
+  async purgeMessages(finalBefore: number, limit: number, archive?: (rows: MessageRow[]) => void): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx.selectFrom('messages').selectAll().where('final_at', '<', finalBefore).orderBy('final_at').limit(limit).forUpdate().skipLocked().execute();
+      const ids = rows.map((r) => r.id);
+      if (ids.length === 0) return 0;
+      archive?.(rows);
+      await trx.deleteFrom('callback_attempts').where('callback_id', 'in', (eb) => eb.selectFrom('callbacks').select('id').where('message_id', 'in', ids)).execute();
+      for (const table of ['callbacks', 'attempts', 'events', 'message_parts', 'idempotency_keys'] as const) await trx.deleteFrom(table).where('message_id', 'in', ids).execute();
+      await trx.deleteFrom('messages').where('id', 'in', ids).execute();
+      return rows.length;
+    });
+  }
+
   async claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]> {
     const r = await sql<WebhookRow>`
       UPDATE webhooks w SET lease_until = ${now + leaseMs}, attempts = w.attempts + 1

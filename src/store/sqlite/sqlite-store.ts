@@ -4,7 +4,7 @@
 // run on the connection in between, and one fsync covers a whole batch (group commit).
 // Kysely (base-store) runs single statements on the same connection; it must never open
 // a transaction of its own here, since its awaits would let these blocks interleave.
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, backup as sqliteBackup } from 'node:sqlite';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, SqliteDialect, sql } from 'kysely';
@@ -81,6 +81,26 @@ export class SqliteStore extends BaseStore {
       insertMsg.run(row as unknown as Record<string, null | number | string>);
       return { kind: 'inserted', message: row };
     }));
+  }
+
+  async purgeMessages(finalBefore: number, limit: number, archive?: (rows: MessageRow[]) => void): Promise<number> {
+    const select = this.#stmts.get('SELECT * FROM messages WHERE final_at < ? ORDER BY final_at LIMIT ?');
+    const deletes = [
+      'DELETE FROM callback_attempts WHERE callback_id IN (SELECT id FROM callbacks WHERE message_id = ?)',
+      'DELETE FROM callbacks WHERE message_id = ?', 'DELETE FROM attempts WHERE message_id = ?', 'DELETE FROM events WHERE message_id = ?',
+      'DELETE FROM message_parts WHERE message_id = ?', 'DELETE FROM idempotency_keys WHERE message_id = ?', 'DELETE FROM messages WHERE id = ?',
+    ].map((q) => this.#stmts.get(q));
+    return this.#tx(() => {
+      const rows = select.all(finalBefore, limit) as unknown as MessageRow[];
+      if (rows.length > 0) archive?.(rows);
+      for (const r of rows) for (const d of deletes) d.run(r.id);
+      return rows.length;
+    });
+  }
+
+  /** An online copy (node:sqlite's backup API): consistent, and writers go on meanwhile. */
+  async backup(path: string): Promise<void> {
+    await sqliteBackup(this.#conn, path);
   }
 
   async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]> {

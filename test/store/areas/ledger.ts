@@ -215,5 +215,32 @@ export function ledgerCases(get: () => Store): void {
       assert.deepEqual((await store.partsToReconcile(provider, now + 2, now + 1, 10)).map((p) => p.part_index), [1], 'asked about just now');
       assert.deepEqual((await store.partsToReconcile(provider, now + 5, now + 5, 10)).map((p) => p.part_index), [0, 1], 'due again an interval later');
     });
+
+
+    it('purges messages final before a time, with all recorded about them, archiving each first; never one still under way', async () => {
+      const old = Date.now() - 400 * 86_400_000;
+      const acct = `acct_ret_${newId('msg')}`;
+      const done = newMessage({ account_id: acct, status: 'sending', lease_owner: 'w-ret', next_attempt_at: old, created_at: old, callback_url: 'https://example.com/h' }, { key: `k-${acct}`, hash: 'h' });
+      const pending = newMessage({ account_id: acct, next_attempt_at: old + 1, created_at: old });
+      await store.insertMessages([done, pending]);
+      await store.recordOutcomes([{
+        messageId: done.row.id, leaseOwner: 'w-ret', now: old, event: null, parts: [part(done.row.id, 0, `ret-${done.row.id}`, old)],
+        attempts: [{ id: newId('att'), message_id: done.row.id, attempt: 1, provider_id: 'sim', from_number: null, outcome: 'sent', error_code: null, error_message: null, provider_error_code: null, provider_message_id: `ret-${done.row.id}`, started_at: old, finished_at: old, failover: 0 }],
+        callback: null, set: { status: 'failed', attempts: 1, throttled_attempts: 0, next_attempt_at: null, final_at: old },
+      }]);
+      const archived: string[] = [];
+      let total = 0;
+      for (let n = -1; n !== 0;) { n = await store.purgeMessages(old + 1, 2, (rows) => { archived.push(...rows.map((r) => r.id)); }); total += n; }
+      assert.ok(total >= 1 && archived.includes(done.row.id));
+      assert.equal(await store.getMessage(null, done.row.id), undefined);
+      assert.deepEqual([await store.listAttempts(done.row.id), await store.listParts(done.row.id), await store.listEvents(done.row.id), await store.listCallbacks(done.row.id)], [[], [], [], []]);
+      assert.ok(await store.getMessage(null, pending.row.id), 'a message not yet final is kept, however old');
+      const again = await store.insertMessages([newMessage({ account_id: acct }, { key: `k-${acct}`, hash: 'other' })]);
+      assert.equal(again[0].kind, 'inserted', 'its idempotency key went with it');
+      const keep = newMessage({ status: 'delivered', final_at: Date.now(), next_attempt_at: null });
+      await store.insertMessages([keep]);
+      await assert.rejects(store.purgeMessages(Date.now() + 1, 1000, () => { throw new Error('archive full'); }), /archive full/);
+      assert.ok(await store.getMessage(null, keep.row.id), 'nothing is deleted that was not archived');
+    });
   });
 }

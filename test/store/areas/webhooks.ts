@@ -154,5 +154,20 @@ export function webhooksCases(get: () => Store): void {
       assert.deepEqual((await store.addInboundPart(part(2))).map((p) => p.body).join(''), '<1><2><3>');
       assert.deepEqual((await store.addInboundPart({ ...part(1), from_number: '+447700900002' })).map((p) => p.part), [1], 'another sender\'s parts are apart');
     });
+
+
+    it('purges raw webhooks processed before a time, never one still to be processed', async () => {
+      const old = Date.now() - 500 * 86_400_000;
+      const provider = `purge-${newId('whk').slice(-8)}`;
+      const processed = webhookRow({ provider_id: provider, received_at: old, process_after: old });
+      const waiting = webhookRow({ provider_id: provider, received_at: old, process_after: Date.now() + 86_400_000 });
+      await store.insertWebhooks([processed, waiting]);
+      await store.claimWebhooks(old, 1, 100_000);
+      await store.finishWebhooks([{ id: processed.id, error: null }], [], 0, old);
+      let total = 0;
+      for (let n = -1; n !== 0;) { n = await store.purgeWebhooks(old + 1, 1); total += n; }
+      assert.ok(total >= 1);
+      assert.deepEqual((await store.listWebhooks({ providerId: provider })).map((w) => w.id), [waiting.id]);
+    });
   });
 }
