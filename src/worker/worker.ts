@@ -150,7 +150,7 @@ export class Worker {
     for (const route of routes) {
       const id = route.provider.id;
       if (useCircuit && !this.#health.begin(id, Date.now())) { run.held.push(route); continue; }
-      const slot = await this.#reserve(route);
+      const slot = await this.#reserve(route, row.segments);
       if (typeof slot !== 'string') {
         if (useCircuit) this.#health.release(id);
         run.limitedWaitMs = Math.min(run.limitedWaitMs, slot.waitMs);
@@ -171,10 +171,11 @@ export class Worker {
   }
 
   /** A number of the route with a send slot (after waiting for it), or how long until one frees up. */
-  async #reserve(route: Route): Promise<string | { waitMs: number }> {
+  async #reserve(route: Route, segments: number): Promise<string | { waitMs: number }> {
     let waitMs = Infinity;
     for (const n of route.numbers) {
-      const r = await this.#limiter.reserve(`number:${n.number}`, n.rate, this.#config.rateWaitMs);
+      // Carriers count segments: a 3-segment text takes three of a number's slots.
+      const r = await this.#limiter.reserve(`number:${n.number}`, n.rate, this.#config.rateWaitMs, segments);
       if (r.ok) {
         if (r.waitMs > 0) await sleep(r.waitMs);
         return n.number;

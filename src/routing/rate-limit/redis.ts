@@ -31,9 +31,9 @@ export class RedisLimiter implements RateLimiter {
     this.#prefix = prefix;
   }
 
-  async reserve(key: string, perSecond: number, toleranceMs: number): Promise<Reservation> {
+  async reserve(key: string, perSecond: number, toleranceMs: number, cost = 1): Promise<Reservation> {
     if (!(perSecond > 0) || perSecond === Infinity) return { ok: true, waitMs: 0 };
-    const [ok, wait] = await this.#redis.gcra(this.#prefix + key, String(1000 / perSecond), String(toleranceMs));
+    const [ok, wait] = await this.#redis.gcra(this.#prefix + key, String((Math.max(1, cost) * 1000) / perSecond), String(toleranceMs));
     return { ok: ok === 1, waitMs: Math.max(0, Number(wait)) };
   }
 
