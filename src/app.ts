@@ -98,7 +98,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   }
   const reconciler = runsWorkers
     ? new Reconciler({
-      store, registry, bus, logger, afterMs: config.reconcileAfterMs, everyMs: config.reconcileEveryMs, batch: config.reconcileBatch, timeoutMs: config.sendTimeoutMs,
+      store, registry, bus, logger, afterMs: config.reconcileAfterMs, everyMs: config.reconcileEveryMs, deadlineMs: config.receiptDeadlineMs, batch: config.reconcileBatch, timeoutMs: config.sendTimeoutMs,
       onReconciled: (provider, n) => metrics.reconciled.inc({ provider }, n),
     })
     : null;

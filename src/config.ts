@@ -69,6 +69,7 @@ const SCHEMA = {
   retentionEveryMs: { env: 'SWITCHBOARD_RETENTION_EVERY_MS', kind: 'int', def: 3_600_000, min: 10 },
   reconcileAfterMs: { env: 'SWITCHBOARD_RECONCILE_AFTER_MS', kind: 'int', def: 600_000, min: 100 },
   reconcileEveryMs: { env: 'SWITCHBOARD_RECONCILE_EVERY_MS', kind: 'int', def: 30_000, min: 10 },
+  receiptDeadlineMs: { env: 'SWITCHBOARD_RECEIPT_DEADLINE_MS', kind: 'int', def: 259_200_000, min: 1_000 },
   reconcileBatch: { env: 'SWITCHBOARD_RECONCILE_BATCH', kind: 'int', def: 50, min: 1, max: 1000 },
 } as const satisfies Record<string, Field>;
 

@@ -27,6 +27,7 @@ export const MESSAGE_ERRORS = {
   recipient_opted_out: { kind: 'permanent', meaning: 'the recipient unsubscribed at the provider or carrier', hint: 'they must reply START before they can be texted again' },
   blocked: { kind: 'permanent', meaning: 'the carrier or provider blocked or filtered the message (spam filter, blocked sender or destination)', hint: 'do not resend the same content; check the content and the sender\'s registration' },
   rejected: { kind: 'permanent', meaning: 'the provider refused the request for a reason it has no code for here (another 4xx)', hint: 'see the error message and provider_code' },
+  no_receipt: { kind: 'permanent', meaning: 'no delivery report came within SWITCHBOARD_RECEIPT_DEADLINE_MS, and the provider could not be asked (or did not know)', hint: 'the text may or may not have reached the handset; the message is final as expired' },
   undelivered: { kind: 'permanent', meaning: 'the carrier reported the message not delivered, without a reason', hint: 'see provider_code, if any' },
 } as const satisfies Record<string, { kind: FailureKind; meaning: string; hint: string }>;
 

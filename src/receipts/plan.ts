@@ -12,12 +12,17 @@ import { callbackFor } from '../callbacks/enqueue.ts';
 
 const FAILED: ReadonlySet<MessageStatus> = new Set(['undelivered', 'failed']);
 
-/** The status a message of these parts has reached (null: nothing to say yet). */
+/**
+ * The status a message of these parts has reached (null: nothing to say yet): undelivered
+ * once a part failed; delivered when all were; expired when all are final but some got no
+ * report in time; else still sent.
+ */
 export function rollUp(parts: readonly Pick<MessagePartRow, 'status'>[]): MessageStatus | null {
   if (parts.length === 0) return null;
   if (parts.length === 1) return parts[0].status;
   if (parts.some((p) => FAILED.has(p.status))) return 'undelivered';
   if (parts.every((p) => p.status === 'delivered')) return 'delivered';
+  if (parts.every((p) => p.status === 'delivered' || p.status === 'expired')) return 'expired';
   return 'sent';
 }
 

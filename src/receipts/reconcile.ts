@@ -19,6 +19,8 @@ export interface ReconcilerOptions {
   logger: Logger;
   afterMs: number;
   everyMs: number;
+  /** a part with no final status this long after it was sent ends `expired` (no_receipt) */
+  deadlineMs: number;
   batch: number;
   timeoutMs: number;
   /** counts receipts found this way, per provider */
@@ -75,6 +77,26 @@ export class Reconciler {
         this.#o.logger.info({ provider: entry.id, asked: parts.length, moved }, 'receipts reconciled');
       }
     }
-    return found;
+    return found + (await this.#expireStale(now));
+  }
+
+  /**
+   * The receipt deadline: a part still `sent` long after it was sent (no report came, and
+   * its provider could not say) ends `expired` with `no_receipt`, through the same receipt
+   * path, so the message is final, announced and counted like any other.
+   */
+  async #expireStale(now: number): Promise<number> {
+    const parts = await this.#o.store.unsettledParts(now - this.#o.deadlineMs, this.#o.batch);
+    if (parts.length === 0) return 0;
+    const writes: ReceiptWrite[] = parts.map((p) => ({
+      webhookId: `deadline:${p.message_id}:${p.part_index}`, providerId: p.provider_id, providerMessageId: p.provider_message_id, status: 'expired',
+      providerStatus: 'no_receipt', errorCode: 'no_receipt', errorMessage: `no delivery report within ${Math.round(this.#o.deadlineMs / 3_600_000)} h`,
+      providerErrorCode: null, occurredAt: now, detail: 'receipt deadline',
+    }));
+    const results = await this.#o.store.applyReceipts(writes, now, planReceipt);
+    results.forEach((r) => { if (r.changed && r.message) this.#o.bus.publish({ message: r.message, previous: r.previous }); });
+    const moved = results.filter((r) => r.changed).length;
+    if (moved > 0) this.#o.logger.warn({ parts: parts.length, messages: moved }, 'messages expired without a final receipt');
+    return moved;
   }
 }

@@ -289,6 +289,11 @@ export abstract class BaseStore implements Store {
       .orderBy('updated_at').limit(limit).execute();
   }
 
+  async unsettledParts(sentBefore: number, limit: number): Promise<MessagePartRow[]> {
+    return this.db.selectFrom('message_parts').selectAll().where('status', '=', 'sent').where('updated_at', '<', sentBefore)
+      .orderBy('updated_at').limit(limit).execute();
+  }
+
   async markReconciled(parts: Pick<MessagePartRow, 'message_id' | 'part_index'>[], now: number): Promise<void> {
     for (const p of parts) {
       await this.db.updateTable('message_parts').set({ reconciled_at: now }).where('message_id', '=', p.message_id).where('part_index', '=', p.part_index).execute();

@@ -46,3 +46,21 @@ describe('receipt reconciliation', () => {
     await eventually(async () => (await t.call('GET', `/v1/messages/${r.body.id}`)).body.status === 'delivered', 10_000, 'delivered once the provider says so');
   });
 });
+
+describe('receipt deadline', () => {
+  it('a message whose provider never reports, and cannot be asked, ends expired with no_receipt, once', async () => {
+    const t = await startApp({ receiptDeadlineMs: 1_000, reconcileEveryMs: 50 });
+    try {
+      // The simulator sends to this number and never reports; it has no status API.
+      const r = await t.call('POST', '/v1/messages?wait=5', { to: '+15005550008', body: 'into the void' });
+      assert.equal(r.body.status, 'sent');
+      const m = await eventually(async () => { const x = (await t.call('GET', `/v1/messages/${r.body.id}`)).body; return x.status === 'expired' && x; }, 10_000, 'expired at the deadline');
+      assert.equal(m.error.code, 'no_receipt');
+      assert.deepEqual(m.events.map((e: { provider_status: string; detail: string }) => [e.provider_status, e.detail]), [['no_receipt', 'receipt deadline']]);
+      assert.deepEqual(m.parts.map((p: { status: string }) => p.status), ['expired']);
+      const metrics = (await t.call('GET', '/metrics')).body as string;
+      assert.match(metrics, /switchboard_messages_final_total\{status="expired"\} 1/);
+    } finally { await t.stop(); }
+  });
+});
+

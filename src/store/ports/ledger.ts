@@ -43,6 +43,8 @@ export interface MessageLedger {
    * the provider about.
    */
   partsToReconcile(providerId: string, sentBefore: number, checkedBefore: number, limit: number): Promise<MessagePartRow[]>;
+  /** Parts of any provider still `sent` since before `sentBefore`, oldest first (the receipt deadline). */
+  unsettledParts(sentBefore: number, limit: number): Promise<MessagePartRow[]>;
   /** Notes that reconciliation asked about these parts at `now`. */
   markReconciled(parts: Pick<MessagePartRow, 'message_id' | 'part_index'>[], now: number): Promise<void>;
 

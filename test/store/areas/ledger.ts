@@ -242,5 +242,16 @@ export function ledgerCases(get: () => Store): void {
       await assert.rejects(store.purgeMessages(Date.now() + 1, 1000, () => { throw new Error('archive full'); }), /archive full/);
       assert.ok(await store.getMessage(null, keep.row.id), 'nothing is deleted that was not archived');
     });
+
+
+    it('finds parts of any provider still sent long after sending (the receipt deadline), oldest first', async () => {
+      const now = Date.now() + 90_000_000_000;
+      const m = newMessage({ status: 'sending', lease_owner: 'w-dl', next_attempt_at: now });
+      await store.insertMessages([m]);
+      const p = { ...part(m.row.id, 0, `dl-${m.row.id}`, now), provider_id: `gone-${newId('msg').slice(-6)}` };
+      await store.recordOutcomes([{ messageId: m.row.id, leaseOwner: 'w-dl', now, attempts: [], event: null, callback: null, parts: [p], set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null, provider_id: p.provider_id, sent_at: now } }]);
+      assert.ok(!(await store.unsettledParts(now, 100_000)).some((x) => x.message_id === m.row.id), 'not before the deadline');
+      assert.ok((await store.unsettledParts(now + 1, 100_000)).some((x) => x.message_id === m.row.id), 'whatever its provider');
+    });
   });
 }
