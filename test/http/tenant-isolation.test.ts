@@ -183,6 +183,8 @@ function isolationSuite(name: string, opts: { skip?: string | false; postgres?: 
       assert.equal(created.status, 201, JSON.stringify(created.body));
       // An account admin cannot revoke or even see an operator key.
       assert.equal((await t.call('DELETE', `/v1/keys/${operator.body.id}`, undefined, as(defaultAdmin))).status, 404);
+      const listed = await t.call('GET', '/v1/keys', undefined, as(defaultAdmin));
+      assert.ok(!listed.body.data.some((k: { id: string }) => k.id === operator.body.id), 'nor list it');
     });
 
     it("an account admin switches its own numbers on and off, but not their routing, nor the shared pool's", async () => {

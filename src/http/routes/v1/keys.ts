@@ -75,7 +75,12 @@ export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       querystring: { type: 'object', additionalProperties: false, properties: { account_id: { type: 'string' }, ...pageQuery } },
       response: { 200: { type: 'object', properties: { data: { type: 'array', items: keySchema }, next_cursor: { type: ['string', 'null'] } } } },
     },
-  }, async (req) => pageByKey(await ctx.store.listApiKeys(readScope(req.principal, req.query.account_id)), (k) => k.id, 'key', req.query, present));
+  }, async (req) => {
+    const rows = await ctx.store.listApiKeys(readScope(req.principal, req.query.account_id));
+    // Operator keys are the operators' business, even in the account they belong to.
+    const visible = req.principal.operator ? rows : rows.filter((k) => !k.scopes.split(',').includes('operator'));
+    return pageByKey(visible, (k) => k.id, 'key', req.query, present);
+  });
 
   app.delete<{ Params: { id: string } }>('/v1/keys/:id', {
     config: { scope: 'admin' },
