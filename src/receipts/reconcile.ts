@@ -10,7 +10,7 @@ import type { ReceiptWrite, Store } from '../store/store.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { MessageBus } from '../events/bus.ts';
 import { planReceipt } from './plan.ts';
-import { Wakeup } from '../worker/wakeup.ts';
+import { Periodic } from '../worker/periodic.ts';
 
 export interface ReconcilerOptions {
   store: Store;
@@ -29,21 +29,15 @@ export interface ReconcilerOptions {
 
 export class Reconciler {
   readonly #o: ReconcilerOptions;
-  readonly #wake = new Wakeup();
-  #running: Promise<void> | null = null;
-  #stopping = false;
+  readonly #loop: Periodic;
 
-  constructor(o: ReconcilerOptions) { this.#o = o; }
-
-  start(): void { this.#running = this.#loop(); }
-  async stop(): Promise<void> { this.#stopping = true; this.#wake.cancel(); await this.#running; }
-
-  async #loop(): Promise<void> {
-    while (!this.#stopping) {
-      try { await this.runOnce(); } catch (err) { this.#o.logger.error({ err }, 'receipt reconciliation failed'); }
-      if (!this.#stopping) await this.#wake.wait(this.#o.everyMs);
-    }
+  constructor(o: ReconcilerOptions) {
+    this.#o = o;
+    this.#loop = new Periodic(() => this.runOnce(), o.everyMs, o.logger, 'receipt reconciliation');
   }
+
+  start(): void { this.#loop.start(); }
+  stop(): Promise<void> { return this.#loop.stop(); }
 
   /** One round over every provider that can be asked; returns how many receipts it found. */
   async runOnce(now = Date.now()): Promise<number> {

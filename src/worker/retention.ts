@@ -8,7 +8,7 @@ import { appendFileSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { MessageLedger, WebhookLog } from '../store/store.ts';
-import { Wakeup } from './wakeup.ts';
+import { Periodic } from './periodic.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -23,21 +23,15 @@ export interface RetentionOptions {
 
 export class Retention {
   readonly #o: RetentionOptions;
-  readonly #wake = new Wakeup();
-  #running: Promise<void> | null = null;
-  #stopping = false;
+  readonly #loop: Periodic;
 
-  constructor(o: RetentionOptions) { this.#o = o; }
-
-  start(): void { if (this.#o.days > 0) this.#running = this.#loop(); }
-  async stop(): Promise<void> { this.#stopping = true; this.#wake.cancel(); await this.#running; }
-
-  async #loop(): Promise<void> {
-    while (!this.#stopping) {
-      try { await this.runOnce(); } catch (err) { this.#o.logger.error({ err }, 'retention purge failed'); }
-      if (!this.#stopping) await this.#wake.wait(this.#o.everyMs);
-    }
+  constructor(o: RetentionOptions) {
+    this.#o = o;
+    this.#loop = new Periodic(() => this.runOnce(), o.everyMs, o.logger, 'retention purge');
   }
+
+  start(): void { if (this.#o.days > 0) this.#loop.start(); }
+  stop(): Promise<void> { return this.#loop.stop(); }
 
   /** Purges everything past the window; answers what it deleted. */
   async runOnce(now = Date.now()): Promise<{ messages: number; webhooks: number }> {
@@ -51,13 +45,13 @@ export class Retention {
     for (;;) {
       const n = await this.#o.store.purgeMessages(before, batch, archive);
       messages += n;
-      if (n < batch || this.#stopping) break;
+      if (n < batch || this.#loop.stopping) break;
       await yieldToLoop();
     }
     for (;;) {
       const n = await this.#o.store.purgeWebhooks(before, batch);
       webhooks += n;
-      if (n < batch || this.#stopping) break;
+      if (n < batch || this.#loop.stopping) break;
       await yieldToLoop();
     }
     if (messages + webhooks > 0) this.#o.logger.info({ messages, webhooks, days: this.#o.days }, 'retention purge');

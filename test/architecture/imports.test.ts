@@ -27,7 +27,7 @@ export function importGraph(): Map<string, string[]> {
 const LAYERS: [RegExp, number][] = [
   [/^domain\//, 0], [/^config\.ts$/, 0], [/^log\.ts$/, 0],
   [/^store\//, 1], [/^events\//, 1],
-  [/^providers\//, 2], [/^public\//, 2], [/^callbacks\//, 2], [/^receipts\//, 2], [/^worker\/(backoff|wakeup)\.ts$/, 2],
+  [/^providers\//, 2], [/^public\//, 2], [/^callbacks\//, 2], [/^receipts\//, 2], [/^worker\/(backoff|wakeup|periodic)\.ts$/, 2],
   [/^routing\//, 3], [/^intake\//, 3], [/^metrics\.ts$/, 3],
   [/^(webhooks|optout|relay|masking|worker)\//, 4],
   [/^services\//, 5], [/^context\.ts$/, 5],

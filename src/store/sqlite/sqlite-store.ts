@@ -162,15 +162,14 @@ export class SqliteStore extends BaseStore {
   }
 
   async applyReceipts(receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> {
-    const findPart = this.#stmts.get('SELECT message_id FROM message_parts WHERE provider_message_id = ? AND provider_id = ?');
-    const findMessage = this.#stmts.get('SELECT * FROM messages WHERE id = ?');
+    // The message a receipt's part belongs to, in one lookup (the receipt path is hot).
+    const findMessage = this.#stmts.get('SELECT m.* FROM message_parts p JOIN messages m ON m.id = p.message_id WHERE p.provider_message_id = ? AND p.provider_id = ?');
     const findParts = this.#stmts.get('SELECT * FROM message_parts WHERE message_id = ? ORDER BY part_index');
     const updatePart = this.#stmts.get('UPDATE message_parts SET status = @status, error_code = @error_code, error_message = @error_message, provider_error_code = @provider_error_code, updated_at = @updated_at WHERE message_id = @message_id AND part_index = @part_index');
     const insertEvent = this.#stmts.get(INSERT_EVENT.replace('INSERT INTO', 'INSERT OR IGNORE INTO'));
     const insertCallback = this.#stmts.get(INSERT_CALLBACK);
     return this.#tx(() => receipts.map((r): ReceiptResult => {
-        const ref = findPart.get(r.providerMessageId, r.providerId) as { message_id: string } | undefined;
-        const message = ref && (findMessage.get(ref.message_id) as MessageRow | undefined);
+        const message = findMessage.get(r.providerMessageId, r.providerId) as MessageRow | undefined;
         if (!message) return { message: null, changed: false, previous: null };
         const plan = planReceipt(message, findParts.all(message.id) as unknown as MessagePartRow[], r, now);
         insertEvent.run(plan.event as unknown as Record<string, null | number | string>);

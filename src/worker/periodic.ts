@@ -1,0 +1,33 @@
+// A background job run every `everyMs`, one run at a time, that stop() ends after the
+// run under way finishes. A failed run is logged and the next one comes as usual.
+import type { Logger } from 'pino';
+import { Wakeup } from './wakeup.ts';
+
+export class Periodic {
+  readonly #run: () => Promise<unknown>;
+  readonly #everyMs: number;
+  readonly #onError: (err: unknown) => void;
+  readonly #wake = new Wakeup();
+  #running: Promise<void> | null = null;
+  #stopping = false;
+
+  constructor(run: () => Promise<unknown>, everyMs: number, logger: Logger, what: string) {
+    this.#run = run;
+    this.#everyMs = everyMs;
+    this.#onError = (err) => logger.error({ err }, `${what} failed`);
+  }
+
+  /** true once stop() was called: long runs check it between batches */
+  get stopping(): boolean { return this.#stopping; }
+
+  start(): void { this.#running = this.#loop(); }
+
+  async stop(): Promise<void> { this.#stopping = true; this.#wake.cancel(); await this.#running; }
+
+  async #loop(): Promise<void> {
+    while (!this.#stopping) {
+      try { await this.#run(); } catch (err) { this.#onError(err); }
+      if (!this.#stopping) await this.#wake.wait(this.#everyMs);
+    }
+  }
+}
