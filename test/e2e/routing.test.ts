@@ -222,13 +222,14 @@ describe('failover', () => {
   });
 
   it('returns traffic to the primary after a successful half-open probe', async () => {
-    const { t, primary } = await setup({ circuitOpenMs: 300 });
+    // Open long enough that a loaded machine still reads `open` right after the failures.
+    const { t, primary } = await setup({ circuitOpenMs: 1_500 });
     primary.outage = { kind: 'error', status: 500, code: 20500 };
     for (let i = 0; i < 3; i++) await sendAndWait(t);
     const circuit = async () => (await t.call('GET', '/v1/status')).body.providers.find((x: { id: string }) => x.id === 'primary').circuit;
     assert.equal(await circuit(), 'open');
     primary.outage = null;
-    await eventually(async () => (await circuit()) === 'half_open', 3_000, 'the circuit to half-open');
+    await eventually(async () => (await circuit()) === 'half_open', 6_000, 'the circuit to half-open');
     const probe = await sendAndWait(t);
     assert.equal(probe.provider, 'primary');
     assert.equal(await circuit(), 'closed');
