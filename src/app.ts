@@ -1,6 +1,7 @@
 // Composition: config → store → services → HTTP server and/or workers, by role.
 // `createApp` is what `switchboard serve` runs and what end-to-end tests boot.
 import type { FastifyInstance } from 'fastify';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Store } from './store/store.ts';
@@ -108,8 +109,9 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const alerts = runsWorkers
     ? new AlertMonitor({ store, config, logger, sendSms: async (to, body) => { await intake.accept({ to, body }, { accountId: 'default', keyId: null }); } })
     : null;
+  const lifecycle = { draining: false, degraded: (): string[] => [] };
   const ctx: AppContext = {
-    config, store, bus, metrics, registry, router, health, limiter, intake, relays, masks, ingestWebhook, logger, guard,
+    config, store, bus, metrics, registry, router, health, limiter, intake, relays, masks, ingestWebhook, logger, guard, lifecycle,
     auth: new Authenticator(store, config.adminKey, config.webhookSecret),
     waiters: new Waiters(store, bus),
   };
@@ -134,10 +136,22 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       logger.info({ role: config.role, store: store.dialect, url: app.url || undefined, providers: registry.active().map((p) => p.id) }, 'switchboard started');
     },
     async stop() {
-      // Stop taking requests, let accepted ones commit, finish in-flight sends, flush.
+      // Graceful shutdown, within SWITCHBOARD_SHUTDOWN_TIMEOUT_MS:
+      // 1. readiness goes false and every answer says `Connection: close`, for
+      //    SWITCHBOARD_SHUTDOWN_DRAIN_MS (load balancers stop routing here; keep-alive
+      //    clients reconnect elsewhere);
+      // 2. the listener closes; every request already received is answered (held ?wait=
+      //    requests at once, with the message as it stands); accepted ones commit;
+      // 3. meanwhile the worker stops claiming and in-flight sends finish, or have their
+      //    leases released shortly before the deadline; batched writes are flushed.
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      lifecycle.draining = true;
+      if (server && config.shutdownDrainMs > 0) await sleep(Math.min(config.shutdownDrainMs, config.shutdownTimeoutMs / 2));
+      ctx.waiters.close();
+      const stopping = worker?.stop(deadline - Math.min(2_000, config.shutdownTimeoutMs / 5));
       if (server) await server.close();
       await intake.drain();
-      await worker?.stop();
+      await stopping;
       await processor?.stop();
       await callbacks?.stop();
       await alerts?.stop();

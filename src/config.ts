@@ -71,6 +71,9 @@ const SCHEMA = {
   reconcileEveryMs: { env: 'SWITCHBOARD_RECONCILE_EVERY_MS', kind: 'int', def: 30_000, min: 10 },
   receiptDeadlineMs: { env: 'SWITCHBOARD_RECEIPT_DEADLINE_MS', kind: 'int', def: 259_200_000, min: 1_000 },
   reconcileBatch: { env: 'SWITCHBOARD_RECONCILE_BATCH', kind: 'int', def: 50, min: 1, max: 1000 },
+  shutdownTimeoutMs: { env: 'SWITCHBOARD_SHUTDOWN_TIMEOUT_MS', kind: 'int', def: 30_000, min: 100 },
+  shutdownDrainMs: { env: 'SWITCHBOARD_SHUTDOWN_DRAIN_MS', kind: 'int', def: 1_000, min: 0 },
+  sharedSyncMs: { env: 'SWITCHBOARD_SHARED_SYNC_MS', kind: 'int', def: 250, min: 10, max: 1_000 },
 } as const satisfies Record<string, Field>;
 
 type Schema = typeof SCHEMA;

@@ -15,9 +15,12 @@ export async function serve(opts: { role?: Role } = {}): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => { logger.error('shutdown took too long; exiting'); process.exit(1); }, 30_000);
+    // app.stop() keeps to SWITCHBOARD_SHUTDOWN_TIMEOUT_MS; this is the backstop if a
+    // close hangs (a store that stopped answering).
+    const force = setTimeout(() => { logger.error('shutdown took too long; exiting'); process.exit(1); }, config.shutdownTimeoutMs + 5_000);
     force.unref();
     try { await app.stop(); } catch (err) { logger.error({ err }, 'error while stopping'); process.exitCode = 1; }
+    logger.info('stopped');
     logger.flush();
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

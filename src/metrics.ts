@@ -17,6 +17,7 @@ export class Metrics {
   readonly relays: Counter<'status'>;
   readonly masked: Counter<'outcome'>;
   readonly reconciled: Counter<'provider'>;
+  readonly resendChecks: Counter<'provider' | 'found'>;
 
   #health: () => [string, HealthView][] = () => [];
 
@@ -37,6 +38,7 @@ export class Metrics {
     this.webhooks = new Counter({ name: 'switchboard_webhooks_received_total', help: 'Provider webhooks stored', labelNames: ['provider', 'kind'], registers });
     this.relays = new Counter({ name: 'switchboard_relays_total', help: 'Relayed inbound texts by how they ended (delivered, failed, blocked)', labelNames: ['status'], registers });
     this.reconciled = new Counter({ name: 'switchboard_receipts_reconciled_total', help: 'Status changes learned by asking a provider (its receipt was late or lost)', labelNames: ['provider'], registers });
+    this.resendChecks = new Counter({ name: 'switchboard_resend_checks_total', help: 'Interrupted sends looked up at the provider before resending: found (not sent again), not found, or unknown (lookup failed)', labelNames: ['provider', 'found'], registers });
     this.masked = new Counter({ name: 'switchboard_masked_messages_total', help: 'Texts to masking proxies: forwarded, or dropped (no session)', labelNames: ['outcome'], registers });
     let stats: Awaited<ReturnType<Store['queueStats']>> | null = null;
     let statsAt = 0;

@@ -18,6 +18,13 @@ import type { CallbackGuard } from '../callbacks/ssrf.ts';
 import type { Authenticator } from './auth.ts';
 import type { Waiters } from './waiters.ts';
 
+/** What readiness reports: draining once shutdown began; degraded while shared state is unreachable. */
+export interface Lifecycle {
+  draining: boolean;
+  /** why the process runs degraded (empty when it does not) */
+  degraded(): string[];
+}
+
 export interface AppContext {
   config: Config;
   store: Store;
@@ -35,4 +42,5 @@ export interface AppContext {
   ingestWebhook: (w: IncomingWebhook) => Promise<string>;
   guard: CallbackGuard;
   logger: Logger;
+  lifecycle: Lifecycle;
 }

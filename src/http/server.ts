@@ -39,6 +39,8 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     trustProxy: true,
+    // Shutdown answers every request it has received (app.ts): none gets a 503 for it.
+    return503OnClosing: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   app.decorateRequest('principal', null as unknown as Principal);
@@ -86,7 +88,10 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     },
   });
 
-  app.addHook('onRequest', async (req: FastifyRequest) => {
+  app.addHook('onRequest', async (req: FastifyRequest, reply) => {
+    // Draining: answer, then close the connection, so keep-alive clients reconnect
+    // elsewhere instead of sending into a socket that is about to close.
+    if (ctx.lifecycle.draining) reply.header('connection', 'close');
     const scope = req.routeOptions.config?.scope;
     if (!scope) return;
     req.principal = await ctx.auth.authenticate(req.headers.authorization);

@@ -12,7 +12,7 @@ export function isSendOutcome(s: MessageStatus): boolean { return OUTCOMES.has(s
 
 export class Waiters {
   readonly #store: Store;
-  readonly #waiting = new Map<string, Set<(m: MessageRow) => void>>();
+  readonly #waiting = new Map<string, Set<(m: MessageRow | null) => void>>();
   #timer: NodeJS.Timeout | null = null;
 
   constructor(store: Store, bus: MessageBus) {
@@ -22,20 +22,28 @@ export class Waiters {
 
   /** The message once it has an outcome, or null after `ms`. */
   wait(id: string, ms: number): Promise<MessageRow | null> {
+    if (this.#closed) return Promise.resolve(null);
     return new Promise((resolve) => {
       const set = this.#waiting.get(id) ?? new Set();
       this.#waiting.set(id, set);
       const done = (m: MessageRow | null) => {
         clearTimeout(timer);
-        set.delete(settle);
+        set.delete(done);
         if (set.size === 0) this.#waiting.delete(id);
         resolve(m);
       };
-      const settle = (m: MessageRow) => done(m);
       const timer = setTimeout(() => done(null), ms);
-      set.add(settle);
+      set.add(done);
       this.#ensurePolling();
     });
+  }
+
+  #closed = false;
+
+  /** Shutdown: every held request is answered now with the message as it stands, and later ones at once. */
+  close(): void {
+    this.#closed = true;
+    for (const set of [...this.#waiting.values()]) for (const fn of [...set]) fn(null);
   }
 
   #settle(m: MessageRow): void {

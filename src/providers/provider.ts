@@ -41,6 +41,12 @@ export interface SendRequest {
   statusCallbackUrl: string;
 }
 
+/** What a crash-window lookup asks about: our message, its recipient and when it was first sent at the earliest. */
+export interface SentLookup { messageId: string; to: string; since: number }
+
+/** A send the provider already holds: its parts and the sender it went from. */
+export interface FoundSend { parts: SentPart[]; from?: string }
+
 /** A provider callback exactly as received. */
 export interface RawWebhook {
   id: string;
@@ -104,6 +110,12 @@ export interface ProviderAdapter {
   parseInbound(raw: RawWebhook): InboundMessage[];
   /** asks the provider for parts' current status (reconciliation), where it has a status API */
   fetchStatus?(providerMessageIds: string[], signal: AbortSignal): Promise<Receipt[]>;
+  /**
+   * Whether the provider already holds this message, looked up by our own reference (the
+   * message id sent with it): asked before resending a message whose earlier send was cut
+   * off by a crash or shutdown. null = not there; throws when it cannot tell.
+   */
+  findSent?(ref: SentLookup, signal: AbortSignal): Promise<FoundSend | null>;
   /** opens long-lived sessions (an SMPP bind) */
   start?(): Promise<void>;
   close?(): Promise<void>;

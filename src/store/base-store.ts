@@ -341,7 +341,8 @@ export abstract class BaseStore implements Store {
 
   async releaseLeases(owner: string, ids: string[], now: number): Promise<void> {
     if (ids.length === 0) return;
-    await this.db.updateTable('messages').set({ status: 'queued', lease_owner: null, next_attempt_at: now, updated_at: now })
+    // Released mid-send: the provider may have the message, so the next claim asks first.
+    await this.db.updateTable('messages').set({ status: 'queued', lease_owner: null, next_attempt_at: now, updated_at: now, interrupted: 1 })
       .where('id', 'in', ids).where('lease_owner', '=', owner).where('status', '=', 'sending').execute();
   }
 

@@ -359,8 +359,17 @@ const m006: Migration = {
   },
 };
 
+// Crash-window duplicates: a claim that finds the message still `sending` (its lease ran
+// out: the worker died, or shut down mid-send) marks it interrupted, so the next worker
+// asks a provider that can be asked by our reference before it sends again.
+const m007: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('messages').addColumn('interrupted', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  },
+};
+
 export const migrations: MigrationProvider = {
   async getMigrations() {
-    return { '001_initial': m001, '002_inbound_callbacks': m002, '003_routing': m003, '004_opt_outs': m004, '005_relay_masking': m005, '006_message_parts': m006 };
+    return { '001_initial': m001, '002_inbound_callbacks': m002, '003_routing': m003, '004_opt_outs': m004, '005_relay_masking': m005, '006_message_parts': m006, '007_interrupted': m007 };
   },
 };

@@ -36,6 +36,8 @@ export interface MessageRow {
   updated_at: number;
   sent_at: number | null;
   final_at: number | null;
+  /** 1 when this claim found the message still `sending` under an expired or released lease: an earlier send may have reached the provider */
+  interrupted?: number;
 }
 
 /** A part of a sent message that the provider gave its own id to; receipts are about parts. */

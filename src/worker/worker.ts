@@ -42,7 +42,8 @@ export class Worker {
   readonly #log: Logger;
   readonly #outcomes: GroupCommit<Outcome, boolean>;
   readonly #wake = new Wakeup();
-  readonly #inflight = new Set<Promise<void>>();
+  /** the messages being processed, by their processing */
+  readonly #inflight = new Map<Promise<void>, string>();
   #running: Promise<void> | null = null;
   #stopping = false;
 
@@ -68,11 +69,30 @@ export class Worker {
   /** New work may be due: claim now instead of at the next poll. */
   wake(): void { this.#wake.wake(); }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops claiming and lets in-flight sends finish until `deadline`; the leases of any
+   * still unfinished then are released (due again at once, marked interrupted so the
+   * next claim asks the provider first), so none is left to expire. Outcomes are flushed.
+   */
+  async stop(deadline = Infinity): Promise<void> {
     this.#stopping = true;
     this.#wake.cancel();
     await this.#running;
-    await Promise.allSettled([...this.#inflight]);
+    const all = Promise.allSettled([...this.#inflight.keys()]);
+    const left = deadline - Date.now();
+    if (left !== Infinity) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([all, new Promise((r) => { timer = setTimeout(r, Math.max(0, left)); })]);
+      clearTimeout(timer);
+      const unfinished = [...this.#inflight.values()];
+      if (unfinished.length > 0) {
+        this.#log.warn({ messages: unfinished.length }, 'shutdown deadline: releasing the leases of sends still in flight');
+        await this.#outcomes.drain();
+        await this.#store.releaseLeases(this.owner, unfinished, Date.now()).catch((err) => this.#log.error({ err }, 'releasing leases failed; they will expire'));
+      }
+    } else {
+      await all;
+    }
     await this.#outcomes.drain();
   }
 
@@ -86,7 +106,7 @@ export class Worker {
         try {
           const rows = await this.#store.claimDue(this.owner, Date.now(), leaseMs, want);
           claimed = rows.length;
-          for (const row of rows) this.#track(this.#process(row));
+          for (const row of rows) this.#track(row.id, this.#process(row));
           if (claimed === want) continue; // more is probably due
         } catch (err) {
           this.#log.error({ err }, 'claim failed');
@@ -103,8 +123,8 @@ export class Worker {
     }
   }
 
-  #track(p: Promise<void>): void {
-    this.#inflight.add(p);
+  #track(id: string, p: Promise<void>): void {
+    this.#inflight.set(p, id);
     p.finally(() => { this.#inflight.delete(p); this.#wake.wake(); });
   }
 
@@ -114,6 +134,10 @@ export class Worker {
       if (row.expires_at !== null && row.expires_at <= now) return await this.#write(row, expiredOutcome(row, this.owner, now));
       const plan = await this.#router.plan(row, now);
       if (!plan.ok) return await this.#write(row, noRouteOutcome(row, this.owner, now, plan.reason));
+      if (row.interrupted) {
+        const earlier = await this.#earlierSend(row, plan.routes);
+        if (earlier) return await this.#write(row, attemptOutcome(row, this.owner, earlier.route, earlier.result, earlier.started, earlier.finished, this.#config, Math.random, []));
+      }
       // First pass honours the circuit breakers; if every route was held back by one, a
       // second pass tries them anyway: an unhealthy provider beats no provider.
       let run = await this.#tryRoutes(row, await this.#untriedFirst(row, plan.routes), true);
@@ -125,6 +149,38 @@ export class Worker {
       // The lease will run out and another claim will retry the message.
       this.#log.error({ err, message: row.id }, 'processing a message failed');
     }
+  }
+
+  /**
+   * The crash window: this message's previous claim ended without an outcome (its worker
+   * died or shut down mid-send), so a provider may already have it. Every provider in
+   * the plan that can be asked by our reference is asked; one that has it makes this the
+   * attempt that sent it, and nothing is sent again. Providers that cannot be asked, or
+   * a lookup that fails, leave it at least once (README, Guarantees).
+   */
+  async #earlierSend(row: MessageRow, routes: Route[]): Promise<Attempted | null> {
+    const asked = new Set<string>();
+    for (const route of routes) {
+      const p = route.provider;
+      if (asked.has(p.id) || !p.adapter.findSent) continue;
+      asked.add(p.id);
+      const started = Date.now();
+      try {
+        const found = await p.adapter.findSent({ messageId: row.id, to: row.to_number, since: row.created_at }, AbortSignal.timeout(this.#config.sendTimeoutMs));
+        this.#metrics.resendChecks.inc({ provider: p.id, found: found ? 'yes' : 'no' });
+        if (!found) continue;
+        this.#log.info({ message: row.id, provider: p.id }, 'the provider already had this message; not sending it again');
+        const price = priceFor(p.prices, row.country ?? undefined, row.segments);
+        return {
+          route: { providerId: p.id, from: found.from ?? route.numbers[0]?.number ?? '' },
+          result: { ok: true, parts: found.parts, ...(price !== null ? { price } : {}) }, started, finished: Date.now(),
+        };
+      } catch (err) {
+        this.#metrics.resendChecks.inc({ provider: p.id, found: 'unknown' });
+        this.#log.warn({ message: row.id, provider: p.id, err: (err as Error).message }, 'could not ask the provider whether it has this message; sending it again (at least once)');
+      }
+    }
+    return null;
   }
 
   /**

@@ -15,7 +15,8 @@ export const FAKE_SINCH_TOKEN = 'fake-sinch-api-token';
 export const FAKE_SINCH_CALLBACK_USER = 'switchboard';
 export const FAKE_SINCH_CALLBACK_PASSWORD = 'fake-sinch-callback-password';
 
-export type SinchBehaviour = { kind: 'error'; status: number; code: string; text?: string; retryAfter?: string } | { kind: 'hang' };
+/** `hang` never answers; with `accepted` the batch is created first (the answer is what gets lost: the crash window) */
+export type SinchBehaviour = { kind: 'error'; status: number; code: string; text?: string; retryAfter?: string } | { kind: 'hang'; accepted?: boolean };
 
 export interface SinchPlan {
   /** the statuses reported per recipient after the batch is accepted, in order */
@@ -35,9 +36,10 @@ export class SinchFake extends LoopbackFake {
   /** batch id → its current recipient status, as a delivery report GET answers it */
   readonly status = new Map<string, { recipient: string; status: string; code: number; client_reference?: string }>();
   plan: SinchPlan = { statuses: ['Dispatched', 'Delivered'], delayMs: 5 };
-
-
-
+  /** every batch created, as GET …/batches lists it */
+  readonly batches: Record<string, unknown>[] = [];
+  /** the client_reference of every List batches lookup */
+  readonly lookups: string[] = [];
 
   /** A per-recipient delivery report as Sinch would post it, with the provisioned Basic credentials. */
   report(batchId: string, status: string, code = status === 'Delivered' ? 0 : 402, recipient = '14155550100'): { headers: Record<string, string>; body: string } {
@@ -63,6 +65,16 @@ export class SinchFake extends LoopbackFake {
     const m = /^\/xms\/v1\/([^/]+)\/batches(?:\/([^/]+)\/delivery_report)?$/.exec(url.pathname);
     if (!m) return this.#json(res, 404, { code: 'not_found', text: 'Not found' });
     if (m[1] !== FAKE_SINCH_PLAN || req.headers.authorization !== `Bearer ${FAKE_SINCH_TOKEN}`) return this.#json(res, 401, { code: 'unauthorized', text: 'Unauthorized' });
+    if (req.method === 'GET' && !m[2]) {
+      // List batches: filtered by client_reference and start_date, paged.
+      const ref = url.searchParams.get('client_reference');
+      const start = Date.parse(url.searchParams.get('start_date') ?? '') || Date.now() - 86_400_000;
+      const page = Number(url.searchParams.get('page') ?? 0);
+      const size = Math.min(100, Number(url.searchParams.get('page_size') ?? 30));
+      if (ref !== null) this.lookups.push(ref);
+      const hits = this.batches.filter((b) => (ref === null || b.client_reference === ref) && Date.parse(b.created_at as string) >= start);
+      return this.#json(res, 200, { count: hits.length, page, page_size: size, batches: hits.slice(page * size, (page + 1) * size) });
+    }
     if (req.method === 'GET' && m[2]) {
       const s = this.status.get(decodeURIComponent(m[2]));
       if (!s) return this.#json(res, 404, { code: 'not_found', text: 'Batch not found' });
@@ -74,7 +86,7 @@ export class SinchFake extends LoopbackFake {
     const record = { batch, authorization: req.headers.authorization, id: null as string | null };
     this.requests.push(record);
     const behaviour = this.behaviours.shift();
-    if (behaviour?.kind === 'hang') { this.hanging.add(res); return; }
+    if (behaviour?.kind === 'hang' && !behaviour.accepted) { this.hanging.add(res); return; }
     if (behaviour?.kind === 'error') return this.#json(res, behaviour.status, { code: behaviour.code, text: behaviour.text ?? `simulated ${behaviour.code}` }, behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {});
     const to = batch.to;
     if (!Array.isArray(to) || to.length < 1 || to.length > 1000) return this.#json(res, 400, { code: 'syntax_invalid_parameter_format', text: 'to must have 1 to 1000 recipients' });
@@ -83,11 +95,14 @@ export class SinchFake extends LoopbackFake {
     const id = randomBytes(13).toString('hex').toUpperCase();
     record.id = id;
     const now = new Date().toISOString();
-    this.#json(res, 201, {
-      id, to: to.map((r: string) => strip(r)), from: batch.from, canceled: false, body: batch.body, type: 'mt_text', created_at: now, modified_at: now,
+    const created = {
+      id, to: to.map((r: string) => strip(r)), from: strip(batch.from as string), canceled: false, body: batch.body, type: 'mt_text', created_at: now, modified_at: now,
       delivery_report: batch.delivery_report ?? 'none', expire_at: batch.expire_at ?? new Date(Date.now() + 3 * 86_400_000).toISOString(),
       ...(batch.callback_url ? { callback_url: batch.callback_url } : {}), ...(batch.client_reference ? { client_reference: batch.client_reference } : {}), flash_message: false,
-    });
+    };
+    this.batches.push(created);
+    if (behaviour?.kind === 'hang') this.hanging.add(res);
+    else this.#json(res, 201, created);
     const recipient = strip(to[0] as string);
     this.status.set(id, { recipient, status: 'Queued', code: 400, client_reference: batch.client_reference as string | undefined });
     const plan = this.plan;

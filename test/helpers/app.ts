@@ -23,7 +23,7 @@ export async function startApp(overrides: Partial<Record<keyof Config, unknown>>
   const dir = tempDir();
   const config = loadConfig({}, {
     port: 0, host: '127.0.0.1', dataDir: dir.path, adminKey: ADMIN_KEY, logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
-    simulatorLatencyMs: 5, pollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200, webhookSecret: TEST_WEBHOOK_SECRET,
+    simulatorLatencyMs: 5, pollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200, webhookSecret: TEST_WEBHOOK_SECRET, shutdownDrainMs: 0,
     ...overrides,
   });
   const app = await createApp(config, { logger: createLogger(config.logLevel), store: opts.store });

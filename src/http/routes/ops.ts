@@ -6,9 +6,15 @@ import { readScope, type Actor } from '../../domain/actor.ts';
 export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness', security: [] } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { schema: { tags: ['ops'], summary: 'Readiness: the store answers', security: [] } }, async (_req, reply) => {
+  // Not ready once shutdown began (load balancers stop sending before the listener
+  // closes); ready but `degraded` while Redis is unreachable (sending goes on with
+  // per-process limits and health).
+  app.get('/readyz', { schema: { tags: ['ops'], summary: 'Readiness: the store answers, the process is not shutting down', security: [] } }, async (_req, reply) => {
+    if (ctx.lifecycle.draining) return reply.code(503).send({ status: 'draining', error: { code: 'unavailable', message: 'shutting down' } });
     try {
       await ctx.store.ping();
+      const degraded = ctx.lifecycle.degraded();
+      if (degraded.length > 0) return { status: 'degraded', store: ctx.store.dialect, degraded };
       return { status: 'ready', store: ctx.store.dialect };
     } catch (err) {
       return reply.code(503).send({ error: { code: 'unavailable', message: `store unreachable: ${(err as Error).message}` } });

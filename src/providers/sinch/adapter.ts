@@ -2,12 +2,12 @@
 // /xms/v1/{service_plan_id}/batches with a Bearer token, per-recipient delivery reports
 // to our status URL, our message id as client_reference. One recipient per batch, so the
 // batch id is the message's one part. Delivery reports can also be fetched
-// (reconciliation). Callbacks must carry the Basic credentials the Sinch account is
+// (reconciliation), and batches found by client_reference (the crash-window check). Callbacks must carry the Basic credentials the Sinch account is
 // provisioned with (signature.ts).
 // Config: { service_plan_id, api_token_env, callback_username, callback_password_env,
 //           region?: us|eu|au|br|ca (default us), base_url?, from? }.
 import { Pool } from 'undici';
-import type { AdapterContext, InboundMessage, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, WebhookRequest } from '../provider.ts';
+import type { AdapterContext, FoundSend, InboundMessage, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, SentLookup, WebhookRequest } from '../provider.ts';
 import { parseRetryAfter } from '../provider.ts';
 import { classifySinch } from './errors.ts';
 import { sinchInbound, sinchReceipts } from './receipts.ts';
@@ -81,6 +81,24 @@ export function createSinch(ctx: AdapterContext): ProviderAdapter {
         try { out.push(...sinchReceipts(text)); } catch { /* not a delivery report */ }
       }
       return out;
+    },
+
+    // Crash window: List batches filtered by our client_reference (the message id), from
+    // a minute before the message was first claimed. A batch to this recipient that was
+    // not canceled is the send that was cut off.
+    async findSent(ref: SentLookup, signal: AbortSignal): Promise<FoundSend | null> {
+      const q = new URLSearchParams({ client_reference: ref.messageId, start_date: new Date(ref.since - 60_000).toISOString(), page: '0', page_size: '10' });
+      const res = await pool.request({ path: `${batches}?${q}`, method: 'GET', signal, headers: headers() });
+      const text = await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`Sinch answered HTTP ${res.statusCode} to the batch lookup`);
+      const list = JSON.parse(text) as { batches?: { id?: unknown; to?: unknown; from?: unknown; canceled?: unknown; client_reference?: unknown }[] };
+      const want = ref.to.replace(/^\+/, '');
+      const batch = (list.batches ?? []).find((b) => b.client_reference === ref.messageId && b.canceled !== true && typeof b.id === 'string'
+        && Array.isArray(b.to) && b.to.some((r) => String(r).replace(/^\+|^00/, '') === want));
+      if (!batch) return null;
+      // Sinch returns numbers without `+`; a short code stays as it is.
+      const from = typeof batch.from === 'string' ? (/^\d{8,15}$/.test(batch.from) ? `+${batch.from}` : batch.from) : undefined;
+      return { parts: [{ index: 0, providerMessageId: batch.id as string }], ...(from ? { from } : {}) };
     },
 
     async close() { await pool.close(); },

@@ -122,7 +122,8 @@ export class PostgresStore extends BaseStore {
   async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]> {
     const r = await sql<MessageRow>`
       UPDATE messages m SET status = 'sending', lease_owner = ${owner}, next_attempt_at = ${now + leaseMs},
-        attempts = m.attempts + 1, updated_at = ${now}
+        attempts = m.attempts + 1, updated_at = ${now},
+        interrupted = CASE WHEN m.status = 'sending' THEN 1 ELSE m.interrupted END
       FROM (SELECT id FROM messages
             WHERE status IN ('scheduled', 'queued', 'sending') AND next_attempt_at <= ${now}
             ORDER BY next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED) due
@@ -135,7 +136,7 @@ export class PostgresStore extends BaseStore {
     return this.db.transaction().execute(async (trx) => {
       const applied = new Set<string>();
       for (const o of outcomes) {
-        const r = await trx.updateTable('messages').set({ ...o.set, updated_at: o.now, lease_owner: null })
+        const r = await trx.updateTable('messages').set({ ...o.set, updated_at: o.now, lease_owner: null, interrupted: 0 })
           .where('id', '=', o.messageId).where('lease_owner', '=', o.leaseOwner).where('status', '=', 'sending')
           .executeTakeFirst();
         if (Number(r.numUpdatedRows) > 0) applied.add(o.messageId);

@@ -105,7 +105,8 @@ export class SqliteStore extends BaseStore {
 
   async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]> {
     const stmt = this.#stmts.get(`
-      UPDATE messages SET status = 'sending', lease_owner = ?, next_attempt_at = ?, attempts = attempts + 1, updated_at = ?
+      UPDATE messages SET status = 'sending', lease_owner = ?, next_attempt_at = ?, attempts = attempts + 1, updated_at = ?,
+        interrupted = CASE WHEN status = 'sending' THEN 1 ELSE interrupted END
       WHERE id IN (
         SELECT id FROM messages
         WHERE status IN ('scheduled', 'queued', 'sending') AND next_attempt_at <= ?
@@ -129,7 +130,7 @@ export class SqliteStore extends BaseStore {
     const insertPart = this.#stmts.get(INSERT_PART);
     this.#tx(() => {
       for (const o of outcomes) {
-        const set = defined({ ...o.set, updated_at: o.now, lease_owner: null });
+        const set = defined({ ...o.set, updated_at: o.now, lease_owner: null, interrupted: 0 });
         const update = this.#stmts.get(`UPDATE messages SET ${setClause(set)} WHERE id = @__id AND lease_owner = @__owner AND status = 'sending'`);
         const r = update.run({ ...set, __id: o.messageId, __owner: o.leaseOwner });
         if (r.changes === 0) continue; // lease lost: another worker owns this message now

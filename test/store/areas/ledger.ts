@@ -155,6 +155,22 @@ export function ledgerCases(get: () => Store): void {
       assert.deepEqual([released?.status, released?.lease_owner, released?.next_attempt_at], ['queued', null, now]);
       const next = await store.nextDueAt();
       assert.ok(next !== null && next <= now, 'the released row is among the earliest due');
+      assert.equal(released?.interrupted, 1, 'released mid-send: the next claim asks the provider first');
+    });
+
+    it('marks a claim interrupted when it takes a row still sending (expired lease), and an outcome clears it', async () => {
+      const now = Date.now();
+      const expired = newMessage({ status: 'sending', lease_owner: 'w-dead', next_attempt_at: now - 1_000, attempts: 1 });
+      const fresh = newMessage({ next_attempt_at: now - 1_000 });
+      await store.insertMessages([expired, fresh]);
+      const claimed = (await store.claimDue('w-next', now, 30_000, 1000)).filter((m) => m.id === expired.row.id || m.id === fresh.row.id);
+      assert.deepEqual(claimed.map((m) => [m.id, m.interrupted]).sort(), [[expired.row.id, 1], [fresh.row.id, 0]].sort());
+      const row = claimed.find((m) => m.id === expired.row.id)!;
+      await store.recordOutcomes([{
+        messageId: row.id, leaseOwner: 'w-next', now, attempts: [], parts: [], event: null, callback: null,
+        set: { status: 'queued', attempts: row.attempts - 1, throttled_attempts: 0, next_attempt_at: now + 60_000 },
+      }]);
+      assert.equal((await store.getMessage(null, row.id))?.interrupted, 0);
     });
 
     it("reports one account's queue, or every account's", async () => {
