@@ -17,6 +17,7 @@ import { Intake } from './intake/accept-message.ts';
 import { Router } from './routing/choose-route.ts';
 import { Health } from './routing/health.ts';
 import { createLimiter } from './routing/rate-limit/redis.ts';
+import { SharedHealth } from './routing/shared-health.ts';
 import type { RateLimiter } from './routing/rate-limit/limiter.ts';
 import { AlertMonitor } from './routing/alerts.ts';
 import { OptOutHandler } from './optout/inbound.ts';
@@ -77,7 +78,16 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     }
   });
   const router = new Router({ registry, store, health, deliveryWeight: config.deliveryWeight, logger });
-  const limiter = createLimiter(config.redisUrl);
+  const limiter = createLimiter(config.redisUrl, `${config.redisPrefix}rate:`, (down) => logger[down ? 'warn' : 'info'](down ? 'Redis unreachable: rate limits are per process until it answers again' : 'Redis answers again: rate limits are shared'));
+  // Health and circuits are shared by every process when Redis is configured.
+  const sharedHealth = config.redisUrl
+    ? new SharedHealth({ health, redisUrl: config.redisUrl, prefix: config.redisPrefix, windowMs: config.healthWindowMs, openMs: config.circuitOpenMs, syncMs: config.sharedSyncMs, providers: () => registry.active().map((p) => p.id), logger })
+    : null;
+  const degraded = (): string[] => [
+    ...(limiter.degraded ? ['redis unreachable: rate limits are per process'] : []),
+    ...(sharedHealth?.degraded ? ['redis unreachable: provider health is per process'] : []),
+  ];
+  metrics.watchShared(() => degraded().length > 0);
   const worker = runsWorkers ? new Worker({ store, config, router, health, limiter, bus, metrics, logger }) : null;
   if (runsWorkers) processor = new WebhookProcessor({ store, registry, bus, logger, pollMs: config.pollMs });
   const guard = new CallbackGuard(config.callbackAllowlist);
@@ -109,7 +119,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const alerts = runsWorkers
     ? new AlertMonitor({ store, config, logger, sendSms: async (to, body) => { await intake.accept({ to, body }, { accountId: 'default', keyId: null }); } })
     : null;
-  const lifecycle = { draining: false, degraded: (): string[] => [] };
+  const lifecycle = { draining: false, degraded };
   const ctx: AppContext = {
     config, store, bus, metrics, registry, router, health, limiter, intake, relays, masks, ingestWebhook, logger, guard, lifecycle,
     auth: new Authenticator(store, config.adminKey, config.webhookSecret),
@@ -120,6 +130,8 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const app: App = {
     ctx, worker, processor, callbacks, alerts, server, url: '',
     async start() {
+      await limiter.start?.();
+      await sharedHealth?.start();
       await router.start();
       if (worker && store.listen) await store.listen(() => worker.wake());
       worker?.start();
@@ -162,6 +174,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await ingest.drain();
       router.stop();
       await registry.close();
+      await sharedHealth?.close();
       await limiter.close();
       await store.close();
     },

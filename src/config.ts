@@ -16,6 +16,7 @@ const SCHEMA = {
   dataDir: { env: 'SWITCHBOARD_DATA_DIR', kind: 'string', def: './data' },
   databaseUrl: { env: 'DATABASE_URL', kind: 'string', def: '' },
   redisUrl: { env: 'REDIS_URL', kind: 'string', def: '' },
+  redisPrefix: { env: 'SWITCHBOARD_REDIS_PREFIX', kind: 'string', def: 'switchboard:' },
   publicUrl: { env: 'PUBLIC_URL', kind: 'string', def: '' },
   adminKey: { env: 'SWITCHBOARD_ADMIN_KEY', kind: 'string', def: '', secret: true },
   webhookSecret: { env: 'SWITCHBOARD_WEBHOOK_SECRET', kind: 'string', def: '', secret: true },

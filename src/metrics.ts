@@ -23,6 +23,9 @@ export class Metrics {
 
   /** Where the provider health gauges read from (the worker's health tracker). */
   watchHealth(read: () => [string, HealthView][]): void { this.#health = read; }
+  #degraded: () => boolean = () => false;
+  /** whether shared state (Redis) is unreachable right now */
+  watchShared(read: () => boolean): void { this.#degraded = read; }
 
   constructor(store: Store, bus: MessageBus, opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -60,12 +63,16 @@ export class Metrics {
       async collect() { this.reset(); for (const [s, n] of Object.entries((await readStats()).byStatus)) this.set({ status: s }, n); },
     });
     const breaker: Gauge<'provider'> = new Gauge({
-      name: 'switchboard_provider_circuit_state', help: 'Circuit breaker per provider: 0 closed, 1 half-open, 2 open (this process)', labelNames: ['provider'], registers,
+      name: 'switchboard_provider_circuit_state', help: 'Circuit breaker per provider: 0 closed, 1 half-open, 2 open (this process; shared through Redis when configured)', labelNames: ['provider'], registers,
       collect: () => { for (const [id, v] of this.#health()) breaker.set({ provider: id }, v.state === 'closed' ? 0 : v.state === 'half_open' ? 1 : 2); },
     });
     const errorRate: Gauge<'provider'> = new Gauge({
-      name: 'switchboard_provider_error_rate', help: 'Share of send attempts that failed in the health window (this process)', labelNames: ['provider'], registers,
+      name: 'switchboard_provider_error_rate', help: 'Share of send attempts that failed in the health window (every process when Redis is configured, else this one)', labelNames: ['provider'], registers,
       collect: () => { for (const [id, v] of this.#health()) errorRate.set({ provider: id }, v.errorRate); },
+    });
+    const degraded: Gauge = new Gauge({
+      name: 'switchboard_shared_state_degraded', help: '1 while Redis is configured but unreachable: rate limits and provider health are per process', registers,
+      collect: () => { degraded.set(this.#degraded() ? 1 : 0); },
     });
     bus.onStatus(({ message, previous }) => {
       if (isFinal(message.status) && (previous === null || !isFinal(previous))) this.final.inc({ status: message.status });

@@ -10,16 +10,30 @@ export type CircuitState = 'closed' | 'open' | 'half_open';
 
 export interface HealthOptions { windowMs: number; threshold: number; minSamples: number; openMs: number }
 
-interface Counts { ok: number; err: number; delivered: number; undelivered: number }
+export interface Counts { ok: number; err: number; delivered: number; undelivered: number }
+export type CountField = keyof Counts;
+
+/**
+ * Where a process's health goes to be shared (routing/shared-health.ts, over Redis): its
+ * own counts, and its circuits' transitions. Remote news comes back through
+ * Health.remoteCounts/remoteOpen/remoteClose. Without one, health is per process.
+ */
+export interface HealthShare {
+  counted(id: string, field: CountField, now: number): void;
+  opened(id: string, now: number): void;
+  closed(id: string, now: number): void;
+}
+
+const ZERO: Counts = Object.freeze({ ok: 0, err: 0, delivered: 0, undelivered: 0 });
 
 const BUCKETS = 30;
 
 class Window {
   readonly #bucketMs: number;
   readonly #buckets: (Counts & { start: number })[] = [];
-  constructor(windowMs: number) { this.#bucketMs = Math.max(1, Math.ceil(windowMs / BUCKETS)); }
+  constructor(windowMs: number) { this.#bucketMs = bucketMs(windowMs); }
 
-  add(now: number, field: keyof Counts): void {
+  add(now: number, field: CountField): void {
     const start = now - (now % this.#bucketMs);
     let b = this.#buckets.at(-1);
     if (!b || b.start !== start) {
@@ -43,7 +57,15 @@ class Window {
   clearSends(): void { for (const b of this.#buckets) { b.ok = 0; b.err = 0; } }
 }
 
-interface Provider { window: Window; state: CircuitState; openedAt: number; probing: boolean }
+/** How long one bucket of a window is. */
+export function bucketMs(windowMs: number): number { return Math.max(1, Math.ceil(windowMs / BUCKETS)); }
+
+/** The bucket a time falls in, the same in every process: buckets are shared by their start. */
+export function bucketStart(windowMs: number, now: number): number {
+  return now - (now % bucketMs(windowMs));
+}
+
+interface Provider { window: Window; state: CircuitState; openedAt: number; probing: boolean; remote: Counts }
 
 export interface HealthView { state: CircuitState; sends: number; errors: number; errorRate: number; deliveryRate: number | null }
 
@@ -52,12 +74,14 @@ export class Health {
   readonly #providers = new Map<string, Provider>();
   /** called when a circuit changes state (metrics, logs) */
   onChange: (providerId: string, state: CircuitState) => void = () => {};
+  /** set when health is shared between processes */
+  share: HealthShare | null = null;
 
   constructor(o: HealthOptions) { this.#o = o; }
 
   #get(id: string): Provider {
     let p = this.#providers.get(id);
-    if (!p) { p = { window: new Window(this.#o.windowMs), state: 'closed', openedAt: 0, probing: false }; this.#providers.set(id, p); }
+    if (!p) { p = { window: new Window(this.#o.windowMs), state: 'closed', openedAt: 0, probing: false, remote: ZERO }; this.#providers.set(id, p); }
     return p;
   }
 
@@ -92,28 +116,61 @@ export class Health {
     const probe = p.probing;
     p.probing = false;
     if (p.state === 'half_open' && probe) {
-      if (ok) { p.window.clearSends(); p.window.add(now, 'ok'); this.#set(id, p, 'closed'); }
-      else { p.openedAt = now; this.#set(id, p, 'open'); }
+      if (ok) { p.window.clearSends(); p.window.add(now, 'ok'); p.remote = { ...p.remote, ok: 0, err: 0 }; this.#set(id, p, 'closed'); this.share?.closed(id, now); }
+      else { p.openedAt = now; this.#set(id, p, 'open'); this.share?.opened(id, now); }
       return;
     }
     p.window.add(now, ok ? 'ok' : 'err');
+    this.share?.counted(id, ok ? 'ok' : 'err', now);
     if (p.state !== 'closed' || ok) return;
-    const c = p.window.sum(now);
+    const c = this.#sum(p, now);
     const total = c.ok + c.err;
-    if (total >= this.#o.minSamples && c.err / total > this.#o.threshold) { p.openedAt = now; this.#set(id, p, 'open'); }
+    if (total >= this.#o.minSamples && c.err / total > this.#o.threshold) { p.openedAt = now; this.#set(id, p, 'open'); this.share?.opened(id, now); }
+  }
+
+  /** this process's window plus the other processes' (when shared) */
+  #sum(p: Provider, now: number): Counts {
+    const c = p.window.sum(now);
+    return { ok: c.ok + p.remote.ok, err: c.err + p.remote.err, delivered: c.delivered + p.remote.delivered, undelivered: c.undelivered + p.remote.undelivered };
+  }
+
+  /** The other processes' counts in the window (shared health); null forgets them (Redis unreachable). */
+  remoteCounts(id: string, counts: Counts | null): void {
+    this.#get(id).remote = counts ?? ZERO;
+  }
+
+  /** Another process opened this circuit at `openedAt` (by this process's clock). */
+  remoteOpen(id: string, openedAt: number): void {
+    const p = this.#get(id);
+    if (p.state === 'open' && p.openedAt >= openedAt) return;
+    p.probing = false;
+    p.openedAt = openedAt;
+    this.#set(id, p, 'open');
+  }
+
+  /** Another process's probe went through: the circuit closes with a fresh window of sends. */
+  remoteClose(id: string): void {
+    const p = this.#providers.get(id);
+    if (!p || p.state === 'closed') return;
+    p.probing = false;
+    p.window.clearSends();
+    p.remote = { ...p.remote, ok: 0, err: 0 };
+    this.#set(id, p, 'closed');
   }
 
   /** Releases a probe slot taken by `begin` that was not used (the send did not happen). */
   release(id: string): void { const p = this.#providers.get(id); if (p) p.probing = false; }
 
   recordReceipt(id: string, delivered: boolean, now: number): void {
-    this.#get(id).window.add(now, delivered ? 'delivered' : 'undelivered');
+    const field = delivered ? 'delivered' : 'undelivered';
+    this.#get(id).window.add(now, field);
+    this.share?.counted(id, field, now);
   }
 
   view(id: string, now: number): HealthView {
     const state = this.state(id, now);
     const p = this.#providers.get(id);
-    const c = p ? p.window.sum(now) : { ok: 0, err: 0, delivered: 0, undelivered: 0 };
+    const c = p ? this.#sum(p, now) : ZERO;
     const total = c.ok + c.err;
     const receipts = c.delivered + c.undelivered;
     return { state, sends: total, errors: c.err, errorRate: total ? c.err / total : 0, deliveryRate: receipts >= 10 ? c.delivered / receipts : null };

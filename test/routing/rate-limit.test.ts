@@ -43,6 +43,8 @@ describe('rate limits shared through Redis', { skip: redisSkip }, () => {
     const prefix = `test:${randomBytes(4).toString('hex')}:`;
     const a = new RedisLimiter(TEST_REDIS_URL, prefix);
     const b = new RedisLimiter(TEST_REDIS_URL, prefix);
+    await a.start();
+    await b.start();
     try {
       const waits = [];
       for (let i = 0; i < 3; i++) {

@@ -14,6 +14,10 @@ export interface Reservation {
 
 export interface RateLimiter {
   reserve(key: string, perSecond: number, toleranceMs: number, cost?: number): Promise<Reservation>;
+  /** connects, where there is something to connect to */
+  start?(): Promise<void>;
+  /** true while shared limits are unreachable and this process limits on its own */
+  readonly degraded?: boolean;
   close(): Promise<void>;
 }
 
