@@ -15,6 +15,7 @@ const SCHEMA = {
   role: { env: 'SWITCHBOARD_ROLE', kind: 'role', def: 'all' },
   dataDir: { env: 'SWITCHBOARD_DATA_DIR', kind: 'string', def: './data' },
   databaseUrl: { env: 'DATABASE_URL', kind: 'string', def: '' },
+  databasePoolSize: { env: 'SWITCHBOARD_DB_POOL_SIZE', kind: 'int', def: 10, min: 1, max: 1000 },
   redisUrl: { env: 'REDIS_URL', kind: 'string', def: '' },
   redisPrefix: { env: 'SWITCHBOARD_REDIS_PREFIX', kind: 'string', def: 'switchboard:' },
   publicUrl: { env: 'PUBLIC_URL', kind: 'string', def: '' },

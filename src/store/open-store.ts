@@ -6,10 +6,10 @@ import type { Store } from './store.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import { PostgresStore } from './postgres/postgres-store.ts';
 
-export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Store> {
+export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'>): Promise<Store> {
   const url = config.databaseUrl;
   const store = /^postgres(ql)?:\/\//.test(url)
-    ? new PostgresStore(url)
+    ? new PostgresStore(url, { max: config.databasePoolSize })
     : new SqliteStore(url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : join(config.dataDir, 'switchboard.db'));
   await store.migrate();
   return store;

@@ -12,7 +12,9 @@ import { Wakeup } from '../worker/wakeup.ts';
 import { planReceipt } from '../receipts/plan.ts';
 import { DEFAULT_ACCOUNT } from '../domain/actor.ts';
 
-const LEASE_MS = 60_000;
+// Long enough for any batch to be applied; short enough that a batch held by a killed
+// worker is taken up again soon (applying twice is harmless: receipts only move forward).
+const LEASE_MS = 15_000;
 const MAX_UNMATCHED_TRIES = 16; // 50 ms doubling: about 55 minutes in all
 
 export function toRaw(w: WebhookRow): RawWebhook {

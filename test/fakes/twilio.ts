@@ -47,6 +47,10 @@ export class TwilioFake extends LoopbackFake {
   readonly fetches: string[] = [];
   /** every message created: the Message resource as a GET would answer it now */
   readonly messages = new Map<string, Record<string, unknown>>();
+  /** a slow provider: how long the answer to a create takes, after the message exists */
+  latencyMs: () => number = () => 0;
+  /** an unreliable one: the share of creates answered 503 (nothing created) */
+  failureRate = 0;
 
   constructor(opts: { accountSid?: string; authToken?: string } = {}) {
     super();
@@ -115,6 +119,7 @@ export class TwilioFake extends LoopbackFake {
     if (behaviour?.kind === 'error') {
       return this.#error(res, behaviour.status, behaviour.code, behaviour.message ?? `simulated error ${behaviour.code}`, behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {});
     }
+    if (this.failureRate > 0 && Math.random() < this.failureRate) return this.#error(res, 503, 20500, 'Service unavailable (simulated)');
     const to = form.get('To');
     if (!to) return this.#error(res, 400, 21604, "A 'To' phone number is required.");
     if (!/^\+[1-9]\d{1,14}$/.test(to)) return this.#error(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
@@ -133,6 +138,8 @@ export class TwilioFake extends LoopbackFake {
     record.sid = sid;
     record.answer = answer;
     this.messages.set(sid, { ...answer });
+    const latency = this.latencyMs();
+    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     this.#json(res, 201, answer);
     const callback = form.get('StatusCallback');
     if (callback) this.#scheduleCallbacks(callback, sid, form);
