@@ -62,6 +62,20 @@ export class Metrics {
       name: 'switchboard_messages', help: 'Messages in the ledger by status', labelNames: ['status'], registers,
       async collect() { this.reset(); for (const [s, n] of Object.entries((await readStats()).byStatus)) this.set({ status: s }, n); },
     });
+    let unsettled: { count: number; oldestAt: number | null } | null = null;
+    let unsettledAt = 0;
+    const readUnsettled = async () => {
+      if (!unsettled || Date.now() - unsettledAt > 500) { unsettled = await store.unsettledStats(); unsettledAt = Date.now(); }
+      return unsettled;
+    };
+    new Gauge({
+      name: 'switchboard_parts_awaiting_receipt', help: 'Parts sent and still without a final status (awaiting a receipt, reconciliation or the receipt deadline)', registers,
+      async collect() { this.set((await readUnsettled()).count); },
+    });
+    new Gauge({
+      name: 'switchboard_parts_awaiting_receipt_oldest_age_seconds', help: 'How long the oldest part still awaiting a receipt has waited', registers,
+      async collect() { const u = await readUnsettled(); this.set(u.oldestAt === null ? 0 : Math.max(0, (Date.now() - u.oldestAt) / 1000)); },
+    });
     const breaker: Gauge<'provider'> = new Gauge({
       name: 'switchboard_provider_circuit_state', help: 'Circuit breaker per provider: 0 closed, 1 half-open, 2 open (this process; shared through Redis when configured)', labelNames: ['provider'], registers,
       collect: () => { for (const [id, v] of this.#health()) breaker.set({ provider: id }, v.state === 'closed' ? 0 : v.state === 'half_open' ? 1 : 2); },

@@ -294,6 +294,12 @@ export abstract class BaseStore implements Store {
       .orderBy('updated_at').limit(limit).execute();
   }
 
+  async unsettledStats(): Promise<{ count: number; oldestAt: number | null }> {
+    const r = await this.db.selectFrom('message_parts').select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('updated_at').as('oldest')])
+      .where('status', '=', 'sent').executeTakeFirst();
+    return { count: Number(r?.n ?? 0), oldestAt: r?.oldest == null ? null : Number(r.oldest) };
+  }
+
   async markReconciled(parts: Pick<MessagePartRow, 'message_id' | 'part_index'>[], now: number): Promise<void> {
     for (const p of parts) {
       await this.db.updateTable('message_parts').set({ reconciled_at: now }).where('message_id', '=', p.message_id).where('part_index', '=', p.part_index).execute();

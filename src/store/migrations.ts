@@ -359,12 +359,15 @@ const m006: Migration = {
   },
 };
 
-// Crash-window duplicates: a claim that finds the message still `sending` (its lease ran
+// Crash-window duplicates and parts awaiting receipts. A claim that finds the message still `sending` (its lease ran
 // out: the worker died, or shut down mid-send) marks it interrupted, so the next worker
 // asks a provider that can be asked by our reference before it sends again.
 const m007: Migration = {
   async up(db: Kysely<any>) {
     await db.schema.alterTable('messages').addColumn('interrupted', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    // Parts awaiting a receipt, whatever their provider (the receipt deadline, and the
+    // metric of how many there are and the oldest): bounded by them, not by the ledger.
+    await sql`CREATE INDEX message_parts_awaiting ON message_parts (updated_at) WHERE status = 'sent'`.execute(db);
   },
 };
 

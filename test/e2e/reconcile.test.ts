@@ -42,6 +42,10 @@ describe('receipt reconciliation', () => {
     const asked = () => fake.fetches.filter((f) => f === sid).length;
     await eventually(async () => asked() >= 2, 10_000, 'two lookups');
     assert.equal((await t.call('GET', `/v1/messages/${r.body.id}`)).body.status, 'sent');
+    const metrics = (await t.call('GET', '/metrics')).body as string;
+    assert.match(metrics, /switchboard_parts_awaiting_receipt 1\n/, 'the part still awaiting its receipt is counted');
+    const age = Number(/switchboard_parts_awaiting_receipt_oldest_age_seconds ([\d.e-]+)/.exec(metrics)?.[1]);
+    assert.ok(age > 0, `the oldest part's age: ${age}`);
     Object.assign(fake.messages.get(sid)!, { status: 'delivered' });
     await eventually(async () => (await t.call('GET', `/v1/messages/${r.body.id}`)).body.status === 'delivered', 10_000, 'delivered once the provider says so');
   });

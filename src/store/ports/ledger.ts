@@ -45,6 +45,8 @@ export interface MessageLedger {
   partsToReconcile(providerId: string, sentBefore: number, checkedBefore: number, limit: number): Promise<MessagePartRow[]>;
   /** Parts of any provider still `sent` since before `sentBefore`, oldest first (the receipt deadline). */
   unsettledParts(sentBefore: number, limit: number): Promise<MessagePartRow[]>;
+  /** Parts still `sent` (awaiting a receipt): how many, and since when the oldest (an index range, not a scan of the ledger). */
+  unsettledStats(): Promise<{ count: number; oldestAt: number | null }>;
   /** Notes that reconciliation asked about these parts at `now`. */
   markReconciled(parts: Pick<MessagePartRow, 'message_id' | 'part_index'>[], now: number): Promise<void>;
 

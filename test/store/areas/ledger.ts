@@ -268,6 +268,9 @@ export function ledgerCases(get: () => Store): void {
       await store.recordOutcomes([{ messageId: m.row.id, leaseOwner: 'w-dl', now, attempts: [], event: null, callback: null, parts: [p], set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null, provider_id: p.provider_id, sent_at: now } }]);
       assert.ok(!(await store.unsettledParts(now, 100_000)).some((x) => x.message_id === m.row.id), 'not before the deadline');
       assert.ok((await store.unsettledParts(now + 1, 100_000)).some((x) => x.message_id === m.row.id), 'whatever its provider');
+      const stats = await store.unsettledStats();
+      assert.ok(stats.count >= 1, 'counted among the parts still awaiting a receipt');
+      assert.ok(stats.oldestAt !== null && stats.oldestAt <= now, 'the oldest is no newer than this one');
     });
   });
 }
