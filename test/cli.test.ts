@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/stores.ts';
+import { newMessage } from './helpers/rows.ts';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '../src/cli/main.ts');
@@ -115,12 +116,19 @@ describe('switchboard CLI', () => {
     assert.doesNotMatch((await cli('export')).stdout, /SWITCHBOARD_ADMIN_KEY/);
   });
 
-  it('backs the database up online into a file that opens with the keys in it', async () => {
+  it('backs the database up online into a file that opens with every message and key in it', async () => {
     const created = JSON.parse((await cli('keys', 'create', 'before-backup', '--json')).stdout);
+    const live = new SqliteStore(join(dir.path, 'switchboard.db'));
+    const messages = Array.from({ length: 50 }, (_, i) => newMessage({ body: `kept ${i}` }));
+    try { await live.insertMessages(messages); } finally { await live.close(); }
     const file = join(dir.path, 'backup.db');
     assert.match((await cli('backup', file)).stdout, /backed up/);
     const copy = new SqliteStore(file);
-    try { assert.equal((await copy.getApiKey(created.id))?.name, 'before-backup'); } finally { await copy.close(); }
+    try {
+      assert.equal((await copy.getApiKey(created.id))?.name, 'before-backup');
+      const restored = await copy.getMessages(messages.map((m) => m.row.id));
+      assert.deepEqual(restored.map((m) => m.body).sort(), messages.map((m) => m.row.body).sort());
+    } finally { await copy.close(); }
     await assert.rejects(cli('backup'), (e: { code: number }) => e.code === 2);
   });
 });
