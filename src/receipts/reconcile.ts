@@ -45,16 +45,18 @@ export class Reconciler {
     for (const entry of this.#o.registry.active()) {
       const fetchStatus = entry.adapter.fetchStatus?.bind(entry.adapter);
       if (!fetchStatus) continue;
-      const parts = await this.#o.store.partsToReconcile(entry.id, now - this.#o.afterMs, now - this.#o.afterMs, this.#o.batch);
+      const due = await this.#o.store.partsToReconcile(entry.id, now - this.#o.afterMs, now - this.#o.afterMs, this.#o.batch);
+      if (due.length === 0) continue;
+      // Claimed before asking: a worker in another process asks about the others.
+      const parts = await this.#o.store.markReconciled(due, now, now - this.#o.afterMs);
       if (parts.length === 0) continue;
       let receipts;
       try {
         receipts = await fetchStatus(parts.map((p) => p.provider_message_id), AbortSignal.timeout(this.#o.timeoutMs));
       } catch (err) {
-        this.#o.logger.warn({ err, provider: entry.id }, 'provider status lookup failed; asking again next round');
+        this.#o.logger.warn({ err, provider: entry.id }, 'provider status lookup failed; these parts are asked about again after SWITCHBOARD_RECONCILE_AFTER_MS');
         continue;
       }
-      await this.#o.store.markReconciled(parts, now);
       const writes: ReceiptWrite[] = receipts.map((r) => ({
         // One event per part and fetched status: asking again finds the same "webhook".
         webhookId: `fetched:${entry.id}:${r.providerMessageId}`, providerId: entry.id, providerMessageId: r.providerMessageId, status: r.status,

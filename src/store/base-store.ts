@@ -300,10 +300,16 @@ export abstract class BaseStore implements Store {
     return { count: Number(r?.n ?? 0), oldestAt: r?.oldest == null ? null : Number(r.oldest) };
   }
 
-  async markReconciled(parts: Pick<MessagePartRow, 'message_id' | 'part_index'>[], now: number): Promise<void> {
+  async markReconciled<P extends Pick<MessagePartRow, 'message_id' | 'part_index'>>(parts: P[], now: number, checkedBefore: number): Promise<P[]> {
+    const claimed: P[] = [];
     for (const p of parts) {
-      await this.db.updateTable('message_parts').set({ reconciled_at: now }).where('message_id', '=', p.message_id).where('part_index', '=', p.part_index).execute();
+      const r = await this.db.updateTable('message_parts').set({ reconciled_at: now })
+        .where('message_id', '=', p.message_id).where('part_index', '=', p.part_index)
+        .where((eb) => eb.or([eb('reconciled_at', 'is', null), eb('reconciled_at', '<', checkedBefore)]))
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) > 0) claimed.push(p);
     }
+    return claimed;
   }
 
   async listParts(messageId: string): Promise<MessagePartRow[]> {

@@ -47,8 +47,12 @@ export interface MessageLedger {
   unsettledParts(sentBefore: number, limit: number): Promise<MessagePartRow[]>;
   /** Parts still `sent` (awaiting a receipt): how many, and since when the oldest (an index range, not a scan of the ledger). */
   unsettledStats(): Promise<{ count: number; oldestAt: number | null }>;
-  /** Notes that reconciliation asked about these parts at `now`. */
-  markReconciled(parts: Pick<MessagePartRow, 'message_id' | 'part_index'>[], now: number): Promise<void>;
+  /**
+   * Claims these parts for a lookup at `now` (compare-and-set: only those not asked about
+   * since `checkedBefore`), so workers in several processes never ask about the same
+   * part in one round. Answers the parts claimed.
+   */
+  markReconciled<P extends Pick<MessagePartRow, 'message_id' | 'part_index'>>(parts: P[], now: number, checkedBefore: number): Promise<P[]>;
 
   /**
    * Retention: deletes up to `limit` messages that reached a final status before

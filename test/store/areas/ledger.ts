@@ -227,7 +227,8 @@ export function ledgerCases(get: () => Store): void {
       assert.deepEqual(due.map((p) => p.part_index), [0, 1]);
       assert.deepEqual((await store.partsToReconcile(provider, now + 1, now + 1, 1)).length, 1, 'in batches');
       assert.deepEqual(await store.partsToReconcile(`${provider}-other`, now + 1, now + 1, 10), []);
-      await store.markReconciled([due[0]], now + 1);
+      assert.equal((await store.markReconciled([due[0]], now + 1, now + 1)).length, 1, 'claimed for this round');
+      assert.equal((await store.markReconciled([due[0]], now + 1, now + 1)).length, 0, 'another worker in the same round gets nothing to ask');
       assert.deepEqual((await store.partsToReconcile(provider, now + 2, now + 1, 10)).map((p) => p.part_index), [1], 'asked about just now');
       assert.deepEqual((await store.partsToReconcile(provider, now + 5, now + 5, 10)).map((p) => p.part_index), [0, 1], 'due again an interval later');
     });
