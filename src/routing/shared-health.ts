@@ -54,6 +54,8 @@ export class SharedHealth implements HealthShare {
     this.#redis = new Redis(o.redisUrl, opts);
     this.#sub = new Redis(o.redisUrl, { ...opts, enableOfflineQueue: true, commandTimeout: undefined });
     for (const r of [this.#redis, this.#sub]) r.on('error', () => { /* reported through degraded */ });
+    // Degraded from the moment the connection drops (the next sync would notice too).
+    this.#redis.on('close', () => { if (this.#o.health.share === this) this.#setDegraded(true); });
     this.#sub.on('message', (_channel: string, text: string) => this.#news(text));
     this.#sub.on('ready', () => { void this.#sub.subscribe(this.#channel).catch(() => {}); });
   }

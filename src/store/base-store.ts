@@ -107,7 +107,8 @@ export abstract class BaseStore implements Store {
       ])
       .where('started_at', '>=', since);
     // One account's share of the window: its own messages' attempts only.
-    if (accountId !== undefined) q = q.where('message_id', 'in', (eb) => eb.selectFrom('messages').select('messages.id').where('messages.account_id', '=', accountId));
+    // (Each attempt in the window looks its message up by key: bounded by the window, not by the account's ledger.)
+    if (accountId !== undefined) q = q.where((eb) => eb.exists(eb.selectFrom('messages').select('messages.id').whereRef('messages.id', '=', 'attempts.message_id').where('messages.account_id', '=', accountId)));
     const rows = await q.groupBy('attempts.provider_id').execute();
     return rows.map((r) => ({ provider_id: r.provider_id, sends: Number(r.sends), errors: Number(r.errors ?? 0), failovers: Number(r.failovers ?? 0) }));
   }
@@ -359,17 +360,23 @@ export abstract class BaseStore implements Store {
   }
 
   async nextDueAt(): Promise<number | null> {
+    // The statuses are literals, not parameters, so SQLite can use the partial index
+    // messages_due (a parameterised IN cannot be proven to match its WHERE): a seek, not a
+    // scan of the ledger.
     const r = await this.db.selectFrom('messages').select((eb) => eb.fn.min('next_attempt_at').as('at'))
-      .where('status', 'in', ['scheduled', 'queued', 'sending']).executeTakeFirst();
+      .where(sql<boolean>`status IN ('scheduled', 'queued', 'sending')`).executeTakeFirst();
     return r?.at == null ? null : Number(r.at);
   }
 
   async queueStats(now: number, accountId?: string): Promise<QueueStats> {
-    // depth: accepted and not yet handed to a provider; oldest: the longest-waiting due row.
+    // Index-bounded, whatever the ledger's size: only messages not yet final are counted
+    // (messages_open), and the oldest due row is a seek on messages_due. The statuses are
+    // literals so that SQLite can prove the partial indexes apply.
     let oldestQ = this.db.selectFrom('messages').select((eb) => eb.fn.min('next_attempt_at').as('at'))
-      .where('status', 'in', ['scheduled', 'queued']).where('next_attempt_at', '<=', now);
-    let groupsQ = this.db.selectFrom('messages').select(['status', (eb) => eb.fn.countAll<number>().as('n')]);
-    if (accountId !== undefined) { oldestQ = oldestQ.where('account_id', '=', accountId); groupsQ = groupsQ.where('account_id', '=', accountId); }
+      .where(sql<boolean>`status IN ('scheduled', 'queued', 'sending')`).where('status', '<>', 'sending').where('next_attempt_at', '<=', now);
+    let groupsQ = this.db.selectFrom('messages').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).where('final_at', 'is', null);
+    // One account's oldest: among its open messages (messages_open), not its whole ledger.
+    if (accountId !== undefined) { oldestQ = oldestQ.where('final_at', 'is', null).where('account_id', '=', accountId); groupsQ = groupsQ.where('account_id', '=', accountId); }
     const oldest = await oldestQ.executeTakeFirst();
     const groups = await groupsQ.groupBy('status').execute();
     const byStatus: Record<string, number> = {};

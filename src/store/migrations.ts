@@ -359,7 +359,7 @@ const m006: Migration = {
   },
 };
 
-// Crash-window duplicates and parts awaiting receipts. A claim that finds the message still `sending` (its lease ran
+// Crash-window duplicates, parts awaiting receipts, open messages. A claim that finds the message still `sending` (its lease ran
 // out: the worker died, or shut down mid-send) marks it interrupted, so the next worker
 // asks a provider that can be asked by our reference before it sends again.
 const m007: Migration = {
@@ -368,6 +368,11 @@ const m007: Migration = {
     // Parts awaiting a receipt, whatever their provider (the receipt deadline, and the
     // metric of how many there are and the oldest): bounded by them, not by the ledger.
     await sql`CREATE INDEX message_parts_awaiting ON message_parts (updated_at) WHERE status = 'sent'`.execute(db);
+    // Figures about the queue (/metrics, /v1/status, alerts) count messages not yet final:
+    // bounded by what is under way, not by the ledger.
+    await sql`CREATE INDEX messages_open ON messages (account_id, status) WHERE final_at IS NULL`.execute(db);
+    // An account's messages to one number, newest first (GET /v1/messages?to=).
+    await db.schema.createIndex('messages_account_to').on('messages').columns(['account_id', 'to_number', 'id']).execute();
   },
 };
 

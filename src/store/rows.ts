@@ -432,6 +432,7 @@ export type CancelResult = { kind: 'canceled'; message: MessageRow } | { kind: '
 export interface QueueStats {
   depth: number;
   oldestDueAt: number | null;
+  /** messages not yet final, by status (scheduled, queued, sending, sent); final ones are counted by switchboard_messages_final_total */
   byStatus: Record<string, number>;
 }
 

@@ -87,7 +87,7 @@ describe('state shared through Redis', { skip: redisSkip }, () => {
         assert.equal(r.body.status, 'sent', JSON.stringify(r.body));
         sent.push(r.body.id);
       }
-      const ready = await eventually(async () => { const r = await a.call('GET', '/readyz'); return r.body.status === 'degraded' && r; }, 5_000, 'readiness to say degraded');
+      const ready = await eventually(async () => { const r = await a.call('GET', '/readyz'); return r.body.status === 'degraded' && r.body.degraded.length === 2 && r; }, 5_000, 'readiness to say degraded, for limits and health');
       assert.equal(ready.status, 200, 'degraded is still ready: the process sends');
       assert.deepEqual(ready.body.degraded, ['redis unreachable: rate limits are per process', 'redis unreachable: provider health is per process']);
       assert.match((await a.call('GET', '/metrics')).body, /switchboard_shared_state_degraded 1/);

@@ -1,5 +1,11 @@
 // The embedded store: node:sqlite in WAL mode with synchronous=FULL, so a committed
-// transaction is on disk. node:sqlite is synchronous, so every transactional path here is
+// transaction is on disk. The worker's own bookkeeping (claims, outcomes, receipts
+// applied, webhooks finished) commits with synchronous=NORMAL instead: durable against a
+// crash of the process (kill -9), not against a power cut, which may undo its last
+// moments; those are redone from what is durable (a lease runs out and the message is
+// sent again, at least once; a raw webhook is applied again, forward only). Every other
+// write, intake and raw webhooks above all, stays FULL, and since the WAL is appended
+// in order, its fsync makes every earlier commit durable too. node:sqlite is synchronous, so every transactional path here is
 // one synchronous BEGIN…COMMIT block with cached prepared statements: nothing else can
 // run on the connection in between, and one fsync covers a whole batch (group commit).
 // Kysely (base-store) runs single statements on the same connection; it must never open
@@ -50,7 +56,9 @@ export class SqliteStore extends BaseStore {
     if (this.#conn.isOpen) this.#conn.close();
   }
 
-  #tx<T>(fn: () => T): T {
+  /** `redoable`: worker bookkeeping that is redone after a power cut (commits without waiting for the disk). */
+  #tx<T>(fn: () => T, redoable = false): T {
+    if (redoable) this.#conn.exec('PRAGMA synchronous = NORMAL');
     // BEGIN IMMEDIATE takes the write lock up front, so a concurrent writer in another
     // process waits (busy_timeout) instead of failing half-way.
     this.#conn.exec('BEGIN IMMEDIATE');
@@ -61,6 +69,8 @@ export class SqliteStore extends BaseStore {
     } catch (err) {
       if (this.#conn.isTransaction) this.#conn.exec('ROLLBACK');
       throw err;
+    } finally {
+      if (redoable) this.#conn.exec('PRAGMA synchronous = FULL');
     }
   }
 
@@ -112,7 +122,7 @@ export class SqliteStore extends BaseStore {
         WHERE status IN ('scheduled', 'queued', 'sending') AND next_attempt_at <= ?
         ORDER BY next_attempt_at LIMIT ?)
       RETURNING *`);
-    const rows = this.#tx(() => stmt.all(owner, now + leaseMs, now, now, limit)) as unknown as MessageRow[];
+    const rows = this.#tx(() => stmt.all(owner, now + leaseMs, now, now, limit), true) as unknown as MessageRow[];
     return rows.sort((a, b) => (a.next_attempt_at ?? 0) - (b.next_attempt_at ?? 0) || (a.id < b.id ? -1 : 1));
   }
 
@@ -140,7 +150,7 @@ export class SqliteStore extends BaseStore {
         if (o.callback) insertCallback.run(o.callback as unknown as Record<string, null | number | string>);
         for (const p of o.parts) insertPart.run(p as unknown as Params);
       }
-    });
+    }, true);
     return applied;
   }
 
@@ -150,7 +160,7 @@ export class SqliteStore extends BaseStore {
     this.#tx(() => {
       for (const d of done) finish.run(now, d.error, d.id);
       for (const id of deferred) defer.run(until, id);
-    });
+    }, true);
   }
 
   async claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]> {
@@ -158,7 +168,7 @@ export class SqliteStore extends BaseStore {
       UPDATE webhooks SET lease_until = ?, attempts = attempts + 1
       WHERE id IN (SELECT id FROM webhooks WHERE processed_at IS NULL AND process_after <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY process_after LIMIT ?)
       RETURNING *`);
-    const rows = this.#tx(() => stmt.all(now + leaseMs, now, now, limit)) as unknown as WebhookRow[];
+    const rows = this.#tx(() => stmt.all(now + leaseMs, now, now, limit), true) as unknown as WebhookRow[];
     return rows.sort((a, b) => a.process_after - b.process_after || (a.id < b.id ? -1 : 1));
   }
 
@@ -180,7 +190,7 @@ export class SqliteStore extends BaseStore {
         this.#stmts.get(`UPDATE messages SET ${setClause(set)} WHERE id = @__id`).run({ ...set, __id: message.id });
         if (plan.callback) insertCallback.run(plan.callback as unknown as Params);
         return { message: { ...message, ...plan.set }, changed: true, previous: message.status };
-    }));
+    }), true);
   }
 }
 

@@ -173,15 +173,16 @@ export function ledgerCases(get: () => Store): void {
       assert.equal((await store.getMessage(null, row.id))?.interrupted, 0);
     });
 
-    it("reports one account's queue, or every account's", async () => {
+    it("reports one account's queue, or every account's, counting only messages not yet final", async () => {
       const now = Date.now();
       const acct = `acct_q_${newId('msg')}`;
       await store.insertMessages([
         newMessage({ account_id: acct, next_attempt_at: now - 5_000 }), newMessage({ account_id: acct, next_attempt_at: now - 1_000 }),
-        newMessage({ account_id: acct, status: 'delivered', next_attempt_at: null }),
+        newMessage({ account_id: acct, status: 'sent', next_attempt_at: null }),
+        newMessage({ account_id: acct, status: 'delivered', next_attempt_at: null, final_at: now }),
       ]);
       const mine = await store.queueStats(now, acct);
-      assert.deepEqual([mine.depth, mine.oldestDueAt, mine.byStatus.queued, mine.byStatus.delivered], [2, now - 5_000, 2, 1]);
+      assert.deepEqual([mine.depth, mine.oldestDueAt, mine.byStatus], [2, now - 5_000, { queued: 2, sent: 1 }]);
       const all = await store.queueStats(now);
       assert.ok(all.depth >= 2 && (all.oldestDueAt ?? Infinity) <= now - 5_000);
       assert.deepEqual(await store.queueStats(now, `${acct}-none`), { depth: 0, oldestDueAt: null, byStatus: {} });
