@@ -11,7 +11,7 @@
 // Kysely (base-store) runs single statements on the same connection; it must never open
 // a transaction of its own here, since its awaits would let these blocks interleave.
 import { DatabaseSync, backup as sqliteBackup } from 'node:sqlite';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { BaseStore } from '../base-store.ts';
@@ -49,6 +49,27 @@ export class SqliteStore extends BaseStore {
 
   protected metadataValue(key: string) {
     return sql<string>`json_extract(metadata, ${'$."' + key.replace(/"/g, '') + '"'})`;
+  }
+
+  /**
+   * Kysely takes no migration lock on SQLite, so two processes starting together on one
+   * file (an api and a worker) would both run a migration. A lock file next to the
+   * database makes the second wait, then find every migration done. A lock left by a
+   * process killed mid-migration is taken over after 60 s.
+   */
+  override async migrate(): Promise<void> {
+    if (this.path === ':memory:') return super.migrate();
+    const lock = `${this.path}.migrate-lock`;
+    for (let waited = 0; ; waited += 50) {
+      try { closeSync(openSync(lock, 'wx')); break; } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+        if (age > 60_000) { rmSync(lock, { force: true }); continue; }
+        if (waited > 120_000) throw new Error(`another process holds ${lock}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    try { await super.migrate(); } finally { rmSync(lock, { force: true }); }
   }
 
   async close(): Promise<void> {
