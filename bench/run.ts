@@ -1,52 +1,71 @@
-// npm run bench — figures for the closing notes, on the embedded SQLite store:
+// npm run bench — figures for the closing notes, side by side in one run:
 //   0. the cost of one routing decision, cached and cold (bench/routing.ts), and each
 //      adapter's send cost against its loopback fake (bench/providers.ts)
-//   1. a bare node:http server, as the machine's ceiling for comparison
-//   2. intake: accepted sends/s and p50/p99 latency of POST /v1/messages (api role)
-//   3. end to end: messages/s from accepted to delivered, simulator at 0 ms latency
-//   4. webhook ingestion: signed Twilio status callbacks acknowledged per second (each
+//   1. a bare node:http server answering 202: the machine's ceiling
+//   2. intake, api role alone: req/s (and its share of the ceiling), p50/p99; then p99
+//      at half that rate
+//   3. the default `npm start` (all roles in one process, SQLite, simulator at 0 ms):
+//      intake while it sends, accepted → delivered per second, process CPU µs per message
+//   4. the same two with 1,000,000 delivered messages already in the ledger (bench/seed.ts),
+//      and the cost of reads that must stay flat: GET /v1/messages/:id, list queries,
+//      /metrics, /v1/status, the alert check; empty ledger beside full
+//   5. PostgreSQL (BENCH_DATABASE_URL or TEST_DATABASE_URL): one api and one worker
+//      process, accepted → delivered and each process's CPU per message
+//   6. webhook ingestion: signed Twilio status callbacks acknowledged per second (each
 //      verified, then stored raw and committed before the 200)
-// The server runs in its own process; autocannon drives it from this one.
+// Servers run in their own processes; autocannon drives them from this one (16
+// connections, 10 s, as the performance issue measured).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { twilioSignature } from '../src/providers/twilio/signature.ts';
 import { benchRouting } from './routing.ts';
 import { benchProviders } from './providers.ts';
+import { seed } from './seed.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const E2E_MESSAGES = Number(process.env.BENCH_E2E_MESSAGES ?? 20_000);
+const SEED = Number(process.env.BENCH_SEED_MESSAGES ?? 1_000_000);
+const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? '';
 const KEY = 'bench-admin-key';
+const TICKS = 100; // /proc/<pid>/stat CPU times are in clock ticks (USER_HZ)
 
 interface Server { url: string; proc: ChildProcess; dir: string }
 const running = new Set<ChildProcess>();
 process.on('exit', () => { for (const p of running) p.kill('SIGKILL'); });
 
-async function start(args: string[], env: Record<string, string>, port: number): Promise<Server> {
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
+async function start(args: string[], env: Record<string, string>, port: number, dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-')), http = true): Promise<Server> {
   const proc = spawn(process.execPath, args, {
     cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'],
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', SWITCHBOARD_DATA_DIR: dir, SWITCHBOARD_ADMIN_KEY: KEY, LOG_LEVEL: 'warn', SWITCHBOARD_SIMULATOR_LATENCY_MS: '0', ...env },
+    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', SWITCHBOARD_DATA_DIR: dir, SWITCHBOARD_ADMIN_KEY: KEY, LOG_LEVEL: 'warn', SWITCHBOARD_SIMULATOR_LATENCY_MS: '0', SWITCHBOARD_SHUTDOWN_DRAIN_MS: '0', ...env },
   });
   running.add(proc);
   proc.once('exit', () => running.delete(proc));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
+  if (!http) { await new Promise((r) => setTimeout(r, 3_000)); return { url, proc, dir }; } // a worker serves no HTTP
+  for (let i = 0; i < 300; i++) {
     try { if ((await fetch(`${url}/healthz`)).ok) return { url, proc, dir }; } catch { /* not up yet */ }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`server ${args.join(' ')} did not start`);
 }
 
-async function stop(s: Server): Promise<void> {
+async function stop(s: Server, keepDir = false): Promise<void> {
   s.proc.kill('SIGTERM');
   await new Promise((r) => s.proc.once('exit', r));
-  rmSync(s.dir, { recursive: true, force: true });
+  if (!keepDir) rmSync(s.dir, { recursive: true, force: true });
+}
+
+/** CPU seconds (user + system) the process has used so far. */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / TICKS;
 }
 
 function load(opts: autocannon.Options): Promise<autocannon.Result> {
@@ -62,8 +81,68 @@ const post = (url: string, extra: Partial<autocannon.Options> = {}): autocannon.
   ...extra,
 });
 
+let ceiling = 0;
 function row(name: string, r: autocannon.Result): void {
-  console.log(`${name.padEnd(34)} ${String(Math.round(r.requests.average)).padStart(7)} req/s   p50 ${String(r.latency.p50).padStart(4)} ms   p99 ${String(r.latency.p99).padStart(4)} ms   non-2xx ${r.non2xx}   errors ${r.errors}`);
+  const share = ceiling ? `  (${(r.requests.average / ceiling).toFixed(2)} of bare)` : '';
+  console.log(`${name.padEnd(40)} ${String(Math.round(r.requests.average)).padStart(7)} req/s   p50 ${String(r.latency.p50).padStart(4)} ms   p99 ${String(r.latency.p99).padStart(4)} ms   non-2xx ${r.non2xx}   errors ${r.errors}${share}`);
+}
+
+/** Messages final since `since`, read through the messages_final index (cheap however full the ledger). */
+async function deliveredSince(store: SqliteStore | PostgresStore, since: number): Promise<number> {
+  const r = await store.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('final_at', '>=', since).where('status', '=', 'delivered').executeTakeFirst();
+  return Number(r?.n ?? 0);
+}
+
+/** accepted → delivered: E2E_MESSAGES sends as fast as intake takes them, then until the last is delivered. */
+async function endToEnd(s: Server, store: SqliteStore | PostgresStore, label: string, pids: number[]): Promise<void> {
+  const cpu0 = pids.map(cpuSeconds);
+  const t0 = Date.now();
+  const { duration: _d, ...opts } = post(s.url);
+  const r = await load({ ...opts, amount: E2E_MESSAGES });
+  const accepted = Date.now();
+  const want = r.requests.total - r.non2xx;
+  let delivered = 0;
+  for (;;) {
+    delivered = await deliveredSince(store, t0);
+    if (delivered >= want || Date.now() - accepted > 180_000) break;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  const elapsed = (Date.now() - t0) / 1000;
+  const cpu = pids.map((p, i) => cpuSeconds(p) - cpu0[i]);
+  row(`POST while sending (${label})`, r);
+  const perMessage = cpu.map((c) => Math.round((c * 1e6) / Math.max(1, delivered)));
+  console.log(`  accepted → delivered (${label}): ${delivered} of ${want} in ${elapsed.toFixed(2)} s = ${Math.round(delivered / elapsed)} msg/s; CPU ${perMessage.join(' + ')} µs per message${pids.length > 1 ? ' (api + worker)' : ''}`);
+}
+
+/** Mean and p99 of `n` sequential GETs of `path`. */
+async function timeGets(url: string, path: string, n = 200): Promise<string> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const res = await fetch(url + path, { headers: { authorization: `Bearer ${KEY}` } });
+    await res.arrayBuffer();
+    times.push(performance.now() - t);
+    if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  }
+  times.sort((a, b) => a - b);
+  return `${(times.reduce((a, b) => a + b, 0) / n).toFixed(2)} ms (p99 ${times[Math.floor(n * 0.99)].toFixed(2)})`;
+}
+
+/** The flat-cost reads, against a running server and its store. */
+async function reads(s: Server, store: SqliteStore): Promise<Record<string, string>> {
+  const any = await store.db.selectFrom('messages').select('id').orderBy('id', 'desc').limit(1).offset(100).executeTakeFirst();
+  const out: Record<string, string> = {};
+  out['GET /v1/messages/:id'] = await timeGets(s.url, `/v1/messages/${any!.id}`);
+  out['GET /v1/messages?limit=50'] = await timeGets(s.url, '/v1/messages?limit=50');
+  out['GET /v1/messages?to=…'] = await timeGets(s.url, `/v1/messages?to=${encodeURIComponent('+14155550100')}&limit=50`);
+  out['GET /v1/messages?status=delivered'] = await timeGets(s.url, '/v1/messages?status=delivered&limit=50');
+  out['GET /metrics'] = await timeGets(s.url, '/metrics', 100);
+  out['GET /v1/status'] = await timeGets(s.url, '/v1/status', 100);
+  // The alert check's two queries, as the monitor runs them.
+  const t = performance.now();
+  for (let i = 0; i < 100; i++) { await store.countFailovers(Date.now() - 600_000); await store.queueStats(Date.now()); }
+  out['alert check (in process)'] = `${((performance.now() - t) / 100).toFixed(2)} ms`;
+  return out;
 }
 
 console.log(`node ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s per run\n`);
@@ -77,46 +156,73 @@ console.log('');
 // 1. the ceiling: a bare node:http server answering a small JSON body
 {
   const s = await start(['-e', `require('node:http').createServer((q,r)=>{let b='';q.on('data',c=>b+=c);q.on('end',()=>{r.writeHead(q.url==='/healthz'?200:202,{'content-type':'application/json'});r.end('{"id":"x","status":"queued"}')})}).listen(process.env.PORT,'127.0.0.1')`], {}, 18081);
-  row('bare node:http (ceiling)', await load(post(s.url)));
+  const r = await load(post(s.url));
+  row('bare node:http (ceiling)', r);
+  ceiling = r.requests.average;
   await stop(s);
 }
 
 // 2. intake alone: every 202 means the row is committed (WAL, synchronous=FULL)
-{
-  const s = await start(['src/main.ts', '--role', 'api'], {}, 18082);
+async function intakeAlone(label: string, dir?: string): Promise<void> {
+  const s = await start(['src/main.ts', '--role', 'api'], {}, 18082, dir);
   await load(post(s.url, { duration: 2 })); // warm-up
   const r = await load(post(s.url));
-  row('POST /v1/messages (api role)', r);
-  const store = new SqliteStore(join(s.dir, 'switchboard.db'));
-  const n = (await store.queueStats(Date.now())).byStatus.queued ?? 0;
-  await store.close();
-  console.log(`${''.padEnd(34)} ${n} messages on disk after the runs (${r.requests.total} accepted in the measured run)`);
-  await stop(s);
+  row(`POST /v1/messages (api role${label})`, r);
+  const half = await load(post(s.url, { overallRate: Math.max(1, Math.round(r.requests.average / 2)) }));
+  console.log(`  at half that rate (${Math.round(r.requests.average / 2)}/s): p50 ${half.latency.p50} ms, p99 ${half.latency.p99} ms`);
+  await stop(s, dir !== undefined);
 }
+await intakeAlone('');
 
-// 3. end to end: accepted → delivered with a zero-latency simulator, one process
+// 3. the default deployment: `npm start` (all roles, one process), simulator at 0 ms
+async function defaultDeployment(label: string, dir?: string): Promise<Record<string, string>> {
+  const s = await start(['src/main.ts', 'serve'], { SWITCHBOARD_POLL_MS: '50' }, 18083, dir);
+  const store = new SqliteStore(join(s.dir, 'switchboard.db'));
+  await endToEnd(s, store, `npm start${label}`, [s.proc.pid!]);
+  const r = await reads(s, store);
+  await store.close();
+  await stop(s, dir !== undefined);
+  return r;
+}
+const emptyReads = await defaultDeployment('');
+
+// 4. the same with a full ledger
 {
-  const s = await start(['src/main.ts', '--role', 'all'], { SWITCHBOARD_POLL_MS: '50' }, 18083);
-  const store = new SqliteStore(join(s.dir, 'switchboard.db'));
-  const t0 = Date.now();
-  const { duration: _d, ...opts } = post(s.url);
-  const r = await load({ ...opts, amount: E2E_MESSAGES });
-  const accepted = Date.now();
-  let delivered = 0;
-  for (;;) {
-    const st = await store.queueStats(Date.now());
-    delivered = st.byStatus.delivered ?? 0;
-    if (delivered >= r.requests.total - r.non2xx || Date.now() - accepted > 120_000) break;
-    await new Promise((res) => setTimeout(res, Number(process.env.BENCH_OBSERVE_MS ?? 50)));
-  }
-  const elapsed = (Date.now() - t0) / 1000;
-  row(`POST while sending (all role)`, r);
-  console.log(`end to end: ${delivered} of ${E2E_MESSAGES} delivered in ${elapsed.toFixed(2)} s = ${Math.round(delivered / elapsed)} messages/s (accept phase ${((accepted - t0) / 1000).toFixed(2)} s)`);
-  await store.close();
-  await stop(s);
+  const seeded = mkdtempSync(join(tmpdir(), 'switchboard-seeded-'));
+  const t = Date.now();
+  await seed(seeded, SEED);
+  console.log(`\nledger seeded with ${SEED} delivered messages in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  const copy = mkdtempSync(join(tmpdir(), 'switchboard-seeded-'));
+  cpSync(seeded, copy, { recursive: true });
+  await intakeAlone(`, ${SEED / 1e6}M in ledger`, copy);
+  rmSync(copy, { recursive: true, force: true });
+  const fullReads = await defaultDeployment(`, ${SEED / 1e6}M in ledger`, seeded);
+  rmSync(seeded, { recursive: true, force: true });
+  console.log(`\n${'read'.padEnd(34)} ${'empty ledger'.padEnd(28)} ${SEED / 1e6}M messages`);
+  for (const k of Object.keys(emptyReads)) console.log(`${k.padEnd(34)} ${emptyReads[k].padEnd(28)} ${fullReads[k]}`);
+  console.log('');
 }
 
-// 4. webhook ingestion (api role: verify signature, store raw, answer)
+// 5. PostgreSQL: one api process and one worker process
+if (PG_URL) {
+  const schema = `bench_${Date.now().toString(36)}`;
+  const url = new URL(PG_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  const owner = new PostgresStore(PG_URL, { schema, max: 2 });
+  await owner.migrate();
+  const env = { DATABASE_URL: url.toString(), SWITCHBOARD_POLL_MS: '50' };
+  const worker = await start(['src/main.ts', '--role', 'worker'], env, 18085, undefined, false);
+  const api = await start(['src/main.ts', '--role', 'api'], env, 18086);
+  await endToEnd(api, owner, 'PostgreSQL, api + worker', [api.proc.pid!, worker.proc.pid!]);
+  await stop(api);
+  await stop(worker);
+  await owner.dropSchema();
+  await owner.close();
+} else {
+  console.log('PostgreSQL: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL)');
+}
+
+// 6. webhook ingestion (api role: verify signature, store raw, answer)
 {
   const port = 18084;
   const token = 'bench-twilio-token';

@@ -373,6 +373,9 @@ const m007: Migration = {
     await sql`CREATE INDEX messages_open ON messages (account_id, status) WHERE final_at IS NULL`.execute(db);
     // An account's messages to one number, newest first (GET /v1/messages?to=).
     await db.schema.createIndex('messages_account_to').on('messages').columns(['account_id', 'to_number', 'id']).execute();
+    // Receipts find their message through its part (message_parts_provider_ref) since
+    // 006; this index was only written, never read.
+    await db.schema.dropIndex('messages_provider_ref').execute();
   },
 };
 

@@ -114,6 +114,12 @@ export class SqliteStore extends BaseStore {
     }));
   }
 
+  /** Raw webhooks, in one transaction of prepared inserts: on disk before the provider gets its 200. */
+  override async insertWebhooks(rows: WebhookRow[]): Promise<void> {
+    const insert = this.#stmts.get(`INSERT INTO webhooks (${WEBHOOK_COLUMNS.join(', ')}) VALUES (${WEBHOOK_COLUMNS.map((c) => '@' + c).join(', ')})`);
+    this.#tx(() => { for (const r of rows) insert.run(r as unknown as Params); });
+  }
+
   async purgeMessages(finalBefore: number, limit: number, archive?: (rows: MessageRow[]) => void): Promise<number> {
     const select = this.#stmts.get('SELECT * FROM messages WHERE final_at < ? ORDER BY final_at LIMIT ?');
     const deletes = [
@@ -215,6 +221,7 @@ export class SqliteStore extends BaseStore {
   }
 }
 
+const WEBHOOK_COLUMNS = ['id', 'provider_id', 'kind', 'url', 'headers', 'body', 'received_at', 'process_after', 'processed_at', 'lease_until', 'attempts', 'error'] as const satisfies readonly (keyof WebhookRow)[];
 const CALLBACK_COLUMNS = ['id', 'account_id', 'api_key_id', 'message_id', 'url', 'type', 'payload', 'status', 'attempts', 'next_attempt_at', 'lease_until', 'last_error', 'created_at', 'updated_at', 'delivered_at'];
 const INSERT_CALLBACK = `INSERT INTO callbacks (${CALLBACK_COLUMNS.join(', ')}) VALUES (${CALLBACK_COLUMNS.map((c) => '@' + c).join(', ')})`;
 const PART_COLUMNS = ['message_id', 'part_index', 'provider_id', 'provider_message_id', 'status', 'error_code', 'error_message', 'provider_error_code', 'created_at', 'updated_at', 'reconciled_at'];
