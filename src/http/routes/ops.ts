@@ -48,8 +48,9 @@ export async function statusReport(ctx: AppContext, actor: Actor, accountId: str
   ]);
   const byProvider = new Map(windows.map((w) => [w.provider_id, w]));
   // Window figures come from the ledger (all processes); circuit state is this process's
-  // own breaker, so an api-only process reports none.
-  const sends = config.role !== 'api';
+  // breaker, shared through Redis when configured: an api-only process without Redis has
+  // none to report.
+  const sends = config.role !== 'api' || config.redisUrl !== '';
   return {
     providers: ctx.registry.active().map((p) => {
       const w = byProvider.get(p.id) ?? { sends: 0, errors: 0, failovers: 0 };
