@@ -63,7 +63,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     return id;
   };
   const registry = new ProviderRegistry({
-    store, config, logger,
+    store, config, logger, sessions: runsWorkers,
     emitWebhook: async (providerId, w) => {
       await ingestWebhook({ providerId, kind: w.kind, url: `${config.publicUrl}/webhooks/${providerId}/${w.kind}`, headers: w.headers ?? {}, body: w.body, processAfter: w.processAfter });
     },

@@ -78,3 +78,70 @@ export function countSegments(text: string): SegmentInfo {
   const per = pack(ucs2Atoms(text), text.length, LIMITS['UCS-2'].single, LIMITS['UCS-2'].part);
   return { encoding: 'UCS-2', segments: per.length, unitsPerSegment: per, units: text.length };
 }
+
+/**
+ * The text of each segment, split exactly as countSegments counts (SMPP and other
+ * providers that take one part at a time send these).
+ */
+export function splitSegments(text: string): string[] {
+  const info = countSegments(text);
+  if (info.segments === 1) return [text];
+  const out: string[] = [];
+  let current = '';
+  let used = 0;
+  let k = 0;
+  const atoms: string[] = info.encoding === 'GSM-7' ? [...text] : [...graphemes.segment(text)].flatMap(({ segment }) => (segment.length <= LIMITS['UCS-2'].part ? [segment] : [...segment]));
+  for (const atom of atoms) {
+    const size = info.encoding === 'GSM-7' ? SEPTETS.get(atom)! : atom.length;
+    if (used + size > info.unitsPerSegment[k] && used > 0) { out.push(current); current = ''; used = 0; k++; }
+    current += atom;
+    used += size;
+  }
+  if (current) out.push(current);
+  return out;
+}
+
+// GSM 03.38 as SMPP carries it with data_coding 0: one septet per octet (unpacked);
+// an extension character is ESC (0x1B) then its code.
+const GSM_CODES = new Map<string, number>();
+[...GSM_BASIC].forEach((ch, i) => GSM_CODES.set(ch, i < 27 ? i : i + 1));
+const GSM_EXT_CODES = new Map<string, number>([['\f', 0x0a], ['^', 0x14], ['{', 0x28], ['}', 0x29], ['\\', 0x2f], ['[', 0x3c], ['~', 0x3d], [']', 0x3e], ['|', 0x40], ['€', 0x65]]);
+const GSM_CHARS = new Map([...GSM_CODES].map(([ch, c]) => [c, ch]));
+const GSM_EXT_CHARS = new Map([...GSM_EXT_CODES].map(([ch, c]) => [c, ch]));
+
+/** GSM-7 text → unpacked septets (throws on a character outside GSM 03.38). */
+export function encodeGsm7(text: string): Buffer {
+  const out: number[] = [];
+  for (const ch of text) {
+    const code = GSM_CODES.get(ch);
+    if (code !== undefined) { out.push(code); continue; }
+    const ext = GSM_EXT_CODES.get(ch);
+    if (ext === undefined) throw new Error(`not a GSM 03.38 character: ${JSON.stringify(ch)}`);
+    out.push(0x1b, ext);
+  }
+  return Buffer.from(out);
+}
+
+/** Unpacked septets → text; an unknown code reads as a space, as handsets show it. */
+export function decodeGsm7(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] & 0x7f;
+    if (b === 0x1b && i + 1 < bytes.length) { out += GSM_EXT_CHARS.get(bytes[++i] & 0x7f) ?? ' '; continue; }
+    out += GSM_CHARS.get(b) ?? ' ';
+  }
+  return out;
+}
+
+/** UCS-2 (UTF-16BE) as SMPP carries it with data_coding 8. */
+export function encodeUcs2(text: string): Buffer {
+  const b = Buffer.alloc(text.length * 2);
+  for (let i = 0; i < text.length; i++) b.writeUInt16BE(text.charCodeAt(i), i * 2);
+  return b;
+}
+
+export function decodeUcs2(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i + 1 < bytes.length; i += 2) out += String.fromCharCode((bytes[i] << 8) | bytes[i + 1]);
+  return out;
+}

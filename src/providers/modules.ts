@@ -7,8 +7,9 @@ import { twilio } from './twilio/adapter.ts';
 import { vonage } from './vonage/adapter.ts';
 import { sinch } from './sinch/adapter.ts';
 import { aws } from './aws/adapter.ts';
+import { smppModule } from './smpp/adapter.ts';
 
-export const PROVIDER_MODULES: readonly ProviderModule[] = [simulator, twilio, vonage, sinch, aws];
+export const PROVIDER_MODULES: readonly ProviderModule[] = [simulator, twilio, vonage, sinch, aws, smppModule];
 
 export function providerModule(kind: string): ProviderModule | undefined {
   return PROVIDER_MODULES.find((m) => m.kind === kind);

@@ -144,6 +144,8 @@ export interface AdapterContext {
   publicUrl: string;
   /** the server's settings (the simulator takes its defaults from them) */
   settings: Config;
+  /** for what the adapter does on its own (sessions, reconnects): never given secrets */
+  log?: { warn(o: object, msg: string): void; info(o: object, msg: string): void };
   /** hands a provider-originated webhook to the raw store, as if it had been posted to us */
   emitWebhook(w: { kind: 'status' | 'inbound'; body: string; headers?: Record<string, string>; processAfter?: number }): Promise<void>;
 }

@@ -52,7 +52,11 @@ export class ProviderRegistry {
   #built = new Map<string, { version: number; entry: ProviderEntry }>();
   #entries: ProviderEntry[] = [];
 
-  constructor(opts: { store: Store; config: Config; emitWebhook: EmitWebhook; logger: Logger; modules?: readonly ProviderModule[] }) {
+  readonly #sessions: boolean;
+
+  /** `sessions`: whether adapters open long-lived sessions here (start()); false in an api-only process */
+  constructor(opts: { store: Store; config: Config; emitWebhook: EmitWebhook; logger: Logger; modules?: readonly ProviderModule[]; sessions?: boolean }) {
+    this.#sessions = opts.sessions ?? true;
     this.#store = opts.store;
     this.#config = opts.config;
     this.#emit = opts.emitWebhook;
@@ -77,7 +81,8 @@ export class ProviderRegistry {
     this.#built = next;
     // Highest priority (lowest number) first, then by id, as the records are listed.
     this.#entries = [...next.values()].map((b) => b.entry);
-    for (const e of fresh) await e.adapter.start?.().catch((err) => this.#log.error({ err, provider: e.id }, 'provider adapter failed to start'));
+    // Long-lived sessions (SMPP binds) live where messages are sent: the worker role.
+    if (this.#sessions) for (const e of fresh) await e.adapter.start?.().catch((err) => this.#log.error({ err, provider: e.id }, 'provider adapter failed to start'));
     for (const e of stale) await e.adapter.close?.().catch(() => {});
   }
 
@@ -99,6 +104,7 @@ export class ProviderRegistry {
       secret: (name) => (envNameAllowed(name, this.#config.providerEnv) ? process.env[name] : undefined),
       publicUrl: this.#config.publicUrl,
       settings: this.#config,
+      log: this.#log.child({ provider: id }),
       emitWebhook: (w) => this.#emit(id, w),
     };
   }

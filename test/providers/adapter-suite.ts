@@ -25,6 +25,8 @@ export interface AdapterHarness {
   forged?(req: WebhookRequest): WebhookRequest;
   /** the same callback without its signature (default: without headers, where most providers sign) */
   unsigned?(req: WebhookRequest): WebhookRequest;
+  /** receipts come over the provider's own session (SMPP), not HTTP: every HTTP request is refused */
+  overSession?: boolean;
   /** lets the provider consider a sent part delivered, without telling us (for fetchStatus) */
   deliverQuietly?(providerMessageId: string): Promise<void>;
 }
@@ -83,11 +85,15 @@ export function runAdapterSuite(h: AdapterHarness): void {
       assert.ok(out.ok);
       const part = out.parts[0].providerMessageId;
       const cb = await h.statusCallback(part, 'delivered');
-      assert.equal(await adapter.verify(cb), true);
-      const forged = h.forged ? h.forged(cb) : { ...cb, body: cb.body.replace(/delivered/, 'undelivered') };
-      assert.notDeepEqual(forged, cb, 'the forgery changes something');
-      assert.equal(await adapter.verify(forged), false, 'a forged callback');
-      assert.equal(await adapter.verify(h.unsigned ? h.unsigned(cb) : { ...cb, headers: {} }), false, 'no signature');
+      if (h.overSession) {
+        assert.equal(await adapter.verify(cb), false, 'nothing over HTTP is genuine');
+      } else {
+        assert.equal(await adapter.verify(cb), true);
+        const forged = h.forged ? h.forged(cb) : { ...cb, body: cb.body.replace(/delivered/, 'undelivered') };
+        assert.notDeepEqual(forged, cb, 'the forgery changes something');
+        assert.equal(await adapter.verify(forged), false, 'a forged callback');
+        assert.equal(await adapter.verify(h.unsigned ? h.unsigned(cb) : { ...cb, headers: {} }), false, 'no signature');
+      }
       const answer = adapter.respond?.(cb) ?? { contentType: 'text/plain', body: '' };
       assert.ok(answer.contentType);
       const receipts = adapter.parseReceipts({ id: 'whk_1', providerId: 'p1', kind: 'status', url: cb.url, headers: cb.headers, body: cb.body, receivedAt: Date.now() });

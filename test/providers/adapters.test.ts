@@ -13,6 +13,8 @@ import { SinchFake, FAKE_SINCH_PLAN, FAKE_SINCH_TOKEN, FAKE_SINCH_CALLBACK_USER,
 import { VonageFake, FAKE_VONAGE_KEY, FAKE_VONAGE_SECRET, FAKE_VONAGE_SIGNATURE_SECRET } from '../fakes/vonage.ts';
 import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
 import { PROVIDER_MODULES } from '../../src/providers/modules.ts';
+import { smppModule } from '../../src/providers/smpp/adapter.ts';
+import { SmscFake, FAKE_SMPP_PASSWORD, FAKE_SMPP_SYSTEM_ID } from '../fakes/smsc.ts';
 import assert from 'node:assert/strict';
 
 // The simulator is its own fake: magic destinations steer it, and it emits its receipts.
@@ -137,6 +139,28 @@ const awsHarness: AdapterHarness = {
   unsigned: (req) => { const { Signature: _s, ...rest } = JSON.parse(req.body); return { ...req, body: JSON.stringify(rest) }; },
 };
 
-const harnesses = [simulatorHarness, twilioHarness, vonageHarness, sinchHarness, awsHarness];
+// SMPP: receipts come over the bind as deliver_sm and are stored by the adapter itself, in
+// the JSON it writes; nothing may reach it over HTTP.
+let smsc: SmscFake;
+const smppHarness: AdapterHarness = {
+  module: smppModule,
+  overSession: true,
+  async start() {
+    smsc = await new SmscFake().start();
+    return { config: { host: '127.0.0.1', port: smsc.port, system_id: FAKE_SMPP_SYSTEM_ID, password_env: 'SMPP_CONTRACT_PASSWORD' }, secrets: { SMPP_CONTRACT_PASSWORD: FAKE_SMPP_PASSWORD } };
+  },
+  async stop() { await smsc.stop(); },
+  failNext(kind) {
+    smsc.answers.push({ transient: 0x08, throttled: 0x58, permanent: 0x0b }[kind]);
+    return '+14155550100';
+  },
+  hangNext: () => { smsc.answers.push(-1); },
+  async statusCallback(id, status) {
+    const text = `id:${id} sub:001 dlvrd:001 submit date:2611301200 done date:2611301201 stat:${status === 'delivered' ? 'DELIVRD' : 'UNDELIV'} err:${status === 'delivered' ? '000' : '001'} text:contract`;
+    return { kind: 'status', method: 'POST', url: STATUS_URL, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'receipt', text, received_at: Date.now() }) };
+  },
+};
+
+const harnesses = [simulatorHarness, twilioHarness, vonageHarness, sinchHarness, awsHarness, smppHarness];
 assert.deepEqual(harnesses.map((h) => h.module.kind).sort(), PROVIDER_MODULES.map((m) => m.kind).sort(), 'every registered kind has a harness');
 for (const h of harnesses) runAdapterSuite(h);

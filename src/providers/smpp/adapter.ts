@@ -1,0 +1,205 @@
+// SMPP 3.4 to a carrier or aggregator (domain.md §6): Switchboard binds as an ESME. One
+// provider record per carrier connection; `binds` sessions (transceiver), kept up by
+// session.ts. A message goes out as one submit_sm per part, split exactly as our segment
+// count says (GSM-7 → data_coding 0, UCS-2 → 8), concatenated by UDH (8-bit reference),
+// SAR TLVs, or sent whole in message_payload for the SMSC to split; every part's
+// message_id is recorded. deliver_sm PDUs — delivery receipts (esm_class 0x04) and
+// inbound texts — are stored as raw webhooks before they are acknowledged, then parsed by
+// the same pure functions as any provider's (receipts.ts), so they replay like webhooks.
+// Nothing reaches an SMPP provider over HTTP: its webhook URLs refuse every request.
+//
+// Config: { host, port, system_id, password_env, tls?, ca_file?, system_type?, binds? (1),
+//   window? (10 outstanding submit_sm per bind), submits_per_second? (per bind, 0 = no pace),
+//   enquire_link_seconds? (30), long_messages?: udh|sar|payload (udh),
+//   source_ton?, source_npi?, dest_ton? (1), dest_npi? (1), receipt_ids?: same|hex|decimal,
+//   from? }
+import { randomBytes } from 'node:crypto';
+import type { PDU } from 'smpp';
+import type { AdapterContext, InboundMessage, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, WebhookRequest } from '../provider.ts';
+import { decodeGsm7, decodeUcs2, encodeGsm7, encodeUcs2, splitSegments } from '../../domain/encoding.ts';
+import { classifySmpp } from './errors.ts';
+import { canonicalId, smppInbound, smppReceipts, type ReceiptIdBase, type StoredDeliverSm } from './receipts.ts';
+import { SmppBind } from './session.ts';
+
+interface SmppConfig {
+  host: string; port: number; system_id: string; password_env: string; tls?: boolean; ca_file?: string; system_type?: string;
+  binds?: number; window?: number; submits_per_second?: number; enquire_link_seconds?: number;
+  long_messages?: 'udh' | 'sar' | 'payload'; source_ton?: number; source_npi?: number; dest_ton?: number; dest_npi?: number;
+  receipt_ids?: ReceiptIdBase;
+}
+
+const int = (v: unknown, min: number, max: number) => v === undefined || (Number.isInteger(v) && (v as number) >= min && (v as number) <= max);
+
+export function validateSmppConfig(c: Record<string, unknown>): string[] {
+  const p: string[] = [];
+  if (typeof c.host !== 'string' || c.host === '') p.push('config.host must be the SMSC host name or address');
+  if (!Number.isInteger(c.port) || (c.port as number) < 1 || (c.port as number) > 65535) p.push('config.port must be the SMSC port (1-65535)');
+  if (typeof c.system_id !== 'string' || c.system_id.length < 1 || c.system_id.length > 15) p.push('config.system_id must be 1-15 characters (SMPP limit)');
+  if (typeof c.password_env !== 'string') p.push('config.password_env must name the environment variable holding the bind password');
+  if (c.system_type !== undefined && (typeof c.system_type !== 'string' || c.system_type.length > 12)) p.push('config.system_type must be at most 12 characters');
+  if (c.tls !== undefined && typeof c.tls !== 'boolean') p.push('config.tls must be true or false');
+  if (c.ca_file !== undefined && typeof c.ca_file !== 'string') p.push('config.ca_file must be a path to a PEM file');
+  if (!int(c.binds, 1, 16)) p.push('config.binds must be 1-16');
+  if (!int(c.window, 1, 1000)) p.push('config.window must be 1-1000 outstanding submit_sm per bind');
+  if (c.submits_per_second !== undefined && (typeof c.submits_per_second !== 'number' || c.submits_per_second < 0)) p.push('config.submits_per_second must be a number >= 0 (0 = no pace)');
+  if (!int(c.enquire_link_seconds, 1, 3600)) p.push('config.enquire_link_seconds must be 1-3600');
+  if (c.long_messages !== undefined && !['udh', 'sar', 'payload'].includes(c.long_messages as string)) p.push('config.long_messages must be udh, sar or payload');
+  for (const k of ['source_ton', 'source_npi', 'dest_ton', 'dest_npi']) if (!int(c[k], 0, 255)) p.push(`config.${k} must be 0-255`);
+  if (c.receipt_ids !== undefined && !['same', 'hex', 'decimal'].includes(c.receipt_ids as string)) p.push('config.receipt_ids must be same, hex or decimal');
+  return p;
+}
+
+/** TON/NPI of an address: `+E.164` → international/E.164, letters → alphanumeric, other digits → unknown. */
+export function addressOf(a: string, ton?: number, npi?: number): { ton: number; npi: number; addr: string } {
+  if (a.startsWith('+')) return { ton: ton ?? 1, npi: npi ?? 1, addr: a.slice(1) };
+  if (/[^0-9]/.test(a)) return { ton: ton ?? 5, npi: npi ?? 0, addr: a };
+  return { ton: ton ?? 0, npi: npi ?? 0, addr: a };
+}
+
+/** A received address → ours: international digits get their `+`. */
+function e164(addr: string, ton: number): string {
+  return ton === 1 || (/^\d{8,15}$/.test(addr) && ton !== 5 && ton !== 3) ? `+${addr.replace(/^\+/, '')}` : addr;
+}
+
+/** SMPP relative validity: `YYMMDDhhmmss000R`. */
+export function relativeValidity(seconds: number): string {
+  let s = Math.max(1, Math.floor(seconds));
+  const parts = [Math.floor(s / 31_536_000)]; s %= 31_536_000;
+  parts.push(Math.floor(s / 2_592_000)); s %= 2_592_000;
+  parts.push(Math.floor(s / 86_400)); s %= 86_400;
+  parts.push(Math.floor(s / 3_600)); s %= 3_600;
+  parts.push(Math.floor(s / 60), s % 60);
+  return `${parts.map((n) => String(Math.min(99, n)).padStart(2, '0')).join('')}000R`;
+}
+
+/** The text of a deliver_sm's short_message or message_payload, by data_coding, and its concatenation, if any. */
+export function readDeliverSm(pdu: PDU): { text: string; concat?: { ref: string; part: number; total: number } } {
+  const raw = (pdu.message_payload ?? pdu.short_message) as { udh?: Buffer[]; message?: unknown } | Buffer | string | undefined;
+  // The library decodes by data_coding; we decode ourselves from the bytes where it left them.
+  let bytes: Buffer | null = null;
+  let text = '';
+  let udh: Buffer[] | undefined;
+  if (Buffer.isBuffer(raw)) bytes = raw;
+  else if (raw && typeof raw === 'object') { udh = raw.udh; if (Buffer.isBuffer(raw.message)) bytes = raw.message; else text = String(raw.message ?? ''); }
+  else if (typeof raw === 'string') text = raw;
+  const coding = Number(pdu.data_coding ?? 0) & 0x0f;
+  if (bytes) text = coding === 8 ? decodeUcs2(bytes) : coding === 3 || coding === 1 ? bytes.toString('latin1') : decodeGsm7(bytes);
+  let concat: { ref: string; part: number; total: number } | undefined;
+  for (const ie of udh ?? []) {
+    if (ie[0] === 0x00 && ie.length >= 5) concat = { ref: String(ie[2]), total: ie[3], part: ie[4] };
+    if (ie[0] === 0x08 && ie.length >= 6) concat = { ref: String(ie.readUInt16BE(2)), total: ie[4], part: ie[5] };
+  }
+  if (!concat && pdu.sar_msg_ref_num !== undefined && pdu.sar_total_segments !== undefined && pdu.sar_segment_seqnum !== undefined) {
+    concat = { ref: String(pdu.sar_msg_ref_num), total: Number(pdu.sar_total_segments), part: Number(pdu.sar_segment_seqnum) };
+  }
+  return concat && concat.total > 1 ? { text, concat } : { text };
+}
+
+export function createSmpp(ctx: AdapterContext): ProviderAdapter {
+  const c = ctx.config as unknown as SmppConfig;
+  const mode = c.long_messages ?? 'udh';
+  const idBase = c.receipt_ids ?? 'same';
+
+  // A deliver_sm is stored (raw, durable) before it is acknowledged.
+  const onDeliver = async (pdu: PDU): Promise<void> => {
+    const received_at = Date.now();
+    let stored: StoredDeliverSm;
+    if ((Number(pdu.esm_class ?? 0) & 0x3c) === 0x04) {
+      const { text } = readDeliverSm(pdu);
+      stored = {
+        type: 'receipt', text, received_at,
+        ...(pdu.receipted_message_id !== undefined ? { receipted_message_id: String(pdu.receipted_message_id).replace(/\0+$/, '') } : {}),
+        ...(pdu.message_state !== undefined ? { message_state: Number(pdu.message_state) } : {}),
+        ...(Buffer.isBuffer(pdu.network_error_code) ? { network_error_code: (pdu.network_error_code as Buffer).toString('hex') } : {}),
+      };
+    } else {
+      const { text, concat } = readDeliverSm(pdu);
+      stored = {
+        type: 'mo', id: `${c.system_id}-${received_at.toString(36)}-${randomBytes(4).toString('hex')}`, received_at,
+        from: e164(String(pdu.source_addr ?? ''), Number(pdu.source_addr_ton ?? 0)), to: e164(String(pdu.destination_addr ?? ''), Number(pdu.dest_addr_ton ?? 0)),
+        text, ...(concat ? { concat } : {}),
+      };
+    }
+    await ctx.emitWebhook({ kind: stored.type === 'receipt' ? 'status' : 'inbound', body: JSON.stringify(stored), headers: { 'content-type': 'application/json' } });
+  };
+
+  const binds = Array.from({ length: c.binds ?? 1 }, () => new SmppBind({
+    host: c.host, port: c.port, tls: c.tls === true, caFile: c.ca_file, systemId: c.system_id, password: () => ctx.secret(c.password_env) ?? '',
+    systemType: c.system_type ?? '', window: c.window ?? 10, submitsPerSecond: c.submits_per_second ?? 0, enquireLinkSeconds: c.enquire_link_seconds ?? 30,
+    onDeliver, log: ctx.log ?? { warn: () => {}, info: () => {} },
+  }));
+  let next = 0;
+  const pick = (): SmppBind | undefined => {
+    for (let i = 0; i < binds.length; i++) {
+      const b = binds[(next + i) % binds.length];
+      if (b.state === 'bound') { next = (next + i + 1) % binds.length; return b; }
+    }
+    return undefined;
+  };
+
+  function submits(req: SendRequest): Record<string, unknown>[] {
+    const src = addressOf(req.from, c.source_ton, c.source_npi);
+    const dst = addressOf(req.to, c.dest_ton ?? 1, c.dest_npi ?? 1);
+    const dataCoding = req.encoding === 'UCS-2' ? 8 : 0;
+    const encode = (t: string) => (dataCoding === 8 ? encodeUcs2(t) : encodeGsm7(t));
+    const base = {
+      source_addr_ton: src.ton, source_addr_npi: src.npi, source_addr: src.addr,
+      dest_addr_ton: dst.ton, dest_addr_npi: dst.npi, destination_addr: dst.addr,
+      registered_delivery: 1, data_coding: dataCoding,
+      ...(req.validitySeconds ? { validity_period: relativeValidity(req.validitySeconds) } : {}),
+    };
+    const parts = splitSegments(req.body);
+    if (parts.length === 1) return [{ ...base, short_message: encode(req.body) }];
+    if (mode === 'payload') return [{ ...base, short_message: Buffer.alloc(0), message_payload: encode(req.body) }];
+    const ref = randomBytes(2).readUInt16BE(0);
+    return parts.map((text, i) => mode === 'sar'
+      ? { ...base, short_message: encode(text), sar_msg_ref_num: ref, sar_total_segments: parts.length, sar_segment_seqnum: i + 1 }
+      : { ...base, esm_class: 0x40, short_message: Buffer.concat([Buffer.from([0x05, 0x00, 0x03, ref & 0xff, parts.length, i + 1]), encode(text)]) });
+  }
+
+  return {
+    kind: 'smpp',
+
+    async send(req: SendRequest, signal: AbortSignal): Promise<SendOutcome> {
+      const bind = pick() ?? (await Promise.race(binds.map(async (b) => ((await b.waitBound(Math.min(2_000, 1_000))) ? b : undefined)))) ?? pick();
+      if (!bind) {
+        return { ok: false, error: { kind: 'transient', code: 'network_error', providerCode: 'unbound', message: `no SMPP bind is up (${binds.map((b) => b.reason).join('; ')})` } };
+      }
+      const sent: { index: number; providerMessageId: string }[] = [];
+      const pdus = submits(req);
+      for (const [index, fields] of pdus.entries()) {
+        let resp: PDU;
+        try {
+          resp = await bind.submit(fields, signal);
+        } catch (err) {
+          const e = err as { name?: string; message?: string; code?: string };
+          if (e.name === 'TimeoutError' || e.name === 'AbortError') throw err; // the worker's timeout, as for every adapter
+          return { ok: false, error: { kind: 'transient', code: 'network_error', providerCode: e.code, message: e.message ?? String(err) } };
+        }
+        if (resp.command_status !== 0) {
+          const { kind, code, name } = classifySmpp(resp.command_status);
+          if (kind === 'throttled') bind.stats.throttled++;
+          const partial = sent.length > 0 ? ` after ${sent.length} of ${pdus.length} parts were accepted` : '';
+          return { ok: false, error: { kind, code, providerCode: name, message: `the SMSC refused submit_sm: ${name}${partial}`, ...(kind === 'throttled' ? { retryAfterMs: 1_000 } : {}) } };
+        }
+        sent.push({ index, providerMessageId: canonicalId(String(resp.message_id ?? '').replace(/\0+$/, '')) });
+      }
+      return { ok: true, parts: sent, segments: req.segments };
+    },
+
+    // deliver_sm PDUs come over the bind and are stored by the adapter itself: an HTTP
+    // request to this provider's webhook URL is never genuine.
+    async verify(_req: WebhookRequest): Promise<boolean> { return false; },
+
+    parseReceipts(raw: RawWebhook): Receipt[] { return smppReceipts(raw.body, idBase); },
+    parseInbound(raw: RawWebhook): InboundMessage[] { return smppInbound(raw.body); },
+
+    async start(): Promise<void> {
+      for (const b of binds) b.start();
+    },
+
+    async close(): Promise<void> { await Promise.all(binds.map((b) => b.close())); },
+  };
+}
+
+export const smppModule: ProviderModule = { kind: 'smpp', validate: validateSmppConfig, create: createSmpp, identifierKeys: ['system_id'] };
