@@ -27,6 +27,7 @@ import { Worker } from './worker/worker.ts';
 import { Authenticator } from './http/auth.ts';
 import { Waiters } from './http/waiters.ts';
 import { buildServer } from './http/server.ts';
+import { SmppServer } from './smpp-server/server.ts';
 import type { AppContext } from './http/context.ts';
 export type { AppContext } from './http/context.ts';
 import { createLogger } from './log.ts';
@@ -36,6 +37,7 @@ import { CallbackDispatcher } from './callbacks/dispatcher.ts';
 
 export interface App {
   ctx: AppContext;
+  smpp: SmppServer | null;
   worker: Worker | null;
   processor: WebhookProcessor | null;
   callbacks: CallbackDispatcher | null;
@@ -71,6 +73,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const health = new Health({ windowMs: config.healthWindowMs, threshold: config.healthErrorThreshold, minSamples: config.healthMinSamples, openMs: config.circuitOpenMs });
   health.onChange = (provider, state) => logger.warn({ provider, state }, `circuit ${state.replace('_', '-')}`);
   metrics.watchHealth(() => registry.active().map((p) => [p.id, health.view(p.id, Date.now())]));
+  metrics.watchSessions(() => registry.active().flatMap((p) => (p.adapter.sessionStats ? [[p.id, p.adapter.sessionStats()] as [string, ReturnType<NonNullable<typeof p.adapter.sessionStats>>]] : [])));
   bus.onStatus(({ message, previous }) => {
     // Delivery receipts feed each provider's recent delivery rate (a routing score input).
     if (message.provider_id && previous !== message.status && (message.status === 'delivered' || message.status === 'undelivered')) {
@@ -126,9 +129,11 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     waiters: new Waiters(store, bus),
   };
   const server = runsApi ? await buildServer(ctx, logger) : null;
+  // Legacy systems submit over SMPP to the same intake (off unless SWITCHBOARD_SMPP_PORT is set).
+  const smppServer = runsApi && config.smppPort > 0 ? new SmppServer(ctx) : null;
 
   const app: App = {
-    ctx, worker, processor, callbacks, alerts, server, url: '',
+    ctx, worker, processor, callbacks, alerts, server, smpp: smppServer, url: '',
     async start() {
       await limiter.start?.();
       await sharedHealth?.start();
@@ -141,6 +146,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       reconciler?.start();
       retention?.start();
       if (runsWorkers) { relays.start(); masks.start(); }
+      await smppServer?.start();
       if (server) {
         const address = await server.listen({ port: config.port, host: config.host });
         app.url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
@@ -161,6 +167,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       if (server && config.shutdownDrainMs > 0) await sleep(Math.min(config.shutdownDrainMs, config.shutdownTimeoutMs / 2));
       ctx.waiters.close();
       const stopping = worker?.stop(deadline - Math.min(2_000, config.shutdownTimeoutMs / 5));
+      await smppServer?.stop();
       if (server) await server.close();
       await intake.drain();
       await stopping;

@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Store } from './store/store.ts';
 import type { MessageBus } from './events/bus.ts';
 import { isFinal } from './domain/status.ts';
+import type { SessionStats } from './providers/provider.ts';
 import type { HealthView } from './routing/health.ts';
 
 export class Metrics {
@@ -23,6 +24,9 @@ export class Metrics {
 
   /** Where the provider health gauges read from (the worker's health tracker). */
   watchHealth(read: () => [string, HealthView][]): void { this.#health = read; }
+  #sessions: () => [string, SessionStats[]][] = () => [];
+  /** providers' long-lived sessions (SMPP binds): state, window in use, totals */
+  watchSessions(read: () => [string, SessionStats[]][]): void { this.#sessions = read; }
   #degraded: () => boolean = () => false;
   /** whether shared state (Redis) is unreachable right now */
   watchShared(read: () => boolean): void { this.#degraded = read; }
@@ -84,6 +88,16 @@ export class Metrics {
       name: 'switchboard_provider_error_rate', help: 'Share of send attempts that failed in the health window (every process when Redis is configured, else this one)', labelNames: ['provider'], registers,
       collect: () => { for (const [id, v] of this.#health()) errorRate.set({ provider: id }, v.errorRate); },
     });
+    const sessions = (set: (g: Gauge<'provider' | 'session'>, s: SessionStats, labels: { provider: string; session: string }) => void) => function (this: Gauge<'provider' | 'session'>) {
+      this.reset();
+      for (const [provider, list] of read()) for (const s of list) set(this, s, { provider, session: s.session });
+    };
+    const read = () => this.#sessions();
+    new Gauge({ name: 'switchboard_provider_session_up', help: 'A provider session (SMPP bind): 1 bound, 0 not', labelNames: ['provider', 'session'], registers, collect: sessions((g, s, l) => g.set(l, s.up ? 1 : 0)) });
+    new Gauge({ name: 'switchboard_provider_session_window_in_use', help: 'Requests sent on the session and not yet answered (submit_sm without submit_sm_resp)', labelNames: ['provider', 'session'], registers, collect: sessions((g, s, l) => g.set(l, s.inflight)) });
+    new Gauge({ name: 'switchboard_provider_session_submits', help: 'Submits sent on the session since it was created', labelNames: ['provider', 'session'], registers, collect: sessions((g, s, l) => g.set(l, s.submitted)) });
+    new Gauge({ name: 'switchboard_provider_session_throttled', help: 'Submits the provider throttled on the session since it was created', labelNames: ['provider', 'session'], registers, collect: sessions((g, s, l) => g.set(l, s.throttled)) });
+    new Gauge({ name: 'switchboard_provider_session_submit_latency_seconds_avg', help: 'Mean time from submit to its answer on the session', labelNames: ['provider', 'session'], registers, collect: sessions((g, s, l) => g.set(l, s.submitted ? s.latencyMsTotal / s.submitted / 1000 : 0)) });
     const degraded: Gauge = new Gauge({
       name: 'switchboard_shared_state_degraded', help: '1 while Redis is configured but unreachable: rate limits and provider health are per process', registers,
       collect: () => { degraded.set(this.#degraded() ? 1 : 0); },

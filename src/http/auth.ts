@@ -4,7 +4,7 @@
 // manages what every account shares (providers, country rules, the number pool) and may
 // act for any account. SWITCHBOARD_ADMIN_KEY, when set, is an operator key of the
 // default account. Lookups are cached briefly so the hot path does not hit the store.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import type { ApiKeyRow, RecordStore, Scope } from '../store/store.ts';
 import { newId } from '../domain/ids.ts';
 import { AppError } from '../domain/errors.ts';
@@ -49,6 +49,39 @@ export async function createKey(store: RecordStore, opts: { name: string; accoun
   return { key, secret };
 }
 
+const scryptAsync = (password: string, salt: Buffer) => new Promise<Buffer>((resolve, reject) => scrypt(password, salt, 32, (err, key) => (err ? reject(err) : resolve(key))));
+
+/** scrypt for SMPP bind passwords (at most 9 characters, so a plain hash would not do). */
+export async function hashSmppPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  return `scrypt$${salt.toString('base64url')}$${(await scryptAsync(password, salt)).toString('base64url')}`;
+}
+
+async function smppPasswordMatches(password: string, stored: string): Promise<boolean> {
+  const [scheme, salt, hash] = stored.split('$');
+  if (scheme !== 'scrypt' || !salt || !hash) return false;
+  const want = Buffer.from(hash, 'base64url');
+  const got = await scryptAsync(password, Buffer.from(salt, 'base64url'));
+  return want.length === got.length && timingSafeEqual(want, got);
+}
+
+const SMPP_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+
+/**
+ * Gives a key SMPP bind credentials: a system_id from its name (at most 15 characters,
+ * made unique) and a random 9-character password (the SMPP 3.4 maximum), shown once.
+ */
+export async function createSmppCredentials(store: RecordStore, key: ApiKeyRow): Promise<{ systemId: string; password: string }> {
+  const base = key.name.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 11) || 'client';
+  const password = Array.from(randomBytes(9), (b) => SMPP_ALPHABET[b % SMPP_ALPHABET.length]).join('');
+  const hash = await hashSmppPassword(password);
+  for (let i = 0; i < 50; i++) {
+    const systemId = i === 0 ? base : `${base}${randomBytes(2).readUInt16BE(0) % 10_000}`;
+    if (await store.setApiKeySmpp(key.id, systemId, hash, Date.now())) return { systemId, password };
+  }
+  throw new Error('could not find a free SMPP system_id');
+}
+
 export class Authenticator {
   readonly #store: RecordStore;
   readonly #adminHash: Buffer | null;
@@ -79,6 +112,19 @@ export class Authenticator {
     }
     if (!hit.p) throw new AppError('unauthorized', 'invalid or revoked API key');
     return hit.p;
+  }
+
+  /** An SMPP bind's system_id and password → the key's principal, or null (unknown, wrong, revoked). */
+  async authenticateSmpp(systemId: string, password: string): Promise<Principal | null> {
+    const cacheKey = `smpp\u0000${systemId}\u0000${hashKey(password)}`;
+    const now = Date.now();
+    const hit = this.#cache.get(cacheKey);
+    if (hit && now - hit.at <= CACHE_MS) return hit.p;
+    const row = await this.#store.findApiKeyBySmppSystemId(systemId);
+    const ok = !!row && row.revoked_at === null && !!row.smpp_password_hash && (await smppPasswordMatches(password, row.smpp_password_hash));
+    const p = ok ? toPrincipal(row) : null;
+    this.#cache.set(cacheKey, { p, at: now });
+    return p;
   }
 
   forget(): void { this.#cache.clear(); }

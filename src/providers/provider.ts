@@ -41,6 +41,9 @@ export interface SendRequest {
   statusCallbackUrl: string;
 }
 
+/** One long-lived session (an SMPP bind): its state, sends in flight and totals so far. */
+export interface SessionStats { session: string; up: boolean; state: string; inflight: number; submitted: number; throttled: number; latencyMsTotal: number }
+
 /** What a crash-window lookup asks about: our message, its recipient and when it was first sent at the earliest. */
 export interface SentLookup { messageId: string; to: string; since: number }
 
@@ -118,6 +121,8 @@ export interface ProviderAdapter {
   findSent?(ref: SentLookup, signal: AbortSignal): Promise<FoundSend | null>;
   /** opens long-lived sessions (an SMPP bind) */
   start?(): Promise<void>;
+  /** each long-lived session's figures, for metrics */
+  sessionStats?(): SessionStats[];
   close?(): Promise<void>;
 }
 

@@ -447,6 +447,22 @@ export abstract class BaseStore implements Store {
     return this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  async setApiKeySmpp(id: string, systemId: string, passwordHash: string, now: number): Promise<boolean> {
+    const taken = await this.findApiKeyBySmppSystemId(systemId);
+    if (taken && taken.id !== id) return false;
+    try {
+      const r = await this.db.updateTable('api_keys').set({ smpp_system_id: systemId, smpp_password_hash: passwordHash, updated_at: now }).where('id', '=', id).executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    } catch (err) {
+      if (/unique|duplicate/i.test((err as Error).message)) return false; // taken meanwhile
+      throw err;
+    }
+  }
+
+  async findApiKeyBySmppSystemId(systemId: string): Promise<ApiKeyRow | undefined> {
+    return this.db.selectFrom('api_keys').selectAll().where('smpp_system_id', '=', systemId).executeTakeFirst();
+  }
+
   async setApiKeyWebhookSecret(id: string, secret: string, now: number): Promise<void> {
     await this.db.updateTable('api_keys').set({ webhook_secret: secret, updated_at: now }).where('id', '=', id).execute();
   }

@@ -376,6 +376,10 @@ const m007: Migration = {
     // Receipts find their message through its part (message_parts_provider_ref) since
     // 006; this index was only written, never read.
     await db.schema.dropIndex('messages_provider_ref').execute();
+    // SMPP clients bind with a system_id and password that belong to an API key.
+    await db.schema.alterTable('api_keys').addColumn('smpp_system_id', 'text').execute();
+    await db.schema.alterTable('api_keys').addColumn('smpp_password_hash', 'text').execute();
+    await sql`CREATE UNIQUE INDEX api_keys_smpp ON api_keys (smpp_system_id) WHERE smpp_system_id IS NOT NULL`.execute(db);
   },
 };
 

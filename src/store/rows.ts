@@ -257,6 +257,10 @@ export interface ApiKeyRow {
   webhook_secret: string | null;
   /** where status callbacks go for messages sent with this key and no callback_url of their own */
   callback_url: string | null;
+  /** the system_id an SMPP client binds with for this key (Switchboard's SMPP server) */
+  smpp_system_id?: string | null;
+  /** scrypt of the SMPP bind password: `scrypt$<salt>$<hash>` */
+  smpp_password_hash?: string | null;
 }
 
 /** One part of a long inbound text that arrived in parts (Vonage's concat-*), kept until all are here. */

@@ -31,7 +31,7 @@ const LAYERS: [RegExp, number][] = [
   [/^routing\//, 3], [/^intake\//, 3], [/^metrics\.ts$/, 3],
   [/^(webhooks|optout|relay|masking|worker)\//, 4],
   [/^services\//, 5], [/^context\.ts$/, 5],
-  [/^http\//, 6],
+  [/^http\//, 6], [/^smpp-server\//, 6],
   [/^app\.ts$/, 7], [/^cli\//, 8], [/^main\.ts$/, 8],
 ];
 

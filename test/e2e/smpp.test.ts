@@ -42,6 +42,9 @@ describe('SMPP carrier bind', () => {
     const s = smsc.submitted.find((x) => x.messageId === m.provider_message_id)!;
     assert.deepEqual([s.text, s.dataCoding, s.dest, s.destTon, s.destNpi, s.source, s.sourceTon, s.registeredDelivery], ['Your code is 123456 {ok}', 0, '14155550100', 1, 1, '14155550199', 1, 1]);
     assert.deepEqual(m.events.map((e: { provider_status: string }) => e.provider_status), ['delivrd']);
+    const metrics = (await t.call('GET', '/metrics')).body as string;
+    assert.match(metrics, /switchboard_provider_session_up\{provider="carrier",session="1"\} 1/);
+    assert.match(metrics, /switchboard_provider_session_submits\{provider="carrier",session="1"\} [1-9]/);
   });
 
   it('splits a long UCS-2 text into UDH-concatenated parts exactly as counted, and records every part', async () => {

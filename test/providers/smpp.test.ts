@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseReceiptText, parseReceiptDate, smppReceipts, smppInbound, canonicalId } from '../../src/providers/smpp/receipts.ts';
 import { classifySmpp, SMPP_STATUS } from '../../src/providers/smpp/errors.ts';
-import { addressOf, relativeValidity, validateSmppConfig } from '../../src/providers/smpp/adapter.ts';
+import { validateSmppConfig } from '../../src/providers/smpp/adapter.ts';
+import { addressOf, relativeValidity, receiptText } from '../../src/domain/smpp.ts';
 import { countSegments, decodeGsm7, encodeGsm7, LIMITS, splitSegments, decodeUcs2, encodeUcs2 } from '../../src/domain/encoding.ts';
 import { isMessageErrorCode } from '../../src/domain/message-errors.ts';
 
@@ -61,6 +62,12 @@ describe('SMPP fields', () => {
     assert.deepEqual(addressOf('ACME'), { ton: 5, npi: 0, addr: 'ACME' });
     assert.deepEqual(addressOf('12345'), { ton: 0, npi: 0, addr: '12345' });
     assert.deepEqual(addressOf('12345', 3, 0), { ton: 3, npi: 0, addr: '12345' });
+  });
+
+  it('writes receipts its own parser reads back', () => {
+    const text = receiptText({ id: 'msg_1', stat: 'UNDELIV', err: '001', submitted: Date.UTC(2026, 10, 30, 12, 0), done: Date.UTC(2026, 10, 30, 12, 5), text: 'a long text that gets cut' });
+    assert.equal(text, 'id:msg_1 sub:001 dlvrd:000 submit date:2611301200 done date:2611301205 stat:UNDELIV err:001 text:a long text that get');
+    assert.deepEqual([parseReceiptText(text)?.id, parseReceiptText(text)?.stat], ['msg_1', 'UNDELIV']);
   });
 
   it('writes relative validity periods', () => {

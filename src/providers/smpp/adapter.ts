@@ -16,7 +16,8 @@
 import { randomBytes } from 'node:crypto';
 import type { PDU } from 'smpp';
 import type { AdapterContext, InboundMessage, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, WebhookRequest } from '../provider.ts';
-import { decodeGsm7, decodeUcs2, encodeGsm7, encodeUcs2, splitSegments } from '../../domain/encoding.ts';
+import { encodeGsm7, encodeUcs2, splitSegments } from '../../domain/encoding.ts';
+import { addressOf, e164, readShortMessage, relativeValidity } from '../../domain/smpp.ts';
 import { classifySmpp } from './errors.ts';
 import { canonicalId, smppInbound, smppReceipts, type ReceiptIdBase, type StoredDeliverSm } from './receipts.ts';
 import { SmppBind } from './session.ts';
@@ -49,52 +50,6 @@ export function validateSmppConfig(c: Record<string, unknown>): string[] {
   return p;
 }
 
-/** TON/NPI of an address: `+E.164` → international/E.164, letters → alphanumeric, other digits → unknown. */
-export function addressOf(a: string, ton?: number, npi?: number): { ton: number; npi: number; addr: string } {
-  if (a.startsWith('+')) return { ton: ton ?? 1, npi: npi ?? 1, addr: a.slice(1) };
-  if (/[^0-9]/.test(a)) return { ton: ton ?? 5, npi: npi ?? 0, addr: a };
-  return { ton: ton ?? 0, npi: npi ?? 0, addr: a };
-}
-
-/** A received address → ours: international digits get their `+`. */
-function e164(addr: string, ton: number): string {
-  return ton === 1 || (/^\d{8,15}$/.test(addr) && ton !== 5 && ton !== 3) ? `+${addr.replace(/^\+/, '')}` : addr;
-}
-
-/** SMPP relative validity: `YYMMDDhhmmss000R`. */
-export function relativeValidity(seconds: number): string {
-  let s = Math.max(1, Math.floor(seconds));
-  const parts = [Math.floor(s / 31_536_000)]; s %= 31_536_000;
-  parts.push(Math.floor(s / 2_592_000)); s %= 2_592_000;
-  parts.push(Math.floor(s / 86_400)); s %= 86_400;
-  parts.push(Math.floor(s / 3_600)); s %= 3_600;
-  parts.push(Math.floor(s / 60), s % 60);
-  return `${parts.map((n) => String(Math.min(99, n)).padStart(2, '0')).join('')}000R`;
-}
-
-/** The text of a deliver_sm's short_message or message_payload, by data_coding, and its concatenation, if any. */
-export function readDeliverSm(pdu: PDU): { text: string; concat?: { ref: string; part: number; total: number } } {
-  const raw = (pdu.message_payload ?? pdu.short_message) as { udh?: Buffer[]; message?: unknown } | Buffer | string | undefined;
-  // The library decodes by data_coding; we decode ourselves from the bytes where it left them.
-  let bytes: Buffer | null = null;
-  let text = '';
-  let udh: Buffer[] | undefined;
-  if (Buffer.isBuffer(raw)) bytes = raw;
-  else if (raw && typeof raw === 'object') { udh = raw.udh; if (Buffer.isBuffer(raw.message)) bytes = raw.message; else text = String(raw.message ?? ''); }
-  else if (typeof raw === 'string') text = raw;
-  const coding = Number(pdu.data_coding ?? 0) & 0x0f;
-  if (bytes) text = coding === 8 ? decodeUcs2(bytes) : coding === 3 || coding === 1 ? bytes.toString('latin1') : decodeGsm7(bytes);
-  let concat: { ref: string; part: number; total: number } | undefined;
-  for (const ie of udh ?? []) {
-    if (ie[0] === 0x00 && ie.length >= 5) concat = { ref: String(ie[2]), total: ie[3], part: ie[4] };
-    if (ie[0] === 0x08 && ie.length >= 6) concat = { ref: String(ie.readUInt16BE(2)), total: ie[4], part: ie[5] };
-  }
-  if (!concat && pdu.sar_msg_ref_num !== undefined && pdu.sar_total_segments !== undefined && pdu.sar_segment_seqnum !== undefined) {
-    concat = { ref: String(pdu.sar_msg_ref_num), total: Number(pdu.sar_total_segments), part: Number(pdu.sar_segment_seqnum) };
-  }
-  return concat && concat.total > 1 ? { text, concat } : { text };
-}
-
 export function createSmpp(ctx: AdapterContext): ProviderAdapter {
   const c = ctx.config as unknown as SmppConfig;
   const mode = c.long_messages ?? 'udh';
@@ -105,7 +60,7 @@ export function createSmpp(ctx: AdapterContext): ProviderAdapter {
     const received_at = Date.now();
     let stored: StoredDeliverSm;
     if ((Number(pdu.esm_class ?? 0) & 0x3c) === 0x04) {
-      const { text } = readDeliverSm(pdu);
+      const { text } = readShortMessage(pdu);
       stored = {
         type: 'receipt', text, received_at,
         ...(pdu.receipted_message_id !== undefined ? { receipted_message_id: String(pdu.receipted_message_id).replace(/\0+$/, '') } : {}),
@@ -113,7 +68,7 @@ export function createSmpp(ctx: AdapterContext): ProviderAdapter {
         ...(Buffer.isBuffer(pdu.network_error_code) ? { network_error_code: (pdu.network_error_code as Buffer).toString('hex') } : {}),
       };
     } else {
-      const { text, concat } = readDeliverSm(pdu);
+      const { text, concat } = readShortMessage(pdu);
       stored = {
         type: 'mo', id: `${c.system_id}-${received_at.toString(36)}-${randomBytes(4).toString('hex')}`, received_at,
         from: e164(String(pdu.source_addr ?? ''), Number(pdu.source_addr_ton ?? 0)), to: e164(String(pdu.destination_addr ?? ''), Number(pdu.dest_addr_ton ?? 0)),
@@ -197,6 +152,11 @@ export function createSmpp(ctx: AdapterContext): ProviderAdapter {
     async start(): Promise<void> {
       for (const b of binds) b.start();
     },
+
+    sessionStats: () => binds.map((b, i) => ({
+      session: String(i + 1), up: b.state === 'bound', state: b.reason, inflight: b.inflight,
+      submitted: b.stats.submitted, throttled: b.stats.throttled, latencyMsTotal: b.stats.latencyMsTotal,
+    })),
 
     async close(): Promise<void> { await Promise.all(binds.map((b) => b.close())); },
   };

@@ -13,6 +13,9 @@ export interface RecordStore {
   /** false when there was no active key with that id */
   revokeApiKey(id: string, now: number): Promise<boolean>;
   setApiKeyWebhookSecret(id: string, secret: string, now: number): Promise<void>;
+  /** gives a key SMPP bind credentials; false when the system_id is taken */
+  setApiKeySmpp(id: string, systemId: string, passwordHash: string, now: number): Promise<boolean>;
+  findApiKeyBySmppSystemId(systemId: string): Promise<ApiKeyRow | undefined>;
 
   /** by priority, then id */
   listProviders(): Promise<ProviderRow[]>;

@@ -55,6 +55,23 @@ export function recordsCases(get: () => Store): void {
       assert.deepEqual([k?.webhook_secret, k?.updated_at], ['whsec_bmV3', now + 5]);
     });
 
+    it('gives a key SMPP bind credentials, found by system_id, each system_id once', async () => {
+      const now = Date.now();
+      const make = async () => {
+        const id = newId('key');
+        await store.createApiKey({ id, account_id: 'default', name: 'pbx', prefix: 'sk_test', hash: `h-${id}`, scopes: 'send', created_at: now, updated_at: now, revoked_at: null, webhook_secret: null, callback_url: null });
+        return id;
+      };
+      const [a, b] = [await make(), await make()];
+      const systemId = `pbx${newId('key').slice(-8)}`;
+      assert.equal(await store.setApiKeySmpp(a, systemId, 'scrypt$s$h', now), true);
+      assert.equal((await store.findApiKeyBySmppSystemId(systemId))?.id, a);
+      assert.equal((await store.findApiKeyBySmppSystemId(systemId))?.smpp_password_hash, 'scrypt$s$h');
+      assert.equal(await store.setApiKeySmpp(b, systemId, 'scrypt$t$i', now), false, 'taken by another key');
+      assert.equal(await store.setApiKeySmpp(a, systemId, 'scrypt$u$j', now), true, 'the same key may change its password');
+      assert.equal(await store.findApiKeyBySmppSystemId('nobody'), undefined);
+    });
+
     it('upserts providers, numbers and country rules by their key', async () => {
       const now = Date.now();
       const pid = `p-${newId('key').slice(-10).toLowerCase()}`;

@@ -1,0 +1,63 @@
+// SMPP 3.4 facts shared by the carrier adapter (providers/smpp/) and Switchboard's own
+// SMPP server (smpp-server/): addresses (TON/NPI), relative validity, the text and
+// concatenation of a short_message by data_coding, and the delivery receipt text
+// (domain.md §6). Fields arrive as the `smpp` package decodes PDUs.
+import { decodeGsm7, decodeUcs2 } from './encoding.ts';
+
+/** TON/NPI of an address: `+E.164` → international/E.164, letters → alphanumeric, other digits → unknown. */
+export function addressOf(a: string, ton?: number, npi?: number): { ton: number; npi: number; addr: string } {
+  if (a.startsWith('+')) return { ton: ton ?? 1, npi: npi ?? 1, addr: a.slice(1) };
+  if (/[^0-9]/.test(a)) return { ton: ton ?? 5, npi: npi ?? 0, addr: a };
+  return { ton: ton ?? 0, npi: npi ?? 0, addr: a };
+}
+
+/** A received address → ours: international digits get their `+`. */
+export function e164(addr: string, ton: number): string {
+  return ton === 1 || (/^\d{8,15}$/.test(addr) && ton !== 5 && ton !== 3) ? `+${addr.replace(/^\+/, '')}` : addr;
+}
+
+/** SMPP relative validity: `YYMMDDhhmmss000R`. */
+export function relativeValidity(seconds: number): string {
+  let s = Math.max(1, Math.floor(seconds));
+  const parts = [Math.floor(s / 31_536_000)]; s %= 31_536_000;
+  parts.push(Math.floor(s / 2_592_000)); s %= 2_592_000;
+  parts.push(Math.floor(s / 86_400)); s %= 86_400;
+  parts.push(Math.floor(s / 3_600)); s %= 3_600;
+  parts.push(Math.floor(s / 60), s % 60);
+  return `${parts.map((n) => String(Math.min(99, n)).padStart(2, '0')).join('')}000R`;
+}
+
+/** The text of a submit_sm's or deliver_sm's short_message or message_payload, by data_coding, and its concatenation (UDH or SAR), if any. */
+export function readShortMessage(pdu: Record<string, unknown>): { text: string; concat?: { ref: string; part: number; total: number } } {
+  const raw = (pdu.message_payload ?? pdu.short_message) as { udh?: Buffer[]; message?: unknown } | Buffer | string | undefined;
+  // The library decodes by data_coding; we decode ourselves from the bytes where it left them.
+  let bytes: Buffer | null = null;
+  let text = '';
+  let udh: Buffer[] | undefined;
+  if (Buffer.isBuffer(raw)) bytes = raw;
+  else if (raw && typeof raw === 'object') { udh = raw.udh; if (Buffer.isBuffer(raw.message)) bytes = raw.message; else text = String(raw.message ?? ''); }
+  else if (typeof raw === 'string') text = raw;
+  const coding = Number(pdu.data_coding ?? 0) & 0x0f;
+  if (bytes) text = coding === 8 ? decodeUcs2(bytes) : coding === 3 || coding === 1 ? bytes.toString('latin1') : decodeGsm7(bytes);
+  let concat: { ref: string; part: number; total: number } | undefined;
+  for (const ie of udh ?? []) {
+    if (ie[0] === 0x00 && ie.length >= 5) concat = { ref: String(ie[2]), total: ie[3], part: ie[4] };
+    if (ie[0] === 0x08 && ie.length >= 6) concat = { ref: String(ie.readUInt16BE(2)), total: ie[4], part: ie[5] };
+  }
+  if (!concat && pdu.sar_msg_ref_num !== undefined && pdu.sar_total_segments !== undefined && pdu.sar_segment_seqnum !== undefined) {
+    concat = { ref: String(pdu.sar_msg_ref_num), total: Number(pdu.sar_total_segments), part: Number(pdu.sar_segment_seqnum) };
+  }
+  return concat && concat.total > 1 ? { text, concat } : { text };
+}
+
+
+/** `YYMMDDhhmm` (UTC), as receipts carry dates. */
+export function receiptDate(t: number): string {
+  return new Date(t).toISOString().replace(/\D/g, '').slice(2, 12);
+}
+
+/** A delivery receipt's short_message text (domain.md §6.4). */
+export function receiptText(r: { id: string; stat: string; err: string; submitted: number; done: number; text: string }): string {
+  const dlvrd = r.stat === 'DELIVRD' ? '001' : '000';
+  return `id:${r.id} sub:001 dlvrd:${dlvrd} submit date:${receiptDate(r.submitted)} done date:${receiptDate(r.done)} stat:${r.stat} err:${r.err} text:${r.text.slice(0, 20)}`;
+}
