@@ -10,6 +10,9 @@ import { eventually, startApp, type TestApp } from '../helpers/app.ts';
 import { freePort } from '../helpers/net.ts';
 import { createKey, createSmppCredentials } from '../../src/http/auth.ts';
 import { newId } from '../../src/domain/ids.ts';
+import { makePostgresStore, testSchema, type TestStore } from '../helpers/stores.ts';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
 
 interface Client { session: Session; delivered: PDU[]; unbound: boolean }
 
@@ -27,20 +30,23 @@ async function client(port: number, systemId: string, password: string, how: 'bi
 
 const submit = (c: Client, fields: Record<string, unknown>) => new Promise<PDU>((r) => c.session.submit_sm({ dest_addr_ton: 1, dest_addr_npi: 1, ...fields }, r));
 
-describe('SMPP server', () => {
+for (const [name, skip, postgres] of [['SQLite', false, false], ['PostgreSQL', pgSkip, true]] as const) describe(`SMPP server (${name})`, { skip }, () => {
   let t: TestApp;
   let port: number;
   let creds: { systemId: string; password: string };
   let other: { systemId: string; password: string };
+  let pg: TestStore | undefined;
 
   before(async () => {
     port = await freePort();
-    t = await startApp({ smppPort: port, smppMaxPerSecond: 0, smppEnquireLinkSeconds: 1 });
+    const schema = testSchema();
+    pg = postgres ? await makePostgresStore(schema) : undefined;
+    t = await startApp({ smppPort: port, smppMaxPerSecond: 0, smppEnquireLinkSeconds: 1 }, { store: pg ? new PostgresStore(TEST_DATABASE_URL, { schema, max: 4 }) : undefined });
     const store = t.app.ctx.store;
     creds = await createSmppCredentials(store, (await createKey(store, { name: 'legacy-pbx' })).key);
     other = await createSmppCredentials(store, (await createKey(store, { name: 'other-pbx', accountId: 'acct-other' })).key);
   });
-  after(async () => { await t.stop(); });
+  after(async () => { await t.stop(); await pg?.dispose(); });
 
   it('binds with the key\'s credentials and refuses wrong ones', async () => {
     assert.match(creds.password, /^[A-Za-z0-9]{9}$/);

@@ -6,6 +6,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, startApp, type TestApp } from '../helpers/app.ts';
 import { SmscFake, FAKE_SMPP_PASSWORD, FAKE_SMPP_SYSTEM_ID } from '../fakes/smsc.ts';
+import { makePostgresStore, testSchema, type TestStore } from '../helpers/stores.ts';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
 
 const PASSWORD_ENV = 'SMPP_TEST_PASSWORD';
 
@@ -23,17 +26,20 @@ const delivered = (t: TestApp, id: string) => eventually(async () => {
   return m.status === 'delivered' && m;
 }, 10_000, `${id} delivered`);
 
-describe('SMPP carrier bind', () => {
+for (const [name, skip, postgres] of [['SQLite', false, false], ['PostgreSQL', pgSkip, true]] as const) describe(`SMPP carrier bind (${name})`, { skip }, () => {
   let smsc: SmscFake;
   let t: TestApp;
+  let pg: TestStore | undefined;
 
   before(async () => {
     process.env[PASSWORD_ENV] = FAKE_SMPP_PASSWORD;
     smsc = await new SmscFake().start();
-    t = await startApp({ backoffBaseMs: 20 });
+    const schema = testSchema();
+    pg = postgres ? await makePostgresStore(schema) : undefined;
+    t = await startApp({ backoffBaseMs: 20 }, { store: pg ? new PostgresStore(TEST_DATABASE_URL, { schema, max: 4 }) : undefined });
     await provider(t, smsc);
   });
-  after(async () => { await t.stop(); await smsc.stop(); delete process.env[PASSWORD_ENV]; });
+  after(async () => { await t.stop(); await pg?.dispose(); await smsc.stop(); delete process.env[PASSWORD_ENV]; });
 
   it('binds as a transceiver and sends a GSM-7 text that a receipt delivers', async () => {
     assert.deepEqual(smsc.binds.at(-1), { systemId: FAKE_SMPP_SYSTEM_ID, password: FAKE_SMPP_PASSWORD, ok: true });
@@ -142,6 +148,18 @@ describe('SMPP long-message modes, refused binds and shutdown', () => {
         }
       } finally { await t.stop(); await smsc.stop(); }
     }
+  });
+
+  it('binds a transmitter and a receiver when asked: submits on one, receipts and inbound texts on the other', async () => {
+    const smsc = await new SmscFake().start();
+    const t = await startApp();
+    try {
+      await provider(t, smsc, { bind_mode: 'transmitter_receiver' });
+      await eventually(async () => smsc.modes.length === 2, 10_000, 'both binds');
+      assert.deepEqual(smsc.modes.sort(), [0x01, 0x02]);
+      const r = await t.call('POST', '/v1/messages', { to: '+14155550109', body: 'two binds' });
+      await delivered(t, r.body.id);
+    } finally { await t.stop(); await smsc.stop(); }
   });
 
   it('a wrong password marks the bind down with the reason and does not retry in a tight loop; shutdown unbinds', async () => {

@@ -125,7 +125,7 @@ export class SmscFake {
         const systemId = r.cstr(); const password = r.cstr();
         const ok = systemId === FAKE_SMPP_SYSTEM_ID && password === FAKE_SMPP_PASSWORD;
         this.binds.push({ systemId, password, ok });
-        if (ok) socket.bound = true;
+        if (ok) { socket.bound = true; (socket as Socket & { mode?: number }).mode = id; }
         socket.write(pdu(id | 0x80000000, ok ? 0 : 0x0e, seq, ok ? cstr('FAKESMSC') : Buffer.alloc(0)));
         return;
       }
@@ -170,13 +170,20 @@ export class SmscFake {
     const receipts = registeredDelivery & 0x03 ? plan.stats : [];
     const resp = () => socket.write(pdu(0x80000004, 0, seq, cstr(messageId)));
     if (!plan.receiptFirst) resp();
+    // Receipts go to a session that may receive: this one if it is a transceiver, else a receiver.
+    const receiver = () => (this.#mode(socket) === 0x09 ? socket : this.bound.find((s) => this.#mode(s) === 0x01 || this.#mode(s) === 0x09));
     receipts.forEach((stat, i) => {
-      const send = () => { if (!socket.destroyed) socket.write(this.receipt(messageId, stat, plan.format, dest, source)); };
+      const send = () => { const to = receiver(); if (to && !to.destroyed) to.write(this.receipt(messageId, stat, plan.format, dest, source)); };
       if (plan.receiptFirst && i === 0) send();
       else setTimeout(send, plan.delayMs * (i + 1)).unref();
     });
     if (plan.receiptFirst) setTimeout(resp, plan.delayMs).unref();
   }
+
+  #mode(s: Socket): number | undefined { return (s as Socket & { mode?: number }).mode; }
+
+  /** How each bound session bound: 0x09 transceiver, 0x02 transmitter, 0x01 receiver. */
+  get modes(): number[] { return this.bound.map((s) => this.#mode(s) ?? 0); }
 
   /** A delivery receipt deliver_sm for `messageId`, in one of the §6.4 variants (or TLVs). */
   receipt(messageId: string, stat: string, format: ReceiptFormat, from: string, to: string): Buffer {
@@ -205,7 +212,7 @@ export class SmscFake {
     let sm = coding === 8 ? toUcs2(p.text) : coding === 3 ? Buffer.from(p.text, 'latin1') : encodeGsm(p.text);
     let esm = 0;
     if (p.concat) { sm = Buffer.concat([Buffer.from([5, 0, 3, p.concat.ref, p.concat.total, p.concat.part]), sm]); esm = 0x40; }
-    for (const s of this.bound) s.write(this.#deliver(p.from, p.to, esm, coding, sm));
+    for (const s of this.bound) if (this.#mode(s) !== 0x02) s.write(this.#deliver(p.from, p.to, esm, coding, sm));
   }
 
   /** Writes raw bytes to every bound ESME (malformed PDUs). */

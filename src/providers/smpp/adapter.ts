@@ -9,6 +9,7 @@
 // Nothing reaches an SMPP provider over HTTP: its webhook URLs refuse every request.
 //
 // Config: { host, port, system_id, password_env, tls?, ca_file?, system_type?, binds? (1),
+//   bind_mode?: transceiver|transmitter_receiver (transceiver),
 //   window? (10 outstanding submit_sm per bind), submits_per_second? (per bind, 0 = no pace),
 //   enquire_link_seconds? (30), long_messages?: udh|sar|payload (udh),
 //   source_ton?, source_npi?, dest_ton? (1), dest_npi? (1), receipt_ids?: same|hex|decimal,
@@ -26,7 +27,7 @@ interface SmppConfig {
   host: string; port: number; system_id: string; password_env: string; tls?: boolean; ca_file?: string; system_type?: string;
   binds?: number; window?: number; submits_per_second?: number; enquire_link_seconds?: number;
   long_messages?: 'udh' | 'sar' | 'payload'; source_ton?: number; source_npi?: number; dest_ton?: number; dest_npi?: number;
-  receipt_ids?: ReceiptIdBase;
+  receipt_ids?: ReceiptIdBase; bind_mode?: 'transceiver' | 'transmitter_receiver';
 }
 
 const int = (v: unknown, min: number, max: number) => v === undefined || (Number.isInteger(v) && (v as number) >= min && (v as number) <= max);
@@ -47,6 +48,7 @@ export function validateSmppConfig(c: Record<string, unknown>): string[] {
   if (c.long_messages !== undefined && !['udh', 'sar', 'payload'].includes(c.long_messages as string)) p.push('config.long_messages must be udh, sar or payload');
   for (const k of ['source_ton', 'source_npi', 'dest_ton', 'dest_npi']) if (!int(c[k], 0, 255)) p.push(`config.${k} must be 0-255`);
   if (c.receipt_ids !== undefined && !['same', 'hex', 'decimal'].includes(c.receipt_ids as string)) p.push('config.receipt_ids must be same, hex or decimal');
+  if (c.bind_mode !== undefined && !['transceiver', 'transmitter_receiver'].includes(c.bind_mode as string)) p.push('config.bind_mode must be transceiver or transmitter_receiver');
   return p;
 }
 
@@ -78,11 +80,14 @@ export function createSmpp(ctx: AdapterContext): ProviderAdapter {
     await ctx.emitWebhook({ kind: stored.type === 'receipt' ? 'status' : 'inbound', body: JSON.stringify(stored), headers: { 'content-type': 'application/json' } });
   };
 
-  const binds = Array.from({ length: c.binds ?? 1 }, () => new SmppBind({
-    host: c.host, port: c.port, tls: c.tls === true, caFile: c.ca_file, systemId: c.system_id, password: () => ctx.secret(c.password_env) ?? '',
+  // transmitter_receiver: each bind is a transmitter (submits) and a receiver (deliver_sm).
+  const modes: ('transceiver' | 'transmitter' | 'receiver')[] = c.bind_mode === 'transmitter_receiver' ? ['transmitter', 'receiver'] : ['transceiver'];
+  const all = Array.from({ length: c.binds ?? 1 }).flatMap(() => modes.map((mode) => new SmppBind({
+    mode, host: c.host, port: c.port, tls: c.tls === true, caFile: c.ca_file, systemId: c.system_id, password: () => ctx.secret(c.password_env) ?? '',
     systemType: c.system_type ?? '', window: c.window ?? 10, submitsPerSecond: c.submits_per_second ?? 0, enquireLinkSeconds: c.enquire_link_seconds ?? 30,
     onDeliver, log: ctx.log ?? { warn: () => {}, info: () => {} },
-  }));
+  })));
+  const binds = all.filter((_, i) => modes[i % modes.length] !== 'receiver');
   let next = 0;
   const pick = (): SmppBind | undefined => {
     for (let i = 0; i < binds.length; i++) {
@@ -150,15 +155,15 @@ export function createSmpp(ctx: AdapterContext): ProviderAdapter {
     parseInbound(raw: RawWebhook): InboundMessage[] { return smppInbound(raw.body); },
 
     async start(): Promise<void> {
-      for (const b of binds) b.start();
+      for (const b of all) b.start();
     },
 
-    sessionStats: () => binds.map((b, i) => ({
-      session: String(i + 1), up: b.state === 'bound', state: b.reason, inflight: b.inflight,
+    sessionStats: () => all.map((b, i) => ({
+      session: modes.length > 1 ? `${Math.floor(i / 2) + 1}${modes[i % 2] === 'receiver' ? 'rx' : 'tx'}` : String(i + 1), up: b.state === 'bound', state: b.reason, inflight: b.inflight,
       submitted: b.stats.submitted, throttled: b.stats.throttled, latencyMsTotal: b.stats.latencyMsTotal,
     })),
 
-    async close(): Promise<void> { await Promise.all(binds.map((b) => b.close())); },
+    async close(): Promise<void> { await Promise.all(all.map((b) => b.close())); },
   };
 }
 

@@ -1,5 +1,5 @@
 // One SMPP bind to a carrier (an ESME session), kept up for the life of the provider:
-// connect and bind (transceiver), enquire_link every `enquireLinkSeconds` with a dead
+// connect and bind (transceiver, transmitter or receiver), enquire_link every `enquireLinkSeconds` with a dead
 // link detected when it goes unanswered, reconnect with jittered exponential backoff
 // (a refused bind — wrong password, unknown system_id — waits the longest and says why,
 // instead of retrying in a tight loop), a window of outstanding submit_sm, an optional
@@ -13,6 +13,8 @@ import { classifySmpp } from './errors.ts';
 export type BindState = 'connecting' | 'bound' | 'down' | 'closed';
 
 export interface BindOptions {
+  /** transceiver: submits and deliver_sm on one session; transmitter or receiver: one of each */
+  mode: 'transceiver' | 'transmitter' | 'receiver';
   host: string;
   port: number;
   tls: boolean;
@@ -82,7 +84,8 @@ export class SmppBind {
     });
     this.#session = session;
     session.on(o.tls ? 'secureConnect' : 'connect', () => {
-      session.bind_transceiver({ system_id: o.systemId, password: o.password(), system_type: o.systemType, interface_version: 0x34 }, (resp) => {
+      const bindAs = o.mode === 'transmitter' ? session.bind_transmitter : o.mode === 'receiver' ? session.bind_receiver : session.bind_transceiver;
+      bindAs.call(session, { system_id: o.systemId, password: o.password(), system_type: o.systemType, interface_version: 0x34 }, (resp) => {
         if (resp.command_status !== 0) {
           const { name } = classifySmpp(resp.command_status);
           this.#failures = Math.max(this.#failures, 6);
