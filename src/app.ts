@@ -18,6 +18,7 @@ import { Router } from './routing/choose-route.ts';
 import { Health } from './routing/health.ts';
 import { createLimiter } from './routing/rate-limit/redis.ts';
 import { SharedHealth } from './routing/shared-health.ts';
+import { RedisLeases } from './routing/leases.ts';
 import type { RateLimiter } from './routing/rate-limit/limiter.ts';
 import { AlertMonitor } from './routing/alerts.ts';
 import { OptOutHandler } from './optout/inbound.ts';
@@ -64,8 +65,10 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     metrics.webhooks.inc({ provider: w.providerId, kind: w.kind });
     return id;
   };
+  // Provider sessions (SMPP binds) are slots leased through Redis, so their count holds across processes.
+  const leases = config.redisUrl && runsWorkers ? new RedisLeases(config.redisUrl, config.redisPrefix, config.sessionLeaseMs) : undefined;
   const registry = new ProviderRegistry({
-    store, config, logger, sessions: runsWorkers,
+    store, config, logger, sessions: runsWorkers, leases,
     emitWebhook: async (providerId, w) => {
       await ingestWebhook({ providerId, kind: w.kind, url: `${config.publicUrl}/webhooks/${providerId}/${w.kind}`, headers: w.headers ?? {}, body: w.body, processAfter: w.processAfter });
     },
@@ -181,6 +184,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await ingest.drain();
       router.stop();
       await registry.close();
+      await leases?.close();
       await sharedHealth?.close();
       await limiter.close();
       await store.close();

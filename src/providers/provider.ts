@@ -41,6 +41,15 @@ export interface SendRequest {
   statusCallbackUrl: string;
 }
 
+/** Named leases, held by one process at a time (routing/leases.ts over Redis). */
+export interface SessionLeases {
+  /** takes or renews `name` for `ttlMs`; false while another process holds it; rejects when it cannot tell */
+  acquire(name: string, ttlMs: number): Promise<boolean>;
+  release(name: string): Promise<void>;
+  /** how long a lease lasts (renewed at a third of it) */
+  readonly ttlMs: number;
+}
+
 /** One long-lived session (an SMPP bind): its state, sends in flight and totals so far. */
 export interface SessionStats { session: string; up: boolean; state: string; inflight: number; submitted: number; throttled: number; latencyMsTotal: number }
 
@@ -149,6 +158,12 @@ export interface AdapterContext {
   publicUrl: string;
   /** the server's settings (the simulator takes its defaults from them) */
   settings: Config;
+  /**
+   * Leases shared by every process (Redis): a session slot is opened only by the process
+   * holding its lease, so a record's session count holds across processes. Absent: every
+   * process opens every session.
+   */
+  leases?: SessionLeases;
   /** for what the adapter does on its own (sessions, reconnects): never given secrets */
   log?: { warn(o: object, msg: string): void; info(o: object, msg: string): void };
   /** hands a provider-originated webhook to the raw store, as if it had been posted to us */

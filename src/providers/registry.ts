@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { ProviderRow, Store } from '../store/store.ts';
-import type { AdapterContext, ProviderAdapter, ProviderModule } from './provider.ts';
+import type { AdapterContext, ProviderAdapter, ProviderModule, SessionLeases } from './provider.ts';
 import { PROVIDER_MODULES } from './modules.ts';
 import { simulator } from './simulator/adapter.ts';
 import { credentialRefs, envNameAllowed } from './credentials.ts';
@@ -55,8 +55,11 @@ export class ProviderRegistry {
   readonly #sessions: boolean;
 
   /** `sessions`: whether adapters open long-lived sessions here (start()); false in an api-only process */
-  constructor(opts: { store: Store; config: Config; emitWebhook: EmitWebhook; logger: Logger; modules?: readonly ProviderModule[]; sessions?: boolean }) {
+  readonly #leases: SessionLeases | undefined;
+
+  constructor(opts: { store: Store; config: Config; emitWebhook: EmitWebhook; logger: Logger; modules?: readonly ProviderModule[]; sessions?: boolean; leases?: SessionLeases }) {
     this.#sessions = opts.sessions ?? true;
+    this.#leases = opts.leases;
     this.#store = opts.store;
     this.#config = opts.config;
     this.#emit = opts.emitWebhook;
@@ -105,6 +108,7 @@ export class ProviderRegistry {
       publicUrl: this.#config.publicUrl,
       settings: this.#config,
       log: this.#log.child({ provider: id }),
+      ...(this.#leases ? { leases: this.#leases } : {}),
       emitWebhook: (w) => this.#emit(id, w),
     };
   }

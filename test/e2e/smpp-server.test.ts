@@ -122,6 +122,17 @@ for (const [name, skip, postgres] of [['SQLite', false, false], ['PostgreSQL', p
     } finally { mine.c.session.destroy(); theirs.c.session.destroy(); }
   });
 
+  it('unbinds a client that stops answering enquire_link', async () => {
+    const session = smpp.connect({ host: '127.0.0.1', port });
+    session.on('error', () => {});
+    await new Promise<void>((r) => session.on('connect', () => r()));
+    assert.equal((await new Promise<PDU>((r) => session.bind_transceiver({ system_id: creds.systemId, password: creds.password }, r))).command_status, 0);
+    // This client never answers the server's enquire_link.
+    let closed = false;
+    session.on('close', () => { closed = true; });
+    await eventually(async () => closed, 10_000, 'the silent client to be dropped');
+  });
+
   it('answers a malformed PDU with generic_nack and closes that connection; the listener carries on', async () => {
     const sock = tcp({ host: '127.0.0.1', port });
     await new Promise((r) => sock.on('connect', r));

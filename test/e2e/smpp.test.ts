@@ -8,7 +8,8 @@ import { eventually, startApp, type TestApp } from '../helpers/app.ts';
 import { SmscFake, FAKE_SMPP_PASSWORD, FAKE_SMPP_SYSTEM_ID } from '../fakes/smsc.ts';
 import { makePostgresStore, testSchema, type TestStore } from '../helpers/stores.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
+import { pgSkip, redisSkip, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/env.ts';
+import { randomBytes } from 'node:crypto';
 
 const PASSWORD_ENV = 'SMPP_TEST_PASSWORD';
 
@@ -182,5 +183,34 @@ describe('SMPP long-message modes, refused binds and shutdown', () => {
     } finally { await good.stop(); }
     assert.ok(smsc.unbinds.length >= 1, 'unbind sent at shutdown');
     await smsc.stop();
+  });
+});
+
+describe('SMPP sessions across processes (Redis)', { skip: redisSkip }, () => {
+  before(() => { process.env[PASSWORD_ENV] = FAKE_SMPP_PASSWORD; });
+  after(() => { delete process.env[PASSWORD_ENV]; });
+
+  it('`binds: 1` is one bind however many workers run; when its holder stops, another worker takes it over', async () => {
+    const smsc = await new SmscFake().start();
+    const prefix = `test:${randomBytes(4).toString('hex')}:`;
+    const worker = () => startApp({ redisUrl: TEST_REDIS_URL, redisPrefix: prefix, sessionLeaseMs: 900 });
+    const a = await worker();
+    const b = await worker();
+    try {
+      await provider(a, smsc);
+      await provider(b, smsc);
+      // Both have tried for a while: still one session at the SMSC.
+      await new Promise((r) => setTimeout(r, 1_200));
+      assert.equal(smsc.bound.length, 1, 'one bind in all');
+      assert.equal(smsc.binds.length, 1);
+      const holder = (await a.call('GET', '/metrics')).body.includes('switchboard_provider_session_up{provider="carrier",session="1"} 1') ? a : b;
+      const other = holder === a ? b : a;
+      await holder.stop();
+      await eventually(async () => smsc.bound.length === 1 && smsc.binds.length === 2, 10_000, 'the other worker to bind');
+      const r = await other.call('POST', '/v1/messages', { to: '+14155550110', body: 'taken over' });
+      await delivered(other, r.body.id);
+    } finally {
+      await a.stop().catch(() => {}); await b.stop().catch(() => {}); await smsc.stop();
+    }
   });
 });

@@ -82,17 +82,40 @@ export function createSmpp(ctx: AdapterContext): ProviderAdapter {
 
   // transmitter_receiver: each bind is a transmitter (submits) and a receiver (deliver_sm).
   const modes: ('transceiver' | 'transmitter' | 'receiver')[] = c.bind_mode === 'transmitter_receiver' ? ['transmitter', 'receiver'] : ['transceiver'];
-  const all = Array.from({ length: c.binds ?? 1 }).flatMap(() => modes.map((mode) => new SmppBind({
+  const log = ctx.log ?? { warn: () => {}, info: () => {} };
+  const open = (mode: 'transceiver' | 'transmitter' | 'receiver') => new SmppBind({
     mode, host: c.host, port: c.port, tls: c.tls === true, caFile: c.ca_file, systemId: c.system_id, password: () => ctx.secret(c.password_env) ?? '',
     systemType: c.system_type ?? '', window: c.window ?? 10, submitsPerSecond: c.submits_per_second ?? 0, enquireLinkSeconds: c.enquire_link_seconds ?? 30,
-    onDeliver, log: ctx.log ?? { warn: () => {}, info: () => {} },
-  })));
-  const binds = all.filter((_, i) => modes[i % modes.length] !== 'receiver');
+    onDeliver, log,
+  });
+  // Each of `binds` slots holds its sessions (one, or a transmitter and a receiver). With
+  // shared leases (Redis) a slot is open in one process at a time, so `binds` counts
+  // every process's sessions together; without, every process opens every slot.
+  const slots: (SmppBind[] | null)[] = Array.from({ length: c.binds ?? 1 }, () => null);
+  let keeper: NodeJS.Timeout | null = null;
+  let closed = false;
+  const leaseName = (i: number) => `${ctx.providerId}:session:${i}`;
+  const keep = async (): Promise<void> => {
+    for (let i = 0; i < slots.length && !closed; i++) {
+      let held = true;
+      if (ctx.leases) {
+        try { held = await ctx.leases.acquire(leaseName(i), ctx.leases.ttlMs); } catch {
+          held = slots[i] !== null; // Redis unreachable: keep what is open, open nothing new
+        }
+      }
+      if (closed) return;
+      if (held && !slots[i]) { slots[i] = modes.map(open); for (const b of slots[i]!) b.start(); }
+      if (!held && slots[i]) { const gone = slots[i]!; slots[i] = null; log.info({ slot: i + 1 }, 'session lease held by another process: closing this one'); await Promise.all(gone.map((b) => b.close())); }
+    }
+  };
+  const all = () => slots.flatMap((s) => s ?? []);
+  const binds = () => all().filter((b) => b.mode !== 'receiver');
   let next = 0;
   const pick = (): SmppBind | undefined => {
-    for (let i = 0; i < binds.length; i++) {
-      const b = binds[(next + i) % binds.length];
-      if (b.state === 'bound') { next = (next + i + 1) % binds.length; return b; }
+    const list = binds();
+    for (let i = 0; i < list.length; i++) {
+      const b = list[(next + i) % list.length];
+      if (b.state === 'bound') { next = (next + i + 1) % list.length; return b; }
     }
     return undefined;
   };
@@ -121,9 +144,10 @@ export function createSmpp(ctx: AdapterContext): ProviderAdapter {
     kind: 'smpp',
 
     async send(req: SendRequest, signal: AbortSignal): Promise<SendOutcome> {
-      const bind = pick() ?? (await Promise.race(binds.map(async (b) => ((await b.waitBound(Math.min(2_000, 1_000))) ? b : undefined)))) ?? pick();
+      const bind = pick() ?? (binds().length ? await Promise.race(binds().map(async (b) => ((await b.waitBound(1_000)) ? b : undefined))) : undefined) ?? pick();
       if (!bind) {
-        return { ok: false, error: { kind: 'transient', code: 'network_error', providerCode: 'unbound', message: `no SMPP bind is up (${binds.map((b) => b.reason).join('; ')})` } };
+        const why = binds().map((b) => b.reason).join('; ') || 'no session open in this process';
+        return { ok: false, error: { kind: 'transient', code: 'network_error', providerCode: 'unbound', message: `no SMPP bind is up (${why})` } };
       }
       const sent: { index: number; providerMessageId: string }[] = [];
       const pdus = submits(req);
@@ -155,15 +179,22 @@ export function createSmpp(ctx: AdapterContext): ProviderAdapter {
     parseInbound(raw: RawWebhook): InboundMessage[] { return smppInbound(raw.body); },
 
     async start(): Promise<void> {
-      for (const b of all) b.start();
+      await keep();
+      const every = ctx.leases ? ctx.leases.ttlMs / 3 : 0;
+      if (every > 0) { keeper = setInterval(() => void keep(), every); keeper.unref(); }
     },
 
-    sessionStats: () => all.map((b, i) => ({
-      session: modes.length > 1 ? `${Math.floor(i / 2) + 1}${modes[i % 2] === 'receiver' ? 'rx' : 'tx'}` : String(i + 1), up: b.state === 'bound', state: b.reason, inflight: b.inflight,
+    sessionStats: () => slots.flatMap((s, i) => (s ?? []).map((b) => ({
+      session: modes.length > 1 ? `${i + 1}${b.mode === 'receiver' ? 'rx' : 'tx'}` : String(i + 1), up: b.state === 'bound', state: b.reason, inflight: b.inflight,
       submitted: b.stats.submitted, throttled: b.stats.throttled, latencyMsTotal: b.stats.latencyMsTotal,
-    })),
+    }))),
 
-    async close(): Promise<void> { await Promise.all(all.map((b) => b.close())); },
+    async close(): Promise<void> {
+      closed = true;
+      if (keeper) clearInterval(keeper);
+      await Promise.all(all().map((b) => b.close()));
+      if (ctx.leases) await Promise.all(slots.map((s, i) => (s ? ctx.leases!.release(leaseName(i)) : undefined)));
+    },
   };
 }
 

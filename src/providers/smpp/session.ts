@@ -53,6 +53,7 @@ export class SmppBind {
   constructor(o: BindOptions) { this.#o = o; }
 
   get state(): BindState { return this.#state; }
+  get mode(): BindOptions['mode'] { return this.#o.mode; }
   get reason(): string { return this.#reason; }
   get inflight(): number { return this.#inflight; }
 
