@@ -21,6 +21,7 @@ const SCHEMA = {
   publicUrl: { env: 'PUBLIC_URL', kind: 'string', def: '' },
   adminKey: { env: 'SWITCHBOARD_ADMIN_KEY', kind: 'string', def: '', secret: true },
   webhookSecret: { env: 'SWITCHBOARD_WEBHOOK_SECRET', kind: 'string', def: '', secret: true },
+  sessionSecret: { env: 'SWITCHBOARD_SESSION_SECRET', kind: 'string', def: '', secret: true },
   callbackAllowlist: { env: 'SWITCHBOARD_CALLBACK_ALLOWLIST', kind: 'list', def: [] },
   corsOrigins: { env: 'SWITCHBOARD_CORS_ORIGINS', kind: 'list', def: [] },
   providerEnv: { env: 'SWITCHBOARD_PROVIDER_ENV', kind: 'list', def: ['TWILIO_', 'VONAGE_', 'SINCH_', 'AWS_', 'SMPP_'] },

@@ -19,6 +19,7 @@ export const ERRORS = {
   invalid_cursor: { status: 400, hint: 'pass back next_cursor exactly as received' },
   unauthorized: { status: 401, hint: 'send `Authorization: Bearer <api key>`' },
   forbidden: { status: 403, hint: 'use a key with the scope named in the message; shared routing records (providers, country rules, the number pool) need an operator key' },
+  csrf_failed: { status: 403, hint: 'a dashboard session must send x-csrf-token (from GET /dashboard/session) with every change; sign in again if it expired' },
   invalid_signature: { status: 403, hint: 'the webhook signature is missing or wrong; check the provider secret and PUBLIC_URL' },
   not_found: { status: 404, hint: 'check the id' },
   idempotency_conflict: { status: 409, hint: 'an Idempotency-Key may be reused only with the same request body' },

@@ -48,8 +48,13 @@ export function ulid(now = Date.now()): string {
   return encodeTime(Math.max(now, lastTime)) + encodeRandom(lastRandom);
 }
 
-export type IdPrefix = 'msg' | 'att' | 'evt' | 'key' | 'whk' | 'acc' | 'inb' | 'cbk' | 'rly' | 'msk' | 'smb';
+export type IdPrefix = 'msg' | 'att' | 'evt' | 'key' | 'whk' | 'acc' | 'inb' | 'cbk' | 'rly' | 'msk' | 'smb' | 'trk';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${ulid()}`;
+}
+
+/** The smallest id of `prefix` made at `ms` or later: ids are time-ordered, so a time range is an id range. */
+export function idFloor(prefix: IdPrefix, ms: number): string {
+  return `${prefix}_${encodeTime(Math.max(0, Math.floor(ms)))}${'0'.repeat(16)}`;
 }

@@ -114,6 +114,27 @@ export class Authenticator {
     return hit.p;
   }
 
+  /**
+   * The key behind a signed-in dashboard session: the bootstrap key (`keyId` null) or a
+   * stored key, checked again on every request (revoked or rotated: no session). The
+   * session names the key by id and the first 16 hex of its hash, never by its secret.
+   */
+  async sessionPrincipal(keyId: string | null, hashPrefix: string): Promise<Principal | null> {
+    if (keyId === null) {
+      if (!this.#adminHash || this.#adminHash.toString('hex').slice(0, 16) !== hashPrefix) return null;
+      return { keyId: null, accountId: 'default', operator: true, scopes: new Set(SCOPES), name: 'bootstrap operator', callbackUrl: null, signsCallbacks: this.#adminSigns };
+    }
+    const row = await this.#store.getApiKey(keyId);
+    if (!row || row.revoked_at !== null || row.hash.slice(0, 16) !== hashPrefix) return null;
+    return toPrincipal(row);
+  }
+
+  /** The key behind an API key secret, for signing in (the same check as a Bearer request). */
+  async keyForSecret(secret: string): Promise<{ principal: Principal; hashPrefix: string }> {
+    const principal = await this.authenticate(`Bearer ${secret}`);
+    return { principal, hashPrefix: hashKey(secret).slice(0, 16) };
+  }
+
   /** An SMPP bind's system_id and password → the key's principal, or null (unknown, wrong, revoked). */
   async authenticateSmpp(systemId: string, password: string): Promise<Principal | null> {
     const cacheKey = `smpp\u0000${systemId}\u0000${hashKey(password)}`;

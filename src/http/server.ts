@@ -22,6 +22,11 @@ import { compatRoutes } from './routes/compat.ts';
 import { inboundRoutes } from './routes/v1/inbound.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import type { AppContext } from './context.ts';
+import { reportRoutes } from './routes/v1/reports.ts';
+import { trackingRoutes } from './routes/v1/tracking.ts';
+import { webhookAdminRoutes } from './routes/v1/webhooks-admin.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
+import { Sessions, SESSION_COOKIE, cookie } from './session.ts';
 
 declare module 'fastify' {
   interface FastifyRequest { principal: Principal }
@@ -30,6 +35,8 @@ declare module 'fastify' {
 }
 
 /** One route as registered: who may call it (no scope = public) and whether it pages. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 export interface RouteEntry { method: string; url: string; scope?: Scope; paged: boolean }
 
 export async function buildServer(ctx: AppContext, logger: Logger): Promise<FastifyInstance> {
@@ -88,12 +95,28 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     },
   });
 
+  const sessions = new Sessions(ctx.config.sessionSecret);
   app.addHook('onRequest', async (req: FastifyRequest, reply) => {
     // Draining: answer, then close the connection, so keep-alive clients reconnect
     // elsewhere instead of sending into a socket that is about to close.
     if (ctx.lifecycle.draining) reply.header('connection', 'close');
     const scope = req.routeOptions.config?.scope;
     if (!scope) return;
+    // A dashboard session (cookie) stands for its key when no Authorization header is
+    // sent; a change made with it must carry the session's CSRF token.
+    if (req.headers.authorization === undefined) {
+      const value = cookie(req.headers.cookie, SESSION_COOKIE);
+      const claims = sessions.read(value);
+      const p = claims ? await ctx.auth.sessionPrincipal(claims.k, claims.h) : null;
+      if (p && value) {
+        if (!SAFE_METHODS.has(req.method) && !sessions.csrfMatches(value, req.headers['x-csrf-token'] as string | undefined)) {
+          throw new AppError('csrf_failed', 'missing or wrong x-csrf-token for this dashboard session');
+        }
+        req.principal = p;
+        requireScope(p, scope);
+        return;
+      }
+    }
     req.principal = await ctx.auth.authenticate(req.headers.authorization);
     requireScope(req.principal, scope);
   });
@@ -134,6 +157,12 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     await maskRoutes(api, ctx);
     await compatRoutes(api, ctx);
     await inboundRoutes(api, ctx);
+  });
+  await app.register(async (api) => {
+    await reportRoutes(api, ctx);
+    await trackingRoutes(api, ctx);
+    await webhookAdminRoutes(api, ctx);
+    await dashboardRoutes(api, ctx, sessions);
   });
   await webhookRoutes(app, ctx);
   await opsRoutes(app, ctx);

@@ -71,7 +71,7 @@ export class SharedHealth implements HealthShare {
     this.#o.health.share = this;
     await Promise.allSettled([this.#redis.connect(), this.#sub.connect()]);
     await this.sync();
-    this.#timer = setInterval(() => { this.#syncing ??= this.sync().finally(() => { this.#syncing = null; }); }, this.#o.syncMs);
+    this.#timer = setInterval(() => { this.#syncing ??= this.sync().catch(() => {}).finally(() => { this.#syncing = null; }); }, this.#o.syncMs);
     this.#timer.unref();
   }
 
@@ -104,6 +104,9 @@ export class SharedHealth implements HealthShare {
 
   #announce(id: string, state: 'open' | 'closed', multi: ReturnType<Redis['multi']>): void {
     const news: CircuitNews = { from: this.process, provider: id, state };
+    // Not connected: nothing is sent (a transaction queued on a closed connection fails
+    // command by command); the other processes judge on their own meanwhile.
+    if (this.#redis.status !== 'ready') return;
     multi.publish(this.#channel, JSON.stringify(news)).exec().catch((err) => {
       this.#o.logger.warn({ provider: id, state, err: (err as Error).message }, 'could not share a circuit change; other processes will judge on their own');
     });
@@ -123,6 +126,12 @@ export class SharedHealth implements HealthShare {
     const pending = this.#pending;
     this.#pending = new Map();
     const ttl = this.#o.windowMs * 2;
+    if (this.#redis.status !== 'ready') {
+      this.#setDegraded(true, new Error(`Redis connection ${this.#redis.status}`));
+      for (const id of providers) this.#o.health.remoteCounts(id, null);
+      if (this.#redis.status === 'wait') this.#redis.connect().catch(() => {});
+      return;
+    }
     const multi = this.#redis.multi();
     for (const [id, fields] of pending) {
       for (const [field, n] of fields) multi.hincrby(this.#hash(id), field, n);
@@ -162,7 +171,7 @@ export class SharedHealth implements HealthShare {
       if (openMsLeft > 0 && this.#o.health.state(id, now) === 'closed') this.#o.health.remoteOpen(id, now - (this.#o.openMs - openMsLeft));
       if (old.length > 0) stale.push([id, old]);
     });
-    if (stale.length > 0) {
+    if (stale.length > 0 && this.#redis.status === 'ready') {
       const prune = this.#redis.multi();
       for (const [id, keys] of stale) prune.hdel(this.#hash(id), ...keys);
       await prune.exec().catch(() => {});

@@ -4,10 +4,11 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { migrations } from './migrations.ts';
+import { idFloor } from '../domain/ids.ts';
 import type { Database } from './schema.ts';
 import type {
   Announce, ApiKeyRow, ReceiptPlanner, AttemptRow, CallbackAttemptRow, CallbackRow, CancelResult, InboundPartRow, InboundRow, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage,
-  Outcome, ProviderRow, QueueStats, NumberRow, CountryRuleRow, AlertRow, ProviderWindow, OptOutRow, RelayRuleRow, RelayRow, RelayAttemptRow, RelayStatus, MaskRow, MaskLegRow, ReceiptResult, ReceiptWrite, Store, WebhookRow,
+  Outcome, ProviderRow, QueueStats, NumberRow, CountryRuleRow, AlertRow, ProviderWindow, OptOutRow, RelayRuleRow, RelayRow, RelayAttemptRow, RelayStatus, MaskRow, MaskLegRow, ReceiptResult, ReceiptWrite, Store, WebhookRow, TrackingLinkRow, ReportRow,
 } from './store.ts';
 
 export abstract class BaseStore implements Store {
@@ -463,6 +464,37 @@ export abstract class BaseStore implements Store {
     return this.db.selectFrom('api_keys').selectAll().where('smpp_system_id', '=', systemId).executeTakeFirst();
   }
 
+  async createTrackingLink(row: TrackingLinkRow): Promise<void> {
+    await this.db.insertInto('tracking_links').values(row).execute();
+  }
+
+  async findTrackingLinkByHash(tokenHash: string): Promise<TrackingLinkRow | undefined> {
+    return this.db.selectFrom('tracking_links').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+  }
+
+  async listTrackingLinks(accountId: string): Promise<TrackingLinkRow[]> {
+    return this.db.selectFrom('tracking_links').selectAll().where('account_id', '=', accountId).orderBy('id', 'desc').execute();
+  }
+
+  async revokeTrackingLink(accountId: string, id: string, now: number): Promise<boolean> {
+    const r = await this.db.updateTable('tracking_links').set({ revoked_at: now })
+      .where('id', '=', id).where('account_id', '=', accountId).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async finalMessages(since: number, until: number, accountId?: string): Promise<ReportRow[]> {
+    let q = this.db.selectFrom('messages').select(['provider_id', 'country', 'status', 'price', 'metadata', 'sent_at', 'final_at'])
+      .where('final_at', '>=', since).where('final_at', '<', until);
+    if (accountId !== undefined) q = q.where('account_id', '=', accountId);
+    return (await q.execute()).map((r) => ({ ...r, final_at: Number(r.final_at) }));
+  }
+
+  async acceptedSince(since: number, accountId?: string): Promise<number[]> {
+    let q = this.db.selectFrom('messages').select('created_at').where('id', '>=', idFloor('msg', since));
+    if (accountId !== undefined) q = q.where('account_id', '=', accountId);
+    return (await q.execute()).map((r) => Number(r.created_at));
+  }
+
   async setApiKeyWebhookSecret(id: string, secret: string, now: number): Promise<void> {
     await this.db.updateTable('api_keys').set({ webhook_secret: secret, updated_at: now }).where('id', '=', id).execute();
   }
@@ -492,10 +524,15 @@ export abstract class BaseStore implements Store {
     return this.db.selectFrom('callback_attempts').selectAll().where('callback_id', '=', callbackId).orderBy('attempt').execute();
   }
 
-  async listWebhooks(f: { since?: number; providerId?: string }): Promise<WebhookRow[]> {
+  async listWebhooks(f: { since?: number; providerId?: string; newest?: number }): Promise<WebhookRow[]> {
     let q = this.db.selectFrom('webhooks').selectAll();
     if (f.since !== undefined) q = q.where('received_at', '>=', f.since);
     if (f.providerId) q = q.where('provider_id', '=', f.providerId);
+    if (f.newest !== undefined) return q.orderBy('received_at', 'desc').orderBy('id', 'desc').limit(f.newest).execute();
     return q.orderBy('received_at').orderBy('id').execute();
+  }
+
+  async getWebhook(id: string): Promise<WebhookRow | undefined> {
+    return this.db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
   }
 }

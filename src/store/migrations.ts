@@ -380,6 +380,17 @@ const m007: Migration = {
     await db.schema.alterTable('api_keys').addColumn('smpp_system_id', 'text').execute();
     await db.schema.alterTable('api_keys').addColumn('smpp_password_hash', 'text').execute();
     await sql`CREATE UNIQUE INDEX api_keys_smpp ON api_keys (smpp_system_id) WHERE smpp_system_id IS NOT NULL`.execute(db);
+    // Public tracking pages for one job's notifications: the token itself is never stored.
+    await db.schema.createTable('tracking_links')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('job_id', 'text', (c) => c.notNull())
+      .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addColumn('expires_at', ts, (c) => c.notNull())
+      .addColumn('revoked_at', ts)
+      .execute();
+    await db.schema.createIndex('tracking_links_account').on('tracking_links').columns(['account_id', 'id']).execute();
   },
 };
 

@@ -440,3 +440,25 @@ export interface QueueStats {
   byStatus: Record<string, number>;
 }
 
+
+/** A public tracking page for one job's notifications (metadata.job_id); the token is kept only as its hash. */
+export interface TrackingLinkRow {
+  id: string;
+  account_id: string;
+  job_id: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+/** A final message as delivery reports see it. */
+export interface ReportRow {
+  provider_id: string | null;
+  country: string | null;
+  status: string;
+  price: string | null;
+  metadata: string | null;
+  sent_at: number | null;
+  final_at: number;
+}

@@ -73,6 +73,8 @@ describe('state shared through Redis', { skip: redisSkip }, () => {
     // And the error rate is every process's: C reports A's failures.
     assert.ok(c.ctx().health.view('flaky', Date.now()).errors >= 5);
     flaky.outage = null;
+    // These three are done: stopped now, so the Redis outage of the next test is not theirs.
+    for (const x of apps.splice(0)) await x.stop();
   });
 
   it('Redis unreachable: sending goes on per process, readiness and a metric say degraded, and it rejoins', async () => {

@@ -21,7 +21,11 @@ const RECIPIENT = '+14155550177';
 const A_BODY = 'for-account-a-eyes-only';
 
 /** Routes anyone may call: liveness, metrics, the API docs, and provider webhooks (signature-checked instead). */
-const PUBLIC = [/^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/docs(\/|$)/, /^\/webhooks\//, /^\/sms\/inbound$/];
+// Public by design: probes, docs, provider webhooks (signature-checked), tracking pages
+// (the unguessable token is the credential) and the dashboard's shell and sign-in (its
+// data comes from the guarded /v1 routes).
+const A_JOB = 'job-a-42';
+const PUBLIC = [/^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/docs(\/|$)/, /^\/webhooks\//, /^\/sms\/inbound$/, /^\/track\//, /^\/dashboard(\/|$)/];
 
 interface Route { method: string; url: string; scope?: string; paged: boolean }
 
@@ -52,15 +56,16 @@ function attackBodies(ids: Ids): Record<string, unknown[]> {
     'POST /v1/opt-outs': [{ number: RECIPIENT }],
     'POST /v1/masks': [{ participants: ['+14155550120', '+14155550121'] }],
     'POST /sms/relay': [{ to: A_NUM, from: '+14155550199', body: 'x' }],
+    'POST /v1/tracking-links': [{ job_id: A_JOB, ttl: 600 }],
   };
 }
 
-interface Ids { provider: string; message: string; mask: string; key: string; relay: string }
+interface Ids { provider: string; message: string; mask: string; key: string; relay: string; tracking: string }
 
 /** The path with A's record in every parameter. */
 function fill(url: string, ids: Ids): string {
   const section = url.split('/')[2];
-  const byId: Record<string, string> = { messages: ids.message, masks: ids.mask, keys: ids.key, relays: ids.relay, providers: ids.provider };
+  const byId: Record<string, string> = { messages: ids.message, masks: ids.mask, keys: ids.key, relays: ids.relay, providers: ids.provider, 'tracking-links': ids.tracking };
   return url
     .replace(':id', encodeURIComponent(byId[section] ?? 'unknown'))
     .replace(':number', encodeURIComponent(section === 'opt-outs' ? A_OPTED_OUT : A_NUM));
@@ -74,6 +79,7 @@ async function snapshot(store: Store, ids: Ids): Promise<string> {
     relayRules: await store.listRelayRules('acct-a'), optOuts: await store.listOptOuts('acct-a'),
     mask: await store.getMask('acct-a', ids.mask), message: await store.getMessage('acct-a', ids.message),
     keys: await store.listApiKeys('acct-a'), operatorKeys: await store.listApiKeys('default'), relay: await store.getRelay(ids.relay),
+    tracking: await store.listTrackingLinks('acct-a'),
   });
 }
 
@@ -84,6 +90,7 @@ function isolationSuite(name: string, opts: { skip?: string | false; postgres?: 
     let aKey = '';
     let bKey = '';
     let ids: Ids;
+    let aTrackUrl = '';
     let routes: Route[];
     const as = (key: string) => ({ authorization: `Bearer ${key}` });
 
@@ -108,10 +115,12 @@ function isolationSuite(name: string, opts: { skip?: string | false; postgres?: 
       await mustCreate('/v1/numbers', { number: SHARED_NUM, provider_id: 'sim', rate_per_second: 100 });
       await mustCreate('/v1/relay-rules', { number: A_NUM, destinations: ['+18585550100'] }, as(aKey));
       await mustCreate('/v1/opt-outs', { number: A_OPTED_OUT }, as(aKey));
-      const msg = await mustCreate('/v1/messages', { to: RECIPIENT, body: A_BODY, send_at: new Date(Date.now() + 86_400_000).toISOString() }, as(aKey));
+      const msg = await mustCreate('/v1/messages', { to: RECIPIENT, body: A_BODY, metadata: { job_id: A_JOB }, send_at: new Date(Date.now() + 86_400_000).toISOString() }, as(aKey));
+      const tracking = await mustCreate('/v1/tracking-links', { job_id: A_JOB, ttl: 600 }, as(aKey));
+      aTrackUrl = tracking.url;
       const mask = await mustCreate('/v1/masks', { participants: ['+14155550110', '+14155550111'] }, as(aKey));
       const relay = await mustCreate('/sms/relay', { to: A_NUM, from: '+14155550199', body: A_BODY }, as(aKey));
-      ids = { provider: 'sim', message: msg.id, mask: mask.id, key: a.id, relay: relay.id };
+      ids = { provider: 'sim', message: msg.id, mask: mask.id, key: a.id, relay: relay.id, tracking: tracking.id };
       await eventually(async () => (await op('GET', `/v1/relays/${relay.id}`)).body.status !== 'forwarding', 10_000, 'the relay to settle');
       routes = t.app.server!.routeTable as Route[];
     });
@@ -131,7 +140,7 @@ function isolationSuite(name: string, opts: { skip?: string | false; postgres?: 
       for (const r of guarded) {
         const route = `${r.method} ${r.url}`;
         const path = fill(r.url, ids);
-        const sends = r.method === 'POST' && !r.url.endsWith('/cancel') && !r.url.endsWith('/rotate-webhook-secret') && r.url !== '/relay/status';
+        const sends = r.method === 'POST' && !r.url.endsWith('/cancel') && !r.url.endsWith('/rotate-webhook-secret') && !r.url.endsWith('/replay') && r.url !== '/relay/status';
         if (sends) assert.ok(bodies[route], `${route} has no attack body in this test: add one`);
         for (const body of sends ? bodies[route] : [undefined]) {
           const res = await t.call(r.method, path, body, as(bKey));
@@ -141,7 +150,7 @@ function isolationSuite(name: string, opts: { skip?: string | false; postgres?: 
           for (const m of markers) assert.ok(!text.includes(m), `${route} ${JSON.stringify(body)} showed B ${m}: ${res.status} ${text.slice(0, 300)}`);
           if (r.method !== 'GET') {
             // What B may change is its own: an opt-out or message of B's account.
-            assert.ok(['POST /v1/opt-outs', 'POST /v1/masks', 'POST /relay/status'].includes(route), `${route} ${JSON.stringify(body)} was allowed: ${res.status} ${text.slice(0, 300)}`);
+            assert.ok(['POST /v1/opt-outs', 'POST /v1/masks', 'POST /relay/status', 'POST /v1/tracking-links'].includes(route), `${route} ${JSON.stringify(body)} was allowed: ${res.status} ${text.slice(0, 300)}`);
           }
         }
         // The same path with A's key finds A's record, so B's refusal is not a wrong id.
@@ -152,6 +161,17 @@ function isolationSuite(name: string, opts: { skip?: string | false; postgres?: 
         }
       }
       assert.equal(await snapshot(t.app.ctx.store, ids), before, "A's records or the shared ones changed");
+    });
+
+    it("a tracking link shows only its own account's messages, whatever job_id it names", async () => {
+      const mine = await t.call('POST', '/v1/tracking-links', { job_id: A_JOB, ttl: 600 }, as(bKey));
+      assert.equal(mine.status, 201);
+      const local = (url: string) => `${t.url}${new URL(url).pathname}.json`;
+      const page = await (await fetch(local(mine.body.url))).json() as { messages: unknown[] };
+      assert.deepEqual(page.messages, [], "B's link to A's job shows nothing of A's");
+      const aPage = await (await fetch(local(aTrackUrl))).json() as { messages: { to: string }[] };
+      assert.equal(aPage.messages.length, 1, "A's own link shows A's message");
+      assert.ok(!JSON.stringify(aPage).includes(RECIPIENT), 'with the recipient masked');
     });
 
     it("a tenant cannot take over routing, nor read the server's secrets through a provider record", async () => {

@@ -7,7 +7,7 @@
 //   whose lease was taken over cannot overwrite the new owner's result. A sent outcome
 //   carries the message's parts (what the provider gave its own ids to).
 import type {
-  Announce, AttemptRow, CancelResult, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage, Outcome, ProviderWindow, QueueStats,
+  Announce, AttemptRow, CancelResult, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage, Outcome, ProviderWindow, QueueStats, ReportRow,
 } from '../rows.ts';
 
 export interface MessageLedger {
@@ -62,6 +62,14 @@ export interface MessageLedger {
    * is deleted. Messages not yet final are never touched.
    */
   purgeMessages(finalBefore: number, limit: number, archive?: (rows: MessageRow[]) => void): Promise<number>;
+
+  /**
+   * Messages that reached a final status in [since, until): every account's, or one's
+   * (delivery reports). An index range on final_at: bounded by the range, not the ledger.
+   */
+  finalMessages(since: number, until: number, accountId?: string): Promise<ReportRow[]>;
+  /** When messages were accepted since `since` (an id range: ids are time-ordered): every account's, or one's. */
+  acceptedSince(since: number, accountId?: string): Promise<number[]>;
 
   /** The sender and provider of the latest message sent to `to` (sticky sender). */
   lastSender(to: string): Promise<{ from_number: string; provider_id: string } | undefined>;

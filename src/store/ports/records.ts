@@ -1,7 +1,7 @@
 // The records operators and account admins manage: accounts and API keys (hashed),
 // providers, the number pool, country rules and the opt-out list. Small tables, read
 // whole and cached above; written through services/.
-import type { ApiKeyRow, CountryRuleRow, NumberRow, OptOutRow, ProviderRow } from '../rows.ts';
+import type { ApiKeyRow, CountryRuleRow, NumberRow, OptOutRow, ProviderRow, TrackingLinkRow } from '../rows.ts';
 
 export interface RecordStore {
   ensureAccount(id: string, name: string, now: number): Promise<void>;
@@ -16,6 +16,13 @@ export interface RecordStore {
   /** gives a key SMPP bind credentials; false when the system_id is taken */
   setApiKeySmpp(id: string, systemId: string, passwordHash: string, now: number): Promise<boolean>;
   findApiKeyBySmppSystemId(systemId: string): Promise<ApiKeyRow | undefined>;
+
+  createTrackingLink(row: TrackingLinkRow): Promise<void>;
+  findTrackingLinkByHash(tokenHash: string): Promise<TrackingLinkRow | undefined>;
+  /** one account's links, newest first */
+  listTrackingLinks(accountId: string): Promise<TrackingLinkRow[]>;
+  /** false when the account has no such link, or it was already revoked */
+  revokeTrackingLink(accountId: string, id: string, now: number): Promise<boolean>;
 
   /** by priority, then id */
   listProviders(): Promise<ProviderRow[]>;

@@ -14,7 +14,9 @@ export interface WebhookLog {
   finishWebhooks(done: { id: string; error: string | null }[], deferred: string[], until: number, now: number): Promise<void>;
   /** When the next unprocessed webhook can be claimed: its process_after, or its lease's end if later. */
   nextWebhookDueAt(): Promise<number | null>;
-  listWebhooks(filter: { since?: number; providerId?: string }): Promise<WebhookRow[]>;
+  /** oldest first; with `newest`, only that many of the newest, newest first (webhooks_received index) */
+  listWebhooks(filter: { since?: number; providerId?: string; newest?: number }): Promise<WebhookRow[]>;
+  getWebhook(id: string): Promise<WebhookRow | undefined>;
   /** Retention: deletes up to `limit` processed raw webhooks received before `receivedBefore`; answers how many. */
   purgeWebhooks(receivedBefore: number, limit: number): Promise<number>;
   /** Makes stored webhooks due again so they are processed once more (replay). */

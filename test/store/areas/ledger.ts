@@ -173,6 +173,25 @@ export function ledgerCases(get: () => Store): void {
       assert.equal((await store.getMessage(null, row.id))?.interrupted, 0);
     });
 
+    it('lists messages final within a time range, and when messages were accepted since a time', async () => {
+      const acct = `acct_r_${newId('msg')}`;
+      const t0 = Date.now() - 5_000;
+      const rows = [
+        messageRow({ account_id: acct, status: 'delivered', final_at: t0 + 1_000, sent_at: t0, provider_id: 'p1', country: 'US', metadata: JSON.stringify({ job_id: 'j1' }) }),
+        messageRow({ account_id: acct, status: 'failed', final_at: t0 + 2_000, provider_id: 'p2', country: 'GB' }),
+        messageRow({ account_id: acct, status: 'delivered', final_at: t0 + 9_000 }),
+        messageRow({ account_id: acct }),
+      ];
+      await store.insertMessages(rows.map((row) => ({ row, idempotency: null })));
+      const finals = await store.finalMessages(t0, t0 + 5_000, acct);
+      assert.deepEqual(finals.map((f) => [f.status, f.provider_id, f.country, f.final_at]).sort(), [['delivered', 'p1', 'US', t0 + 1_000], ['failed', 'p2', 'GB', t0 + 2_000]]);
+      assert.equal((await store.finalMessages(t0, t0 + 5_000, `${acct}-none`)).length, 0);
+      assert.ok((await store.finalMessages(t0, t0 + 5_000)).length >= 2, "every account's");
+      const accepted = await store.acceptedSince(t0 - 60_000, acct);
+      assert.equal(accepted.length, 4);
+      assert.equal((await store.acceptedSince(Date.now() + 60_000, acct)).length, 0, 'none accepted in the future');
+    });
+
     it("reports one account's queue, or every account's, counting only messages not yet final", async () => {
       const now = Date.now();
       const acct = `acct_q_${newId('msg')}`;

@@ -55,6 +55,20 @@ export function recordsCases(get: () => Store): void {
       assert.deepEqual([k?.webhook_secret, k?.updated_at], ['whsec_bmV3', now + 5]);
     });
 
+    it('keeps tracking links by token hash, lists an account\'s, and revokes one only for its account', async () => {
+      const now = Date.now();
+      const acct = `acct_t_${newId('trk')}`;
+      const row = { id: newId('trk'), account_id: acct, job_id: 'job-42', token_hash: `th-${newId('trk')}`, created_at: now, expires_at: now + 60_000, revoked_at: null };
+      await store.createTrackingLink(row);
+      assert.deepEqual({ ...(await store.findTrackingLinkByHash(row.token_hash)) }, row);
+      assert.equal(await store.findTrackingLinkByHash('th-none'), undefined);
+      assert.deepEqual((await store.listTrackingLinks(acct)).map((l) => l.id), [row.id]);
+      assert.equal(await store.revokeTrackingLink('acct-other', row.id, now), false, "another account's");
+      assert.equal(await store.revokeTrackingLink(acct, row.id, now + 1), true);
+      assert.equal(await store.revokeTrackingLink(acct, row.id, now + 2), false, 'already revoked');
+      assert.equal((await store.findTrackingLinkByHash(row.token_hash))?.revoked_at, now + 1);
+    });
+
     it('gives a key SMPP bind credentials, found by system_id, each system_id once', async () => {
       const now = Date.now();
       const make = async () => {

@@ -116,6 +116,9 @@ export function webhooksCases(get: () => Store): void {
       await store.insertWebhooks([a, b]);
       assert.deepEqual((await store.listWebhooks({ providerId: provider })).map((w) => w.id), [a.id, b.id]);
       assert.deepEqual((await store.listWebhooks({ providerId: provider, since: now + 1 })).map((w) => w.id), [b.id]);
+      assert.deepEqual((await store.listWebhooks({ providerId: provider, newest: 1 })).map((w) => w.id), [b.id], 'the newest one');
+      assert.equal((await store.getWebhook(a.id))?.id, a.id);
+      assert.equal(await store.getWebhook('whk_missing'), undefined);
       await store.claimWebhooks(now, 60_000, 100_000);
       await store.finishWebhooks([{ id: a.id, error: 'unparseable' }, { id: b.id, error: null }], [], 0, now);
       assert.ok((await store.listWebhooks({ providerId: provider })).every((w) => w.processed_at !== null));

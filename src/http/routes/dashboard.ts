@@ -1,0 +1,65 @@
+// The operator dashboard: a single page served by this process (web/dashboard/, plain ES
+// modules, nothing from a CDN) that talks to the same /v1 API as everyone else, signed in
+// with a session cookie instead of a Bearer header (http/session.ts). Sign-in takes an API
+// key once; the page then holds only the cookie (HttpOnly) and the CSRF token.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AppContext } from '../context.ts';
+import { AppError } from '../../domain/errors.ts';
+import { SESSION_COOKIE, SESSION_HOURS, cookie, type Sessions } from '../session.ts';
+
+const WEB = join(import.meta.dirname, '../../../web/dashboard');
+const TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', svg: 'image/svg+xml', html: 'text/html; charset=utf-8' };
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'x-content-type-options': 'nosniff', 'referrer-policy': 'same-origin', 'x-frame-options': 'DENY',
+};
+
+export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext, sessions: Sessions): Promise<void> {
+  const secure = (req: FastifyRequest) => req.protocol === 'https' || ctx.config.publicUrl.startsWith('https:');
+  const setCookie = (req: FastifyRequest, reply: FastifyReply, value: string, maxAge: number) => {
+    reply.header('set-cookie', `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure(req) ? '; Secure' : ''}`);
+  };
+  const whoami = async (req: FastifyRequest) => {
+    const value = cookie(req.headers.cookie, SESSION_COOKIE);
+    const claims = sessions.read(value);
+    const p = claims ? await ctx.auth.sessionPrincipal(claims.k, claims.h) : null;
+    return p && value ? { p, value } : null;
+  };
+
+  app.get('/dashboard', { schema: { hide: true } }, async (_req, reply) => {
+    reply.headers(SECURITY_HEADERS).type(TYPES.html);
+    return reply.send(await readFile(join(WEB, 'index.html')));
+  });
+
+  app.get<{ Params: { file: string } }>('/dashboard/assets/:file', { schema: { hide: true } }, async (req, reply) => {
+    const m = /^[a-z0-9-]+\.(js|css|svg)$/.exec(req.params.file);
+    if (!m) throw new AppError('not_found', 'no such asset');
+    const body = await readFile(join(WEB, req.params.file)).catch(() => null);
+    if (!body) throw new AppError('not_found', 'no such asset');
+    return reply.headers({ 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' }).type(TYPES[m[1]]).send(body);
+  });
+
+  app.post<{ Body: { api_key: string } }>('/dashboard/login', {
+    schema: { hide: true, body: { type: 'object', required: ['api_key'], additionalProperties: false, properties: { api_key: { type: 'string', minLength: 1, maxLength: 256 } } } },
+  }, async (req, reply) => {
+    const { principal, hashPrefix } = await ctx.auth.keyForSecret(req.body.api_key);
+    const value = sessions.issue(principal.keyId, hashPrefix);
+    setCookie(req, reply, value, SESSION_HOURS * 3600);
+    return { name: principal.name, account_id: principal.accountId, operator: principal.operator, scopes: [...principal.scopes], csrf: sessions.csrf(value) };
+  });
+
+  app.get('/dashboard/session', { schema: { hide: true } }, async (req, reply) => {
+    const s = await whoami(req);
+    if (!s) return reply.code(401).send({ error: { code: 'unauthorized', message: 'not signed in' } });
+    return { name: s.p.name, account_id: s.p.accountId, operator: s.p.operator, scopes: [...s.p.scopes], csrf: sessions.csrf(s.value) };
+  });
+
+  app.post('/dashboard/logout', { schema: { hide: true } }, async (req, reply) => {
+    const s = await whoami(req);
+    if (s && !sessions.csrfMatches(s.value, req.headers['x-csrf-token'] as string | undefined)) throw new AppError('csrf_failed', 'missing or wrong x-csrf-token');
+    setCookie(req, reply, '', 0);
+    return { signed_out: true };
+  });
+}
