@@ -138,6 +138,9 @@ async function reads(s: Server, store: SqliteStore): Promise<Record<string, stri
   out['GET /v1/messages?status=delivered'] = await timeGets(s.url, '/v1/messages?status=delivered&limit=50');
   out['GET /metrics'] = await timeGets(s.url, '/metrics', 100);
   out['GET /v1/status'] = await timeGets(s.url, '/v1/status', 100);
+  out['GET /v1/reports/delivery (24 h)'] = await timeGets(s.url, '/v1/reports/delivery?group_by=provider', 20);
+  out['GET /v1/reports/delivery (7 days)'] = await timeGets(s.url, `/v1/reports/delivery?group_by=day&since=${new Date(Date.now() - 7 * 86_400_000).toISOString()}`, 3);
+  out['GET /v1/reports/activity (1 h)'] = await timeGets(s.url, '/v1/reports/activity?minutes=60', 20);
   // The alert check's two queries, as the monitor runs them.
   const t = performance.now();
   for (let i = 0; i < 100; i++) { await store.countFailovers(Date.now() - 600_000); await store.queueStats(Date.now()); }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { ulid } from '../src/domain/ids.ts';
 
 export async function seed(dataDir: string, messages: number, days = 30): Promise<number> {
   const path = join(dataDir, 'switchboard.db');
@@ -36,9 +37,8 @@ export async function seed(dataDir: string, messages: number, days = 30): Promis
     db.exec('BEGIN');
     for (let i = 0; i < n; i++) {
       const k = done + i;
-      // Ids sort by time, like real ones (newId): a time prefix, then the sequence.
       const t = end - span + Math.floor((k / messages) * span);
-      const id = `msg_${t.toString(36).padStart(9, '0')}${stamp}${k.toString(36).padStart(6, '0')}`;
+      const id = `msg_${ulid(t)}`; // a real id (ULID) of the time it was accepted: id ranges are time ranges
       const provider = providers[k % providers.length];
       const pmid = `SM${stamp}${k.toString(16).padStart(26, '0')}`;
       const from = `+1415555${String(1000 + (k % 50)).slice(-4)}`;

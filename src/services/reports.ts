@@ -60,7 +60,7 @@ function percentile(sorted: number[], p: number): number | null {
 
 /** Final messages in the range grouped: counts by final status, delivery rate, price, send→final latency. */
 export async function deliveryReport(store: MessageLedger, opts: { groupBy: GroupBy; since: number; until: number; accountId?: string }): Promise<ReportGroup[]> {
-  const rows = await store.finalMessages(opts.since, opts.until, opts.accountId);
+  const rows = await store.finalMessages(opts.since, opts.until, opts.accountId, opts.groupBy.startsWith('metadata.'));
   const groups = new Map<string, { rows: number; by: Record<string, number>; micros: bigint; latencies: number[] }>();
   for (const r of rows) {
     const k = keyOf(r, opts.groupBy);

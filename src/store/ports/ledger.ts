@@ -67,7 +67,7 @@ export interface MessageLedger {
    * Messages that reached a final status in [since, until): every account's, or one's
    * (delivery reports). An index range on final_at: bounded by the range, not the ledger.
    */
-  finalMessages(since: number, until: number, accountId?: string): Promise<ReportRow[]>;
+  finalMessages(since: number, until: number, accountId?: string, withMetadata?: boolean): Promise<ReportRow[]>;
   /** When messages were accepted since `since` (an id range: ids are time-ordered): every account's, or one's. */
   acceptedSince(since: number, accountId?: string): Promise<number[]>;
 
