@@ -60,6 +60,18 @@ describe('dashboard in a browser', { skip }, () => {
     assert.match(await page.locator('#activity desc').textContent() ?? '', /accepted: [1-9]/);
     assert.match(await page.locator('#provider-health').textContent() ?? '', /sim-primary/);
     await shot('overview');
+    await page.getByLabel('period').selectOption('1440');
+    await eventually(async () => /10 minutes over the last day/.test((await page.locator('#activity svg').getAttribute('aria-label')) ?? ''), 10_000, 'the day view');
+    assert.match(await page.locator('#activity desc').textContent() ?? '', /delivered: [1-9]/);
+  });
+
+  it('shows the delivery report as a chart and a table', async () => {
+    await page.goto(`${t.url}/dashboard#/reports`);
+    await page.locator('#report svg rect').first().waitFor();
+    const text = (await page.locator('#report').textContent()) ?? '';
+    assert.match(text, /sim-backup/);
+    assert.match(text, /100\.0 %/);
+    await shot('reports');
   });
 
   it('finds a message by metadata and shows its timeline: the failed attempt, the failover, the receipt', async () => {

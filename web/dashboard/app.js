@@ -2,7 +2,7 @@
 // goes through the same /v1 API as any client (the session cookie stands for the key), so
 // the dashboard can do exactly what the signed-in key may do, no more.
 import { h, badge, table, when, api, setCsrf, flash } from './dom.js';
-import { lineChart } from './chart.js';
+import { barChart, lineChart } from './chart.js';
 
 let me = null;
 let timer = null;
@@ -88,14 +88,21 @@ async function overview() {
   const cards = h('div.cards', { id: 'cards' });
   const providers = h('div', { id: 'provider-health' });
   const alerts = h('div', { id: 'open-alerts' });
-  page('Overview', cards, h('h2', {}, 'Messages per minute, last hour'),
+  const span = h('select', { id: 'span', onchange: () => guarded(refresh) }, h('option', { value: '60' }, 'last hour'), h('option', { value: '1440' }, 'last day'));
+  page('Overview', cards, h('h2', {}, 'Messages per minute, ', h('label.inline-label', { for: 'span' }, h('span.sr', {}, 'period '), span)),
     h('div.legend', {}, h('span.s-accepted', {}, 'accepted'), h('span.s-delivered', {}, 'delivered'), h('span.s-failed', {}, 'failed')), chartBox,
     h('h2', {}, 'Providers'), providers, me.operator ? h('h2', {}, 'Open alerts') : null, alerts);
   const refresh = async () => {
-    const [status, act, report] = await Promise.all([api('GET', '/v1/status'), api('GET', '/v1/reports/activity?minutes=60'), api('GET', '/v1/reports/delivery?group_by=provider')]);
-    const mins = act.minutes;
+    const [status, act, report] = await Promise.all([api('GET', '/v1/status'), api('GET', `/v1/reports/activity?minutes=${span.value}`), api('GET', '/v1/reports/delivery?group_by=provider')]);
+    // A day is shown in 10-minute steps.
+    const step = span.value === '1440' ? 10 : 1;
+    const mins = [];
+    for (let i = 0; i < act.minutes.length; i += step) {
+      const chunk = act.minutes.slice(i, i + step);
+      mins.push({ minute: chunk[0].minute, accepted: chunk.reduce((a, m) => a + m.accepted, 0), delivered: chunk.reduce((a, m) => a + m.delivered, 0), failed: chunk.reduce((a, m) => a + m.failed, 0) });
+    }
     chartBox.replaceChildren(lineChart({
-      title: 'Messages accepted, delivered and failed per minute over the last hour',
+      title: `Messages accepted, delivered and failed per ${step === 1 ? 'minute over the last hour' : '10 minutes over the last day'}`,
       labels: mins.map((m) => m.minute.slice(11, 16)),
       series: [
         { name: 'accepted', className: 's-accepted', values: mins.map((m) => m.accepted) },
@@ -105,7 +112,7 @@ async function overview() {
     }));
     const sum = (k) => mins.reduce((a, m) => a + m[k], 0);
     cards.replaceChildren(
-      ...[['Accepted (1 h)', sum('accepted')], ['Delivered (1 h)', sum('delivered')], ['Failed (1 h)', sum('failed')],
+      ...[[`Accepted (${span.value === '60' ? '1 h' : '24 h'})`, sum('accepted')], [`Delivered (${span.value === '60' ? '1 h' : '24 h'})`, sum('delivered')], [`Failed (${span.value === '60' ? '1 h' : '24 h'})`, sum('failed')],
         ['Queue depth', status.queue.depth], ['Oldest queued', `${Math.round(status.queue.oldest_age_seconds)} s`]]
         .map(([label, value]) => h('div.card', {}, h('div.value', {}, String(value)), h('div.label', {}, label))));
     const byProvider = new Map(report.groups.map((g) => [g.key, g]));
@@ -290,7 +297,14 @@ async function reports() {
   const out = h('div', { id: 'report' });
   const run = async () => {
     const r = await api('GET', `/v1/reports/delivery?group_by=${encodeURIComponent(group.value)}&since=${encodeURIComponent(new Date(Date.now() - 7 * 86_400_000).toISOString())}`);
-    out.replaceChildren(table([
+    const failed = (g) => (g.by_status.failed ?? 0) + (g.by_status.undelivered ?? 0) + (g.by_status.expired ?? 0);
+    out.replaceChildren(
+      h('div.legend', {}, h('span.s-delivered', {}, 'delivered'), h('span.s-failed', {}, 'failed')),
+      barChart({ title: `Final messages of the last 7 days by ${r.group_by}`, labels: r.groups.map((g) => g.key), series: [
+        { name: 'delivered', className: 's-delivered', values: r.groups.map((g) => g.by_status.delivered ?? 0) },
+        { name: 'failed', className: 's-failed', values: r.groups.map(failed) },
+      ] }),
+      table([
       [r.group_by, (g) => g.key], ['Total', (g) => String(g.total)], ['Delivered', (g) => String(g.by_status.delivered ?? 0)],
       ['Failed', (g) => String((g.by_status.failed ?? 0) + (g.by_status.undelivered ?? 0) + (g.by_status.expired ?? 0))],
       ['Delivery rate', (g) => (g.delivery_rate == null ? '—' : `${(g.delivery_rate * 100).toFixed(1)} %`)], ['Price', (g) => g.price_total],

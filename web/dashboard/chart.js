@@ -40,3 +40,37 @@ export function lineChart({ labels, series, title }) {
   }
   return svg;
 }
+
+/**
+ * barChart({ labels, series: [{ name, className, values }], title }): stacked bars, one per label.
+ */
+export function barChart({ labels, series, title }) {
+  const W = 720, H = 220, L = 40, R = 10, T = 10, B = 40;
+  const totals = labels.map((_, i) => series.reduce((a, s) => a + s.values[i], 0));
+  const max = Math.max(1, ...totals);
+  const slot = (W - L - R) / Math.max(1, labels.length);
+  const y = (v) => T + (H - T - B) * (1 - v / max);
+  const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': title });
+  const desc = el('desc', {});
+  desc.textContent = labels.map((lab, i) => `${lab}: ${series.map((s) => `${s.values[i]} ${s.name}`).join(', ')}`).join('; ');
+  svg.append(desc);
+  for (let k = 0; k <= 4; k++) {
+    const v = Math.round((max * k) / 4);
+    svg.append(el('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: '#d0d7de', 'stroke-width': 1 }));
+    const t = el('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#57606a' });
+    t.textContent = String(v);
+    svg.append(t);
+  }
+  labels.forEach((lab, i) => {
+    let base = 0;
+    for (const s of series) {
+      const v = s.values[i];
+      if (v > 0) svg.append(el('rect', { x: L + i * slot + slot * 0.15, width: slot * 0.7, y: y(base + v), height: y(base) - y(base + v), fill: 'currentColor', class: s.className }));
+      base += v;
+    }
+    const t = el('text', { x: L + i * slot + slot / 2, y: H - 22, 'text-anchor': 'middle', 'font-size': 11, fill: '#57606a' });
+    t.textContent = lab.length > 14 ? `${lab.slice(0, 13)}…` : lab;
+    svg.append(t);
+  });
+  return svg;
+}
