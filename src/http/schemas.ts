@@ -79,6 +79,7 @@ export const messageSchema = {
           provider_status: nullableString, error_code: nullableString,
           detail: { ...nullableString, description: '"fetched" when reconciliation asked the provider; "part 2 of 3" for a part\'s receipt' },
           occurred_at: time, received_at: time,
+          webhook_id: { ...nullableString, description: 'the stored provider webhook it came from (operators: GET /v1/webhooks/:id); null when fetched or from the receipt deadline' },
         },
       },
     },

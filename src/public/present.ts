@@ -53,5 +53,6 @@ export function presentEvent(e: EventRow) {
   return {
     id: e.id, type: e.type, status: e.status, provider: e.provider_id, provider_status: e.provider_status,
     error_code: e.error_code, detail: e.detail, occurred_at: iso(e.occurred_at)!, received_at: iso(e.created_at)!,
+    webhook_id: e.webhook_id && !e.webhook_id.startsWith('fetched:') ? e.webhook_id : null,
   };
 }

@@ -89,6 +89,9 @@ describe('dashboard in a browser', { skip }, () => {
     const text = (await timeline.textContent()) ?? '';
     assert.match(text, /Attempt via sim-primary .*transient.*failed over/);
     assert.match(text, /Attempt via sim-backup .*sent/);
+    // The receipt's raw webhook, as stored.
+    await page.locator('#timeline details summary').first().click();
+    await eventually(async () => /"status":"delivered"/.test((await page.locator('#timeline details pre').first().textContent()) ?? ''), 10_000, 'the raw receipt');
     await shot('message');
   });
 

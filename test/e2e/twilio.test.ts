@@ -58,6 +58,13 @@ describe('Twilio end to end', () => {
     assert.deepEqual(statuses.sort(), ['delivered', 'sent']);
     const forged = { ...mine[0].headers, 'webhook-signature': 'v1,AAAA' } as unknown as Record<string, string>;
     assert.throws(() => wh.verify(mine[0].body, forged));
+    // The message's callbacks, as the dashboard shows them: each delivered, with its attempt.
+    const cbs = await eventually(async () => {
+      const list = (await t.call('GET', `/v1/messages/${r.body.id}/callbacks`)).body.data as { type: string; status: string; deliveries: { status_code: number }[] }[];
+      return list.length === 2 && list.every((c) => c.status === 'delivered') && list;
+    }, 10_000, 'both callbacks recorded as delivered');
+    assert.deepEqual(cbs.map((c) => c.deliveries.map((d) => d.status_code)), [[200], [200]]);
+    assert.deepEqual(cbs.map((c) => c.type), ['message.status', 'message.status']);
   });
 
   it('rejects a status callback with a tampered body or signature (403) and changes nothing', async () => {

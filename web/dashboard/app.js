@@ -167,13 +167,27 @@ async function messages() {
   await search();
 }
 
+/** A receipt's raw webhook, fetched when opened (operators). */
+function rawWebhook(webhookId) {
+  const pre = h('pre', {}, 'Loading…');
+  const details = h('details', { ontoggle: () => guarded(async () => {
+    if (!details.open || pre.dataset.loaded) return;
+    const w = await api('GET', `/v1/webhooks/${encodeURIComponent(webhookId)}`);
+    pre.textContent = `${w.kind} from ${w.provider} at ${w.received_at}\n${JSON.stringify(w.headers, null, 2)}\n\n${w.body}`;
+    pre.dataset.loaded = '1';
+  }) }, h('summary', {}, 'raw'), pre);
+  return details;
+}
+
 async function message(id) {
-  const m = await api('GET', `/v1/messages/${encodeURIComponent(id)}`);
+  const [m, callbacks] = await Promise.all([api('GET', `/v1/messages/${encodeURIComponent(id)}`), api('GET', `/v1/messages/${encodeURIComponent(id)}/callbacks`)]);
   const steps = [{ at: m.created_at, text: `Accepted: ${m.segments} segment(s), ${m.encoding}${m.price ? `, quoted ${m.price} ${m.currency}` : ''}` }];
   for (const a of m.attempts ?? []) {
     steps.push({ at: a.started_at, text: `Attempt via ${a.provider} from ${a.from ?? '—'}: ${a.outcome}${a.error ? ` (${a.error.code}${a.error.provider_code ? `, provider ${a.error.provider_code}` : ''})` : ''}${a.failover ? ', failed over' : ''}, ${a.latency_ms ?? '?'} ms` });
   }
-  for (const e of m.events ?? []) steps.push({ at: e.occurred_at, text: `Receipt: ${e.provider_status ?? e.status}${e.error_code ? ` (${e.error_code})` : ''}${e.detail ? ` — ${e.detail}` : ''}` });
+  for (const e of m.events ?? []) {
+    steps.push({ at: e.occurred_at, text: `Receipt: ${e.provider_status ?? e.status}${e.error_code ? ` (${e.error_code})` : ''}${e.detail ? ` — ${e.detail}` : ''}`, raw: me.operator && e.webhook_id ? e.webhook_id : null });
+  }
   steps.sort((a, b) => (a.at < b.at ? -1 : 1));
   const cancel = m.status === 'queued' || m.status === 'scheduled'
     ? h('button.danger', { type: 'button', onclick: () => guarded(async () => {
@@ -185,7 +199,10 @@ async function message(id) {
   page(`Message ${m.id}`,
     h('p', {}, badge(m.status), ' ', `to ${m.to}${m.from ? ` from ${m.from}` : ''}`, m.provider ? ` via ${m.provider}` : ''),
     m.error ? h('p', {}, `Error: ${m.error.code} — ${m.error.message ?? ''}`) : null,
-    h('h2', {}, 'Timeline'), h('ol.timeline', { id: 'timeline' }, steps.map((s) => h('li', {}, when(s.at), s.text))),
+    h('h2', {}, 'Timeline'), h('ol.timeline', { id: 'timeline' }, steps.map((s) => h('li', {}, when(s.at), s.text, s.raw ? rawWebhook(s.raw) : null))),
+    h('h2', {}, 'Callbacks to your application'),
+    table([['Type', (c) => c.type], ['URL', (c) => c.url], ['Status', (c) => badge(c.status)],
+      ['Deliveries', (c) => h('ol', {}, c.deliveries.map((d) => h('li', {}, when(d.at), ` ${d.status_code ?? d.error ?? ''} (${d.duration_ms} ms)`)))]], callbacks.data),
     h('h2', {}, 'Parts'), table([['#', (p) => String(p.index)], ['Provider id', (p) => p.provider_message_id], ['Status', (p) => badge(p.status)]], m.parts ?? []),
     h('h2', {}, 'Body'), h('pre', {}, m.body), m.metadata ? h('pre', {}, JSON.stringify(m.metadata, null, 2)) : null, cancel,
     h('p', {}, h('a', { href: '#/messages' }, '← Messages')));

@@ -69,6 +69,22 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
     return { ...presentMessage(m), attempts: attempts.map(presentAttempt), parts: parts.map(presentPart), events: events.map(presentEvent) };
   });
 
+  app.get<{ Params: { id: string } }>('/v1/messages/:id/callbacks', {
+    config: { scope: 'read' },
+    schema: { tags: ['messages'], summary: 'The callbacks sent to your application for a message, with every delivery attempt', params: idParams },
+  }, async (req) => {
+    const m = await ctx.store.getMessage(req.principal.operator ? null : req.principal.accountId, req.params.id);
+    if (!m) throw new AppError('not_found', `no message ${req.params.id}`);
+    const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+    const callbacks = await ctx.store.listCallbacks(m.id);
+    return {
+      data: await Promise.all(callbacks.map(async (c) => ({
+        id: c.id, type: c.type, url: c.url, status: c.status, attempts: c.attempts, last_error: c.last_error, created_at: iso(c.created_at), delivered_at: iso(c.delivered_at),
+        deliveries: (await ctx.store.listCallbackAttempts(c.id)).map((a) => ({ attempt: a.attempt, status_code: a.status_code, error: a.error, at: iso(a.started_at), duration_ms: a.duration_ms })),
+      }))),
+    };
+  });
+
   type ListQuery = { account_id?: string; status?: MessageStatus; to?: string; from?: string; provider?: string; since?: string; until?: string; limit?: number; cursor?: string } & Record<string, string | number | undefined>;
   app.get<{ Querystring: ListQuery }>('/v1/messages', {
     config: { scope: 'read' },

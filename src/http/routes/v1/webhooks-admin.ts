@@ -29,6 +29,16 @@ export async function webhookAdminRoutes(app: FastifyInstance, ctx: AppContext):
     return { data: rows.map(present) };
   });
 
+  app.get<{ Params: { id: string } }>('/v1/webhooks/:id', {
+    config: { scope: 'admin' },
+    schema: { tags: ['webhooks'], summary: 'One stored provider webhook, raw (operators)' },
+  }, async (req) => {
+    requireOperator(req.principal, 'provider webhooks');
+    const w = await ctx.store.getWebhook(req.params.id);
+    if (!w) throw new AppError('not_found', `no webhook ${req.params.id}`);
+    return present(w);
+  });
+
   app.post<{ Params: { id: string } }>('/v1/webhooks/:id/replay', {
     config: { scope: 'admin' },
     schema: { tags: ['webhooks'], summary: 'Processes a stored webhook again (idempotent: status only moves forward)' },
