@@ -46,6 +46,14 @@ export const messageSchema = {
     updated_at: time,
     sent_at: nullableTime,
     final_at: nullableTime,
+    routing: {
+      type: 'object',
+      description: 'Why the last send went where it did: every candidate in the order tried (price per segment, score = price × segments raised by a poor delivery rate, circuit, what happened) and the providers left out with the reason',
+      properties: {
+        candidates: { type: 'array', items: { type: 'object', properties: { provider: { type: 'string' }, price_per_segment: nullableString, score: { type: ['number', 'null'] }, circuit: { type: 'string' }, result: { type: 'string' } } } },
+        excluded: { type: 'array', items: { type: 'object', properties: { provider: { type: 'string' }, reason: { type: 'string' } } } },
+      },
+    },
     attempts: {
       type: 'array',
       items: {

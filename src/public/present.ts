@@ -56,3 +56,14 @@ export function presentEvent(e: EventRow) {
     webhook_id: e.webhook_id && !e.webhook_id.startsWith('fetched:') ? e.webhook_id : null,
   };
 }
+
+/** The routing explanation of a message's latest claim that has one, from its attempts (oldest first). */
+export function presentRouting(attempts: AttemptRow[]) {
+  const last = [...attempts].reverse().find((a) => a.route_explanation);
+  if (!last?.route_explanation) return undefined;
+  const e = JSON.parse(last.route_explanation) as { c: [string, string | null, number | null, string, string][]; x: [string, string][] };
+  return {
+    candidates: e.c.map(([provider, price, score, circuit, result]) => ({ provider, price_per_segment: price, score, circuit, result })),
+    excluded: e.x.map(([provider, reason]) => ({ provider, reason })),
+  };
+}

@@ -15,15 +15,22 @@ import type { MessageRow, Store, CountryRuleRow } from '../store/store.ts';
 import type { ProviderEntry, ProviderRegistry } from '../providers/registry.ts';
 import { fromMicros, toMicros } from '../domain/money.ts';
 import { DEFAULT_ACCOUNT } from '../domain/actor.ts';
-import type { Health } from './health.ts';
+import type { CircuitState, Health } from './health.ts';
 import { fromRow, implicitNumber, refusal, type NumberEntry } from './numbers.ts';
 
-export interface Route { provider: ProviderEntry; numbers: NumberEntry[] }
+/**
+ * One route to try, with why it sits where it does: its price per segment, its score
+ * (price × segments, raised by a poor delivery rate; lower is better) and its circuit.
+ */
+export interface Route { provider: ProviderEntry; numbers: NumberEntry[]; price?: string | null; score?: number; circuit?: CircuitState }
 
-export type Plan = { ok: true; routes: Route[] } | { ok: false; reason: string };
+/** A provider routing left out before scoring, and why (compliance, capability, no number). */
+export interface Excluded { provider: string; reason: string }
+
+export type Plan = { ok: true; routes: Route[]; excluded: Excluded[] } | { ok: false; reason: string; excluded?: Excluded[] };
 
 interface Candidate { provider: ProviderEntry; micros: number; numbers: NumberEntry[]; rr: number }
-type Base = { ok: true; candidates: Candidate[]; rr: number } | { ok: false; reason: string };
+type Base = { ok: true; candidates: Candidate[]; rr: number; excluded: Excluded[] } | { ok: false; reason: string; excluded?: Excluded[] };
 
 const STICKY_MAX = 100_000;
 
@@ -108,7 +115,7 @@ export class Router {
     const scored = base.candidates.map((c) => {
       const view = this.#health.view(c.provider.id, now);
       const delivery = view.deliveryRate ?? 1;
-      return { c, open: view.state === 'open', score: c.micros * row.segments * (1 + this.#weight * (1 - delivery)) };
+      return { c, open: view.state === 'open', circuit: view.state, score: c.micros * row.segments * (1 + this.#weight * (1 - delivery)) };
     });
     scored.sort((a, b) => Number(a.open) - Number(b.open) || a.score - b.score || a.c.provider.priority - b.c.provider.priority);
     // Round-robin among the leaders that tie on everything.
@@ -118,9 +125,12 @@ export class Router {
       const k = base.rr++ % ties;
       scored.unshift(...scored.splice(k, ties - k));
     }
-    const routes: Route[] = scored.map(({ c }) => ({ provider: c.provider, numbers: rotate(c.numbers, c.rr++) }));
+    const routes: Route[] = scored.map(({ c, score, circuit }) => ({
+      provider: c.provider, numbers: rotate(c.numbers, c.rr++), price: Number.isFinite(c.micros) ? fromMicros(c.micros) : null,
+      score: Number.isFinite(score) ? Math.round(score) / 1e6 : Infinity, circuit,
+    }));
     if (row.requested_from === null) await this.#applySticky(row.to_number, routes, now);
-    return { ok: true, routes };
+    return { ok: true, routes, excluded: base.excluded };
   }
 
   /** Remembers the sender a recipient got (sticky sender). */
@@ -175,19 +185,23 @@ export class Router {
     const rule = country ? this.#rules.get(country) : undefined;
     const reasons = new Set<string>();
     const byProvider = new Map<string, NumberEntry[]>();
+    const refused = new Map<string, string>();
     for (const n of pool) {
       const why = refusal(n, country, rule);
-      if (why) { reasons.add(why); continue; }
+      if (why) { reasons.add(why); if (!refused.has(n.providerId)) refused.set(n.providerId, why); continue; }
       byProvider.set(n.providerId, [...(byProvider.get(n.providerId) ?? []), n]);
     }
-    if (byProvider.size === 0) return { ok: false, reason: [...reasons].slice(0, 3).join('; ') };
+    // Every active provider that is not a candidate, and why (for the routing explanation).
+    const excluded: Excluded[] = [...providers.keys()].filter((id) => !byProvider.has(id))
+      .map((id) => ({ provider: id, reason: refused.get(id) ?? (from !== null ? `the message is sent from ${from}` : "no number of the account's pool on this provider") }));
+    if (byProvider.size === 0) return { ok: false, reason: [...reasons].slice(0, 3).join('; '), excluded };
     const candidates = [...byProvider].map(([id, numbers]): Candidate => {
       const provider = providers.get(id)!;
       const per = (country && provider.prices[country]) ?? provider.prices['*'];
       return { provider, micros: per === undefined ? Infinity : toMicros(per), numbers, rr: 0 };
     });
     candidates.sort((a, b) => a.micros - b.micros || a.provider.priority - b.provider.priority);
-    return { ok: true, candidates, rr: 0 };
+    return { ok: true, candidates, rr: 0, excluded };
   }
 }
 

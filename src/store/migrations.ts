@@ -390,6 +390,8 @@ const m007: Migration = {
       .addColumn('expires_at', ts, (c) => c.notNull())
       .addColumn('revoked_at', ts)
       .execute();
+    // Why each send went where it went (the routing explanation), on its last attempt.
+    await db.schema.alterTable('attempts').addColumn('route_explanation', 'text').execute();
     await db.schema.createIndex('tracking_links_account').on('tracking_links').columns(['account_id', 'id']).execute();
   },
 };

@@ -73,6 +73,11 @@ export interface AttemptRow {
   finished_at: number;
   /** 1 when this attempt failed and the send moved on to another route at once */
   failover: number;
+  /**
+   * Why this claim went where it did (on its last attempt), compact JSON:
+   * `{"c":[[provider, price, score, circuit, result], …], "x":[[provider, reason], …]}`
+   */
+  route_explanation?: string | null;
 }
 
 export type NumberType = 'longcode' | 'shortcode' | 'tollfree' | 'alphanumeric';

@@ -12,7 +12,7 @@ import type { Metrics } from '../metrics.ts';
 import { classifyThrown, type SendOutcome } from '../providers/provider.ts';
 import { GroupCommit } from '../store/group-commit.ts';
 import { priceFor } from '../domain/money.ts';
-import type { Route, Router } from '../routing/choose-route.ts';
+import type { Excluded, Route, Router } from '../routing/choose-route.ts';
 import type { Health } from '../routing/health.ts';
 import type { RateLimiter } from '../routing/rate-limit/limiter.ts';
 import { attemptOutcome, attemptRow, deferredOutcome, expiredOutcome, noRouteOutcome, type RouteUsed } from './outcome.ts';
@@ -20,6 +20,8 @@ import { Wakeup } from './wakeup.ts';
 
 interface Attempted { route: RouteUsed; result: SendOutcome; started: number; finished: number }
 interface Run {
+  /** what happened to each route this claim considered, by provider (the routing explanation) */
+  notes: Map<string, string>;
   /** the run's last attempt (null when nothing was sent) */
   last: Attempted | null;
   /** the attempts before it, each of which failed over */
@@ -140,11 +142,19 @@ export class Worker {
       }
       // First pass honours the circuit breakers; if every route was held back by one, a
       // second pass tries them anyway: an unhealthy provider beats no provider.
-      let run = await this.#tryRoutes(row, await this.#untriedFirst(row, plan.routes), true);
-      if (run.last === null && run.held.length > 0) run = await this.#tryRoutes(row, run.held, false);
+      const ordered = await this.#untriedFirst(row, plan.routes);
+      let run = await this.#tryRoutes(row, ordered, true);
+      if (run.last === null && run.held.length > 0) {
+        const first = run.notes;
+        run = await this.#tryRoutes(row, run.held, false);
+        for (const [id, note] of first) if (!run.notes.has(id)) run.notes.set(id, note);
+      }
       if (run.last === null) return await this.#write(row, deferredOutcome(row, this.owner, Date.now(), run.limitedWaitMs + Math.random() * 250));
       const { route, result, started, finished } = run.last;
-      await this.#write(row, attemptOutcome(row, this.owner, route, result, started, finished, this.#config, Math.random, run.failed));
+      const outcome = attemptOutcome(row, this.owner, route, result, started, finished, this.#config, Math.random, run.failed);
+      const last = outcome.attempts.at(-1);
+      if (last) last.route_explanation = explain(ordered, plan.excluded, run.notes);
+      await this.#write(row, outcome);
     } catch (err) {
       // The lease will run out and another claim will retry the message.
       this.#log.error({ err, message: row.id }, 'processing a message failed');
@@ -202,14 +212,18 @@ export class Worker {
    * ends the run. A route whose numbers are all at their rate limit is passed over.
    */
   async #tryRoutes(row: MessageRow, routes: Route[], useCircuit: boolean): Promise<Run> {
-    const run: Run = { last: null, failed: [], held: [], limitedWaitMs: Infinity };
+    const run: Run = { notes: new Map(), last: null, failed: [], held: [], limitedWaitMs: Infinity };
     for (const route of routes) {
       const id = route.provider.id;
-      if (useCircuit && !this.#health.begin(id, Date.now())) { run.held.push(route); continue; }
+      // Done once a send succeeded, was refused for good, or used up the failover budget.
+      const r0 = run.last?.result;
+      if (r0 && (r0.ok || r0.error.kind === 'permanent' || run.failed.length >= this.#config.maxFailovers)) { run.notes.set(id, 'not needed'); continue; }
+      if (useCircuit && !this.#health.begin(id, Date.now())) { run.held.push(route); run.notes.set(id, 'passed over: circuit open'); continue; }
       const slot = await this.#reserve(route, row.segments);
       if (typeof slot !== 'string') {
         if (useCircuit) this.#health.release(id);
         run.limitedWaitMs = Math.min(run.limitedWaitMs, slot.waitMs);
+        run.notes.set(id, 'passed over: every number at its rate limit');
         continue;
       }
       if (run.last) {
@@ -219,8 +233,8 @@ export class Worker {
       }
       run.last = await this.#send(row, route, slot);
       const r = run.last.result;
-      if (r.ok) { this.#router.remember(row.to_number, slot); break; }
-      if (r.error.kind === 'permanent' || run.failed.length >= this.#config.maxFailovers) break;
+      run.notes.set(id, r.ok ? `sent from ${slot}` : `failed: ${r.error.code}${useCircuit ? '' : ' (tried with its circuit open: nothing else was left)'}`);
+      if (r.ok) this.#router.remember(row.to_number, slot);
     }
     if (run.limitedWaitMs === Infinity) run.limitedWaitMs = this.#config.pollMs;
     return run;
@@ -273,4 +287,16 @@ export class Worker {
     if (!applied) { this.#log.warn({ message: outcome.messageId }, 'lease lost before the outcome was written'); return; }
     this.#bus.publish({ message: { ...row, ...outcome.set, updated_at: outcome.now, lease_owner: null }, previous: 'sending' });
   }
+}
+
+/** The routing explanation stored with a claim's last attempt (compact; see AttemptRow.route_explanation). */
+export function explain(routes: Route[], excluded: Excluded[], notes: Map<string, string>): string {
+  return JSON.stringify({
+    c: routes.map((r) => {
+      let note = notes.get(r.provider.id) ?? 'not needed';
+      if (note === 'not needed' && r.circuit === 'open') note = 'placed last: circuit open';
+      return [r.provider.id, r.price ?? null, r.score === undefined || !Number.isFinite(r.score) ? null : r.score, r.circuit ?? 'closed', note];
+    }),
+    x: excluded.map((e) => [e.provider, e.reason]),
+  });
 }

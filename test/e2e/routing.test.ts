@@ -193,14 +193,25 @@ describe('failover', () => {
     try {
       const { t, primary, backup } = await setup({ alertWebhookUrl: receiver.url, alertFailovers: 2, alertCheckMs: 50 });
       primary.outage = { kind: 'error', status: 503, code: 20503 };
-      for (let i = 0; i < 3; i++) assert.equal((await sendAndWait(t)).provider, 'backup');
+      let first = '';
+      for (let i = 0; i < 3; i++) { const m = await sendAndWait(t); first ||= m.id; assert.equal(m.provider, 'backup'); }
+      // The routing explanation of a failover: the cheaper primary failed, the backup sent it.
+      const failover = (await t.call('GET', `/v1/messages/${first}`)).body.routing;
+      assert.deepEqual(failover.candidates.map((c: { provider: string; price_per_segment: string; circuit: string; result: string }) => [c.provider, c.price_per_segment, c.circuit, c.result.replace(/\+\d+/, 'N')]),
+        [['primary', '0.0079', 'closed', 'failed: provider_error'], ['backup', '0.0100', 'closed', 'sent from N']]);
       const status = (await t.call('GET', '/v1/status')).body;
       const p = status.providers.find((x: { id: string }) => x.id === 'primary');
       assert.equal(p.circuit, 'open');
       assert.equal(p.window.failovers, 3);
       assert.equal(p.window.error_rate, 1);
       // With the circuit open the primary is not even tried.
-      for (let i = 0; i < 3; i++) assert.deepEqual((await sendAndWait(t)).attempts.map((a: { provider: string }) => a.provider), ['backup']);
+      let last = '';
+      for (let i = 0; i < 3; i++) { const m = await sendAndWait(t); last = m.id; assert.deepEqual(m.attempts.map((a: { provider: string }) => a.provider), ['backup']); }
+      // The routing explanation says why: the cheapest provider's circuit was open.
+      const routing = (await t.call('GET', `/v1/messages/${last}`)).body.routing;
+      assert.deepEqual(routing.candidates.map((c: { provider: string; circuit: string; result: string }) => [c.provider, c.circuit, c.result.replace(/\+\d+/, 'N')]),
+        [['backup', 'closed', 'sent from N'], ['primary', 'open', 'placed last: circuit open']]);
+      assert.ok(routing.candidates.every((c: { score: number }) => typeof c.score === 'number'), 'each candidate scored');
       assert.equal(primary.requests.length, 3);
       assert.equal(backup.requests.length, 6);
       const alerts = await eventually(async () => receiver.received.length > 0 && receiver.received, 5_000, 'the failover alert');

@@ -161,7 +161,7 @@ export class SqliteStore extends BaseStore {
 
   async recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> {
     const applied = new Set<string>();
-    const insertAttempt = this.#stmts.get('INSERT INTO attempts (id, message_id, attempt, provider_id, from_number, outcome, error_code, error_message, provider_error_code, provider_message_id, started_at, finished_at, failover) VALUES (@id, @message_id, @attempt, @provider_id, @from_number, @outcome, @error_code, @error_message, @provider_error_code, @provider_message_id, @started_at, @finished_at, @failover)');
+    const insertAttempt = this.#stmts.get('INSERT INTO attempts (id, message_id, attempt, provider_id, from_number, outcome, error_code, error_message, provider_error_code, provider_message_id, started_at, finished_at, failover, route_explanation) VALUES (@id, @message_id, @attempt, @provider_id, @from_number, @outcome, @error_code, @error_message, @provider_error_code, @provider_message_id, @started_at, @finished_at, @failover, @route_explanation)');
     const insertEvent = this.#stmts.get(INSERT_EVENT);
     const insertCallback = this.#stmts.get(INSERT_CALLBACK);
     const insertPart = this.#stmts.get(INSERT_PART);
@@ -172,7 +172,7 @@ export class SqliteStore extends BaseStore {
         const r = update.run({ ...set, __id: o.messageId, __owner: o.leaseOwner });
         if (r.changes === 0) continue; // lease lost: another worker owns this message now
         applied.add(o.messageId);
-        for (const a of o.attempts) insertAttempt.run(a as unknown as Record<string, null | number | string>);
+        for (const a of o.attempts) insertAttempt.run({ ...a, route_explanation: a.route_explanation ?? null } as unknown as Record<string, null | number | string>);
         if (o.event) insertEvent.run(o.event as unknown as Record<string, null | number | string>);
         if (o.callback) insertCallback.run(o.callback as unknown as Record<string, null | number | string>);
         for (const p of o.parts) insertPart.run(p as unknown as Params);

@@ -4,7 +4,7 @@ import type { AppContext } from '../../context.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { STATUSES, type MessageStatus } from '../../../domain/status.ts';
 import type { SendInput } from '../../../intake/accept-message.ts';
-import { presentAttempt, presentEvent, presentMessage, presentPart } from '../../../public/present.ts';
+import { presentAttempt, presentRouting, presentEvent, presentMessage, presentPart } from '../../../public/present.ts';
 import { listOf, sendBodySchema } from '../../schemas.ts';
 import { isSendOutcome } from '../../waiters.ts';
 import { callbackFor } from '../../../callbacks/enqueue.ts';
@@ -66,7 +66,8 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
     const m = await ctx.store.getMessage(req.principal.operator ? null : req.principal.accountId, req.params.id);
     if (!m) throw new AppError('not_found', `no message ${req.params.id}`);
     const [attempts, parts, events] = await Promise.all([ctx.store.listAttempts(m.id), ctx.store.listParts(m.id), ctx.store.listEvents(m.id)]);
-    return { ...presentMessage(m), attempts: attempts.map(presentAttempt), parts: parts.map(presentPart), events: events.map(presentEvent) };
+    const routing = presentRouting(attempts);
+    return { ...presentMessage(m), ...(routing ? { routing } : {}), attempts: attempts.map(presentAttempt), parts: parts.map(presentPart), events: events.map(presentEvent) };
   });
 
   app.get<{ Params: { id: string } }>('/v1/messages/:id/callbacks', {
