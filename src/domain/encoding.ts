@@ -145,3 +145,34 @@ export function decodeUcs2(bytes: Uint8Array): string {
   for (let i = 0; i + 1 < bytes.length; i += 2) out += String.fromCharCode((bytes[i] << 8) | bytes[i + 1]);
   return out;
 }
+
+/**
+ * Look-alikes that force UCS-2 though GSM-7 has a stand-in (curly quotes, dashes, the
+ * ellipsis, special spaces), as providers' "smart encoding" replaces them.
+ */
+export const GSM_REPLACEMENTS: Readonly<Record<string, string>> = Object.freeze({
+  '\u2018': "'", '\u2019': "'", '\u201A': "'", '\u201B': "'", '\u2032': "'", '\u2039': "'", '\u203A': "'", '`': "'", '\u00B4': "'",
+  '\u201C': '"', '\u201D': '"', '\u201E': '"', '\u201F': '"', '\u2033': '"', '\u00AB': '"', '\u00BB': '"',
+  '\u2010': '-', '\u2011': '-', '\u2012': '-', '\u2013': '-', '\u2014': '-', '\u2015': '-', '\u2212': '-',
+  '\u2026': '...', '\u2022': '*', '\u02C6': '^', '\u02DC': '~',
+  '\u00A0': ' ', '\u2002': ' ', '\u2003': ' ', '\u2009': ' ', '\u200A': ' ', '\u202F': ' ', '\u205F': ' ',
+  '\u200B': '', '\u200C': '', '\u200D': '', '\u2060': '', '\uFEFF': '',
+});
+
+/** The characters of `text` outside GSM 03.38 (each once, in order). */
+export function ucs2Characters(text: string): string[] {
+  return [...new Set([...text].filter((ch) => !SEPTETS.has(ch)))];
+}
+
+/** `text` with smart-encoding stand-ins: what was replaced, and what still needs UCS-2. */
+export function gsmAlternative(text: string): { body: string; replacements: { char: string; with: string; count: number }[]; remaining: string[] } {
+  const counts = new Map<string, number>();
+  let body = '';
+  for (const ch of text) {
+    const r = Object.hasOwn(GSM_REPLACEMENTS, ch) ? GSM_REPLACEMENTS[ch] : undefined;
+    if (r === undefined) { body += ch; continue; }
+    body += r;
+    counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  }
+  return { body, replacements: [...counts].map(([char, count]) => ({ char, with: GSM_REPLACEMENTS[char], count })), remaining: ucs2Characters(body) };
+}

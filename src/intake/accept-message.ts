@@ -54,6 +54,22 @@ export class Intake {
 
   /** Accepts a message; `created` is false when an Idempotency-Key matched an earlier one. */
   async accept(input: SendInput, caller: Caller, idempotencyKey?: string, opts: { skipOptOut?: boolean } = {}): Promise<{ message: MessageRow; created: boolean }> {
+    const row = await this.prepare(input, caller, idempotencyKey, opts);
+    const idempotency = idempotencyKey ? { key: idempotencyKey, hash: requestHash(input) } : null;
+    const result = await this.#batch.submit({ row, idempotency });
+    if (result.kind === 'conflict') {
+      throw new AppError('idempotency_conflict', `Idempotency-Key ${JSON.stringify(idempotencyKey)} was used with a different request`, { field: 'Idempotency-Key' });
+    }
+    if (result.kind === 'inserted') this.#onAccepted(result.message);
+    return { message: result.message, created: result.kind === 'inserted' };
+  }
+
+  /**
+   * Validates a send and builds its row, storing nothing (accept, and the dry-run
+   * preview). With `verdicts`, an opted-out recipient is collected there instead of
+   * thrown; everything else is refused as it would be at intake.
+   */
+  async prepare(input: SendInput, caller: Caller, idempotencyKey?: string, opts: { skipOptOut?: boolean; verdicts?: { code: string; message: string }[] } = {}): Promise<MessageRow> {
     const now = Date.now();
     const to = parsePhone(input.to, input.country);
     if (!to.ok) throw new AppError('invalid_phone_number', to.reason, { field: 'to' });
@@ -91,9 +107,11 @@ export class Intake {
     if (!opts.skipOptOut) {
       const out = (await this.#store.listOptOuts(caller.accountId, to.e164)).find((o) => o.sender === '' || from === null || o.sender === from);
       if (out) {
-        throw new AppError('recipient_opted_out', out.sender === ''
+        const message = out.sender === ''
           ? `${to.e164} has opted out of this account's messages`
-          : `${to.e164} has opted out of messages from ${out.sender}${from === null ? '; send from another of your numbers with `from`' : ''}`, { field: 'to' });
+          : `${to.e164} has opted out of messages from ${out.sender}${from === null ? '; send from another of your numbers with `from`' : ''}`;
+        if (opts.verdicts) opts.verdicts.push({ code: 'recipient_opted_out', message });
+        else throw new AppError('recipient_opted_out', message, { field: 'to' });
       }
     }
     const start = sendAt ?? now;
@@ -107,13 +125,7 @@ export class Intake {
       attempts: 0, throttled_attempts: 0, next_attempt_at: start, lease_owner: null, error_code: null, error_message: null, provider_error_code: null,
       created_at: now, updated_at: now, sent_at: null, final_at: null,
     };
-    const idempotency = idempotencyKey ? { key: idempotencyKey, hash: requestHash(input) } : null;
-    const result = await this.#batch.submit({ row, idempotency });
-    if (result.kind === 'conflict') {
-      throw new AppError('idempotency_conflict', `Idempotency-Key ${JSON.stringify(idempotencyKey)} was used with a different request`, { field: 'Idempotency-Key' });
-    }
-    if (result.kind === 'inserted') this.#onAccepted(result.message);
-    return { message: result.message, created: result.kind === 'inserted' };
+    return row;
   }
 
   drain(): Promise<void> { return this.#batch.drain(); }

@@ -109,7 +109,7 @@ export class Router {
   }
 
   /** The routes to try for this message, best first (failover moves down the list). */
-  async plan(row: Pick<MessageRow, 'account_id' | 'country' | 'requested_from' | 'to_number' | 'segments'>, now = Date.now()): Promise<Plan> {
+  async plan(row: Pick<MessageRow, 'account_id' | 'country' | 'requested_from' | 'to_number' | 'segments'>, now = Date.now(), opts: { dryRun?: boolean } = {}): Promise<Plan> {
     const base = this.#base(row.account_id, row.country, row.requested_from);
     if (!base.ok) return base;
     const scored = base.candidates.map((c) => {
@@ -122,11 +122,11 @@ export class Router {
     let ties = 1;
     while (ties < scored.length && !scored[ties].open && !scored[0].open && scored[ties].score === scored[0].score && scored[ties].c.provider.priority === scored[0].c.provider.priority) ties++;
     if (ties > 1) {
-      const k = base.rr++ % ties;
+      const k = (opts.dryRun ? base.rr : base.rr++) % ties;
       scored.unshift(...scored.splice(k, ties - k));
     }
     const routes: Route[] = scored.map(({ c, score, circuit }) => ({
-      provider: c.provider, numbers: rotate(c.numbers, c.rr++), price: Number.isFinite(c.micros) ? fromMicros(c.micros) : null,
+      provider: c.provider, numbers: rotate(c.numbers, opts.dryRun ? c.rr : c.rr++), price: Number.isFinite(c.micros) ? fromMicros(c.micros) : null,
       score: Number.isFinite(score) ? Math.round(score) / 1e6 : Infinity, circuit,
     }));
     if (row.requested_from === null) await this.#applySticky(row.to_number, routes, now);

@@ -66,6 +66,31 @@ describe('routing between providers', () => {
     assert.equal(backup.requests.length, 0);
   });
 
+  it('previews a send without storing it: UCS-2 characters, the GSM-7 alternative, every route with its price, verdicts', async () => {
+    const { t, primary, backup } = await setup();
+    const before = (await t.call('GET', '/v1/messages?limit=200')).body.data.length;
+    const r = await t.call('POST', '/v1/messages/preview', { to: '+14155550150', body: '“Hello” – 😀' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual([r.body.encoding, r.body.segments, r.body.ucs2_characters], ['UCS-2', 1, ['“', '”', '–', '😀']]);
+    assert.deepEqual(r.body.gsm7_alternative, {
+      body: '"Hello" - 😀', encoding: 'UCS-2', segments: 1, still_ucs2: ['😀'], saves_segments: 0, saves: '0.0000',
+      replacements: [{ char: '“', with: '"', count: 1 }, { char: '”', with: '"', count: 1 }, { char: '–', with: '-', count: 1 }],
+    });
+    assert.deepEqual(r.body.routes.map((x: { provider: string; price_per_segment: string; price: string }) => [x.provider, x.price_per_segment, x.price]), [['primary', '0.0079', '0.0079'], ['backup', '0.0100', '0.0100']]);
+    assert.deepEqual([r.body.verdicts, r.body.would_send], [[], true]);
+    // Quotes alone force UCS-2: the stand-ins bring a 100-character text back to one GSM-7 segment.
+    const long = await t.call('POST', '/v1/messages/preview', { to: '+14155550150', body: `It’s ready. ${'x'.repeat(88)}` });
+    assert.deepEqual([long.body.encoding, long.body.segments, long.body.gsm7_alternative.encoding, long.body.gsm7_alternative.segments, long.body.gsm7_alternative.saves], ['UCS-2', 2, 'GSM-7', 1, '0.0079']);
+    // An opted-out recipient is a verdict, not an error.
+    assert.equal((await t.call('POST', '/v1/opt-outs', { number: '+14155550151' })).status, 201);
+    const out = await t.call('POST', '/v1/messages/preview', { to: '+14155550151', body: 'hi' });
+    assert.deepEqual([out.body.verdicts.map((v: { code: string }) => v.code), out.body.would_send], [['recipient_opted_out'], false]);
+    // A request intake would refuse is refused the same way.
+    assert.equal((await t.call('POST', '/v1/messages/preview', { to: '12', body: 'hi' })).body.error.code, 'invalid_phone_number');
+    assert.equal((await t.call('GET', '/v1/messages?limit=200')).body.data.length, before, 'nothing stored');
+    assert.equal(primary.requests.length + backup.requests.length, 0, 'nothing sent');
+  });
+
   it('rotates round-robin between numbers that tie', async () => {
     const { t, primary } = await setup();
     for (let i = 0; i < 4; i++) await sendAndWait(t);

@@ -4,6 +4,7 @@ import type { AppContext } from '../../context.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { STATUSES, type MessageStatus } from '../../../domain/status.ts';
 import type { SendInput } from '../../../intake/accept-message.ts';
+import { previewSend } from '../../../services/preview.ts';
 import { presentAttempt, presentRouting, presentEvent, presentMessage, presentPart } from '../../../public/present.ts';
 import { listOf, sendBodySchema } from '../../schemas.ts';
 import { isSendOutcome } from '../../waiters.ts';
@@ -34,6 +35,16 @@ async function limitIntake(ctx: AppContext, keyId: string | null): Promise<void>
 }
 
 export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.post<{ Body: SendInput }>('/v1/messages/preview', {
+    config: { scope: 'send' },
+    schema: {
+      tags: ['messages'], summary: 'Dry run: what a send would cost and where it would go; nothing is stored or sent',
+      description: 'The same body as POST /v1/messages, validated the same way. Answers encoding and segments, the characters that force UCS-2 and the GSM-7 alternative smart-encoding stand-ins make (and what it saves), the routes in the order they would be tried with the price of each, the providers left out and why, and the verdicts that would stop the send (opted out, no route). A request intake would refuse is refused the same way.',
+      body: sendBodySchema,
+      response: { 422: { $ref: 'Error#' }, ...errors },
+    },
+  }, async (req) => previewSend(ctx.intake, ctx.router, req.body, { accountId: req.principal.accountId, keyId: req.principal.keyId, callbackUrl: req.principal.callbackUrl, signsCallbacks: req.principal.signsCallbacks }));
+
   app.post<{ Body: SendInput; Querystring: { wait?: number }; Headers: { 'idempotency-key'?: string } }>('/v1/messages', {
     config: { scope: 'send' },
     schema: {
