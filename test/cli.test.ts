@@ -52,11 +52,18 @@ describe('switchboard CLI', () => {
         { number: '+18005550100', provider_id: 'carrier-a' },
       ],
       country_rules: [{ country: 'DE', require_local: true, allow_alphanumeric: false, providers: ['carrier-a'] }],
+      templates: [{ id: 'job_ready', body: 'Job {job_id} is ready' }, { account_id: 'acct-t', id: 'hello', body: 'Hello {name}', variables: ['name'], locale: 'en-GB' }],
     };
     writeFileSync(file, JSON.stringify(doc));
     await cli('apply', file);
     await cli('apply', file);
     const exported = JSON.parse((await cli('export')).stdout);
+    assert.deepEqual(exported.templates, [
+      { account_id: 'acct-t', id: 'hello', body: 'Hello {name}', variables: ['name'], locale: 'en-GB' },
+      { account_id: 'default', id: 'job_ready', body: 'Job {job_id} is ready', variables: ['job_id'] },
+    ]);
+    const store = new SqliteStore(join(dir.path, 'switchboard.db'));
+    try { assert.equal((await store.getTemplate('default', 'job_ready'))?.version, 1, 'applying twice made no second version'); } finally { await store.close(); }
     const numbers = exported.numbers.filter((n: { provider_id: string }) => n.provider_id === 'carrier-a');
     assert.deepEqual(numbers.map((n: { number: string; type: string; rate_per_second: number }) => [n.number, n.type, n.rate_per_second]), [
       ['+14155550177', 'longcode', 2],

@@ -4,7 +4,8 @@
 // config, prices } ], "numbers": [ { number, provider_id, type, rate_per_second, … } ],
 // "country_rules": [ { country, require_local, allow_alphanumeric, providers } ],
 // "relay_rules": [ { number, destinations, template, active } ],
-// "opt_outs": [ { account_id, number, sender } ] } (opt-outs are only ever added here:
+// "opt_outs": [ { account_id, number, sender } ],
+// "templates": [ { account_id, id, body, variables, locale } ] } (opt-outs are only ever added here:
 // removing one is a deliberate act, done with DELETE /v1/opt-outs/:number). Applying is
 // an operator's act (whoever can open the database is one), with the API's validation:
 // credential variable names must pass SWITCHBOARD_PROVIDER_ENV here too.
@@ -20,6 +21,7 @@ import { presentCountryRule } from '../http/routes/v1/country-rules.ts';
 import { presentRule } from '../http/routes/v1/relay-rules.ts';
 import { optOutSender, requirePhone } from '../domain/phone.ts';
 import { CLI_OPERATOR } from '../domain/actor.ts';
+import { saveTemplate, type TemplateInput } from '../services/templates.ts';
 
 interface OptOutInput { account_id?: string; number: string; sender?: string | null }
 
@@ -27,12 +29,13 @@ function optOutRow(o: OptOutInput) {
   return { account_id: o.account_id ?? 'default', number: requirePhone(o.number, 'number'), sender: optOutSender(o.sender), source: 'apply', created_at: Date.now() };
 }
 
-const SECTIONS = ['providers', 'numbers', 'country_rules', 'relay_rules', 'opt_outs'];
+const SECTIONS = ['providers', 'numbers', 'country_rules', 'relay_rules', 'opt_outs', 'templates'];
 
 export async function applyCommand(path: string | undefined): Promise<number> {
   if (!path) { console.error('usage: switchboard apply <file.json>'); return 2; }
   const doc = JSON.parse(readFileSync(path, 'utf8')) as {
     providers?: ProviderInput[]; numbers?: NumberInput[]; country_rules?: CountryRuleInput[]; relay_rules?: RelayRuleInput[]; opt_outs?: OptOutInput[];
+    templates?: (TemplateInput & { account_id?: string })[];
   };
   const unknown = Object.keys(doc).filter((k) => !SECTIONS.includes(k));
   if (unknown.length) { console.error(`unknown sections in ${path}: ${unknown.join(', ')} (known: ${SECTIONS.join(', ')})`); return 2; }
@@ -60,6 +63,10 @@ export async function applyCommand(path: string | undefined): Promise<number> {
       await store.addOptOut(row);
       console.log(`opt-out ${row.number}${row.sender ? ` from ${row.sender}` : ''}: applied`);
     }
+    for (const { account_id, ...t } of doc.templates ?? []) {
+      const row = await saveTemplate(store, account_id ?? 'default', t);
+      console.log(`template ${row.id}: version ${row.version}`);
+    }
     return 0;
   } finally {
     await store.close();
@@ -78,7 +85,8 @@ export async function exportCommand(): Promise<number> {
     const opt_outs = (await store.listOptOuts(null))
       .sort((a, b) => a.account_id.localeCompare(b.account_id) || a.number.localeCompare(b.number) || a.sender.localeCompare(b.sender))
       .map((o) => ({ account_id: o.account_id, number: o.number, sender: o.sender === '' ? null : o.sender }));
-    console.log(JSON.stringify({ providers, numbers, country_rules, relay_rules, opt_outs }, null, 2));
+    const templates = (await store.listTemplates(null)).map((t) => ({ account_id: t.account_id, id: t.id, body: t.body, variables: JSON.parse(t.variables) as string[], ...(t.locale ? { locale: t.locale } : {}) }));
+    console.log(JSON.stringify({ providers, numbers, country_rules, relay_rules, opt_outs, templates }, null, 2));
     return 0;
   } finally {
     await store.close();

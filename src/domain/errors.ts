@@ -7,6 +7,8 @@ export const ERRORS = {
   env_not_allowed: { status: 422, hint: 'credential variables must match SWITCHBOARD_PROVIDER_ENV (by default TWILIO_, VONAGE_, SINCH_, AWS_, SMPP_ prefixes); Switchboard\'s own settings are never accepted' },
   invalid_body: { status: 422, hint: 'the body holds text no SMS encoding can carry (a lone UTF-16 surrogate); send well-formed Unicode' },
   invalid_phone_number: { status: 400, hint: 'give the number in E.164 (+<country code><number>) or pass `country`' },
+  unknown_template: { status: 422, hint: 'create the template first (POST /v1/templates) or check its id' },
+  template_variables: { status: 422, hint: 'give every variable the template declares, and no others (GET /v1/templates/:id)' },
   invalid_sender: { status: 400, hint: 'use one of your numbers (GET /v1/numbers) or omit `from`' },
   recipient_opted_out: { status: 422, hint: 'the recipient replied STOP; they must reply START (or be removed from /v1/opt-outs) before you can text them again' },
   unknown_sender: { status: 422, hint: '`from` must be one of your active numbers (GET /v1/numbers); omit it to let routing choose' },

@@ -46,6 +46,7 @@ export const messageSchema = {
     updated_at: time,
     sent_at: nullableTime,
     final_at: nullableTime,
+    template: { type: ['object', 'null'], description: 'the template version the body was rendered from', properties: { id: { type: 'string' }, version: { type: ['integer', 'null'] } } },
     routing: {
       type: 'object',
       description: 'Why the last send went where it did: every candidate in the order tried (price per segment, score = price × segments raised by a poor delivery rate, circuit, what happened) and the providers left out with the reason',
@@ -96,11 +97,13 @@ export const messageSchema = {
 
 export const sendBodySchema = {
   type: 'object',
-  required: ['to', 'body'],
+  required: ['to'],
   additionalProperties: false,
   properties: {
     to: { type: 'string', maxLength: 32, description: 'recipient, E.164 (or national with `country`)' },
-    body: { type: 'string', maxLength: 6400 },
+    body: { type: 'string', maxLength: 6400, description: 'the text; or give `template` and `variables` instead' },
+    template: { type: 'string', maxLength: 64, description: 'a template id (GET /v1/templates): the body is rendered from its latest version' },
+    variables: { type: 'object', maxProperties: 50, additionalProperties: { type: 'string', maxLength: 1000 }, description: "the template's variables, every one of them and no others" },
     from: { type: 'string', maxLength: 32, description: 'one of your numbers or an alphanumeric sender id' },
     country: { type: 'string', pattern: '^[A-Z]{2}$', description: 'ISO 3166 country for a national `to`' },
     callback_url: { type: 'string', maxLength: 2048 },

@@ -5,13 +5,17 @@ import { AppError } from '../domain/errors.ts';
 import { parsePhone, isAlphanumericSender } from '../domain/phone.ts';
 import { countSegments } from '../domain/encoding.ts';
 import { newId } from '../domain/ids.ts';
-import type { InsertResult, MessageRow, NewMessage, Store } from '../store/store.ts';
+import type { InsertResult, MessageRow, NewMessage, Store, TemplateRow } from '../store/store.ts';
+import { renderTemplateBody, variableProblems } from '../domain/templates.ts';
 import { GroupCommit } from '../store/group-commit.ts';
 import { checkCallbackUrl } from '../callbacks/ssrf.ts';
 
 export interface SendInput {
   to: string;
-  body: string;
+  /** the text, or absent when a template gives it */
+  body?: string;
+  template?: string;
+  variables?: Record<string, string>;
   from?: string;
   country?: string;
   callback_url?: string;
@@ -80,10 +84,26 @@ export class Intake {
       else if (isAlphanumericSender(input.from)) from = input.from;
       else throw new AppError('invalid_sender', `${input.from} is neither an E.164 number nor an alphanumeric sender id (3–11 letters/digits)`, { field: 'from' });
     }
-    if (input.body.length === 0) throw new AppError('body_empty', 'body is empty', { field: 'body' });
+    // A template gives the body: its latest version, every declared variable filled.
+    let template: TemplateRow | undefined;
+    if (input.template !== undefined) {
+      if (input.body !== undefined) throw new AppError('validation_error', 'give either body or template, not both', { field: 'body' });
+      template = await this.#store.getTemplate(caller.accountId, input.template);
+      if (!template) throw new AppError('unknown_template', `no template ${JSON.stringify(input.template)} in this account (GET /v1/templates)`, { field: 'template' });
+      const { missing, extra } = variableProblems(JSON.parse(template.variables) as string[], input.variables ?? {});
+      if (missing.length || extra.length) {
+        throw new AppError('template_variables', [missing.length ? `missing: ${missing.join(', ')}` : '', extra.length ? `not in the template: ${extra.join(', ')}` : ''].filter(Boolean).join('; '), { field: 'variables' });
+      }
+      input = { ...input, body: renderTemplateBody(template.body, input.variables ?? {}) };
+    } else if (input.variables !== undefined) {
+      throw new AppError('validation_error', 'variables need a template', { field: 'variables' });
+    }
+    if (input.body === undefined) throw new AppError('validation_error', 'body (or template) is required', { field: 'body' });
+    const text = input.body;
+    if (text.length === 0) throw new AppError('body_empty', 'body is empty', { field: 'body' });
     // A lone surrogate is no character at all: neither GSM-7 nor UCS-2 can carry it.
-    if (!input.body.isWellFormed()) throw new AppError('invalid_body', 'body holds a lone UTF-16 surrogate, which no SMS encoding can carry', { field: 'body' });
-    const chars = [...input.body].length;
+    if (!text.isWellFormed()) throw new AppError('invalid_body', 'body holds a lone UTF-16 surrogate, which no SMS encoding can carry', { field: 'body' });
+    const chars = [...text].length;
     if (chars > MAX_BODY_CHARS) throw new AppError('body_too_long', `body has ${chars} characters; the limit is ${MAX_BODY_CHARS}`, { field: 'body' });
     let sendAt: number | null = null;
     if (input.send_at !== undefined) {
@@ -96,7 +116,7 @@ export class Intake {
     if ((input.callback_url ?? caller.callbackUrl) && caller.signsCallbacks === false) {
       throw new AppError('callback_not_signable', 'callbacks of this key cannot be signed: it has no signing secret (for the bootstrap key, set SWITCHBOARD_WEBHOOK_SECRET)', { field: 'callback_url' });
     }
-    const seg = countSegments(input.body);
+    const seg = countSegments(text);
     const country = to.country ?? null;
     if (from !== null) {
       const refused = this.#routing.checkFrom(caller.accountId, from, country);
@@ -117,13 +137,14 @@ export class Intake {
     const start = sendAt ?? now;
     const row: MessageRow = {
       id: newId('msg'), account_id: caller.accountId, api_key_id: caller.keyId, to_number: to.e164, from_number: from,
-      requested_from: from, country, body: input.body, encoding: seg.encoding, segments: seg.segments,
+      requested_from: from, country, body: text, encoding: seg.encoding, segments: seg.segments,
       price: this.#routing.quote(caller.accountId, country, from, seg.segments), currency: 'USD', status: sendAt ? 'scheduled' : 'queued',
       provider_id: null, provider_message_id: null, callback_url: input.callback_url ?? caller.callbackUrl ?? null,
       metadata: input.metadata ? JSON.stringify(input.metadata) : null, idempotency_key: idempotencyKey ?? null,
       send_at: sendAt, expires_at: input.validity_period ? start + input.validity_period * 1000 : null,
       attempts: 0, throttled_attempts: 0, next_attempt_at: start, lease_owner: null, error_code: null, error_message: null, provider_error_code: null,
       created_at: now, updated_at: now, sent_at: null, final_at: null,
+      ...(template ? { template_id: template.id, template_version: template.version } : {}),
     };
     return row;
   }

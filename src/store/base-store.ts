@@ -8,7 +8,7 @@ import { idFloor } from '../domain/ids.ts';
 import type { Database } from './schema.ts';
 import type {
   Announce, ApiKeyRow, ReceiptPlanner, AttemptRow, CallbackAttemptRow, CallbackRow, CancelResult, InboundPartRow, InboundRow, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage,
-  Outcome, ProviderRow, QueueStats, NumberRow, CountryRuleRow, AlertRow, ProviderWindow, OptOutRow, RelayRuleRow, RelayRow, RelayAttemptRow, RelayStatus, MaskRow, MaskLegRow, ReceiptResult, ReceiptWrite, Store, WebhookRow, TrackingLinkRow, ReportRow,
+  Outcome, ProviderRow, QueueStats, NumberRow, CountryRuleRow, AlertRow, ProviderWindow, OptOutRow, RelayRuleRow, RelayRow, RelayAttemptRow, RelayStatus, MaskRow, MaskLegRow, ReceiptResult, ReceiptWrite, Store, WebhookRow, TrackingLinkRow, ReportRow, TemplateRow,
 } from './store.ts';
 
 export abstract class BaseStore implements Store {
@@ -462,6 +462,34 @@ export abstract class BaseStore implements Store {
 
   async findApiKeyBySmppSystemId(systemId: string): Promise<ApiKeyRow | undefined> {
     return this.db.selectFrom('api_keys').selectAll().where('smpp_system_id', '=', systemId).executeTakeFirst();
+  }
+
+  async addTemplateVersion(row: Omit<TemplateRow, 'version'>): Promise<TemplateRow> {
+    // Two edits at once: the second insert hits the primary key and takes the next number.
+    for (let tries = 0; ; tries++) {
+      const latest = await this.getTemplate(row.account_id, row.id);
+      const next = { ...row, version: (latest?.version ?? 0) + 1 };
+      try {
+        await this.db.insertInto('templates').values(next).execute();
+        return next;
+      } catch (err) {
+        if (tries >= 5 || !/unique|duplicate|constraint/i.test((err as Error).message)) throw err;
+      }
+    }
+  }
+
+  async getTemplate(accountId: string, id: string, version?: number): Promise<TemplateRow | undefined> {
+    let q = this.db.selectFrom('templates').selectAll().where('account_id', '=', accountId).where('id', '=', id);
+    q = version !== undefined ? q.where('version', '=', version) : q.orderBy('version', 'desc').limit(1);
+    return q.executeTakeFirst();
+  }
+
+  async listTemplates(accountId: string | null, id?: string): Promise<TemplateRow[]> {
+    let q = this.db.selectFrom('templates').selectAll();
+    if (accountId !== null) q = q.where('account_id', '=', accountId);
+    if (id !== undefined) return q.where('id', '=', id).orderBy('account_id').orderBy('version', 'desc').execute();
+    const rows = await q.orderBy('account_id').orderBy('id').orderBy('version', 'desc').execute();
+    return rows.filter((r, i) => i === 0 || rows[i - 1].id !== r.id || rows[i - 1].account_id !== r.account_id);
   }
 
   async createTrackingLink(row: TrackingLinkRow): Promise<void> {

@@ -390,6 +390,19 @@ const m007: Migration = {
       .addColumn('expires_at', ts, (c) => c.notNull())
       .addColumn('revoked_at', ts)
       .execute();
+    // Message templates, versioned: an edit is a new version; a message records the one it used.
+    await db.schema.createTable('templates')
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('version', 'integer', (c) => c.notNull())
+      .addColumn('body', 'text', (c) => c.notNull())
+      .addColumn('variables', 'text', (c) => c.notNull())
+      .addColumn('locale', 'text')
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addPrimaryKeyConstraint('templates_pk', ['account_id', 'id', 'version'])
+      .execute();
+    await db.schema.alterTable('messages').addColumn('template_id', 'text').execute();
+    await db.schema.alterTable('messages').addColumn('template_version', 'integer').execute();
     // Why each send went where it went (the routing explanation), on its last attempt.
     await db.schema.alterTable('attempts').addColumn('route_explanation', 'text').execute();
     await db.schema.createIndex('tracking_links_account').on('tracking_links').columns(['account_id', 'id']).execute();

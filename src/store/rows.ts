@@ -38,6 +38,9 @@ export interface MessageRow {
   final_at: number | null;
   /** 1 when this claim found the message still `sending` under an expired or released lease: an earlier send may have reached the provider */
   interrupted?: number;
+  /** the template (and its version) the body was rendered from */
+  template_id?: string | null;
+  template_version?: number | null;
 }
 
 /** A part of a sent message that the provider gave its own id to; receipts are about parts. */
@@ -466,4 +469,15 @@ export interface ReportRow {
   metadata: string | null;
   sent_at: number | null;
   final_at: number;
+}
+
+/** One version of an account's message template; `variables` is a JSON array of names. */
+export interface TemplateRow {
+  account_id: string;
+  id: string;
+  version: number;
+  body: string;
+  variables: string;
+  locale: string | null;
+  created_at: number;
 }

@@ -25,6 +25,7 @@ const A_BODY = 'for-account-a-eyes-only';
 // (the unguessable token is the credential) and the dashboard's shell and sign-in (its
 // data comes from the guarded /v1 routes).
 const A_JOB = 'job-a-42';
+const A_TEMPLATE = 'a-template';
 const PUBLIC = [/^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/docs(\/|$)/, /^\/webhooks\//, /^\/sms\/inbound$/, /^\/track\//, /^\/dashboard(\/|$)/];
 
 interface Route { method: string; url: string; scope?: string; paged: boolean }
@@ -57,16 +58,17 @@ function attackBodies(ids: Ids): Record<string, unknown[]> {
     'POST /v1/masks': [{ participants: ['+14155550120', '+14155550121'] }],
     'POST /sms/relay': [{ to: A_NUM, from: '+14155550199', body: 'x' }],
     'POST /v1/tracking-links': [{ job_id: A_JOB, ttl: 600 }],
+    'POST /v1/templates': [{ id: A_TEMPLATE, body: 'B wrote {x}' }],
     'POST /v1/messages/preview': [{ to: RECIPIENT, body: 'x', from: A_NUM }, { to: RECIPIENT, body: 'x' }],
   };
 }
 
-interface Ids { provider: string; message: string; mask: string; key: string; relay: string; tracking: string }
+interface Ids { provider: string; message: string; mask: string; key: string; relay: string; tracking: string; template: string }
 
 /** The path with A's record in every parameter. */
 function fill(url: string, ids: Ids): string {
   const section = url.split('/')[2];
-  const byId: Record<string, string> = { messages: ids.message, masks: ids.mask, keys: ids.key, relays: ids.relay, providers: ids.provider, 'tracking-links': ids.tracking };
+  const byId: Record<string, string> = { messages: ids.message, masks: ids.mask, keys: ids.key, relays: ids.relay, providers: ids.provider, 'tracking-links': ids.tracking, templates: ids.template };
   return url
     .replace(':id', encodeURIComponent(byId[section] ?? 'unknown'))
     .replace(':number', encodeURIComponent(section === 'opt-outs' ? A_OPTED_OUT : A_NUM));
@@ -80,7 +82,7 @@ async function snapshot(store: Store, ids: Ids): Promise<string> {
     relayRules: await store.listRelayRules('acct-a'), optOuts: await store.listOptOuts('acct-a'),
     mask: await store.getMask('acct-a', ids.mask), message: await store.getMessage('acct-a', ids.message),
     keys: await store.listApiKeys('acct-a'), operatorKeys: await store.listApiKeys('default'), relay: await store.getRelay(ids.relay),
-    tracking: await store.listTrackingLinks('acct-a'),
+    tracking: await store.listTrackingLinks('acct-a'), templates: await store.listTemplates('acct-a', A_TEMPLATE),
   });
 }
 
@@ -121,7 +123,8 @@ function isolationSuite(name: string, opts: { skip?: string | false; postgres?: 
       aTrackUrl = tracking.url;
       const mask = await mustCreate('/v1/masks', { participants: ['+14155550110', '+14155550111'] }, as(aKey));
       const relay = await mustCreate('/sms/relay', { to: A_NUM, from: '+14155550199', body: A_BODY }, as(aKey));
-      ids = { provider: 'sim', message: msg.id, mask: mask.id, key: a.id, relay: relay.id, tracking: tracking.id };
+      await mustCreate('/v1/templates', { id: A_TEMPLATE, body: `${A_BODY} {x}` }, as(aKey));
+      ids = { provider: 'sim', message: msg.id, mask: mask.id, key: a.id, relay: relay.id, tracking: tracking.id, template: A_TEMPLATE };
       await eventually(async () => (await op('GET', `/v1/relays/${relay.id}`)).body.status !== 'forwarding', 10_000, 'the relay to settle');
       routes = t.app.server!.routeTable as Route[];
     });
@@ -151,7 +154,7 @@ function isolationSuite(name: string, opts: { skip?: string | false; postgres?: 
           for (const m of markers) assert.ok(!text.includes(m), `${route} ${JSON.stringify(body)} showed B ${m}: ${res.status} ${text.slice(0, 300)}`);
           if (r.method !== 'GET') {
             // What B may change is its own: an opt-out or message of B's account.
-            assert.ok(['POST /v1/opt-outs', 'POST /v1/masks', 'POST /relay/status', 'POST /v1/tracking-links', 'POST /v1/messages/preview'].includes(route), `${route} ${JSON.stringify(body)} was allowed: ${res.status} ${text.slice(0, 300)}`);
+            assert.ok(['POST /v1/opt-outs', 'POST /v1/masks', 'POST /relay/status', 'POST /v1/tracking-links', 'POST /v1/messages/preview', 'POST /v1/templates'].includes(route), `${route} ${JSON.stringify(body)} was allowed: ${res.status} ${text.slice(0, 300)}`);
           }
         }
         // The same path with A's key finds A's record, so B's refusal is not a wrong id.

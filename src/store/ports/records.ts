@@ -1,7 +1,7 @@
 // The records operators and account admins manage: accounts and API keys (hashed),
 // providers, the number pool, country rules and the opt-out list. Small tables, read
 // whole and cached above; written through services/.
-import type { ApiKeyRow, CountryRuleRow, NumberRow, OptOutRow, ProviderRow, TrackingLinkRow } from '../rows.ts';
+import type { ApiKeyRow, CountryRuleRow, NumberRow, OptOutRow, ProviderRow, TrackingLinkRow, TemplateRow } from '../rows.ts';
 
 export interface RecordStore {
   ensureAccount(id: string, name: string, now: number): Promise<void>;
@@ -17,6 +17,12 @@ export interface RecordStore {
   setApiKeySmpp(id: string, systemId: string, passwordHash: string, now: number): Promise<boolean>;
   findApiKeyBySmppSystemId(systemId: string): Promise<ApiKeyRow | undefined>;
 
+  /** Stores a new version of a template (the next after its latest; 1 for a new one) and answers it. */
+  addTemplateVersion(row: Omit<TemplateRow, 'version'>): Promise<TemplateRow>;
+  /** the latest version, or the one asked for */
+  getTemplate(accountId: string, id: string, version?: number): Promise<TemplateRow | undefined>;
+  /** every version of one template, newest first; or the latest version of each of the account's templates (null: every account's) */
+  listTemplates(accountId: string | null, id?: string): Promise<TemplateRow[]>;
   createTrackingLink(row: TrackingLinkRow): Promise<void>;
   findTrackingLinkByHash(tokenHash: string): Promise<TrackingLinkRow | undefined>;
   /** one account's links, newest first */

@@ -55,6 +55,21 @@ export function recordsCases(get: () => Store): void {
       assert.deepEqual([k?.webhook_secret, k?.updated_at], ['whsec_bmV3', now + 5]);
     });
 
+    it('versions templates: each save is the next version; latest or a given one; the latest of each', async () => {
+      const acct = `acct_tp_${newId('trk')}`;
+      const base = { account_id: acct, body: 'Job {job_id} ready', variables: '["job_id"]', locale: null, created_at: Date.now() };
+      assert.equal((await store.addTemplateVersion({ ...base, id: 'job_ready' })).version, 1);
+      assert.equal((await store.addTemplateVersion({ ...base, id: 'job_ready', body: 'Job {job_id} is ready' })).version, 2);
+      await store.addTemplateVersion({ ...base, id: 'other' });
+      assert.equal((await store.getTemplate(acct, 'job_ready'))?.body, 'Job {job_id} is ready');
+      assert.equal((await store.getTemplate(acct, 'job_ready', 1))?.body, 'Job {job_id} ready');
+      assert.equal(await store.getTemplate(acct, 'missing'), undefined);
+      assert.equal(await store.getTemplate('acct-other', 'job_ready'), undefined, "another account's");
+      assert.deepEqual((await store.listTemplates(acct)).map((t) => [t.id, t.version]), [['job_ready', 2], ['other', 1]]);
+      assert.deepEqual((await store.listTemplates(acct, 'job_ready')).map((t) => t.version), [2, 1]);
+      assert.ok((await store.listTemplates(null)).some((t) => t.account_id === acct && t.id === 'job_ready' && t.version === 2), "every account's latest");
+    });
+
     it('keeps tracking links by token hash, lists an account\'s, and revokes one only for its account', async () => {
       const now = Date.now();
       const acct = `acct_t_${newId('trk')}`;
