@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/stores.ts';
 import { newMessage } from './helpers/rows.ts';
+import { ADMIN_KEY, startApp } from './helpers/app.ts';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '../src/cli/main.ts');
@@ -137,5 +138,22 @@ describe('switchboard CLI', () => {
       assert.deepEqual(restored.map((m) => m.body).sort(), messages.map((m) => m.row.body).sort());
     } finally { await copy.close(); }
     await assert.rejects(cli('backup'), (e: { code: number }) => e.code === 2);
+  });
+});
+
+describe('switchboard drill', () => {
+  it('runs a failover drill on the running server and says what it proved', async () => {
+    const t = await startApp();
+    try {
+      for (const r of [
+        { id: 'sim-a', kind: 'simulator', priority: 1, prices: { US: '0.0040' }, config: { latency_ms: 5 } },
+        { id: 'sim-b', kind: 'simulator', priority: 2, prices: { US: '0.0090' }, config: { latency_ms: 5 } },
+      ]) assert.equal((await t.call('POST', '/v1/providers', r)).status, 201);
+      const env = { PATH: process.env.PATH, SWITCHBOARD_KEY: ADMIN_KEY };
+      const { stdout } = await run(process.execPath, [CLI, 'drill', '--url', t.url, '--to', '+14155550170'], { env });
+      const result = JSON.parse(stdout);
+      assert.deepEqual([result.passed, result.provider, result.carried_by], [true, 'sim-a', 'sim-b']);
+      await assert.rejects(run(process.execPath, [CLI, 'drill', '--url', t.url], { env }), (e: { code: number; stderr: string }) => e.code === 2 && /to/.test(e.stderr));
+    } finally { await t.stop(); }
   });
 });

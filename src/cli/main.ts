@@ -21,6 +21,9 @@ Usage:
   switchboard webhooks replay [--since ISO-TIME] [--provider ID]
                                                 re-process stored raw webhooks (idempotent)
   switchboard backup <file>                     an online copy of the SQLite database (PostgreSQL: pg_dump)
+  switchboard drill [--provider ID] [--to +NUMBER] [--url URL]
+                                                a failover drill on the running server (operator key:
+                                                SWITCHBOARD_ADMIN_KEY or SWITCHBOARD_KEY)
   switchboard config                            print the effective configuration (secrets masked)
 
 Configuration comes from the environment (see README).`;
@@ -82,6 +85,22 @@ export async function run(argv: string[]): Promise<number> {
       case 'config':
         console.log(JSON.stringify(describeConfig(loadConfig()), null, 2));
         return 0;
+      case 'drill': {
+        // Runs on the server, which sends the test message: POST /v1/drills with an operator key.
+        const { values } = parseArgs({ args: rest, options: { provider: { type: 'string' }, to: { type: 'string' }, url: { type: 'string' } } });
+        const config = loadConfig();
+        const key = process.env.SWITCHBOARD_KEY || config.adminKey;
+        if (!key) { console.error('switchboard: set SWITCHBOARD_KEY (an operator key) or SWITCHBOARD_ADMIN_KEY'); return 2; }
+        const url = values.url ?? `http://127.0.0.1:${config.port}`;
+        const res = await fetch(`${url}/v1/drills`, {
+          method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ ...(values.provider ? { provider: values.provider } : {}), ...(values.to ? { to: values.to } : {}) }),
+        });
+        const body = await res.json() as { passed?: boolean; error?: { message: string } };
+        if (!res.ok) { console.error(`switchboard: ${body.error?.message ?? res.status}`); return 2; }
+        console.log(JSON.stringify(body, null, 2));
+        return body.passed ? 0 : 1;
+      }
       case undefined:
       case 'help':
       case '--help':

@@ -24,6 +24,7 @@ import { webhookRoutes } from './routes/webhooks.ts';
 import type { AppContext } from './context.ts';
 import { reportRoutes } from './routes/v1/reports.ts';
 import { templateRoutes } from './routes/v1/templates.ts';
+import { drillRoutes } from './routes/v1/drills.ts';
 import { trackingRoutes } from './routes/v1/tracking.ts';
 import { webhookAdminRoutes } from './routes/v1/webhooks-admin.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
@@ -162,6 +163,7 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
   await app.register(async (api) => {
     await reportRoutes(api, ctx);
     await templateRoutes(api, ctx);
+    await drillRoutes(api, ctx);
     await trackingRoutes(api, ctx);
     await webhookAdminRoutes(api, ctx);
     await dashboardRoutes(api, ctx, sessions);

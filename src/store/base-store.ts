@@ -8,7 +8,7 @@ import { idFloor } from '../domain/ids.ts';
 import type { Database } from './schema.ts';
 import type {
   Announce, ApiKeyRow, ReceiptPlanner, AttemptRow, CallbackAttemptRow, CallbackRow, CancelResult, InboundPartRow, InboundRow, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage,
-  Outcome, ProviderRow, QueueStats, NumberRow, CountryRuleRow, AlertRow, ProviderWindow, OptOutRow, RelayRuleRow, RelayRow, RelayAttemptRow, RelayStatus, MaskRow, MaskLegRow, ReceiptResult, ReceiptWrite, Store, WebhookRow, TrackingLinkRow, ReportRow, TemplateRow,
+  Outcome, ProviderRow, QueueStats, NumberRow, CountryRuleRow, AlertRow, ProviderWindow, OptOutRow, RelayRuleRow, RelayRow, RelayAttemptRow, RelayStatus, MaskRow, MaskLegRow, ReceiptResult, ReceiptWrite, Store, WebhookRow, TrackingLinkRow, ReportRow, TemplateRow, DrillRow,
 } from './store.ts';
 
 export abstract class BaseStore implements Store {
@@ -103,7 +103,8 @@ export abstract class BaseStore implements Store {
       .select((eb) => [
         'attempts.provider_id',
         eb.fn.countAll<number>().as('sends'),
-        sql<number>`sum(case when outcome in ('transient', 'throttled') then 1 else 0 end)`.as('errors'),
+        // A failover drill's staged failure is not the provider's error.
+        sql<number>`sum(case when outcome in ('transient', 'throttled') and coalesce(provider_error_code, '') <> 'drill' then 1 else 0 end)`.as('errors'),
         sql<number>`sum(failover)`.as('failovers'),
       ])
       .where('started_at', '>=', since);
@@ -490,6 +491,14 @@ export abstract class BaseStore implements Store {
     if (id !== undefined) return q.where('id', '=', id).orderBy('account_id').orderBy('version', 'desc').execute();
     const rows = await q.orderBy('account_id').orderBy('id').orderBy('version', 'desc').execute();
     return rows.filter((r, i) => i === 0 || rows[i - 1].id !== r.id || rows[i - 1].account_id !== r.account_id);
+  }
+
+  async recordDrill(row: DrillRow): Promise<void> {
+    await this.db.insertInto('drills').values(row).execute();
+  }
+
+  async listDrills(limit: number): Promise<DrillRow[]> {
+    return this.db.selectFrom('drills').selectAll().orderBy('id', 'desc').limit(limit).execute();
   }
 
   async createTrackingLink(row: TrackingLinkRow): Promise<void> {

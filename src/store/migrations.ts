@@ -403,6 +403,16 @@ const m007: Migration = {
       .execute();
     await db.schema.alterTable('messages').addColumn('template_id', 'text').execute();
     await db.schema.alterTable('messages').addColumn('template_version', 'integer').execute();
+    // Failover drills and what they proved.
+    await db.schema.createTable('drills')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('provider_id', 'text', (c) => c.notNull())
+      .addColumn('to_number', 'text', (c) => c.notNull())
+      .addColumn('message_id', 'text')
+      .addColumn('passed', 'integer', (c) => c.notNull())
+      .addColumn('result', 'text', (c) => c.notNull())
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .execute();
     // Why each send went where it went (the routing explanation), on its last attempt.
     await db.schema.alterTable('attempts').addColumn('route_explanation', 'text').execute();
     await db.schema.createIndex('tracking_links_account').on('tracking_links').columns(['account_id', 'id']).execute();

@@ -481,3 +481,14 @@ export interface TemplateRow {
   locale: string | null;
   created_at: number;
 }
+
+/** A failover drill: the provider marked failing, and what the drill proved (`result` JSON). */
+export interface DrillRow {
+  id: string;
+  provider_id: string;
+  to_number: string;
+  message_id: string | null;
+  passed: number;
+  result: string;
+  created_at: number;
+}

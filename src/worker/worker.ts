@@ -259,6 +259,16 @@ export class Worker {
     const provider = route.provider;
     const started = Date.now();
     let result: SendOutcome;
+    // A failover drill marks one provider failing for its own message only: nothing is
+    // sent to it, and its health (which other traffic reads) is left alone.
+    if (drilledProvider(row) === provider.id) {
+      this.#health.release(provider.id);
+      return {
+        route: { providerId: provider.id, from },
+        result: { ok: false, error: { kind: 'transient', code: 'provider_error', providerCode: 'drill', message: 'failover drill: this provider is marked failing for this message only' } },
+        started, finished: Date.now(),
+      };
+    }
     try {
       result = await provider.adapter.send({
         messageId: row.id, attempt: row.attempts + row.throttled_attempts, to: row.to_number, from, body: row.body,
@@ -299,4 +309,13 @@ export function explain(routes: Route[], excluded: Excluded[], notes: Map<string
     }),
     x: excluded.map((e) => [e.provider, e.reason]),
   });
+}
+
+/** The provider a failover drill marks failing for this message (metadata.switchboard_drill_fail), if any. */
+export function drilledProvider(row: Pick<MessageRow, 'metadata'>): string | undefined {
+  if (!row.metadata?.includes('switchboard_drill_fail')) return undefined;
+  try {
+    const v = (JSON.parse(row.metadata) as Record<string, unknown>).switchboard_drill_fail;
+    return typeof v === 'string' ? v : undefined;
+  } catch { return undefined; }
 }

@@ -91,6 +91,28 @@ describe('routing between providers', () => {
     assert.equal(primary.requests.length + backup.requests.length, 0, 'nothing sent');
   });
 
+  it('runs a failover drill: the backup carries the drill message, other traffic still goes to the primary', async () => {
+    const { t, primary, backup } = await setup();
+    const [drill, normal] = await Promise.all([
+      t.call('POST', '/v1/drills', { provider: 'primary', to: '+14155550160' }),
+      t.call('POST', '/v1/messages?wait=5', { to: nextTo(), body: 'business as usual' }),
+    ]);
+    assert.equal(drill.status, 201, JSON.stringify(drill.body));
+    assert.deepEqual([drill.body.passed, drill.body.provider, drill.body.carried_by, drill.body.failed_over_from, drill.body.alert.counted], [true, 'primary', 'backup', ['primary'], true]);
+    assert.ok(drill.body.latency_ms >= 0 && /^\+1415555020/.test(drill.body.from));
+    assert.equal(normal.body.provider, 'primary', 'the concurrent send was not disturbed');
+    assert.equal(primary.requests.filter((q) => q.form.get('To') === '+14155550160').length, 0, 'nothing of the drill reached the primary');
+    assert.equal(backup.requests.filter((q) => q.form.get('To') === '+14155550160').length, 1);
+    const status = (await t.call('GET', '/v1/status')).body;
+    assert.equal(status.last_drill.id, drill.body.id);
+    const p = status.providers.find((x: { id: string }) => x.id === 'primary');
+    assert.deepEqual([p.circuit, p.window.errors], ['closed', 0], "the primary's health is untouched");
+    assert.deepEqual((await t.call('GET', '/v1/drills')).body.data.map((d: { id: string }) => d.id), [drill.body.id]);
+    // Nothing to prove with a provider that is no route, or without a number to text.
+    assert.equal((await t.call('POST', '/v1/drills', { provider: 'nope', to: '+14155550160' })).status, 400);
+    assert.equal((await t.call('POST', '/v1/drills', {})).body.error.field, 'to');
+  });
+
   it('rotates round-robin between numbers that tie', async () => {
     const { t, primary } = await setup();
     for (let i = 0; i < 4; i++) await sendAndWait(t);

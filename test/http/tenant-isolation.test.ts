@@ -59,6 +59,7 @@ function attackBodies(ids: Ids): Record<string, unknown[]> {
     'POST /sms/relay': [{ to: A_NUM, from: '+14155550199', body: 'x' }],
     'POST /v1/tracking-links': [{ job_id: A_JOB, ttl: 600 }],
     'POST /v1/templates': [{ id: A_TEMPLATE, body: 'B wrote {x}' }],
+    'POST /v1/drills': [{ to: RECIPIENT }, { provider: 'sim', to: RECIPIENT }],
     'POST /v1/messages/preview': [{ to: RECIPIENT, body: 'x', from: A_NUM }, { to: RECIPIENT, body: 'x' }],
   };
 }

@@ -43,8 +43,9 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
 export async function statusReport(ctx: AppContext, actor: Actor, accountId: string | undefined) {
   const now = Date.now();
   const { config, health } = ctx;
-  const [q, windows, alerts] = await Promise.all([
+  const [q, windows, alerts, drills] = await Promise.all([
     ctx.store.queueStats(now, accountId), ctx.store.providerWindows(now - config.healthWindowMs, accountId), actor.operator ? ctx.store.listAlerts() : [],
+    actor.operator ? ctx.store.listDrills(1) : [],
   ]);
   const byProvider = new Map(windows.map((w) => [w.provider_id, w]));
   // Window figures come from the ledger (all processes); circuit state is this process's
@@ -62,6 +63,7 @@ export async function statusReport(ctx: AppContext, actor: Actor, accountId: str
       };
     }),
     queue: { depth: q.depth, oldest_age_seconds: q.oldestDueAt === null ? 0 : Math.max(0, (now - q.oldestDueAt) / 1000), by_status: q.byStatus },
+    ...(actor.operator ? { last_drill: drills[0] ? JSON.parse(drills[0].result) : null } : {}),
     ...(actor.operator ? { alerts: alerts.map((a) => ({
       rule: a.rule, state: a.state, detail: a.detail,
       fired_at: a.fired_at === null ? null : new Date(a.fired_at).toISOString(), resolved_at: a.resolved_at === null ? null : new Date(a.resolved_at).toISOString(),

@@ -70,6 +70,15 @@ export function recordsCases(get: () => Store): void {
       assert.ok((await store.listTemplates(null)).some((t) => t.account_id === acct && t.id === 'job_ready' && t.version === 2), "every account's latest");
     });
 
+    it('records failover drills, newest first', async () => {
+      const now = Date.now();
+      const a = { id: newId('drl'), provider_id: 'p1', to_number: '+14155550100', message_id: null, passed: 1, result: '{}', created_at: now };
+      const b = { ...a, id: newId('drl'), passed: 0 };
+      await store.recordDrill(a);
+      await store.recordDrill(b);
+      assert.deepEqual((await store.listDrills(2)).map((d) => d.id), [b.id, a.id]);
+    });
+
     it('keeps tracking links by token hash, lists an account\'s, and revokes one only for its account', async () => {
       const now = Date.now();
       const acct = `acct_t_${newId('trk')}`;
