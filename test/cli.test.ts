@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { tempDir } from './helpers/stores.ts';
 import { newMessage } from './helpers/rows.ts';
 import { ADMIN_KEY, startApp } from './helpers/app.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from './fakes/twilio.ts';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '../src/cli/main.ts');
@@ -155,5 +156,34 @@ describe('switchboard drill', () => {
       assert.deepEqual([result.passed, result.provider, result.carried_by], [true, 'sim-a', 'sim-b']);
       await assert.rejects(run(process.execPath, [CLI, 'drill', '--url', t.url], { env }), (e: { code: number; stderr: string }) => e.code === 2 && /to/.test(e.stderr));
     } finally { await t.stop(); }
+  });
+});
+
+describe('switchboard numbers: provisioning through Twilio', () => {
+  it('searches, buys with webhooks pointed at us (and adds to the pool), and finds and fixes drift', async () => {
+    const fake = await new TwilioFake().start();
+    const dir = tempDir();
+    const env = { PATH: process.env.PATH, SWITCHBOARD_DATA_DIR: dir.path, PUBLIC_URL: 'https://sb.example.com', TWILIO_PROV_TOKEN: FAKE_AUTH_TOKEN };
+    const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { env });
+    try {
+      const file = join(dir.path, 'p.json');
+      writeFileSync(file, JSON.stringify({ providers: [{ id: 'twilio-prov', kind: 'twilio', priority: 1, prices: { US: '0.0079' }, config: { account_sid: FAKE_ACCOUNT_SID, auth_token_env: 'TWILIO_PROV_TOKEN', base_url: fake.url } }] }));
+      await cli('apply', file);
+      const found = (await cli('numbers', 'search', '--provider', 'twilio-prov', '--country', 'US', '--area-code', '415', '--sms', '--voice')).stdout.trim().split('\n');
+      assert.deepEqual(found.map((l) => l.split('\t').slice(0, 2)), [['+14155550301', 'sms,voice,mms']]);
+      const bought = JSON.parse((await cli('numbers', 'buy', '+14155550301', '--provider', 'twilio-prov')).stdout);
+      assert.deepEqual([bought.number, bought.provider_id, bought.capabilities, bought.active], ['+14155550301', 'twilio-prov', ['sms', 'voice', 'mms'], true]);
+      const [owned] = [...fake.owned.values()];
+      assert.deepEqual([owned.sms_url, owned.status_callback], ['https://sb.example.com/webhooks/twilio-prov/inbound', 'https://sb.example.com/webhooks/twilio-prov/status']);
+      assert.match((await cli('numbers', 'sync')).stdout, /1 numbers checked, 0 drifted/);
+      owned.sms_url = 'https://old-app.example.com/sms';
+      await assert.rejects(cli('numbers', 'sync'), (e: { code: number; stdout: string }) => e.code === 1 && /inbound webhook is https:\/\/old-app\.example\.com\/sms/.test(e.stdout));
+      assert.match((await cli('numbers', 'sync', '--fix')).stdout, /— fixed[\s\S]*1 fixed/);
+      assert.equal(owned.sms_url, 'https://sb.example.com/webhooks/twilio-prov/inbound');
+      await assert.rejects(cli('numbers', 'buy', '+14155550399', '--provider', 'twilio-prov'), (e: { stderr: string }) => /not available/.test(e.stderr));
+    } finally {
+      await fake.stop();
+      dir.remove();
+    }
   });
 });

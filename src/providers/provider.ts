@@ -53,6 +53,14 @@ export interface SessionLeases {
 /** One long-lived session (an SMPP bind): its state, sends in flight and totals so far. */
 export interface SessionStats { session: string; up: boolean; state: string; inflight: number; submitted: number; throttled: number; latencyMsTotal: number }
 
+/** A search for numbers to buy. */
+export interface NumberQuery { country: string; areaCode?: string; contains?: string; sms?: boolean; voice?: boolean; limit?: number }
+export interface AvailableNumber { number: string; capabilities: string[]; region?: string; locality?: string }
+/** Where a number's webhooks should point. */
+export interface NumberHooks { inbound: string; status: string }
+/** A number the provider account owns, as the provider has it configured. */
+export interface OwnedNumber { number: string; providerRef: string; inboundUrl: string | null; statusUrl: string | null; capabilities: string[] }
+
 /** What a crash-window lookup asks about: our message, its recipient and when it was first sent at the earliest. */
 export interface SentLookup { messageId: string; to: string; since: number }
 
@@ -128,6 +136,14 @@ export interface ProviderAdapter {
    * off by a crash or shutdown. null = not there; throws when it cannot tell.
    */
   findSent?(ref: SentLookup, signal: AbortSignal): Promise<FoundSend | null>;
+  /** numbers for sale (number provisioning), where the provider sells them */
+  searchNumbers?(q: NumberQuery, signal: AbortSignal): Promise<AvailableNumber[]>;
+  /** buys a number with its inbound and status webhooks pointed at Switchboard */
+  buyNumber?(number: string, hooks: NumberHooks, signal: AbortSignal): Promise<OwnedNumber>;
+  /** how the provider has a number we own configured (null: not ours there) */
+  ownedNumber?(number: string, signal: AbortSignal): Promise<OwnedNumber | null>;
+  /** points an owned number's webhooks at Switchboard again */
+  updateNumberHooks?(owned: OwnedNumber, hooks: NumberHooks, signal: AbortSignal): Promise<OwnedNumber>;
   /** opens long-lived sessions (an SMPP bind) */
   start?(): Promise<void>;
   /** each long-lived session's figures, for metrics */

@@ -17,7 +17,7 @@ export interface NumberInput {
 }
 
 export const NUMBER_TYPES: NumberType[] = ['longcode', 'shortcode', 'tollfree', 'alphanumeric'];
-export const CAPABILITIES = ['sms', 'mms', 'international'];
+export const CAPABILITIES = ['sms', 'mms', 'voice', 'international'];
 export const POOLS = ['default', 'masking'];
 
 /** What kind of sender `input.number` is, and its normalized form and country. */

@@ -76,10 +76,11 @@ describe('chaos: kill -9 workers on PostgreSQL and Redis', { skip: pgSkip || red
         await new Promise((r) => setTimeout(r, 1_000));
         const i = Math.floor(Math.random() * workers.length);
         const victim = workers[i];
-        const r = await db.query(`SELECT count(*)::int AS n FROM messages WHERE status = 'sending' AND lease_owner LIKE $1`, [`%:${victim.pid}:%`]);
         victim.kill('SIGKILL');
         await new Promise((res) => (victim.exitCode !== null || victim.signalCode !== null ? res(null) : victim.once('exit', res)));
-        // What it held when it died (it may have finished a few between the count and the kill: an upper bound).
+        // What it held when it died: a dead process changes nothing, and no other worker
+        // takes its rows before their lease (3 s) runs out.
+        const r = await db.query(`SELECT count(*)::int AS n FROM messages WHERE status = 'sending' AND lease_owner LIKE $1`, [`%:${victim.pid}:%`]);
         kills.push({ pid: victim.pid!, inFlight: r.rows[0].n });
         inFlightAtKills += r.rows[0].n;
         workers[i] = spawnRole('worker');

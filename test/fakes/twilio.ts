@@ -99,8 +99,65 @@ export class TwilioFake extends LoopbackFake {
     this.#json(res, status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }, headers);
   }
 
+  /** numbers for sale (AvailablePhoneNumbers), by country */
+  readonly available = new Map<string, Record<string, unknown>[]>([['US', [
+    { phone_number: '+14155550301', friendly_name: '(415) 555-0301', locality: 'San Francisco', region: 'CA', iso_country: 'US', capabilities: { voice: true, SMS: true, MMS: true } },
+    { phone_number: '+14155550302', friendly_name: '(415) 555-0302', locality: 'San Francisco', region: 'CA', iso_country: 'US', capabilities: { voice: false, SMS: true, MMS: false } },
+    { phone_number: '+12125550303', friendly_name: '(212) 555-0303', locality: 'New York', region: 'NY', iso_country: 'US', capabilities: { voice: true, SMS: true, MMS: true } },
+  ]]]);
+  /** the account's IncomingPhoneNumbers, by SID */
+  readonly owned = new Map<string, Record<string, unknown>>();
+
+  /** AvailablePhoneNumbers and IncomingPhoneNumbers, as Twilio's REST API answers them. */
+  #numbers(req: IncomingMessage, res: ServerResponse, body: string): boolean {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const avail = /^\/2010-04-01\/Accounts\/([^/]+)\/AvailablePhoneNumbers\/([A-Z]{2})\/Local\.json$/.exec(url.pathname);
+    const incoming = /^\/2010-04-01\/Accounts\/([^/]+)\/IncomingPhoneNumbers(?:\/([^/]+))?\.json$/.exec(url.pathname);
+    const match = avail ?? incoming;
+    if (!match) return false;
+    if (!this.#authorized(req, match[1])) { this.#error(res, 401, 20003, 'Authenticate'); return true; }
+    if (avail && req.method === 'GET') {
+      const q = url.searchParams;
+      const list = (this.available.get(avail[2]) ?? []).filter((n) => {
+        const caps = n.capabilities as Record<string, boolean>;
+        return (!q.get('AreaCode') || String(n.phone_number).startsWith(`+1${q.get('AreaCode')}`)) && (q.get('SmsEnabled') !== 'true' || caps.SMS) && (q.get('VoiceEnabled') !== 'true' || caps.voice);
+      });
+      this.#json(res, 200, { available_phone_numbers: list.slice(0, Number(q.get('PageSize') ?? 50)), uri: url.pathname });
+      return true;
+    }
+    if (incoming && req.method === 'GET' && !incoming[2]) {
+      const want = url.searchParams.get('PhoneNumber');
+      this.#json(res, 200, { incoming_phone_numbers: [...this.owned.values()].filter((n) => !want || n.phone_number === want) });
+      return true;
+    }
+    const form = new URLSearchParams(body);
+    if (incoming && req.method === 'POST' && !incoming[2]) {
+      const number = form.get('PhoneNumber');
+      const country = [...this.available.entries()].find(([, l]) => l.some((n) => n.phone_number === number));
+      if (!number || !country) { this.#error(res, 400, 21422, 'PhoneNumber requested is not available'); return true; }
+      const offer = country[1].find((n) => n.phone_number === number)!;
+      this.available.set(country[0], country[1].filter((n) => n !== offer));
+      const sid = `PN${randomBytes(16).toString('hex')}`;
+      const resource = { sid, account_sid: this.accountSid, phone_number: number, friendly_name: offer.friendly_name, capabilities: offer.capabilities, sms_url: form.get('SmsUrl') ?? '', sms_method: form.get('SmsMethod') ?? 'POST', status_callback: form.get('StatusCallback') ?? '', status_callback_method: form.get('StatusCallbackMethod') ?? 'POST' };
+      this.owned.set(sid, resource);
+      this.#json(res, 201, resource);
+      return true;
+    }
+    if (incoming && req.method === 'POST' && incoming[2]) {
+      const resource = this.owned.get(decodeURIComponent(incoming[2]));
+      if (!resource) { this.#error(res, 404, 20404, 'The requested resource was not found'); return true; }
+      if (form.has('SmsUrl')) resource.sms_url = form.get('SmsUrl');
+      if (form.has('StatusCallback')) resource.status_callback = form.get('StatusCallback');
+      this.#json(res, 200, resource);
+      return true;
+    }
+    this.#error(res, 405, 20004, 'Method not allowed');
+    return true;
+  }
+
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await this.body(req);
+    if (this.#numbers(req, res, body)) return;
     const fetchOne = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\/([^/]+)\.json$/.exec(req.url ?? '');
     if (req.method === 'GET' && fetchOne) {
       if (!this.#authorized(req, fetchOne[1])) return this.#error(res, 401, 20003, 'Authenticate');

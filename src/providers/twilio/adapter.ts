@@ -3,7 +3,7 @@
 // Config: { account_sid, auth_token_env, api_key_sid?, api_key_secret_env?,
 //           messaging_service_sid?, from?, base_url? }.
 import { Pool } from 'undici';
-import type { AdapterContext, InboundMessage, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, WebhookRequest } from '../provider.ts';
+import type { AdapterContext, AvailableNumber, InboundMessage, NumberHooks, NumberQuery, OwnedNumber, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, WebhookRequest } from '../provider.ts';
 import { parseRetryAfter } from '../provider.ts';
 import { classifyTwilio } from './errors.ts';
 import { twilioInbound, twilioMessageResource, twilioReceipts } from './receipts.ts';
@@ -32,7 +32,8 @@ export function createTwilio(ctx: AdapterContext): ProviderAdapter {
   const c = ctx.config as unknown as TwilioConfig;
   const base = new URL(c.base_url ?? 'https://api.twilio.com');
   const pool = new Pool(base.origin, { connections: 32, keepAliveTimeout: 30_000 });
-  const path = `${base.pathname.replace(/\/$/, '')}/2010-04-01/Accounts/${c.account_sid}/Messages.json`;
+  const accountPath = `${base.pathname.replace(/\/$/, '')}/2010-04-01/Accounts/${c.account_sid}`;
+  const path = `${accountPath}/Messages.json`;
   const token = () => (c.auth_token_env ? ctx.secret(c.auth_token_env) : undefined) ?? '';
   const authorization = () => {
     const user = c.api_key_sid ?? c.account_sid;
@@ -100,7 +101,63 @@ export function createTwilio(ctx: AdapterContext): ProviderAdapter {
       return req.kind === 'inbound' ? { contentType: 'text/xml', body: EMPTY_TWIML } : { contentType: 'text/plain', body: '' };
     },
 
+    // Number provisioning: AvailablePhoneNumbers (Local) and IncomingPhoneNumbers; a number
+    // bought or fixed here has its SmsUrl (inbound texts) and StatusCallback pointed at us.
+    async searchNumbers(q: NumberQuery, signal: AbortSignal): Promise<AvailableNumber[]> {
+      const params = new URLSearchParams({ PageSize: String(q.limit ?? 20) });
+      if (q.areaCode) params.set('AreaCode', q.areaCode);
+      if (q.contains) params.set('Contains', q.contains);
+      if (q.sms) params.set('SmsEnabled', 'true');
+      if (q.voice) params.set('VoiceEnabled', 'true');
+      const json = await api('GET', `/AvailablePhoneNumbers/${encodeURIComponent(q.country.toUpperCase())}/Local.json?${params}`, undefined, signal);
+      return ((json.available_phone_numbers ?? []) as Record<string, unknown>[]).map((n) => ({
+        number: String(n.phone_number), capabilities: caps(n.capabilities), ...(n.region ? { region: String(n.region) } : {}), ...(n.locality ? { locality: String(n.locality) } : {}),
+      }));
+    },
+
+    async buyNumber(number: string, hooks: NumberHooks, signal: AbortSignal): Promise<OwnedNumber> {
+      const json = await api('POST', '/IncomingPhoneNumbers.json', new URLSearchParams({ PhoneNumber: number, SmsUrl: hooks.inbound, SmsMethod: 'POST', StatusCallback: hooks.status, StatusCallbackMethod: 'POST' }), signal);
+      return owned(json);
+    },
+
+    async ownedNumber(number: string, signal: AbortSignal): Promise<OwnedNumber | null> {
+      const json = await api('GET', `/IncomingPhoneNumbers.json?${new URLSearchParams({ PhoneNumber: number })}`, undefined, signal);
+      const hit = ((json.incoming_phone_numbers ?? []) as Record<string, unknown>[]).find((n) => n.phone_number === number);
+      return hit ? owned(hit) : null;
+    },
+
+    async updateNumberHooks(o: OwnedNumber, hooks: NumberHooks, signal: AbortSignal): Promise<OwnedNumber> {
+      const json = await api('POST', `/IncomingPhoneNumbers/${encodeURIComponent(o.providerRef)}.json`, new URLSearchParams({ SmsUrl: hooks.inbound, SmsMethod: 'POST', StatusCallback: hooks.status, StatusCallbackMethod: 'POST' }), signal);
+      return owned(json);
+    },
+
     async close() { await pool.close(); },
+  };
+
+  /** One call to the account's REST API; a non-2xx answer throws with Twilio's message. */
+  async function api(method: 'GET' | 'POST', rel: string, form: URLSearchParams | undefined, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const res = await pool.request({
+      path: `${accountPath}${rel}`, method, signal,
+      headers: { authorization: authorization(), accept: 'application/json', ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      body: form?.toString(),
+    });
+    const text = await res.body.text();
+    let json: Record<string, unknown> = {};
+    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`Twilio answered HTTP ${res.statusCode}${typeof json.message === 'string' ? `: ${json.message}` : ''}`);
+    return json;
+  }
+}
+
+function caps(c: unknown): string[] {
+  const o = (c ?? {}) as Record<string, unknown>;
+  return [o.SMS ?? o.sms ? 'sms' : null, o.voice ?? o.Voice ? 'voice' : null, o.MMS ?? o.mms ? 'mms' : null].filter((x): x is string => x !== null);
+}
+
+function owned(n: Record<string, unknown>): OwnedNumber {
+  return {
+    number: String(n.phone_number), providerRef: String(n.sid), capabilities: caps(n.capabilities),
+    inboundUrl: typeof n.sms_url === 'string' && n.sms_url ? n.sms_url : null, statusUrl: typeof n.status_callback === 'string' && n.status_callback ? n.status_callback : null,
   };
 }
 
