@@ -39,7 +39,7 @@ describe('chaos: kill -9 workers on PostgreSQL and Redis', { skip: pgSkip || red
       PATH: process.env.PATH, LOG_LEVEL: 'error', DATABASE_URL: url.toString(), REDIS_URL: TEST_REDIS_URL,
       SWITCHBOARD_REDIS_PREFIX: `chaos:${randomBytes(4).toString('hex')}:`, SWITCHBOARD_DB_POOL_SIZE: '4',
       PUBLIC_URL: base, SWITCHBOARD_ADMIN_KEY: KEY, TWILIO_CHAOS_TOKEN: FAKE_AUTH_TOKEN,
-      SWITCHBOARD_LEASE_MS: '3000', SWITCHBOARD_POLL_MS: '200', SWITCHBOARD_BACKOFF_BASE_MS: '50', SWITCHBOARD_BACKOFF_MAX_MS: '500',
+      SWITCHBOARD_LEASE_MS: '10000', SWITCHBOARD_POLL_MS: '200', SWITCHBOARD_BACKOFF_BASE_MS: '50', SWITCHBOARD_BACKOFF_MAX_MS: '500',
       SWITCHBOARD_MAX_ATTEMPTS: '8', SWITCHBOARD_HEALTH_ERROR_THRESHOLD: '0.5', SWITCHBOARD_SHUTDOWN_DRAIN_MS: '0',
     };
     const spawnRole = (role: 'api' | 'worker') => spawn(process.execPath, [MAIN, '--role', role], { env: { ...env, PORT: role === 'api' ? String(port) : '0' }, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -79,7 +79,9 @@ describe('chaos: kill -9 workers on PostgreSQL and Redis', { skip: pgSkip || red
         victim.kill('SIGKILL');
         await new Promise((res) => (victim.exitCode !== null || victim.signalCode !== null ? res(null) : victim.once('exit', res)));
         // What it held when it died: a dead process changes nothing, and no other worker
-        // takes its rows before their lease (3 s) runs out.
+        // takes its rows before their lease (10 s) runs out. (The lease is long enough that
+        // a live worker slowed by this busy machine does not lose its own leases: that
+        // would be a duplicate no kill caused.)
         const r = await db.query(`SELECT count(*)::int AS n FROM messages WHERE status = 'sending' AND lease_owner LIKE $1`, [`%:${victim.pid}:%`]);
         kills.push({ pid: victim.pid!, inFlight: r.rows[0].n });
         inFlightAtKills += r.rows[0].n;
