@@ -46,6 +46,7 @@ export const messageSchema = {
     updated_at: time,
     sent_at: nullableTime,
     final_at: nullableTime,
+    channel: { type: 'string', enum: ['sms', 'voice'], description: 'sms, or voice for a text-to-speech call (POST /v1/calls)' },
     template: { type: ['object', 'null'], description: 'the template version the body was rendered from', properties: { id: { type: 'string' }, version: { type: ['integer', 'null'] } } },
     routing: {
       type: 'object',

@@ -25,6 +25,7 @@ import type { AppContext } from './context.ts';
 import { reportRoutes } from './routes/v1/reports.ts';
 import { templateRoutes } from './routes/v1/templates.ts';
 import { drillRoutes } from './routes/v1/drills.ts';
+import { callRoutes } from './routes/v1/calls.ts';
 import { trackingRoutes } from './routes/v1/tracking.ts';
 import { webhookAdminRoutes } from './routes/v1/webhooks-admin.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
@@ -164,6 +165,7 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     await reportRoutes(api, ctx);
     await templateRoutes(api, ctx);
     await drillRoutes(api, ctx);
+    await callRoutes(api, ctx);
     await trackingRoutes(api, ctx);
     await webhookAdminRoutes(api, ctx);
     await dashboardRoutes(api, ctx, sessions);

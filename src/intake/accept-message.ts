@@ -16,6 +16,12 @@ export interface SendInput {
   body?: string;
   template?: string;
   variables?: Record<string, string>;
+  /** set by POST /v1/calls: a text-to-speech call of the body */
+  channel?: 'sms' | 'voice';
+  voice?: string;
+  language?: string;
+  /** a call that ends busy, no-answer or failed is sent as an SMS */
+  fallback_sms?: boolean;
   from?: string;
   country?: string;
   callback_url?: string;
@@ -35,8 +41,8 @@ const MAX_SCHEDULE_MS = 35 * 24 * 3600 * 1000;
 
 /** What intake asks routing: is an explicit sender usable, and what will the send cost. */
 export interface IntakeRouting {
-  checkFrom(accountId: string, from: string, country: string | null): { code: 'unknown_sender' | 'sender_not_allowed'; message: string } | null;
-  quote(accountId: string, country: string | null, from: string | null, segments: number): string | null;
+  checkFrom(accountId: string, from: string, country: string | null, channel?: 'sms' | 'voice'): { code: 'unknown_sender' | 'sender_not_allowed'; message: string } | null;
+  quote(accountId: string, country: string | null, from: string | null, segments: number, channel?: 'sms' | 'voice'): string | null;
 }
 
 export class Intake {
@@ -116,10 +122,12 @@ export class Intake {
     if ((input.callback_url ?? caller.callbackUrl) && caller.signsCallbacks === false) {
       throw new AppError('callback_not_signable', 'callbacks of this key cannot be signed: it has no signing secret (for the bootstrap key, set SWITCHBOARD_WEBHOOK_SECRET)', { field: 'callback_url' });
     }
-    const seg = countSegments(text);
+    const channel = input.channel ?? 'sms';
+    // A call is one "segment" whatever its length: it is priced per call.
+    const seg = channel === 'voice' ? { ...countSegments(text), segments: 1 } : countSegments(text);
     const country = to.country ?? null;
     if (from !== null) {
-      const refused = this.#routing.checkFrom(caller.accountId, from, country);
+      const refused = this.#routing.checkFrom(caller.accountId, from, country, channel);
       if (refused) throw new AppError(refused.code, refused.message, { field: 'from' });
     }
     // Opt-outs: account-wide ones refuse every send; one for a business number refuses
@@ -138,13 +146,16 @@ export class Intake {
     const row: MessageRow = {
       id: newId('msg'), account_id: caller.accountId, api_key_id: caller.keyId, to_number: to.e164, from_number: from,
       requested_from: from, country, body: text, encoding: seg.encoding, segments: seg.segments,
-      price: this.#routing.quote(caller.accountId, country, from, seg.segments), currency: 'USD', status: sendAt ? 'scheduled' : 'queued',
+      price: this.#routing.quote(caller.accountId, country, from, seg.segments, channel), currency: 'USD', status: sendAt ? 'scheduled' : 'queued',
       provider_id: null, provider_message_id: null, callback_url: input.callback_url ?? caller.callbackUrl ?? null,
       metadata: input.metadata ? JSON.stringify(input.metadata) : null, idempotency_key: idempotencyKey ?? null,
       send_at: sendAt, expires_at: input.validity_period ? start + input.validity_period * 1000 : null,
       attempts: 0, throttled_attempts: 0, next_attempt_at: start, lease_owner: null, error_code: null, error_message: null, provider_error_code: null,
       created_at: now, updated_at: now, sent_at: null, final_at: null,
       ...(template ? { template_id: template.id, template_version: template.version } : {}),
+      ...(channel === 'voice' ? {
+        channel, voice_options: JSON.stringify({ ...(input.voice ? { voice: input.voice } : {}), ...(input.language ? { language: input.language } : {}), ...(input.fallback_sms ? { fallback_sms: true } : {}) }),
+      } : {}),
     };
     return row;
   }

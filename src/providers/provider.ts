@@ -39,6 +39,9 @@ export interface SendRequest {
   validitySeconds?: number;
   /** where the provider should post delivery receipts */
   statusCallbackUrl: string;
+  /** 'voice': a text-to-speech call of `body` instead of a text (providers whose module lists the channel) */
+  channel?: 'sms' | 'voice';
+  voice?: { voice?: string; language?: string };
 }
 
 /** Named leases, held by one process at a time (routing/leases.ts over Redis). */
@@ -163,6 +166,8 @@ export interface ProviderModule {
   readonly defaultFrom?: string;
   /** takes the compatibility route POST /sms/inbound (the relay Switchboard grew from took Twilio's webhook there) */
   readonly legacyInbound?: boolean;
+  /** what it can carry (default: sms) */
+  readonly channels?: readonly ('sms' | 'voice')[];
 }
 
 /** What an adapter gets from Switchboard when it is built. */

@@ -34,6 +34,8 @@ export interface ProviderEntry {
   accountId: string;
   /** takes the compatibility route POST /sms/inbound */
   legacyInbound: boolean;
+  /** what it can carry: sms, and voice for kinds that place calls */
+  channels: readonly ('sms' | 'voice')[];
   adapter: ProviderAdapter;
 }
 
@@ -116,7 +118,7 @@ export class ProviderRegistry {
   #implicit(): ProviderEntry {
     return {
       id: IMPLICIT_SIMULATOR_ID, kind: simulator.kind, priority: 0, prices: IMPLICIT_PRICES, defaultFrom: simulator.defaultFrom, accountId: DEFAULT_ACCOUNT,
-      legacyInbound: false, adapter: simulator.create(this.#context(IMPLICIT_SIMULATOR_ID, {})),
+      legacyInbound: false, channels: simulator.channels ?? ['sms'], adapter: simulator.create(this.#context(IMPLICIT_SIMULATOR_ID, {})),
     };
   }
 
@@ -134,6 +136,7 @@ export class ProviderRegistry {
       defaultFrom: typeof config.from === 'string' ? config.from : module.defaultFrom,
       accountId: typeof config.account_id === 'string' ? config.account_id : DEFAULT_ACCOUNT,
       legacyInbound: module.legacyInbound === true,
+      channels: module.channels ?? ['sms'],
       adapter: module.create(this.#context(row.id, config)),
     };
   }

@@ -22,6 +22,7 @@ export function presentMessage(m: MessageRow) {
     callback_url: m.callback_url,
     metadata: m.metadata ? (JSON.parse(m.metadata) as Record<string, string>) : null,
     template: m.template_id ? { id: m.template_id, version: m.template_version ?? null } : null,
+    channel: m.channel ?? 'sms',
     attempts_count: m.attempts + m.throttled_attempts,
     error: m.error_code ? { code: m.error_code, message: m.error_message, provider_code: m.provider_error_code } : null,
     send_at: iso(m.send_at),

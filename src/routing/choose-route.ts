@@ -22,6 +22,8 @@ import { fromRow, implicitNumber, refusal, type NumberEntry } from './numbers.ts
  * One route to try, with why it sits where it does: its price per segment, its score
  * (price × segments, raised by a poor delivery rate; lower is better) and its circuit.
  */
+type Channel = 'sms' | 'voice';
+
 export interface Route { provider: ProviderEntry; numbers: NumberEntry[]; price?: string | null; score?: number; circuit?: CircuitState }
 
 /** A provider routing left out before scoring, and why (compliance, capability, no number). */
@@ -94,23 +96,23 @@ export class Router {
   }
 
   /** Checks an explicit `from` at intake; returns why it cannot be used, or null. */
-  checkFrom(accountId: string, from: string, country: string | null): { code: 'unknown_sender' | 'sender_not_allowed'; message: string } | null {
-    const b = this.#base(accountId, country, from);
+  checkFrom(accountId: string, from: string, country: string | null, channel: Channel = 'sms'): { code: 'unknown_sender' | 'sender_not_allowed'; message: string } | null {
+    const b = this.#base(accountId, country, from, channel);
     if (b.ok) return null;
     return { code: this.#owned(accountId, from) ? 'sender_not_allowed' : 'unknown_sender', message: b.reason };
   }
 
   /** The price the best route would charge now (shown at intake). */
-  quote(accountId: string, country: string | null, from: string | null, segments: number): string | null {
-    const b = this.#base(accountId, country, from);
+  quote(accountId: string, country: string | null, from: string | null, segments: number, channel: Channel = 'sms'): string | null {
+    const b = this.#base(accountId, country, from, channel);
     if (!b.ok) return null;
     const best = b.candidates.find((c) => Number.isFinite(c.micros));
     return best ? fromMicros(best.micros * segments) : null;
   }
 
   /** The routes to try for this message, best first (failover moves down the list). */
-  async plan(row: Pick<MessageRow, 'account_id' | 'country' | 'requested_from' | 'to_number' | 'segments'>, now = Date.now(), opts: { dryRun?: boolean } = {}): Promise<Plan> {
-    const base = this.#base(row.account_id, row.country, row.requested_from);
+  async plan(row: Pick<MessageRow, 'account_id' | 'country' | 'requested_from' | 'to_number' | 'segments' | 'channel'>, now = Date.now(), opts: { dryRun?: boolean } = {}): Promise<Plan> {
+    const base = this.#base(row.account_id, row.country, row.requested_from, row.channel ?? 'sms');
     if (!base.ok) return base;
     const scored = base.candidates.map((c) => {
       const view = this.#health.view(c.provider.id, now);
@@ -162,15 +164,16 @@ export class Router {
     return !!n && (n.accountId === accountId || n.accountId === DEFAULT_ACCOUNT);
   }
 
-  #base(accountId: string, country: string | null, from: string | null): Base {
-    const key = `${accountId}|${country ?? ''}|${from ?? ''}`;
+  #base(accountId: string, country: string | null, from: string | null, channel: Channel): Base {
+    const key = `${accountId}|${country ?? ''}|${from ?? ''}|${channel}`;
     let b = this.#cache.get(key);
-    if (!b) { b = this.#build(accountId, country, from); this.#cache.set(key, b); }
+    if (!b) { b = this.#build(accountId, country, from, channel); this.#cache.set(key, b); }
     return b;
   }
 
-  #build(accountId: string, country: string | null, from: string | null): Base {
-    const providers = new Map(this.#registry.active().map((p) => [p.id, p]));
+  #build(accountId: string, country: string | null, from: string | null, channel: Channel): Base {
+    // Only providers that carry the channel (calls: kinds that place them).
+    const providers = new Map(this.#registry.active().filter((p) => p.channels.includes(channel)).map((p) => [p.id, p]));
     let pool: NumberEntry[];
     if (from !== null) {
       if (!this.#owned(accountId, from)) return { ok: false, reason: `${from} is not one of this account's numbers (see GET /v1/numbers)` };
@@ -187,7 +190,7 @@ export class Router {
     const byProvider = new Map<string, NumberEntry[]>();
     const refused = new Map<string, string>();
     for (const n of pool) {
-      const why = refusal(n, country, rule);
+      const why = refusal(n, country, rule, channel);
       if (why) { reasons.add(why); if (!refused.has(n.providerId)) refused.set(n.providerId, why); continue; }
       byProvider.set(n.providerId, [...(byProvider.get(n.providerId) ?? []), n]);
     }

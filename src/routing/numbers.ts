@@ -34,13 +34,14 @@ export function implicitNumber(p: ProviderEntry): NumberEntry | null {
   if (!phone.ok && !alpha) return null;
   return {
     number: p.defaultFrom, providerId: p.id, accountId: p.accountId, country: phone.ok ? phone.country ?? null : null,
-    type: alpha ? 'alphanumeric' : 'longcode', capabilities: new Set(['sms', 'international']), rate: Infinity, pool: 'default',
+    type: alpha ? 'alphanumeric' : 'longcode', capabilities: new Set(['sms', 'international', ...(p.channels.includes('voice') && !alpha ? ['voice'] : [])]), rate: Infinity, pool: 'default',
   };
 }
 
-/** Why `n` may not send to `country` under `rule` (null when it may). */
-export function refusal(n: NumberEntry, country: string | null, rule: CountryRuleRow | undefined): string | null {
-  if (!n.capabilities.has('sms')) return `${n.number} cannot send SMS`;
+/** Why `n` may not send to `country` under `rule` (null when it may); a call needs a voice number. */
+export function refusal(n: NumberEntry, country: string | null, rule: CountryRuleRow | undefined, channel: 'sms' | 'voice' = 'sms'): string | null {
+  if (channel === 'voice' && !n.capabilities.has('voice')) return `${n.number} cannot place calls`;
+  if (channel === 'sms' && !n.capabilities.has('sms')) return `${n.number} cannot send SMS`;
   if (rule) {
     const allowed = rule.providers ? (JSON.parse(rule.providers) as string[]) : null;
     if (allowed && !allowed.includes(n.providerId)) return `${country} accepts traffic only through ${allowed.join(', ')}`;

@@ -402,6 +402,9 @@ const m007: Migration = {
       .addPrimaryKeyConstraint('templates_pk', ['account_id', 'id', 'version'])
       .execute();
     await db.schema.alterTable('messages').addColumn('template_id', 'text').execute();
+    // Voice notifications ride the same ledger: channel 'voice', and the call's options.
+    await db.schema.alterTable('messages').addColumn('channel', 'text', (c) => c.notNull().defaultTo('sms')).execute();
+    await db.schema.alterTable('messages').addColumn('voice_options', 'text').execute();
     await db.schema.alterTable('messages').addColumn('template_version', 'integer').execute();
     // Failover drills and what they proved.
     await db.schema.createTable('drills')

@@ -41,6 +41,10 @@ export interface MessageRow {
   /** the template (and its version) the body was rendered from */
   template_id?: string | null;
   template_version?: number | null;
+  /** 'sms' (default) or 'voice': a text-to-speech call of the body */
+  channel?: 'sms' | 'voice';
+  /** a call's options, JSON: { voice?, language?, fallback_sms? } */
+  voice_options?: string | null;
 }
 
 /** A part of a sent message that the provider gave its own id to; receipts are about parts. */

@@ -275,6 +275,7 @@ export class Worker {
         encoding: row.encoding, segments: row.segments,
         validitySeconds: row.expires_at !== null ? Math.max(1, Math.round((row.expires_at - started) / 1000)) : undefined,
         statusCallbackUrl: `${this.#config.publicUrl}/webhooks/${provider.id}/status`,
+        ...(row.channel === 'voice' ? { channel: 'voice' as const, voice: voiceOptions(row) } : {}),
       }, AbortSignal.timeout(this.#config.sendTimeoutMs));
     } catch (err) {
       result = { ok: false, error: classifyThrown(err) };
@@ -318,4 +319,12 @@ export function drilledProvider(row: Pick<MessageRow, 'metadata'>): string | und
     const v = (JSON.parse(row.metadata) as Record<string, unknown>).switchboard_drill_fail;
     return typeof v === 'string' ? v : undefined;
   } catch { return undefined; }
+}
+
+/** A call's voice and language (MessageRow.voice_options). */
+export function voiceOptions(row: Pick<MessageRow, 'voice_options'>): { voice?: string; language?: string } {
+  try {
+    const o = JSON.parse(row.voice_options ?? '{}') as { voice?: unknown; language?: unknown };
+    return { ...(typeof o.voice === 'string' ? { voice: o.voice } : {}), ...(typeof o.language === 'string' ? { language: o.language } : {}) };
+  } catch { return {}; }
 }

@@ -108,6 +108,37 @@ export class TwilioFake extends LoopbackFake {
   /** the account's IncomingPhoneNumbers, by SID */
   readonly owned = new Map<string, Record<string, unknown>>();
 
+  /** every call placed (Calls create): its form and SID */
+  readonly calls: { form: URLSearchParams; sid: string }[] = [];
+  /** per destination: the call statuses reported after the create, in order (default: answered and completed) */
+  readonly callPlans = new Map<string, string[]>();
+
+  /** Calls create, with status callbacks (signed, form-encoded) to the call's StatusCallback. */
+  #calls(req: IncomingMessage, res: ServerResponse, body: string): boolean {
+    const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/.exec(new URL(req.url ?? '/', 'http://fake').pathname);
+    if (!m || req.method !== 'POST') return false;
+    if (!this.#authorized(req, m[1])) { this.#error(res, 401, 20003, 'Authenticate'); return true; }
+    const behaviour = this.behaviours.shift() ?? this.outage ?? undefined;
+    if (behaviour?.kind === 'hang') { this.hanging.add(res); return true; }
+    if (behaviour?.kind === 'error') { this.#error(res, behaviour.status, behaviour.code, behaviour.message ?? `simulated error ${behaviour.code}`); return true; }
+    const form = new URLSearchParams(body);
+    const to = form.get('To') ?? '';
+    if (!/^\+[1-9]\d{1,14}$/.test(to)) { this.#error(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`); return true; }
+    if (!form.get('From')) { this.#error(res, 400, 21212, "The 'From' number is required."); return true; }
+    if (!form.get('Twiml') && !form.get('Url')) { this.#error(res, 400, 21205, 'Url or Twiml is required.'); return true; }
+    const sid = `CA${randomBytes(16).toString('hex')}`;
+    this.calls.push({ form, sid });
+    this.#json(res, 201, { sid, account_sid: this.accountSid, to, from: form.get('From'), status: 'queued', direction: 'outbound-api', api_version: '2010-04-01' });
+    const callback = form.get('StatusCallback');
+    const statuses = this.callPlans.get(to) ?? ['initiated', 'ringing', 'in-progress', 'completed'];
+    statuses.forEach((status, i) => this.later(this.plan.delayMs * (i + 1), async () => {
+      if (!callback) return;
+      const params = { CallSid: sid, CallStatus: status, AccountSid: this.accountSid, To: to, From: form.get('From') ?? '', Direction: 'outbound-api', ApiVersion: '2010-04-01' };
+      try { const r = await this.#post(callback, params); this.callbacksSent.push({ url: callback, params, status: r.status }); } catch { /* gone */ }
+    }));
+    return true;
+  }
+
   /** AvailablePhoneNumbers and IncomingPhoneNumbers, as Twilio's REST API answers them. */
   #numbers(req: IncomingMessage, res: ServerResponse, body: string): boolean {
     const url = new URL(req.url ?? '/', 'http://fake');
@@ -158,6 +189,7 @@ export class TwilioFake extends LoopbackFake {
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await this.body(req);
     if (this.#numbers(req, res, body)) return;
+    if (this.#calls(req, res, body)) return;
     const fetchOne = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\/([^/]+)\.json$/.exec(req.url ?? '');
     if (req.method === 'GET' && fetchOne) {
       if (!this.#authorized(req, fetchOne[1])) return this.#error(res, 401, 20003, 'Authenticate');

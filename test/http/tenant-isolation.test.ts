@@ -60,6 +60,8 @@ function attackBodies(ids: Ids): Record<string, unknown[]> {
     'POST /v1/tracking-links': [{ job_id: A_JOB, ttl: 600 }],
     'POST /v1/templates': [{ id: A_TEMPLATE, body: 'B wrote {x}' }],
     'POST /v1/drills': [{ to: RECIPIENT }, { provider: 'sim', to: RECIPIENT }],
+    'POST /v1/calls': [{ to: RECIPIENT, say: 'x', from: A_NUM }],
+    'POST /notify/voice': [{ to: RECIPIENT, say: 'x', from: A_NUM }],
     'POST /v1/messages/preview': [{ to: RECIPIENT, body: 'x', from: A_NUM }, { to: RECIPIENT, body: 'x' }],
   };
 }

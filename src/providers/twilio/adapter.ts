@@ -1,5 +1,6 @@
 // Twilio Programmable Messaging: Messages create (form-encoded, HTTP basic auth with the
-// Account SID + auth token, or an API key SID + secret), over a keep-alive undici pool.
+// Account SID + auth token, or an API key SID + secret), over a keep-alive undici pool;
+// Programmable Voice for text-to-speech calls (Calls create with inline TwiML).
 // Config: { account_sid, auth_token_env, api_key_sid?, api_key_secret_env?,
 //           messaging_service_sid?, from?, base_url? }.
 import { Pool } from 'undici';
@@ -45,6 +46,7 @@ export function createTwilio(ctx: AdapterContext): ProviderAdapter {
     kind: 'twilio',
 
     async send(req: SendRequest, signal: AbortSignal): Promise<SendOutcome> {
+      if (req.channel === 'voice') return call(req, signal);
       const form = new URLSearchParams({ To: req.to, Body: req.body, StatusCallback: req.statusCallbackUrl });
       if (c.messaging_service_sid && !req.from.startsWith('+')) form.set('MessagingServiceSid', c.messaging_service_sid);
       else form.set('From', req.from);
@@ -134,6 +136,29 @@ export function createTwilio(ctx: AdapterContext): ProviderAdapter {
     async close() { await pool.close(); },
   };
 
+  /**
+   * A text-to-speech call (Calls create with inline TwiML <Say>); its status callbacks
+   * (initiated, ringing, answered, completed; busy, no-answer, failed, canceled) come to
+   * the same status URL as message receipts and are signed the same way.
+   */
+  async function call(req: SendRequest, signal: AbortSignal): Promise<SendOutcome> {
+    const attrs = [req.voice?.voice ? ` voice="${xml(req.voice.voice)}"` : '', req.voice?.language ? ` language="${xml(req.voice.language)}"` : ''].join('');
+    const form = new URLSearchParams({ To: req.to, From: req.from, Twiml: `<Response><Say${attrs}>${xml(req.body)}</Say></Response>`, StatusCallback: req.statusCallbackUrl, StatusCallbackMethod: 'POST' });
+    for (const e of ['initiated', 'ringing', 'answered', 'completed']) form.append('StatusCallbackEvent', e);
+    const res = await pool.request({
+      path: `${accountPath}/Calls.json`, method: 'POST', signal,
+      headers: { authorization: authorization(), 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: form.toString(),
+    });
+    const text = await res.body.text();
+    let json: Record<string, unknown> = {};
+    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    if (res.statusCode >= 200 && res.statusCode < 300 && typeof json.sid === 'string') return { ok: true, parts: [{ index: 0, providerMessageId: json.sid }] };
+    const code = typeof json.code === 'number' ? json.code : undefined;
+    const { kind, code: catalogCode } = classifyTwilio(res.statusCode, code);
+    return { ok: false, error: { kind, code: catalogCode, providerCode: code !== undefined ? String(code) : `http_${res.statusCode}`, message: typeof json.message === 'string' ? json.message : `Twilio answered HTTP ${res.statusCode}` } };
+  }
+
   /** One call to the account's REST API; a non-2xx answer throws with Twilio's message. */
   async function api(method: 'GET' | 'POST', rel: string, form: URLSearchParams | undefined, signal: AbortSignal): Promise<Record<string, unknown>> {
     const res = await pool.request({
@@ -149,6 +174,8 @@ export function createTwilio(ctx: AdapterContext): ProviderAdapter {
   }
 }
 
+const xml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+
 function caps(c: unknown): string[] {
   const o = (c ?? {}) as Record<string, unknown>;
   return [o.SMS ?? o.sms ? 'sms' : null, o.voice ?? o.Voice ? 'voice' : null, o.MMS ?? o.mms ? 'mms' : null].filter((x): x is string => x !== null);
@@ -161,4 +188,4 @@ function owned(n: Record<string, unknown>): OwnedNumber {
   };
 }
 
-export const twilio: ProviderModule = { kind: 'twilio', validate: validateTwilioConfig, create: createTwilio, legacyInbound: true };
+export const twilio: ProviderModule = { kind: 'twilio', validate: validateTwilioConfig, create: createTwilio, legacyInbound: true, channels: ['sms', 'voice'] };

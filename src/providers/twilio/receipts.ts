@@ -18,8 +18,24 @@ function dlrDate(v: string | null): number | undefined {
   return Date.UTC(2000 + Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
 }
 
+/** Call statuses → ours: a completed call is delivered; busy, no-answer, failed and canceled are not. */
+const CALL: Record<string, { status: MessageStatus | null; errorCode?: 'unreachable' | 'undelivered' }> = {
+  queued: { status: null }, initiated: { status: null }, ringing: { status: null }, 'in-progress': { status: null }, answered: { status: null },
+  completed: { status: 'delivered' }, busy: { status: 'undelivered', errorCode: 'unreachable' }, 'no-answer': { status: 'undelivered', errorCode: 'unreachable' },
+  failed: { status: 'undelivered', errorCode: 'undelivered' }, canceled: { status: 'undelivered', errorCode: 'undelivered' },
+};
+
 export function twilioReceipts(body: string): Receipt[] {
   const p = new URLSearchParams(body);
+  const callSid = p.get('CallSid');
+  const callStatus = (p.get('CallStatus') ?? '').toLowerCase();
+  if (callSid && callStatus) {
+    const c = lookup(CALL, callStatus);
+    return [{
+      providerMessageId: callSid, status: c?.status ?? null, providerStatus: callStatus,
+      ...(c?.errorCode ? { errorCode: c.errorCode, providerErrorCode: callStatus, errorMessage: `the call ended ${callStatus}` } : {}),
+    }];
+  }
   const sid = p.get('MessageSid') ?? p.get('SmsSid');
   const status = (p.get('MessageStatus') ?? p.get('SmsStatus') ?? '').toLowerCase();
   if (!sid || !status) throw new Error('status callback without MessageSid/MessageStatus');

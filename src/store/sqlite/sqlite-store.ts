@@ -23,7 +23,7 @@ const MESSAGE_COLUMNS = [
   'id', 'account_id', 'api_key_id', 'to_number', 'from_number', 'requested_from', 'country', 'body', 'encoding',
   'segments', 'price', 'currency', 'status', 'provider_id', 'provider_message_id', 'callback_url', 'metadata',
   'idempotency_key', 'send_at', 'expires_at', 'attempts', 'throttled_attempts', 'next_attempt_at', 'lease_owner',
-  'error_code', 'error_message', 'provider_error_code', 'created_at', 'updated_at', 'sent_at', 'final_at', 'template_id', 'template_version',
+  'error_code', 'error_message', 'provider_error_code', 'created_at', 'updated_at', 'sent_at', 'final_at', 'template_id', 'template_version', 'channel', 'voice_options',
 ] as const satisfies readonly (keyof MessageRow)[];
 
 const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')}) VALUES (${MESSAGE_COLUMNS.map((c) => '@' + c).join(', ')})`;
@@ -109,7 +109,7 @@ export class SqliteStore extends BaseStore {
           return hash === idempotency.hash ? { kind: 'duplicate', message } : { kind: 'conflict' };
         }
       }
-      insertMsg.run({ ...row, template_id: row.template_id ?? null, template_version: row.template_version ?? null } as unknown as Record<string, null | number | string>);
+      insertMsg.run({ ...row, template_id: row.template_id ?? null, template_version: row.template_version ?? null, channel: row.channel ?? 'sms', voice_options: row.voice_options ?? null } as unknown as Record<string, null | number | string>);
       return { kind: 'inserted', message: row };
     }));
   }
