@@ -89,6 +89,8 @@ describe('dashboard in a browser', { skip }, () => {
     const text = (await timeline.textContent()) ?? '';
     assert.match(text, /Attempt via sim-primary .*transient.*failed over/);
     assert.match(text, /Attempt via sim-backup .*sent/);
+    // Why: the routing explanation, candidate by candidate.
+    assert.match((await page.locator('#routing').textContent()) ?? '', /sim-primary.*failed: provider_error.*sim-backup.*sent from/s);
     // The receipt's raw webhook, as stored.
     await page.locator('#timeline details summary').first().click();
     await eventually(async () => /"status":"delivered"/.test((await page.locator('#timeline details pre').first().textContent()) ?? ''), 10_000, 'the raw receipt');

@@ -203,6 +203,10 @@ async function message(id) {
     h('h2', {}, 'Callbacks to your application'),
     table([['Type', (c) => c.type], ['URL', (c) => c.url], ['Status', (c) => badge(c.status)],
       ['Deliveries', (c) => h('ol', {}, c.deliveries.map((d) => h('li', {}, when(d.at), ` ${d.status_code ?? d.error ?? ''} (${d.duration_ms} ms)`)))]], callbacks.data),
+    m.routing ? h('h2', {}, 'Why this route') : null,
+    m.routing ? h('div', { id: 'routing' }, table([['Provider', (c) => c.provider], ['Price / segment', (c) => c.price_per_segment ?? '—'], ['Score', (c) => (c.score == null ? '—' : String(c.score))],
+      ['Circuit', (c) => badge(c.circuit)], ['What happened', (c) => c.result]], m.routing.candidates),
+    m.routing.excluded.length ? table([['Left out', (x) => x.provider], ['Why', (x) => x.reason]], m.routing.excluded) : null) : null,
     h('h2', {}, 'Parts'), table([['#', (p) => String(p.index)], ['Provider id', (p) => p.provider_message_id], ['Status', (p) => badge(p.status)]], m.parts ?? []),
     h('h2', {}, 'Body'), h('pre', {}, m.body), m.metadata ? h('pre', {}, JSON.stringify(m.metadata, null, 2)) : null, cancel,
     h('p', {}, h('a', { href: '#/messages' }, '← Messages')));
