@@ -73,6 +73,12 @@ describe('voice calls', () => {
     assert.equal(a.requests.filter((q) => q.form.get('To') === '+14155550102').length, 1, 'one text');
   });
 
+  it('places a call notify-style, answering with the path once it is placed', async () => {
+    const r = await t.call('POST', '/notify/voice', { to: '+14155550104', say: 'Notify style' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual([r.body.ok, r.body.path.provider, r.body.path.from, r.body.message.channel], [true, 'twilio-a', '+14155550401', 'voice']);
+  });
+
   it('refuses a call with nothing to say, and a voice-less sender', async () => {
     assert.equal((await t.call('POST', '/v1/calls', { to: '+14155550103' })).body.error.field, 'say');
     const r = await t.call('POST', '/v1/calls', { to: '+14155550103', say: 'hi', from: '+14155550403' });

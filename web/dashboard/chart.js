@@ -8,17 +8,11 @@ function el(tag, attrs) {
   return e;
 }
 
-/**
- * lineChart({ labels: string[], series: [{ name, className, values: number[] }], title })
- */
-export function lineChart({ labels, series, title }) {
-  const W = 720, H = 220, L = 40, R = 10, T = 10, B = 24;
-  const max = Math.max(1, ...series.flatMap((s) => s.values));
-  const x = (i) => L + (labels.length <= 1 ? 0 : (i * (W - L - R)) / (labels.length - 1));
-  const y = (v) => T + (H - T - B) * (1 - v / max);
+/** An SVG with its accessible title and summary, and a y axis of five gridlines up to `max`. */
+function frame({ W, H, L, R, y, max, title, summary }) {
   const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': title });
   const desc = el('desc', {});
-  desc.textContent = series.map((s) => `${s.name}: ${s.values.reduce((a, b) => a + b, 0)} in all`).join('; ');
+  desc.textContent = summary;
   svg.append(desc);
   for (let k = 0; k <= 4; k++) {
     const v = Math.round((max * k) / 4);
@@ -27,6 +21,18 @@ export function lineChart({ labels, series, title }) {
     t.textContent = String(v);
     svg.append(t);
   }
+  return svg;
+}
+
+/**
+ * lineChart({ labels: string[], series: [{ name, className, values: number[] }], title })
+ */
+export function lineChart({ labels, series, title }) {
+  const W = 720, H = 220, L = 40, R = 10, T = 10, B = 24;
+  const max = Math.max(1, ...series.flatMap((s) => s.values));
+  const x = (i) => L + (labels.length <= 1 ? 0 : (i * (W - L - R)) / (labels.length - 1));
+  const y = (v) => T + (H - T - B) * (1 - v / max);
+  const svg = frame({ W, H, L, R, y, max, title, summary: series.map((s) => `${s.name}: ${s.values.reduce((a, b) => a + b, 0)} in all`).join('; ') });
   const step = Math.max(1, Math.ceil(labels.length / 6));
   labels.forEach((lab, i) => {
     if (i % step !== 0 && i !== labels.length - 1) return;
@@ -50,17 +56,7 @@ export function barChart({ labels, series, title }) {
   const max = Math.max(1, ...totals);
   const slot = (W - L - R) / Math.max(1, labels.length);
   const y = (v) => T + (H - T - B) * (1 - v / max);
-  const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': title });
-  const desc = el('desc', {});
-  desc.textContent = labels.map((lab, i) => `${lab}: ${series.map((s) => `${s.values[i]} ${s.name}`).join(', ')}`).join('; ');
-  svg.append(desc);
-  for (let k = 0; k <= 4; k++) {
-    const v = Math.round((max * k) / 4);
-    svg.append(el('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: '#d0d7de', 'stroke-width': 1 }));
-    const t = el('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#57606a' });
-    t.textContent = String(v);
-    svg.append(t);
-  }
+  const svg = frame({ W, H, L, R, y, max, title, summary: labels.map((lab, i) => `${lab}: ${series.map((s) => `${s.values[i]} ${s.name}`).join(', ')}`).join('; ') });
   labels.forEach((lab, i) => {
     let base = 0;
     for (const s of series) {

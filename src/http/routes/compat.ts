@@ -1,7 +1,8 @@
 // Compatibility routes (DESIGN.md §5) for users of the serverless relay Switchboard grew
 // from: thin aliases over the v1 services, authenticated like the rest of the API.
 // (POST /sms/inbound lives with the provider webhooks: it needs the raw body.)
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { MessageRow } from '../../store/store.ts';
 import type { AppContext } from '../context.ts';
 import { AppError } from '../../domain/errors.ts';
 import { requirePhone as phone } from '../../domain/phone.ts';
@@ -69,18 +70,7 @@ export async function compatRoutes(app: FastifyInstance, ctx: AppContext): Promi
     },
   }, async (req, reply) => {
     const { message } = await ctx.intake.accept(req.body, { accountId: req.principal.accountId, keyId: req.principal.keyId, callbackUrl: req.principal.callbackUrl, signsCallbacks: req.principal.signsCallbacks });
-    const done = isSendOutcome(message.status) ? message : await ctx.waiters.wait(message.id, Math.min(NOTIFY_WAIT_MS, ctx.config.maxWaitSeconds * 1000));
-    const final = done ?? message;
-    const attempts = (await ctx.store.listAttempts(final.id)).map(presentAttempt);
-    const success = attempts.find((a) => a.outcome === 'sent');
-    const answer = {
-      ok: !!success, id: final.id, status: final.status,
-      path: success ? { provider: success.provider, from: success.from, failover: attempts.length > 1 } : null,
-      message: presentMessage(final), attempts,
-    };
-    if (success) return reply.code(200).send(answer);
-    if (!done) return reply.code(202).send(answer);
-    return reply.code(502).send({ ...answer, error: { code: final.error_code ?? 'send_failed', message: final.error_message ?? 'every route failed' } });
+    return notifyAnswer(ctx, message, reply);
   });
 
   app.post<{ Querystring: { account_id?: string } }>('/relay/status', {
@@ -98,4 +88,23 @@ export async function compatRoutes(app: FastifyInstance, ctx: AppContext): Promi
       ...(report.alerts ? { alerts: report.alerts } : {}),
     };
   });
+}
+
+/**
+ * The notify-style answer (POST /notify/sms, /notify/voice): waits up to 5 s for the send
+ * outcome; 200 with the path that succeeded, 202 if still under way, 502 if every route failed.
+ */
+export async function notifyAnswer(ctx: AppContext, message: MessageRow, reply: FastifyReply) {
+  const done = isSendOutcome(message.status) ? message : await ctx.waiters.wait(message.id, Math.min(NOTIFY_WAIT_MS, ctx.config.maxWaitSeconds * 1000));
+  const final = done ?? message;
+  const attempts = (await ctx.store.listAttempts(final.id)).map(presentAttempt);
+  const success = attempts.find((a) => a.outcome === 'sent');
+  const answer = {
+    ok: !!success, id: final.id, status: final.status,
+    path: success ? { provider: success.provider, from: success.from, failover: attempts.length > 1 } : null,
+    message: presentMessage(final), attempts,
+  };
+  if (success) return reply.code(200).send(answer);
+  if (!done) return reply.code(202).send(answer);
+  return reply.code(502).send({ ...answer, error: { code: final.error_code ?? 'send_failed', message: final.error_message ?? 'every route failed' } });
 }

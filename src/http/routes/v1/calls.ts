@@ -8,7 +8,7 @@ import type { AppContext } from '../../context.ts';
 import { AppError } from '../../../domain/errors.ts';
 import type { SendInput } from '../../../intake/accept-message.ts';
 import { presentMessage } from '../../../public/present.ts';
-import { isSendOutcome } from '../../waiters.ts';
+import { notifyAnswer } from '../compat.ts';
 
 interface CallBody {
   to: string; say?: string; template?: string; variables?: Record<string, string>; voice?: string; language?: string;
@@ -53,13 +53,6 @@ export async function callRoutes(app: FastifyInstance, ctx: AppContext): Promise
   }, async (req, reply) => {
     const p = req.principal;
     const { message } = await ctx.intake.accept(toSend(req.body), { accountId: p.accountId, keyId: p.keyId, callbackUrl: p.callbackUrl, signsCallbacks: p.signsCallbacks });
-    const done = isSendOutcome(message.status) ? message : await ctx.waiters.wait(message.id, Math.min(5_000, ctx.config.maxWaitSeconds * 1000));
-    const final = done ?? message;
-    const attempts = await ctx.store.listAttempts(final.id);
-    const success = attempts.find((a) => a.outcome === 'sent');
-    const answer = { ok: !!success, id: final.id, status: final.status, path: success ? { provider: success.provider_id, from: success.from_number, failover: attempts.length > 1 } : null, call: presentMessage(final) };
-    if (success) return reply.code(200).send(answer);
-    if (!done) return reply.code(202).send(answer);
-    return reply.code(502).send({ ...answer, error: { code: final.error_code ?? 'send_failed', message: final.error_message ?? 'every route failed' } });
+    return notifyAnswer(ctx, message, reply);
   });
 }
