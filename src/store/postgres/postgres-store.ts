@@ -134,6 +134,7 @@ export class PostgresStore extends BaseStore {
 
   async recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> {
     return this.db.transaction().execute(async (trx) => {
+      await redoable(trx);
       const applied = new Set<string>();
       for (const o of outcomes) {
         const r = await trx.updateTable('messages').set({ ...o.set, updated_at: o.now, lease_owner: null, interrupted: 0 })
@@ -179,6 +180,7 @@ export class PostgresStore extends BaseStore {
 
   async applyReceipts(receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> {
     return this.db.transaction().execute(async (trx) => {
+      await redoable(trx);
       const { messageOf, messages, parts } = await this.#lockMessages(trx, receipts);
       const pendingEvents: EventRow[] = [];
       const pendingCallbacks: CallbackRow[] = [];
@@ -238,4 +240,15 @@ export class PostgresStore extends BaseStore {
     }
     return { messageOf, messages, parts };
   }
+}
+
+/**
+ * The worker's own bookkeeping (outcomes, receipts applied) does not wait for the WAL
+ * flush (synchronous_commit off for this transaction; the SQLite store's NORMAL): a crash
+ * of PostgreSQL itself may undo its last moments, which are redone from what is durable
+ * (the message is sent again, at least once; the raw webhook is applied again). Intake
+ * and raw webhooks keep the server's setting.
+ */
+async function redoable(trx: Transaction<Database>): Promise<void> {
+  await sql`SET LOCAL synchronous_commit = off`.execute(trx);
 }
