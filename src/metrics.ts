@@ -47,13 +47,8 @@ export class Metrics {
     this.reconciled = new Counter({ name: 'switchboard_receipts_reconciled_total', help: 'Status changes learned by asking a provider (its receipt was late or lost)', labelNames: ['provider'], registers });
     this.resendChecks = new Counter({ name: 'switchboard_resend_checks_total', help: 'Interrupted sends looked up at the provider before resending: found (not sent again), not found, or unknown (lookup failed)', labelNames: ['provider', 'found'], registers });
     this.masked = new Counter({ name: 'switchboard_masked_messages_total', help: 'Texts to masking proxies: forwarded, or dropped (no session)', labelNames: ['outcome'], registers });
-    let stats: Awaited<ReturnType<Store['queueStats']>> | null = null;
-    let statsAt = 0;
-    const readStats = async () => {
-      // One query serves all three gauges of a scrape.
-      if (!stats || Date.now() - statsAt > 500) { stats = await store.queueStats(Date.now()); statsAt = Date.now(); }
-      return stats;
-    };
+    // One query serves every gauge of a scrape that reads it.
+    const readStats = perScrape(() => store.queueStats(Date.now()));
     new Gauge({
       name: 'switchboard_queue_depth', help: 'Messages accepted and not yet handed to a provider', registers,
       async collect() { this.set((await readStats()).depth); },
@@ -63,15 +58,10 @@ export class Metrics {
       async collect() { const s = await readStats(); this.set(s.oldestDueAt === null ? 0 : Math.max(0, (Date.now() - s.oldestDueAt) / 1000)); },
     });
     new Gauge({
-      name: 'switchboard_messages', help: 'Messages in the ledger by status', labelNames: ['status'], registers,
+      name: 'switchboard_messages', help: 'Messages not yet final, by status (final ones: switchboard_messages_final_total)', labelNames: ['status'], registers,
       async collect() { this.reset(); for (const [s, n] of Object.entries((await readStats()).byStatus)) this.set({ status: s }, n); },
     });
-    let unsettled: { count: number; oldestAt: number | null } | null = null;
-    let unsettledAt = 0;
-    const readUnsettled = async () => {
-      if (!unsettled || Date.now() - unsettledAt > 500) { unsettled = await store.unsettledStats(); unsettledAt = Date.now(); }
-      return unsettled;
-    };
+    const readUnsettled = perScrape(() => store.unsettledStats());
     new Gauge({
       name: 'switchboard_parts_awaiting_receipt', help: 'Parts sent and still without a final status (awaiting a receipt, reconciliation or the receipt deadline)', registers,
       async collect() { this.set((await readUnsettled()).count); },
@@ -106,4 +96,14 @@ export class Metrics {
       if (isFinal(message.status) && (previous === null || !isFinal(previous))) this.final.inc({ status: message.status });
     });
   }
+}
+
+/** `read`, at most once per 500 ms: the gauges of one scrape share one query. */
+function perScrape<T>(read: () => Promise<T>): () => Promise<T> {
+  let value: T | undefined;
+  let at = 0;
+  return async () => {
+    if (value === undefined || Date.now() - at > 500) { value = await read(); at = Date.now(); }
+    return value;
+  };
 }

@@ -29,7 +29,7 @@ import { callRoutes } from './routes/v1/calls.ts';
 import { trackingRoutes } from './routes/v1/tracking.ts';
 import { webhookAdminRoutes } from './routes/v1/webhooks-admin.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
-import { Sessions, SESSION_COOKIE, cookie } from './session.ts';
+import { Sessions, sessionOf } from './session.ts';
 
 declare module 'fastify' {
   interface FastifyRequest { principal: Principal }
@@ -108,15 +108,13 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     // A dashboard session (cookie) stands for its key when no Authorization header is
     // sent; a change made with it must carry the session's CSRF token.
     if (req.headers.authorization === undefined) {
-      const value = cookie(req.headers.cookie, SESSION_COOKIE);
-      const claims = sessions.read(value);
-      const p = claims ? await ctx.auth.sessionPrincipal(claims.k, claims.h) : null;
-      if (p && value) {
-        if (!SAFE_METHODS.has(req.method) && !sessions.csrfMatches(value, req.headers['x-csrf-token'] as string | undefined)) {
+      const session = await sessionOf(sessions, req.headers.cookie, (k, h) => ctx.auth.sessionPrincipal(k, h));
+      if (session) {
+        if (!SAFE_METHODS.has(req.method) && !sessions.csrfMatches(session.value, req.headers['x-csrf-token'] as string | undefined)) {
           throw new AppError('csrf_failed', 'missing or wrong x-csrf-token for this dashboard session');
         }
-        req.principal = p;
-        requireScope(p, scope);
+        req.principal = session.p;
+        requireScope(session.p, scope);
         return;
       }
     }

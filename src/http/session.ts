@@ -47,6 +47,17 @@ export class Sessions {
   }
 }
 
+/**
+ * The signed-in key of a request's session cookie, with the cookie's value (for its CSRF
+ * token), or null: no cookie, a forged or expired one, or a key revoked since.
+ */
+export async function sessionOf<P>(sessions: Sessions, cookieHeader: string | undefined, principal: (keyId: string | null, hashPrefix: string) => Promise<P | null>): Promise<{ p: P; value: string } | null> {
+  const value = cookie(cookieHeader, SESSION_COOKIE);
+  const claims = sessions.read(value);
+  const p = claims ? await principal(claims.k, claims.h) : null;
+  return p && value ? { p, value } : null;
+}
+
 /** The value of one cookie in a Cookie header. */
 export function cookie(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {

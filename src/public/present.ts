@@ -2,7 +2,8 @@
 // Shared by the API and the callbacks to callers, so both show a message the same way.
 import type { AttemptRow, EventRow, MessageRow, MessagePartRow } from '../store/store.ts';
 
-const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+/** An epoch-ms time as ISO-8601, or null. */
+export const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
 export function presentMessage(m: MessageRow) {
   return {

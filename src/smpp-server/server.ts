@@ -212,7 +212,8 @@ export class SmppServer {
       `smpp:${bind.id}:${pdus.map((x) => x.sequence_number).join(',')}`,
     );
     if ((Number(first.registered_delivery ?? 0) & 0x03) !== 0) {
-      const pending = { systemId: bind.systemId, accountId: p.accountId, message, source: String(first.destination_addr ?? ''), dest: source };
+      // The receipt comes from the recipient, to the client's sender.
+      const pending = { systemId: bind.systemId, accountId: p.accountId, message, source: to, dest: from ?? 'Switchboard' };
       if (isFinal(message.status)) this.#send(pending, message);
       else this.#receipts.set(message.id, pending);
     }
@@ -235,8 +236,8 @@ export class SmppServer {
     // data_coding 0 is GSM 03.38: the quoted text keeps only what GSM-7 can carry.
     const quoted = [...message.body].map((ch) => (isGsm7(ch) ? ch : '?')).join('');
     const text = receiptText({ id: message.id, stat, err, submitted: message.created_at, done: message.final_at ?? Date.now(), text: quoted });
-    const src = addressOf(pending.source.startsWith('+') || !/^\d{8,15}$/.test(pending.source) ? pending.source : `+${pending.source}`);
-    const dst = addressOf(pending.dest && /^\d{8,15}$/.test(pending.dest) ? `+${pending.dest}` : pending.dest || 'Switchboard');
+    const src = addressOf(pending.source);
+    const dst = addressOf(pending.dest);
     receiver.session.deliver_sm({
       source_addr_ton: src.ton, source_addr_npi: src.npi, source_addr: src.addr, dest_addr_ton: dst.ton, dest_addr_npi: dst.npi, destination_addr: dst.addr,
       esm_class: 0x04, data_coding: 0, short_message: encodeGsm7(text), receipted_message_id: message.id, message_state: state,

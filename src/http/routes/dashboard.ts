@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppContext } from '../context.ts';
 import { AppError } from '../../domain/errors.ts';
-import { SESSION_COOKIE, SESSION_HOURS, cookie, type Sessions } from '../session.ts';
+import { SESSION_COOKIE, SESSION_HOURS, sessionOf, type Sessions } from '../session.ts';
 
 const WEB = join(import.meta.dirname, '../../../web/dashboard');
 const TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', svg: 'image/svg+xml', html: 'text/html; charset=utf-8' };
@@ -21,12 +21,7 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext, ses
   const setCookie = (req: FastifyRequest, reply: FastifyReply, value: string, maxAge: number) => {
     reply.header('set-cookie', `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure(req) ? '; Secure' : ''}`);
   };
-  const whoami = async (req: FastifyRequest) => {
-    const value = cookie(req.headers.cookie, SESSION_COOKIE);
-    const claims = sessions.read(value);
-    const p = claims ? await ctx.auth.sessionPrincipal(claims.k, claims.h) : null;
-    return p && value ? { p, value } : null;
-  };
+  const whoami = (req: FastifyRequest) => sessionOf(sessions, req.headers.cookie, (k, h) => ctx.auth.sessionPrincipal(k, h));
 
   app.get('/dashboard', { schema: { hide: true } }, async (_req, reply) => {
     reply.headers(SECURITY_HEADERS).type(TYPES.html);

@@ -5,7 +5,7 @@ import { AppError } from '../../../domain/errors.ts';
 import { STATUSES, type MessageStatus } from '../../../domain/status.ts';
 import type { SendInput } from '../../../intake/accept-message.ts';
 import { previewSend } from '../../../services/preview.ts';
-import { presentAttempt, presentRouting, presentEvent, presentMessage, presentPart } from '../../../public/present.ts';
+import { iso, presentAttempt, presentRouting, presentEvent, presentMessage, presentPart } from '../../../public/present.ts';
 import { listOf, sendBodySchema } from '../../schemas.ts';
 import { isSendOutcome } from '../../waiters.ts';
 import { callbackFor } from '../../../callbacks/enqueue.ts';
@@ -87,7 +87,6 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
   }, async (req) => {
     const m = await ctx.store.getMessage(req.principal.operator ? null : req.principal.accountId, req.params.id);
     if (!m) throw new AppError('not_found', `no message ${req.params.id}`);
-    const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
     const callbacks = await ctx.store.listCallbacks(m.id);
     return {
       data: await Promise.all(callbacks.map(async (c) => ({

@@ -6,8 +6,8 @@ import type { AppContext } from '../../context.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { requireOperator } from '../../../domain/actor.ts';
 import type { WebhookRow } from '../../../store/store.ts';
+import { iso } from '../../../public/present.ts';
 
-const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
 function present(w: WebhookRow) {
   return {
