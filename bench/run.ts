@@ -35,6 +35,9 @@ const SEED = Number(process.env.BENCH_SEED_MESSAGES ?? 1_000_000);
 const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? '';
 const KEY = 'bench-admin-key';
 const TICKS = 100; // /proc/<pid>/stat CPU times are in clock ticks (USER_HZ)
+// BENCH_ONLY=bare,intake,e2e,seeded,pg,webhooks,micro runs a subset (all by default).
+const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
+const runs = (part: string): boolean => ONLY.size === 0 || ONLY.has(part);
 
 interface Server { url: string; proc: ChildProcess; dir: string }
 const running = new Set<ChildProcess>();
@@ -151,13 +154,15 @@ async function reads(s: Server, store: SqliteStore): Promise<Record<string, stri
 console.log(`node ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s per run\n`);
 
 // 0. one routing decision, in process (bench/routing.ts)
-await benchRouting();
-console.log('');
-await benchProviders();
-console.log('');
+if (runs('micro')) {
+  await benchRouting();
+  console.log('');
+  await benchProviders();
+  console.log('');
+}
 
 // 1. the ceiling: a bare node:http server answering a small JSON body
-{
+if (runs('bare')) {
   const s = await start(['-e', `require('node:http').createServer((q,r)=>{let b='';q.on('data',c=>b+=c);q.on('end',()=>{r.writeHead(q.url==='/healthz'?200:202,{'content-type':'application/json'});r.end('{"id":"x","status":"queued"}')})}).listen(process.env.PORT,'127.0.0.1')`], {}, 18081);
   const r = await load(post(s.url));
   row('bare node:http (ceiling)', r);
@@ -175,7 +180,7 @@ async function intakeAlone(label: string, dir?: string): Promise<void> {
   console.log(`  at half that rate (${Math.round(r.requests.average / 2)}/s): p50 ${half.latency.p50} ms, p99 ${half.latency.p99} ms`);
   await stop(s, dir !== undefined);
 }
-await intakeAlone('');
+if (runs('intake')) await intakeAlone('');
 
 // 3. the default deployment: `npm start` (all roles, one process), simulator at 0 ms
 async function defaultDeployment(label: string, dir?: string): Promise<Record<string, string>> {
@@ -187,10 +192,10 @@ async function defaultDeployment(label: string, dir?: string): Promise<Record<st
   await stop(s, dir !== undefined);
   return r;
 }
-const emptyReads = await defaultDeployment('');
+const emptyReads = runs('e2e') || runs('seeded') ? await defaultDeployment('') : {};
 
 // 4. the same with a full ledger
-{
+if (runs('seeded')) {
   const seeded = mkdtempSync(join(tmpdir(), 'switchboard-seeded-'));
   const t = Date.now();
   await seed(seeded, SEED);
@@ -207,7 +212,7 @@ const emptyReads = await defaultDeployment('');
 }
 
 // 5. PostgreSQL: one api process and one worker process
-if (PG_URL) {
+if (PG_URL && runs('pg')) {
   const schema = `bench_${Date.now().toString(36)}`;
   const url = new URL(PG_URL);
   url.searchParams.set('options', `-c search_path=${schema}`);
@@ -221,12 +226,12 @@ if (PG_URL) {
   await stop(worker);
   await owner.dropSchema();
   await owner.close();
-} else {
+} else if (runs('pg')) {
   console.log('PostgreSQL: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL)');
 }
 
 // 6. webhook ingestion (api role: verify signature, store raw, answer)
-{
+if (runs('webhooks')) {
   const port = 18084;
   const token = 'bench-twilio-token';
   const s = await start(['src/main.ts', '--role', 'api'], { PUBLIC_URL: `http://127.0.0.1:${port}`, TWILIO_BENCH_TOKEN: token }, port);

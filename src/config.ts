@@ -16,6 +16,7 @@ const SCHEMA = {
   dataDir: { env: 'SWITCHBOARD_DATA_DIR', kind: 'string', def: './data' },
   databaseUrl: { env: 'DATABASE_URL', kind: 'string', def: '' },
   databasePoolSize: { env: 'SWITCHBOARD_DB_POOL_SIZE', kind: 'int', def: 10, min: 1, max: 1000 },
+  sqliteWriterThread: { env: 'SWITCHBOARD_SQLITE_WRITER_THREAD', kind: 'bool', def: true },
   redisUrl: { env: 'REDIS_URL', kind: 'string', def: '' },
   redisPrefix: { env: 'SWITCHBOARD_REDIS_PREFIX', kind: 'string', def: 'switchboard:' },
   publicUrl: { env: 'PUBLIC_URL', kind: 'string', def: '' },

@@ -26,7 +26,7 @@ export function rollUp(parts: readonly Pick<MessagePartRow, 'status'>[]): Messag
   return 'sent';
 }
 
-export const planReceipt: ReceiptPlanner = (message: MessageRow, parts: readonly MessagePartRow[], r: ReceiptWrite, now: number): ReceiptPlan => {
+export const planReceipt: ReceiptPlanner = Object.assign((message: MessageRow, parts: readonly MessagePartRow[], r: ReceiptWrite, now: number): ReceiptPlan => {
   const target = parts.find((p) => p.provider_id === r.providerId && p.provider_message_id === r.providerMessageId);
   const event: EventRow = {
     id: newId('evt'),
@@ -63,4 +63,4 @@ export const planReceipt: ReceiptPlanner = (message: MessageRow, parts: readonly
   if (isFinal(status)) set.final_at = now;
   if (failing.error_code) { set.error_code = failing.error_code; set.error_message = failing.error_message; set.provider_error_code = failing.provider_error_code; }
   return { event, part, set, callback: callbackFor({ ...message, ...set }, now) };
-};
+}, { module: { url: import.meta.url, name: 'planReceipt' } });

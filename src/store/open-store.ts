@@ -5,12 +5,14 @@ import type { Config } from '../config.ts';
 import type { Store } from './store.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import { PostgresStore } from './postgres/postgres-store.ts';
+import { ThreadedSqliteStore } from './sqlite/threaded-store.ts';
 
-export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'>): Promise<Store> {
+export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize' | 'sqliteWriterThread'>): Promise<Store> {
   const url = config.databaseUrl;
+  const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : join(config.dataDir, 'switchboard.db');
   const store = /^postgres(ql)?:\/\//.test(url)
     ? new PostgresStore(url, { max: config.databasePoolSize })
-    : new SqliteStore(url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : join(config.dataDir, 'switchboard.db'));
+    : config.sqliteWriterThread && path !== ':memory:' ? new ThreadedSqliteStore(path) : new SqliteStore(path);
   await store.migrate();
   return store;
 }

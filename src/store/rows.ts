@@ -418,7 +418,10 @@ export interface ReceiptPlan {
  * does (receipts/plan.ts) and which change is announced to the caller (callbacks/).
  * Passed in, so the store depends on no layer above it.
  */
-export type ReceiptPlanner = (message: MessageRow, parts: readonly MessagePartRow[], receipt: ReceiptWrite, now: number) => ReceiptPlan;
+export type ReceiptPlanner = ((message: MessageRow, parts: readonly MessagePartRow[], receipt: ReceiptWrite, now: number) => ReceiptPlan) & {
+  /** where the planner is exported from: a store may then run it on another thread (it imports it there) */
+  readonly module?: { url: string; name: string };
+};
 export type Announce = (message: MessageRow, now: number) => CallbackRow | null;
 
 export interface ReceiptResult {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { ThreadedSqliteStore } from '../../src/store/sqlite/threaded-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { TEST_DATABASE_URL } from './env.ts';
 
@@ -16,9 +17,11 @@ export function tempDir(): { path: string; remove(): void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-export async function makeSqliteStore(): Promise<TestStore> {
+/** `threaded`: the hot writes on a writer thread, as `switchboard serve` opens a file. */
+export async function makeSqliteStore(threaded = false): Promise<TestStore> {
   const dir = tempDir();
-  const store = new SqliteStore(join(dir.path, 'test.db'));
+  const path = join(dir.path, 'test.db');
+  const store = threaded ? new ThreadedSqliteStore(path) : new SqliteStore(path);
   await store.migrate();
   return { store, dispose: async () => { await store.close(); dir.remove(); } };
 }

@@ -9,8 +9,11 @@ import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 
 /** Not port methods: helpers the two implementations share, and the test schema's own clean-up. */
 const NOT_PORT = new Set(['metadataValue', 'migrationSchema', 'dropSchema']);
-/** Port methods exercised elsewhere: close ends every suite (dispose); listen in the PostgreSQL worker test. */
-const ELSEWHERE = new Set(['close', 'listen']);
+/**
+ * Exercised elsewhere: close ends every suite (dispose); listen in the PostgreSQL worker
+ * test; batch (SQLite's writer thread runs writes posted together in one) in sqlite.test.ts.
+ */
+const ELSEWHERE = new Set(['close', 'listen', 'batch']);
 
 function methods(cls: { prototype: object }): string[] {
   const names = new Set<string>();

@@ -3,10 +3,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { runStoreSuite } from './store-suite.ts';
 import { makeSqliteStore, tempDir } from '../helpers/stores.ts';
-import { newMessage } from '../helpers/rows.ts';
+import { spawnSync } from 'node:child_process';
+import { newMessage, webhookRow } from '../helpers/rows.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { ThreadedSqliteStore } from '../../src/store/sqlite/threaded-store.ts';
 
-runStoreSuite('sqlite', makeSqliteStore);
+runStoreSuite('sqlite', () => makeSqliteStore());
+runStoreSuite('sqlite, writes on the writer thread', () => makeSqliteStore(true));
 
 describe('sqlite migrations', () => {
   it('two processes starting together on a new file migrate it once, without failing', async () => {
@@ -20,6 +23,47 @@ describe('sqlite migrations', () => {
       assert.equal((await b.listMessages({ accountId: 'default', limit: 10 })).length, 1);
     } finally {
       await a.close(); await b.close(); dir.remove();
+    }
+  });
+});
+
+describe('sqlite writer thread', () => {
+  it('writes posted together commit together, and one that fails fails alone with its own error', async () => {
+    const dir = tempDir();
+    const store = new ThreadedSqliteStore(join(dir.path, 'switchboard.db'));
+    try {
+      await store.migrate();
+      const w = webhookRow();
+      await store.insertWebhooks([w]);
+      const m = newMessage();
+      // Posted in one tick, so the thread runs them in one transaction.
+      const [dup, inserted] = await Promise.allSettled([store.insertWebhooks([w]), store.insertMessages([m])]);
+      assert.equal(dup.status, 'rejected');
+      assert.match(String((dup as PromiseRejectedResult).reason), /UNIQUE constraint failed: webhooks\.id/);
+      assert.equal(inserted.status, 'fulfilled');
+      // Read back on the calling thread's own connection: committed before the promise resolved.
+      assert.equal((await store.getMessage(null, m.row.id))?.id, m.row.id);
+      assert.equal((await store.listWebhooks({ newest: 10 })).length, 1);
+    } finally {
+      await store.close(); dir.remove();
+    }
+  });
+
+  it('an open store keeps no process alive once its writes are done', () => {
+    const dir = tempDir();
+    try {
+      const script = `
+        import { ThreadedSqliteStore } from ${JSON.stringify(join(import.meta.dirname, '../../src/store/sqlite/threaded-store.ts'))};
+        const store = new ThreadedSqliteStore(${JSON.stringify(join(dir.path, 'switchboard.db'))});
+        await store.migrate();
+        await store.insertWebhooks([{ id: 'wh_1', provider_id: 'sim', kind: 'status', url: 'http://x', headers: '{}', body: '', received_at: 1, process_after: 1, processed_at: null, lease_until: null, attempts: 0, error: null }]);
+        console.log('written');`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.signal, null, 'the process had to be killed: the writer thread kept it alive');
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim(), 'written');
+    } finally {
+      dir.remove();
     }
   });
 });

@@ -77,8 +77,34 @@ export class SqliteStore extends BaseStore {
     if (this.#conn.isOpen) this.#conn.close();
   }
 
+  #inBatch = false;
+
+  /**
+   * Several writes in one transaction, one commit: each write keeps its own savepoint,
+   * so one that fails is undone alone. `durable`: commit with synchronous=FULL (some
+   * write in it must be on disk when it resolves); otherwise NORMAL, as redoable writes do.
+   */
+  batch<T>(durable: boolean, fn: () => T): T {
+    return this.#tx(() => {
+      this.#inBatch = true;
+      try { return fn(); } finally { this.#inBatch = false; }
+    }, !durable);
+  }
+
   /** `redoable`: worker bookkeeping that is redone after a power cut (commits without waiting for the disk). */
   #tx<T>(fn: () => T, redoable = false): T {
+    if (this.#inBatch) {
+      this.#conn.exec('SAVEPOINT write');
+      try {
+        const r = fn();
+        this.#conn.exec('RELEASE write');
+        return r;
+      } catch (err) {
+        this.#conn.exec('ROLLBACK TO write');
+        this.#conn.exec('RELEASE write');
+        throw err;
+      }
+    }
     if (redoable) this.#conn.exec('PRAGMA synchronous = NORMAL');
     // BEGIN IMMEDIATE takes the write lock up front, so a concurrent writer in another
     // process waits (busy_timeout) instead of failing half-way.

@@ -1,0 +1,67 @@
+// The SQLite writer thread (see threaded-store.ts): owns a second connection to the same
+// file and runs the hot writes posted to it, in order. Writes that arrive together run
+// in one transaction (each in its own savepoint, so one failing is undone alone) and
+// one commit: group commit across intake, raw webhooks and the worker's bookkeeping.
+// Every reply is posted after that COMMIT returned, so "done" still means "on disk".
+import { parentPort, workerData } from 'node:worker_threads';
+import { SqliteStore } from './sqlite-store.ts';
+import type { ReceiptPlanner } from '../store.ts';
+import { DURABLE_WRITES, serializeError, type WriterReply, type WriterRequest } from './writer-protocol.ts';
+
+const port = parentPort!;
+const store = new SqliteStore((workerData as { path: string }).path);
+const planners = new Map<string, ReceiptPlanner>();
+let queue: WriterRequest[] = [];
+let scheduled = false;
+
+async function planner(module: { url: string; name: string }): Promise<ReceiptPlanner> {
+  const key = `${module.url}#${module.name}`;
+  let p = planners.get(key);
+  if (!p) {
+    p = (await import(module.url) as Record<string, ReceiptPlanner>)[module.name];
+    if (typeof p !== 'function') throw new Error(`${key} is not a receipt planner`);
+    planners.set(key, p);
+  }
+  return p;
+}
+
+port.on('message', async (req: WriterRequest) => {
+  if (req.planner && !planners.has(`${req.planner.url}#${req.planner.name}`)) {
+    try { await planner(req.planner); } catch (err) { port.postMessage({ id: req.id, error: serializeError(err) } satisfies WriterReply); return; }
+  }
+  queue.push(req);
+  if (!scheduled) { scheduled = true; setImmediate(flush); }
+});
+
+async function flush(): Promise<void> {
+  scheduled = false;
+  const batch = queue;
+  queue = [];
+  const close = batch.findIndex((r) => r.method === 'close');
+  const writes = close >= 0 ? batch.slice(0, close) : batch;
+  if (writes.length > 0) {
+    let results: Promise<unknown>[] = [];
+    try {
+      store.batch(writes.some((r) => DURABLE_WRITES.has(r.method)), () => {
+        // The methods' bodies are synchronous: each runs (in its savepoint) right here.
+        results = writes.map((r) => {
+          const args = r.planner ? [...r.args, planners.get(`${r.planner.url}#${r.planner.name}`)] : r.args;
+          return (store[r.method as keyof SqliteStore] as (...a: unknown[]) => Promise<unknown>).apply(store, args);
+        });
+      });
+    } catch (err) {
+      // The commit itself failed: nothing in this batch is written.
+      for (const r of writes) port.postMessage({ id: r.id, error: serializeError(err) } satisfies WriterReply);
+      results = [];
+    }
+    const settled = await Promise.allSettled(results);
+    settled.forEach((s, i) => port.postMessage((s.status === 'fulfilled'
+      ? { id: writes[i].id, result: s.value }
+      : { id: writes[i].id, error: serializeError(s.reason) }) satisfies WriterReply));
+  }
+  if (close >= 0) {
+    await store.close();
+    port.postMessage({ id: batch[close].id, result: null } satisfies WriterReply);
+    port.close();
+  }
+}
