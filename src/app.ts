@@ -100,7 +100,8 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const callbacks = runsWorkers
     ? new CallbackDispatcher({ store, guard, logger, pollMs: config.pollMs, adminSecret: config.webhookSecret, backoffBaseMs: config.backoffBaseMs, backoffMaxMs: config.backoffMaxMs * 6 })
     : null;
-  if (callbacks) bus.onStatus(() => callbacks.wake());
+  // A status change enqueues a callback only for a message that has a callback_url (callbackFor).
+  if (callbacks) bus.onStatus(({ message }) => { if (message.callback_url) callbacks.wake(); });
   const intake = new Intake(store, router, () => {
     metrics.accepted.inc();
     worker?.wake();

@@ -9,7 +9,24 @@ export type PhoneResult =
 
 const E164 = /^\+[1-9]\d{1,14}$/;
 
+// Parsing with the full metadata costs tens of microseconds, and senders text the same
+// recipients again and again: results (pure in input and country) are remembered, up to
+// CACHE_MAX of them, the oldest forgotten first.
+const CACHE_MAX = 50_000;
+const cache = new Map<string, PhoneResult>();
+
 export function parsePhone(input: string, defaultCountry?: string): PhoneResult {
+  const key = defaultCountry ? `${input}\u0000${defaultCountry}` : input;
+  let r = cache.get(key);
+  if (r === undefined) {
+    r = Object.freeze(parseUncached(input, defaultCountry));
+    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+    cache.set(key, r);
+  }
+  return r;
+}
+
+function parseUncached(input: string, defaultCountry?: string): PhoneResult {
   const text = input.trim();
   if (text === '') return { ok: false, reason: 'the number is empty' };
   try {

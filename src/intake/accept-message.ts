@@ -5,7 +5,7 @@ import { AppError } from '../domain/errors.ts';
 import { parsePhone, isAlphanumericSender } from '../domain/phone.ts';
 import { countSegments } from '../domain/encoding.ts';
 import { newId } from '../domain/ids.ts';
-import type { InsertResult, MessageRow, NewMessage, Store, TemplateRow } from '../store/store.ts';
+import type { InsertResult, MessageRow, NewMessage, OptOutRow, Store, TemplateRow } from '../store/store.ts';
 import { renderTemplateBody, variableProblems } from '../domain/templates.ts';
 import { GroupCommit } from '../store/group-commit.ts';
 import { checkCallbackUrl } from '../callbacks/ssrf.ts';
@@ -64,9 +64,11 @@ export class Intake {
 
   /** Accepts a message; `created` is false when an Idempotency-Key matched an earlier one. */
   async accept(input: SendInput, caller: Caller, idempotencyKey?: string, opts: { skipOptOut?: boolean } = {}): Promise<{ message: MessageRow; created: boolean }> {
-    const row = await this.prepare(input, caller, idempotencyKey, opts);
+    // The opt-out check runs in the insert's transaction: no opt-out can land in between.
+    const row = await this.prepare(input, caller, idempotencyKey, { skipOptOut: true });
     const idempotency = idempotencyKey ? { key: idempotencyKey, hash: requestHash(input) } : null;
-    const result = await this.#batch.submit({ row, idempotency });
+    const result = await this.#batch.submit({ row, idempotency, checkOptOut: !opts.skipOptOut });
+    if (result.kind === 'opted_out') throw new AppError('recipient_opted_out', optedOut(result.optOut, row.to_number, row.from_number), { field: 'to' });
     if (result.kind === 'conflict') {
       throw new AppError('idempotency_conflict', `Idempotency-Key ${JSON.stringify(idempotencyKey)} was used with a different request`, { field: 'Idempotency-Key' });
     }
@@ -135,9 +137,7 @@ export class Intake {
     if (!opts.skipOptOut) {
       const out = (await this.#store.listOptOuts(caller.accountId, to.e164)).find((o) => o.sender === '' || from === null || o.sender === from);
       if (out) {
-        const message = out.sender === ''
-          ? `${to.e164} has opted out of this account's messages`
-          : `${to.e164} has opted out of messages from ${out.sender}${from === null ? '; send from another of your numbers with `from`' : ''}`;
+        const message = optedOut(out, to.e164, from);
         if (opts.verdicts) opts.verdicts.push({ code: 'recipient_opted_out', message });
         else throw new AppError('recipient_opted_out', message, { field: 'to' });
       }
@@ -161,6 +161,12 @@ export class Intake {
   }
 
   drain(): Promise<void> { return this.#batch.drain(); }
+}
+
+function optedOut(out: Pick<OptOutRow, 'sender'>, to: string, from: string | null): string {
+  return out.sender === ''
+    ? `${to} has opted out of this account's messages`
+    : `${to} has opted out of messages from ${out.sender}${from === null ? '; send from another of your numbers with `from`' : ''}`;
 }
 
 function requestHash(input: SendInput): string {

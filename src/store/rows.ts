@@ -362,12 +362,20 @@ export interface WebhookRow {
 export interface NewMessage {
   row: MessageRow;
   idempotency: { key: string; hash: string } | null;
+  /**
+   * Refuse the message if its recipient opted out, checked in the insert's own
+   * transaction: an opt-out of the whole account (sender ''), or of the message's sender;
+   * a message without a sender yet is refused by any of the recipient's opt-outs.
+   */
+  checkOptOut?: boolean;
 }
 
 export type InsertResult =
   | { kind: 'inserted'; message: MessageRow }
   | { kind: 'duplicate'; message: MessageRow }
-  | { kind: 'conflict' };
+  | { kind: 'conflict' }
+  /** the recipient's opt-out that refused it (the newest that applies) */
+  | { kind: 'opted_out'; optOut: OptOutRow };
 
 /** The worker's write-back after one attempt (or an expiry found at claim time). */
 export interface Outcome {

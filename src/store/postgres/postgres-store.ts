@@ -75,10 +75,22 @@ export class PostgresStore extends BaseStore {
   async insertMessages(batch: NewMessage[]): Promise<InsertResult[]> {
     return this.db.transaction().execute(async (trx) => {
       const results: (InsertResult | undefined)[] = new Array(batch.length);
+      // Opt-outs first, in one query for the batch: a refused message takes no idempotency key.
+      const checked = batch.filter((b) => b.checkOptOut);
+      if (checked.length > 0) {
+        const outs = await trx.selectFrom('opt_outs').selectAll()
+          .where((eb) => eb.or(checked.map((b) => eb.and([eb('account_id', '=', b.row.account_id), eb('number', '=', b.row.to_number)]))))
+          .orderBy('created_at', 'desc').execute();
+        batch.forEach((b, i) => {
+          if (!b.checkOptOut) return;
+          const optOut = outs.find((o) => o.account_id === b.row.account_id && o.number === b.row.to_number && (o.sender === '' || b.row.from_number === null || o.sender === b.row.from_number));
+          if (optOut) results[i] = { kind: 'opted_out', optOut };
+        });
+      }
       const firstByKey = new Map<string, number>();
       const keyed: number[] = [];
       batch.forEach((b, i) => {
-        if (!b.idempotency) return;
+        if (results[i] || !b.idempotency) return;
         const k = `${b.row.account_id}\u0000${b.idempotency.key}`;
         if (firstByKey.has(k)) return; // resolved after the first of its key, below
         firstByKey.set(k, i);
@@ -112,7 +124,7 @@ export class PostgresStore extends BaseStore {
         if (results[i] !== undefined) return;
         const first = firstByKey.get(`${b.row.account_id}\u0000${b.idempotency!.key}`)!;
         const r = results[first]!;
-        results[i] = r.kind === 'conflict' || b.idempotency!.hash !== batch[first].idempotency!.hash ? { kind: 'conflict' } : { kind: 'duplicate', message: r.message };
+        results[i] = r.kind === 'conflict' || r.kind === 'opted_out' || b.idempotency!.hash !== batch[first].idempotency!.hash ? { kind: 'conflict' } : { kind: 'duplicate', message: r.message };
       });
       if (toInsert.length > 0) await sql`SELECT pg_notify(${QUEUE_CHANNEL}, '')`.execute(trx);
       return results as InsertResult[];

@@ -46,6 +46,30 @@ export function ledgerCases(get: () => Store): void {
       assert.equal(res[1].kind === 'duplicate' && res[1].message.id, res[0].kind === 'inserted' && res[0].message.id);
     });
 
+    it('refuses, inside the insert, a message whose recipient opted out, and inserts the rest of the batch', async () => {
+      const now = Date.now();
+      const acc = `acc_${newId('msg')}`;
+      await store.addOptOut({ account_id: acc, number: '+14155550161', sender: '', source: 'keyword', created_at: now });
+      await store.addOptOut({ account_id: acc, number: '+14155550162', sender: '+14155550199', source: 'keyword', created_at: now });
+      const key = `k-${newId('msg')}`;
+      const batch = [
+        { ...newMessage({ account_id: acc, to_number: '+14155550161' }, { key, hash: 'h' }), checkOptOut: true }, // account-wide opt-out
+        { ...newMessage({ account_id: acc, to_number: '+14155550162', from_number: '+14155550100' }), checkOptOut: true }, // another sender: allowed
+        { ...newMessage({ account_id: acc, to_number: '+14155550162', from_number: '+14155550199' }), checkOptOut: true }, // that sender: refused
+        { ...newMessage({ account_id: acc, to_number: '+14155550162', from_number: null }), checkOptOut: true }, // routing's choice: refused
+        newMessage({ account_id: acc, to_number: '+14155550161' }), // not checked (a STOP's own reply)
+        { ...newMessage({ account_id: 'another', to_number: '+14155550161' }), checkOptOut: true }, // another account
+      ];
+      const res = await store.insertMessages(batch);
+      assert.deepEqual(res.map((r) => r.kind), ['opted_out', 'inserted', 'opted_out', 'opted_out', 'inserted', 'inserted']);
+      assert.equal(res[0].kind === 'opted_out' && res[0].optOut.sender, '');
+      assert.equal(res[2].kind === 'opted_out' && res[2].optOut.sender, '+14155550199');
+      assert.equal(await store.getMessage(null, batch[0].row.id), undefined);
+      // The refused message took no idempotency key: the key is free for a later send.
+      const [later] = await store.insertMessages([newMessage({ account_id: acc, to_number: '+14155550170' }, { key, hash: 'other' })]);
+      assert.equal(later.kind, 'inserted');
+    });
+
     it('claims due messages once, marks them sending under a lease and counts the attempt', async () => {
       const now = Date.now() + 1_000_000; // far enough ahead that earlier cases' rows are due too
       const mine = [newMessage({ next_attempt_at: now - 10 }), newMessage({ next_attempt_at: now - 5 })];
