@@ -52,7 +52,7 @@ export interface App {
 
 export async function createApp(config: Config, opts: { logger?: Logger; store?: Store; defaultMetrics?: boolean } = {}): Promise<App> {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const store = opts.store ?? (await openStore(config));
+  const store = opts.store ?? (await openStore(config, { server: true }));
   const bus = new MessageBus();
   const metrics = new Metrics(store, bus, { defaultMetrics: opts.defaultMetrics });
   const runsWorkers = config.role === 'all' || config.role === 'worker';

@@ -91,18 +91,28 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     exposedHeaders: ['retry-after', 'idempotent-replayed'],
     maxAge: 600,
   };
-  await app.register(cors, {
-    delegator: (req, cb) => {
-      const origin = req.headers.origin;
-      cb(null, origin && allowed.has(origin) ? { ...corsOptions, origin } : { origin: false });
-    },
+  // With no origin allowed, nothing is registered: no request pays for a CORS check that
+  // can only say no (a browser refuses a preflight answered without CORS headers either way).
+  if (allowed.size > 0) {
+    await app.register(cors, {
+      delegator: (req, cb) => {
+        const origin = req.headers.origin;
+        cb(null, origin && allowed.has(origin) ? { ...corsOptions, origin } : { origin: false });
+      },
+    });
+  }
+
+  // Draining: answer, then close the connection, so keep-alive clients reconnect
+  // elsewhere instead of sending into a socket that is about to close. Decided when the
+  // answer goes out, so a request that was already running when shutdown began closes
+  // its connection too (else the listener's close waits out that idle keep-alive socket).
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (ctx.lifecycle.draining) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   const sessions = new Sessions(ctx.config.sessionSecret);
   app.addHook('onRequest', async (req: FastifyRequest, reply) => {
-    // Draining: answer, then close the connection, so keep-alive clients reconnect
-    // elsewhere instead of sending into a socket that is about to close.
-    if (ctx.lifecycle.draining) reply.header('connection', 'close');
     const scope = req.routeOptions.config?.scope;
     if (!scope) return;
     // A dashboard session (cookie) stands for its key when no Authorization header is

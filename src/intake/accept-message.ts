@@ -56,7 +56,7 @@ export class Intake {
 
   constructor(store: Store, routing: IntakeRouting, onAccepted: (m: MessageRow) => void, checkCallback: (url: string) => void = checkCallbackUrl) {
     this.#store = store;
-    this.#batch = new GroupCommit((items) => store.insertMessages(items));
+    this.#batch = new GroupCommit((items) => store.insertMessages(items), 500, store.batchesInFlight);
     this.#routing = routing;
     this.#onAccepted = onAccepted;
     this.#checkCallback = checkCallback;

@@ -2,16 +2,24 @@
 // while a flush is running are written together by the next flush, in one transaction.
 // Under load every commit (and its fsync) is shared by many requests; idle, an item is
 // written on the next tick, so latency stays low.
+//
+// `inFlight`: how many flushes may run at once. 1 for a store whose flushes are separate
+// round trips; a store that queues writes itself (SQLite's writer thread) takes more, so
+// the next batch is already waiting there when a commit ends, instead of leaving only
+// once its result came back.
 export class GroupCommit<T, R> {
   readonly #flush: (items: T[]) => Promise<R[]>;
   readonly #max: number;
+  readonly #inFlight: number;
   #pending: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
-  #running: Promise<void> | null = null;
+  #running = 0;
   #scheduled = false;
+  #idle: (() => void)[] = [];
 
-  constructor(flush: (items: T[]) => Promise<R[]>, max = 500) {
+  constructor(flush: (items: T[]) => Promise<R[]>, max = 500, inFlight = 1) {
     this.#flush = flush;
     this.#max = max;
+    this.#inFlight = inFlight;
   }
 
   submit(item: T): Promise<R> {
@@ -22,28 +30,35 @@ export class GroupCommit<T, R> {
   }
 
   #schedule(): void {
-    if (this.#running || this.#scheduled) return;
+    if (this.#running >= this.#inFlight || this.#scheduled || this.#pending.length === 0) return;
     this.#scheduled = true;
-    setImmediate(() => { this.#scheduled = false; this.#running = this.#drain(); });
+    setImmediate(() => { this.#scheduled = false; void this.#run(); });
   }
 
-  async #drain(): Promise<void> {
-    while (this.#pending.length > 0) {
-      const batch = this.#pending.splice(0, this.#max);
-      try {
-        const results = await this.#flush(batch.map((b) => b.item));
-        batch.forEach((b, i) => b.resolve(results[i]));
-      } catch (err) {
-        for (const b of batch) b.reject(err);
-      }
+  async #run(): Promise<void> {
+    if (this.#pending.length === 0) return this.#settle();
+    this.#running++;
+    const batch = this.#pending.splice(0, this.#max);
+    this.#schedule(); // more than `max` waiting, or room for another flush in flight
+    try {
+      const results = await this.#flush(batch.map((b) => b.item));
+      batch.forEach((b, i) => b.resolve(results[i]));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
     }
-    this.#running = null;
+    this.#running--;
+    this.#schedule();
+    this.#settle();
+  }
+
+  #settle(): void {
+    if (this.#running > 0 || this.#scheduled || this.#pending.length > 0) return;
+    for (const fn of this.#idle.splice(0)) fn();
   }
 
   /** Resolves once everything submitted so far is written. */
-  async drain(): Promise<void> {
-    while (this.#running || this.#scheduled || this.#pending.length) {
-      await (this.#running ?? new Promise((r) => setImmediate(r)));
-    }
+  drain(): Promise<void> {
+    if (this.#running === 0 && !this.#scheduled && this.#pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
   }
 }

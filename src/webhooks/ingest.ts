@@ -19,7 +19,7 @@ export class WebhookIngest {
   readonly #onStored: (processAfter: number) => void;
 
   constructor(store: Store, onStored: (processAfter: number) => void) {
-    this.#batch = new GroupCommit<WebhookRow, void>(async (rows) => { await store.insertWebhooks(rows); return rows.map(() => undefined); });
+    this.#batch = new GroupCommit<WebhookRow, void>(async (rows) => { await store.insertWebhooks(rows); return rows.map(() => undefined); }, 500, store.batchesInFlight);
     this.#onStored = onStored;
   }
 

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { eventually } from '../helpers/app.ts';
+import { eventually, startApp, ADMIN_KEY } from '../helpers/app.ts';
 import { freePort } from '../helpers/net.ts';
 import { tempDir } from '../helpers/stores.ts';
 
@@ -107,6 +107,32 @@ describe('graceful shutdown', () => {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
       dir.remove();
+    }
+  });
+});
+
+describe('graceful shutdown of a keep-alive connection', () => {
+  it('answers a request that was running when shutdown began with Connection: close, so the listener need not wait out the socket', async () => {
+    // The simulator answers after 60 s: a ?wait= request is still held when stop() begins.
+    const t = await startApp({ simulatorLatencyMs: 60_000, shutdownTimeoutMs: 2_000 });
+    const pool = new Pool(t.url, { connections: 1, keepAliveTimeout: 600_000 });
+    let stopped: Promise<void> | null = null;
+    try {
+      const held = pool.request({
+        path: '/v1/messages?wait=30', method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ to: '+14155550100', body: 'held across shutdown' }),
+      });
+      await eventually(async () => (await t.ctx().store.queueStats(Date.now())).byStatus.sending === 1, 10_000, 'the send to start');
+      stopped = t.stop();
+      const res = await held;
+      assert.equal(res.statusCode, 202, 'answered with the message as it stands');
+      assert.equal(res.headers.connection, 'close');
+      await res.body.json();
+      await stopped;
+    } finally {
+      await pool.close();
+      if (!stopped) await t.stop();
     }
   });
 });

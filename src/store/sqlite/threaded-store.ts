@@ -16,6 +16,8 @@ export class ThreadedSqliteStore extends SqliteStore {
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   #next = 0;
   #failed: Error | null = null;
+  /** the thread queues writes itself: the next batch waits there while one commits */
+  readonly batchesInFlight = 2;
 
   constructor(path: string) {
     super(path);
