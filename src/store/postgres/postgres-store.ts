@@ -148,11 +148,24 @@ export class PostgresStore extends BaseStore {
     return this.db.transaction().execute(async (trx) => {
       await redoable(trx);
       const applied = new Set<string>();
+      // One UPDATE per shape of outcome (sent, retry, failed…), not one per message: each
+      // is a round trip, and a batch holds hundreds. The lease fences every row.
+      const shapes = new Map<string, Record<string, unknown>[]>();
       for (const o of outcomes) {
-        const r = await trx.updateTable('messages').set({ ...o.set, updated_at: o.now, lease_owner: null, interrupted: 0 })
-          .where('id', '=', o.messageId).where('lease_owner', '=', o.leaseOwner).where('status', '=', 'sending')
-          .executeTakeFirst();
-        if (Number(r.numUpdatedRows) > 0) applied.add(o.messageId);
+        const { lease_owner: _released, id: _id, ...fields } = o.set as Partial<MessageRow>;
+        const set = definedFields({ ...fields, updated_at: o.now, interrupted: 0 });
+        const shape = Object.keys(set).sort().join(',');
+        const rows = shapes.get(shape) ?? [];
+        rows.push({ ...set, id: o.messageId, lease_owner: o.leaseOwner });
+        shapes.set(shape, rows);
+      }
+      for (const [shape, rows] of shapes) {
+        const r = await sql<{ id: string }>`
+          UPDATE messages m SET ${sql.join(shape.split(',').map((c) => sql`${sql.ref(c)} = v.${sql.ref(c)}`))}, lease_owner = NULL
+          FROM json_populate_recordset(NULL::messages, ${JSON.stringify(rows)}::json) v
+          WHERE m.id = v.id AND m.lease_owner = v.lease_owner AND m.status = 'sending'
+          RETURNING m.id`.execute(trx);
+        for (const { id } of r.rows) applied.add(id);
       }
       const attempts = outcomes.filter((o) => applied.has(o.messageId)).flatMap((o) => o.attempts);
       const events = outcomes.filter((o) => applied.has(o.messageId) && o.event).map((o) => o.event!);
@@ -197,6 +210,7 @@ export class PostgresStore extends BaseStore {
       const pendingEvents: EventRow[] = [];
       const pendingCallbacks: CallbackRow[] = [];
       const changed = new Map<string, MessageRow>();
+      const changedColumns = new Set<string>();
       const changedParts = new Map<string, MessagePartRow>();
       const results = receipts.map((r): ReceiptResult => {
         const id = messageOf.get(`${r.providerId}\u0000${r.providerMessageId}`);
@@ -212,22 +226,32 @@ export class PostgresStore extends BaseStore {
         }
         if (!plan.set) return { message, changed: false, previous: message.status };
         const updated = { ...message, ...plan.set };
+        for (const [k, v] of Object.entries(plan.set)) if (v !== undefined) changedColumns.add(k);
         if (plan.callback) pendingCallbacks.push(plan.callback);
         messages.set(message.id, updated);
         changed.set(message.id, updated);
         return { message: updated, changed: true, previous: message.status };
       });
-      for (const p of changedParts.values()) {
-        await trx.updateTable('message_parts').set({ status: p.status, error_code: p.error_code, error_message: p.error_message, provider_error_code: p.provider_error_code, updated_at: p.updated_at })
-          .where('message_id', '=', p.message_id).where('part_index', '=', p.part_index).execute();
+      // A few statements for the whole batch, whatever its size (each is a round trip).
+      if (changedParts.size > 0) {
+        await sql`
+          UPDATE message_parts p SET status = v.status, error_code = v.error_code, error_message = v.error_message,
+            provider_error_code = v.provider_error_code, updated_at = v.updated_at
+          FROM json_populate_recordset(NULL::message_parts, ${JSON.stringify([...changedParts.values()])}::json) v
+          WHERE p.message_id = v.message_id AND p.part_index = v.part_index`.execute(trx);
       }
-      for (const e of pendingEvents) {
-        await trx.insertInto('events').values(e).onConflict((oc) => oc.doNothing()).execute();
-      }
+      // A receipt seen twice (the same webhook replayed) is kept once: DO NOTHING also
+      // skips a duplicate within this one statement.
+      if (pendingEvents.length > 0) await trx.insertInto('events').values(pendingEvents).onConflict((oc) => oc.doNothing()).execute();
       if (pendingCallbacks.length) await trx.insertInto('callbacks').values(pendingCallbacks).execute();
-      for (const m of changed.values()) {
-        const { id, ...rest } = m;
-        await trx.updateTable('messages').set(rest).where('id', '=', id).execute();
+      if (changed.size > 0) {
+        // Every column a plan in this batch set, from each message as it now stands (the
+        // rows are locked, so a column its own plan left alone keeps its value).
+        const columns = [...changedColumns].filter((c) => c !== 'id');
+        await sql`
+          UPDATE messages m SET ${sql.join(columns.map((c) => sql`${sql.ref(c)} = v.${sql.ref(c)}`))}
+          FROM json_populate_recordset(NULL::messages, ${JSON.stringify([...changed.values()])}::json) v
+          WHERE m.id = v.id`.execute(trx);
       }
       return results;
     });
@@ -263,4 +287,8 @@ export class PostgresStore extends BaseStore {
  */
 async function redoable(trx: Transaction<Database>): Promise<void> {
   await sql`SET LOCAL synchronous_commit = off`.execute(trx);
+}
+
+function definedFields(obj: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
 }
