@@ -52,11 +52,14 @@ export interface App {
 
 export async function createApp(config: Config, opts: { logger?: Logger; store?: Store; defaultMetrics?: boolean } = {}): Promise<App> {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const store = opts.store ?? (await openStore(config, { server: true }));
-  const bus = new MessageBus();
-  const metrics = new Metrics(store, bus, { defaultMetrics: opts.defaultMetrics });
   const runsWorkers = config.role === 'all' || config.role === 'worker';
   const runsApi = config.role === 'all' || config.role === 'api';
+  // SQLite's writer thread pays off where the process also sends (claims, outcomes and
+  // receipts keep it busy); for intake alone the thread hop costs more than it saves (measured).
+  const writerThread = config.sqliteWriterThread === 'on' || (config.sqliteWriterThread === 'auto' && runsWorkers);
+  const store = opts.store ?? (await openStore(config, { writerThread }));
+  const bus = new MessageBus();
+  const metrics = new Metrics(store, bus, { defaultMetrics: opts.defaultMetrics });
 
   let processor: WebhookProcessor | null = null;
   const ingest = new WebhookIngest(store, (at) => processor?.wakeAt(at));

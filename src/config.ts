@@ -16,7 +16,7 @@ const SCHEMA = {
   dataDir: { env: 'SWITCHBOARD_DATA_DIR', kind: 'string', def: './data' },
   databaseUrl: { env: 'DATABASE_URL', kind: 'string', def: '' },
   databasePoolSize: { env: 'SWITCHBOARD_DB_POOL_SIZE', kind: 'int', def: 10, min: 1, max: 1000 },
-  sqliteWriterThread: { env: 'SWITCHBOARD_SQLITE_WRITER_THREAD', kind: 'bool', def: true },
+  sqliteWriterThread: { env: 'SWITCHBOARD_SQLITE_WRITER_THREAD', kind: 'string', def: 'auto' },
   redisUrl: { env: 'REDIS_URL', kind: 'string', def: '' },
   redisPrefix: { env: 'SWITCHBOARD_REDIS_PREFIX', kind: 'string', def: 'switchboard:' },
   publicUrl: { env: 'PUBLIC_URL', kind: 'string', def: '' },
@@ -148,6 +148,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   if (out.optOutScope !== 'account' && out.optOutScope !== 'number') {
     throw new ConfigError(`optOutScope (env SWITCHBOARD_OPT_OUT_SCOPE) must be account or number, got ${JSON.stringify(out.optOutScope)}`);
+  }
+  if (!['auto', 'on', 'off'].includes(String(out.sqliteWriterThread))) {
+    throw new ConfigError(`sqliteWriterThread (env SWITCHBOARD_SQLITE_WRITER_THREAD) must be auto, on or off, got ${JSON.stringify(out.sqliteWriterThread)}`);
   }
   if (!out.publicUrl) out.publicUrl = `http://localhost:${out.port}`;
   out.publicUrl = String(out.publicUrl).replace(/\/+$/, '');

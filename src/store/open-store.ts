@@ -8,15 +8,15 @@ import { PostgresStore } from './postgres/postgres-store.ts';
 import { ThreadedSqliteStore } from './sqlite/threaded-store.ts';
 
 /**
- * `server`: the store of a running server, whose SQLite writes go to a writer thread
- * (SWITCHBOARD_SQLITE_WRITER_THREAD); a short CLI command writes on its own thread.
+ * `writerThread`: SQLite's hot writes go to a writer thread (threaded-store.ts); a
+ * server that sends decides so (SWITCHBOARD_SQLITE_WRITER_THREAD), a CLI command never.
  */
-export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize' | 'sqliteWriterThread'>, opts: { server?: boolean } = {}): Promise<Store> {
+export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'>, opts: { writerThread?: boolean } = {}): Promise<Store> {
   const url = config.databaseUrl;
   const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : join(config.dataDir, 'switchboard.db');
   const store = /^postgres(ql)?:\/\//.test(url)
     ? new PostgresStore(url, { max: config.databasePoolSize })
-    : opts.server && config.sqliteWriterThread && path !== ':memory:' ? new ThreadedSqliteStore(path) : new SqliteStore(path);
+    : opts.writerThread && path !== ':memory:' ? new ThreadedSqliteStore(path) : new SqliteStore(path);
   await store.migrate();
   return store;
 }

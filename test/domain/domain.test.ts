@@ -77,6 +77,7 @@ describe('config', () => {
   it('names the key and the env var in its errors', () => {
     assert.throws(() => loadConfig({ PORT: 'eighty' }), (e: Error) => e instanceof ConfigError && /port \(env PORT\)/.test(e.message));
     assert.throws(() => loadConfig({ SWITCHBOARD_SIMULATOR_FAILURE_RATE: '2' }), /<= 1/);
+    assert.throws(() => loadConfig({ SWITCHBOARD_SQLITE_WRITER_THREAD: 'yes' }), /sqliteWriterThread \(env SWITCHBOARD_SQLITE_WRITER_THREAD\) must be auto, on or off/);
   });
   it('never shows secrets', () => {
     const shown = JSON.stringify(describeConfig(loadConfig({ SWITCHBOARD_ADMIN_KEY: 'super-secret-admin', DATABASE_URL: 'postgres://u:pw123@db/x' })));

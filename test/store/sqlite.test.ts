@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { newMessage, webhookRow } from '../helpers/rows.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { ThreadedSqliteStore } from '../../src/store/sqlite/threaded-store.ts';
+import { startApp } from '../helpers/app.ts';
 
 runStoreSuite('sqlite', () => makeSqliteStore());
 runStoreSuite('sqlite, writes on the writer thread', () => makeSqliteStore(true));
@@ -66,4 +67,17 @@ describe('sqlite writer thread', () => {
       dir.remove();
     }
   });
+});
+
+describe('which servers write on the writer thread', () => {
+  for (const [role, setting, threaded] of [['all', 'auto', true], ['worker', 'auto', true], ['api', 'auto', false], ['api', 'on', true], ['all', 'off', false]] as const) {
+    it(`role ${role} with SWITCHBOARD_SQLITE_WRITER_THREAD=${setting}: ${threaded ? 'the writer thread' : 'its own thread'}`, async () => {
+      const t = await startApp({ role, sqliteWriterThread: setting });
+      try {
+        assert.equal(t.ctx().store instanceof ThreadedSqliteStore, threaded);
+      } finally {
+        await t.stop();
+      }
+    });
+  }
 });

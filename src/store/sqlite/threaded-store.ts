@@ -5,7 +5,7 @@
 // the event loop that serves HTTP and drives sends keeps only the reads and the rare
 // writes. A write resolves when the thread has committed it: a 202 still means on disk.
 // Both connections take the write lock as two processes would (BEGIN IMMEDIATE,
-// busy_timeout). SWITCHBOARD_SQLITE_WRITER_THREAD=false keeps everything on one thread.
+// busy_timeout). SWITCHBOARD_SQLITE_WRITER_THREAD says which processes use it (app.ts).
 import { Worker } from 'node:worker_threads';
 import { SqliteStore } from './sqlite-store.ts';
 import type { InsertResult, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
