@@ -25,13 +25,32 @@ async function planner(module: { url: string; name: string }): Promise<ReceiptPl
   return p;
 }
 
-port.on('message', async (req: WriterRequest) => {
-  if (req.planner && !planners.has(`${req.planner.url}#${req.planner.name}`)) {
-    try { await planner(req.planner); } catch (err) { port.postMessage({ id: req.id, error: serializeError(err) } satisfies WriterReply); return; }
-  }
+// Writes run in the order they were posted. A receipt planner not yet imported holds
+// the request back while it loads, and every request after it waits its turn behind it
+// (receipts applied before their webhooks are marked done, never the other way round).
+let gate: Promise<void> = Promise.resolve();
+let gated = 0;
+
+port.on('message', (req: WriterRequest) => {
+  const importing = req.planner !== undefined && !planners.has(`${req.planner.url}#${req.planner.name}`);
+  if (gated === 0 && !importing) return enqueue(req);
+  gated++;
+  gate = gate.then(async () => {
+    try {
+      if (req.planner) await planner(req.planner);
+      enqueue(req);
+    } catch (err) {
+      port.postMessage({ id: req.id, error: serializeError(err) } satisfies WriterReply);
+    } finally {
+      gated--;
+    }
+  });
+});
+
+function enqueue(req: WriterRequest): void {
   queue.push(req);
   if (!scheduled) { scheduled = true; setImmediate(flush); }
-});
+}
 
 async function flush(): Promise<void> {
   scheduled = false;
