@@ -90,33 +90,38 @@ export class SqliteStore extends BaseStore {
     }, !durable);
   }
 
+  /** Runs a transaction-control statement, prepared once (exec would parse it every time). */
+  #control(sql: string): void {
+    this.#stmts.get(sql).run();
+  }
+
   /** `redoable`: worker bookkeeping that is redone after a power cut (commits without waiting for the disk). */
   #tx<T>(fn: () => T, redoable = false): T {
     if (this.#inBatch) {
-      this.#conn.exec('SAVEPOINT write');
+      this.#control('SAVEPOINT write');
       try {
         const r = fn();
-        this.#conn.exec('RELEASE write');
+        this.#control('RELEASE write');
         return r;
       } catch (err) {
-        this.#conn.exec('ROLLBACK TO write');
-        this.#conn.exec('RELEASE write');
+        this.#control('ROLLBACK TO write');
+        this.#control('RELEASE write');
         throw err;
       }
     }
-    if (redoable) this.#conn.exec('PRAGMA synchronous = NORMAL');
+    if (redoable) this.#control('PRAGMA synchronous = NORMAL');
     // BEGIN IMMEDIATE takes the write lock up front, so a concurrent writer in another
     // process waits (busy_timeout) instead of failing half-way.
-    this.#conn.exec('BEGIN IMMEDIATE');
+    this.#control('BEGIN IMMEDIATE');
     try {
       const r = fn();
-      this.#conn.exec('COMMIT');
+      this.#control('COMMIT');
       return r;
     } catch (err) {
-      if (this.#conn.isTransaction) this.#conn.exec('ROLLBACK');
+      if (this.#conn.isTransaction) this.#control('ROLLBACK');
       throw err;
     } finally {
-      if (redoable) this.#conn.exec('PRAGMA synchronous = FULL');
+      if (redoable) this.#control('PRAGMA synchronous = FULL');
     }
   }
 
