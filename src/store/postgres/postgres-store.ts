@@ -116,7 +116,10 @@ export class PostgresStore extends BaseStore {
       }
       const toInsert = batch.filter((b, i) => results[i] === undefined && (!b.idempotency || firstByKey.get(`${b.row.account_id}\u0000${b.idempotency.key}`) === i));
       for (let i = 0; i < toInsert.length; i += 500) {
-        await trx.insertInto('messages').values(toInsert.slice(i, i + 500).map((b) => b.row)).execute();
+        // The NOTIFY that wakes the workers rides on the insert (one round trip fewer);
+        // PostgreSQL sends one notification per transaction for identical payloads.
+        await trx.insertInto('messages').values(toInsert.slice(i, i + 500).map((b) => b.row))
+          .returning(sql<string>`pg_notify(${QUEUE_CHANNEL}, '')`.as('notified')).execute();
       }
       batch.forEach((b, i) => { if (results[i] === undefined && toInsert.includes(b)) results[i] = { kind: 'inserted', message: b.row }; });
       // Later requests in this batch with an already-seen key follow the first one's fate.
@@ -126,7 +129,6 @@ export class PostgresStore extends BaseStore {
         const r = results[first]!;
         results[i] = r.kind === 'conflict' || r.kind === 'opted_out' || b.idempotency!.hash !== batch[first].idempotency!.hash ? { kind: 'conflict' } : { kind: 'duplicate', message: r.message };
       });
-      if (toInsert.length > 0) await sql`SELECT pg_notify(${QUEUE_CHANNEL}, '')`.execute(trx);
       return results as InsertResult[];
     });
   }
