@@ -37,9 +37,13 @@ export class ThreadedSqliteStore extends SqliteStore {
       else p.resolve(reply.result);
     });
     const fail = (err: Error) => {
+      const unexpected = this.#failed === null && !this.#closing;
       this.#failed ??= err;
       for (const p of this.#pending.values()) p.reject(err);
       this.#pending.clear();
+      // A server whose writes can no longer land must not go on answering 500s: crash, so
+      // its supervisor restarts it (everything accepted is on disk, as after kill -9).
+      if (unexpected) queueMicrotask(() => { throw err; });
     };
     this.#thread.on('error', (err) => fail(new Error(`the SQLite writer thread failed: ${err.message}`, { cause: err })));
     this.#thread.on('exit', (code) => fail(new Error(`the SQLite writer thread exited (code ${code})`)));
@@ -70,7 +74,10 @@ export class ThreadedSqliteStore extends SqliteStore {
     return plan.module ? this.#call('applyReceipts', [receipts, now], plan.module) : super.applyReceipts(receipts, now, plan);
   }
 
+  #closing = false;
+
   override async close(): Promise<void> {
+    this.#closing = true;
     if (!this.#failed) {
       await this.#call('close', []).catch(() => undefined);
       this.#failed = new Error('the store is closed');
