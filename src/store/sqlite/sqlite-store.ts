@@ -37,8 +37,9 @@ export class SqliteStore extends BaseStore {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const conn = new DatabaseSync(path);
     // WAL + FULL: a commit is durable once COMMIT returns. busy_timeout lets several
-    // processes (an api and a worker) share one file.
-    conn.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;');
+    // connections (an api and a worker process, the writer thread) share one file; it is
+    // set first, so even switching to WAL waits for a lock instead of failing.
+    conn.exec('PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
     const stmts = new StatementCache(conn);
     super(new Kysely<Database>({ dialect: new SqliteDialect({ database: kyselyDatabase(stmts) }) }));
     this.path = path;
