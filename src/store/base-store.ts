@@ -116,8 +116,10 @@ export abstract class BaseStore implements Store {
   }
 
   async countFailovers(since: number): Promise<number> {
+    // `failover = 1` as a literal: only then may either database read the partial index
+    // attempts_failover (a bound parameter could be anything when the plan is made).
     const r = await this.db.selectFrom('attempts').select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('started_at', '>=', since).where('failover', '=', 1).executeTakeFirst();
+      .where('started_at', '>=', since).where(sql<boolean>`failover = 1`).executeTakeFirst();
     return Number(r?.n ?? 0);
   }
 
