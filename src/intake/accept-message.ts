@@ -2,7 +2,7 @@
 // goes out only once the row is on disk) → wake the worker.
 import { createHash } from 'node:crypto';
 import { AppError } from '../domain/errors.ts';
-import { parsePhone, isAlphanumericSender } from '../domain/phone.ts';
+import { parsePhone, isAlphanumericSender, optOutRefuses } from '../domain/phone.ts';
 import { countSegments } from '../domain/encoding.ts';
 import { newId } from '../domain/ids.ts';
 import type { InsertResult, MessageRow, NewMessage, OptOutRow, Store, TemplateRow } from '../store/store.ts';
@@ -135,7 +135,7 @@ export class Intake {
     // Opt-outs: account-wide ones refuse every send; one for a business number refuses
     // sends from it, and sends that leave the choice of number to routing.
     if (!opts.skipOptOut) {
-      const out = (await this.#store.listOptOuts(caller.accountId, to.e164)).find((o) => o.sender === '' || from === null || o.sender === from);
+      const out = (await this.#store.listOptOuts(caller.accountId, to.e164)).find((o) => optOutRefuses(o.sender, from));
       if (out) {
         const message = optedOut(out, to.e164, from);
         if (opts.verdicts) opts.verdicts.push({ code: 'recipient_opted_out', message });

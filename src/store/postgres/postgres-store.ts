@@ -4,6 +4,7 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import { BaseStore } from '../base-store.ts';
+import { optOutRefuses } from '../../domain/phone.ts';
 import type { Database } from '../schema.ts';
 import type { CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 
@@ -83,7 +84,7 @@ export class PostgresStore extends BaseStore {
           .orderBy('created_at', 'desc').execute();
         batch.forEach((b, i) => {
           if (!b.checkOptOut) return;
-          const optOut = outs.find((o) => o.account_id === b.row.account_id && o.number === b.row.to_number && (o.sender === '' || b.row.from_number === null || o.sender === b.row.from_number));
+          const optOut = outs.find((o) => o.account_id === b.row.account_id && o.number === b.row.to_number && optOutRefuses(o.sender, b.row.from_number));
           if (optOut) results[i] = { kind: 'opted_out', optOut };
         });
       }

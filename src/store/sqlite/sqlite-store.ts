@@ -130,6 +130,7 @@ export class SqliteStore extends BaseStore {
     const insertMsg = this.#stmts.get(INSERT_MESSAGE.sql);
     const insertKey = this.#stmts.get('INSERT INTO idempotency_keys (account_id, key, request_hash, message_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
     const findKey = this.#stmts.get('SELECT k.request_hash AS hash, m.* FROM idempotency_keys k JOIN messages m ON m.id = k.message_id WHERE k.account_id = ? AND k.key = ?');
+    // domain/phone.ts optOutRefuses, in SQL: account-wide, this sender's, or any when routing picks the sender.
     const findOptOut = this.#stmts.get(`SELECT * FROM opt_outs WHERE account_id = ? AND number = ? AND (sender = '' OR ? IS NULL OR sender = ?) ORDER BY created_at DESC LIMIT 1`);
     return this.#tx(() => batch.map(({ row, idempotency, checkOptOut }): InsertResult => {
       if (checkOptOut) {
