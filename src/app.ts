@@ -105,10 +105,11 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     : null;
   // A status change enqueues a callback only for a message that has a callback_url (callbackFor).
   if (callbacks) bus.onStatus(({ message }) => { if (message.callback_url) callbacks.wake(); });
-  const intake = new Intake(store, router, () => {
+  const intake = new Intake(store, router, (_message, handedOff) => {
     metrics.accepted.inc();
-    worker?.wake();
+    if (!handedOff) worker?.wake();
   }, guard.checkAtIntake);
+  if (worker) intake.handOffTo(worker);
   const relays = new RelayService({ store, config, intake, router, limiter, metrics, logger });
   const masks = new MaskService({ store, config, intake, router, metrics, logger });
   bus.onStatus(({ message }) => relays.onMessage(message));

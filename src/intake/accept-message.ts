@@ -1,5 +1,6 @@
 // POST /v1/messages as a story: validate → price → insert (group-committed, so the 202
-// goes out only once the row is on disk) → wake the worker.
+// goes out only once the row is on disk) → wake the worker, or hand the message
+// straight to this process's worker when it has room (HandOff).
 import { createHash } from 'node:crypto';
 import { AppError } from '../domain/errors.ts';
 import { parsePhone, isAlphanumericSender, optOutRefuses } from '../domain/phone.ts';
@@ -37,6 +38,18 @@ export interface Caller {
 }
 
 export const MAX_BODY_CHARS = 1600;
+
+/**
+ * A worker in this process that takes accepted messages straight from intake (Worker
+ * reserve/adopt/release): the row is stored already claimed under the lease it gives,
+ * so no claim has to find it. Every lease given ends in `adopt` or `release`.
+ */
+export interface HandOff {
+  reserve(): { owner: string; leaseMs: number } | null;
+  adopt(row: MessageRow): void;
+  release(): void;
+}
+
 const MAX_SCHEDULE_MS = 35 * 24 * 3600 * 1000;
 
 /** What intake asks routing: is an explicit sender usable, and what will the send cost. */
@@ -48,13 +61,14 @@ export interface IntakeRouting {
 export class Intake {
   readonly #batch: GroupCommit<NewMessage, InsertResult>;
   readonly #routing: IntakeRouting;
-  readonly #onAccepted: (m: MessageRow) => void;
+  readonly #onAccepted: (m: MessageRow, handedOff: boolean) => void;
+  #handOff: HandOff | null = null;
 
   readonly #checkCallback: (url: string) => void;
 
   readonly #store: Store;
 
-  constructor(store: Store, routing: IntakeRouting, onAccepted: (m: MessageRow) => void, checkCallback: (url: string) => void = checkCallbackUrl) {
+  constructor(store: Store, routing: IntakeRouting, onAccepted: (m: MessageRow, handedOff: boolean) => void, checkCallback: (url: string) => void = checkCallbackUrl) {
     this.#store = store;
     this.#batch = new GroupCommit((items) => store.insertMessages(items), 500, store.batchesInFlight);
     this.#routing = routing;
@@ -62,17 +76,39 @@ export class Intake {
     this.#checkCallback = checkCallback;
   }
 
+  /** Messages due at once go straight to this worker while it has room (see HandOff). */
+  handOffTo(worker: HandOff): void { this.#handOff = worker; }
+
   /** Accepts a message; `created` is false when an Idempotency-Key matched an earlier one. */
   async accept(input: SendInput, caller: Caller, idempotencyKey?: string, opts: { skipOptOut?: boolean } = {}): Promise<{ message: MessageRow; created: boolean }> {
     // The opt-out check runs in the insert's transaction: no opt-out can land in between.
     const row = await this.prepare(input, caller, idempotencyKey, { skipOptOut: true });
     const idempotency = idempotencyKey ? { key: idempotencyKey, hash: requestHash(input) } : null;
-    const result = await this.#batch.submit({ row, idempotency, checkOptOut: !opts.skipOptOut });
+    // Handed off, the row is stored as the claim would leave it; the caller still sees it queued.
+    const lease = row.status === 'queued' ? this.#handOff?.reserve() ?? null : null;
+    const stored: MessageRow = lease
+      ? { ...row, status: 'sending', lease_owner: lease.owner, next_attempt_at: row.created_at + lease.leaseMs, attempts: 1 }
+      : row;
+    let result: InsertResult;
+    try {
+      result = await this.#batch.submit({ row: stored, idempotency, checkOptOut: !opts.skipOptOut });
+    } catch (err) {
+      if (lease) this.#handOff!.release();
+      throw err;
+    }
+    if (lease) {
+      if (result.kind === 'inserted') {
+        this.#handOff!.adopt(stored);
+        result = { kind: 'inserted', message: row };
+      } else {
+        this.#handOff!.release();
+      }
+    }
     if (result.kind === 'opted_out') throw new AppError('recipient_opted_out', optedOut(result.optOut, row.to_number, row.from_number), { field: 'to' });
     if (result.kind === 'conflict') {
       throw new AppError('idempotency_conflict', `Idempotency-Key ${JSON.stringify(idempotencyKey)} was used with a different request`, { field: 'Idempotency-Key' });
     }
-    if (result.kind === 'inserted') this.#onAccepted(result.message);
+    if (result.kind === 'inserted') this.#onAccepted(result.message, lease !== null);
     return { message: result.message, created: result.kind === 'inserted' };
   }
 

@@ -48,6 +48,13 @@ export class Worker {
   readonly #inflight = new Map<Promise<void>, string>();
   #running: Promise<void> | null = null;
   #stopping = false;
+  /** hand-offs promised to intake and not yet adopted or released (see reserve) */
+  #reserved = 0;
+  #reservationsSettled: (() => void) | null = null;
+  /** the last claim filled its batch: due work is waiting in the ledger */
+  #backlog = true; // until the first claim says otherwise
+  /** every slot was taken when the loop last looked: a slot freeing up must wake it */
+  #full = false;
 
   constructor(opts: { store: Store; config: Config; router: Router; health: Health; limiter: RateLimiter; bus: MessageBus; metrics: Metrics; logger: Logger }) {
     this.#store = opts.store;
@@ -72,6 +79,39 @@ export class Worker {
   wake(): void { this.#wake.wake(); }
 
   /**
+   * Intake's hand-off. A message accepted while this worker has a free slot and no due
+   * work waiting in the ledger is stored already claimed by it (Intake, HandOff) and
+   * handed over in memory once committed: it is sent without a claim, one write and one
+   * round trip fewer. The ledger stays the truth: the row carries this worker's lease,
+   * so if the process dies any worker claims it once the lease runs out, as after any
+   * crash mid-send. With a backlog, new messages queue behind it in the ledger instead.
+   * Each lease given must end in `adopt` (the row was stored) or `release` (it was not).
+   */
+  reserve(): { owner: string; leaseMs: number } | null {
+    if (this.#stopping || this.#running === null || this.#backlog) return null;
+    if (this.#inflight.size + this.#reserved >= this.#config.workerConcurrency) return null;
+    this.#reserved++;
+    return { owner: this.owner, leaseMs: this.#config.leaseMs };
+  }
+
+  /** A handed-off message is stored under this worker's lease: send it (even while stopping, which waits for it). */
+  adopt(row: MessageRow): void {
+    this.#track(row.id, this.#process(row));
+    this.#unreserve();
+  }
+
+  /** A lease given by `reserve` went unused (the message was refused, or was a duplicate). */
+  release(): void {
+    this.#unreserve();
+    this.#wake.wake();
+  }
+
+  #unreserve(): void {
+    this.#reserved--;
+    if (this.#reserved === 0) this.#reservationsSettled?.();
+  }
+
+  /**
    * Stops claiming and lets in-flight sends finish until `deadline`; the leases of any
    * still unfinished then are released (due again at once, marked interrupted so the
    * next claim asks the provider first), so none is left to expire. Outcomes are flushed.
@@ -80,12 +120,11 @@ export class Worker {
     this.#stopping = true;
     this.#wake.cancel();
     await this.#running;
+    // Messages stored under a lease given before stopping are adopted once committed (intake drains meanwhile).
+    if (this.#reserved > 0) await this.#until(new Promise<void>((r) => { this.#reservationsSettled = r; }), deadline);
     const all = Promise.allSettled([...this.#inflight.keys()]);
-    const left = deadline - Date.now();
-    if (left !== Infinity) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([all, new Promise((r) => { timer = setTimeout(r, Math.max(0, left)); })]);
-      clearTimeout(timer);
+    if (deadline !== Infinity) {
+      await this.#until(all, deadline);
       const unfinished = [...this.#inflight.values()];
       if (unfinished.length > 0) {
         this.#log.warn({ messages: unfinished.length }, 'shutdown deadline: releasing the leases of sends still in flight');
@@ -98,16 +137,26 @@ export class Worker {
     await this.#outcomes.drain();
   }
 
+  /** Waits for `p`, or until `deadline`, whichever comes first. */
+  async #until(p: Promise<unknown>, deadline: number): Promise<void> {
+    if (deadline === Infinity) { await p; return; }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([p, new Promise((r) => { timer = setTimeout(r, Math.max(0, deadline - Date.now())); })]);
+    clearTimeout(timer);
+  }
+
   async #loop(): Promise<void> {
     const { workerConcurrency, workerBatchSize, leaseMs, pollMs } = this.#config;
     while (!this.#stopping) {
-      const free = workerConcurrency - this.#inflight.size;
+      const free = workerConcurrency - this.#inflight.size - this.#reserved;
+      this.#full = free <= 0;
       let claimed = 0;
       if (free > 0) {
         const want = Math.min(free, workerBatchSize);
         try {
           const rows = await this.#store.claimDue(this.owner, Date.now(), leaseMs, want);
           claimed = rows.length;
+          this.#backlog = claimed === want;
           for (const row of rows) this.#track(row.id, this.#process(row));
           if (claimed === want) continue; // more is probably due
         } catch (err) {
@@ -127,7 +176,8 @@ export class Worker {
 
   #track(id: string, p: Promise<void>): void {
     this.#inflight.set(p, id);
-    p.finally(() => { this.#inflight.delete(p); this.#wake.wake(); });
+    // A freed slot matters to the loop only when it has work to claim into it.
+    p.finally(() => { this.#inflight.delete(p); if (this.#full || this.#backlog) this.#wake.wake(); });
   }
 
   async #process(row: MessageRow): Promise<void> {
@@ -296,6 +346,8 @@ export class Worker {
   async #write(row: MessageRow, outcome: Outcome): Promise<void> {
     const applied = await this.#outcomes.submit(outcome);
     if (!applied) { this.#log.warn({ message: outcome.messageId }, 'lease lost before the outcome was written'); return; }
+    // A retry is due later: the loop sleeps until the earliest due time, which may now be this one.
+    if (outcome.set.status === 'queued') this.#wake.wake();
     this.#bus.publish({ message: { ...row, ...outcome.set, updated_at: outcome.now, lease_owner: null }, previous: 'sending' });
   }
 }
