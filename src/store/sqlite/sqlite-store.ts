@@ -39,7 +39,10 @@ export class SqliteStore extends BaseStore {
     // WAL + FULL: a commit is durable once COMMIT returns. busy_timeout lets several
     // connections (an api and a worker process, the writer thread) share one file; it is
     // set first, so even switching to WAL waits for a lock instead of failing.
-    conn.exec('PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+    // temp_store in memory: the savepoint that wraps each write of a shared transaction
+    // (batch) journals every page it changes; in a temp file that was a third of all
+    // bytes written under load (measured), for a journal that never outlives its commit.
+    conn.exec('PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;');
     const stmts = new StatementCache(conn);
     super(new Kysely<Database>({ dialect: new SqliteDialect({ database: kyselyDatabase(stmts) }) }));
     this.path = path;
