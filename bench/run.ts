@@ -5,7 +5,8 @@
 //   2. intake, api role alone: req/s (and its share of the ceiling), p50/p99; then p99
 //      at half that rate
 //   3. the default `npm start` (all roles in one process, SQLite, simulator at 0 ms):
-//      intake while it sends, accepted → delivered per second, process CPU µs per message
+//      intake while it sends, accepted → delivered per second, process CPU µs per message;
+//      then the same with 64 connections (16 are a closed loop bound by intake's latency)
 //   4. the same two with 1,000,000 delivered messages already in the ledger (bench/seed.ts),
 //      and the cost of reads that must stay flat: GET /v1/messages/:id, list queries,
 //      /metrics, /v1/status, the alert check; empty ledger beside full
@@ -30,6 +31,7 @@ import { seed } from './seed.ts';
 const ROOT = join(import.meta.dirname, '..');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CAPACITY_CONNECTIONS = 64;
 const E2E_MESSAGES = Number(process.env.BENCH_E2E_MESSAGES ?? 50_000);
 const SEED = Number(process.env.BENCH_SEED_MESSAGES ?? 1_000_000);
 const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? '';
@@ -103,14 +105,14 @@ async function deliveredSince(store: SqliteStore | PostgresStore, since: number)
  * delivered; autocannon's own end of an `amount` run waits for its once-a-second tick,
  * which would round the figures down.
  */
-async function endToEnd(s: Server, store: SqliteStore | PostgresStore, label: string, pids: number[]): Promise<void> {
+async function endToEnd(s: Server, store: SqliteStore | PostgresStore, label: string, pids: number[], connections = CONNECTIONS): Promise<void> {
   const cpu0 = pids.map(cpuSeconds);
   const t0 = Date.now();
   let accepted = 0;
   let answered = 0;
   let lastAccepted = t0;
   let result: autocannon.Result | null = null;
-  const { duration: _d, ...opts } = post(s.url);
+  const { duration: _d, ...opts } = post(s.url, { connections });
   const run = new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon({ ...opts, amount: E2E_MESSAGES }, (err, res) => (err ? reject(err) : resolve(res)));
     instance.on('response', (_client: unknown, status: number) => {
@@ -205,6 +207,8 @@ async function defaultDeployment(label: string, dir?: string): Promise<Record<st
   const s = await start(['src/main.ts', 'serve'], { SWITCHBOARD_POLL_MS: '50' }, 18083, dir);
   const store = new SqliteStore(join(s.dir, 'switchboard.db'));
   await endToEnd(s, store, `npm start${label}`, [s.proc.pid!]);
+  // 16 connections are a closed loop bound by intake's latency; more show what the process can carry.
+  if (!label) await endToEnd(s, store, `npm start, ${CAPACITY_CONNECTIONS} connections`, [s.proc.pid!], CAPACITY_CONNECTIONS);
   const r = await reads(s, store);
   await store.close();
   await stop(s, dir !== undefined);
