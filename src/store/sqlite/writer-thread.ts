@@ -57,7 +57,7 @@ port.on('message', (req: WriterRequest) => {
   });
 });
 
-/** How long the worker's bookkeeping may wait to share a commit with intake (measured: half the commits, same latency for intake). */
+/** How long the worker's bookkeeping may wait to share a commit with intake (measured: about half the commits). */
 const BOOKKEEPING_WAIT_MS = 2;
 /** Bookkeeping this large is written without waiting. */
 const BOOKKEEPING_MAX = 64;
