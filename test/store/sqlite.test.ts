@@ -81,3 +81,25 @@ describe('which servers write on the writer thread', () => {
     });
   }
 });
+
+describe('sqlite rows', () => {
+  it('reads rows as plain objects with node:sqlite\'s own names and values, whatever the column names', async () => {
+    const { DatabaseSync } = await import('node:sqlite');
+    const { StatementCache } = await import('../../src/store/sqlite/node-sqlite-dialect.ts');
+    const db = new DatabaseSync(':memory:');
+    try {
+      db.exec(`CREATE TABLE t (id TEXT, n INTEGER, x REAL, b BLOB, "odd ""name""" TEXT); INSERT INTO t VALUES ('a', 1, 1.5, x'00ff', 'q'), ('b', NULL, NULL, NULL, NULL)`);
+      const cache = new StatementCache(db);
+      for (const sql of ['SELECT * FROM t ORDER BY id', 'SELECT id, n AS id, count(*) OVER () AS "count(*)" FROM t ORDER BY rowid']) {
+        const own = db.prepare(sql).all();
+        const ours = cache.rows(sql).all();
+        assert.deepEqual(ours.map((r) => ({ ...r })), own.map((r) => ({ ...r })), sql);
+        assert.ok(ours.every((r) => Object.getPrototypeOf(r) === Object.prototype));
+        assert.deepEqual({ ...cache.rows(sql).get() }, { ...db.prepare(sql).get() });
+      }
+      assert.equal(cache.rows('SELECT * FROM t WHERE id = ?').get('none'), undefined);
+    } finally {
+      db.close();
+    }
+  });
+});

@@ -132,9 +132,9 @@ export class SqliteStore extends BaseStore {
   async insertMessages(batch: NewMessage[]): Promise<InsertResult[]> {
     const insertMsg = this.#stmts.get(INSERT_MESSAGE.sql);
     const insertKey = this.#stmts.get('INSERT INTO idempotency_keys (account_id, key, request_hash, message_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
-    const findKey = this.#stmts.get('SELECT k.request_hash AS hash, m.* FROM idempotency_keys k JOIN messages m ON m.id = k.message_id WHERE k.account_id = ? AND k.key = ?');
+    const findKey = this.#stmts.rows('SELECT k.request_hash AS hash, m.* FROM idempotency_keys k JOIN messages m ON m.id = k.message_id WHERE k.account_id = ? AND k.key = ?');
     // domain/phone.ts optOutRefuses, in SQL: account-wide, this sender's, or any when routing picks the sender.
-    const findOptOut = this.#stmts.get(`SELECT * FROM opt_outs WHERE account_id = ? AND number = ? AND (sender = '' OR ? IS NULL OR sender = ?) ORDER BY created_at DESC LIMIT 1`);
+    const findOptOut = this.#stmts.rows(`SELECT * FROM opt_outs WHERE account_id = ? AND number = ? AND (sender = '' OR ? IS NULL OR sender = ?) ORDER BY created_at DESC LIMIT 1`);
     return this.#tx(() => batch.map(({ row, idempotency, checkOptOut }): InsertResult => {
       if (checkOptOut) {
         const optOut = findOptOut.get(row.account_id, row.to_number, row.from_number, row.from_number) as OptOutRow | undefined;
@@ -161,7 +161,7 @@ export class SqliteStore extends BaseStore {
   }
 
   async purgeMessages(finalBefore: number, limit: number, archive?: (rows: MessageRow[]) => void): Promise<number> {
-    const select = this.#stmts.get('SELECT * FROM messages WHERE final_at < ? ORDER BY final_at LIMIT ?');
+    const select = this.#stmts.rows('SELECT * FROM messages WHERE final_at < ? ORDER BY final_at LIMIT ?');
     const deletes = [
       'DELETE FROM callback_attempts WHERE callback_id IN (SELECT id FROM callbacks WHERE message_id = ?)',
       'DELETE FROM callbacks WHERE message_id = ?', 'DELETE FROM attempts WHERE message_id = ?', 'DELETE FROM events WHERE message_id = ?',
@@ -181,7 +181,7 @@ export class SqliteStore extends BaseStore {
   }
 
   async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]> {
-    const stmt = this.#stmts.get(`
+    const stmt = this.#stmts.rows(`
       UPDATE messages SET status = 'sending', lease_owner = ?, next_attempt_at = ?, attempts = attempts + 1, updated_at = ?,
         interrupted = CASE WHEN status = 'sending' THEN 1 ELSE interrupted END
       WHERE id IN (
@@ -196,7 +196,7 @@ export class SqliteStore extends BaseStore {
   /** Intake checks every send's recipient: one prepared statement instead of a Kysely round. */
   override async listOptOuts(accountId: string | null, number?: string): Promise<OptOutRow[]> {
     if (number === undefined || accountId === null) return super.listOptOuts(accountId, number);
-    return this.#stmts.get('SELECT * FROM opt_outs WHERE account_id = ? AND number = ? ORDER BY created_at DESC').all(accountId, number) as unknown as OptOutRow[];
+    return this.#stmts.rows('SELECT * FROM opt_outs WHERE account_id = ? AND number = ? ORDER BY created_at DESC').all(accountId, number) as unknown as OptOutRow[];
   }
 
   async recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> {
@@ -230,7 +230,7 @@ export class SqliteStore extends BaseStore {
   }
 
   async claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]> {
-    const stmt = this.#stmts.get(`
+    const stmt = this.#stmts.rows(`
       UPDATE webhooks SET lease_until = ?, attempts = attempts + 1
       WHERE id IN (SELECT id FROM webhooks WHERE processed_at IS NULL AND process_after <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY process_after LIMIT ?)
       RETURNING *`);
@@ -240,8 +240,8 @@ export class SqliteStore extends BaseStore {
 
   async applyReceipts(receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> {
     // The message a receipt's part belongs to, in one lookup (the receipt path is hot).
-    const findMessage = this.#stmts.get('SELECT m.* FROM message_parts p JOIN messages m ON m.id = p.message_id WHERE p.provider_message_id = ? AND p.provider_id = ?');
-    const findParts = this.#stmts.get('SELECT * FROM message_parts WHERE message_id = ? ORDER BY part_index');
+    const findMessage = this.#stmts.rows('SELECT m.* FROM message_parts p JOIN messages m ON m.id = p.message_id WHERE p.provider_message_id = ? AND p.provider_id = ?');
+    const findParts = this.#stmts.rows('SELECT * FROM message_parts WHERE message_id = ? ORDER BY part_index');
     const updatePart = this.#stmts.get('UPDATE message_parts SET status = ?, error_code = ?, error_message = ?, provider_error_code = ?, updated_at = ? WHERE message_id = ? AND part_index = ?');
     const insertEvent = this.#stmts.get(INSERT_EVENT.sql.replace('INSERT INTO', 'INSERT OR IGNORE INTO'));
     const insertCallback = this.#stmts.get(INSERT_CALLBACK.sql);
