@@ -255,8 +255,10 @@ export class SqliteStore extends BaseStore {
           updatePart.run(p.status, p.error_code, p.error_message, p.provider_error_code, p.updated_at, message.id, plan.part.index);
         }
         if (!plan.set) return { message, changed: false, previous: message.status };
-        const set = setClause(plan.set);
-        this.#stmts.get(`UPDATE messages SET ${set.sql} WHERE id = ?`).run(...set.values, message.id);
+        // Only the columns that change: SQLite rewrites the index entries of every column
+        // named in SET, even to the same value (next_attempt_at and sent_at usually are).
+        const set = setClause(plan.set, message);
+        if (set.values.length > 0) this.#stmts.get(`UPDATE messages SET ${set.sql} WHERE id = ?`).run(...set.values, message.id);
         if (plan.callback) insertCallback.run(...INSERT_CALLBACK.values(plan.callback));
         return { message: { ...message, ...plan.set }, changed: true, previous: message.status };
     }), true);
@@ -282,12 +284,12 @@ const INSERT_PART = insertOf<MessagePartRow>('message_parts', ['message_id', 'pa
 const INSERT_EVENT = insertOf<EventRow>('events', ['id', 'message_id', 'type', 'status', 'provider_id', 'provider_status', 'error_code', 'webhook_id', 'occurred_at', 'created_at', 'detail']);
 const INSERT_ATTEMPT = insertOf<AttemptRow>('attempts', ['id', 'message_id', 'attempt', 'provider_id', 'from_number', 'outcome', 'error_code', 'error_message', 'provider_error_code', 'provider_message_id', 'started_at', 'finished_at', 'failover', 'route_explanation']);
 
-/** `col = ?, …` for the defined fields of `set`, and their values in order. */
-function setClause(set: object): { sql: string; values: Value[] } {
+/** `col = ?, …` for the defined fields of `set` (those that differ from `current`, when given), and their values in order. */
+function setClause(set: object, current?: object): { sql: string; values: Value[] } {
   const cols: string[] = [];
   const values: Value[] = [];
   for (const [k, v] of Object.entries(set)) {
-    if (v === undefined) continue;
+    if (v === undefined || (current && (current as Record<string, unknown>)[k] === v)) continue;
     cols.push(`${k} = ?`);
     values.push(v as Value);
   }
