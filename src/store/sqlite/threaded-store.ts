@@ -61,7 +61,11 @@ export class ThreadedSqliteStore extends SqliteStore {
 
   #write<T>(method: WriterMethod, ...args: unknown[]): Promise<T> { return this.#call<T>(method, args); }
 
-  override insertMessages(batch: NewMessage[]): Promise<InsertResult[]> { return this.#write('insertMessages', batch); }
+  override async insertMessages(batch: NewMessage[]): Promise<InsertResult[]> {
+    // The thread answers an insert without the row (see writer-thread.ts): it is the one posted.
+    const results = await this.#write<InsertResult[]>('insertMessages', batch);
+    return results.map((r, i) => (r.kind === 'inserted' ? { kind: 'inserted', message: batch[i].row } : r));
+  }
   override insertWebhooks(rows: WebhookRow[]): Promise<void> { return this.#write('insertWebhooks', rows); }
   override claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]> { return this.#write('claimDue', owner, now, leaseMs, limit); }
   override recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> { return this.#write('recordOutcomes', outcomes); }
