@@ -430,11 +430,22 @@ const m008: Migration = {
   },
 };
 
+// The sticky sender (lastSender) reads the newest sent message to a number. Messages not
+// yet sent need no entry: each one cost an index write at intake and a second when it
+// was sent (and a page of its own when recipients vary). Only sent messages are indexed.
+const m009: Migration = {
+  async up(db) {
+    await db.schema.dropIndex('messages_to_sent').execute();
+    await sql`CREATE INDEX messages_to_sent ON messages (to_number, sent_at) WHERE sent_at IS NOT NULL`.execute(db);
+  },
+};
+
 export const migrations: MigrationProvider = {
   async getMigrations() {
     return {
       '001_initial': m001, '002_inbound_callbacks': m002, '003_routing': m003, '004_opt_outs': m004, '005_relay_masking': m005,
       '006_message_parts': m006, '007_interrupted': m007, '008_failover_index': m008,
+      '009_to_sent_partial': m009,
     };
   },
 };
