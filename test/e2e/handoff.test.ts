@@ -9,17 +9,21 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { ADMIN_KEY, eventually, startApp } from '../helpers/app.ts';
+import { ADMIN_KEY, eventually, startApp, type TestApp } from '../helpers/app.ts';
 import { freePort } from '../helpers/net.ts';
-import { tempDir } from '../helpers/stores.ts';
+import { makePostgresStore, tempDir } from '../helpers/stores.ts';
+import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
+import type { Store } from '../../src/store/store.ts';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 
 const MAIN = join(import.meta.dirname, '../../src/main.ts');
 
 describe('intake hands messages to its own worker', () => {
-  it('stores a message accepted with room as claimed by this process, answers queued, and sends it once', async () => {
+  /** The hand-off as a user sees it: `store` for the app (its own SQLite file when absent), `look` opens a second connection to the ledger. */
+  async function handedOver(store: Store | undefined, look: (app: TestApp) => Store): Promise<void> {
     // A slow provider keeps the first send in flight long enough to look at the ledger.
-    const app = await startApp({ simulatorLatencyMs: 1_500 });
-    const observer = new SqliteStore(join(app.dataDir, 'switchboard.db'));
+    const app = await startApp({ simulatorLatencyMs: 1_500 }, { store });
+    const observer = look(app);
     try {
       const r = await app.call('POST', '/v1/messages', { to: '+14155550100', body: 'handed over' });
       assert.equal(r.status, 202);
@@ -28,18 +32,29 @@ describe('intake hands messages to its own worker', () => {
       assert.equal(stored.status, 'sending');
       assert.match(stored.lease_owner ?? '', new RegExp(`:${process.pid}:`), 'leased to this process\'s worker');
       assert.equal(stored.attempts, 1);
-      assert.equal(stored.updated_at, stored.created_at, 'written once, already claimed: no claim updated it');
+      assert.equal(Number(stored.updated_at), Number(stored.created_at), 'written once, already claimed: no claim updated it');
       const done = await eventually(async () => {
         const [m] = await observer.getMessages([r.body.id]);
         return m.status === 'delivered' && m;
       }, 20_000, 'the handed-off message to be delivered');
       assert.equal(done.attempts, 1);
       assert.equal(done.lease_owner, null);
-      const attempts = await observer.db.selectFrom('attempts').select('id').where('message_id', '=', r.body.id).execute();
-      assert.equal(attempts.length, 1, 'sent exactly once');
+      assert.equal((await observer.listAttempts(r.body.id)).length, 1, 'sent exactly once');
     } finally {
-      await observer.close();
+      if (observer instanceof SqliteStore) await observer.close();
       await app.stop();
+    }
+  }
+
+  it('stores a message accepted with room as claimed by this process, answers queued, and sends it once', () =>
+    handedOver(undefined, (app) => new SqliteStore(join(app.dataDir, 'switchboard.db'))));
+
+  it('does the same on PostgreSQL', { skip: pgSkip }, async () => {
+    const owner = await makePostgresStore();
+    try {
+      await handedOver(new PostgresStore(TEST_DATABASE_URL, { schema: owner.store.schema, max: 4 }), () => owner.store);
+    } finally {
+      await owner.dispose();
     }
   });
 
