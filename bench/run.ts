@@ -1,7 +1,9 @@
 // npm run bench — figures for the closing notes, side by side in one run:
 //   0. the cost of one routing decision, cached and cold (bench/routing.ts), and each
 //      adapter's send cost against its loopback fake (bench/providers.ts)
-//   1. a bare node:http server answering 202: the machine's ceiling
+//   1. a bare node:http server answering 202: the machine's ceiling; and Fastify alone
+//      (bench/framework.ts: intake's route, schemas and hooks, nothing behind them), the
+//      framework's ceiling; each with its CPU per request
 //   2. intake, api role alone: req/s (and its share of the ceiling), p50/p99; then p99
 //      at half that rate
 //   3. the default `npm start` (all roles in one process, SQLite, simulator at 0 ms):
@@ -79,6 +81,15 @@ function load(opts: autocannon.Options): Promise<autocannon.Result> {
   });
 }
 
+/** A load run, with the server's CPU per answered request (kept on the result for row()). */
+async function measured(s: Server, opts: autocannon.Options): Promise<autocannon.Result> {
+  const cpu0 = cpuSeconds(s.proc.pid!);
+  const r = await load(opts);
+  cpuPerRequest.set(r, ((cpuSeconds(s.proc.pid!) - cpu0) * 1e6) / Math.max(1, r.requests.total));
+  return r;
+}
+const cpuPerRequest = new WeakMap<autocannon.Result, number>();
+
 const post = (url: string, extra: Partial<autocannon.Options> = {}): autocannon.Options => ({
   url: `${url}/v1/messages`, method: 'POST', connections: CONNECTIONS, duration: SECONDS,
   headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
@@ -89,7 +100,8 @@ const post = (url: string, extra: Partial<autocannon.Options> = {}): autocannon.
 let ceiling = 0;
 function row(name: string, r: autocannon.Result, rate = r.requests.average): void {
   const share = ceiling ? `  (${(rate / ceiling).toFixed(2)} of bare)` : '';
-  console.log(`${name.padEnd(40)} ${String(Math.round(rate)).padStart(7)} req/s   p50 ${String(r.latency.p50).padStart(4)} ms   p99 ${String(r.latency.p99).padStart(4)} ms   non-2xx ${r.non2xx}   errors ${r.errors}${share}`);
+  const cpu = cpuPerRequest.has(r) ? `   CPU ${Math.round(cpuPerRequest.get(r)!)} µs/req` : '';
+  console.log(`${name.padEnd(40)} ${String(Math.round(rate)).padStart(7)} req/s   p50 ${String(r.latency.p50).padStart(4)} ms   p99 ${String(r.latency.p99).padStart(4)} ms   non-2xx ${r.non2xx}   errors ${r.errors}${cpu}${share}`);
 }
 
 /** Messages final since `since`, read through the messages_final index (cheap however full the ledger). */
@@ -184,20 +196,27 @@ if (runs('micro')) {
   console.log('');
 }
 
-// 1. the ceiling: a bare node:http server answering a small JSON body
+// 1. the ceiling: a bare node:http server answering a small JSON body; then the
+//    framework's own ceiling: intake's route as Fastify sees it, with nothing behind it
+//    (bench/framework.ts). Each with its CPU per request, which holds better than rates
+//    when the load generator shares this machine's two cores.
 if (runs('bare')) {
   const s = await start(['-e', `require('node:http').createServer((q,r)=>{let b='';q.on('data',c=>b+=c);q.on('end',()=>{r.writeHead(q.url==='/healthz'?200:202,{'content-type':'application/json'});r.end('{"id":"x","status":"queued"}')})}).listen(process.env.PORT,'127.0.0.1')`], {}, 18081);
-  const r = await load(post(s.url));
+  const r = await measured(s, post(s.url));
   row('bare node:http (ceiling)', r);
   ceiling = r.requests.average;
   await stop(s);
+  const f = await start(['bench/framework.ts'], {}, 18087);
+  await load(post(f.url, { duration: 2 })); // warm-up
+  row('Fastify alone (intake route, no store)', await measured(f, post(f.url)));
+  await stop(f);
 }
 
 // 2. intake alone: every 202 means the row is committed (WAL, synchronous=FULL)
 async function intakeAlone(label: string, dir?: string): Promise<void> {
   const s = await start(['src/main.ts', '--role', 'api'], {}, 18082, dir);
   await load(post(s.url, { duration: 2 })); // warm-up
-  const r = await load(post(s.url));
+  const r = await measured(s, post(s.url));
   row(`POST /v1/messages (api role${label})`, r);
   const half = await load(post(s.url, { overallRate: Math.max(1, Math.round(r.requests.average / 2)) }));
   console.log(`  at half that rate (${Math.round(r.requests.average / 2)}/s): p50 ${half.latency.p50} ms, p99 ${half.latency.p99} ms`);
