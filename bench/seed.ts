@@ -10,7 +10,8 @@ import { DatabaseSync } from 'node:sqlite';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { ulid } from '../src/domain/ids.ts';
 
-export async function seed(dataDir: string, messages: number, days = 30): Promise<number> {
+/** `endAgoMs`: how long before now the history ends (a day by default: none in the last 24 h). */
+export async function seed(dataDir: string, messages: number, days = 30, endAgoMs = 86_400_000): Promise<number> {
   const path = join(dataDir, 'switchboard.db');
   const store = new SqliteStore(path);
   await store.migrate();
@@ -28,7 +29,7 @@ export async function seed(dataDir: string, messages: number, days = 30): Promis
     VALUES (?, ?, 'status', 'delivered', ?, 'delivered', ?, ?)`);
   const accounts = ['default', 'acct_seed_a', 'acct_seed_b', 'acct_seed_c'];
   const providers = ['twilio-seed', 'vonage-seed', 'simulator'];
-  const end = Date.now() - 86_400_000;
+  const end = Date.now() - endAgoMs;
   const span = days * 86_400_000;
   const stamp = randomBytes(3).toString('hex');
   let done = 0;

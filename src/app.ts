@@ -13,6 +13,8 @@ import { WebhookIngest, type IncomingWebhook } from './webhooks/ingest.ts';
 import { WebhookProcessor } from './webhooks/processor.ts';
 import { Reconciler } from './receipts/reconcile.ts';
 import { Retention } from './worker/retention.ts';
+import { Periodic } from './worker/periodic.ts';
+import { rollUpSettled } from './services/reports.ts';
 import { Intake } from './intake/accept-message.ts';
 import { Router } from './routing/choose-route.ts';
 import { Health } from './routing/health.ts';
@@ -140,6 +142,12 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const retention = runsWorkers
     ? new Retention({ store, logger, days: config.retentionDays, everyMs: config.retentionEveryMs, archivePath: config.retentionArchive })
     : null;
+  // Report rollups (services/reports.ts): each minute as it settles, so reports and the
+  // dashboard read minutes, not messages. The first run waits a minute: a starting
+  // process has other work, and a report rolls up what it reads anyway.
+  const rollups: Periodic | null = runsWorkers
+    ? new Periodic(() => rollUpSettled(store, Date.now(), () => rollups!.stopping), 60_000, logger, 'report rollup', 60_000)
+    : null;
   const alerts = runsWorkers
     ? new AlertMonitor({ store, config, logger, sendSms: async (to, body) => { await intake.accept({ to, body }, { accountId: 'default', keyId: null }); } })
     : null;
@@ -166,6 +174,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       alerts?.start();
       reconciler?.start();
       retention?.start();
+      rollups?.start();
       if (runsWorkers) { relays.start(); masks.start(); }
       await smppServer?.start();
       if (server) {
@@ -197,6 +206,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await alerts?.stop();
       await reconciler?.stop();
       await retention?.stop();
+      await rollups?.stop();
       await relays.stop();
       masks.stop();
       await ingest.drain();

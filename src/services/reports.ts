@@ -1,9 +1,11 @@
 // Delivery reports and recent activity, for GET /v1/reports/* and the dashboard. Both read
-// index ranges (messages final within the range, messages accepted since a time: ids are
-// time-ordered), so they cost what the range holds, not what the ledger holds; grouping,
-// prices and latency percentiles are computed here.
+// settled minutes from per-minute rollups and only the unsettled edges of their range from
+// the ledger (see "Rollups" below), so a report of a busy day costs what a day holds in
+// minutes, not in messages; grouping by a metadata key reads the ledger's index range.
+// Grouping, prices and latency percentiles (to two significant figures) are computed here.
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { AppError } from '../domain/errors.ts';
-import type { MessageLedger, ReportRow } from '../store/store.ts';
+import type { MessageLedger, ReportMinuteRow, ReportRollups, ReportRow } from '../store/store.ts';
 
 export type GroupBy = 'provider' | 'country' | 'day' | `metadata.${string}`;
 
@@ -53,36 +55,45 @@ function keyOf(r: ReportRow, g: GroupBy): string {
   } catch { return '(none)'; }
 }
 
-function percentile(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+/** The p-quantile of values given as value → count (the smallest value with at least p of them at or below it). */
+function percentile(counts: Map<number, number>, p: number): number | null {
+  let total = 0;
+  for (const n of counts.values()) total += n;
+  if (total === 0) return null;
+  const rank = Math.min(total, Math.max(1, Math.ceil(p * total)));
+  let seen = 0;
+  for (const [v, n] of [...counts.entries()].sort((a, b) => a[0] - b[0])) {
+    seen += n;
+    if (seen >= rank) return v;
+  }
+  return null;
 }
 
 /** Final messages in the range grouped: counts by final status, delivery rate, price, send→final latency. */
-export async function deliveryReport(store: MessageLedger, opts: { groupBy: GroupBy; since: number; until: number; accountId?: string }): Promise<ReportGroup[]> {
-  const rows = await store.finalMessages(opts.since, opts.until, opts.accountId, opts.groupBy.startsWith('metadata.'));
-  const groups = new Map<string, { rows: number; by: Record<string, number>; micros: bigint; latencies: number[] }>();
-  for (const r of rows) {
-    const k = keyOf(r, opts.groupBy);
+export async function deliveryReport(store: Reports, opts: { groupBy: GroupBy; since: number; until: number; accountId?: string; now?: number }): Promise<ReportGroup[]> {
+  const groups = new Map<string, { rows: number; by: Record<string, number>; micros: bigint; latencies: Map<number, number> }>();
+  const add = (k: string, t: Tally) => {
     let g = groups.get(k);
-    if (!g) { g = { rows: 0, by: {}, micros: 0n, latencies: [] }; groups.set(k, g); }
-    g.rows++;
-    g.by[r.status] = (g.by[r.status] ?? 0) + 1;
-    if (r.price && /^\d+(\.\d{1,6})?$/.test(r.price)) {
-      const [whole, frac = ''] = r.price.split('.');
-      g.micros += BigInt(whole) * 1_000_000n + BigInt(frac.padEnd(6, '0'));
-    }
-    if (r.sent_at !== null && r.status === 'delivered') g.latencies.push((r.final_at - Number(r.sent_at)) / 1000);
+    if (!g) { g = { rows: 0, by: {}, micros: 0n, latencies: new Map() }; groups.set(k, g); }
+    g.rows += t.n;
+    g.by[t.status] = (g.by[t.status] ?? 0) + t.n;
+    g.micros += t.micros;
+    for (const [v, n] of t.latency) g.latencies.set(v, (g.latencies.get(v) ?? 0) + n);
+  };
+  if (opts.groupBy.startsWith('metadata.')) {
+    // Any key of any message's metadata: no rollup holds it, so this reads the ledger.
+    for (const r of await store.finalMessages(opts.since, opts.until, opts.accountId, true)) add(keyOf(r, opts.groupBy), tallyOf(r));
+  } else {
+    for (const t of await tallies(store, opts.since, opts.until, opts.accountId, opts.now ?? Date.now(), false)) add(tallyKey(t, opts.groupBy), t);
   }
   return [...groups.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([key, g]) => {
     const final = (g.by.delivered ?? 0) + (g.by.undelivered ?? 0) + (g.by.failed ?? 0) + (g.by.expired ?? 0);
-    const lat = g.latencies.sort((a, b) => a - b);
     const micros = g.micros.toString().padStart(7, '0');
     return {
       key, total: g.rows, by_status: g.by,
       delivery_rate: final > 0 ? (g.by.delivered ?? 0) / final : null,
       price_total: `${micros.slice(0, -6)}.${micros.slice(-6, -2)}`,
-      latency_p50_seconds: percentile(lat, 0.5), latency_p95_seconds: percentile(lat, 0.95),
+      latency_p50_seconds: percentile(g.latencies, 0.5), latency_p95_seconds: percentile(g.latencies, 0.95),
     };
   });
 }
@@ -96,17 +107,144 @@ export function reportCsv(groups: ReportGroup[], groupBy: string): string {
 }
 
 /** Per minute over the last `minutes`: accepted, delivered, failed (undelivered, failed and expired). */
-export async function activity(store: MessageLedger, opts: { minutes: number; accountId?: string; now?: number }): Promise<{ minute: string; accepted: number; delivered: number; failed: number }[]> {
+export async function activity(store: Reports, opts: { minutes: number; accountId?: string; now?: number }): Promise<{ minute: string; accepted: number; delivered: number; failed: number }[]> {
   const now = opts.now ?? Date.now();
-  const start = Math.floor(now / 60_000) * 60_000 - (opts.minutes - 1) * 60_000;
-  const buckets = Array.from({ length: opts.minutes }, (_, i) => ({ minute: new Date(start + i * 60_000).toISOString(), accepted: 0, delivered: 0, failed: 0 }));
-  const at = (t: number) => buckets[Math.floor((t - start) / 60_000)];
-  for (const t of await store.acceptedSince(start, opts.accountId)) { const b = at(t); if (b) b.accepted++; }
-  for (const r of await store.finalMessages(start, now + 1, opts.accountId)) {
-    const b = at(r.final_at);
+  const start = Math.floor(now / MINUTE) * MINUTE - (opts.minutes - 1) * MINUTE;
+  const buckets = Array.from({ length: opts.minutes }, (_, i) => ({ minute: new Date(start + i * MINUTE).toISOString(), accepted: 0, delivered: 0, failed: 0 }));
+  for (const t of await tallies(store, start, now + 1, opts.accountId, now, true)) {
+    const b = buckets[Math.floor((t.minute - start) / MINUTE)];
     if (!b) continue;
-    if (r.status === 'delivered') b.delivered++;
-    else if (r.status !== 'canceled') b.failed++;
+    if (t.status === 'accepted') b.accepted += t.n;
+    else if (t.status === 'delivered') b.delivered += t.n;
+    else if (t.status !== 'canceled') b.failed += t.n;
   }
   return buckets;
+}
+
+// Rollups. A report reads each settled minute of its range from report_minutes (rolling
+// it up from the ledger the first time any report asks for it) and only the unsettled
+// edges from the ledger: its cost follows the minutes and groups in its range, not the
+// messages. A minute settles SETTLE_MS after it ends: final_at is the time the status was
+// written, so by then every write that can land in it has committed (the margin also
+// covers clocks that differ between processes).
+
+const MINUTE = 60_000;
+export const SETTLE_MS = 120_000;
+/** Minutes rolled up per read of the ledger: an hour at a time, letting other work run in between. */
+const ROLLUP_MINUTES = 60;
+
+type Reports = Pick<MessageLedger, 'finalMessages' | 'acceptedIn'> & ReportRollups;
+
+/** Messages of one minute, account, provider, country and status, counted (a ledger row is a tally of one). */
+interface Tally {
+  minute: number;
+  account_id: string;
+  provider_id: string;
+  country: string;
+  status: string;
+  n: number;
+  micros: bigint;
+  /** delivered: send → delivery latency in seconds (two significant figures) → how many */
+  latency: Map<number, number>;
+}
+
+/** Latencies are kept to two significant figures, so a minute's spread fits in a few numbers. */
+const quantize = (seconds: number): number => (seconds <= 0 ? 0 : Number(seconds.toPrecision(2)));
+
+function priceMicros(price: string | null): bigint {
+  if (!price || !/^\d+(\.\d{1,6})?$/.test(price)) return 0n;
+  const [whole, frac = ''] = price.split('.');
+  return BigInt(whole) * 1_000_000n + BigInt(frac.padEnd(6, '0'));
+}
+
+function tallyOf(r: ReportRow): Tally {
+  const latency = new Map<number, number>();
+  if (r.sent_at !== null && r.status === 'delivered') latency.set(quantize((r.final_at - Number(r.sent_at)) / 1000), 1);
+  return {
+    minute: Math.floor(r.final_at / MINUTE) * MINUTE, account_id: r.account_id, provider_id: r.provider_id ?? '', country: r.country ?? '',
+    status: r.status, n: 1, micros: priceMicros(r.price), latency,
+  };
+}
+
+const acceptedTally = (a: { account_id: string; created_at: number }): Tally =>
+  ({ minute: Math.floor(a.created_at / MINUTE) * MINUTE, account_id: a.account_id, provider_id: '', country: '', status: 'accepted', n: 1, micros: 0n, latency: new Map() });
+
+function tallyKey(t: Tally, g: GroupBy): string {
+  if (g === 'provider') return t.provider_id || '(none)';
+  if (g === 'country') return t.country || '(unknown)';
+  return new Date(t.minute).toISOString().slice(0, 10);
+}
+
+/** Tallies merged per (minute, account, provider, country, status): a minute's rollup rows. */
+function rollupRows(tallies: Tally[]): ReportMinuteRow[] {
+  const merged = new Map<string, Tally>();
+  for (const t of tallies) {
+    const k = `${t.minute}\u0000${t.account_id}\u0000${t.provider_id}\u0000${t.country}\u0000${t.status}`;
+    const m = merged.get(k);
+    if (!m) { merged.set(k, { ...t, latency: new Map(t.latency) }); continue; }
+    m.n += t.n;
+    m.micros += t.micros;
+    for (const [v, n] of t.latency) m.latency.set(v, (m.latency.get(v) ?? 0) + n);
+  }
+  return [...merged.values()].map((t) => ({
+    minute: t.minute, account_id: t.account_id, provider_id: t.provider_id, country: t.country, status: t.status, n: t.n,
+    price_micros: Number(t.micros), latency: t.latency.size > 0 ? JSON.stringify(Object.fromEntries(t.latency)) : null,
+  }));
+}
+
+const fromRollup = (r: ReportMinuteRow): Tally => ({
+  minute: r.minute, account_id: r.account_id, provider_id: r.provider_id, country: r.country, status: r.status, n: r.n,
+  micros: BigInt(r.price_micros), latency: new Map(Object.entries(JSON.parse(r.latency ?? '{}') as Record<string, number>).map(([v, n]) => [Number(v), n])),
+});
+
+/** Rolls up the minutes in [from, to) not rolled up yet, from the ledger (every account's). */
+async function rollUp(store: Reports, from: number, to: number, now: number, stopping = () => false): Promise<void> {
+  const done = new Set(await store.rolledUpMinutes(from, to));
+  const missing: number[] = [];
+  for (let m = from; m < to; m += MINUTE) if (!done.has(m)) missing.push(m);
+  for (let i = 0; i < missing.length;) {
+    let j = i;
+    while (j + 1 < missing.length && missing[j + 1] === missing[j] + MINUTE && j + 1 - i < ROLLUP_MINUTES) j++;
+    const [start, end] = [missing[i], missing[j] + MINUTE];
+    const tallies = (await store.finalMessages(start, end)).map(tallyOf);
+    for (const a of await store.acceptedIn(start, end)) tallies.push(acceptedTally(a));
+    await store.saveReportMinutes(missing.slice(i, j + 1), rollupRows(tallies), now);
+    i = j + 1;
+    if (i < missing.length) await yieldToLoop();
+    if (stopping()) return;
+  }
+}
+
+/**
+ * Rolls up every settled minute of the last day not rolled up yet: run once a minute by
+ * worker processes, so the dashboard's first look at a busy day finds it rolled up.
+ */
+export async function rollUpSettled(store: Reports, now: number, stopping?: () => boolean): Promise<void> {
+  const end = Math.floor((now - SETTLE_MS) / MINUTE) * MINUTE;
+  await rollUp(store, end - 1_440 * MINUTE, end, now, stopping);
+}
+
+/**
+ * What [since, until) holds, as tallies: settled whole minutes from their rollups, the
+ * rest (a partial first or last minute, minutes not yet settled) from the ledger.
+ * `accepted`: also messages accepted in the range (status 'accepted').
+ */
+async function tallies(store: Reports, since: number, until: number, accountId: string | undefined, now: number, accepted: boolean): Promise<Tally[]> {
+  const out: Tally[] = [];
+  const fromLedger = async (s: number, u: number) => {
+    if (u <= s) return;
+    for (const r of await store.finalMessages(s, u, accountId)) out.push(tallyOf(r));
+    if (accepted) for (const a of await store.acceptedIn(s, u, accountId)) out.push(acceptedTally(a));
+  };
+  const first = Math.ceil(since / MINUTE) * MINUTE;
+  const end = Math.min(Math.floor(until / MINUTE) * MINUTE, Math.floor((now - SETTLE_MS) / MINUTE) * MINUTE);
+  if (end <= first) {
+    await fromLedger(since, until);
+    return out;
+  }
+  await rollUp(store, first, end, now);
+  for (const r of await store.reportMinutes(first, end, accountId)) if (accepted || r.status !== 'accepted') out.push(fromRollup(r));
+  await fromLedger(since, first);
+  await fromLedger(end, until);
+  return out;
 }

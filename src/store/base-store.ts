@@ -8,7 +8,7 @@ import { idFloor } from '../domain/ids.ts';
 import type { Database } from './schema.ts';
 import type {
   Announce, ApiKeyRow, ReceiptPlanner, AttemptRow, CallbackAttemptRow, CallbackRow, CancelResult, InboundPartRow, InboundRow, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage,
-  Outcome, ProviderRow, QueueStats, NumberRow, CountryRuleRow, AlertRow, ProviderWindow, OptOutRow, RelayRuleRow, RelayRow, RelayAttemptRow, RelayStatus, MaskRow, MaskLegRow, ReceiptResult, ReceiptWrite, Store, WebhookRow, TrackingLinkRow, ReportRow, TemplateRow, DrillRow,
+  Outcome, ProviderRow, QueueStats, NumberRow, CountryRuleRow, AlertRow, ProviderWindow, OptOutRow, RelayRuleRow, RelayRow, RelayAttemptRow, RelayStatus, MaskRow, MaskLegRow, ReceiptResult, ReceiptWrite, Store, WebhookRow, TrackingLinkRow, ReportRow, TemplateRow, DrillRow, ReportMinuteRow,
 } from './store.ts';
 
 export abstract class BaseStore implements Store {
@@ -523,16 +523,51 @@ export abstract class BaseStore implements Store {
 
   async finalMessages(since: number, until: number, accountId?: string, withMetadata = false): Promise<ReportRow[]> {
     // metadata only when a report groups by it: the rest of the row is a few small columns.
-    let q = this.db.selectFrom('messages').select(['provider_id', 'country', 'status', 'price', withMetadata ? 'metadata' : sql<null>`NULL`.as('metadata'), 'sent_at', 'final_at'])
+    let q = this.db.selectFrom('messages').select(['account_id', 'provider_id', 'country', 'status', 'price', withMetadata ? 'metadata' : sql<null>`NULL`.as('metadata'), 'sent_at', 'final_at'])
       .where('final_at', '>=', since).where('final_at', '<', until);
     if (accountId !== undefined) q = q.where('account_id', '=', accountId);
     return (await q.execute()).map((r) => ({ ...r, final_at: Number(r.final_at) }));
   }
 
-  async acceptedSince(since: number, accountId?: string): Promise<number[]> {
-    let q = this.db.selectFrom('messages').select('created_at').where('id', '>=', idFloor('msg', since));
+  async acceptedIn(since: number, until: number, accountId?: string): Promise<{ account_id: string; created_at: number }[]> {
+    let q = this.db.selectFrom('messages').select(['account_id', 'created_at']).where('id', '>=', idFloor('msg', since)).where('id', '<', idFloor('msg', until));
     if (accountId !== undefined) q = q.where('account_id', '=', accountId);
-    return (await q.execute()).map((r) => Number(r.created_at));
+    return (await q.execute()).map((r) => ({ account_id: r.account_id, created_at: Number(r.created_at) }));
+  }
+
+  async rolledUpMinutes(from: number, to: number): Promise<number[]> {
+    const rows = await this.db.selectFrom('report_minutes_done').select('minute').where('minute', '>=', from).where('minute', '<', to).orderBy('minute').execute();
+    return rows.map((r) => Number(r.minute));
+  }
+
+  async reportMinutes(from: number, to: number, accountId?: string): Promise<ReportMinuteRow[]> {
+    let q = this.db.selectFrom('report_minutes').selectAll().where('minute', '>=', from).where('minute', '<', to);
+    if (accountId !== undefined) q = q.where('account_id', '=', accountId);
+    return (await q.execute()).map((r) => ({ ...r, minute: Number(r.minute), n: Number(r.n), price_micros: Number(r.price_micros) }));
+  }
+
+  async saveReportMinutes(minutes: number[], rows: ReportMinuteRow[], now: number): Promise<void> {
+    if (minutes.length === 0) return;
+    // Rows first, then the marks: a minute counts as rolled up only once its mark is
+    // stored, so a process that stops in between leaves it to be rolled up again. Rows of
+    // a minute another process has marked meanwhile are the same rows (the primary key
+    // keeps them once).
+    const done = new Set(await this.rolledUpMinutes(Math.min(...minutes), Math.max(...minutes) + 1));
+    const fresh = rows.filter((r) => !done.has(r.minute));
+    for (let i = 0; i < fresh.length; i += 500) {
+      await this.db.insertInto('report_minutes').values(fresh.slice(i, i + 500)).onConflict((oc) => oc.doNothing()).execute();
+    }
+    const marks = minutes.filter((m) => !done.has(m)).map((minute) => ({ minute, done_at: now }));
+    for (let i = 0; i < marks.length; i += 500) {
+      await this.db.insertInto('report_minutes_done').values(marks.slice(i, i + 500)).onConflict((oc) => oc.doNothing()).execute();
+    }
+  }
+
+  async purgeReportMinutes(before: number): Promise<number> {
+    // Rows before marks: a minute whose rows are gone but whose mark stays reads as empty, as it should.
+    await this.db.deleteFrom('report_minutes').where('minute', '<', before).execute();
+    const r = await this.db.deleteFrom('report_minutes_done').where('minute', '<', before).executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 
   async setApiKeyWebhookSecret(id: string, secret: string, now: number): Promise<void> {

@@ -446,12 +446,35 @@ const m009: Migration = {
   },
 };
 
+// Report rollups: reports and the dashboard read a settled minute's counts from here
+// instead of every message final in it (ports/reports.ts, services/reports.ts). A minute's
+// rows and its mark in report_minutes_done are written once, when it is first read.
+const m010: Migration = {
+  async up(db) {
+    await db.schema.createTable('report_minutes')
+      .addColumn('minute', ts, (c) => c.notNull())
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('provider_id', 'text', (c) => c.notNull())
+      .addColumn('country', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('n', 'integer', (c) => c.notNull())
+      .addColumn('price_micros', 'bigint', (c) => c.notNull())
+      .addColumn('latency', 'text')
+      .addPrimaryKeyConstraint('report_minutes_pk', ['minute', 'account_id', 'provider_id', 'country', 'status'])
+      .execute();
+    await db.schema.createTable('report_minutes_done')
+      .addColumn('minute', ts, (c) => c.primaryKey())
+      .addColumn('done_at', ts, (c) => c.notNull())
+      .execute();
+  },
+};
+
 export const migrations: MigrationProvider = {
   async getMigrations() {
     return {
       '001_initial': m001, '002_inbound_callbacks': m002, '003_routing': m003, '004_opt_outs': m004, '005_relay_masking': m005,
       '006_message_parts': m006, '007_interrupted': m007, '008_failover_index': m008,
-      '009_hot_indexes': m009,
+      '009_hot_indexes': m009, '010_report_rollups': m010,
     };
   },
 };

@@ -477,6 +477,7 @@ export interface TrackingLinkRow {
 
 /** A final message as delivery reports see it. */
 export interface ReportRow {
+  account_id: string;
   provider_id: string | null;
   country: string | null;
   status: string;
@@ -484,6 +485,28 @@ export interface ReportRow {
   metadata: string | null;
   sent_at: number | null;
   final_at: number;
+}
+
+/**
+ * One minute of one account's messages, by provider, country and status: the rollup that
+ * reports read instead of the ledger once the minute is settled (services/reports.ts).
+ * `status` is a final status (messages that reached it in that minute) or 'accepted'
+ * (messages accepted in that minute).
+ */
+export interface ReportMinuteRow {
+  /** epoch ms of the minute's start */
+  minute: number;
+  account_id: string;
+  /** '' when none */
+  provider_id: string;
+  /** '' when unknown */
+  country: string;
+  status: string;
+  n: number;
+  /** the prices summed, in millionths of the currency unit */
+  price_micros: number;
+  /** delivered: send → delivery latencies, JSON {"<seconds, two significant figures>": count}; else null */
+  latency: string | null;
 }
 
 /** One version of an account's message template; `variables` is a JSON array of names. */

@@ -10,6 +10,7 @@
 //   RelayStore     relay rules and the relay audit
 //   MaskStore      masking sessions and their legs
 //   AlertStore     alert episodes
+//   ReportRollups  per-minute counts that reports read instead of the ledger
 //
 // Rows and write shapes live in rows.ts. All times are epoch milliseconds.
 import type { MessageLedger } from './ports/ledger.ts';
@@ -19,9 +20,10 @@ import type { RecordStore } from './ports/records.ts';
 import type { RelayStore } from './ports/relays.ts';
 import type { MaskStore } from './ports/masks.ts';
 import type { AlertStore } from './ports/alerts.ts';
+import type { ReportRollups } from './ports/reports.ts';
 
 export type * from './rows.ts';
-export type { MessageLedger, WebhookLog, CallbackQueue, RecordStore, RelayStore, MaskStore, AlertStore };
+export type { MessageLedger, WebhookLog, CallbackQueue, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups };
 
 /** Opening, migrating and closing a database. */
 export interface StoreLifecycle {
@@ -36,4 +38,4 @@ export interface StoreLifecycle {
   readonly batchesInFlight?: number;
 }
 
-export interface Store extends StoreLifecycle, MessageLedger, WebhookLog, CallbackQueue, RecordStore, RelayStore, MaskStore, AlertStore {}
+export interface Store extends StoreLifecycle, MessageLedger, WebhookLog, CallbackQueue, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups {}

@@ -11,9 +11,13 @@ export class Periodic {
   #running: Promise<void> | null = null;
   #stopping = false;
 
-  constructor(run: () => Promise<unknown>, everyMs: number, logger: Logger, what: string) {
+  readonly #firstAfterMs: number;
+
+  /** `firstAfterMs`: how long after start() the first run comes (at once by default). */
+  constructor(run: () => Promise<unknown>, everyMs: number, logger: Logger, what: string, firstAfterMs = 0) {
     this.#run = run;
     this.#everyMs = everyMs;
+    this.#firstAfterMs = firstAfterMs;
     this.#onError = (err) => logger.error({ err }, `${what} failed`);
   }
 
@@ -25,6 +29,7 @@ export class Periodic {
   async stop(): Promise<void> { this.#stopping = true; this.#wake.cancel(); await this.#running; }
 
   async #loop(): Promise<void> {
+    if (this.#firstAfterMs > 0) await this.#wake.wait(this.#firstAfterMs);
     while (!this.#stopping) {
       try { await this.#run(); } catch (err) { this.#onError(err); }
       if (!this.#stopping) await this.#wake.wait(this.#everyMs);

@@ -1,19 +1,20 @@
 // Retention (SWITCHBOARD_RETENTION_DAYS; 0 keeps everything): messages that reached a
 // final status longer ago than that, with all that was recorded about them, and raw
 // webhooks processed longer ago than that are deleted in small batches, each its own
-// short transaction, with a pause between batches so sends and intake go on. With
+// short transaction, with a pause between batches so sends and intake go on; then the
+// report rollups of minutes that old. With
 // SWITCHBOARD_RETENTION_ARCHIVE, each message is first appended to that JSONL file
 // (inside the deleting transaction: no row is deleted that was not archived).
 import { appendFileSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { MessageLedger, WebhookLog } from '../store/store.ts';
+import type { MessageLedger, ReportRollups, WebhookLog } from '../store/store.ts';
 import { Periodic } from './periodic.ts';
 
 const DAY_MS = 86_400_000;
 
 export interface RetentionOptions {
-  store: MessageLedger & WebhookLog;
+  store: MessageLedger & WebhookLog & ReportRollups;
   logger: Logger;
   days: number;
   everyMs: number;
@@ -54,6 +55,8 @@ export class Retention {
       if (n < batch || this.#loop.stopping) break;
       await yieldToLoop();
     }
+    // Report rollups go with the messages they count (a report of a purged range reads as empty, as before rollups).
+    await this.#o.store.purgeReportMinutes(before);
     if (messages + webhooks > 0) this.#o.logger.info({ messages, webhooks, days: this.#o.days }, 'retention purge');
     return { messages, webhooks };
   }

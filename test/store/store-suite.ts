@@ -13,6 +13,7 @@ import { relaysCases } from './areas/relays.ts';
 import { masksCases } from './areas/masks.ts';
 import { alertsCases } from './areas/alerts.ts';
 import { lifecycleCases } from './areas/lifecycle.ts';
+import { reportsCases } from './areas/reports.ts';
 
 export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip: string | false = false): void {
   describe(`store contract: ${name}`, { skip }, () => {
@@ -27,6 +28,7 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
     relaysCases(store);
     masksCases(store);
     alertsCases(store);
+    reportsCases(store);
     lifecycleCases(store);
   });
 }

@@ -68,8 +68,8 @@ export interface MessageLedger {
    * (delivery reports). An index range on final_at: bounded by the range, not the ledger.
    */
   finalMessages(since: number, until: number, accountId?: string, withMetadata?: boolean): Promise<ReportRow[]>;
-  /** When messages were accepted since `since` (an id range: ids are time-ordered): every account's, or one's. */
-  acceptedSince(since: number, accountId?: string): Promise<number[]>;
+  /** Messages accepted in [since, until), with their account and time (an id range: ids are time-ordered): every account's, or one's. */
+  acceptedIn(since: number, until: number, accountId?: string): Promise<{ account_id: string; created_at: number }[]>;
 
   /** The sender and provider of the latest message sent to `to` (sticky sender). */
   lastSender(to: string): Promise<{ from_number: string; provider_id: string } | undefined>;

@@ -208,12 +208,13 @@ export function ledgerCases(get: () => Store): void {
       ];
       await store.insertMessages(rows.map((row) => ({ row, idempotency: null })));
       const finals = await store.finalMessages(t0, t0 + 5_000, acct);
-      assert.deepEqual(finals.map((f) => [f.status, f.provider_id, f.country, f.final_at]).sort(), [['delivered', 'p1', 'US', t0 + 1_000], ['failed', 'p2', 'GB', t0 + 2_000]]);
+      assert.deepEqual(finals.map((f) => [f.account_id, f.status, f.provider_id, f.country, f.final_at]).sort(), [[acct, 'delivered', 'p1', 'US', t0 + 1_000], [acct, 'failed', 'p2', 'GB', t0 + 2_000]]);
       assert.equal((await store.finalMessages(t0, t0 + 5_000, `${acct}-none`)).length, 0);
       assert.ok((await store.finalMessages(t0, t0 + 5_000)).length >= 2, "every account's");
-      const accepted = await store.acceptedSince(t0 - 60_000, acct);
-      assert.equal(accepted.length, 4);
-      assert.equal((await store.acceptedSince(Date.now() + 60_000, acct)).length, 0, 'none accepted in the future');
+      const accepted = await store.acceptedIn(t0 - 60_000, Date.now() + 1, acct);
+      assert.deepEqual(accepted.map((a) => [a.account_id, a.created_at]).sort(), rows.map((r) => [acct, r.created_at]).sort());
+      assert.equal((await store.acceptedIn(Date.now() + 60_000, Date.now() + 120_000, acct)).length, 0, 'none accepted in the future');
+      assert.equal((await store.acceptedIn(t0 - 120_000, t0 - 60_000, acct)).length, 0, 'none accepted before');
     });
 
     it("reports one account's queue, or every account's, counting only messages not yet final", async () => {
