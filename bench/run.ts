@@ -12,6 +12,9 @@
 //   4. the same two with 1,000,000 delivered messages already in the ledger (bench/seed.ts),
 //      and the cost of reads that must stay flat: GET /v1/messages/:id, list queries,
 //      /metrics, /v1/status, the alert check; empty ledger beside full
+//   4b. the dashboard's refresh (every 5 s while it is open, "last day" chosen) on a ledger
+//      whose last 24 h hold DASHBOARD_MESSAGES: the first refresh (which rolls the day up)
+//      and the ones after it
 //   5. PostgreSQL (BENCH_DATABASE_URL or TEST_DATABASE_URL): one api and one worker
 //      process, accepted → delivered and each process's CPU per message
 //   6. webhook ingestion: signed Twilio status callbacks acknowledged per second (each
@@ -36,10 +39,11 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CAPACITY_CONNECTIONS = 64;
 const E2E_MESSAGES = Number(process.env.BENCH_E2E_MESSAGES ?? 50_000);
 const SEED = Number(process.env.BENCH_SEED_MESSAGES ?? 1_000_000);
+const DASHBOARD_MESSAGES = Number(process.env.BENCH_DASHBOARD_MESSAGES ?? 500_000);
 const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? '';
 const KEY = 'bench-admin-key';
 const TICKS = 100; // /proc/<pid>/stat CPU times are in clock ticks (USER_HZ)
-// BENCH_ONLY=bare,intake,e2e,seeded,pg,webhooks,micro runs a subset (all by default).
+// BENCH_ONLY=bare,intake,e2e,seeded,dashboard,pg,webhooks,micro runs a subset (all by default).
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const runs = (part: string): boolean => ONLY.size === 0 || ONLY.has(part);
 
@@ -253,6 +257,29 @@ if (runs('seeded')) {
   rmSync(seeded, { recursive: true, force: true });
   console.log(`\n${'read'.padEnd(34)} ${'empty ledger'.padEnd(40)} ${SEED / 1e6}M messages`);
   for (const k of Object.keys(emptyReads)) console.log(`${k.padEnd(34)} ${emptyReads[k].padEnd(40)} ${fullReads[k]}`);
+  console.log('');
+}
+
+// 4b. the dashboard's refresh on a busy day
+if (runs('dashboard')) {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-dashboard-'));
+  await seed(dir, DASHBOARD_MESSAGES, 1, 0);
+  const s = await start(['src/main.ts', 'serve'], {}, 18088, dir);
+  const refresh = async () => {
+    const t = performance.now();
+    for (const path of ['/v1/status', '/v1/reports/activity?minutes=1440', '/v1/reports/delivery?group_by=provider']) {
+      const res = await fetch(s.url + path, { headers: { authorization: `Bearer ${KEY}` } });
+      if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+      await res.arrayBuffer();
+    }
+    return performance.now() - t;
+  };
+  const first = await refresh();
+  const later = Array.from({ length: 10 }, () => 0);
+  for (let i = 0; i < later.length; i++) later[i] = await refresh();
+  later.sort((a, b) => a - b);
+  console.log(`dashboard refresh, "last day", ${DASHBOARD_MESSAGES} messages in the last 24 h: first ${first.toFixed(0)} ms (rolls the day up), then median ${later[5].toFixed(0)} ms`);
+  await stop(s);
   console.log('');
 }
 

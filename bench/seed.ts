@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import { ulid } from '../src/domain/ids.ts';
+import { idAt } from '../src/domain/ids.ts';
 
 /** `endAgoMs`: how long before now the history ends (a day by default: none in the last 24 h). */
 export async function seed(dataDir: string, messages: number, days = 30, endAgoMs = 86_400_000): Promise<number> {
@@ -39,7 +39,7 @@ export async function seed(dataDir: string, messages: number, days = 30, endAgoM
     for (let i = 0; i < n; i++) {
       const k = done + i;
       const t = end - span + Math.floor((k / messages) * span);
-      const id = `msg_${ulid(t)}`; // a real id (ULID) of the time it was accepted: id ranges are time ranges
+      const id = idAt('msg', t); // an id of the time it was accepted: id ranges are time ranges
       const provider = providers[k % providers.length];
       const pmid = `SM${stamp}${k.toString(16).padStart(26, '0')}`;
       const from = `+1415555${String(1000 + (k % 50)).slice(-4)}`;

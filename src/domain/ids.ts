@@ -54,6 +54,14 @@ export function newId(prefix: IdPrefix): string {
   return `${prefix}_${ulid()}`;
 }
 
+/**
+ * An id of a given past time `ms` (history written after the fact: seeding, imports), unlike
+ * newId, which is of now and follows the last id this process made.
+ */
+export function idAt(prefix: IdPrefix, ms: number): string {
+  return `${prefix}_${encodeTime(Math.max(0, Math.floor(ms)))}${encodeRandom(random10())}`;
+}
+
 /** The smallest id of `prefix` made at `ms` or later: ids are time-ordered, so a time range is an id range. */
 export function idFloor(prefix: IdPrefix, ms: number): string {
   return `${prefix}_${encodeTime(Math.max(0, Math.floor(ms)))}${'0'.repeat(16)}`;

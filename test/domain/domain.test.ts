@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePhone, isAlphanumericSender } from '../../src/domain/phone.ts';
-import { newId, ulid } from '../../src/domain/ids.ts';
+import { idAt, idFloor, newId, ulid } from '../../src/domain/ids.ts';
 import { canTransition, STATUSES } from '../../src/domain/status.ts';
 import { priceFor } from '../../src/domain/money.ts';
 import { backoffMs } from '../../src/worker/backoff.ts';
@@ -34,6 +34,13 @@ describe('ids', () => {
   });
   it('encode the time in the first ten characters', () => {
     assert.ok(ulid(1_000_000).slice(0, 10) < ulid(2_000_000_000_000).slice(0, 10));
+  });
+  it('of a past time fall in that time\'s id range, whatever ids were made since', () => {
+    newId('msg');
+    const t = Date.now() - 86_400_000;
+    const ids = [idAt('msg', t), idAt('msg', t)];
+    for (const id of ids) assert.ok(id >= idFloor('msg', t) && id < idFloor('msg', t + 1), id);
+    assert.notEqual(ids[0], ids[1]);
   });
 });
 

@@ -4,7 +4,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp, type TestApp } from '../helpers/app.ts';
 import { messageRow } from '../helpers/rows.ts';
-import { idFloor, newId } from '../../src/domain/ids.ts';
+import { idAt, newId } from '../../src/domain/ids.ts';
 import type { MessageRow } from '../../src/store/store.ts';
 
 describe('reports', () => {
@@ -72,7 +72,7 @@ describe('reports', () => {
     after(() => t.stop());
     const acct = `acct_rollup_${newId('msg')}`;
     // An id of the time a message was accepted (ids are time-ordered: accepted counts are id ranges).
-    const at = (t: number): Pick<MessageRow, 'id' | 'created_at' | 'next_attempt_at'> => ({ id: idFloor('msg', t).slice(0, -16) + newId('msg').slice(-16), created_at: t, next_attempt_at: t });
+    const at = (t: number): Pick<MessageRow, 'id' | 'created_at' | 'next_attempt_at'> => ({ id: idAt('msg', t), created_at: t, next_attempt_at: t });
     const providers = ['p-a', 'p-b', null];
     const statuses = ['delivered', 'delivered', 'undelivered', 'failed', 'expired', 'canceled'] as const;
     const rows: MessageRow[] = [];
