@@ -135,16 +135,9 @@ const ROLLUP_MINUTES = 60;
 
 type Reports = Pick<MessageLedger, 'finalMessages' | 'acceptedIn'> & ReportRollups;
 
-/** Messages of one minute, account, provider, country and status, counted (a ledger row is a tally of one). */
-interface Tally {
-  minute: number;
-  account_id: string;
-  provider_id: string;
-  country: string;
-  status: string;
-  n: number;
+/** A rollup row at work: prices summed exactly, latencies as seconds → how many (a ledger row is a tally of one). */
+interface Tally extends Omit<ReportMinuteRow, 'price_micros' | 'latency'> {
   micros: bigint;
-  /** delivered: send → delivery latency in seconds (two significant figures) → how many */
   latency: Map<number, number>;
 }
 
