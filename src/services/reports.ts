@@ -44,10 +44,8 @@ export function parseRange(since: string | undefined, until: string | undefined,
   return { since: s, until: u };
 }
 
-function keyOf(r: ReportRow, g: GroupBy): string {
-  if (g === 'provider') return r.provider_id ?? '(none)';
-  if (g === 'country') return r.country ?? '(unknown)';
-  if (g === 'day') return new Date(r.final_at).toISOString().slice(0, 10);
+/** The group of a message by `metadata.<key>`: that key's value, or '(none)'. */
+function metadataKey(r: ReportRow, g: GroupBy): string {
   const field = g.slice('metadata.'.length);
   try {
     const v = (JSON.parse(r.metadata ?? 'null') as Record<string, unknown> | null)?.[field];
@@ -82,7 +80,7 @@ export async function deliveryReport(store: Reports, opts: { groupBy: GroupBy; s
   };
   if (opts.groupBy.startsWith('metadata.')) {
     // Any key of any message's metadata: no rollup holds it, so this reads the ledger.
-    for (const r of await store.finalMessages(opts.since, opts.until, opts.accountId, true)) add(keyOf(r, opts.groupBy), tallyOf(r));
+    for (const r of await store.finalMessages(opts.since, opts.until, opts.accountId, true)) add(metadataKey(r, opts.groupBy), tallyOf(r));
   } else {
     for (const t of await tallies(store, opts.since, opts.until, opts.accountId, opts.now ?? Date.now(), false)) add(tallyKey(t, opts.groupBy), t);
   }
