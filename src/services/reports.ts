@@ -188,8 +188,17 @@ const fromRollup = (r: ReportMinuteRow): Tally => ({
   micros: BigInt(r.price_micros), latency: new Map(Object.entries(JSON.parse(r.latency ?? '{}') as Record<string, number>).map(([v, n]) => [Number(v), n])),
 });
 
+/** Per store, the rollup under way: the next waits for it, then finds what it did done (two dashboards opening together read the day once). */
+const rolling = new WeakMap<Reports, Promise<unknown>>();
+
 /** Rolls up the minutes in [from, to) not rolled up yet, from the ledger (every account's). */
-async function rollUp(store: Reports, from: number, to: number, now: number, stopping = () => false): Promise<void> {
+function rollUp(store: Reports, from: number, to: number, now: number, stopping = () => false): Promise<void> {
+  const run = (rolling.get(store) ?? Promise.resolve()).then(() => rollUpNow(store, from, to, now, stopping));
+  rolling.set(store, run.catch(() => undefined));
+  return run;
+}
+
+async function rollUpNow(store: Reports, from: number, to: number, now: number, stopping: () => boolean): Promise<void> {
   const done = new Set(await store.rolledUpMinutes(from, to));
   const missing: number[] = [];
   for (let m = from; m < to; m += MINUTE) if (!done.has(m)) missing.push(m);
