@@ -5,7 +5,7 @@
 // Grouping, prices and latency percentiles (to two significant figures) are computed here.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { AppError } from '../domain/errors.ts';
-import type { MessageLedger, ReportMinuteRow, ReportRollups, ReportRow } from '../store/store.ts';
+import type { MessageLedger, ReportRollupRow, ReportRollups, ReportRow, RollupSpan } from '../store/store.ts';
 
 export type GroupBy = 'provider' | 'country' | 'day' | `metadata.${string}`;
 
@@ -82,7 +82,7 @@ export async function deliveryReport(store: Reports, opts: { groupBy: GroupBy; s
     // Any key of any message's metadata: no rollup holds it, so this reads the ledger.
     for (const r of await store.finalMessages(opts.since, opts.until, opts.accountId, true)) add(metadataKey(r, opts.groupBy), tallyOf(r));
   } else {
-    for (const t of await tallies(store, opts.since, opts.until, opts.accountId, opts.now ?? Date.now(), false)) add(tallyKey(t, opts.groupBy), t);
+    for (const t of await tallies(store, opts.since, opts.until, opts.accountId, opts.now ?? Date.now(), false, 'hour')) add(tallyKey(t, opts.groupBy), t);
   }
   return [...groups.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([key, g]) => {
     const final = (g.by.delivered ?? 0) + (g.by.undelivered ?? 0) + (g.by.failed ?? 0) + (g.by.expired ?? 0);
@@ -109,8 +109,8 @@ export async function activity(store: Reports, opts: { minutes: number; accountI
   const now = opts.now ?? Date.now();
   const start = Math.floor(now / MINUTE) * MINUTE - (opts.minutes - 1) * MINUTE;
   const buckets = Array.from({ length: opts.minutes }, (_, i) => ({ minute: new Date(start + i * MINUTE).toISOString(), accepted: 0, delivered: 0, failed: 0 }));
-  for (const t of await tallies(store, start, now + 1, opts.accountId, now, true)) {
-    const b = buckets[Math.floor((t.minute - start) / MINUTE)];
+  for (const t of await tallies(store, start, now + 1, opts.accountId, now, true, 'minute')) {
+    const b = buckets[Math.floor((t.start - start) / MINUTE)];
     if (!b) continue;
     if (t.status === 'accepted') b.accepted += t.n;
     else if (t.status === 'delivered') b.delivered += t.n;
@@ -119,22 +119,22 @@ export async function activity(store: Reports, opts: { minutes: number; accountI
   return buckets;
 }
 
-// Rollups. A report reads each settled minute of its range from report_minutes (rolling
-// it up from the ledger the first time any report asks for it) and only the unsettled
-// edges from the ledger: its cost follows the minutes and groups in its range, not the
+// Rollups. A report reads each settled minute of its range from its rollup (whole hours
+// from the hour's rollup, made of its minutes, when the report needs no finer grain),
+// rolling each up the first time any report asks for it, and only the unsettled edges
+// from the ledger: its cost follows the hours, minutes and groups in its range, not the
 // messages. A minute settles SETTLE_MS after it ends: final_at is the time the status was
 // written, so by then every write that can land in it has committed (the margin also
 // covers clocks that differ between processes).
 
 const MINUTE = 60_000;
+const HOUR = 3_600_000;
 export const SETTLE_MS = 120_000;
-/** Minutes rolled up per read of the ledger: an hour at a time, letting other work run in between. */
-const ROLLUP_MINUTES = 60;
 
 type Reports = Pick<MessageLedger, 'finalMessages' | 'acceptedIn'> & ReportRollups;
 
 /** A rollup row at work: prices summed exactly, latencies as seconds → how many (a ledger row is a tally of one). */
-interface Tally extends Omit<ReportMinuteRow, 'price_micros' | 'latency'> {
+interface Tally extends Omit<ReportRollupRow, 'price_micros' | 'latency'> {
   micros: bigint;
   latency: Map<number, number>;
 }
@@ -152,63 +152,74 @@ function tallyOf(r: ReportRow): Tally {
   const latency = new Map<number, number>();
   if (r.sent_at !== null && r.status === 'delivered') latency.set(quantize((r.final_at - Number(r.sent_at)) / 1000), 1);
   return {
-    minute: Math.floor(r.final_at / MINUTE) * MINUTE, account_id: r.account_id, provider_id: r.provider_id ?? '', country: r.country ?? '',
+    start: Math.floor(r.final_at / MINUTE) * MINUTE, account_id: r.account_id, provider_id: r.provider_id ?? '', country: r.country ?? '',
     status: r.status, n: 1, micros: priceMicros(r.price), latency,
   };
 }
 
 const acceptedTally = (a: { account_id: string; created_at: number }): Tally =>
-  ({ minute: Math.floor(a.created_at / MINUTE) * MINUTE, account_id: a.account_id, provider_id: '', country: '', status: 'accepted', n: 1, micros: 0n, latency: new Map() });
+  ({ start: Math.floor(a.created_at / MINUTE) * MINUTE, account_id: a.account_id, provider_id: '', country: '', status: 'accepted', n: 1, micros: 0n, latency: new Map() });
 
 function tallyKey(t: Tally, g: GroupBy): string {
   if (g === 'provider') return t.provider_id || '(none)';
   if (g === 'country') return t.country || '(unknown)';
-  return new Date(t.minute).toISOString().slice(0, 10);
+  return new Date(t.start).toISOString().slice(0, 10);
 }
 
-/** Tallies merged per (minute, account, provider, country, status): a minute's rollup rows. */
-function rollupRows(tallies: Tally[]): ReportMinuteRow[] {
+/** Tallies merged per (span start, account, provider, country, status): a span's rollup rows. */
+function rollupRows(tallies: Tally[], startOf: (t: Tally) => number): ReportRollupRow[] {
   const merged = new Map<string, Tally>();
   for (const t of tallies) {
-    const k = `${t.minute}\u0000${t.account_id}\u0000${t.provider_id}\u0000${t.country}\u0000${t.status}`;
+    const start = startOf(t);
+    const k = `${start}\u0000${t.account_id}\u0000${t.provider_id}\u0000${t.country}\u0000${t.status}`;
     const m = merged.get(k);
-    if (!m) { merged.set(k, { ...t, latency: new Map(t.latency) }); continue; }
+    if (!m) { merged.set(k, { ...t, start, latency: new Map(t.latency) }); continue; }
     m.n += t.n;
     m.micros += t.micros;
     for (const [v, n] of t.latency) m.latency.set(v, (m.latency.get(v) ?? 0) + n);
   }
   return [...merged.values()].map((t) => ({
-    minute: t.minute, account_id: t.account_id, provider_id: t.provider_id, country: t.country, status: t.status, n: t.n,
+    start: t.start, account_id: t.account_id, provider_id: t.provider_id, country: t.country, status: t.status, n: t.n,
     price_micros: Number(t.micros), latency: t.latency.size > 0 ? JSON.stringify(Object.fromEntries(t.latency)) : null,
   }));
 }
 
-const fromRollup = (r: ReportMinuteRow): Tally => ({
-  minute: r.minute, account_id: r.account_id, provider_id: r.provider_id, country: r.country, status: r.status, n: r.n,
+const fromRollup = (r: ReportRollupRow): Tally => ({
+  start: r.start, account_id: r.account_id, provider_id: r.provider_id, country: r.country, status: r.status, n: r.n,
   micros: BigInt(r.price_micros), latency: new Map(Object.entries(JSON.parse(r.latency ?? '{}') as Record<string, number>).map(([v, n]) => [Number(v), n])),
 });
 
 /** Per store, the rollup under way: the next waits for it, then finds what it did done (two dashboards opening together read the day once). */
 const rolling = new WeakMap<Reports, Promise<unknown>>();
 
-/** Rolls up the minutes in [from, to) not rolled up yet, from the ledger (every account's). */
-function rollUp(store: Reports, from: number, to: number, now: number, stopping = () => false): Promise<void> {
-  const run = (rolling.get(store) ?? Promise.resolve()).then(() => rollUpNow(store, from, to, now, stopping));
+/** Rolls up the `span`s in [from, to) not rolled up yet (every account's): minutes from the ledger, hours from their minutes. */
+function rollUp(store: Reports, span: RollupSpan, from: number, to: number, now: number, stopping = () => false): Promise<void> {
+  const run = (rolling.get(store) ?? Promise.resolve()).then(() => rollUpNow(store, span, from, to, now, stopping));
   rolling.set(store, run.catch(() => undefined));
   return run;
 }
 
-async function rollUpNow(store: Reports, from: number, to: number, now: number, stopping: () => boolean): Promise<void> {
-  const done = new Set(await store.rolledUpMinutes(from, to));
+async function rollUpNow(store: Reports, span: RollupSpan, from: number, to: number, now: number, stopping: () => boolean): Promise<void> {
+  const step = span === 'hour' ? HOUR : MINUTE;
+  const done = new Set(await store.rolledUp(span, from, to));
   const missing: number[] = [];
-  for (let m = from; m < to; m += MINUTE) if (!done.has(m)) missing.push(m);
+  for (let m = from; m < to; m += step) if (!done.has(m)) missing.push(m);
+  // An hour of minutes at a time (read from the ledger), or one hour (made of its minutes),
+  // letting other work run in between.
+  const chunk = span === 'hour' ? 1 : 60;
   for (let i = 0; i < missing.length;) {
     let j = i;
-    while (j + 1 < missing.length && missing[j + 1] === missing[j] + MINUTE && j + 1 - i < ROLLUP_MINUTES) j++;
-    const [start, end] = [missing[i], missing[j] + MINUTE];
-    const tallies = (await store.finalMessages(start, end)).map(tallyOf);
-    for (const a of await store.acceptedIn(start, end)) tallies.push(acceptedTally(a));
-    await store.saveReportMinutes(missing.slice(i, j + 1), rollupRows(tallies), now);
+    while (j + 1 < missing.length && missing[j + 1] === missing[j] + step && j + 1 - i < chunk) j++;
+    const [start, end] = [missing[i], missing[j] + step];
+    if (span === 'minute') {
+      const tallies = (await store.finalMessages(start, end)).map(tallyOf);
+      for (const a of await store.acceptedIn(start, end)) tallies.push(acceptedTally(a));
+      await store.saveRollups('minute', missing.slice(i, j + 1), rollupRows(tallies, (t) => t.start), now);
+    } else {
+      await rollUpNow(store, 'minute', start, end, now, stopping);
+      const minutes = (await store.rollups('minute', start, end)).map(fromRollup);
+      await store.saveRollups('hour', [start], rollupRows(minutes, () => start), now);
+    }
     i = j + 1;
     if (i < missing.length) await yieldToLoop();
     if (stopping()) return;
@@ -216,25 +227,33 @@ async function rollUpNow(store: Reports, from: number, to: number, now: number, 
 }
 
 /**
- * Rolls up every settled minute of the last day not rolled up yet: run once a minute by
- * worker processes, so the dashboard's first look at a busy day finds it rolled up.
+ * Rolls up every settled minute and hour of the last day not rolled up yet: run once a
+ * minute by worker processes, so the dashboard's first look at a busy day finds it done.
  */
 export async function rollUpSettled(store: Reports, now: number, stopping?: () => boolean): Promise<void> {
   const end = Math.floor((now - SETTLE_MS) / MINUTE) * MINUTE;
-  await rollUp(store, end - 1_440 * MINUTE, end, now, stopping);
+  await rollUp(store, 'minute', end - 1_440 * MINUTE, end, now, stopping);
+  const hours = Math.floor(end / HOUR) * HOUR;
+  await rollUp(store, 'hour', hours - 24 * HOUR, hours, now, stopping);
 }
 
 /**
- * What [since, until) holds, as tallies: settled whole minutes from their rollups, the
- * rest (a partial first or last minute, minutes not yet settled) from the ledger.
- * `accepted`: also messages accepted in the range (status 'accepted').
+ * What [since, until) holds, as tallies: settled whole minutes from their rollups (whole
+ * hours from theirs, with `grain` 'hour'), the rest (a partial first or last minute,
+ * minutes not yet settled) from the ledger. `accepted`: also messages accepted in the
+ * range (status 'accepted'). A tally's start is its minute, or its hour.
  */
-async function tallies(store: Reports, since: number, until: number, accountId: string | undefined, now: number, accepted: boolean): Promise<Tally[]> {
+async function tallies(store: Reports, since: number, until: number, accountId: string | undefined, now: number, accepted: boolean, grain: RollupSpan): Promise<Tally[]> {
   const out: Tally[] = [];
   const fromLedger = async (s: number, u: number) => {
     if (u <= s) return;
     for (const r of await store.finalMessages(s, u, accountId)) out.push(tallyOf(r));
     if (accepted) for (const a of await store.acceptedIn(s, u, accountId)) out.push(acceptedTally(a));
+  };
+  const fromRollups = async (span: RollupSpan, s: number, u: number) => {
+    if (u <= s) return;
+    await rollUp(store, span, s, u, now);
+    for (const r of await store.rollups(span, s, u, accountId)) if (accepted || r.status !== 'accepted') out.push(fromRollup(r));
   };
   const first = Math.ceil(since / MINUTE) * MINUTE;
   const end = Math.min(Math.floor(until / MINUTE) * MINUTE, Math.floor((now - SETTLE_MS) / MINUTE) * MINUTE);
@@ -242,8 +261,14 @@ async function tallies(store: Reports, since: number, until: number, accountId: 
     await fromLedger(since, until);
     return out;
   }
-  await rollUp(store, first, end, now);
-  for (const r of await store.reportMinutes(first, end, accountId)) if (accepted || r.status !== 'accepted') out.push(fromRollup(r));
+  const [hoursFrom, hoursTo] = [Math.ceil(first / HOUR) * HOUR, Math.floor(end / HOUR) * HOUR];
+  if (grain === 'hour' && hoursTo > hoursFrom) {
+    await fromRollups('minute', first, hoursFrom);
+    await fromRollups('hour', hoursFrom, hoursTo);
+    await fromRollups('minute', hoursTo, end);
+  } else {
+    await fromRollups('minute', first, end);
+  }
   await fromLedger(since, first);
   await fromLedger(end, until);
   return out;

@@ -8,7 +8,7 @@ import { idFloor } from '../domain/ids.ts';
 import type { Database } from './schema.ts';
 import type {
   Announce, ApiKeyRow, ReceiptPlanner, AttemptRow, CallbackAttemptRow, CallbackRow, CancelResult, InboundPartRow, InboundRow, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage,
-  Outcome, ProviderRow, QueueStats, NumberRow, CountryRuleRow, AlertRow, ProviderWindow, OptOutRow, RelayRuleRow, RelayRow, RelayAttemptRow, RelayStatus, MaskRow, MaskLegRow, ReceiptResult, ReceiptWrite, Store, WebhookRow, TrackingLinkRow, ReportRow, TemplateRow, DrillRow, ReportMinuteRow,
+  Outcome, ProviderRow, QueueStats, NumberRow, CountryRuleRow, AlertRow, ProviderWindow, OptOutRow, RelayRuleRow, RelayRow, RelayAttemptRow, RelayStatus, MaskRow, MaskLegRow, ReceiptResult, ReceiptWrite, Store, WebhookRow, TrackingLinkRow, ReportRow, TemplateRow, DrillRow, ReportRollupRow, RollupSpan,
 } from './store.ts';
 
 export abstract class BaseStore implements Store {
@@ -535,38 +535,39 @@ export abstract class BaseStore implements Store {
     return (await q.execute()).map((r) => ({ account_id: r.account_id, created_at: Number(r.created_at) }));
   }
 
-  async rolledUpMinutes(from: number, to: number): Promise<number[]> {
-    const rows = await this.db.selectFrom('report_minutes_done').select('minute').where('minute', '>=', from).where('minute', '<', to).orderBy('minute').execute();
-    return rows.map((r) => Number(r.minute));
+  async rolledUp(span: RollupSpan, from: number, to: number): Promise<number[]> {
+    const rows = await this.db.selectFrom('report_rollups_done').select('start').where('span', '=', span).where('start', '>=', from).where('start', '<', to).orderBy('start').execute();
+    return rows.map((r) => Number(r.start));
   }
 
-  async reportMinutes(from: number, to: number, accountId?: string): Promise<ReportMinuteRow[]> {
-    let q = this.db.selectFrom('report_minutes').selectAll().where('minute', '>=', from).where('minute', '<', to);
+  async rollups(span: RollupSpan, from: number, to: number, accountId?: string): Promise<ReportRollupRow[]> {
+    let q = this.db.selectFrom('report_rollups').select(['start', 'account_id', 'provider_id', 'country', 'status', 'n', 'price_micros', 'latency'])
+      .where('span', '=', span).where('start', '>=', from).where('start', '<', to);
     if (accountId !== undefined) q = q.where('account_id', '=', accountId);
-    return (await q.execute()).map((r) => ({ ...r, minute: Number(r.minute), n: Number(r.n), price_micros: Number(r.price_micros) }));
+    return (await q.execute()).map((r) => ({ ...r, start: Number(r.start), n: Number(r.n), price_micros: Number(r.price_micros) }));
   }
 
-  async saveReportMinutes(minutes: number[], rows: ReportMinuteRow[], now: number): Promise<void> {
-    if (minutes.length === 0) return;
-    // Rows first, then the marks: a minute counts as rolled up only once its mark is
+  async saveRollups(span: RollupSpan, starts: number[], rows: ReportRollupRow[], now: number): Promise<void> {
+    if (starts.length === 0) return;
+    // Rows first, then the marks: a span counts as rolled up only once its mark is
     // stored, so a process that stops in between leaves it to be rolled up again. Rows of
-    // a minute another process has marked meanwhile are the same rows (the primary key
+    // a span another process has marked meanwhile are the same rows (the primary key
     // keeps them once).
-    const done = new Set(await this.rolledUpMinutes(Math.min(...minutes), Math.max(...minutes) + 1));
-    const fresh = rows.filter((r) => !done.has(r.minute));
+    const done = new Set(await this.rolledUp(span, Math.min(...starts), Math.max(...starts) + 1));
+    const fresh = rows.filter((r) => !done.has(r.start)).map((r) => ({ ...r, span }));
     for (let i = 0; i < fresh.length; i += 500) {
-      await this.db.insertInto('report_minutes').values(fresh.slice(i, i + 500)).onConflict((oc) => oc.doNothing()).execute();
+      await this.db.insertInto('report_rollups').values(fresh.slice(i, i + 500)).onConflict((oc) => oc.doNothing()).execute();
     }
-    const marks = minutes.filter((m) => !done.has(m)).map((minute) => ({ minute, done_at: now }));
+    const marks = starts.filter((m) => !done.has(m)).map((start) => ({ span, start, done_at: now }));
     for (let i = 0; i < marks.length; i += 500) {
-      await this.db.insertInto('report_minutes_done').values(marks.slice(i, i + 500)).onConflict((oc) => oc.doNothing()).execute();
+      await this.db.insertInto('report_rollups_done').values(marks.slice(i, i + 500)).onConflict((oc) => oc.doNothing()).execute();
     }
   }
 
-  async purgeReportMinutes(before: number): Promise<number> {
-    // Rows before marks: a minute whose rows are gone but whose mark stays reads as empty, as it should.
-    await this.db.deleteFrom('report_minutes').where('minute', '<', before).execute();
-    const r = await this.db.deleteFrom('report_minutes_done').where('minute', '<', before).executeTakeFirst();
+  async purgeRollups(before: number): Promise<number> {
+    // Rows before marks: a span whose rows are gone but whose mark stays reads as empty, as it should.
+    await this.db.deleteFrom('report_rollups').where('start', '<', before).execute();
+    const r = await this.db.deleteFrom('report_rollups_done').where('start', '<', before).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 

@@ -487,15 +487,18 @@ export interface ReportRow {
   final_at: number;
 }
 
+/** How long one report rollup covers: a minute, or an hour made of its minutes. */
+export type RollupSpan = 'minute' | 'hour';
+
 /**
- * One minute of one account's messages, by provider, country and status: the rollup that
- * reports read instead of the ledger once the minute is settled (services/reports.ts).
- * `status` is a final status (messages that reached it in that minute) or 'accepted'
- * (messages accepted in that minute).
+ * One minute (or hour) of one account's messages, by provider, country and status: the
+ * rollup that reports read instead of the ledger once it is settled (services/reports.ts).
+ * `status` is a final status (messages that reached it in that span) or 'accepted'
+ * (messages accepted in that span).
  */
-export interface ReportMinuteRow {
-  /** epoch ms of the minute's start */
-  minute: number;
+export interface ReportRollupRow {
+  /** epoch ms of the span's start */
+  start: number;
   account_id: string;
   /** '' when none */
   provider_id: string;

@@ -1,8 +1,9 @@
 // Kysely table types: one interface per table, the same on SQLite and PostgreSQL.
-import type { InboundPartRow, MessagePartRow, MaskLegRow, MaskRow, RelayAttemptRow, RelayRow, RelayRuleRow, OptOutRow, AlertRow, CountryRuleRow, NumberRow, ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, EventRow, InboundRow, MessageRow, ProviderRow, WebhookRow, TrackingLinkRow, TemplateRow, DrillRow, ReportMinuteRow } from './store.ts';
+import type { InboundPartRow, MessagePartRow, MaskLegRow, MaskRow, RelayAttemptRow, RelayRow, RelayRuleRow, OptOutRow, AlertRow, CountryRuleRow, NumberRow, ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, EventRow, InboundRow, MessageRow, ProviderRow, WebhookRow, TrackingLinkRow, TemplateRow, DrillRow, ReportRollupRow, RollupSpan } from './store.ts';
 
 export interface AccountTable { id: string; name: string; created_at: number; updated_at: number }
-export interface ReportMinuteDoneTable { minute: number; done_at: number }
+export interface ReportRollupTable extends ReportRollupRow { span: RollupSpan }
+export interface ReportRollupDoneTable { span: RollupSpan; start: number; done_at: number }
 export interface IdempotencyTable { account_id: string; key: string; request_hash: string; message_id: string; created_at: number }
 
 export interface Database {
@@ -31,6 +32,6 @@ export interface Database {
   tracking_links: TrackingLinkRow;
   templates: TemplateRow;
   drills: DrillRow;
-  report_minutes: ReportMinuteRow;
-  report_minutes_done: ReportMinuteDoneTable;
+  report_rollups: ReportRollupTable;
+  report_rollups_done: ReportRollupDoneTable;
 }

@@ -10,7 +10,7 @@
 //   RelayStore     relay rules and the relay audit
 //   MaskStore      masking sessions and their legs
 //   AlertStore     alert episodes
-//   ReportRollups  per-minute counts that reports read instead of the ledger
+//   ReportRollups  per-minute and per-hour counts that reports read instead of the ledger
 //
 // Rows and write shapes live in rows.ts. All times are epoch milliseconds.
 import type { MessageLedger } from './ports/ledger.ts';

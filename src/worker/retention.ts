@@ -56,7 +56,7 @@ export class Retention {
       await yieldToLoop();
     }
     // Report rollups go with the messages they count (a report of a purged range reads as empty, as before rollups).
-    await this.#o.store.purgeReportMinutes(before);
+    await this.#o.store.purgeRollups(before);
     if (messages + webhooks > 0) this.#o.logger.info({ messages, webhooks, days: this.#o.days }, 'retention purge');
     return { messages, webhooks };
   }

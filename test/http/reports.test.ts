@@ -76,16 +76,17 @@ describe('reports', () => {
     const providers = ['p-a', 'p-b', null];
     const statuses = ['delivered', 'delivered', 'undelivered', 'failed', 'expired', 'canceled'] as const;
     const rows: MessageRow[] = [];
-    // Final over the last 50 minutes (settled and not), accepted up to a minute before.
-    for (let i = 0; i < 120; i++) {
-      const final = now - 50 * 60_000 + i * 25_000 + (i % 7) * 1_000;
+    // Final over the last three and a half hours (whole hours, settled minutes and the
+    // unsettled last ones), accepted up to a minute before.
+    for (let i = 0; i < 130; i++) {
+      const final = i < 120 ? now - 210 * 60_000 + i * 100_000 + (i % 7) * 1_000 : now - (i - 119) * 9_000;
       const status = statuses[i % statuses.length];
       rows.push(messageRow({
         ...at(final - 60_000 - (i % 5) * 1_000), account_id: acct, status, provider_id: providers[i % 3], country: i % 4 === 0 ? null : ['US', 'GB'][i % 2],
         price: i % 9 === 0 ? null : `0.0${(i % 90) + 10}7`, sent_at: status === 'canceled' ? null : final - 1_234 - i * 137, final_at: final,
       }));
     }
-    const since = now - 55 * 60_000 + 12_345; // not on a minute: the partial first minute comes from the ledger
+    const since = now - 215 * 60_000 + 12_345; // not on a minute: the partial first minute comes from the ledger
     const head = Math.ceil(since / 60_000) * 60_000;
     for (const final of [since - 500, since, Math.floor((since + head) / 2)]) {
       rows.push(messageRow({ ...at(final - 3_000), account_id: acct, status: 'delivered', provider_id: 'p-a', country: 'US', price: '0.0101', sent_at: final - 2_500, final_at: final }));
@@ -112,7 +113,7 @@ describe('reports', () => {
     assert.equal(first.status, 200, JSON.stringify(first.body));
     assert.deepEqual(first.body.groups, want);
     const settledEnd = Math.floor((now - 120_000) / 60_000) * 60_000;
-    const rolled = await t.app.ctx.store.rolledUpMinutes(Math.ceil(since / 60_000) * 60_000, settledEnd);
+    const rolled = await t.app.ctx.store.rolledUp('minute', Math.ceil(since / 60_000) * 60_000, settledEnd);
     assert.equal(rolled.length, (settledEnd - Math.ceil(since / 60_000) * 60_000) / 60_000, 'every settled minute of the range is rolled up');
     assert.deepEqual((await t.call('GET', path)).body.groups, want, 'the same answer from the rollup');
     assert.deepEqual((await t.call('GET', path.replace('group_by=provider', 'group_by=country'))).body.groups, expected((r) => r.country ?? '(unknown)', since, now));
