@@ -448,7 +448,8 @@ const m009: Migration = {
 
 // Report rollups: reports and the dashboard read a settled minute's (or hour's) counts from
 // here instead of every message final in it (ports/reports.ts, services/reports.ts). A
-// span's rows and its mark in report_rollups_done are written once, when it is first read.
+// span's rows and its mark in report_rollups_done are written once: by the first report
+// that reads it, or by a worker process's minutely run over the last day.
 const m010: Migration = {
   async up(db) {
     await db.schema.createTable('report_rollups')
