@@ -1,7 +1,7 @@
 // Delivery reports and recent activity, for GET /v1/reports/* and the dashboard. Both read
-// settled minutes from per-minute rollups and only the unsettled edges of their range from
+// settled hours and minutes from rollups and only the unsettled edges of their range from
 // the ledger (see "Rollups" below), so a report of a busy day costs what a day holds in
-// minutes, not in messages; grouping by a metadata key reads the ledger's index range.
+// hours and minutes, not in messages; grouping by a metadata key reads the ledger's index range.
 // Grouping, prices and latency percentiles (to two significant figures) are computed here.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { AppError } from '../domain/errors.ts';
@@ -76,7 +76,7 @@ export async function deliveryReport(store: Reports, opts: { groupBy: GroupBy; s
     g.rows += t.n;
     g.by[t.status] = (g.by[t.status] ?? 0) + t.n;
     g.micros += t.micros;
-    for (const [v, n] of t.latency) g.latencies.set(v, (g.latencies.get(v) ?? 0) + n);
+    addCounts(g.latencies, t.latency);
   };
   if (opts.groupBy.startsWith('metadata.')) {
     // Any key of any message's metadata: no rollup holds it, so this reads the ledger.
@@ -129,7 +129,7 @@ export async function activity(store: Reports, opts: { minutes: number; accountI
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
-export const SETTLE_MS = 120_000;
+const SETTLE_MS = 120_000;
 
 type Reports = Pick<MessageLedger, 'finalMessages' | 'acceptedIn'> & ReportRollups;
 
@@ -137,6 +137,11 @@ type Reports = Pick<MessageLedger, 'finalMessages' | 'acceptedIn'> & ReportRollu
 interface Tally extends Omit<ReportRollupRow, 'price_micros' | 'latency'> {
   micros: bigint;
   latency: Map<number, number>;
+}
+
+/** Adds the counts of `from` (value → how many) into `into`. */
+function addCounts(into: Map<number, number>, from: Map<number, number>): void {
+  for (const [v, n] of from) into.set(v, (into.get(v) ?? 0) + n);
 }
 
 /** Latencies are kept to two significant figures, so a minute's spread fits in a few numbers. */
@@ -176,7 +181,7 @@ function rollupRows(tallies: Tally[], startOf: (t: Tally) => number): ReportRoll
     if (!m) { merged.set(k, { ...t, start, latency: new Map(t.latency) }); continue; }
     m.n += t.n;
     m.micros += t.micros;
-    for (const [v, n] of t.latency) m.latency.set(v, (m.latency.get(v) ?? 0) + n);
+    addCounts(m.latency, t.latency);
   }
   return [...merged.values()].map((t) => ({
     start: t.start, account_id: t.account_id, provider_id: t.provider_id, country: t.country, status: t.status, n: t.n,
