@@ -78,7 +78,8 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await ingestWebhook({ providerId, kind: w.kind, url: `${config.publicUrl}/webhooks/${providerId}/${w.kind}`, headers: w.headers ?? {}, body: w.body, processAfter: w.processAfter });
     },
   });
-  const health = new Health({ windowMs: config.healthWindowMs, threshold: config.healthErrorThreshold, minSamples: config.healthMinSamples, openMs: config.circuitOpenMs });
+  const health = new Health({ windowMs: config.healthWindowMs, threshold: config.healthErrorThreshold, minSamples: config.healthMinSamples, openMs: config.circuitOpenMs,
+    minDeliveryRate: config.healthMinDeliveryRate, minDeliverySamples: config.healthMinDeliverySamples });
   health.onChange = (provider, state) => logger.warn({ provider, state }, `circuit ${state.replace('_', '-')}`);
   metrics.watchHealth(() => registry.active().map((p) => [p.id, health.view(p.id, Date.now())]));
   metrics.watchSessions(() => registry.active().flatMap((p) => (p.adapter.sessionStats ? [[p.id, p.adapter.sessionStats()] as [string, ReturnType<NonNullable<typeof p.adapter.sessionStats>>]] : [])));

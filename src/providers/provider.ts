@@ -147,6 +147,11 @@ export interface ProviderAdapter {
   ownedNumber?(number: string, signal: AbortSignal): Promise<OwnedNumber | null>;
   /** points an owned number's webhooks at Switchboard again */
   updateNumberHooks?(owned: OwnedNumber, hooks: NumberHooks, signal: AbortSignal): Promise<OwnedNumber>;
+  /**
+   * Whether it can take a send now, where it knows without asking (a session provider:
+   * a bind is up). false holds messages back, waiting, without counting against its health.
+   */
+  ready?(): boolean;
   /** opens long-lived sessions (an SMPP bind) */
   start?(): Promise<void>;
   /** each long-lived session's figures, for metrics */

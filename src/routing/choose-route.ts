@@ -3,7 +3,9 @@
 //   2. compliance: the destination country's rule (local number required, alphanumeric
 //      senders forbidden, only listed providers);
 //   3. capability: the number's type and country (numbers.ts);
-//   4. health: a provider whose circuit is open goes to the back (used only if nothing else is left);
+//   4. health: a provider whose circuit is open goes to the back (the worker holds it back
+//      until it half-opens), one demoted for its delivery rate just before it (used only
+//      if nothing healthy is left);
 //   5. score: price per segment × segments, raised by a poor recent delivery rate
 //      (× (1 + weight × (1 − delivery rate))); then the provider's priority;
 //   6. ties go round-robin, and numbers within a provider rotate too;
@@ -15,7 +17,7 @@ import type { MessageRow, Store, CountryRuleRow } from '../store/store.ts';
 import type { ProviderEntry, ProviderRegistry } from '../providers/registry.ts';
 import { fromMicros, toMicros } from '../domain/money.ts';
 import { DEFAULT_ACCOUNT } from '../domain/actor.ts';
-import type { CircuitState, Health } from './health.ts';
+import type { CircuitState, DemotionReason, Health } from './health.ts';
 import { fromRow, implicitNumber, refusal, type NumberEntry } from './numbers.ts';
 
 /**
@@ -24,7 +26,7 @@ import { fromRow, implicitNumber, refusal, type NumberEntry } from './numbers.ts
  */
 type Channel = 'sms' | 'voice';
 
-export interface Route { provider: ProviderEntry; numbers: NumberEntry[]; price?: string | null; score?: number; circuit?: CircuitState }
+export interface Route { provider: ProviderEntry; numbers: NumberEntry[]; price?: string | null; score?: number; circuit?: CircuitState; demoted?: DemotionReason | null }
 
 /** A provider routing left out before scoring, and why (compliance, capability, no number). */
 export interface Excluded { provider: string; reason: string }
@@ -117,19 +119,21 @@ export class Router {
     const scored = base.candidates.map((c) => {
       const view = this.#health.view(c.provider.id, now);
       const delivery = view.deliveryRate ?? 1;
-      return { c, open: view.state === 'open', circuit: view.state, score: c.micros * row.segments * (1 + this.#weight * (1 - delivery)) };
+      // 0 healthy, 1 demoted for its delivery rate, 2 circuit open
+      const rank = view.state === 'open' ? 2 : view.demoted === 'delivery' ? 1 : 0;
+      return { c, rank, circuit: view.state, demoted: view.demoted, score: c.micros * row.segments * (1 + this.#weight * (1 - delivery)) };
     });
-    scored.sort((a, b) => Number(a.open) - Number(b.open) || a.score - b.score || a.c.provider.priority - b.c.provider.priority);
-    // Round-robin among the leaders that tie on everything.
+    scored.sort((a, b) => a.rank - b.rank || a.score - b.score || a.c.provider.priority - b.c.provider.priority);
+    // Round-robin among the healthy leaders that tie on everything.
     let ties = 1;
-    while (ties < scored.length && !scored[ties].open && !scored[0].open && scored[ties].score === scored[0].score && scored[ties].c.provider.priority === scored[0].c.provider.priority) ties++;
+    while (ties < scored.length && scored[ties].rank === 0 && scored[0].rank === 0 && scored[ties].score === scored[0].score && scored[ties].c.provider.priority === scored[0].c.provider.priority) ties++;
     if (ties > 1) {
       const k = (opts.dryRun ? base.rr : base.rr++) % ties;
       scored.unshift(...scored.splice(k, ties - k));
     }
-    const routes: Route[] = scored.map(({ c, score, circuit }) => ({
+    const routes: Route[] = scored.map(({ c, score, circuit, demoted }) => ({
       provider: c.provider, numbers: rotate(c.numbers, opts.dryRun ? c.rr : c.rr++), price: Number.isFinite(c.micros) ? fromMicros(c.micros) : null,
-      score: Number.isFinite(score) ? Math.round(score) / 1e6 : Infinity, circuit,
+      score: Number.isFinite(score) ? Math.round(score) / 1e6 : Infinity, circuit, demoted,
     }));
     if (row.requested_from === null) await this.#applySticky(row.to_number, routes, now);
     return { ok: true, routes, excluded: base.excluded };
@@ -152,7 +156,7 @@ export class Router {
     }
     if (!from) return;
     const i = routes.findIndex((r) => r.numbers.some((n) => n.number === from));
-    if (i < 0 || this.#health.state(routes[i].provider.id, now) === 'open') return;
+    if (i < 0 || this.#health.view(routes[i].provider.id, now).demoted !== null) return;
     const [route] = routes.splice(i, 1);
     const j = route.numbers.findIndex((n) => n.number === from);
     route.numbers = [route.numbers[j], ...route.numbers.slice(0, j), ...route.numbers.slice(j + 1)];

@@ -6,9 +6,24 @@
 // timed out; a permanent refusal is about the message, not the provider) → after
 // `openMs`, half-open: one probe at a time may go through; its success closes the circuit
 // with a fresh window, its failure opens it again.
+//
+// Demotion on delivery (a soft outage: the provider accepts but stops delivering): when
+// the window holds at least `minDeliverySamples` receipts and fewer than
+// `minDeliveryRate` of them were delivered, the provider is `demoted` (reason
+// `delivery`). Routing places it after every healthy route, so traffic moves on; it is
+// still used when nothing else is left (a poor route beats holding every message), and
+// it recovers as the window slides: its last receipts age out, later ones judge it again.
 export type CircuitState = 'closed' | 'open' | 'half_open';
+/** why a provider is not taking its full share of traffic: its send errors, or its receipts */
+export type DemotionReason = 'errors' | 'delivery';
 
-export interface HealthOptions { windowMs: number; threshold: number; minSamples: number; openMs: number }
+export interface HealthOptions {
+  windowMs: number; threshold: number; minSamples: number; openMs: number;
+  /** demote below this delivery rate (0 = never) */
+  minDeliveryRate?: number;
+  /** receipts the window must hold before the delivery rate judges (default 50) */
+  minDeliverySamples?: number;
+}
 
 export interface Counts { ok: number; err: number; delivered: number; undelivered: number }
 export type CountField = keyof Counts;
@@ -67,7 +82,11 @@ export function bucketStart(windowMs: number, now: number): number {
 
 interface Provider { window: Window; state: CircuitState; openedAt: number; probing: boolean; remote: Counts }
 
-export interface HealthView { state: CircuitState; sends: number; errors: number; errorRate: number; deliveryRate: number | null }
+export interface HealthView {
+  state: CircuitState; sends: number; errors: number; errorRate: number; deliveryRate: number | null;
+  /** set while routing holds the provider back: an open circuit (`errors`) or a poor delivery rate (`delivery`) */
+  demoted: DemotionReason | null;
+}
 
 export class Health {
   readonly #o: HealthOptions;
@@ -97,6 +116,22 @@ export class Health {
     if (!p) return 'closed';
     if (p.state === 'open' && now - p.openedAt >= this.#o.openMs) this.#set(id, p, 'half_open');
     return p.state;
+  }
+
+  /** When an open circuit lets a probe through (half-open), or null when it is not open. */
+  reopensAt(id: string, now: number): number | null {
+    const p = this.#providers.get(id);
+    return p && this.state(id, now) === 'open' ? p.openedAt + this.#o.openMs : null;
+  }
+
+  /** Whether a half-open circuit has its probe out (others wait for its answer). */
+  probing(id: string): boolean { return this.#providers.get(id)?.probing ?? false; }
+
+  /** Whether the provider's receipts say it stopped delivering (see the header). */
+  #poorDelivery(c: Counts): boolean {
+    const min = this.#o.minDeliveryRate ?? 0;
+    const receipts = c.delivered + c.undelivered;
+    return min > 0 && receipts >= (this.#o.minDeliverySamples ?? 50) && c.delivered / receipts < min;
   }
 
   /** Asks to send through `id` now: false while open, or while half-open with a probe out. */
@@ -173,6 +208,7 @@ export class Health {
     const c = p ? this.#sum(p, now) : ZERO;
     const total = c.ok + c.err;
     const receipts = c.delivered + c.undelivered;
-    return { state, sends: total, errors: c.err, errorRate: total ? c.err / total : 0, deliveryRate: receipts >= 10 ? c.delivered / receipts : null };
+    const demoted = state !== 'closed' ? 'errors' : this.#poorDelivery(c) ? 'delivery' : null;
+    return { state, sends: total, errors: c.err, errorRate: total ? c.err / total : 0, deliveryRate: receipts >= 10 ? c.delivered / receipts : null, demoted };
   }
 }

@@ -15,7 +15,16 @@ import { priceFor } from '../domain/money.ts';
 import type { Excluded, Route, Router } from '../routing/choose-route.ts';
 import type { Health } from '../routing/health.ts';
 import type { RateLimiter } from '../routing/rate-limit/limiter.ts';
-import { attemptOutcome, attemptRow, deferredOutcome, expiredOutcome, noRouteOutcome, type RouteUsed } from './outcome.ts';
+import { attemptOutcome, attemptRow, deferredOutcome, expiredOutcome, noRouteOutcome, waitOutcome, type RouteUsed } from './outcome.ts';
+import { failureClass } from '../domain/message-errors.ts';
+
+/** How often a message waiting for a session to rebind, or for a half-open probe's answer, looks again. */
+const SESSION_RECHECK_MS = 1_000;
+
+/** The routes a run never reached (its failover budget ran out first). */
+function untried(routes: Route[], run: Run): Route[] {
+  return run.last && !run.last.result.ok ? routes.filter((r) => run.notes.get(r.provider.id) === 'not needed') : [];
+}
 import { Wakeup } from './wakeup.ts';
 
 interface Attempted { route: RouteUsed; result: SendOutcome; started: number; finished: number }
@@ -26,8 +35,8 @@ interface Run {
   last: Attempted | null;
   /** the attempts before it, each of which failed over */
   failed: AttemptRow[];
-  /** routes passed over because their circuit is open */
-  held: Route[];
+  /** routes that cannot take traffic now (circuit open, probe out, not connected, or failed as a provider): the message may wait for one */
+  waitable: Route[];
   /** when every number was at its rate limit: how long until one frees up */
   limitedWaitMs: number;
 }
@@ -183,27 +192,32 @@ export class Worker {
   async #process(row: MessageRow): Promise<void> {
     try {
       const now = Date.now();
-      if (row.expires_at !== null && row.expires_at <= now) return await this.#write(row, expiredOutcome(row, this.owner, now));
+      const expiry = this.#expiry(row);
+      if (expiry !== null && expiry <= now) return await this.#write(row, expiredOutcome(row, this.owner, now));
       const plan = await this.#router.plan(row, now);
       if (!plan.ok) return await this.#write(row, noRouteOutcome(row, this.owner, now, plan.reason));
       if (row.interrupted) {
         const earlier = await this.#earlierSend(row, plan.routes);
         if (earlier) return await this.#write(row, attemptOutcome(row, this.owner, earlier.route, earlier.result, earlier.started, earlier.finished, this.#config, Math.random, []));
       }
-      // First pass honours the circuit breakers; if every route was held back by one, a
-      // second pass tries them anyway: an unhealthy provider beats no provider.
       const ordered = await this.#untriedFirst(row, plan.routes);
-      let run = await this.#tryRoutes(row, ordered, true);
-      if (run.last === null && run.held.length > 0) {
-        const first = run.notes;
-        run = await this.#tryRoutes(row, run.held, false);
-        for (const [id, note] of first) if (!run.notes.has(id)) run.notes.set(id, note);
+      const run = await this.#tryRoutes(row, ordered);
+      const explanation = explain(ordered, plan.excluded, run.notes);
+      if (run.last === null && run.waitable.length === 0) return await this.#write(row, deferredOutcome(row, this.owner, Date.now(), run.limitedWaitMs + Math.random() * 250));
+      const last = run.last;
+      // A dead route is not a failed message (DESIGN.md §1): when the routes left are down,
+      // held by their circuit or not connected, the message waits for one, using no attempt.
+      if (last === null || (!last.result.ok && this.#waits(last.result, run, ordered))) {
+        const at = Date.now();
+        const attempts = last ? [...run.failed, attemptRow(row, last.route, last.result, last.started, last.finished)] : [];
+        if (attempts.length > 0) attempts.at(-1)!.route_explanation = explanation;
+        const why = `waiting for a route: ${[...run.notes].filter(([, n]) => n !== 'not needed').map(([id, n]) => `${id} ${n}`).join('; ')}`;
+        return await this.#write(row, waitOutcome(row, this.owner, at, this.#waitUntil(row, [...run.waitable, ...untried(ordered, run)], at), attempts, why));
       }
-      if (run.last === null) return await this.#write(row, deferredOutcome(row, this.owner, Date.now(), run.limitedWaitMs + Math.random() * 250));
-      const { route, result, started, finished } = run.last;
+      const { route, result, started, finished } = last;
       const outcome = attemptOutcome(row, this.owner, route, result, started, finished, this.#config, Math.random, run.failed);
-      const last = outcome.attempts.at(-1);
-      if (last) last.route_explanation = explain(ordered, plan.excluded, run.notes);
+      const lastRow = outcome.attempts.at(-1);
+      if (lastRow) lastRow.route_explanation = explanation;
       await this.#write(row, outcome);
     } catch (err) {
       // The lease will run out and another claim will retry the message.
@@ -257,21 +271,30 @@ export class Worker {
   }
 
   /**
-   * Sends through the routes in order: a transient or throttled failure (or a timeout) moves
-   * on to the next route at once, up to maxFailovers times; success or a permanent refusal
-   * ends the run. A route whose numbers are all at their rate limit is passed over.
+   * Sends through the routes in order. A failure of the provider (down, 5xx, timeout), a
+   * refusal of the route, or a throttle moves on to the next route at once, up to
+   * maxFailovers times; success or a failure of the message itself ends the run. A route
+   * that cannot take traffic now (circuit open, its probe out, its session not bound) is
+   * passed over and remembered (`waitable`); one whose numbers are all at their rate
+   * limit is passed over too.
    */
-  async #tryRoutes(row: MessageRow, routes: Route[], useCircuit: boolean): Promise<Run> {
-    const run: Run = { notes: new Map(), last: null, failed: [], held: [], limitedWaitMs: Infinity };
+  async #tryRoutes(row: MessageRow, routes: Route[]): Promise<Run> {
+    const run: Run = { notes: new Map(), last: null, failed: [], waitable: [], limitedWaitMs: Infinity };
     for (const route of routes) {
       const id = route.provider.id;
-      // Done once a send succeeded, was refused for good, or used up the failover budget.
+      // Done once a send succeeded, failed for the message itself, or used up the failover budget.
       const r0 = run.last?.result;
-      if (r0 && (r0.ok || r0.error.kind === 'permanent' || run.failed.length >= this.#config.maxFailovers)) { run.notes.set(id, 'not needed'); continue; }
-      if (useCircuit && !this.#health.begin(id, Date.now())) { run.held.push(route); run.notes.set(id, 'passed over: circuit open'); continue; }
+      if (r0 && (r0.ok || failureClass(r0.error) === 'message' || run.failed.length >= this.#config.maxFailovers)) { run.notes.set(id, 'not needed'); continue; }
+      const adapter = route.provider.adapter;
+      if (adapter.ready && !adapter.ready()) { run.waitable.push(route); run.notes.set(id, 'passed over: not connected'); continue; }
+      if (!this.#health.begin(id, Date.now())) {
+        run.waitable.push(route);
+        run.notes.set(id, this.#health.probing(id) ? 'passed over: circuit half-open, its probe under way' : 'passed over: circuit open');
+        continue;
+      }
       const slot = await this.#reserve(route, row.segments);
       if (typeof slot !== 'string') {
-        if (useCircuit) this.#health.release(id);
+        this.#health.release(id);
         run.limitedWaitMs = Math.min(run.limitedWaitMs, slot.waitMs);
         run.notes.set(id, 'passed over: every number at its rate limit');
         continue;
@@ -283,11 +306,59 @@ export class Worker {
       }
       run.last = await this.#send(row, route, slot);
       const r = run.last.result;
-      run.notes.set(id, r.ok ? `sent from ${slot}` : `failed: ${r.error.code}${useCircuit ? '' : ' (tried with its circuit open: nothing else was left)'}`);
+      run.notes.set(id, r.ok ? `sent from ${slot}` : `failed: ${r.error.code}`);
       if (r.ok) this.#router.remember(row.to_number, slot);
+      else if (failureClass(r.error) === 'provider') run.waitable.push(route);
     }
     if (run.limitedWaitMs === Infinity) run.limitedWaitMs = this.#config.pollMs;
     return run;
+  }
+
+  /**
+   * Whether a failed run leaves the message waiting rather than retried or failed: the
+   * last failure was the provider's (it cannot take traffic now), or a refusal of the
+   * route while another route is down or was not reached. A throttle and a failure of the
+   * message itself keep their own rules (outcome.ts).
+   */
+  #waits(result: SendOutcome & { ok: false }, run: Run, routes: Route[]): boolean {
+    const cls = failureClass(result.error);
+    if (cls === 'provider') return true;
+    return cls === 'route' && (run.waitable.length > 0 || untried(routes, run).length > 0);
+  }
+
+  /**
+   * When a waiting message is next due: the earliest moment one of `routes` may take
+   * traffic again (its circuit's half-open time; a second while a probe is out or a
+   * session rebinds), or, for a provider failing with its circuit still closed, a backoff
+   * that grows with the message's age up to SWITCHBOARD_OUTAGE_RETRY_MAX_MS. Spread by a
+   * little jitter so a backlog does not come due at one instant, and never past the
+   * message's validity period, when it expires.
+   */
+  #waitUntil(row: MessageRow, routes: Route[], now: number): number {
+    const { backoffBaseMs, outageRetryMaxMs } = this.#config;
+    const backoff = Math.min(outageRetryMaxMs, Math.max(backoffBaseMs, (now - (row.send_at ?? row.created_at)) / 4));
+    let at = Infinity;
+    for (const r of routes) {
+      const id = r.provider.id;
+      const reopens = this.#health.reopensAt(id, now);
+      const ready = r.provider.adapter.ready?.() ?? true;
+      const t = !ready ? now + Math.min(backoff, SESSION_RECHECK_MS)
+        : reopens !== null ? reopens
+        : this.#health.probing(id) ? now + Math.min(backoff, SESSION_RECHECK_MS)
+        : now + backoff;
+      at = Math.min(at, t);
+    }
+    if (at === Infinity) at = now + backoff;
+    at += Math.random() * Math.min(1_000, backoff / 2);
+    const expiry = this.#expiry(row);
+    return Math.max(now + 1, Math.round(expiry === null ? at : Math.min(at, expiry)));
+  }
+
+  /** When the message expires: its validity period, or SWITCHBOARD_DEFAULT_VALIDITY_SECONDS after it was due (0: never). */
+  #expiry(row: MessageRow): number | null {
+    if (row.expires_at !== null) return row.expires_at;
+    const s = this.#config.defaultValiditySeconds;
+    return s > 0 ? (row.send_at ?? row.created_at) + s * 1000 : null;
   }
 
   /** A number of the route with a send slot (after waiting for it), or how long until one frees up. */
@@ -336,7 +407,8 @@ export class Worker {
       const price = priceFor(provider.prices, row.country ?? undefined, row.segments);
       if (price !== null) result = { ...result, price };
     }
-    this.#health.record(provider.id, result.ok || result.error.kind === 'permanent', finished);
+    // The circuit counts the provider's own failures (and throttles), never a refusal of the message or route.
+    this.#health.record(provider.id, result.ok || ['message', 'route'].includes(failureClass(result.error)), finished);
     this.#metrics.sendDuration.observe({ provider: provider.id }, (finished - started) / 1000);
     this.#metrics.attempts.inc({ provider: provider.id, outcome: result.ok ? 'sent' : result.error.kind });
     if (!result.ok) this.#log.warn({ message: row.id, provider: provider.id, code: result.error.code, kind: result.error.kind }, 'send attempt failed');
@@ -358,6 +430,7 @@ export function explain(routes: Route[], excluded: Excluded[], notes: Map<string
     c: routes.map((r) => {
       let note = notes.get(r.provider.id) ?? 'not needed';
       if (note === 'not needed' && r.circuit === 'open') note = 'placed last: circuit open';
+      else if (note === 'not needed' && r.demoted === 'delivery') note = 'placed after healthy routes: delivery rate below the minimum';
       return [r.provider.id, r.price ?? null, r.score === undefined || !Number.isFinite(r.score) ? null : r.score, r.circuit ?? 'closed', note];
     }),
     x: excluded.map((e) => [e.provider, e.reason]),

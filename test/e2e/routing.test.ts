@@ -294,13 +294,20 @@ describe('failover', () => {
     for (let i = 0; i < 3; i++) assert.equal((await sendAndWait(t)).provider, 'primary');
   });
 
-  it('stops after the failover budget and retries later with backoff', async () => {
-    const { t, primary, backup } = await setup({ maxFailovers: 1, maxAttempts: 2, backoffBaseMs: 50, backoffMaxMs: 50 });
+  it('with every provider down, a message waits without using its attempts and is sent when one is back', async () => {
+    const { t, primary, backup } = await setup({ maxFailovers: 1, maxAttempts: 2, backoffBaseMs: 50, backoffMaxMs: 50, circuitOpenMs: 300 });
     primary.outage = { kind: 'error', status: 500, code: 20500 };
-    backup.outage = { kind: 'error', status: 500, code: 20500 };
+    backup.outage = { kind: 'error', status: 503, code: 20503 };
     const r = await t.call('POST', '/v1/messages', { to: nextTo(), body: 'both down' });
-    const m = await eventually(async () => { const x = (await t.call('GET', `/v1/messages/${r.body.id}`)).body; return x.status === 'failed' && x; }, 5_000, 'the message to fail');
-    // Two claims, each trying primary then backup (one failover each).
-    assert.deepEqual(m.attempts.map((a: { provider: string; attempt: number }) => `${a.attempt}:${a.provider}`), ['1:primary', '1:backup', '2:primary', '2:backup']);
+    const get = async () => (await t.call('GET', `/v1/messages/${r.body.id}`)).body;
+    // Far more sends than its two attempts allow, each trying primary then backup, and it still waits.
+    const waiting = await eventually(async () => { const x = await get(); return x.attempts.length >= 6 && x; }, 20_000, 'six sends during the outage');
+    assert.equal(waiting.status, 'queued');
+    assert.equal(waiting.error.code, 'route_unavailable');
+    assert.ok(waiting.attempts.every((a: { attempt: number }) => a.attempt === 1), 'no attempt was used up');
+    assert.deepEqual(waiting.attempts.slice(0, 2).map((a: { provider: string }) => a.provider), ['primary', 'backup']);
+    backup.outage = null;
+    const m = await eventually(async () => { const x = await get(); return x.status === 'delivered' && x; }, 20_000, 'delivery once the backup is back');
+    assert.equal(m.provider, 'backup');
   });
 });

@@ -37,7 +37,7 @@ describe('a message from POST to delivered', () => {
     const r = await t.call('POST', '/v1/messages', { to: '+15005550003', body: 'flaky carrier' });
     const m = await until(r.body.id, 'delivered');
     assert.deepEqual(m.attempts.map((a: { outcome: string }) => a.outcome), ['transient', 'sent']);
-    assert.deepEqual([m.attempts[0].error.code, m.attempts[0].error.provider_code], ['provider_error', 'carrier_unavailable']);
+    assert.deepEqual([m.attempts[0].error.code, m.attempts[0].error.provider_code], ['unreachable', 'destination_unavailable']);
   });
 
   it('a throttled attempt is retried without using up attempts', async () => {
@@ -50,7 +50,7 @@ describe('a message from POST to delivered', () => {
     const r = await t.call('POST', '/v1/messages', { to: '+15005550002', body: 'outage' });
     const m = await until(r.body.id, 'failed');
     assert.equal(m.attempts.length, 3);
-    assert.deepEqual([m.error.code, m.error.provider_code], ['provider_error', 'carrier_unavailable']);
+    assert.deepEqual([m.error.code, m.error.provider_code], ['unreachable', 'destination_unavailable']);
   });
 
   it('a permanent refusal fails at once with the provider error', async () => {

@@ -60,6 +60,8 @@ export async function statusReport(ctx: AppContext, actor: Actor, accountId: str
         id: p.id, kind: p.kind, priority: p.priority, circuit: sends ? v.state : null,
         window: { seconds: config.healthWindowMs / 1000, sends: w.sends, errors: w.errors, error_rate: w.sends ? w.errors / w.sends : 0, failovers: w.failovers },
         delivery_rate: sends ? v.deliveryRate : null,
+        // why routing holds it back: its send errors (circuit not closed) or its receipts (delivery rate below the minimum)
+        demoted: sends ? v.demoted : null,
       };
     }),
     queue: { depth: q.depth, oldest_age_seconds: q.oldestDueAt === null ? 0 : Math.max(0, (now - q.oldestDueAt) / 1000), by_status: q.byStatus },

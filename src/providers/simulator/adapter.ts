@@ -70,8 +70,9 @@ export function createSimulator(ctx: AdapterContext): ProviderAdapter {
       const first = req.attempt <= 1;
       switch (req.to) {
         case '+15005550001': return fail('permanent', 'refused', 'the simulator refuses this number');
-        case '+15005550002': return fail('transient', 'carrier_unavailable', 'simulated carrier outage');
-        case '+15005550003': if (first) return fail('transient', 'carrier_unavailable', 'simulated transient failure'); break;
+        // The destination's carrier, not the simulator, fails: the message retries on its attempts and the simulator's health is untouched.
+        case '+15005550002': return fail('transient', 'destination_unavailable', "simulated outage of the destination's carrier");
+        case '+15005550003': if (first) return fail('transient', 'destination_unavailable', 'simulated transient failure of the destination'); break;
         case '+15005550004': if (req.attempt <= 1) return fail('throttled', 'throttled', 'simulated throttling', 50); break;
       }
       if (req.to !== '+15005550003' && failureRate > 0 && Math.random() < failureRate) {

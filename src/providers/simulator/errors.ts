@@ -5,7 +5,8 @@ import { lookup } from '../../domain/lookup.ts';
 
 export const SIMULATOR_ERRORS: Record<string, MessageErrorCode> = {
   refused: 'invalid_number',
-  carrier_unavailable: 'provider_error',
+  carrier_unavailable: 'provider_error', // the simulator itself fails (failure_rate): a provider failure
+  destination_unavailable: 'unreachable', // one destination fails: a failure of that message
   throttled: 'throttled',
   30003: 'unreachable',
 };

@@ -143,6 +143,9 @@ export function createSmpp(ctx: AdapterContext): ProviderAdapter {
   return {
     kind: 'smpp',
 
+    // No bind up (the SMSC is away, or another process holds the session): messages wait for one.
+    ready: () => binds().some((b) => b.state === 'bound'),
+
     async send(req: SendRequest, signal: AbortSignal): Promise<SendOutcome> {
       const bind = pick() ?? (binds().length ? await Promise.race(binds().map(async (b) => ((await b.waitBound(1_000)) ? b : undefined))) : undefined) ?? pick();
       if (!bind) {

@@ -1,6 +1,6 @@
 // One SMPP bind to a carrier (an ESME session), kept up for the life of the provider:
 // connect and bind (transceiver, transmitter or receiver), enquire_link every `enquireLinkSeconds` with a dead
-// link detected when it goes unanswered, reconnect with jittered exponential backoff
+// link detected when it goes unanswered, reconnect with jittered exponential backoff capped at a few seconds
 // (a refused bind — wrong password, unknown system_id — waits the longest and says why,
 // instead of retrying in a tight loop), a window of outstanding submit_sm, an optional
 // submits-per-second pace, graceful unbind on close. deliver_sm PDUs are handed to
@@ -31,7 +31,10 @@ export interface BindOptions {
   log: { warn(o: object, msg: string): void; info(o: object, msg: string): void };
 }
 
-const MAX_BACKOFF_MS = 60_000;
+// A lost link is retried at most every few seconds (with jitter), so a bind is back within
+// about 4 s of the SMSC returning; messages wait queued meanwhile (the adapter is not
+// ready). A refused bind (credentials) waits the longest: retrying cannot fix it.
+const MAX_BACKOFF_MS = 3_000;
 const REFUSED_BACKOFF_MS = 60_000;
 
 export class SmppBind {
