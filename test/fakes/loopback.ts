@@ -14,8 +14,9 @@ export abstract class LoopbackFake {
 
   protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 
-  async start(): Promise<this> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+  /** Listens on a free port, or on `port` again after stop() (a provider whose port was closed comes back). */
+  async start(port = 0): Promise<this> {
+    await new Promise<void>((r) => this.server.listen(port, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
   }

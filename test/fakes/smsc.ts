@@ -90,9 +90,10 @@ export class SmscFake {
   #seq = 1;
   port = 0;
 
-  async start(): Promise<this> {
+  /** Listens on a free port, or on `port` again after stop() (an SMSC that was down comes back). */
+  async start(port = 0): Promise<this> {
     this.#server = createServer((socket) => this.#accept(socket));
-    await new Promise<void>((r) => this.#server!.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => this.#server!.listen(port, '127.0.0.1', r));
     this.port = (this.#server.address() as AddressInfo).port;
     return this;
   }
