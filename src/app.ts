@@ -150,7 +150,10 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     ? new Periodic(() => rollUpSettled(store, Date.now(), () => rollups!.stopping), 60_000, logger, 'report rollup', 60_000)
     : null;
   const alerts = runsWorkers
-    ? new AlertMonitor({ store, config, logger, sendSms: async (to, body) => { await intake.accept({ to, body }, { accountId: 'default', keyId: null }); } })
+    ? new AlertMonitor({
+      store, config, logger, sendSms: async (to, body) => { await intake.accept({ to, body }, { accountId: 'default', keyId: null }); },
+      downProviders: () => registry.active().filter((p) => health.view(p.id, Date.now()).demoted === 'errors' || p.adapter.ready?.() === false).map((p) => p.id),
+    })
     : null;
   const lifecycle = { draining: false, degraded };
   const ctx: AppContext = {

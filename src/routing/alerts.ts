@@ -4,6 +4,8 @@
 // workers run, and again only after it has resolved.
 //   failovers:  more than N failovers within W (default 3 in 10 minutes)
 //   queue_age:  the oldest due message has waited longer than the limit
+//   routes_down: messages wait because no route can take them (providers down, circuits
+//               open, binds lost): the count waiting by country, and the providers out
 // Notifications go to the alert webhook (signed like callbacks when
 // SWITCHBOARD_WEBHOOK_SECRET is set) and, optionally, as an SMS to an operator number.
 import type { Logger } from 'pino';
@@ -22,10 +24,13 @@ export class AlertMonitor {
   readonly #config: Config;
   readonly #log: Logger;
   readonly #sms: SendSms;
+  readonly #down: () => string[];
   #timer: NodeJS.Timeout | null = null;
   #checking: Promise<void> | null = null;
 
-  constructor(opts: { store: Store; config: Config; logger: Logger; sendSms: SendSms }) {
+  /** `downProviders`: the providers not taking traffic now (named in the routes_down alert) */
+  constructor(opts: { store: Store; config: Config; logger: Logger; sendSms: SendSms; downProviders?: () => string[] }) {
+    this.#down = opts.downProviders ?? (() => []);
     this.#store = opts.store;
     this.#config = opts.config;
     this.#log = opts.logger;
@@ -52,6 +57,11 @@ export class AlertMonitor {
       const q = await this.#store.queueStats(now);
       const age = q.oldestDueAt === null ? 0 : Math.round((now - q.oldestDueAt) / 1000);
       await this.#evaluate('queue_age', age > c.alertQueueAgeSeconds, `oldest due message has waited ${age} s (alert above ${c.alertQueueAgeSeconds} s); ${q.depth} queued`, now);
+      const waiting = await this.#store.waitingForRoute();
+      const total = waiting.reduce((n, w) => n + w.n, 0);
+      const down = this.#down();
+      await this.#evaluate('routes_down', total > 0,
+        total > 0 ? `${total} messages waiting for a route (${waiting.map((w) => `${w.country ?? 'unknown country'} ${w.n}`).join(', ')}); not taking traffic: ${down.join(', ') || 'none now'}` : 'no message waiting for a route', now);
     } catch (err) {
       this.#log.error({ err }, 'alert check failed');
     }

@@ -389,6 +389,14 @@ export abstract class BaseStore implements Store {
     return { depth, oldestDueAt: oldest?.at == null ? null : Number(oldest.at), byStatus };
   }
 
+  async waitingForRoute(): Promise<{ country: string | null; n: number }[]> {
+    // Among messages not yet final (messages_open), whatever the ledger's size.
+    const rows = await this.db.selectFrom('messages').select(['country', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('final_at', 'is', null).where('status', '=', 'queued').where('error_code', '=', 'route_unavailable')
+      .groupBy('country').orderBy('country').execute();
+    return rows.map((r) => ({ country: r.country, n: Number(r.n) }));
+  }
+
   async insertWebhooks(rows: WebhookRow[]): Promise<void> {
     for (let i = 0; i < rows.length; i += 500) {
       await this.db.insertInto('webhooks').values(rows.slice(i, i + 500)).execute();

@@ -264,7 +264,8 @@ export class Worker {
    * attempt costs no lookup.
    */
   async #untriedFirst(row: MessageRow, routes: Route[]): Promise<Route[]> {
-    if (row.attempts + row.throttled_attempts <= 1 || routes.length < 2) return routes;
+    // A message that failed before carries its last error (a wait for a route uses no attempt, so attempts cannot tell).
+    if (row.error_code === null || routes.length < 2) return routes;
     const failed = new Set((await this.#store.listAttempts(row.id)).filter((a) => a.outcome !== 'sent').map((a) => a.provider_id));
     if (failed.size === 0) return routes;
     return [...routes.filter((r) => !failed.has(r.provider.id)), ...routes.filter((r) => failed.has(r.provider.id))];

@@ -38,4 +38,27 @@ describe('alerts', () => {
     assert.deepEqual(receiver.received.map((r) => JSON.parse(r.body).type), ['alert.firing', 'alert.resolved', 'alert.firing']);
     assert.equal(texts.length, 2);
   });
+
+  it('messages waiting for a route fire one routes_down alert naming countries, count and providers, resolved when drained', async () => {
+    const store = await makeSqliteStore();
+    const got = await callbackReceiver();
+    try {
+      const config = loadConfig({}, { alertWebhookUrl: got.url, alertQueueAgeSeconds: 3_600 });
+      const monitor = new AlertMonitor({ store: store.store, config, logger: pino({ level: 'silent' }), sendSms: async () => {}, downProviders: () => ['twilio-main'] });
+      const now = Date.now();
+      const waiting = { status: 'queued' as const, error_code: 'route_unavailable', next_attempt_at: now + 30_000 };
+      await store.store.insertMessages([newMessage({ country: 'US', ...waiting }), newMessage({ country: 'US', ...waiting }), newMessage({ country: 'GB', ...waiting })]);
+      await monitor.check(now);
+      await monitor.check(now + 1_000);
+      const alerts = () => got.received.map((r) => JSON.parse(r.body)).filter((a) => a.data.rule === 'routes_down');
+      assert.deepEqual(alerts().map((a) => a.type), ['alert.firing']);
+      assert.equal(alerts()[0].data.detail, '3 messages waiting for a route (GB 1, US 2); not taking traffic: twilio-main');
+      // The route is back: they are sent, and the episode resolves.
+      for (const m of await store.store.claimDue('w', now + 60_000, 30_000, 10)) {
+        await store.store.recordOutcomes([{ messageId: m.id, leaseOwner: 'w', now, attempts: [], parts: [], event: null, callback: null, set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null, error_code: null } }]);
+      }
+      await monitor.check(now + 2_000);
+      assert.deepEqual(alerts().map((a) => a.type), ['alert.firing', 'alert.resolved']);
+    } finally { await store.dispose(); await got.close(); }
+  });
 });

@@ -34,6 +34,8 @@ export interface MessageLedger {
   nextDueAt(): Promise<number | null>;
   /** depth, oldest due row and counts by status: every account's, or one's */
   queueStats(now: number, accountId?: string): Promise<QueueStats>;
+  /** messages waiting queued because no route could take them (error route_unavailable), by destination country */
+  waitingForRoute(): Promise<{ country: string | null; n: number }[]>;
   /** calls `onWake` when another process queues a message (PostgreSQL LISTEN/NOTIFY); absent where there is no other process to hear from */
   listen?(onWake: () => void): Promise<void>;
 

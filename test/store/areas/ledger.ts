@@ -232,6 +232,17 @@ export function ledgerCases(get: () => Store): void {
       assert.deepEqual(await store.queueStats(now, `${acct}-none`), { depth: 0, oldestDueAt: null, byStatus: {} });
     });
 
+    it('counts the messages waiting for a route by country, and only those', async () => {
+      const n = async (c: string) => (await store.waitingForRoute()).find((w) => w.country === c)?.n ?? 0;
+      const [zw, zm] = [await n('ZW'), await n('ZM')];
+      const waiting = { status: 'queued' as const, error_code: 'route_unavailable' };
+      await store.insertMessages([
+        newMessage({ country: 'ZW', ...waiting }), newMessage({ country: 'ZW', ...waiting }), newMessage({ country: 'ZM', ...waiting }),
+        newMessage({ country: 'ZW', status: 'queued', error_code: 'provider_error' }), newMessage({ country: 'ZW', status: 'failed', error_code: 'route_unavailable', final_at: Date.now() }),
+      ]);
+      assert.deepEqual([await n('ZW') - zw, await n('ZM') - zm], [2, 1]);
+    });
+
     it('knows the last sender to a recipient, and each provider\'s attempts, errors and failovers since a time', async () => {
       const at = Date.now() + 50_000_000_000;
       const provider = `pw-${newId('msg').slice(-8)}`;
