@@ -32,6 +32,8 @@ export const ERRORS = {
   rate_limited: { status: 429, hint: 'wait for Retry-After seconds' },
   internal_error: { status: 500, hint: 'retry later; the operator can find the request id in the logs' },
   unavailable: { status: 503, hint: 'retry later' },
+  database_unavailable: { status: 503, hint: 'the database cannot be reached or written; retry after Retry-After seconds with the same Idempotency-Key (a request that got this answer may or may not have been stored: the key finds it)' },
+  storage_full: { status: 507, hint: 'the database\'s disk is full; nothing was stored: retry once the operator has freed space' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -6,6 +6,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import cors from '@fastify/cors';
 import type { Logger } from 'pino';
 import { AppError, ERRORS } from '../domain/errors.ts';
+import { storeFailure } from '../store/failures.ts';
+
 import type { Scope } from '../store/store.ts';
 import { requireScope, type Authenticator, type Principal } from './auth.ts';
 import { errorSchema, messageSchema } from './schemas.ts';
@@ -30,6 +32,9 @@ import { trackingRoutes } from './routes/v1/tracking.ts';
 import { webhookAdminRoutes } from './routes/v1/webhooks-admin.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { Sessions, sessionOf } from './session.ts';
+
+/** Retry-After on 503 database_unavailable: PostgreSQL restarts and failovers take seconds. */
+const STORE_RETRY_AFTER_SECONDS = 5;
 
 declare module 'fastify' {
   interface FastifyRequest { principal: Principal }
@@ -144,6 +149,13 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
       const missing = v?.params?.missingProperty ?? v?.params?.additionalProperty;
       const field = [path, missing].filter(Boolean).join('.') || e.validationContext;
       return reply.code(400).send({ error: { code: 'validation_error', message: e.message, ...(field ? { field } : {}) } });
+    }
+    const failure = storeFailure(err);
+    if (failure) {
+      // An outage, not a bug: no stack trace per request, and the caller is told when to come back.
+      req.log.warn({ err: (err as Error).message, failure }, 'store unavailable');
+      if (failure === 'database_unavailable') reply.header('retry-after', String(STORE_RETRY_AFTER_SECONDS));
+      return reply.code(ERRORS[failure].status).send({ error: { code: failure, message: failure === 'storage_full' ? 'the database\'s disk is full' : 'the database is unavailable', hint: ERRORS[failure].hint } });
     }
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       const code = e.statusCode === 415 ? 'unsupported_media_type' : e.statusCode === 413 ? 'payload_too_large' : 'bad_request';

@@ -22,6 +22,7 @@ import { readFileSync } from 'node:fs';
 import type { AppContext } from '../http/context.ts';
 import type { Principal } from '../http/auth.ts';
 import type { MessageRow } from '../store/store.ts';
+import { storeFailure } from '../store/failures.ts';
 import { AppError } from '../domain/errors.ts';
 import { addressOf, e164, readShortMessage, receiptText } from '../domain/smpp.ts';
 import { encodeGsm7, encodeUcs2, isGsm7 } from '../domain/encoding.ts';
@@ -30,11 +31,13 @@ import { newId } from '../domain/ids.ts';
 
 const ESME = {
   ROK: 0x00, RINVMSGLEN: 0x01, RINVBNDSTS: 0x04, RALYBND: 0x05, RSYSERR: 0x08, RINVSRCADR: 0x0a, RINVDSTADR: 0x0b,
-  RBINDFAIL: 0x0d, RSUBMITFAIL: 0x45, RTHROTTLED: 0x58, RX_P_APPN: 0x65, RINVCMDLEN: 0x02,
+  RBINDFAIL: 0x0d, RMSGQFUL: 0x14, RSUBMITFAIL: 0x45, RTHROTTLED: 0x58, RX_P_APPN: 0x65, RINVCMDLEN: 0x02,
 } as const;
 
 /** Intake's refusals → command_status. */
 function statusFor(err: unknown): number {
+  // The database away or full: a temporary refusal (message queue full), which ESMEs retry.
+  if (storeFailure(err)) return ESME.RMSGQFUL;
   if (!(err instanceof AppError)) return ESME.RSYSERR;
   switch (err.code) {
     case 'invalid_phone_number': return ESME.RINVDSTADR;

@@ -17,6 +17,7 @@ import type { Health } from '../routing/health.ts';
 import type { RateLimiter } from '../routing/rate-limit/limiter.ts';
 import { attemptOutcome, attemptRow, deferredOutcome, expiredOutcome, noRouteOutcome, waitOutcome, type RouteUsed } from './outcome.ts';
 import { failureClass } from '../domain/message-errors.ts';
+import { storeFailure } from '../store/failures.ts';
 
 /** How often a message waiting for a session to rebind, or for a half-open probe's answer, looks again. */
 const SESSION_RECHECK_MS = 1_000;
@@ -64,6 +65,8 @@ export class Worker {
   #backlog = true; // until the first claim says otherwise
   /** every slot was taken when the loop last looked: a slot freeing up must wake it */
   #full = false;
+  /** the last claim failed (the database away): logged once, not every poll */
+  #claimFailing = false;
 
   constructor(opts: { store: Store; config: Config; router: Router; health: Health; limiter: RateLimiter; bus: MessageBus; metrics: Metrics; logger: Logger }) {
     this.#store = opts.store;
@@ -164,12 +167,15 @@ export class Worker {
         const want = Math.min(free, workerBatchSize);
         try {
           const rows = await this.#store.claimDue(this.owner, Date.now(), leaseMs, want);
+          if (this.#claimFailing) { this.#claimFailing = false; this.#log.info('claims succeed again'); }
           claimed = rows.length;
           this.#backlog = claimed === want;
           for (const row of rows) this.#track(row.id, this.#process(row));
           if (claimed === want) continue; // more is probably due
         } catch (err) {
-          this.#log.error({ err }, 'claim failed');
+          // Said once per episode: while the database is away every poll would repeat it.
+          if (!this.#claimFailing) this.#log.error({ err }, 'claim failed; retrying every poll until it succeeds');
+          this.#claimFailing = true;
         }
       }
       if (this.#stopping) break;
@@ -416,14 +422,37 @@ export class Worker {
     return { route: { providerId: provider.id, from }, result, started, finished };
   }
 
+  /**
+   * Writes an outcome, trying again while the database is away (a restart, a failover, a
+   * cut connection), until it is back or the worker stops. The lease fences the write: if
+   * the lease ran out meanwhile and another claim took the message, it is not applied
+   * (the crash window: README, Guarantees); if not, the send is recorded once, as if
+   * nothing happened. The send's slot stays taken meanwhile, so what waits in memory is
+   * bounded by SWITCHBOARD_WORKER_CONCURRENCY. A worker that stops leaves it to the lease.
+   */
+  async #submitOutcome(row: MessageRow, outcome: Outcome): Promise<boolean> {
+    for (let i = 0; ; i++) {
+      try {
+        return await this.#outcomes.submit(outcome);
+      } catch (err) {
+        if (!storeFailure(err) || this.#stopping) throw err;
+        if (i === 0) this.#log.warn({ message: row.id, err: (err as Error).message }, 'the database is unavailable: holding this outcome and trying again');
+        await sleep(OUTCOME_RETRY_MS[Math.min(i, OUTCOME_RETRY_MS.length - 1)]);
+      }
+    }
+  }
+
   async #write(row: MessageRow, outcome: Outcome): Promise<void> {
-    const applied = await this.#outcomes.submit(outcome);
+    const applied = await this.#submitOutcome(row, outcome);
     if (!applied) { this.#log.warn({ message: outcome.messageId }, 'lease lost before the outcome was written'); return; }
     // A retry is due later: the loop sleeps until the earliest due time, which may now be this one.
     if (outcome.set.status === 'queued') this.#wake.wake();
     this.#bus.publish({ message: { ...row, ...outcome.set, updated_at: outcome.now, lease_owner: null }, previous: 'sending' });
   }
 }
+
+/** Waits between tries of an outcome the database could not take (it was away). */
+const OUTCOME_RETRY_MS = [250, 500, 1_000, 2_000];
 
 /** The routing explanation stored with a claim's last attempt (compact; see AttemptRow.route_explanation). */
 export function explain(routes: Route[], excluded: Excluded[], notes: Map<string, string>): string {

@@ -28,7 +28,18 @@ export class TcpProxy {
       if (this.#cut) { client.destroy(); return; }
       const upstream = connect(this.#target);
       for (const s of [client, upstream]) { this.#sockets.add(s); s.on('close', () => this.#sockets.delete(s)); s.on('error', () => {}); }
-      client.pipe(upstream).pipe(client);
+      client.on('data', (chunk: Buffer) => {
+        const drop = this.#drop;
+        if (drop && chunk.includes(drop.marker)) {
+          this.#drop = null;
+          // Before: the server never sees it. After: it does, and its answer is lost.
+          if (drop.when === 'after') upstream.write(chunk, () => setTimeout(() => { client.destroy(); upstream.destroy(); drop.done(); }, 50));
+          else { client.destroy(); upstream.destroy(); drop.done(); }
+          return;
+        }
+        upstream.write(chunk);
+      });
+      upstream.pipe(client);
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
@@ -44,6 +55,17 @@ export class TcpProxy {
   }
 
   restore(): void { this.#cut = false; }
+
+  #drop: { marker: Buffer; when: 'before' | 'after'; done: () => void } | null = null;
+
+  /**
+   * The next client chunk holding `marker` (a query's text, such as COMMIT) drops that
+   * connection: `before` it reaches the server, or `after` the server got it but before
+   * its answer comes back. Resolves once it has happened.
+   */
+  dropOn(marker: string, when: 'before' | 'after'): Promise<void> {
+    return new Promise((done) => { this.#drop = { marker: Buffer.from(marker), when, done }; });
+  }
 
   async stop(): Promise<void> {
     this.cut();

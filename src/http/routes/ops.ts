@@ -1,6 +1,7 @@
 // Liveness, readiness, metrics and the operator status summary.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.ts';
+import { storeFailure } from '../../store/failures.ts';
 import { readScope, type Actor } from '../../domain/actor.ts';
 
 export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -17,7 +18,8 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       if (degraded.length > 0) return { status: 'degraded', store: ctx.store.dialect, degraded };
       return { status: 'ready', store: ctx.store.dialect };
     } catch (err) {
-      return reply.code(503).send({ error: { code: 'unavailable', message: `store unreachable: ${(err as Error).message}` } });
+      const failure = storeFailure(err) ?? 'database_unavailable';
+      return reply.code(503).send({ status: 'unavailable', store: ctx.store.dialect, error: { code: failure, message: `the ${ctx.store.dialect} database is unavailable: ${(err as Error).message}` } });
     }
   });
 

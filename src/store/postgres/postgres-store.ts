@@ -10,6 +10,9 @@ import type { CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, N
 
 export const QUEUE_CHANNEL = 'switchboard_queue';
 
+/** How long a query waits for a connection before failing (database_unavailable). */
+const CONNECT_TIMEOUT_MS = 3_000;
+
 // BIGINT (oid 20) holds our millisecond times; they fit a JS number exactly.
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -22,6 +25,11 @@ export class PostgresStore extends BaseStore {
   readonly schema: string | undefined;
   readonly #url: string;
   #listener: pg.Client | null = null;
+  #onWake: (() => void) | null = null;
+  #relisten: NodeJS.Timeout | null = null;
+  #closed = false;
+  /** connections lost since start (idle pooled clients and the LISTEN connection) */
+  connectionErrors = 0;
 
   /** `schema` isolates a store (tests): it is created if missing and put first on search_path. */
   constructor(url: string, opts: { schema?: string; max?: number } = {}) {
@@ -30,8 +38,14 @@ export class PostgresStore extends BaseStore {
       max: opts.max ?? 10,
       types,
       options: opts.schema ? `-c search_path=${opts.schema}` : undefined,
+      // While the database is away, a request fails within seconds instead of queueing for a connection.
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     });
     super(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }));
+    // An idle pooled connection that the server or the network ends emits `error` on the
+    // pool; unheard, Node ends the process. pg has already dropped that client: the next
+    // query opens a new connection, or fails and is answered as database_unavailable.
+    pool.on('error', () => { this.connectionErrors++; });
     this.pool = pool;
     this.schema = opts.schema;
     this.#url = url;
@@ -54,6 +68,8 @@ export class PostgresStore extends BaseStore {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#relisten) clearTimeout(this.#relisten);
     if (this.#listener) { const l = this.#listener; this.#listener = null; await l.end().catch(() => {}); }
     await this.db.destroy();
   }
@@ -63,14 +79,54 @@ export class PostgresStore extends BaseStore {
     if (this.schema) await sql`DROP SCHEMA IF EXISTS ${sql.id(this.schema)} CASCADE`.execute(this.db);
   }
 
-  /** Calls `onWake` whenever a message is inserted by any process. */
+  /**
+   * Calls `onWake` whenever a message is inserted by any process. The LISTEN connection
+   * is kept up: when it is lost it reconnects with backoff (up to 5 s), listens again,
+   * and calls `onWake` once, so the worker's claim sweeps up whatever was notified while
+   * it was away.
+   */
   async listen(onWake: () => void): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#url });
-    client.on('error', () => { /* reconnect is left to the poll safety net */ });
-    await client.connect();
-    client.on('notification', () => onWake());
-    await client.query(`LISTEN ${QUEUE_CHANNEL}`);
+    this.#onWake = onWake;
+    await this.#connectListener();
+  }
+
+  async #connectListener(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    const lost = () => this.#listenerLost(client);
+    client.on('error', lost);
+    client.on('end', lost);
+    client.on('notification', () => this.#onWake?.());
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${QUEUE_CHANNEL}`);
+    } catch (err) {
+      client.removeAllListeners('end');
+      client.on('error', () => {});
+      await client.end().catch(() => {});
+      throw err;
+    }
+    if (this.#closed) { await client.end().catch(() => {}); return; }
     this.#listener = client;
+  }
+
+  #listenerLost(client: pg.Client, failures = 0): void {
+    if (this.#closed || this.#listener !== client) return; // closing, or already handled
+    this.connectionErrors++;
+    this.#listener = null;
+    client.removeAllListeners('end');
+    client.on('error', () => {});
+    client.end().catch(() => {});
+    this.#scheduleRelisten(failures);
+  }
+
+  #scheduleRelisten(failures: number): void {
+    if (this.#closed) return;
+    const delay = Math.min(5_000, 250 * 2 ** failures) * (0.75 + Math.random() * 0.5);
+    this.#relisten = setTimeout(() => {
+      this.#relisten = null;
+      this.#connectListener().then(() => this.#onWake?.(), () => this.#scheduleRelisten(failures + 1));
+    }, delay);
+    this.#relisten.unref();
   }
 
   async insertMessages(batch: NewMessage[]): Promise<InsertResult[]> {
