@@ -18,6 +18,7 @@ import type { RateLimiter } from '../routing/rate-limit/limiter.ts';
 import { attemptOutcome, attemptRow, deferredOutcome, expiredOutcome, noRouteOutcome, waitOutcome, type RouteUsed } from './outcome.ts';
 import { failureClass } from '../domain/message-errors.ts';
 import { storeFailure } from '../store/failures.ts';
+import { Wakeup } from './wakeup.ts';
 
 /** How often a message waiting for a session to rebind, or for a half-open probe's answer, looks again. */
 const SESSION_RECHECK_MS = 1_000;
@@ -26,7 +27,6 @@ const SESSION_RECHECK_MS = 1_000;
 function untried(routes: Route[], run: Run): Route[] {
   return run.last && !run.last.result.ok ? routes.filter((r) => run.notes.get(r.provider.id) === 'not needed') : [];
 }
-import { Wakeup } from './wakeup.ts';
 
 interface Attempted { route: RouteUsed; result: SendOutcome; started: number; finished: number }
 interface Run {

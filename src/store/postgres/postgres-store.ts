@@ -28,8 +28,6 @@ export class PostgresStore extends BaseStore {
   #onWake: (() => void) | null = null;
   #relisten: NodeJS.Timeout | null = null;
   #closed = false;
-  /** connections lost since start (idle pooled clients and the LISTEN connection) */
-  connectionErrors = 0;
 
   /** `schema` isolates a store (tests): it is created if missing and put first on search_path. */
   constructor(url: string, opts: { schema?: string; max?: number } = {}) {
@@ -45,7 +43,7 @@ export class PostgresStore extends BaseStore {
     // An idle pooled connection that the server or the network ends emits `error` on the
     // pool; unheard, Node ends the process. pg has already dropped that client: the next
     // query opens a new connection, or fails and is answered as database_unavailable.
-    pool.on('error', () => { this.connectionErrors++; });
+    pool.on('error', () => {});
     this.pool = pool;
     this.schema = opts.schema;
     this.#url = url;
@@ -109,14 +107,13 @@ export class PostgresStore extends BaseStore {
     this.#listener = client;
   }
 
-  #listenerLost(client: pg.Client, failures = 0): void {
+  #listenerLost(client: pg.Client): void {
     if (this.#closed || this.#listener !== client) return; // closing, or already handled
-    this.connectionErrors++;
     this.#listener = null;
     client.removeAllListeners('end');
     client.on('error', () => {});
     client.end().catch(() => {});
-    this.#scheduleRelisten(failures);
+    this.#scheduleRelisten(0);
   }
 
   #scheduleRelisten(failures: number): void {
