@@ -33,7 +33,10 @@ export class TcpProxy {
         if (drop && chunk.includes(drop.marker)) {
           this.#drop = null;
           // Before: the server never sees it. After: it does, and its answer is lost.
-          if (drop.when === 'after') upstream.write(chunk, () => setTimeout(() => { client.destroy(); upstream.destroy(); drop.done(); }, 50));
+          if (drop.when === 'after') {
+            upstream.unpipe(client);
+            upstream.write(chunk, () => setTimeout(() => { client.destroy(); upstream.destroy(); drop.done(); }, 50));
+          }
           else { client.destroy(); upstream.destroy(); drop.done(); }
           return;
         }

@@ -44,6 +44,9 @@ export class PostgresStore extends BaseStore {
     // pool; unheard, Node ends the process. pg has already dropped that client: the next
     // query opens a new connection, or fails and is answered as database_unavailable.
     pool.on('error', () => {});
+    // A checked-out connection that is lost (mid-query, mid-COMMIT) emits `error` too, and
+    // pg-pool listens only while it is idle: the query in flight already gets the error.
+    pool.on('connect', (client) => { client.on('error', () => {}); });
     this.pool = pool;
     this.schema = opts.schema;
     this.#url = url;
