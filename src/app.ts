@@ -13,6 +13,7 @@ import { WebhookIngest, type IncomingWebhook } from './webhooks/ingest.ts';
 import { WebhookProcessor } from './webhooks/processor.ts';
 import { Reconciler } from './receipts/reconcile.ts';
 import { Retention } from './worker/retention.ts';
+import { ConfigWatch } from './services/config-watch.ts';
 import { Periodic } from './worker/periodic.ts';
 import { rollUpSettled } from './services/reports.ts';
 import { Intake } from './intake/accept-message.ts';
@@ -156,11 +157,21 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     })
     : null;
   const lifecycle = { draining: false, degraded };
+  const auth = new Authenticator(store, config.adminKey, config.webhookSecret);
   const ctx: AppContext = {
-    config, store, bus, metrics, registry, router, health, limiter, intake, relays, masks, ingestWebhook, logger, guard, lifecycle,
-    auth: new Authenticator(store, config.adminKey, config.webhookSecret),
+    config, store, bus, metrics, registry, router, health, limiter, intake, relays, masks, ingestWebhook, logger, guard, lifecycle, auth,
     waiters: new Waiters(store, bus),
   };
+  // Another process's configuration change: routes, keys and providers are read again, and
+  // messages waiting for a route try the new configuration at once.
+  const configWatch = new ConfigWatch({
+    store, everyMs: config.configPollMs, logger,
+    onChange: async () => {
+      await router.refresh();
+      auth.forget();
+      if (worker && (await store.wakeWaiting(Date.now())) > 0) worker.wake();
+    },
+  });
   const server = runsApi ? await buildServer(ctx, logger) : null;
   // Legacy systems submit over SMPP to the same intake (off unless SWITCHBOARD_SMPP_PORT is set).
   const smppServer = runsApi && config.smppPort > 0 ? new SmppServer(ctx) : null;
@@ -171,7 +182,8 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await limiter.start?.();
       await sharedHealth?.start();
       await router.start();
-      if (worker && store.listen) await store.listen(() => worker.wake());
+      await configWatch.start();
+      if (store.listen) await store.listen({ config: () => configWatch.poke(), ...(worker ? { wake: () => worker.wake() } : {}) });
       worker?.start();
       processor?.start();
       callbacks?.start();
@@ -185,7 +197,9 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
         const address = await server.listen({ port: config.port, host: config.host });
         app.url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
       }
-      logger.info({ role: config.role, store: store.dialect, url: app.url || undefined, providers: registry.active().map((p) => p.id) }, 'switchboard started');
+      logger.info({ role: config.role, store: store.dialect, url: app.url || undefined, providers: registry.active().map((p) => p.id), simulator: registry.simulating() }, 'switchboard started');
+      if (registry.simulating()) logger.warn('no provider is configured: the built-in simulator serves every send (nothing leaves this machine); SWITCHBOARD_SIMULATOR=off turns it off');
+      else if (!router.configured()) logger.warn('no provider is configured: messages wait queued (no_provider_configured) until one is created');
     },
     async stop() {
       // Graceful shutdown, within SWITCHBOARD_SHUTDOWN_TIMEOUT_MS:
@@ -215,6 +229,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       masks.stop();
       await ingest.drain();
       router.stop();
+      await configWatch.stop();
       await registry.close();
       await leases?.close();
       await sharedHealth?.close();

@@ -28,6 +28,12 @@ const SCHEMA = {
   providerEnv: { env: 'SWITCHBOARD_PROVIDER_ENV', kind: 'list', def: ['TWILIO_', 'VONAGE_', 'SINCH_', 'AWS_', 'SMPP_'] },
   logLevel: { env: 'LOG_LEVEL', kind: 'string', def: 'info' },
   logBodies: { env: 'SWITCHBOARD_LOG_BODIES', kind: 'bool', def: false },
+  // auto: the built-in simulator serves when no provider is configured on the embedded
+  // default (SQLite), never with DATABASE_URL on PostgreSQL; on: also there; off: never.
+  simulator: { env: 'SWITCHBOARD_SIMULATOR', kind: 'string', def: 'auto' },
+  // How often each process checks for configuration changes made by another one (a version
+  // number the database bumps); on PostgreSQL a NOTIFY tells it at once and this is the safety net.
+  configPollMs: { env: 'SWITCHBOARD_CONFIG_POLL_MS', kind: 'int', def: 500, min: 10 },
   simulatorLatencyMs: { env: 'SWITCHBOARD_SIMULATOR_LATENCY_MS', kind: 'int', def: 200, min: 0 },
   simulatorFailureRate: { env: 'SWITCHBOARD_SIMULATOR_FAILURE_RATE', kind: 'number', def: 0, min: 0, max: 1 },
   simulatorUndeliveredRate: { env: 'SWITCHBOARD_SIMULATOR_UNDELIVERED_RATE', kind: 'number', def: 0, min: 0, max: 1 },
@@ -153,13 +159,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (out.optOutScope !== 'account' && out.optOutScope !== 'number') {
     throw new ConfigError(`optOutScope (env SWITCHBOARD_OPT_OUT_SCOPE) must be account or number, got ${JSON.stringify(out.optOutScope)}`);
   }
-  if (!['auto', 'on', 'off'].includes(String(out.sqliteWriterThread))) {
-    throw new ConfigError(`sqliteWriterThread (env SWITCHBOARD_SQLITE_WRITER_THREAD) must be auto, on or off, got ${JSON.stringify(out.sqliteWriterThread)}`);
+  for (const key of ['sqliteWriterThread', 'simulator'] as const) {
+    if (!['auto', 'on', 'off'].includes(String(out[key]))) {
+      throw new ConfigError(`${key} (env ${SCHEMA[key].env}) must be auto, on or off, got ${JSON.stringify(out[key])}`);
+    }
   }
   if (!out.publicUrl) out.publicUrl = `http://localhost:${out.port}`;
   out.publicUrl = String(out.publicUrl).replace(/\/+$/, '');
   out.dataDir = resolve(String(out.dataDir));
   return Object.freeze(out) as Config;
+}
+
+/** Whether the implicit simulator may serve when no provider is configured (SWITCHBOARD_SIMULATOR). */
+export function simulatorAllowed(config: Pick<Config, 'simulator'>, dialect: 'sqlite' | 'postgres'): boolean {
+  return config.simulator === 'auto' ? dialect === 'sqlite' : config.simulator === 'on';
 }
 
 /** Every environment variable this schema reads: Switchboard's own settings, never a provider credential. */

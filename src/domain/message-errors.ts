@@ -23,6 +23,7 @@ export type FailureClass = 'message' | 'route' | 'provider' | 'throttle';
 
 export const MESSAGE_ERRORS = {
   route_unavailable: { kind: 'transient', class: 'provider', meaning: 'no route can take this message now (every provider for it is down, its circuit open or its bind lost): it waits queued, using no attempt', hint: 'nothing to do: it is sent when a route is back, or expires at the end of its validity period; see GET /v1/status' },
+  no_provider_configured: { kind: 'transient', class: 'provider', meaning: 'no provider is configured (and the built-in simulator does not serve here: SWITCHBOARD_SIMULATOR): it waits queued, using no attempt', hint: 'operator: create a provider (POST /v1/providers); waiting messages are sent within a second of it' },
   no_route: { kind: 'permanent', class: 'message', meaning: 'no active provider and number may carry this message (country rules, capabilities, an explicit sender)', hint: 'add a number or provider that can send to this country, or change the country rule' },
   validity_period_expired: { kind: 'permanent', class: 'message', meaning: 'the message was not sent within its validity_period', hint: 'send it again with a longer validity_period if it still matters' },
   timeout: { kind: 'transient', class: 'provider', meaning: 'the provider did not answer within SWITCHBOARD_SEND_TIMEOUT_MS', hint: 'retried automatically; repeated timeouts open the provider\'s circuit and traffic moves on' },

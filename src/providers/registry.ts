@@ -2,9 +2,10 @@
 // Records live in the database (managed through the API, CLI and `switchboard apply`);
 // secrets are never stored, records name the env var. A changed record rebuilds that
 // provider's adapter only, so an unrelated change never drops another's sessions. With
-// no provider configured, the built-in simulator serves with one simulated number.
+// no provider configured, the built-in simulator serves with one simulated number, where
+// SWITCHBOARD_SIMULATOR allows it (by default: on the embedded SQLite store only).
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
+import { simulatorAllowed, type Config } from '../config.ts';
 import type { ProviderRow, Store } from '../store/store.ts';
 import type { AdapterContext, ProviderAdapter, ProviderModule, SessionLeases } from './provider.ts';
 import { PROVIDER_MODULES } from './modules.ts';
@@ -53,6 +54,8 @@ export class ProviderRegistry {
   /** built adapters by provider id, with the record version they were built from */
   #built = new Map<string, { version: number; entry: ProviderEntry }>();
   #entries: ProviderEntry[] = [];
+  #simulating = false;
+  readonly #implicitAllowed: boolean;
 
   readonly #sessions: boolean;
 
@@ -60,6 +63,7 @@ export class ProviderRegistry {
   readonly #leases: SessionLeases | undefined;
 
   constructor(opts: { store: Store; config: Config; emitWebhook: EmitWebhook; logger: Logger; modules?: readonly ProviderModule[]; sessions?: boolean; leases?: SessionLeases }) {
+    this.#implicitAllowed = simulatorAllowed(opts.config, opts.store.dialect);
     this.#sessions = opts.sessions ?? true;
     this.#leases = opts.leases;
     this.#store = opts.store;
@@ -70,7 +74,9 @@ export class ProviderRegistry {
   }
 
   async refresh(): Promise<void> {
-    const rows = (await this.#store.listProviders()).filter((r) => r.active === 1);
+    // Every record is built, active or not: deactivated stops sends, nothing else (its
+    // webhooks are verified and applied, its parts reconciled, its binds kept as receivers).
+    const rows = await this.#store.listProviders();
     const next = new Map<string, { version: number; entry: ProviderEntry }>();
     const fresh: ProviderEntry[] = [];
     // An adapter is kept while its record's version (updated_at) is the one it was built from.
@@ -80,25 +86,40 @@ export class ProviderRegistry {
       const entry = build();
       if (entry) { next.set(id, { version, entry }); fresh.push(entry); }
     };
-    if (rows.length === 0) keep(IMPLICIT_SIMULATOR_ID, -1, () => this.#implicit());
     for (const row of rows) keep(row.id, row.updated_at, () => this.#build(row));
+    // The implicit simulator, where allowed, serves only while no record is active: a
+    // record is never shadowed by it. Built even when not serving, so receipts for what it
+    // sent earlier still apply.
+    const implicitAllowed = this.#implicitAllowed && !rows.some((r) => r.id === IMPLICIT_SIMULATOR_ID);
+    this.#simulating = implicitAllowed && !rows.some((r) => r.active === 1);
+    if (implicitAllowed) keep(IMPLICIT_SIMULATOR_ID, -1, () => this.#implicit());
     const stale = [...this.#built.entries()].filter(([id, b]) => next.get(id) !== b).map(([, b]) => b.entry);
     this.#built = next;
     // Highest priority (lowest number) first, then by id, as the records are listed.
-    this.#entries = [...next.values()].map((b) => b.entry);
+    const activeIds = new Set(rows.filter((r) => r.active === 1).map((r) => r.id));
+    if (this.#simulating) activeIds.add(IMPLICIT_SIMULATOR_ID);
+    this.#entries = [...next.values()].map((b) => b.entry).filter((e) => activeIds.has(e.id));
     // Long-lived sessions (SMPP binds) live where messages are sent: the worker role.
     if (this.#sessions) for (const e of fresh) await e.adapter.start?.().catch((err) => this.#log.error({ err, provider: e.id }, 'provider adapter failed to start'));
     for (const e of stale) await e.adapter.close?.().catch(() => {});
   }
 
-  /** Active providers, highest priority (lowest number) first. */
+  /** Active providers, highest priority (lowest number) first: the ones routing sends to. */
   active(): readonly ProviderEntry[] { return this.#entries; }
+
+  /** Every provider with a record, active or not (webhooks, reconciliation), and the implicit simulator where allowed. */
+  all(): readonly ProviderEntry[] { return [...this.#built.values()].map((b) => b.entry); }
 
   get(id: string): ProviderEntry | undefined { return this.#built.get(id)?.entry; }
 
+  /** Whether the implicit simulator is serving sends now (no provider configured). */
+  simulating(): boolean { return this.#simulating; }
+
+  /** Whether a provider id names a simulator (the implicit one, or a record of kind simulator). */
+  simulated(id: string | null): boolean { return id !== null && this.get(id)?.kind === simulator.kind; }
 
   async close(): Promise<void> {
-    for (const e of this.#entries) await e.adapter.close?.().catch(() => {});
+    for (const e of this.all()) await e.adapter.close?.().catch(() => {});
   }
 
   #context(id: string, config: Record<string, unknown>): AdapterContext {

@@ -39,10 +39,10 @@ export class Reconciler {
   start(): void { this.#loop.start(); }
   stop(): Promise<void> { return this.#loop.stop(); }
 
-  /** One round over every provider that can be asked; returns how many receipts it found. */
+  /** One round over every provider that can be asked, active or deactivated; returns how many receipts it found. */
   async runOnce(now = Date.now()): Promise<number> {
     let found = 0;
-    for (const entry of this.#o.registry.active()) {
+    for (const entry of this.#o.registry.all()) {
       const fetchStatus = entry.adapter.fetchStatus?.bind(entry.adapter);
       if (!fetchStatus) continue;
       const due = await this.#o.store.partsToReconcile(entry.id, now - this.#o.afterMs, now - this.#o.afterMs, this.#o.batch);

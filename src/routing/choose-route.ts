@@ -89,6 +89,9 @@ export class Router {
   /** Drops every cached decision (records changed; also used by the benchmark for cold decisions). */
   invalidate(): void { this.#cache.clear(); }
 
+  /** Whether any provider may take sends at all (a record is active, or the simulator serves). */
+  configured(): boolean { return this.#registry.active().length > 0; }
+
   number(n: string): NumberEntry | undefined { return this.#byNumber.get(n); }
 
   /** The account's numbers kept for masking sessions (pool "masking"), on active providers. */

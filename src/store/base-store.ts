@@ -11,6 +11,10 @@ import type {
   Outcome, ProviderRow, QueueStats, NumberRow, CountryRuleRow, AlertRow, ProviderWindow, OptOutRow, RelayRuleRow, RelayRow, RelayAttemptRow, RelayStatus, MaskRow, MaskLegRow, ReceiptResult, ReceiptWrite, Store, WebhookRow, TrackingLinkRow, ReportRow, TemplateRow, DrillRow, ReportRollupRow, RollupSpan,
 } from './store.ts';
 
+
+/** The error codes of a message waiting queued for a route (worker/outcome.ts waitOutcome). */
+const WAITING_CODES = ['route_unavailable', 'no_provider_configured'];
+
 export abstract class BaseStore implements Store {
   abstract readonly dialect: 'sqlite' | 'postgres';
   readonly db: Kysely<Database>;
@@ -392,9 +396,21 @@ export abstract class BaseStore implements Store {
   async waitingForRoute(): Promise<{ country: string | null; n: number }[]> {
     // Among messages not yet final (messages_open), whatever the ledger's size.
     const rows = await this.db.selectFrom('messages').select(['country', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('final_at', 'is', null).where('status', '=', 'queued').where('error_code', '=', 'route_unavailable')
+      .where('final_at', 'is', null).where('status', '=', 'queued').where('error_code', 'in', WAITING_CODES)
       .groupBy('country').orderBy('country').execute();
     return rows.map((r) => ({ country: r.country, n: Number(r.n) }));
+  }
+
+  async wakeWaiting(now: number): Promise<number> {
+    const r = await this.db.updateTable('messages').set({ next_attempt_at: now })
+      .where('final_at', 'is', null).where('status', '=', 'queued').where('error_code', 'in', WAITING_CODES).where('next_attempt_at', '>', now)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  async configVersion(): Promise<number> {
+    const r = await this.db.selectFrom('config_version').select('version').where('id', '=', 1).executeTakeFirst();
+    return Number(r?.version ?? 0);
   }
 
   async insertWebhooks(rows: WebhookRow[]): Promise<void> {

@@ -1,7 +1,7 @@
 // Numbered, append-only migrations, shared by both databases. Kysely's Migrator keeps the
 // ledger (kysely_migration) and takes a lock (kysely_migration_lock), so two processes
 // starting at once migrate safely. Never edit a released migration: add the next one.
-import { sql, type Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 
 const ts = 'bigint';
@@ -473,12 +473,39 @@ const m010: Migration = {
   },
 };
 
+// Configuration changes reach every process (services/config-watch.ts): a write to any
+// table an operator configures bumps config_version, whoever writes it (the API, the CLI,
+// `switchboard apply`, a hand-run SQL statement); on PostgreSQL the same trigger NOTIFYs
+// CONFIG_CHANNEL, so listening processes hear it at once, and everyone else polls the
+// one-row table.
+export const CONFIG_TABLES = ['accounts', 'api_keys', 'providers', 'numbers', 'country_rules', 'relay_rules', 'templates'] as const;
+export const CONFIG_CHANNEL = 'switchboard_config';
+const m011: Migration = {
+  async up(db) {
+    await db.schema.createTable('config_version').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('version', 'bigint', (c) => c.notNull()).execute();
+    await db.insertInto('config_version').values({ id: 1, version: 0 }).execute();
+    if (db.getExecutor().adapter instanceof PostgresAdapter) {
+      await sql.raw(`CREATE FUNCTION config_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN UPDATE config_version SET version = version + 1 WHERE id = 1; PERFORM pg_notify('${CONFIG_CHANNEL}', TG_TABLE_NAME); RETURN NULL; END $$`).execute(db);
+      for (const t of CONFIG_TABLES) {
+        await sql.raw(`CREATE TRIGGER ${t}_config_changed AFTER INSERT OR UPDATE OR DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION config_changed()`).execute(db);
+      }
+      return;
+    }
+    for (const t of CONFIG_TABLES) {
+      for (const op of ['INSERT', 'UPDATE', 'DELETE']) {
+        await sql.raw(`CREATE TRIGGER ${t}_config_${op.toLowerCase()} AFTER ${op} ON ${t} BEGIN UPDATE config_version SET version = version + 1 WHERE id = 1; END`).execute(db);
+      }
+    }
+  },
+};
+
 export const migrations: MigrationProvider = {
   async getMigrations() {
     return {
       '001_initial': m001, '002_inbound_callbacks': m002, '003_routing': m003, '004_opt_outs': m004, '005_relay_masking': m005,
       '006_message_parts': m006, '007_interrupted': m007, '008_failover_index': m008,
-      '009_hot_indexes': m009, '010_report_rollups': m010,
+      '009_hot_indexes': m009, '010_report_rollups': m010, '011_config_changes': m011,
     };
   },
 };

@@ -34,4 +34,5 @@ export interface Database {
   drills: DrillRow;
   report_rollups: ReportRollupTable;
   report_rollups_done: ReportRollupDoneTable;
+  config_version: { id: number; version: number };
 }

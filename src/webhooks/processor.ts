@@ -95,7 +95,7 @@ export class WebhookProcessor {
     const parts: InboundPartRow[] = [];
     rows.forEach((row, i) => {
       const entry = this.#registry.get(row.provider_id);
-      if (!entry) { errors.set(row.id, `no active provider ${row.provider_id}`); return; }
+      if (!entry) { errors.set(row.id, `no provider ${row.provider_id}: replay this webhook once it exists again`); return; }
       if (row.kind === 'inbound') {
         try {
           for (const m of entry.adapter.parseInbound(toRaw(row))) {

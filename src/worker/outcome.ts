@@ -43,14 +43,14 @@ export function deferredOutcome(row: MessageRow, owner: string, now: number, wai
  * message"): it waits queued until `until`, using no attempt; the attempts that found the
  * routes down are recorded. It expires when its validity period ends, as any message.
  */
-export function waitOutcome(row: MessageRow, owner: string, now: number, until: number, attempts: AttemptRow[], why: string): Outcome {
+export function waitOutcome(row: MessageRow, owner: string, now: number, until: number, attempts: AttemptRow[], why: string, code: 'route_unavailable' | 'no_provider_configured' = 'route_unavailable'): Outcome {
   const last = attempts.at(-1);
   return {
     messageId: row.id, leaseOwner: owner, now, parts: [], event: null, callback: null,
     attempts: attempts.map((a, i) => (i < attempts.length - 1 ? { ...a, failover: 1 } : a)),
     set: {
       status: 'queued', attempts: row.attempts - 1, throttled_attempts: row.throttled_attempts, next_attempt_at: until,
-      error_code: 'route_unavailable', error_message: why, provider_error_code: last?.provider_error_code ?? null,
+      error_code: code, error_message: why, provider_error_code: last?.provider_error_code ?? null,
     },
   };
 }

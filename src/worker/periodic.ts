@@ -26,6 +26,9 @@ export class Periodic {
 
   start(): void { this.#running = this.#loop(); }
 
+  /** runs now (or, if a run is under way, again as soon as it ends) instead of at the next tick */
+  poke(): void { this.#wake.wake(); }
+
   async stop(): Promise<void> { this.#stopping = true; this.#wake.cancel(); await this.#running; }
 
   async #loop(): Promise<void> {

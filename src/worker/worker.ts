@@ -201,6 +201,10 @@ export class Worker {
       const expiry = this.#expiry(row);
       if (expiry !== null && expiry <= now) return await this.#write(row, expiredOutcome(row, this.owner, now));
       const plan = await this.#router.plan(row, now);
+      // Nothing configured to send with is the operator's to fix, not the message's fault.
+      if (!plan.ok && !this.#router.configured()) {
+        return await this.#write(row, waitOutcome(row, this.owner, now, this.#waitUntil(row, [], now), [], 'no provider is configured', 'no_provider_configured'));
+      }
       if (!plan.ok) return await this.#write(row, noRouteOutcome(row, this.owner, now, plan.reason));
       if (row.interrupted) {
         const earlier = await this.#earlierSend(row, plan.routes);

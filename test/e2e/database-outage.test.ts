@@ -163,7 +163,7 @@ describe('the database going away', () => {
         const taken = new Map<string, number>();
         for (const q of d.fake.requests) if (q.sid) taken.set(q.form.get('Body')!, (taken.get(q.form.get('Body')!) ?? 0) + 1);
         const notTaken = rows.filter((m) => !taken.has(m.body));
-        assert.deepEqual(notTaken.slice(0, 3).map((m) => [m.id, m.provider, m.status]), [], `${d.name}: the provider got every accepted message (${notTaken.length} did not)`);
+        assert.deepEqual(notTaken.slice(0, 3).map((m) => [m.id, m.provider_id, m.status]), [], `${d.name}: the provider got every accepted message (${notTaken.length} did not)`);
         let duplicates = 0;
         for (const n of taken.values()) duplicates += n - 1;
         // The stated bound: a send whose outcome could not be written is sent again only if

@@ -17,11 +17,28 @@ describe('postgres queue notifications', { skip: pgSkip }, () => {
     const worker = await makePostgresStore(schema);
     try {
       let wakes = 0;
-      await worker.store.listen(() => { wakes++; });
+      await worker.store.listen({ wake: () => { wakes++; } });
       await writer.store.insertMessages([newMessage(), newMessage()]);
       await eventually(async () => wakes >= 1, 10_000, 'a notification');
     } finally {
       await worker.store.close();
+      await writer.dispose();
+    }
+  });
+
+  it('tells a listener on another connection when configuration changes, and the version moved', async () => {
+    const schema = testSchema();
+    const writer = await makePostgresStore(schema);
+    const other = await makePostgresStore(schema);
+    try {
+      let heard = 0;
+      await other.store.listen({ config: () => { heard++; } });
+      const before = await other.store.configVersion();
+      await writer.store.upsertCountryRule({ country: 'FR', require_local: 0, allow_alphanumeric: 1, providers: null, created_at: 1, updated_at: 1 });
+      await eventually(async () => heard >= 1, 10_000, 'a configuration notification');
+      assert.ok((await other.store.configVersion()) > before, 'the version moved');
+    } finally {
+      await other.store.close();
       await writer.dispose();
     }
   });

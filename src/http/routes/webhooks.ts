@@ -43,7 +43,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
       },
       handler: async (req, reply) => {
         const provider = ctx.registry.get(req.params.provider_id);
-        if (!provider) throw new AppError('not_found', `no active provider ${req.params.provider_id}`);
+        if (!provider) throw new AppError('not_found', `no provider ${req.params.provider_id}`);
         return receive(provider, req.params.kind, req, reply);
       },
     });

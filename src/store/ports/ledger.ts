@@ -34,10 +34,16 @@ export interface MessageLedger {
   nextDueAt(): Promise<number | null>;
   /** depth, oldest due row and counts by status: every account's, or one's */
   queueStats(now: number, accountId?: string): Promise<QueueStats>;
-  /** messages waiting queued because no route could take them (error route_unavailable), by destination country */
+  /** messages waiting queued because no route could take them (route_unavailable, no_provider_configured), by destination country */
   waitingForRoute(): Promise<{ country: string | null; n: number }[]>;
-  /** calls `onWake` when another process queues a message (PostgreSQL LISTEN/NOTIFY); absent where there is no other process to hear from */
-  listen?(onWake: () => void): Promise<void>;
+  /** makes the messages waiting for a route due now (a provider was added or came back); returns how many */
+  wakeWaiting(now: number): Promise<number>;
+  /**
+   * PostgreSQL LISTEN/NOTIFY: `wake` when another process queues a message, `config` when
+   * any process changes configuration (services/config-watch.ts); both once more after a
+   * lost connection is back. Absent where there is no other process to hear from.
+   */
+  listen?(on: { wake?: () => void; config?: () => void }): Promise<void>;
 
   /**
    * Parts of `providerId` still `sent` since before `sentBefore` (their receipt is late or

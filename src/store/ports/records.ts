@@ -4,6 +4,8 @@
 import type { ApiKeyRow, CountryRuleRow, NumberRow, OptOutRow, ProviderRow, TrackingLinkRow, TemplateRow } from '../rows.ts';
 
 export interface RecordStore {
+  /** bumped by the database on every change to a configuration table (migration 011), whoever made it */
+  configVersion(): Promise<number>;
   ensureAccount(id: string, name: string, now: number): Promise<void>;
   createApiKey(row: ApiKeyRow): Promise<void>;
   findApiKeyByHash(hash: string): Promise<ApiKeyRow | undefined>;

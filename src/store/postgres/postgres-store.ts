@@ -4,6 +4,7 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import { BaseStore } from '../base-store.ts';
+import { CONFIG_CHANNEL } from '../migrations.ts';
 import { optOutRefuses } from '../../domain/phone.ts';
 import type { Database } from '../schema.ts';
 import type { CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
@@ -25,7 +26,7 @@ export class PostgresStore extends BaseStore {
   readonly schema: string | undefined;
   readonly #url: string;
   #listener: pg.Client | null = null;
-  #onWake: (() => void) | null = null;
+  #on: { wake?: () => void; config?: () => void } = {};
   #relisten: NodeJS.Timeout | null = null;
   #closed = false;
 
@@ -81,13 +82,14 @@ export class PostgresStore extends BaseStore {
   }
 
   /**
-   * Calls `onWake` whenever a message is inserted by any process. The LISTEN connection
-   * is kept up: when it is lost it reconnects with backoff (up to 5 s), listens again,
-   * and calls `onWake` once, so the worker's claim sweeps up whatever was notified while
-   * it was away.
+   * Calls `on.wake` whenever a message is inserted by any process, and `on.config` when
+   * configuration changes (migration 011's trigger). The LISTEN connection is kept up:
+   * when it is lost it reconnects with backoff (up to 5 s), listens again, and calls both
+   * once, so the worker's claim sweeps up whatever was notified while it was away and the
+   * configuration is read again.
    */
-  async listen(onWake: () => void): Promise<void> {
-    this.#onWake = onWake;
+  async listen(on: { wake?: () => void; config?: () => void }): Promise<void> {
+    this.#on = on;
     await this.#connectListener();
   }
 
@@ -96,10 +98,11 @@ export class PostgresStore extends BaseStore {
     const lost = () => this.#listenerLost(client);
     client.on('error', lost);
     client.on('end', lost);
-    client.on('notification', () => this.#onWake?.());
+    client.on('notification', (n) => (n.channel === CONFIG_CHANNEL ? this.#on.config?.() : this.#on.wake?.()));
     try {
       await client.connect();
-      await client.query(`LISTEN ${QUEUE_CHANNEL}`);
+      if (this.#on.wake) await client.query(`LISTEN ${QUEUE_CHANNEL}`);
+      if (this.#on.config) await client.query(`LISTEN ${CONFIG_CHANNEL}`);
     } catch (err) {
       client.removeAllListeners('end');
       client.on('error', () => {});
@@ -124,7 +127,7 @@ export class PostgresStore extends BaseStore {
     const delay = Math.min(5_000, 250 * 2 ** failures) * (0.75 + Math.random() * 0.5);
     this.#relisten = setTimeout(() => {
       this.#relisten = null;
-      this.#connectListener().then(() => this.#onWake?.(), () => this.#scheduleRelisten(failures + 1));
+      this.#connectListener().then(() => { this.#on.wake?.(); this.#on.config?.(); }, () => this.#scheduleRelisten(failures + 1));
     }, delay);
     this.#relisten.unref();
   }

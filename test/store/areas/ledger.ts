@@ -243,6 +243,22 @@ export function ledgerCases(get: () => Store): void {
       assert.deepEqual([await n('ZW') - zw, await n('ZM') - zm], [2, 1]);
     });
 
+    it('makes the messages waiting for a route due now, and only those', async () => {
+      const now = Date.now();
+      const later = now + 60_000;
+      const waiting = [
+        newMessage({ status: 'queued', error_code: 'route_unavailable', next_attempt_at: later }),
+        newMessage({ status: 'queued', error_code: 'no_provider_configured', next_attempt_at: later }),
+      ];
+      const backingOff = newMessage({ status: 'queued', error_code: 'provider_error', next_attempt_at: later });
+      await store.insertMessages([...waiting, backingOff]);
+      assert.ok(await store.wakeWaiting(now) >= 2);
+      const rows = await store.getMessages([...waiting, backingOff].map((m) => m.row.id));
+      const due = new Map(rows.map((r) => [r.id, r.next_attempt_at]));
+      assert.deepEqual(waiting.map((m) => due.get(m.row.id)), [now, now], 'the waiting ones are due');
+      assert.equal(due.get(backingOff.row.id), later, 'a message backing off after a failure keeps its time');
+    });
+
     it('knows the last sender to a recipient, and each provider\'s attempts, errors and failovers since a time', async () => {
       const at = Date.now() + 50_000_000_000;
       const provider = `pw-${newId('msg').slice(-8)}`;

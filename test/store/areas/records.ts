@@ -28,6 +28,20 @@ export function recordsCases(get: () => Store): void {
       assert.equal((await store.listOptOuts('acc_other')).length, 1);
     });
 
+    it('bumps the configuration version on every change to a configured record, not on messages', async () => {
+      const v0 = await store.configVersion();
+      const now = Date.now();
+      await store.upsertCountryRule({ country: 'XA', require_local: 0, allow_alphanumeric: 1, providers: null, created_at: now, updated_at: now });
+      const v1 = await store.configVersion();
+      assert.ok(v1 > v0, 'a country rule written');
+      await store.insertMessages([newMessage()]);
+      assert.equal(await store.configVersion(), v1, 'a message is not configuration');
+      const id = newId('key');
+      await store.createApiKey({ id, account_id: 'default', name: 'cv', prefix: 'sk_test', hash: `h-${id}`, scopes: 'send', created_at: now, updated_at: now, revoked_at: null, webhook_secret: 'whsec_dGVzdA==', callback_url: null });
+      await store.revokeApiKey(id, now);
+      assert.ok(await store.configVersion() >= v1 + 2, 'a key created and revoked');
+    });
+
     it('manages API keys by hash and revokes them', async () => {
       const now = Date.now();
       const id = newId('key');
