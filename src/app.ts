@@ -228,7 +228,6 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await relays.stop();
       masks.stop();
       await ingest.drain();
-      router.stop();
       await configWatch.stop();
       await registry.close();
       await leases?.close();

@@ -12,6 +12,7 @@ export class Metrics {
   readonly accepted: Counter<string>;
   readonly final: Counter<'status'>;
   readonly attempts: Counter<'provider' | 'outcome'>;
+  readonly simulatedSends: Counter<'provider'>;
   readonly sendDuration: Histogram<'provider'>;
   readonly failovers: Counter<'provider'>;
   readonly webhooks: Counter<'provider' | 'kind'>;
@@ -37,6 +38,7 @@ export class Metrics {
     this.accepted = new Counter({ name: 'switchboard_messages_accepted_total', help: 'Messages accepted at intake', registers });
     this.final = new Counter({ name: 'switchboard_messages_final_total', help: 'Messages that reached a final status, counted once each', labelNames: ['status'], registers });
     this.attempts = new Counter({ name: 'switchboard_send_attempts_total', help: 'Send attempts by provider and outcome', labelNames: ['provider', 'outcome'], registers });
+    this.simulatedSends = new Counter({ name: 'switchboard_simulated_sends_total', help: 'Sends a simulator took (nothing left the building), by provider', labelNames: ['provider'], registers });
     this.sendDuration = new Histogram({
       name: 'switchboard_send_duration_seconds', help: 'Provider send call latency', labelNames: ['provider'], registers,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],

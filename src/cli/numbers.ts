@@ -1,5 +1,5 @@
 // switchboard numbers add|list|remove: the sender pool from the command line (the same
-// validation as POST /v1/numbers). Running servers pick changes up within 10 s.
+// validation as POST /v1/numbers). Running servers pick changes up within a second (services/config-watch.ts).
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { openStore } from '../store/open-store.ts';

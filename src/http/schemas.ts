@@ -35,6 +35,7 @@ export const messageSchema = {
     currency: { type: 'string' },
     provider: nullableString,
     provider_message_id: nullableString,
+    simulated: { type: 'boolean', description: 'true when the built-in simulator (or a provider of kind simulator) carried it: nothing was sent to a handset' },
     callback_url: nullableString,
     metadata: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
     attempts_count: { type: 'integer' },

@@ -173,6 +173,8 @@ export interface ProviderModule {
   readonly legacyInbound?: boolean;
   /** what it can carry (default: sms) */
   readonly channels?: readonly ('sms' | 'voice')[];
+  /** sends nowhere (the built-in simulator): messages it carries say `simulated: true` */
+  readonly simulated?: boolean;
 }
 
 /** What an adapter gets from Switchboard when it is built. */

@@ -37,6 +37,8 @@ export interface ProviderEntry {
   legacyInbound: boolean;
   /** what it can carry: sms, and voice for kinds that place calls */
   channels: readonly ('sms' | 'voice')[];
+  /** a simulator: what it takes never reaches a handset (messages say `simulated: true`) */
+  simulated: boolean;
   adapter: ProviderAdapter;
 }
 
@@ -116,7 +118,7 @@ export class ProviderRegistry {
   simulating(): boolean { return this.#simulating; }
 
   /** Whether a provider id names a simulator (the implicit one, or a record of kind simulator). */
-  simulated(id: string | null): boolean { return id !== null && this.get(id)?.kind === simulator.kind; }
+  simulated(id: string | null): boolean { return id !== null && this.get(id)?.simulated === true; }
 
   async close(): Promise<void> {
     for (const e of this.all()) await e.adapter.close?.().catch(() => {});
@@ -139,7 +141,7 @@ export class ProviderRegistry {
   #implicit(): ProviderEntry {
     return {
       id: IMPLICIT_SIMULATOR_ID, kind: simulator.kind, priority: 0, prices: IMPLICIT_PRICES, defaultFrom: simulator.defaultFrom, accountId: DEFAULT_ACCOUNT,
-      legacyInbound: false, channels: simulator.channels ?? ['sms'], adapter: simulator.create(this.#context(IMPLICIT_SIMULATOR_ID, {})),
+      legacyInbound: false, channels: simulator.channels ?? ['sms'], simulated: true, adapter: simulator.create(this.#context(IMPLICIT_SIMULATOR_ID, {})),
     };
   }
 
@@ -158,6 +160,7 @@ export class ProviderRegistry {
       accountId: typeof config.account_id === 'string' ? config.account_id : DEFAULT_ACCOUNT,
       legacyInbound: module.legacyInbound === true,
       channels: module.channels ?? ['sms'],
+      simulated: module.simulated === true,
       adapter: module.create(this.#context(row.id, config)),
     };
   }

@@ -20,6 +20,7 @@ export function presentMessage(m: MessageRow) {
     currency: m.currency,
     provider: m.provider_id,
     provider_message_id: m.provider_message_id,
+    simulated: m.simulated === 1,
     callback_url: m.callback_url,
     metadata: m.metadata ? (JSON.parse(m.metadata) as Record<string, string>) : null,
     template: m.template_id ? { id: m.template_id, version: m.template_version ?? null } : null,

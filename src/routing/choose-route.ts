@@ -50,7 +50,6 @@ export class Router {
   #signature = '';
   #cache = new Map<string, Base>();
   readonly #sticky = new Map<string, string>();
-  #timer: NodeJS.Timeout | null = null;
 
   constructor(opts: { registry: ProviderRegistry; store: Store; health: Health; deliveryWeight: number; logger: Logger }) {
     this.#registry = opts.registry;
@@ -60,14 +59,10 @@ export class Router {
     this.#log = opts.logger;
   }
 
-  /** Loads providers, numbers and country rules now and every `everyMs` (other processes' changes). */
-  async start(everyMs = 10_000): Promise<void> {
+  /** Loads providers, numbers and country rules; other processes' changes come through services/config-watch.ts. */
+  async start(): Promise<void> {
     await this.refresh();
-    this.#timer = setInterval(() => { this.refresh().catch((err) => this.#log.error({ err }, 'routing refresh failed')); }, everyMs);
-    this.#timer.unref();
   }
-
-  stop(): void { if (this.#timer) clearInterval(this.#timer); }
 
   /** Re-reads the records; cached decisions are dropped if anything changed. */
   async refresh(): Promise<void> {

@@ -484,6 +484,8 @@ const m011: Migration = {
   async up(db) {
     await db.schema.createTable('config_version').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('version', 'bigint', (c) => c.notNull()).execute();
     await db.insertInto('config_version').values({ id: 1, version: 0 }).execute();
+    // A message a simulator carried says so (API, callbacks, dashboard): it never left the building.
+    await db.schema.alterTable('messages').addColumn('simulated', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     if (db.getExecutor().adapter instanceof PostgresAdapter) {
       await sql.raw(`CREATE FUNCTION config_changed() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN UPDATE config_version SET version = version + 1 WHERE id = 1; PERFORM pg_notify('${CONFIG_CHANNEL}', TG_TABLE_NAME); RETURN NULL; END $$`).execute(db);

@@ -45,6 +45,8 @@ export interface MessageRow {
   channel?: 'sms' | 'voice';
   /** a call's options, JSON: { voice?, language?, fallback_sms? } */
   voice_options?: string | null;
+  /** 1 once a simulator carried it (the built-in one, or a record of kind simulator): it never left the building */
+  simulated?: number;
 }
 
 /** A part of a sent message that the provider gave its own id to; receipts are about parts. */
@@ -383,7 +385,7 @@ export interface Outcome {
   leaseOwner: string;
   /** the fields of the message to set */
   set: Pick<MessageRow, 'status' | 'attempts' | 'throttled_attempts' | 'next_attempt_at'> &
-    Partial<Pick<MessageRow, 'provider_id' | 'provider_message_id' | 'from_number' | 'error_code' | 'error_message' | 'provider_error_code' | 'sent_at' | 'final_at' | 'price'>>;
+    Partial<Pick<MessageRow, 'provider_id' | 'provider_message_id' | 'from_number' | 'error_code' | 'error_message' | 'provider_error_code' | 'sent_at' | 'final_at' | 'price' | 'simulated'>>;
   /** the attempts made in this claim: more than one when the send failed over */
   attempts: AttemptRow[];
   /** the parts the provider accepted, when the send succeeded */

@@ -55,7 +55,7 @@ export function waitOutcome(row: MessageRow, owner: string, now: number, until: 
   };
 }
 
-export interface RouteUsed { providerId: string; from: string }
+export interface RouteUsed { providerId: string; from: string; simulated?: boolean }
 
 /** The attempt row for one send through one route. */
 export function attemptRow(row: MessageRow, route: RouteUsed, result: SendOutcome, started: number, finished: number): AttemptRow {
@@ -86,7 +86,7 @@ export function attemptOutcome(
     return withCallback(row, { ...base, parts, set: {
       status: 'sent', attempts: row.attempts, throttled_attempts: row.throttled_attempts, next_attempt_at: null,
       // The message's provider id is its first part's (all of them are in `parts`).
-      provider_id: route.providerId, provider_message_id: result.parts[0]?.providerMessageId ?? null, from_number: route.from, sent_at: now,
+      provider_id: route.providerId, provider_message_id: result.parts[0]?.providerMessageId ?? null, from_number: route.from, sent_at: now, simulated: route.simulated ? 1 : 0,
       error_code: null, error_message: null, provider_error_code: null, ...(result.price ? { price: result.price } : {}),
     } });
   }

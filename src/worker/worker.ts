@@ -256,7 +256,7 @@ export class Worker {
         this.#log.info({ message: row.id, provider: p.id }, 'the provider already had this message; not sending it again');
         const price = priceFor(p.prices, row.country ?? undefined, row.segments);
         return {
-          route: { providerId: p.id, from: found.from ?? route.numbers[0]?.number ?? '' },
+          route: { providerId: p.id, from: found.from ?? route.numbers[0]?.number ?? '', simulated: p.simulated },
           result: { ok: true, parts: found.parts, ...(price !== null ? { price } : {}) }, started, finished: Date.now(),
         };
       } catch (err) {
@@ -423,7 +423,8 @@ export class Worker {
     this.#metrics.sendDuration.observe({ provider: provider.id }, (finished - started) / 1000);
     this.#metrics.attempts.inc({ provider: provider.id, outcome: result.ok ? 'sent' : result.error.kind });
     if (!result.ok) this.#log.warn({ message: row.id, provider: provider.id, code: result.error.code, kind: result.error.kind }, 'send attempt failed');
-    return { route: { providerId: provider.id, from }, result, started, finished };
+    if (result.ok && provider.simulated) this.#metrics.simulatedSends.inc({ provider: provider.id });
+    return { route: { providerId: provider.id, from, simulated: provider.simulated }, result, started, finished };
   }
 
   /**

@@ -111,7 +111,7 @@ describe('the database going away', () => {
       let stopLoad = false;
       const loads = deployments.map((d) => load(d, () => stopLoad));
       // Load for a while with the database up, then cut both.
-      await eventually(async () => deployments.every((d) => d.fake.requests.length >= 20), 30_000, 'both deployments to be sending');
+      await eventually(async () => deployments.every((d) => d.fake.requests.length >= 20 && d.accepted.size >= 120), 60_000, 'both deployments to be taking and sending');
       const recovered = await Promise.all(deployments.map(async (d) => {
         d.cut = true;
         d.proxy.cut();

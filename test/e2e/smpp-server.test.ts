@@ -41,7 +41,7 @@ for (const [name, skip, postgres] of [['SQLite', false, false], ['PostgreSQL', p
     port = await freePort();
     const schema = testSchema();
     pg = postgres ? await makePostgresStore(schema) : undefined;
-    t = await startApp({ smppPort: port, smppMaxPerSecond: 0, smppEnquireLinkSeconds: 1 }, { store: pg ? new PostgresStore(TEST_DATABASE_URL, { schema, max: 4 }) : undefined });
+    t = await startApp({ smppPort: port, simulator: 'on', smppMaxPerSecond: 0, smppEnquireLinkSeconds: 1 }, { store: pg ? new PostgresStore(TEST_DATABASE_URL, { schema, max: 4 }) : undefined });
     const store = t.app.ctx.store;
     creds = await createSmppCredentials(store, (await createKey(store, { name: 'legacy-pbx' })).key);
     other = await createSmppCredentials(store, (await createKey(store, { name: 'other-pbx', accountId: 'acct-other' })).key);

@@ -1,5 +1,5 @@
 // Boots a real Switchboard on a free loopback port, with its own SQLite file (or a given
-// store), the built-in simulator and a known admin key; talks to it over real HTTP.
+// store), the built-in simulator (on whatever the store: SWITCHBOARD_SIMULATOR=on) and a known admin key; talks to it over real HTTP.
 import { createApp, type App } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
@@ -23,7 +23,7 @@ export async function startApp(overrides: Partial<Record<keyof Config, unknown>>
   const dir = tempDir();
   const config = loadConfig({}, {
     port: 0, host: '127.0.0.1', dataDir: dir.path, adminKey: ADMIN_KEY, logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
-    simulatorLatencyMs: 5, pollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200, webhookSecret: TEST_WEBHOOK_SECRET, shutdownDrainMs: 0,
+    simulator: 'on', simulatorLatencyMs: 5, pollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200, webhookSecret: TEST_WEBHOOK_SECRET, shutdownDrainMs: 0,
     ...overrides,
   });
   const app = await createApp(config, { logger: createLogger(config.logLevel), store: opts.store });

@@ -1,7 +1,8 @@
 // Every provider kind through the one adapter contract suite, each against its fake.
 import { runAdapterSuite, STATUS_URL, type AdapterHarness } from './adapter-suite.ts';
 import { createHmac } from 'node:crypto';
-import { simulator, SIGNATURE_HEADER } from '../../src/providers/simulator/adapter.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { simulatedFate, simulator, SIGNATURE_HEADER } from '../../src/providers/simulator/adapter.ts';
 import { twilio } from '../../src/providers/twilio/adapter.ts';
 import { vonage } from '../../src/providers/vonage/adapter.ts';
 import { sinch } from '../../src/providers/sinch/adapter.ts';
@@ -28,6 +29,12 @@ const simulatorHarness: AdapterHarness = {
   async statusCallback(id, status) {
     const body = JSON.stringify({ message_id: id, status, timestamp: new Date().toISOString(), error_code: status === 'undelivered' ? '30003' : null });
     return { kind: 'status', method: 'POST', url: STATUS_URL, headers: { [SIGNATURE_HEADER]: createHmac('sha256', SIM_SECRET).update(body).digest('hex'), 'content-type': 'application/json' }, body };
+  },
+  // Its status lookup reads the fate it gave the part when it sent it: delivered once due.
+  async deliverQuietly(id) {
+    const fate = simulatedFate(id);
+    assert.equal(fate?.fate, 'delivered', id);
+    await sleep(Math.max(0, fate.at - Date.now() + 1));
   },
 };
 

@@ -1,4 +1,4 @@
-// The provider registry builds one adapter per active record, and a changed record
+// The provider registry builds one adapter per record (routing sees the active ones), and a changed record
 // rebuilds that provider's adapter only: the others (an SMPP bind, a connection pool)
 // are kept, and the replaced or removed ones are closed.
 import { describe, it, before, after } from 'node:test';
@@ -42,8 +42,9 @@ describe('provider registry', () => {
     assert.deepEqual(events.splice(0), ['start b', 'close b']);
     await s.store.upsertProvider({ ...row('a', 1, 3000), active: 0 });
     await registry.refresh();
-    assert.equal(registry.get('a'), undefined);
-    assert.deepEqual(events.splice(0), ['close a']);
+    assert.deepEqual(registry.active().map((p) => p.id), ['b'], 'a deactivated provider takes no sends');
+    assert.ok(registry.get('a'), 'but keeps an adapter for its receipts and reconciliation');
+    assert.deepEqual(events.splice(0), ['start a', 'close a'], 'its changed record rebuilt it');
     await registry.close();
   });
 });

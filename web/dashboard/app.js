@@ -155,7 +155,7 @@ async function messages() {
     cursor = res.next_cursor;
     const t = table([
       ['Message', (m) => h('a', { href: `#/message/${m.id}` }, m.id)], ['Status', (m) => badge(m.status)], ['To', (m) => m.to], ['From', (m) => m.from ?? ''],
-      ['Provider', (m) => m.provider ?? ''], ['Created', (m) => when(m.created_at)], ['Body', (m) => m.body.slice(0, 60)],
+      ['Provider', (m) => (m.simulated ? h('span', {}, m.provider ?? '', ' ', badge('simulated')) : m.provider ?? '')], ['Created', (m) => when(m.created_at)], ['Body', (m) => m.body.slice(0, 60)],
     ], res.data);
     results.replaceChildren(t, cursor ? h('button.secondary', { type: 'button', onclick: () => guarded(() => search(true)) }, 'Next page') : null);
   };
@@ -197,7 +197,7 @@ async function message(id) {
       await message(id);
     }) }, 'Cancel message') : null;
   page(`Message ${m.id}`,
-    h('p', {}, badge(m.status), ' ', `to ${m.to}${m.from ? ` from ${m.from}` : ''}`, m.provider ? ` via ${m.provider}` : ''),
+    h('p', {}, badge(m.status), ' ', `to ${m.to}${m.from ? ` from ${m.from}` : ''}`, m.provider ? ` via ${m.provider}` : '', m.simulated ? ' ' : '', m.simulated ? badge('simulated') : ''),
     m.error ? h('p', {}, `Error: ${m.error.code} — ${m.error.message ?? ''}`) : null,
     h('h2', {}, 'Timeline'), h('ol.timeline', { id: 'timeline' }, steps.map((s) => h('li', {}, when(s.at), s.text, s.raw ? rawWebhook(s.raw) : null))),
     h('h2', {}, 'Callbacks to your application'),

@@ -15,8 +15,10 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     try {
       await ctx.store.ping();
       const degraded = ctx.lifecycle.degraded();
-      if (degraded.length > 0) return { status: 'degraded', store: ctx.store.dialect, degraded };
-      return { status: 'ready', store: ctx.store.dialect };
+      // Whether the built-in simulator is what sends here (no provider configured): nothing leaves the machine.
+      const simulator = ctx.registry.simulating();
+      if (degraded.length > 0) return { status: 'degraded', store: ctx.store.dialect, simulator, degraded };
+      return { status: 'ready', store: ctx.store.dialect, simulator };
     } catch (err) {
       const failure = storeFailure(err) ?? 'database_unavailable';
       return reply.code(503).send({ status: 'unavailable', store: ctx.store.dialect, error: { code: failure, message: `the ${ctx.store.dialect} database is unavailable: ${(err as Error).message}` } });

@@ -27,8 +27,23 @@ const RECEIPT_GRACE_MS = 50;
 // signed with it, so they pass the same verification as any posted webhook.
 const processSecret = randomBytes(32).toString('hex');
 // Provider message ids: a random tag per adapter instance, then a counter shared by all
-// instances, so neither two simulators in one process nor a rebuilt adapter reuse an id.
+// instances, so neither two simulators in one process nor a rebuilt adapter reuse an id;
+// then the part's fate and when it is due, which the status lookup reads back.
 let counter = 0;
+
+type Fate = 'delivered' | 'undelivered' | 'never';
+const FATES = { d: 'delivered', u: 'undelivered', n: 'never' } as const;
+
+/** A part's provider id: unique, and carrying what will become of it and when (`SIM<tag><n>-<d|u|n><due, base 36>`). */
+function simulatorId(tag: string, fate: Fate, at: number): string {
+  return `SIM${tag}${(counter++).toString(36)}-${fate[0]}${at.toString(36)}`;
+}
+
+/** What a simulator id says will become of its part, or null for an id the simulator did not give. */
+export function simulatedFate(id: string): { fate: Fate; at: number } | null {
+  const m = /^SIM[0-9a-f]{10}[0-9a-z]+-([dun])([0-9a-z]+)$/.exec(id);
+  return m ? { fate: FATES[m[1] as keyof typeof FATES], at: parseInt(m[2], 36) } : null;
+}
 
 export function validateSimulatorConfig(c: Record<string, unknown>): string[] {
   const problems: string[] = [];
@@ -78,19 +93,31 @@ export function createSimulator(ctx: AdapterContext): ProviderAdapter {
       if (req.to !== '+15005550003' && failureRate > 0 && Math.random() < failureRate) {
         return fail('transient', 'carrier_unavailable', 'simulated random failure');
       }
-      const parts: SentPart[] = Array.from({ length: perSegment ? req.segments : 1 }, (_, index) => ({ index, providerMessageId: `SIM${tag}${(counter++).toString(36)}` }));
-      if (req.to !== '+15005550008') {
-        const undelivered = req.to === '+15005550005' || (undeliveredRate > 0 && Math.random() < undeliveredRate);
-        // Like a real carrier, a receipt comes after the API answer: never sooner than
-        // RECEIPT_GRACE_MS, so it normally finds our record of the provider's id. Parts
-        // are reported last to first, as carriers do not keep order.
-        const at = earlyReceipts ? Date.now() : Date.now() + Math.max(latencyMs, RECEIPT_GRACE_MS);
-        for (const part of [...parts].reverse()) {
-          const lastFails = req.to === '+15005550009' && part.index === parts.length - 1;
-          await emitReceipt(part.providerMessageId, undelivered || lastFails ? 'undelivered' : 'delivered', at);
-        }
-      }
+      const silent = req.to === '+15005550008';
+      const undelivered = req.to === '+15005550005' || (undeliveredRate > 0 && Math.random() < undeliveredRate);
+      // Like a real carrier, a receipt comes after the API answer: never sooner than
+      // RECEIPT_GRACE_MS, so it normally finds our record of the provider's id.
+      const at = earlyReceipts ? Date.now() : Date.now() + Math.max(latencyMs, RECEIPT_GRACE_MS);
+      const parts: SentPart[] = Array.from({ length: perSegment ? req.segments : 1 }, (_, index) => {
+        const lastFails = req.to === '+15005550009' && index === req.segments - 1;
+        const fate: Fate = silent ? 'never' : undelivered || lastFails ? 'undelivered' : 'delivered';
+        return { index, providerMessageId: simulatorId(tag, fate, at) };
+      });
+      // Parts are reported last to first, as carriers do not keep order.
+      if (!silent) for (const part of [...parts].reverse()) await emitReceipt(part.providerMessageId, simulatedFate(part.providerMessageId)!.fate as 'delivered' | 'undelivered', at);
       return { ok: true, parts, segments: req.segments };
+    },
+
+    // The status lookup reconciliation asks: the fate a part was given when it was sent
+    // is in its id, so any process (a restarted one too) answers it the same.
+    async fetchStatus(ids: string[]): Promise<Receipt[]> {
+      const now = Date.now();
+      return ids.flatMap((id) => {
+        const f = simulatedFate(id);
+        if (!f) return [];
+        const final = f.fate !== 'never' && now >= f.at;
+        return [simulatorReceipt({ message_id: id, status: final ? f.fate : 'sent', timestamp: new Date(final ? f.at : now).toISOString(), error_code: final && f.fate === 'undelivered' ? '30003' : null })];
+      });
     },
 
     parseReceipts(raw: RawWebhook): Receipt[] {
@@ -111,4 +138,4 @@ export function createSimulator(ctx: AdapterContext): ProviderAdapter {
   };
 }
 
-export const simulator: ProviderModule = { kind: 'simulator', validate: validateSimulatorConfig, create: createSimulator, defaultFrom: SIMULATOR_NUMBER };
+export const simulator: ProviderModule = { kind: 'simulator', validate: validateSimulatorConfig, create: createSimulator, defaultFrom: SIMULATOR_NUMBER, simulated: true };
