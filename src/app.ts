@@ -23,7 +23,8 @@ import { createLimiter } from './routing/rate-limit/redis.ts';
 import { SharedHealth } from './routing/shared-health.ts';
 import { RedisLeases } from './routing/leases.ts';
 import type { RateLimiter } from './routing/rate-limit/limiter.ts';
-import { AlertMonitor } from './routing/alerts.ts';
+import { AlertMonitor, AlertNotifier } from './routing/alerts.ts';
+import { DatabaseWatch } from './services/database-watch.ts';
 import { OptOutHandler } from './optout/inbound.ts';
 import { RelayService } from './relay/relay.ts';
 import { MaskService } from './masking/masks.ts';
@@ -150,12 +151,18 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const rollups: Periodic | null = runsWorkers
     ? new Periodic(() => rollUpSettled(store, Date.now(), () => rollups!.stopping), 60_000, logger, 'report rollup', 60_000)
     : null;
+  const notifier = new AlertNotifier({ config, logger, sendSms: async (to, body) => { await intake.accept({ to, body }, { accountId: 'default', keyId: null }); } });
   const alerts = runsWorkers
     ? new AlertMonitor({
-      store, config, logger, sendSms: async (to, body) => { await intake.accept({ to, body }, { accountId: 'default', keyId: null }); },
+      store, config, logger, notifier,
       downProviders: () => registry.active().filter((p) => health.view(p.id, Date.now()).demoted === 'errors' || p.adapter.ready?.() === false).map((p) => p.id),
     })
     : null;
+  // Every process watches its own way to the database (the alert cannot be kept in it).
+  const databaseWatch = new DatabaseWatch({
+    store, everyMs: config.databaseCheckMs, alertAfterMs: config.alertDatabaseDownMs, logger, notifier,
+    metrics: { up: (up) => metrics.databaseUp.set(up ? 1 : 0), outage: () => metrics.databaseOutages.inc() },
+  });
   const lifecycle = { draining: false, degraded };
   const auth = new Authenticator(store, config.adminKey, config.webhookSecret);
   const ctx: AppContext = {
@@ -183,6 +190,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await sharedHealth?.start();
       await router.start();
       await configWatch.start();
+      databaseWatch.start();
       if (store.listen) await store.listen({ config: () => configWatch.poke(), ...(worker ? { wake: () => worker.wake() } : {}) });
       worker?.start();
       processor?.start();
@@ -229,6 +237,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       masks.stop();
       await ingest.drain();
       await configWatch.stop();
+      await databaseWatch.stop();
       await registry.close();
       await leases?.close();
       await sharedHealth?.close();

@@ -78,6 +78,10 @@ const SCHEMA = {
   relayBurst: { env: 'SWITCHBOARD_RELAY_BURST', kind: 'int', def: 5, min: 1 },
   maskMaxTtlSeconds: { env: 'SWITCHBOARD_MASK_MAX_TTL_SECONDS', kind: 'int', def: 30 * 86_400, min: 1 },
   alertCheckMs: { env: 'SWITCHBOARD_ALERT_CHECK_MS', kind: 'int', def: 10_000, min: 10 },
+  // Each process pings its database this often (switchboard_database_up); away longer than
+  // the limit, the database_down alert fires.
+  databaseCheckMs: { env: 'SWITCHBOARD_DATABASE_CHECK_MS', kind: 'int', def: 1_000, min: 10 },
+  alertDatabaseDownMs: { env: 'SWITCHBOARD_ALERT_DATABASE_DOWN_MS', kind: 'int', def: 15_000, min: 0 },
   retentionDays: { env: 'SWITCHBOARD_RETENTION_DAYS', kind: 'number', def: 0, min: 0 },
   retentionArchive: { env: 'SWITCHBOARD_RETENTION_ARCHIVE', kind: 'string', def: '' },
   retentionEveryMs: { env: 'SWITCHBOARD_RETENTION_EVERY_MS', kind: 'int', def: 3_600_000, min: 10 },

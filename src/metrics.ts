@@ -2,6 +2,7 @@
 // several apps in one process. Queue gauges are read from the store at scrape time.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Store } from './store/store.ts';
+import { storeFailure } from './store/failures.ts';
 import type { MessageBus } from './events/bus.ts';
 import { isFinal } from './domain/status.ts';
 import type { SessionStats } from './providers/provider.ts';
@@ -13,6 +14,8 @@ export class Metrics {
   readonly final: Counter<'status'>;
   readonly attempts: Counter<'provider' | 'outcome'>;
   readonly simulatedSends: Counter<'provider'>;
+  readonly databaseUp: Gauge<string>;
+  readonly databaseOutages: Counter<string>;
   readonly sendDuration: Histogram<'provider'>;
   readonly failovers: Counter<'provider'>;
   readonly webhooks: Counter<'provider' | 'kind'>;
@@ -38,6 +41,9 @@ export class Metrics {
     this.accepted = new Counter({ name: 'switchboard_messages_accepted_total', help: 'Messages accepted at intake', registers });
     this.final = new Counter({ name: 'switchboard_messages_final_total', help: 'Messages that reached a final status, counted once each', labelNames: ['status'], registers });
     this.attempts = new Counter({ name: 'switchboard_send_attempts_total', help: 'Send attempts by provider and outcome', labelNames: ['provider', 'outcome'], registers });
+    this.databaseUp = new Gauge({ name: 'switchboard_database_up', help: 'Whether this process reached its database at the last check (1) or not (0)', registers });
+    this.databaseUp.set(1);
+    this.databaseOutages = new Counter({ name: 'switchboard_database_outages_total', help: 'Times this process found its database unreachable after it had answered', registers });
     this.simulatedSends = new Counter({ name: 'switchboard_simulated_sends_total', help: 'Sends a simulator took (nothing left the building), by provider', labelNames: ['provider'], registers });
     this.sendDuration = new Histogram({
       name: 'switchboard_send_duration_seconds', help: 'Provider send call latency', labelNames: ['provider'], registers,
@@ -50,7 +56,7 @@ export class Metrics {
     this.resendChecks = new Counter({ name: 'switchboard_resend_checks_total', help: 'Interrupted sends looked up at the provider before resending: found (not sent again), not found, or unknown (lookup failed)', labelNames: ['provider', 'found'], registers });
     this.masked = new Counter({ name: 'switchboard_masked_messages_total', help: 'Texts to masking proxies: forwarded, or dropped (no session)', labelNames: ['outcome'], registers });
     // One query serves every gauge of a scrape that reads it.
-    const readStats = perScrape(() => store.queueStats(Date.now()));
+    const readStats = perScrape(() => store.queueStats(Date.now()), { depth: 0, oldestDueAt: null, byStatus: {} });
     new Gauge({
       name: 'switchboard_queue_depth', help: 'Messages accepted and not yet handed to a provider', registers,
       async collect() { this.set((await readStats()).depth); },
@@ -63,7 +69,7 @@ export class Metrics {
       name: 'switchboard_messages', help: 'Messages not yet final, by status (final ones: switchboard_messages_final_total)', labelNames: ['status'], registers,
       async collect() { this.reset(); for (const [s, n] of Object.entries((await readStats()).byStatus)) this.set({ status: s }, n); },
     });
-    const readUnsettled = perScrape(() => store.unsettledStats());
+    const readUnsettled = perScrape(() => store.unsettledStats(), { count: 0, oldestAt: null });
     new Gauge({
       name: 'switchboard_parts_awaiting_receipt', help: 'Parts sent and still without a final status (awaiting a receipt, reconciliation or the receipt deadline)', registers,
       async collect() { this.set((await readUnsettled()).count); },
@@ -101,11 +107,24 @@ export class Metrics {
 }
 
 /** `read`, at most once per 500 ms: the gauges of one scrape share one query. */
-function perScrape<T>(read: () => Promise<T>): () => Promise<T> {
+/**
+ * A store read shared by the gauges of one scrape. While the database is away the last
+ * value read stands (or `empty`, before any), so /metrics still answers and shows
+ * switchboard_database_up 0 when it matters most.
+ */
+function perScrape<T>(read: () => Promise<T>, empty: T): () => Promise<T> {
   let value: T | undefined;
   let at = 0;
   return async () => {
-    if (value === undefined || Date.now() - at > 500) { value = await read(); at = Date.now(); }
+    if (value === undefined || Date.now() - at > 500) {
+      try {
+        value = await read();
+      } catch (err) {
+        if (!storeFailure(err)) throw err;
+        value ??= empty;
+      }
+      at = Date.now();
+    }
     return value;
   };
 }

@@ -6,6 +6,9 @@
 //   queue_age:  the oldest due message has waited longer than the limit
 //   routes_down: messages wait because no route can take them (providers down, circuits
 //               open, binds lost): the count waiting by country, and the providers out
+//   database_down: this process could not reach its database for longer than the limit
+//               (services/database-watch.ts; each process alerts for itself, since no
+//               state can be shared while the database is away, and by webhook only)
 // Notifications go to the alert webhook (signed like callbacks when
 // SWITCHBOARD_WEBHOOK_SECRET is set) and, optionally, as an SMS to an operator number.
 import type { Logger } from 'pino';
@@ -23,18 +26,18 @@ export class AlertMonitor {
   readonly #store: Store;
   readonly #config: Config;
   readonly #log: Logger;
-  readonly #sms: SendSms;
+  readonly #notifier: AlertNotifier;
   readonly #down: () => string[];
   #timer: NodeJS.Timeout | null = null;
   #checking: Promise<void> | null = null;
 
   /** `downProviders`: the providers not taking traffic now (named in the routes_down alert) */
-  constructor(opts: { store: Store; config: Config; logger: Logger; sendSms: SendSms; downProviders?: () => string[] }) {
+  constructor(opts: { store: Store; config: Config; logger: Logger; notifier: AlertNotifier; downProviders?: () => string[] }) {
     this.#down = opts.downProviders ?? (() => []);
     this.#store = opts.store;
     this.#config = opts.config;
     this.#log = opts.logger;
-    this.#sms = opts.sendSms;
+    this.#notifier = opts.notifier;
   }
 
   start(): void {
@@ -69,9 +72,27 @@ export class AlertMonitor {
 
   async #evaluate(rule: string, firing: boolean, detail: string, now: number): Promise<void> {
     if (!(await this.#store.setAlertState(rule, firing ? 'firing' : 'ok', detail, now))) return;
-    const notice: AlertNotice = { rule, state: firing ? 'firing' : 'resolved', detail, at: new Date(now).toISOString() };
-    this.#log[firing ? 'error' : 'info']({ alert: notice }, `alert ${rule} ${notice.state}`);
-    await Promise.allSettled([this.#post(notice), firing && this.#config.alertSmsTo ? this.#text(notice) : null]);
+    await this.#notifier.notify({ rule, state: firing ? 'firing' : 'resolved', detail, at: new Date(now).toISOString() });
+  }
+}
+
+/** Where alerts go: the log, the alert webhook, and for a firing one an SMS to the operator where asked for. */
+export class AlertNotifier {
+  readonly #config: Config;
+  readonly #log: Logger;
+  readonly #sms: SendSms;
+
+  constructor(opts: { config: Config; logger: Logger; sendSms: SendSms }) {
+    this.#config = opts.config;
+    this.#log = opts.logger;
+    this.#sms = opts.sendSms;
+  }
+
+  /** `sms: false` for an alert an SMS could not carry (one about the database, where the SMS would be queued). */
+  async notify(notice: AlertNotice, opts: { sms?: boolean } = {}): Promise<void> {
+    const firing = notice.state === 'firing';
+    this.#log[firing ? 'error' : 'info']({ alert: notice }, `alert ${notice.rule} ${notice.state}`);
+    await Promise.allSettled([this.#post(notice), firing && this.#config.alertSmsTo && opts.sms !== false ? this.#text(notice) : null]);
   }
 
   async #post(notice: AlertNotice): Promise<void> {

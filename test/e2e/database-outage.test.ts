@@ -39,6 +39,8 @@ interface Deployment {
   /** answers while the database was cut */
   duringCut: { status: number; code?: string; retryAfter?: string | null; ms: number }[];
   readyDuringCut: { status: number; code?: string }[];
+  /** switchboard_database_up as /metrics answered during the cut */
+  upDuringCut: string[];
   cut: boolean;
 }
 
@@ -54,10 +56,10 @@ async function deploy(name: string, roles: ('all' | 'api' | 'worker')[]): Promis
   const env = {
     PATH: process.env.PATH, LOG_LEVEL: 'error', DATABASE_URL: url.toString(), SWITCHBOARD_DB_POOL_SIZE: '4',
     PUBLIC_URL: base, SWITCHBOARD_ADMIN_KEY: KEY, TWILIO_OUTAGE_TOKEN: FAKE_AUTH_TOKEN,
-    SWITCHBOARD_LEASE_MS: '10000', SWITCHBOARD_POLL_MS: '200', SWITCHBOARD_SHUTDOWN_DRAIN_MS: '0',
+    SWITCHBOARD_LEASE_MS: '10000', SWITCHBOARD_POLL_MS: '200', SWITCHBOARD_SHUTDOWN_DRAIN_MS: '0', SWITCHBOARD_DATABASE_CHECK_MS: '500',
   };
   const procs = roles.map((role) => spawn(process.execPath, [MAIN, '--role', role], { env: { ...env, PORT: role === 'worker' ? '0' : String(port) }, stdio: ['ignore', 'ignore', 'inherit'] }));
-  const d: Deployment = { name, base, procs, proxy, fake, owner, http: new Pool(base, { connections: CONCURRENCY }), accepted: new Map(), duringCut: [], readyDuringCut: [], cut: false };
+  const d: Deployment = { name, base, procs, proxy, fake, owner, http: new Pool(base, { connections: CONCURRENCY }), accepted: new Map(), duringCut: [], readyDuringCut: [], upDuringCut: [], cut: false };
   await eventually(async () => (await fetch(`${base}/readyz`).catch(() => null))?.status === 200, 30_000, `${name}: the API to be ready`);
   const p = await call(d, 'POST', '/v1/providers', { id: 'twilio', kind: 'twilio', prices: { US: '0.0079' }, config: { account_sid: FAKE_ACCOUNT_SID, auth_token_env: 'TWILIO_OUTAGE_TOKEN', base_url: fake.url, from: '+14155550400' } });
   assert.equal(p.status, 201, JSON.stringify(p.body));
@@ -103,7 +105,7 @@ async function stop(d: Deployment): Promise<void> {
 }
 
 describe('the database going away', () => {
-  it('PostgreSQL cut for 10 s under one serve process and for 60 s under api + worker: no crash, 503s, resumes, every 202 delivered', { skip: pgSkip, timeout: 200_000 }, async () => {
+  it('PostgreSQL cut for 10 s under one serve process and for 60 s under api + worker: no crash, 503s, resumes, every 202 delivered', { skip: pgSkip, timeout: 200_000 }, async (t) => {
     const deployments: Deployment[] = [];
     try {
       deployments.push(await deploy('all', ['all']), await deploy('split', ['api', 'worker']));
@@ -119,6 +121,8 @@ describe('the database going away', () => {
           while (d.cut) {
             const r = await fetch(`${d.base}/readyz`).then(async (res) => ({ status: res.status, code: (await res.json() as any).error?.code })).catch(() => ({ status: 0 }));
             d.readyDuringCut.push(r);
+            const up = await fetch(`${d.base}/metrics`).then(async (res) => `${res.status} ${/^switchboard_database_up (\d)/m.exec(await res.text())?.[1]}`).catch((err) => String(err));
+            d.upDuringCut.push(up);
             await new Promise((res) => setTimeout(res, 500));
           }
         })();
@@ -146,6 +150,11 @@ describe('the database going away', () => {
         assert.ok(d.readyDuringCut.some((r) => r.status === 503 && r.code === 'database_unavailable'), `${d.name}: /readyz said the database was away: ${JSON.stringify(d.readyDuringCut.slice(0, 5))}`);
         assert.ok(d.readyDuringCut.every((r) => r.status !== 200 || d.readyDuringCut.indexOf(r) < 2), `${d.name}: /readyz never said ready during the cut`);
         assert.ok(recovered[i] < 15_000, `${d.name}: resumed ${recovered[i]} ms after the database came back`);
+        t.diagnostic(`${d.name}: resumed ${recovered[i]} ms after the database came back; slowest intake answer during the cut ${slowest} ms`);
+        assert.ok(d.upDuringCut.includes('200 0'), `${d.name}: /metrics answered switchboard_database_up 0 during the cut: ${JSON.stringify(d.upDuringCut.slice(0, 5))}`);
+        const after = await fetch(`${d.base}/metrics`).then((res) => res.text());
+        assert.match(after, /^switchboard_database_up 1$/m, `${d.name}: and 1 once it was back`);
+        assert.match(after, /^switchboard_database_outages_total [1-9]/m);
 
         // Every 202 delivered, each sent once or within the bound.
         const ids = [...d.accepted.values()];
@@ -170,6 +179,7 @@ describe('the database going away', () => {
         // its worker gave it up (stopping) and its lease ran out: at most the worker's
         // in-flight sends at the cut.
         assert.ok(duplicates <= 16, `${d.name}: ${duplicates} duplicate sends`);
+        t.diagnostic(`${d.name}: ${ids.length} accepted, all sent; ${duplicates} duplicates at the provider`);
         const keys = new Set(d.accepted.keys());
         assert.equal(new Set(rows.map((m) => m.id)).size, keys.size, `${d.name}: one message per idempotency key`);
       }

@@ -2,7 +2,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { AlertMonitor } from '../../src/routing/alerts.ts';
+import { AlertMonitor, AlertNotifier } from '../../src/routing/alerts.ts';
+import { DatabaseWatch } from '../../src/services/database-watch.ts';
 import { loadConfig } from '../../src/config.ts';
 import { makeSqliteStore, type TestStore } from '../helpers/stores.ts';
 import { callbackReceiver } from '../helpers/net.ts';
@@ -18,7 +19,9 @@ describe('alerts', () => {
   it('a queue older than the limit fires once per episode, to the webhook and as an SMS', async () => {
     const texts: string[] = [];
     const config = loadConfig({}, { alertWebhookUrl: receiver.url, alertQueueAgeSeconds: 60, alertSmsTo: '+14155550123', webhookSecret: TEST_WEBHOOK_SECRET });
-    const monitor = new AlertMonitor({ store: s.store, config, logger: pino({ level: 'silent' }), sendSms: async (to, body) => { texts.push(`${to} ${body}`); } });
+    const logger = pino({ level: 'silent' });
+    const notifier = new AlertNotifier({ config, logger, sendSms: async (to, body) => { texts.push(`${to} ${body}`); } });
+    const monitor = new AlertMonitor({ store: s.store, config, logger, notifier });
     const now = Date.now();
     await s.store.insertMessages([newMessage({ next_attempt_at: now - 120_000, created_at: now - 120_000 })]);
     await monitor.check(now);
@@ -44,7 +47,8 @@ describe('alerts', () => {
     const got = await callbackReceiver();
     try {
       const config = loadConfig({}, { alertWebhookUrl: got.url, alertQueueAgeSeconds: 3_600 });
-      const monitor = new AlertMonitor({ store: store.store, config, logger: pino({ level: 'silent' }), sendSms: async () => {}, downProviders: () => ['twilio-main'] });
+      const logger = pino({ level: 'silent' });
+      const monitor = new AlertMonitor({ store: store.store, config, logger, notifier: new AlertNotifier({ config, logger, sendSms: async () => {} }), downProviders: () => ['twilio-main'] });
       const now = Date.now();
       const waiting = { status: 'queued' as const, error_code: 'route_unavailable', next_attempt_at: now + 30_000 };
       await store.store.insertMessages([newMessage({ country: 'US', ...waiting }), newMessage({ country: 'US', ...waiting }), newMessage({ country: 'GB', ...waiting })]);
@@ -60,5 +64,47 @@ describe('alerts', () => {
       await monitor.check(now + 2_000);
       assert.deepEqual(alerts().map((a) => a.type), ['alert.firing', 'alert.resolved']);
     } finally { await store.dispose(); await got.close(); }
+  });
+
+  it('a database away longer than the limit fires database_down once (webhook only), resolves when it answers, and the gauge follows', async () => {
+    const got = await callbackReceiver();
+    try {
+      const texts: string[] = [];
+      const config = loadConfig({}, { alertWebhookUrl: got.url, alertSmsTo: '+14155550123' });
+      const logger = pino({ level: 'silent' });
+      // The database seen through its ping: answering, or refusing connections as PostgreSQL away does.
+      let away = false;
+      const store = { dialect: 'postgres' as const, async ping() { if (away) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }); } };
+      const gauge: number[] = [];
+      let outages = 0;
+      const watch = new DatabaseWatch({
+        store, everyMs: 1_000, alertAfterMs: 15_000, logger, notifier: new AlertNotifier({ config, logger, sendSms: async (to, body) => { texts.push(`${to} ${body}`); } }),
+        metrics: { up: (up) => gauge.push(up ? 1 : 0), outage: () => { outages++; } },
+      });
+      const t0 = Date.now();
+      await watch.check(t0);
+      away = true;
+      await watch.check(t0 + 1_000);
+      await watch.check(t0 + 10_000);
+      assert.equal(got.received.length, 0, 'a blip shorter than the limit alerts nobody');
+      await watch.check(t0 + 16_000);
+      await watch.check(t0 + 30_000);
+      away = false;
+      await watch.check(t0 + 31_000);
+      const alerts = got.received.map((r) => JSON.parse(r.body));
+      assert.deepEqual(alerts.map((a) => [a.type, a.data.rule]), [['alert.firing', 'database_down'], ['alert.resolved', 'database_down']]);
+      assert.match(alerts[0].data.detail, /postgres database has been unreachable for 15 s: connect ECONNREFUSED/);
+      assert.match(alerts[1].data.detail, /answers again after 30 s/);
+      assert.deepEqual(texts, [], 'no SMS: it would be queued in the database that is away');
+      assert.deepEqual(gauge, [1, 0, 0, 0, 0, 1]);
+      assert.equal(outages, 1, 'one episode');
+      // A short blip: counted, not alerted.
+      away = true;
+      await watch.check(t0 + 40_000);
+      away = false;
+      await watch.check(t0 + 41_000);
+      assert.equal(outages, 2);
+      assert.equal(got.received.length, 2);
+    } finally { await got.close(); }
   });
 });
