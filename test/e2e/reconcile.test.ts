@@ -52,10 +52,10 @@ describe('receipt reconciliation', () => {
 });
 
 describe('receipt deadline', () => {
-  it('a message whose provider never reports, and cannot be asked, ends expired with no_receipt, once', async () => {
+  it('a message whose provider never reports, and whose status lookup never says final, ends expired with no_receipt, once', async () => {
     const t = await startApp({ receiptDeadlineMs: 1_000, reconcileEveryMs: 50 });
     try {
-      // The simulator sends to this number and never reports; it has no status API.
+      // The simulator sends to this number and never reports; its status lookup answers `sent` for ever.
       const r = await t.call('POST', '/v1/messages?wait=5', { to: '+15005550008', body: 'into the void' });
       assert.equal(r.body.status, 'sent');
       const m = await eventually(async () => { const x = (await t.call('GET', `/v1/messages/${r.body.id}`)).body; return x.status === 'expired' && x; }, 10_000, 'expired at the deadline');
