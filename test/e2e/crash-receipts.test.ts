@@ -66,4 +66,44 @@ describe('receipts lost to a crash', () => {
       dir.remove();
     }
   });
+
+  it('kill -9 while the simulator\'s receipts are still to come: after the restart every message is delivered, and says it was simulated', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    // The simulator's receipts come 3 s after each send: the process is killed in between.
+    const serve = () => spawn(process.execPath, [MAIN, '--role', 'all'], {
+      env: {
+        PATH: process.env.PATH, SWITCHBOARD_DATA_DIR: dir.path, LOG_LEVEL: 'error', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base,
+        SWITCHBOARD_ADMIN_KEY: KEY, SWITCHBOARD_SIMULATOR_LATENCY_MS: '3000', SWITCHBOARD_POLL_MS: '100', SWITCHBOARD_SHUTDOWN_DRAIN_MS: '0',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    let child = serve();
+    const observer = new SqliteStore(join(dir.path, 'switchboard.db'));
+    try {
+      await eventually(async () => (await fetch(`${base}/readyz`).catch(() => null))?.status === 200, 30_000, 'the server to be ready');
+      const ids: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        const res = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ to: '+14155550100', body: `simulated ${i}` }) });
+        ids.push((await res.json() as { id: string }).id);
+      }
+      await eventually(async () => {
+        const r = await observer.getMessages(ids);
+        return r.every((m) => m.status === 'sent' || m.status === 'delivered') && r.filter((m) => m.status === 'sent').length >= 20;
+      }, 30_000, 'every message sent, most receipts still to come');
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      child = serve();
+      const rows = await eventually(async () => {
+        const r = await observer.getMessages(ids);
+        return r.every((m) => m.status === 'delivered') && r;
+      }, 60_000, 'every message delivered after the restart');
+      assert.ok(rows.every((m) => m.simulated === 1 && m.provider_id === 'simulator'));
+    } finally {
+      child.kill('SIGKILL');
+      await observer.close();
+      dir.remove();
+    }
+  });
 });
