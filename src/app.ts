@@ -158,6 +158,19 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       downProviders: () => registry.active().filter((p) => health.view(p.id, Date.now()).demoted === 'errors' || p.adapter.ready?.() === false).map((p) => p.id),
     })
     : null;
+  // A provider that refused the account itself has its circuit opened by the worker; the
+  // operator hears of it once per episode, in the provider's own words, and again when its
+  // circuit closes.
+  const accountAlert = (providerId: string, firing: boolean, detail: string) =>
+    notifier.episode(store, `provider_account:${providerId}`, firing, detail, Date.now()).catch((err) => logger.error({ err }, 'provider account alert failed'));
+  if (worker) {
+    worker.onAccountRefused = (providerId, e) => void accountAlert(providerId, true, `${providerId} refused the account: ${e.code}${e.providerCode ? ` (provider code ${e.providerCode})` : ''}: ${e.message}`);
+    const circuitLog = health.onChange;
+    health.onChange = (providerId, state) => {
+      circuitLog?.(providerId, state);
+      if (state === 'closed') void accountAlert(providerId, false, `${providerId} takes traffic again (its circuit closed)`);
+    };
+  }
   // Every process watches its own way to the database (the alert cannot be kept in it).
   const databaseWatch = new DatabaseWatch({
     store, everyMs: config.databaseCheckMs, alertAfterMs: config.alertDatabaseDownMs, logger, notifier,

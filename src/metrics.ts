@@ -14,6 +14,7 @@ export class Metrics {
   readonly final: Counter<'status'>;
   readonly attempts: Counter<'provider' | 'outcome'>;
   readonly simulatedSends: Counter<'provider'>;
+  readonly unmappedErrors: Counter<'provider' | 'provider_code'>;
   readonly databaseUp: Gauge<string>;
   readonly databaseOutages: Counter<string>;
   readonly sendDuration: Histogram<'provider'>;
@@ -44,6 +45,7 @@ export class Metrics {
     this.databaseUp = new Gauge({ name: 'switchboard_database_up', help: 'Whether this process reached its database at the last check (1) or not (0)', registers });
     this.databaseUp.set(1);
     this.databaseOutages = new Counter({ name: 'switchboard_database_outages_total', help: 'Times this process found its database unreachable after it had answered', registers });
+    this.unmappedErrors = new Counter({ name: 'switchboard_provider_unmapped_errors_total', help: 'Send failures whose provider code is not in the adapter\'s table (classified by HTTP status): a new code to map', labelNames: ['provider', 'provider_code'], registers });
     this.simulatedSends = new Counter({ name: 'switchboard_simulated_sends_total', help: 'Sends a simulator took (nothing left the building), by provider', labelNames: ['provider'], registers });
     this.sendDuration = new Histogram({
       name: 'switchboard_send_duration_seconds', help: 'Provider send call latency', labelNames: ['provider'], registers,

@@ -17,6 +17,10 @@
 //              circuit, and when no route is left the message waits queued, using no
 //              attempt, until a route is back or its validity period ends;
 //   throttle → slow down: retried after the provider's hint on its own budget.
+// A provider failure about the account itself (credentials, a barred account, no credit)
+// also `opensCircuit`: one such answer is enough to stop sending there, and the operator
+// is alerted with the provider's own code and words (failures of the provider as a whole
+// otherwise open the circuit by their rate).
 
 export type FailureKind = 'transient' | 'throttled' | 'permanent';
 export type FailureClass = 'message' | 'route' | 'provider' | 'throttle';
@@ -32,10 +36,12 @@ export const MESSAGE_ERRORS = {
   throttled: { kind: 'throttled', class: 'throttle', meaning: 'the provider asked us to slow down (HTTP 429 or its own rate-limit code)', hint: 'retried after Retry-After on its own budget; lower the number\'s rate_per_second' },
   unknown: { kind: 'transient', class: 'message', meaning: 'the provider reported an error it does not explain', hint: 'retried a limited number of times; see provider_code' },
   unreachable: { kind: 'transient', class: 'message', meaning: 'the handset could not be reached (switched off, out of coverage)', hint: 'a later send may succeed' },
-  auth_failed: { kind: 'permanent', class: 'provider', meaning: 'the provider refused Switchboard\'s credentials', hint: 'operator: check the environment variable the provider record names; meanwhile messages fail over to other providers, or wait for this one' },
-  account_suspended: { kind: 'permanent', class: 'provider', meaning: 'the provider barred or suspended Switchboard\'s account', hint: 'operator: contact the provider; meanwhile messages fail over to other providers, or wait for this one' },
-  insufficient_funds: { kind: 'transient', class: 'provider', meaning: 'the provider account is out of credit', hint: 'operator: top up the provider account; sends retry and fail over to other providers meanwhile' },
+  auth_failed: { kind: 'permanent', class: 'provider', opensCircuit: true, meaning: 'the provider refused Switchboard\'s credentials', hint: 'operator: check the environment variable the provider record names; meanwhile messages fail over to other providers, or wait for this one' },
+  account_suspended: { kind: 'permanent', class: 'provider', opensCircuit: true, meaning: 'the provider barred or suspended Switchboard\'s account', hint: 'operator: contact the provider; meanwhile messages fail over to other providers, or wait for this one' },
+  insufficient_funds: { kind: 'transient', class: 'provider', opensCircuit: true, meaning: 'the provider account is out of credit', hint: 'operator: top up the provider account; sends retry and fail over to other providers meanwhile' },
   invalid_sender: { kind: 'permanent', class: 'route', meaning: 'the provider refused the sender (number or alphanumeric id) for this destination', hint: 'the next provider is tried; if none is left, send from another number or register the sender with the provider' },
+  number_type_not_permitted: { kind: 'permanent', class: 'route', meaning: 'the provider will not carry messages to this kind of number in this region (landline, toll-free, a number type its account may not reach)', hint: 'the next provider is tried; if none is left, send to a different number' },
+  account_sandboxed: { kind: 'permanent', class: 'route', meaning: 'the provider account is in its sandbox and may only send to destinations verified with it', hint: 'the next provider is tried; operator: verify the destination with the provider or move the account out of its sandbox' },
   region_not_permitted: { kind: 'permanent', class: 'route', meaning: 'the provider account may not send to this country', hint: 'the next provider is tried; operator: enable the region at the provider, or route the country elsewhere with a country rule' },
   invalid_number: { kind: 'permanent', class: 'message', meaning: 'the destination is not a valid, existing mobile number (malformed, unknown, a landline)', hint: 'check the number with the recipient' },
   recipient_opted_out: { kind: 'permanent', class: 'message', meaning: 'the recipient unsubscribed at the provider or carrier', hint: 'they must reply START before they can be texted again' },
@@ -43,12 +49,17 @@ export const MESSAGE_ERRORS = {
   rejected: { kind: 'permanent', class: 'message', meaning: 'the provider refused the request for a reason it has no code for here (another 4xx)', hint: 'see the error message and provider_code' },
   no_receipt: { kind: 'permanent', class: 'message', meaning: 'no delivery report came within SWITCHBOARD_RECEIPT_DEADLINE_MS, and the provider could not be asked (or did not know)', hint: 'the text may or may not have reached the handset; the message is final as expired' },
   undelivered: { kind: 'permanent', class: 'message', meaning: 'the carrier reported the message not delivered, without a reason', hint: 'see provider_code, if any' },
-} as const satisfies Record<string, { kind: FailureKind; class: FailureClass; meaning: string; hint: string }>;
+} as const satisfies Record<string, { kind: FailureKind; class: FailureClass; meaning: string; hint: string; opensCircuit?: true }>;
 
 export type MessageErrorCode = keyof typeof MESSAGE_ERRORS;
 
 export function isMessageErrorCode(code: string): code is MessageErrorCode {
   return Object.hasOwn(MESSAGE_ERRORS, code);
+}
+
+/** Whether one failure with this code opens its provider's circuit and alerts the operator (see the header). */
+export function opensCircuit(code: string): boolean {
+  return isMessageErrorCode(code) && (MESSAGE_ERRORS[code] as { opensCircuit?: true }).opensCircuit === true;
 }
 
 /** What a failure means for routing (see the header): a throttle by its kind, the rest by its code's class. */

@@ -17,7 +17,11 @@ import type { FailureKind, MessageErrorCode } from '../domain/message-errors.ts'
 export type { FailureKind, MessageErrorCode };
 
 /** A failed send: its class, the catalog code (domain/message-errors.ts) and the provider's own code. */
-export interface SendFailure { kind: FailureKind; code: MessageErrorCode; message: string; providerCode?: string; retryAfterMs?: number }
+export interface SendFailure {
+  kind: FailureKind; code: MessageErrorCode; message: string; providerCode?: string; retryAfterMs?: number;
+  /** the provider's code is not in the adapter's table (classified by HTTP status): counted, so new codes get noticed */
+  unmapped?: boolean;
+}
 
 /** One part the provider accepted: its index in the message (0-based) and the provider's id for it. */
 export interface SentPart { index: number; providerMessageId: string }
@@ -173,6 +177,8 @@ export interface ProviderModule {
   readonly legacyInbound?: boolean;
   /** what it can carry (default: sms) */
   readonly channels?: readonly ('sms' | 'voice')[];
+  /** the sender a record of this kind sends from when its config names no `from` (AWS: its origination identity) */
+  readonly senderFrom?: (config: Record<string, unknown>) => string | undefined;
   /** sends nowhere (the built-in simulator): messages it carries say `simulated: true` */
   readonly simulated?: boolean;
 }

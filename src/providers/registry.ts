@@ -149,6 +149,8 @@ export class ProviderRegistry {
     const module = this.#modules.get(row.kind);
     if (!module) { this.#log.error({ provider: row.id, kind: row.kind }, 'unknown provider kind; provider skipped'); return null; }
     const config = JSON.parse(row.config) as Record<string, unknown>;
+    // A record written before a rule it now breaks (AWS's topic_arn, say) still loads; the log says what to add.
+    for (const problem of module.validate(config)) this.#log.error({ provider: row.id, kind: row.kind }, `provider record needs a change: ${problem}`);
     for (const [key, name] of credentialRefs(config)) {
       if (typeof name !== 'string' || !envNameAllowed(name, this.#config.providerEnv)) {
         this.#log.error({ provider: row.id, key }, `config.${key} names a variable SWITCHBOARD_PROVIDER_ENV does not allow; it reads as unset`);
@@ -156,7 +158,7 @@ export class ProviderRegistry {
     }
     return {
       id: row.id, kind: row.kind, priority: row.priority, prices: JSON.parse(row.prices),
-      defaultFrom: typeof config.from === 'string' ? config.from : module.defaultFrom,
+      defaultFrom: typeof config.from === 'string' ? config.from : module.senderFrom?.(config) ?? module.defaultFrom,
       accountId: typeof config.account_id === 'string' ? config.account_id : DEFAULT_ACCOUNT,
       legacyInbound: module.legacyInbound === true,
       channels: module.channels ?? ['sms'],

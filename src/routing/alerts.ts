@@ -6,6 +6,9 @@
 //   queue_age:  the oldest due message has waited longer than the limit
 //   routes_down: messages wait because no route can take them (providers down, circuits
 //               open, binds lost): the count waiting by country, and the providers out
+//   provider_account:<id>: a provider refused the account itself (credentials, barred,
+//               no credit; the worker opened its circuit), with the provider's own code
+//               and words; resolved when its circuit closes again
 //   database_down: this process could not reach its database for longer than the limit
 //               (services/database-watch.ts; each process alerts for itself, since no
 //               state can be shared while the database is away, and by webhook only)
@@ -71,8 +74,7 @@ export class AlertMonitor {
   }
 
   async #evaluate(rule: string, firing: boolean, detail: string, now: number): Promise<void> {
-    if (!(await this.#store.setAlertState(rule, firing ? 'firing' : 'ok', detail, now))) return;
-    await this.#notifier.notify({ rule, state: firing ? 'firing' : 'resolved', detail, at: new Date(now).toISOString() });
+    await this.#notifier.episode(this.#store, rule, firing, detail, now);
   }
 }
 
@@ -86,6 +88,15 @@ export class AlertNotifier {
     this.#config = opts.config;
     this.#log = opts.logger;
     this.#sms = opts.sendSms;
+  }
+
+  /**
+   * An alert whose state is kept in the store, so an episode notifies once whichever
+   * process sees it: notifies only when this call moved the rule between ok and firing.
+   */
+  async episode(store: Pick<Store, 'setAlertState'>, rule: string, firing: boolean, detail: string, now: number): Promise<void> {
+    if (!(await store.setAlertState(rule, firing ? 'firing' : 'ok', detail, now))) return;
+    await this.notify({ rule, state: firing ? 'firing' : 'resolved', detail, at: new Date(now).toISOString() });
   }
 
   /** `sms: false` for an alert an SMS could not carry (one about the database, where the SMS would be queued). */

@@ -163,6 +163,19 @@ export class Health {
     if (total >= this.#o.minSamples && c.err / total > this.#o.threshold) { p.openedAt = now; this.#set(id, p, 'open'); this.share?.opened(id, now); }
   }
 
+  /**
+   * Opens the circuit at once, whatever the window says: the provider refused the account
+   * itself (credentials, a barred account, no credit). Half-open probes test it as usual.
+   */
+  trip(id: string, now: number): void {
+    const p = this.#get(id);
+    if (p.state === 'open') return;
+    p.probing = false;
+    p.openedAt = now;
+    this.#set(id, p, 'open');
+    this.share?.opened(id, now);
+  }
+
   /** this process's window plus the other processes' (when shared) */
   #sum(p: Provider, now: number): Counts {
     const c = p.window.sum(now);

@@ -9,14 +9,14 @@ import type { Config } from '../config.ts';
 import type { AttemptRow, MessageRow, Outcome, Store } from '../store/store.ts';
 import type { MessageBus } from '../events/bus.ts';
 import type { Metrics } from '../metrics.ts';
-import { classifyThrown, type SendOutcome } from '../providers/provider.ts';
+import { classifyThrown, type SendFailure, type SendOutcome } from '../providers/provider.ts';
 import { GroupCommit } from '../store/group-commit.ts';
 import { priceFor } from '../domain/money.ts';
 import type { Excluded, Route, Router } from '../routing/choose-route.ts';
 import type { Health } from '../routing/health.ts';
 import type { RateLimiter } from '../routing/rate-limit/limiter.ts';
 import { attemptOutcome, attemptRow, deferredOutcome, expiredOutcome, noRouteOutcome, waitOutcome, type RouteUsed } from './outcome.ts';
-import { failureClass } from '../domain/message-errors.ts';
+import { failureClass, opensCircuit } from '../domain/message-errors.ts';
 import { storeFailure } from '../store/failures.ts';
 import { Wakeup } from './wakeup.ts';
 
@@ -67,6 +67,8 @@ export class Worker {
   #full = false;
   /** the last claim failed (the database away): logged once, not every poll */
   #claimFailing = false;
+  /** a provider refused the account itself (its circuit was just opened): the app alerts the operator */
+  onAccountRefused: ((providerId: string, error: SendFailure) => void) | null = null;
 
   constructor(opts: { store: Store; config: Config; router: Router; health: Health; limiter: RateLimiter; bus: MessageBus; metrics: Metrics; logger: Logger }) {
     this.#store = opts.store;
@@ -420,9 +422,15 @@ export class Worker {
     }
     // The circuit counts the provider's own failures (and throttles), never a refusal of the message or route.
     this.#health.record(provider.id, result.ok || ['message', 'route'].includes(failureClass(result.error)), finished);
+    // A refusal of the account itself stops traffic there at once, and the operator hears of it.
+    if (!result.ok && opensCircuit(result.error.code)) {
+      this.#health.trip(provider.id, finished);
+      this.onAccountRefused?.(provider.id, result.error);
+    }
     this.#metrics.sendDuration.observe({ provider: provider.id }, (finished - started) / 1000);
     this.#metrics.attempts.inc({ provider: provider.id, outcome: result.ok ? 'sent' : result.error.kind });
-    if (!result.ok) this.#log.warn({ message: row.id, provider: provider.id, code: result.error.code, kind: result.error.kind }, 'send attempt failed');
+    if (!result.ok) this.#log.warn({ message: row.id, provider: provider.id, code: result.error.code, kind: result.error.kind, providerCode: result.error.providerCode }, 'send attempt failed');
+    if (!result.ok && result.error.unmapped) this.#metrics.unmappedErrors.inc({ provider: provider.id, provider_code: result.error.providerCode ?? 'none' });
     if (result.ok && provider.simulated) this.#metrics.simulatedSends.inc({ provider: provider.id });
     return { route: { providerId: provider.id, from, simulated: provider.simulated }, result, started, finished };
   }

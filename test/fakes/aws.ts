@@ -1,7 +1,9 @@
 // A loopback AWS End User Messaging SMS endpoint and SNS topic, speaking the documented
 // wire protocols (domain.md §4.2): SendTextMessage as AWS JSON 1.0 (POST /, X-Amz-Target
-// PinpointSMSVoiceV2.SendTextMessage, a SigV4 Authorization header whose credential
-// scope names our key, region and the sms-voice service; errors as {"__type", "message",
+// PinpointSMSVoiceV2.SendTextMessage, a SigV4 Authorization header recomputed here with
+// the secret key, by AWS's documented steps (docs.aws.amazon.com/IAM/latest/UserGuide/
+// create-signed-request.html: canonical request, string to sign, derived signing key),
+// not by the SDK's signer, so a signing bug shows; errors as {"__type", "message",
 // "Reason"} with X-Amzn-ErrorType), and delivery events published to an SNS HTTPS
 // subscription: SNS envelopes signed with SignatureVersion 2 (RSA-SHA256 over the
 // documented fields) under a SigningCertURL on an sns.<region>.amazonaws.com host. The
@@ -9,7 +11,7 @@
 // subscription confirmation to the fake (the tests' only stand-in for AWS's DNS).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect as netConnect } from 'node:net';
-import { generateKeyPairSync, randomBytes, randomUUID, createSign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID, createSign, createHash, createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { LoopbackFake } from './loopback.ts';
 import { Agent } from 'undici';
@@ -94,8 +96,7 @@ export class AwsFake extends LoopbackFake {
     const body = raw ? JSON.parse(raw) as Record<string, unknown> : {};
     const record = { target, authorization: req.headers.authorization, body, messageId: null as string | null };
     this.requests.push(record);
-    const scope = new RegExp(`^AWS4-HMAC-SHA256 Credential=${FAKE_AWS_KEY_ID}/\\d{8}/${FAKE_AWS_REGION}/sms-voice/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$`);
-    if (!scope.test(req.headers.authorization ?? '') || !req.headers['x-amz-date']) {
+    if (!sigV4Valid(req, raw)) {
       return this.#json(res, 403, { __type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' }, { 'x-amzn-errortype': 'UnrecognizedClientException' });
     }
     if (target !== 'PinpointSMSVoiceV2.SendTextMessage') return this.#json(res, 400, { __type: 'UnknownOperationException' }, { 'x-amzn-errortype': 'UnknownOperationException' });
@@ -124,4 +125,28 @@ export class AwsFake extends LoopbackFake {
       });
     });
   }
+}
+
+/** Whether a request carries a valid SigV4 signature by FAKE_AWS_KEY_ID for the sms-voice service in FAKE_AWS_REGION. */
+function sigV4Valid(req: IncomingMessage, body: string): boolean {
+  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(req.headers.authorization ?? '');
+  const amzDate = req.headers['x-amz-date'];
+  if (!m || typeof amzDate !== 'string') return false;
+  const [, keyId, date, region, service, signedHeaders, signature] = m;
+  if (keyId !== FAKE_AWS_KEY_ID || region !== FAKE_AWS_REGION || service !== 'sms-voice' || !amzDate.startsWith(date)) return false;
+  const names = signedHeaders.split(';');
+  if (!names.includes('host') || !names.includes('x-amz-date')) return false;
+  const url = new URL(req.url ?? '/', 'http://fake');
+  const encode = (v: string) => encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const query = [...url.searchParams].map(([k, v]) => [encode(k), encode(v)]).sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join('&');
+  const header = (name: string) => String(req.headers[name] ?? '').trim().replace(/\s+/g, ' ');
+  const sha256 = (v: string) => createHash('sha256').update(v, 'utf8').digest('hex');
+  const canonical = [req.method, url.pathname.split('/').map((seg) => encode(decodeURIComponent(seg))).join('/') || '/', query,
+    names.map((n) => `${n}:${header(n)}\n`).join(''), signedHeaders, sha256(body)].join('\n');
+  const scope = `${date}/${region}/${service}/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
+  const hmac = (key: string | Buffer, v: string) => createHmac('sha256', key).update(v, 'utf8').digest();
+  const signingKey = hmac(hmac(hmac(hmac(`AWS4${FAKE_AWS_SECRET}`, date), region), service), 'aws4_request');
+  const want = Buffer.from(hmac(signingKey, toSign).toString('hex'));
+  return timingSafeEqual(want, Buffer.from(signature));
 }

@@ -4,8 +4,11 @@
 // an SNS HTTPS subscription on the configuration set's event destination: every SNS
 // message's signature is verified (signature.ts), a subscription is confirmed, and the
 // events move the message.
-// Config: { region, origination_identity?, configuration_set_name?, message_type?:
-//   TRANSACTIONAL|PROMOTIONAL, topic_arn? (accept events from this topic only),
+// Config: { region, origination_identity? (also the route's sender when it is a number or
+//   a sender id; name `from` too when it is a pool or an ARN), configuration_set_name?,
+//   message_type?: TRANSACTIONAL|PROMOTIONAL, topic_arn (required: delivery events are
+//   accepted from this topic only; anyone can subscribe our URL to a topic of theirs and
+//   publish genuinely signed events), inbound_topic_arn? (two-way texts, if on another topic),
 //   access_key_id_env? + secret_access_key_env? (+ session_token_env?; without them the
 //   standard AWS credential chain), endpoint? (tests, VPC endpoints), from? }.
 import type { MessageType, PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
@@ -15,7 +18,7 @@ import { awsInbound, awsReceipts } from './receipts.ts';
 import { snsVerifier } from './signature.ts';
 
 interface AwsConfig {
-  region: string; origination_identity?: string; configuration_set_name?: string; message_type?: MessageType; topic_arn?: string;
+  region: string; origination_identity?: string; configuration_set_name?: string; message_type?: MessageType; topic_arn?: string; inbound_topic_arn?: string;
   access_key_id_env?: string; secret_access_key_env?: string; session_token_env?: string; endpoint?: string;
 }
 
@@ -28,7 +31,9 @@ export function validateAwsConfig(c: Record<string, unknown>): string[] {
   if (c.message_type !== undefined && c.message_type !== 'TRANSACTIONAL' && c.message_type !== 'PROMOTIONAL') problems.push('config.message_type must be TRANSACTIONAL or PROMOTIONAL');
   if ((c.access_key_id_env === undefined) !== (c.secret_access_key_env === undefined)) problems.push('config.access_key_id_env and config.secret_access_key_env go together (or neither: the standard AWS credential chain)');
   if (c.endpoint !== undefined && (typeof c.endpoint !== 'string' || !/^https?:\/\/[^/]+/.test(c.endpoint))) problems.push('config.endpoint must be an http(s) URL');
-  if (c.topic_arn !== undefined && (typeof c.topic_arn !== 'string' || !c.topic_arn.startsWith('arn:aws'))) problems.push('config.topic_arn must be an SNS topic ARN');
+  const topic = (v: unknown) => typeof v === 'string' && /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/.test(v);
+  if (!topic(c.topic_arn)) problems.push('config.topic_arn is required: the SNS topic ARN of the configuration set\'s event destination (arn:aws:sns:<region>:<account>:<topic>); events from any other topic are refused');
+  if (c.inbound_topic_arn !== undefined && !topic(c.inbound_topic_arn)) problems.push('config.inbound_topic_arn must be an SNS topic ARN');
   return problems;
 }
 
@@ -67,13 +72,16 @@ export function createAws(ctx: AdapterContext): ProviderAdapter {
       } catch (err) {
         const e = err as { name?: string; message?: string; Reason?: string; $metadata?: { httpStatusCode?: number } };
         if (!e?.$metadata?.httpStatusCode) throw err; // no answer at all: a timeout or a network error, classified by the worker
-        const { kind, code } = classifyAwsException(e.name ?? 'UnknownError', e.Reason);
-        return { ok: false, error: { kind, code, providerCode: e.Reason ? `${e.name}:${e.Reason}` : e.name ?? `http_${e.$metadata.httpStatusCode}`, message: e.message ?? 'AWS refused the message' } };
+        const { kind, code, known } = classifyAwsException(e.name ?? 'UnknownError', e.Reason);
+        return { ok: false, error: { kind, code, providerCode: e.Reason ? `${e.name}:${e.Reason}` : e.name ?? `http_${e.$metadata.httpStatusCode}`, message: e.message ?? 'AWS refused the message', ...(known ? {} : { unmapped: true }) } };
       }
     },
 
+    // Only from the record's own topics: a record written before topic_arn was required accepts nothing until it names one.
     async verify(req: WebhookRequest): Promise<boolean> {
-      return (await snsVerifier.verify(req.body, c.topic_arn)) !== null;
+      const topic = req.kind === 'inbound' ? c.inbound_topic_arn ?? c.topic_arn : c.topic_arn;
+      if (!topic) return false;
+      return (await snsVerifier.verify(req.body, topic)) !== null;
     },
 
     // A verified subscription confirmation is confirmed now; SNS only needs our 200.
@@ -92,4 +100,8 @@ export function createAws(ctx: AdapterContext): ProviderAdapter {
   };
 }
 
-export const aws: ProviderModule = { kind: 'aws', validate: validateAwsConfig, create: createAws };
+export const aws: ProviderModule = {
+  kind: 'aws', validate: validateAwsConfig, create: createAws,
+  // The origination identity is the route's sender when it is one a handset sees (a number or a sender id).
+  senderFrom: (config) => (typeof config.origination_identity === 'string' && !config.origination_identity.startsWith('arn:') && !/^(pool|phone|senderid)-/.test(config.origination_identity) ? config.origination_identity : undefined),
+};

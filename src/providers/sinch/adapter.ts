@@ -52,13 +52,14 @@ export function createSinch(ctx: AdapterContext): ProviderAdapter {
         return { ok: true, parts: [{ index: 0, providerMessageId: json.id }] };
       }
       const providerCode = typeof json.code === 'string' ? json.code : `http_${res.statusCode}`;
-      const { kind, code } = classifySinch(res.statusCode, typeof json.code === 'string' ? json.code : undefined);
+      const { kind, code, known } = classifySinch(res.statusCode, typeof json.code === 'string' ? json.code : undefined);
       const retryAfter = res.headers['retry-after'];
       return {
         ok: false,
         error: {
           kind, code, providerCode, message: typeof json.text === 'string' ? json.text : `Sinch answered HTTP ${res.statusCode}`,
           retryAfterMs: kind === 'throttled' ? parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) : undefined,
+          ...(known ? {} : { unmapped: true }),
         },
       };
     },

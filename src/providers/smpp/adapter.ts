@@ -164,10 +164,10 @@ export function createSmpp(ctx: AdapterContext): ProviderAdapter {
           return { ok: false, error: { kind: 'transient', code: 'network_error', providerCode: e.code, message: e.message ?? String(err) } };
         }
         if (resp.command_status !== 0) {
-          const { kind, code, name } = classifySmpp(resp.command_status);
+          const { kind, code, name, known } = classifySmpp(resp.command_status);
           if (kind === 'throttled') bind.stats.throttled++;
           const partial = sent.length > 0 ? ` after ${sent.length} of ${pdus.length} parts were accepted` : '';
-          return { ok: false, error: { kind, code, providerCode: name, message: `the SMSC refused submit_sm: ${name}${partial}`, ...(kind === 'throttled' ? { retryAfterMs: 1_000 } : {}) } };
+          return { ok: false, error: { kind, code, providerCode: name, message: `the SMSC refused submit_sm: ${name}${partial}`, ...(kind === 'throttled' ? { retryAfterMs: 1_000 } : {}), ...(known ? {} : { unmapped: true }) } };
         }
         sent.push({ index, providerMessageId: canonicalId(String(resp.message_id ?? '').replace(/\0+$/, '')) });
       }

@@ -1,6 +1,7 @@
 // SMPP 3.4 command_status values → retry class and catalog code (domain.md §6.5), and
 // receipt stat values → our statuses (§6.4). Statuses not listed are transient
 // `provider_error` when they are SMSC-side faults and `rejected` otherwise.
+// Source: SMPP v3.4 specification, §5.1.3 command_status (names and values).
 import type { FailureKind, MessageErrorCode } from '../provider.ts';
 import type { MessageStatus } from '../../domain/status.ts';
 import { lookup } from '../../domain/lookup.ts';
@@ -28,10 +29,10 @@ export const SMPP_STATUS: Record<number, [name: string, kind: FailureKind, code:
   0xff: ['ESME_RUNKNOWNERR', 'transient', 'unknown'],
 };
 
-export function classifySmpp(status: number): { kind: FailureKind; code: MessageErrorCode; name: string } {
+export function classifySmpp(status: number): { kind: FailureKind; code: MessageErrorCode; name: string; known: boolean } {
   const known = lookup(SMPP_STATUS, status);
-  if (known) return { name: known[0], kind: known[1], code: known[2] };
-  return { name: `0x${status.toString(16).padStart(8, '0')}`, kind: 'transient', code: 'unknown' };
+  if (known) return { name: known[0], kind: known[1], code: known[2], known: true };
+  return { name: `0x${status.toString(16).padStart(8, '0')}`, kind: 'transient', code: 'unknown', known: false };
 }
 
 /** Receipt `stat:` values (and message_state numbers) → our status; ENROUTE/ACCEPTD move nothing. */

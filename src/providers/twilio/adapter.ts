@@ -65,7 +65,7 @@ export function createTwilio(ctx: AdapterContext): ProviderAdapter {
         return { ok: true, parts: [{ index: 0, providerMessageId: json.sid }], segments: Number.isFinite(segments) && segments > 0 ? segments : undefined };
       }
       const code = typeof json.code === 'number' ? json.code : undefined;
-      const { kind, code: catalogCode } = classifyTwilio(res.statusCode, code);
+      const { kind, code: catalogCode, known } = classifyTwilio(res.statusCode, code);
       const retryAfter = res.headers['retry-after'];
       return {
         ok: false,
@@ -75,6 +75,7 @@ export function createTwilio(ctx: AdapterContext): ProviderAdapter {
           providerCode: code !== undefined ? String(code) : `http_${res.statusCode}`,
           message: typeof json.message === 'string' ? json.message : `Twilio answered HTTP ${res.statusCode}`,
           retryAfterMs: kind === 'throttled' ? parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) : undefined,
+          ...(known ? {} : { unmapped: true }),
         },
       };
     },
@@ -155,8 +156,8 @@ export function createTwilio(ctx: AdapterContext): ProviderAdapter {
     try { json = JSON.parse(text); } catch { /* not JSON */ }
     if (res.statusCode >= 200 && res.statusCode < 300 && typeof json.sid === 'string') return { ok: true, parts: [{ index: 0, providerMessageId: json.sid }] };
     const code = typeof json.code === 'number' ? json.code : undefined;
-    const { kind, code: catalogCode } = classifyTwilio(res.statusCode, code);
-    return { ok: false, error: { kind, code: catalogCode, providerCode: code !== undefined ? String(code) : `http_${res.statusCode}`, message: typeof json.message === 'string' ? json.message : `Twilio answered HTTP ${res.statusCode}` } };
+    const { kind, code: catalogCode, known } = classifyTwilio(res.statusCode, code);
+    return { ok: false, error: { kind, code: catalogCode, providerCode: code !== undefined ? String(code) : `http_${res.statusCode}`, message: typeof json.message === 'string' ? json.message : `Twilio answered HTTP ${res.statusCode}`, ...(known ? {} : { unmapped: true }) } };
   }
 
   /** One call to the account's REST API; a non-2xx answer throws with Twilio's message. */

@@ -74,8 +74,8 @@ export function createVonage(ctx: AdapterContext): ProviderAdapter {
       const refused = parts.find((p) => p.status !== '0');
       if (refused || parts.length === 0) {
         const status = refused?.status ?? '5';
-        const { kind, code } = classifyVonageStatus(status);
-        return { ok: false, error: { kind, code, providerCode: status, message: refused?.['error-text'] ?? 'Vonage answered without parts' } };
+        const { kind, code, known } = classifyVonageStatus(status);
+        return { ok: false, error: { kind, code, providerCode: status, message: refused?.['error-text'] ?? 'Vonage answered without parts', ...(known ? {} : { unmapped: true }) } };
       }
       return { ok: true, parts: parts.map((p, index) => ({ index, providerMessageId: String(p['message-id']) })), segments: parts.length };
     },

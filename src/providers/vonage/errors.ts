@@ -1,5 +1,7 @@
 // Vonage's documented codes → retry class and catalog code (domain.md §3.1, §3.2). The
 // send answer's `status` is per part; a delivery receipt carries `err-code`.
+// Sources: developer.vonage.com/api-errors/sms (send statuses), and the SMS API's
+// delivery receipt page, developer.vonage.com/messaging/sms/guides/delivery-receipts (err-code).
 import { classifyHttpFailure, type FailureKind, type MessageErrorCode } from '../provider.ts';
 import { lookup } from '../../domain/lookup.ts';
 
@@ -25,9 +27,9 @@ export const VONAGE_SEND_STATUS: Record<string, [FailureKind, MessageErrorCode]>
   33: ['permanent', 'invalid_number'], // number de-activated
 };
 
-export function classifyVonageStatus(status: string): { kind: FailureKind; code: MessageErrorCode } {
+export function classifyVonageStatus(status: string): { kind: FailureKind; code: MessageErrorCode; known: boolean } {
   const known = lookup(VONAGE_SEND_STATUS, status);
-  return known ? { kind: known[0], code: known[1] } : { kind: 'permanent', code: 'rejected' };
+  return known ? { kind: known[0], code: known[1], known: true } : { kind: 'permanent', code: 'rejected', known: false };
 }
 
 export { classifyHttpFailure };
