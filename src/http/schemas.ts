@@ -64,7 +64,7 @@ export const messageSchema = {
         properties: {
           id: { type: 'string' }, attempt: { type: 'integer' }, provider: { type: 'string' }, from: nullableString,
           outcome: { type: 'string', enum: ['sent', 'transient', 'throttled', 'permanent'] },
-          error: { type: ['object', 'null'], properties: { code: { type: 'string', description: 'from the message error catalog' }, message: nullableString, provider_code: { ...nullableString, description: 'the provider\'s own code' } } },
+          error: { type: ['object', 'null'], properties: { code: { type: 'string', description: 'from the message error catalog' }, message: nullableString, provider_code: { ...nullableString, description: 'the provider\'s own code' }, class: { type: 'string', enum: ['message', 'route', 'provider', 'throttle'], description: 'what the failure meant for routing: message (final), route (next provider), provider (next provider; the circuit counts it), throttle (retry later)' } } },
           provider_message_id: nullableString, started_at: time, finished_at: time, latency_ms: { type: 'integer' },
           failover: { type: 'boolean', description: 'this attempt failed and the send moved on to the next route at once' },
         },

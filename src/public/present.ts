@@ -1,6 +1,7 @@
 // Row → public JSON (DESIGN.md §4): ISO-8601 UTC times, prefixed ids, snake_case fields.
 // Shared by the API and the callbacks to callers, so both show a message the same way.
 import type { AttemptRow, EventRow, MessageRow, MessagePartRow } from '../store/store.ts';
+import { failureClass } from '../domain/message-errors.ts';
 
 /** An epoch-ms time as ISO-8601, or null. */
 export const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
@@ -40,7 +41,7 @@ export function presentMessage(m: MessageRow) {
 export function presentAttempt(a: AttemptRow) {
   return {
     id: a.id, attempt: a.attempt, provider: a.provider_id, from: a.from_number, outcome: a.outcome,
-    error: a.error_code ? { code: a.error_code, message: a.error_message, provider_code: a.provider_error_code } : null,
+    error: a.error_code ? { code: a.error_code, message: a.error_message, provider_code: a.provider_error_code, class: failureClass({ kind: a.outcome === 'sent' ? 'permanent' : a.outcome, code: a.error_code }) } : null,
     provider_message_id: a.provider_message_id, started_at: iso(a.started_at)!, finished_at: iso(a.finished_at)!,
     latency_ms: a.finished_at - a.started_at, failover: a.failover === 1,
   };

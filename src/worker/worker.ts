@@ -319,7 +319,7 @@ export class Worker {
       }
       run.last = await this.#send(row, route, slot);
       const r = run.last.result;
-      run.notes.set(id, r.ok ? `sent from ${slot}` : `failed: ${r.error.code}`);
+      run.notes.set(id, r.ok ? `sent from ${slot}` : `failed: ${r.error.code} (${failureClass(r.error)})`);
       if (r.ok) this.#router.remember(row.to_number, slot);
       else if (failureClass(r.error) === 'provider') run.waitable.push(route);
     }

@@ -245,7 +245,7 @@ describe('failover', () => {
       // The routing explanation of a failover: the cheaper primary failed, the backup sent it.
       const failover = (await t.call('GET', `/v1/messages/${first}`)).body.routing;
       assert.deepEqual(failover.candidates.map((c: { provider: string; price_per_segment: string; circuit: string; result: string }) => [c.provider, c.price_per_segment, c.circuit, c.result.replace(/\+\d+/, 'N')]),
-        [['primary', '0.0079', 'closed', 'failed: provider_error'], ['backup', '0.0100', 'closed', 'sent from N']]);
+        [['primary', '0.0079', 'closed', 'failed: provider_error (provider)'], ['backup', '0.0100', 'closed', 'sent from N']]);
       const status = (await t.call('GET', '/v1/status')).body;
       const p = status.providers.find((x: { id: string }) => x.id === 'primary');
       assert.equal(p.circuit, 'open');
