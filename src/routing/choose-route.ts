@@ -48,6 +48,8 @@ export class Router {
   #byNumber = new Map<string, NumberEntry>();
   #rules = new Map<string, CountryRuleRow>();
   #signature = '';
+  /** the active providers as of the last refresh (see refresh) */
+  #providers: readonly ProviderEntry[] = [];
   #cache = new Map<string, Base>();
   readonly #sticky = new Map<string, string>();
 
@@ -68,9 +70,14 @@ export class Router {
   async refresh(): Promise<void> {
     await this.#registry.refresh();
     const [numbers, rules] = await Promise.all([this.#store.listNumbers(), this.#store.listCountryRules()]);
+    // Routing reads its own snapshot of the providers, taken with the numbers and rules in one
+    // step: a decision never sees a new provider without its numbers (and fails as `no_route`).
     const providers = this.#registry.active();
+    // A rebuilt adapter (its record changed) is a new entry: cached routes must not keep the closed one.
+    const sameEntries = providers.length === this.#providers.length && providers.every((p, i) => p === this.#providers[i]);
+    this.#providers = providers;
     const signature = JSON.stringify([providers.map((p) => [p.id, p.priority, p.prices]), numbers.map((n) => [n.number, n.updated_at]), rules.map((r) => [r.country, r.updated_at])]);
-    if (signature === this.#signature) return;
+    if (signature === this.#signature && sameEntries) return;
     const registered = numbers.filter((n) => n.active === 1).map(fromRow);
     const withNumbers = new Set(registered.map((n) => n.providerId));
     const implicit = providers.filter((p) => !withNumbers.has(p.id)).map(implicitNumber).filter((n) => n !== null);
@@ -78,20 +85,24 @@ export class Router {
     this.#byNumber = new Map(this.#numbers.map((n) => [n.number, n]));
     this.#rules = new Map(rules.map((r) => [r.country, r]));
     this.#signature = signature;
+    this.generation++;
     this.invalidate();
   }
+
+  /** Moves each time the routing records change: a decision made under an older one may be stale. */
+  generation = 0;
 
   /** Drops every cached decision (records changed; also used by the benchmark for cold decisions). */
   invalidate(): void { this.#cache.clear(); }
 
   /** Whether any provider may take sends at all (a record is active, or the simulator serves). */
-  configured(): boolean { return this.#registry.active().length > 0; }
+  configured(): boolean { return this.#providers.length > 0; }
 
   number(n: string): NumberEntry | undefined { return this.#byNumber.get(n); }
 
   /** The account's numbers kept for masking sessions (pool "masking"), on active providers. */
   maskingPool(accountId: string): string[] {
-    const active = new Set(this.#registry.active().map((p) => p.id));
+    const active = new Set(this.#providers.map((p) => p.id));
     return this.#numbers.filter((n) => n.pool === 'masking' && active.has(n.providerId) && (n.accountId === accountId || n.accountId === DEFAULT_ACCOUNT)).map((n) => n.number);
   }
 
@@ -175,7 +186,7 @@ export class Router {
 
   #build(accountId: string, country: string | null, from: string | null, channel: Channel): Base {
     // Only providers that carry the channel (calls: kinds that place them).
-    const providers = new Map(this.#registry.active().filter((p) => p.channels.includes(channel)).map((p) => [p.id, p]));
+    const providers = new Map(this.#providers.filter((p) => p.channels.includes(channel)).map((p) => [p.id, p]));
     let pool: NumberEntry[];
     if (from !== null) {
       if (!this.#owned(accountId, from)) return { ok: false, reason: `${from} is not one of this account's numbers (see GET /v1/numbers)` };

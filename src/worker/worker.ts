@@ -202,10 +202,14 @@ export class Worker {
       const now = Date.now();
       const expiry = this.#expiry(row);
       if (expiry !== null && expiry <= now) return await this.#write(row, expiredOutcome(row, this.owner, now));
+      const generation = this.#router.generation;
       const plan = await this.#router.plan(row, now);
+      // A wait decided under routes that changed meanwhile (a provider created while this
+      // message was in hand) ends at once: the waiting messages woken by the change did not include it.
+      const waitUntil = (routes: Route[], at: number) => (this.#router.generation !== generation ? at : this.#waitUntil(row, routes, at));
       // Nothing configured to send with is the operator's to fix, not the message's fault.
       if (!plan.ok && !this.#router.configured()) {
-        return await this.#write(row, waitOutcome(row, this.owner, now, this.#waitUntil(row, [], now), [], 'no provider is configured', 'no_provider_configured'));
+        return await this.#write(row, waitOutcome(row, this.owner, now, waitUntil([], Date.now()), [], 'no provider is configured', 'no_provider_configured'));
       }
       if (!plan.ok) return await this.#write(row, noRouteOutcome(row, this.owner, now, plan.reason));
       if (row.interrupted) {
@@ -224,7 +228,7 @@ export class Worker {
         const attempts = last ? [...run.failed, attemptRow(row, last.route, last.result, last.started, last.finished)] : [];
         if (attempts.length > 0) attempts.at(-1)!.route_explanation = explanation;
         const why = `waiting for a route: ${[...run.notes].filter(([, n]) => n !== 'not needed').map(([id, n]) => `${id} ${n}`).join('; ')}`;
-        return await this.#write(row, waitOutcome(row, this.owner, at, this.#waitUntil(row, [...run.waitable, ...untried(ordered, run)], at), attempts, why));
+        return await this.#write(row, waitOutcome(row, this.owner, at, waitUntil([...run.waitable, ...untried(ordered, run)], at), attempts, why));
       }
       const { route, result, started, finished } = last;
       const outcome = attemptOutcome(row, this.owner, route, result, started, finished, this.#config, Math.random, run.failed);

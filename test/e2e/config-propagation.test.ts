@@ -23,10 +23,11 @@ const NEVER = 600_000;
 async function deployment(schema: string): Promise<{ api: TestApp; worker: TestApp }> {
   const pg = () => new PostgresStore(TEST_DATABASE_URL, { schema, max: 4 });
   // The simulator as a PostgreSQL deployment has it by default: off.
-  const common = { simulator: 'auto', configPollMs: NEVER, reconcileAfterMs: 300, reconcileEveryMs: 100 };
-  const worker = await startApp({ ...common, role: 'worker' }, { store: pg() });
+  // Both share the public URL, as one deployment's processes do: the worker's sends ask for receipts at the api.
   const port = await freePort();
-  const api = await startApp({ ...common, role: 'api', port, publicUrl: `http://127.0.0.1:${port}` }, { store: pg() });
+  const common = { simulator: 'auto', configPollMs: NEVER, reconcileAfterMs: 300, reconcileEveryMs: 100, publicUrl: `http://127.0.0.1:${port}` };
+  const worker = await startApp({ ...common, role: 'worker' }, { store: pg() });
+  const api = await startApp({ ...common, role: 'api', port }, { store: pg() });
   return { api, worker };
 }
 
@@ -75,7 +76,12 @@ describe('configuration reaches every process at once', { skip: pgSkip }, () => 
       const rows = await eventually(async () => {
         const r = await owner.store.getMessages(ids);
         return r.every((m) => m.status === 'delivered') && r;
-      }, 60_000, 'every waiting message delivered through Twilio');
+      }, 60_000, 'every waiting message delivered through Twilio').catch(async (err) => {
+        const rows = await owner.store.getMessages(ids);
+        const stuck = rows.filter((m) => m.status !== 'delivered').map((m) => ({ id: m.id, status: m.status, sid: m.provider_message_id, at_fake: fake.messages.get(m.provider_message_id ?? '')?.status, fetched: fake.fetches.filter((f) => f === m.provider_message_id).length }));
+        const hooks = (await owner.store.listWebhooks({})).filter((h) => stuck.some((x) => x.sid && h.body.includes(x.sid))).map((h) => ({ processed: h.processed_at, error: h.error, attempts: (h as { attempts?: number }).attempts }));
+        throw new Error(`${err.message}: ${JSON.stringify(counts(rows))}, ${fake.requests.length} sent; stuck ${JSON.stringify(stuck)}; their webhooks ${JSON.stringify(hooks)}`);
+      });
       assert.deepEqual([...new Set(rows.map((m) => m.provider_id))], ['twilio']);
       assert.ok(rows.every((m) => m.simulated === 0));
       assert.equal(fake.requests.filter((q) => q.sid).length, 20, 'each sent once');

@@ -242,8 +242,14 @@ export class TwilioFake extends LoopbackFake {
 
   #scheduleCallbacks(url: string, sid: string, form: URLSearchParams): void {
     const plan = this.plans.get(form.get('To') ?? '') ?? this.plan;
-    plan.statuses.forEach((status, i) => {
-      this.later(plan.delayMs * (i + 1), async () => {
+    // One status after the other, each timer set when the one before has run: timers of
+    // different lengths set together may fire out of order on a busy machine, and a
+    // message's status at Twilio only moves forward.
+    const step = (i: number) => {
+      const status = plan.statuses[i];
+      if (status === undefined) return;
+      this.later(plan.delayMs, async () => {
+        step(i + 1);
         const params: Record<string, string> = {
           SmsSid: sid, SmsStatus: status, MessageStatus: status, To: form.get('To') ?? '', MessageSid: sid,
           AccountSid: this.accountSid, From: form.get('From') ?? '', ApiVersion: '2010-04-01',
@@ -260,6 +266,7 @@ export class TwilioFake extends LoopbackFake {
           } catch { /* the gateway is gone; Twilio would retry, the test does not need it */ }
         }
       });
-    });
+    };
+    step(0);
   }
 }
