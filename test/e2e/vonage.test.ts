@@ -13,7 +13,7 @@ import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { VonageFake, FAKE_VONAGE_KEY, FAKE_VONAGE_SECRET, FAKE_VONAGE_SIGNATURE_SECRET } from '../fakes/vonage.ts';
 import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
 import { SinchFake, FAKE_SINCH_PLAN, FAKE_SINCH_TOKEN, FAKE_SINCH_CALLBACK_USER, FAKE_SINCH_CALLBACK_PASSWORD } from '../fakes/sinch.ts';
-import { AwsFake, FAKE_AWS_KEY_ID, FAKE_AWS_REGION, FAKE_AWS_SECRET } from '../fakes/aws.ts';
+import { AwsFake, FAKE_AWS_KEY_ID, FAKE_AWS_REGION, FAKE_TOPIC_ARN, FAKE_AWS_SECRET } from '../fakes/aws.ts';
 
 const ENV = {
   VONAGE_E2E_SECRET: FAKE_VONAGE_SECRET, VONAGE_E2E_SIGNATURE: FAKE_VONAGE_SIGNATURE_SECRET, TWILIO_E2E_VONAGE_TOKEN: FAKE_AUTH_TOKEN,
@@ -46,7 +46,7 @@ function suite(name: string, opts: { skip?: string | false; postgres?: boolean }
         { id: 'twilio-main', kind: 'twilio', priority: 1, prices: { US: '0.0079' }, config: { account_sid: FAKE_ACCOUNT_SID, auth_token_env: 'TWILIO_E2E_VONAGE_TOKEN', base_url: twilio.url, from: '+14155550199' } },
         { id: 'vonage-main', kind: 'vonage', priority: 2, prices: { US: '0.0090' }, config: { api_key: FAKE_VONAGE_KEY, api_secret_env: 'VONAGE_E2E_SECRET', signature_secret_env: 'VONAGE_E2E_SIGNATURE', base_url: vonage.url, from: '+14155550188' } },
         { id: 'sinch-main', kind: 'sinch', priority: 3, prices: { US: '0.0095' }, config: { service_plan_id: FAKE_SINCH_PLAN, api_token_env: 'SINCH_E2E_MIXED_TOKEN', callback_username: FAKE_SINCH_CALLBACK_USER, callback_password_env: 'SINCH_E2E_MIXED_CALLBACK', base_url: sinch.url, from: '+14155550177' } },
-        { id: 'aws-main', kind: 'aws', priority: 4, prices: { US: '0.0099' }, config: { region: FAKE_AWS_REGION, endpoint: aws.url, access_key_id_env: 'AWS_E2E_MIXED_KEY_ID', secret_access_key_env: 'AWS_E2E_MIXED_SECRET', from: '+14155550166' } },
+        { id: 'aws-main', kind: 'aws', priority: 4, prices: { US: '0.0099' }, config: { region: FAKE_AWS_REGION, endpoint: aws.url, access_key_id_env: 'AWS_E2E_MIXED_KEY_ID', secret_access_key_env: 'AWS_E2E_MIXED_SECRET', topic_arn: FAKE_TOPIC_ARN, from: '+14155550166' } },
       ];
       for (const r of records) assert.equal((await t.call('POST', '/v1/providers', r)).status, 201);
     });

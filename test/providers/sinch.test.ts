@@ -27,10 +27,12 @@ describe('Sinch parsers', () => {
   });
 
   it('classifies by HTTP status and refines with the body code', () => {
-    assert.deepEqual(classifySinch(429, 'too_many_requests'), { kind: 'throttled', code: 'throttled' });
-    assert.deepEqual(classifySinch(503, undefined), { kind: 'transient', code: 'provider_error' });
-    assert.deepEqual(classifySinch(401, 'unauthorized'), { kind: 'permanent', code: 'auth_failed' });
-    assert.deepEqual(classifySinch(400, 'syntax_invalid_parameter_format'), { kind: 'permanent', code: 'rejected' });
+    assert.deepEqual(classifySinch(429, 'too_many_requests'), { kind: 'throttled', code: 'throttled', known: true });
+    assert.deepEqual(classifySinch(503, undefined), { kind: 'transient', code: 'provider_error', known: true });
+    assert.deepEqual(classifySinch(401, 'unauthorized'), { kind: 'permanent', code: 'auth_failed', known: true });
+    assert.deepEqual(classifySinch(400, 'syntax_invalid_parameter_format'), { kind: 'permanent', code: 'rejected', known: true });
+    // a body code missing from the table still classifies by status, and is marked for the unmapped-codes counter
+    assert.deepEqual(classifySinch(400, 'made_up_code'), { kind: 'permanent', code: 'rejected', known: false });
     for (const c of Object.values(SINCH_FINAL_ERRORS)) assert.ok(isMessageErrorCode(c));
   });
 

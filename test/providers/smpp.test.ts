@@ -50,11 +50,11 @@ describe('SMPP receipts', () => {
 describe('SMPP fields', () => {
   it('classifies every listed command_status with a catalog code; throttling backs off', () => {
     for (const [, kind, code] of Object.values(SMPP_STATUS)) { assert.ok(isMessageErrorCode(code), code); assert.ok(kind); }
-    assert.deepEqual(classifySmpp(0x58), { name: 'ESME_RTHROTTLED', kind: 'throttled', code: 'throttled' });
+    assert.deepEqual(classifySmpp(0x58), { name: 'ESME_RTHROTTLED', kind: 'throttled', code: 'throttled', known: true });
     assert.deepEqual(classifySmpp(0x14).kind, 'throttled');
     assert.deepEqual(classifySmpp(0x08).kind, 'transient');
-    assert.deepEqual(classifySmpp(0x0b), { name: 'ESME_RINVDSTADR', kind: 'permanent', code: 'invalid_number' });
-    assert.deepEqual(classifySmpp(0x400), { name: '0x00000400', kind: 'transient', code: 'unknown' });
+    assert.deepEqual(classifySmpp(0x0b), { name: 'ESME_RINVDSTADR', kind: 'permanent', code: 'invalid_number', known: true });
+    assert.deepEqual(classifySmpp(0x400), { name: '0x00000400', kind: 'transient', code: 'unknown', known: false });
   });
 
   it('addresses: E.164 international, alphanumeric senders, overrides', () => {
