@@ -2,7 +2,7 @@
 // SMPP server (smpp-server/): addresses (TON/NPI), relative validity, the text and
 // concatenation of a short_message by data_coding, and the delivery receipt text
 // (domain.md §6). Fields arrive as the `smpp` package decodes PDUs.
-import { decodeGsm7, decodeUcs2 } from './encoding.ts';
+import { decodeGsm7, decodeUcs2, encodeGsm7 } from './encoding.ts';
 
 /** TON/NPI of an address: `+E.164` → international/E.164, letters → alphanumeric, other digits → unknown. */
 export function addressOf(a: string, ton?: number, npi?: number): { ton: number; npi: number; addr: string } {
@@ -38,6 +38,9 @@ export function readShortMessage(pdu: Record<string, unknown>): { text: string; 
   else if (raw && typeof raw === 'object') { udh = raw.udh; if (Buffer.isBuffer(raw.message)) bytes = raw.message; else text = String(raw.message ?? ''); }
   else if (typeof raw === 'string') text = raw;
   const coding = Number(pdu.data_coding ?? 0) & 0x0f;
+  // The smpp package reads data_coding 1 (IA5, ASCII) as GSM 03.38, which it calls ASCII:
+  // its decoding is undone to get the bytes back (one byte per GSM character, escapes aside).
+  if (!bytes && coding === 1) bytes = encodeGsm7(text);
   if (bytes) text = coding === 8 ? decodeUcs2(bytes) : coding === 3 || coding === 1 ? bytes.toString('latin1') : decodeGsm7(bytes);
   let concat: { ref: string; part: number; total: number } | undefined;
   for (const ie of udh ?? []) {
@@ -59,5 +62,37 @@ export function receiptDate(t: number): string {
 /** A delivery receipt's short_message text (domain.md §6.4). */
 export function receiptText(r: { id: string; stat: string; err: string; submitted: number; done: number; text: string }): string {
   const dlvrd = r.stat === 'DELIVRD' ? '001' : '000';
-  return `id:${r.id} sub:001 dlvrd:${dlvrd} submit date:${receiptDate(r.submitted)} done date:${receiptDate(r.done)} stat:${r.stat} err:${r.err} text:${r.text.slice(0, 20)}`;
+  const quoted = [...r.text.slice(0, 20)].map((ch) => (BOTH_ALPHABETS.test(ch) ? ch : '?')).join('');
+  return `id:${r.id} sub:001 dlvrd:${dlvrd} submit date:${receiptDate(r.submitted)} done date:${receiptDate(r.done)} stat:${r.stat} err:${r.err} text:${quoted}`;
+}
+
+// Characters with the same byte in GSM 03.38 and in ASCII (IA5): a receipt text made of
+// them reads the same whichever way a client decodes data_coding 0 (many parse `id:` as
+// ASCII). `$`, `@`, `_` and the rest differ, so they are quoted as `?`.
+const BOTH_ALPHABETS = /^[A-Za-z0-9 !"#%&'()*+,\-./:;<=>?]$/;
+
+/**
+ * The id a message has over SMPP: the message id without its `msg_` prefix (a ULID:
+ * 26 uppercase letters and digits), which survives any default alphabet; `msg_` + it is
+ * the API's id.
+ */
+export function smppMessageId(messageId: string): string { return messageId.replace(/^msg_/, ''); }
+export function messageIdOfSmpp(smppId: string): string { return `msg_${smppId}`; }
+
+/**
+ * SMPP 3.4 maximum lengths (§5.2, in octets, the terminating NUL included) of the C-Octet
+ * String fields Switchboard writes or accepts, and short_message's (§5.2.22: an Octet String
+ * of at most 254). A longer value is refused by strict peers (Kannel cuts it and fails the bind).
+ */
+export const SMPP_MAX: Readonly<Record<string, number>> = {
+  system_id: 16, password: 9, system_type: 13, address_range: 41, service_type: 6,
+  source_addr: 21, destination_addr: 21, schedule_delivery_time: 17, validity_period: 17, message_id: 65, short_message: 254,
+};
+
+/** The characters a value may have in a C-Octet String field (its NUL not counted). */
+export function smppFieldFits(field: keyof typeof SMPP_MAX | string, value: string | Buffer): boolean {
+  const max = SMPP_MAX[field];
+  if (max === undefined) return true;
+  const octets = Buffer.isBuffer(value) ? value.length : Buffer.byteLength(value, 'latin1');
+  return field === 'short_message' ? octets <= max : octets <= max - 1;
 }

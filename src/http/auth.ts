@@ -8,6 +8,7 @@ import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import type { ApiKeyRow, RecordStore, Scope } from '../store/store.ts';
 import { newId } from '../domain/ids.ts';
 import { AppError } from '../domain/errors.ts';
+import { SMPP_MAX } from '../domain/smpp.ts';
 import type { Actor } from '../domain/actor.ts';
 
 export interface Principal extends Actor {
@@ -51,7 +52,7 @@ export async function createKey(store: RecordStore, opts: { name: string; accoun
 
 const scryptAsync = (password: string, salt: Buffer) => new Promise<Buffer>((resolve, reject) => scrypt(password, salt, 32, (err, key) => (err ? reject(err) : resolve(key))));
 
-/** scrypt for SMPP bind passwords (at most 9 characters, so a plain hash would not do). */
+/** scrypt for SMPP bind passwords (at most 8 characters, so a plain hash would not do). */
 export async function hashSmppPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
   return `scrypt$${salt.toString('base64url')}$${(await scryptAsync(password, salt)).toString('base64url')}`;
@@ -69,11 +70,13 @@ const SMPP_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789
 
 /**
  * Gives a key SMPP bind credentials: a system_id from its name (at most 15 characters,
- * made unique) and a random 9-character password (the SMPP 3.4 maximum), shown once.
+ * made unique) and a random 8-character password (the SMPP 3.4 maximum: 9 octets with the NUL), shown once.
  */
 export async function createSmppCredentials(store: RecordStore, key: ApiKeyRow): Promise<{ systemId: string; password: string }> {
+  // system_id: at most 15 characters (16 with its NUL): 11 of the name and up to 4 digits.
   const base = key.name.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 11) || 'client';
-  const password = Array.from(randomBytes(9), (b) => SMPP_ALPHABET[b % SMPP_ALPHABET.length]).join('');
+  // SMPP 3.4 password: a C-Octet String of at most 9 octets with its NUL, so 8 characters (Kannel refuses a 9th).
+  const password = Array.from(randomBytes(SMPP_MAX.password - 1), (b) => SMPP_ALPHABET[b % SMPP_ALPHABET.length]).join('');
   const hash = await hashSmppPassword(password);
   for (let i = 0; i < 50; i++) {
     const systemId = i === 0 ? base : `${base}${randomBytes(2).readUInt16BE(0) % 10_000}`;

@@ -24,7 +24,7 @@ import type { Principal } from '../http/auth.ts';
 import type { MessageRow } from '../store/store.ts';
 import { storeFailure } from '../store/failures.ts';
 import { AppError } from '../domain/errors.ts';
-import { addressOf, e164, readShortMessage, receiptText } from '../domain/smpp.ts';
+import { addressOf, e164, readShortMessage, receiptText, smppMessageId } from '../domain/smpp.ts';
 import { encodeGsm7, encodeUcs2, isGsm7 } from '../domain/encoding.ts';
 import { isFinal } from '../domain/status.ts';
 import { newId } from '../domain/ids.ts';
@@ -220,7 +220,7 @@ export class SmppServer {
       if (isFinal(message.status)) this.#send(pending, message);
       else this.#receipts.set(message.id, pending);
     }
-    return message.id;
+    return smppMessageId(message.id);
   }
 
   /** A message reached its final status: its receipt goes to a receiver of the client that sent it. */
@@ -236,14 +236,15 @@ export class SmppServer {
     if (!receiver) { this.#queued.push({ ...pending, message }); return; }
     const [stat, state] = STATE[message.status] ?? ['UNKNOWN', 7];
     const err = stat === 'DELIVRD' ? '000' : (message.provider_error_code ?? '001').replace(/\D/g, '').slice(0, 3).padStart(3, '0');
-    // data_coding 0 is GSM 03.38: the quoted text keeps only what GSM-7 can carry.
-    const quoted = [...message.body].map((ch) => (isGsm7(ch) ? ch : '?')).join('');
-    const text = receiptText({ id: message.id, stat, err, submitted: message.created_at, done: message.final_at ?? Date.now(), text: quoted });
+    // The text is made of characters GSM 03.38 and ASCII share (receiptText), so `id:` reads
+    // the same however the client decodes data_coding 0, and equals receipted_message_id.
+    const id = smppMessageId(message.id);
+    const text = receiptText({ id, stat, err, submitted: message.created_at, done: message.final_at ?? Date.now(), text: message.body });
     const src = addressOf(pending.source);
     const dst = addressOf(pending.dest);
     receiver.session.deliver_sm({
       source_addr_ton: src.ton, source_addr_npi: src.npi, source_addr: src.addr, dest_addr_ton: dst.ton, dest_addr_npi: dst.npi, destination_addr: dst.addr,
-      esm_class: 0x04, data_coding: 0, short_message: encodeGsm7(text), receipted_message_id: message.id, message_state: state,
+      esm_class: 0x04, data_coding: 0, short_message: Buffer.from(text, 'ascii'), receipted_message_id: id, message_state: state,
     });
   }
 

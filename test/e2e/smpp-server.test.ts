@@ -49,7 +49,7 @@ for (const [name, skip, postgres] of [['SQLite', false, false], ['PostgreSQL', p
   after(async () => { await t.stop(); await pg?.dispose(); });
 
   it('binds with the key\'s credentials and refuses wrong ones', async () => {
-    assert.match(creds.password, /^[A-Za-z0-9]{9}$/);
+    assert.match(creds.password, /^[A-Za-z0-9]{8}$/, 'SMPP 3.4: at most 8 characters (9 octets with the NUL)');
     const bad = await client(port, creds.systemId, 'wrong');
     assert.equal(bad.status, 0x0d, 'ESME_RBINDFAIL');
     bad.c.session.destroy();
@@ -67,12 +67,14 @@ for (const [name, skip, postgres] of [['SQLite', false, false], ['PostgreSQL', p
       const resp = await submit(c, { source_addr: '', destination_addr: '14155550100', short_message: 'Your code is 4321', registered_delivery: 1 });
       assert.equal(resp.command_status, 0);
       const id = String(resp.message_id);
-      const m = (await t.call('GET', `/v1/messages/${id}`)).body;
+      assert.match(id, /^[0-9A-Z]{26}$/, 'plain ASCII letters and digits, the same in any default alphabet');
+      const m = (await t.call('GET', `/v1/messages/msg_${id}`)).body;
       assert.deepEqual([m.to, m.body, m.account_id ?? 'default'], ['+14155550100', 'Your code is 4321', 'default']);
       const dlr = await eventually(async () => c.delivered.find((p) => String(p.receipted_message_id) === id), 10_000, 'the receipt');
       assert.equal(Number(dlr.esm_class) & 0x04, 0x04);
       assert.equal(Number(dlr.message_state), 2);
       const text = String((dlr.short_message as { message: string }).message);
+      assert.equal(Number(dlr.data_coding), 0);
       assert.match(text, new RegExp(`^id:${id} sub:001 dlvrd:001 submit date:\\d{10} done date:\\d{10} stat:DELIVRD err:000 text:Your code is 4321$`));
     } finally { c.session.destroy(); }
   });
@@ -98,7 +100,7 @@ for (const [name, skip, postgres] of [['SQLite', false, false], ['PostgreSQL', p
       const resps = await Promise.all(parts.map((message, i) => submit(c, { destination_addr: '14155550101', short_message: { udh: Buffer.from([5, 0, 3, 42, 2, i + 1]), message } })));
       assert.deepEqual(resps.map((r) => r.command_status), [0, 0]);
       assert.equal(String(resps[0].message_id), String(resps[1].message_id));
-      const m = (await t.call('GET', `/v1/messages/${resps[0].message_id}`)).body;
+      const m = (await t.call('GET', `/v1/messages/msg_${resps[0].message_id}`)).body;
       assert.equal(m.body, 'first half, second half.');
       // The same sequence number again within this bind: the same message, not a second one.
       const pdu = (seq: number) => new smpp.PDU('submit_sm', { sequence_number: seq, dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '14155550102', short_message: 'once' });

@@ -11,6 +11,13 @@ import type { AddressInfo } from 'node:net';
 export const FAKE_SMPP_SYSTEM_ID = 'switchboard';
 export const FAKE_SMPP_PASSWORD = 'sekrit12';
 
+// SMPP 3.4 §5.2: the most octets each C-Octet String field may take, its NUL included.
+// Strict SMSCs (and Kannel as a client) refuse longer ones; so does this fake.
+const SMPP_MAX_OCTETS: Record<string, number> = {
+  system_id: 16, password: 9, system_type: 13, address_range: 41, service_type: 6,
+  source_addr: 21, destination_addr: 21, schedule_delivery_time: 17, validity_period: 17,
+};
+
 const GSM = '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001bÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
 const GSM_EXT: Record<number, string> = { 0x0a: '\f', 0x14: '^', 0x28: '{', 0x29: '}', 0x2f: '\\', 0x3c: '[', 0x3d: '~', 0x3e: ']', 0x40: '|', 0x65: '€' };
 
@@ -45,7 +52,14 @@ class Reader {
   readonly b: Buffer;
   constructor(b: Buffer) { this.b = b; }
   u8(): number { return this.b[this.off++]; }
-  cstr(): string { const end = this.b.indexOf(0, this.off); const s = this.b.toString('latin1', this.off, end); this.off = end + 1; return s; }
+  /** fields longer than SMPP 3.4 allows, as `field (octets)` */
+  readonly tooLong: string[] = [];
+  /** A C-Octet String; `field` names it, to hold it to its maximum (SMPP_MAX_OCTETS, NUL included). */
+  cstr(field?: string): string {
+    const end = this.b.indexOf(0, this.off); const s = this.b.toString('latin1', this.off, end); this.off = end + 1;
+    if (field && s.length + 1 > SMPP_MAX_OCTETS[field]) this.tooLong.push(`${field} (${s.length + 1} octets, at most ${SMPP_MAX_OCTETS[field]})`);
+    return s;
+  }
   bytes(n: number): Buffer { const s = this.b.subarray(this.off, this.off + n); this.off += n; return s; }
   tlvs(): Map<number, Buffer> {
     const m = new Map<number, Buffer>();
@@ -76,6 +90,8 @@ export class SmscFake {
   readonly sockets = new Set<Socket>();
   readonly submitted: Submitted[] = [];
   readonly binds: { systemId: string; password: string; ok: boolean }[] = [];
+  /** fields Switchboard sent longer than SMPP 3.4 allows (each refused) */
+  readonly tooLong: string[] = [];
   /** the statuses of the next submit_sm_resp, one each (e.g. 0x58 throttled; -1: never answered) */
   readonly answers: number[] = [];
   /** receipts and MOs acknowledged by the ESME with this status */
@@ -123,8 +139,9 @@ export class SmscFake {
     const r = new Reader(body);
     switch (id) {
       case 0x09: case 0x02: case 0x01: { // bind_*
-        const systemId = r.cstr(); const password = r.cstr();
-        const ok = systemId === FAKE_SMPP_SYSTEM_ID && password === FAKE_SMPP_PASSWORD;
+        const systemId = r.cstr('system_id'); const password = r.cstr('password'); r.cstr('system_type'); r.u8(); r.u8(); r.u8(); r.cstr('address_range');
+        this.tooLong.push(...r.tooLong);
+        const ok = r.tooLong.length === 0 && systemId === FAKE_SMPP_SYSTEM_ID && password === FAKE_SMPP_PASSWORD;
         this.binds.push({ systemId, password, ok });
         if (ok) { socket.bound = true; (socket as Socket & { mode?: number }).mode = id; }
         socket.write(pdu(id | 0x80000000, ok ? 0 : 0x0e, seq, ok ? cstr('FAKESMSC') : Buffer.alloc(0)));
@@ -143,11 +160,13 @@ export class SmscFake {
 
   #submit(socket: Socket, seq: number, r: Reader): void {
     if (!(socket as Socket & { bound?: boolean }).bound) { socket.write(pdu(0x80000004, 0x04, seq)); return; }
-    r.cstr(); // service_type
-    const sourceTon = r.u8(); r.u8(); const source = r.cstr();
-    const destTon = r.u8(); const destNpi = r.u8(); const dest = r.cstr();
+    r.cstr('service_type');
+    const sourceTon = r.u8(); r.u8(); const source = r.cstr('source_addr');
+    const destTon = r.u8(); const destNpi = r.u8(); const dest = r.cstr('destination_addr');
     const esmClass = r.u8(); r.u8(); r.u8();
-    r.cstr(); const validity = r.cstr();
+    r.cstr('schedule_delivery_time'); const validity = r.cstr('validity_period');
+    // A field over its maximum: ESME_RINVPARLEN, as a strict SMSC answers.
+    if (r.tooLong.length > 0) { this.tooLong.push(...r.tooLong); socket.write(pdu(0x80000004, 0xc2, seq)); return; }
     const registeredDelivery = r.u8(); r.u8(); const dataCoding = r.u8(); r.u8();
     const smLength = r.u8(); let sm = r.bytes(smLength);
     const tlvs = r.tlvs();

@@ -9,6 +9,7 @@
 import smpp, { type PDU, type Session } from 'smpp';
 import { readFileSync } from 'node:fs';
 import { classifySmpp } from './errors.ts';
+import { smppFieldFits } from '../../domain/smpp.ts';
 
 export type BindState = 'connecting' | 'bound' | 'down' | 'closed';
 
@@ -89,11 +90,14 @@ export class SmppBind {
     this.#session = session;
     session.on(o.tls ? 'secureConnect' : 'connect', () => {
       const bindAs = o.mode === 'transmitter' ? session.bind_transmitter : o.mode === 'receiver' ? session.bind_receiver : session.bind_transceiver;
-      bindAs.call(session, { system_id: o.systemId, password: o.password(), system_type: o.systemType, interface_version: 0x34 }, (resp) => {
+      const password = o.password();
+      bindAs.call(session, { system_id: o.systemId, password, system_type: o.systemType, interface_version: 0x34 }, (resp) => {
         if (resp.command_status !== 0) {
           const { name } = classifySmpp(resp.command_status);
           this.#failures = Math.max(this.#failures, 6);
-          this.#down(`bind refused: ${name}`, REFUSED_BACKOFF_MS);
+          // SMPP 3.4 allows 8 password characters (9 octets with the NUL): a strict SMSC refuses more.
+          const hint = smppFieldFits('password', password) ? '' : ` (the password has ${password.length} characters; SMPP 3.4 allows 8)`;
+          this.#down(`bind refused: ${name}${hint}`, REFUSED_BACKOFF_MS);
           return;
         }
         this.#failures = 0;
