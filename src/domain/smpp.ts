@@ -59,6 +59,12 @@ export function receiptDate(t: number): string {
   return new Date(t).toISOString().replace(/\D/g, '').slice(2, 12);
 }
 
+/** SMPP 3.4 §7.1.1 absolute time `YYMMDDhhmmsstnnp` in UTC (tenths of a second; offset 00, `+`), as query_sm_resp's final_date. */
+export function smppTime(t: number): string {
+  const iso = new Date(t).toISOString(); // 2026-12-05T23:59:59.123Z
+  return `${iso.replace(/\D/g, '').slice(2, 14)}${iso[20]}00+`;
+}
+
 /** A delivery receipt's short_message text (domain.md §6.4). */
 export function receiptText(r: { id: string; stat: string; err: string; submitted: number; done: number; text: string }): string {
   const dlvrd = r.stat === 'DELIVRD' ? '001' : '000';
@@ -72,12 +78,28 @@ export function receiptText(r: { id: string; stat: string; err: string; submitte
 const BOTH_ALPHABETS = /^[A-Za-z0-9 !"#%&'()*+,\-./:;<=>?]$/;
 
 /**
- * The id a message has over SMPP: the message id without its `msg_` prefix (a ULID:
- * 26 uppercase letters and digits), which survives any default alphabet; `msg_` + it is
- * the API's id.
+ * The id a message, or one part of it, has over SMPP: the message id without its `msg_`
+ * prefix (a ULID: 26 uppercase letters and digits, which survive any default alphabet),
+ * and for part n of a text the client sent in several parts, the part number after it
+ * (`01KC…ZX3` is part 3). `msg_` + the first 26 characters is the API's id.
  */
-export function smppMessageId(messageId: string): string { return messageId.replace(/^msg_/, ''); }
-export function messageIdOfSmpp(smppId: string): string { return `msg_${smppId}`; }
+export function smppMessageId(messageId: string, part?: number): string {
+  return `${messageId.replace(/^msg_/, '')}${part === undefined ? '' : String(part)}`;
+}
+
+/** The message and part (1-based; undefined for a whole message) an SMPP id names, or null. */
+export function messageOfSmpp(smppId: string): { messageId: string; part?: number } | null {
+  const m = /^([0-9A-Z]{26})([1-9]\d{0,2})?$/.exec(smppId);
+  if (!m) return null;
+  return m[2] === undefined ? { messageId: `msg_${m[1]}` } : { messageId: `msg_${m[1]}`, part: Number(m[2]) };
+}
+
+/** SMPP 3.4 §5.2.28 message_state of a final status (ENROUTE while it is not final). */
+export const SMPP_STATE: Readonly<Record<string, { stat: string; state: number }>> = {
+  delivered: { stat: 'DELIVRD', state: 2 }, undelivered: { stat: 'UNDELIV', state: 5 }, failed: { stat: 'UNDELIV', state: 5 },
+  expired: { stat: 'EXPIRED', state: 3 }, canceled: { stat: 'DELETED', state: 4 },
+};
+export const SMPP_ENROUTE = 1;
 
 /**
  * SMPP 3.4 maximum lengths (§5.2, in octets, the terminating NUL included) of the C-Octet

@@ -24,15 +24,26 @@ import type { Principal } from '../http/auth.ts';
 import type { MessageRow } from '../store/store.ts';
 import { storeFailure } from '../store/failures.ts';
 import { AppError } from '../domain/errors.ts';
-import { addressOf, e164, readShortMessage, receiptText, smppMessageId } from '../domain/smpp.ts';
+import { addressOf, e164, messageOfSmpp, readShortMessage, receiptText, smppMessageId, smppTime, SMPP_ENROUTE, SMPP_STATE } from '../domain/smpp.ts';
 import { encodeGsm7, encodeUcs2, isGsm7 } from '../domain/encoding.ts';
 import { isFinal } from '../domain/status.ts';
 import { newId } from '../domain/ids.ts';
+import { callbackFor } from '../callbacks/enqueue.ts';
 
 const ESME = {
   ROK: 0x00, RINVMSGLEN: 0x01, RINVBNDSTS: 0x04, RALYBND: 0x05, RSYSERR: 0x08, RINVSRCADR: 0x0a, RINVDSTADR: 0x0b,
   RBINDFAIL: 0x0d, RMSGQFUL: 0x14, RSUBMITFAIL: 0x45, RTHROTTLED: 0x58, RX_P_APPN: 0x65, RINVCMDLEN: 0x02,
+  RINVMSGID: 0x0c, RCANCELFAIL: 0x11, RQUERYFAIL: 0x67,
 } as const;
+
+// Failed binds per system_id: after BIND_FAILURES within BIND_FAILURE_WINDOW_MS the system_id
+// is locked out (every bind refused, the right password too) for LOCKOUT_MS, doubling with
+// each lockout up to LOCKOUT_MAX_MS; a successful bind clears it.
+const BIND_FAILURES = 5;
+const BIND_FAILURE_WINDOW_MS = 300_000;
+const LOCKOUT_MS = 60_000;
+const LOCKOUT_MAX_MS = 900_000;
+interface BindFailures { at: number[]; lockouts: number; lockedUntil: number }
 
 /** Intake's refusals → command_status. */
 function statusFor(err: unknown): number {
@@ -49,13 +60,13 @@ function statusFor(err: unknown): number {
   }
 }
 
-const STATE: Record<string, [stat: string, state: number]> = {
-  delivered: ['DELIVRD', 2], undelivered: ['UNDELIV', 5], failed: ['UNDELIV', 5], expired: ['EXPIRED', 3], canceled: ['DELETED', 4],
-};
-
 interface Bind { id: string; session: Session; principal: Principal; systemId: string; transmit: boolean; receive: boolean; inflight: number; windowStart: number; windowCount: number; awaitingLink: boolean }
 interface Held { parts: Map<number, { pdu: PDU; text: string }>; total: number; timer: NodeJS.Timeout }
-interface PendingReceipt { systemId: string; accountId: string; message: MessageRow; source: string; dest: string }
+/**
+ * A message whose client asked for receipts: one per part that asked (`part` 1-based for a
+ * text the client sent in parts, absent for a text sent whole), each with that part's id.
+ */
+interface PendingReceipt { systemId: string; accountId: string; message: MessageRow; source: string; dest: string; parts: (number | undefined)[] }
 
 export class SmppServer {
   readonly #ctx: AppContext;
@@ -68,6 +79,7 @@ export class SmppServer {
   readonly #queued: PendingReceipt[] = [];
   /** per account: the newest inbound text already handed to receivers */
   readonly #inboundSeen = new Map<string, string>();
+  readonly #bindFailures = new Map<string, BindFailures>();
   #timer: NodeJS.Timeout | null = null;
   #polling = false;
   port = 0;
@@ -121,13 +133,21 @@ export class SmppServer {
       session.pause();
       try {
         const systemId = String(pdu.system_id ?? '');
-        const p = await this.#ctx.auth.authenticateSmpp(systemId, String(pdu.password ?? ''));
-        const allowed = p && (!transmit || p.scopes.has('send')) && (!receive || p.scopes.has('read'));
-        if (!p || !allowed) {
-          this.#ctx.logger.warn({ system_id: systemId }, 'SMPP bind refused');
+        if (this.#lockedOut(systemId)) {
+          this.#ctx.metrics.smppBindRefusals.inc({ reason: 'locked_out' });
           session.send(pdu.response({ command_status: ESME.RBINDFAIL }));
           return;
         }
+        const p = await this.#ctx.auth.authenticateSmpp(systemId, String(pdu.password ?? ''));
+        const allowed = p && (!transmit || p.scopes.has('send')) && (!receive || p.scopes.has('read'));
+        if (!p || !allowed) {
+          this.#ctx.metrics.smppBindRefusals.inc({ reason: p ? 'scope' : 'credentials' });
+          this.#ctx.logger.warn({ system_id: systemId }, 'SMPP bind refused');
+          this.#bindFailed(systemId);
+          session.send(pdu.response({ command_status: ESME.RBINDFAIL }));
+          return;
+        }
+        this.#bindFailures.delete(systemId);
         bind = { id: newId('smb'), session, principal: p, systemId, transmit, receive, inflight: 0, windowStart: 0, windowCount: 0, awaitingLink: false };
         this.#binds.add(bind);
         session.send(pdu.response({ system_id: 'Switchboard' }));
@@ -139,16 +159,27 @@ export class SmppServer {
     session.on('bind_transceiver', onBind(true, true));
     session.on('bind_transmitter', onBind(true, false));
     session.on('bind_receiver', onBind(false, true));
-    session.on('submit_sm', (pdu: PDU) => {
+    // data_sm (its text in message_payload) is taken as submit_sm is.
+    for (const cmd of ['submit_sm', 'data_sm']) {
+      session.on(cmd, (pdu: PDU) => {
+        if (!bind || !bind.transmit) { session.send(pdu.response({ command_status: ESME.RINVBNDSTS })); return; }
+        void this.#submit(bind, pdu);
+      });
+    }
+    session.on('query_sm', (pdu: PDU) => {
       if (!bind || !bind.transmit) { session.send(pdu.response({ command_status: ESME.RINVBNDSTS })); return; }
-      void this.#submit(bind, pdu);
+      void this.#query(bind, pdu);
+    });
+    session.on('cancel_sm', (pdu: PDU) => {
+      if (!bind || !bind.transmit) { session.send(pdu.response({ command_status: ESME.RINVBNDSTS })); return; }
+      void this.#cancel(bind, pdu);
     });
     session.on('enquire_link', (pdu: PDU) => session.send(pdu.response()));
     session.on('enquire_link_resp', () => { if (bind) bind.awaitingLink = false; });
     session.on('unbind', (pdu: PDU) => { session.send(pdu.response()); session.close(); });
     session.on('deliver_sm_resp', () => {});
     session.on('unknown', (pdu: PDU) => session.send(pdu.response()));
-    for (const cmd of ['query_sm', 'cancel_sm', 'replace_sm', 'submit_multi', 'data_sm']) {
+    for (const cmd of ['replace_sm', 'submit_multi']) {
       session.on(cmd, (pdu: PDU) => session.send(pdu.response({ command_status: 0x03 })));
     }
   }
@@ -166,8 +197,9 @@ export class SmppServer {
     if (concat) return this.#hold(bind, pdu, text, concat);
     bind.inflight++;
     try {
-      const id = await this.#accept1(bind, [pdu], text);
-      bind.session.send(pdu.response({ message_id: id }));
+      const message = await this.#accept1(bind, [pdu], text);
+      this.#wantReceipts(bind, message, [{ pdu }]);
+      bind.session.send(pdu.response({ message_id: smppMessageId(message.id) }));
     } catch (err) {
       bind.session.send(pdu.response({ command_status: statusFor(err) }));
     } finally {
@@ -194,33 +226,127 @@ export class SmppServer {
     if (held.parts.size < held.total) return;
     clearTimeout(held.timer);
     this.#held.delete(key);
-    const ordered = [...held.parts.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p);
+    const ordered = [...held.parts.entries()].sort((a, b) => a[0] - b[0]).map(([part, p]) => ({ ...p, part }));
     bind.inflight++;
     this.#accept1(bind, ordered.map((p) => p.pdu), ordered.map((p) => p.text).join('')).then(
-      (id) => { for (const p of ordered) bind.session.send(p.pdu.response({ message_id: id })); },
+      (message) => {
+        // Each part has its own id, as an SMSC answers each submit_sm, and its own receipt.
+        this.#wantReceipts(bind, message, ordered);
+        for (const p of ordered) bind.session.send(p.pdu.response({ message_id: smppMessageId(message.id, p.part) }));
+      },
       (err) => { for (const p of ordered) bind.session.send(p.pdu.response({ command_status: statusFor(err) })); },
     ).finally(() => { bind.inflight--; });
   }
 
-  async #accept1(bind: Bind, pdus: PDU[], body: string): Promise<string> {
+  async #accept1(bind: Bind, pdus: PDU[], body: string): Promise<MessageRow> {
     const first = pdus[0];
     const to = e164(String(first.destination_addr ?? ''), Number(first.dest_addr_ton ?? 1) || 1);
     const source = String(first.source_addr ?? '');
     const from = source ? e164(source, Number(first.source_addr_ton ?? 0)) : undefined;
     const p = bind.principal;
+    // schedule_delivery_time and validity_period (absolute or relative; the codec reads both as a time).
+    const now = Date.now();
+    const at = (v: unknown) => (v instanceof Date && !Number.isNaN(v.getTime()) ? v.getTime() : null);
+    const sendAt = at(first.schedule_delivery_time);
+    const until = at(first.validity_period);
+    const timing = {
+      ...(sendAt !== null && sendAt > now ? { send_at: new Date(sendAt).toISOString() } : {}),
+      ...(until !== null ? { validity_period: Math.min(259_200, Math.max(1, Math.round((until - Math.max(now, sendAt ?? now)) / 1000))) } : {}),
+    };
     const { message } = await this.#ctx.intake.accept(
-      { to, body, ...(from ? { from } : {}) },
+      { to, body, ...(from ? { from } : {}), ...timing },
       { accountId: p.accountId, keyId: p.keyId, callbackUrl: p.callbackUrl, signsCallbacks: p.signsCallbacks },
       // A client that resubmits a sequence number within one bind gets the same message.
       `smpp:${bind.id}:${pdus.map((x) => x.sequence_number).join(',')}`,
     );
-    if ((Number(first.registered_delivery ?? 0) & 0x03) !== 0) {
-      // The receipt comes from the recipient, to the client's sender.
-      const pending = { systemId: bind.systemId, accountId: p.accountId, message, source: to, dest: from ?? 'Switchboard' };
-      if (isFinal(message.status)) this.#send(pending, message);
-      else this.#receipts.set(message.id, pending);
+    return message;
+  }
+
+  /** Notes which parts asked for a receipt (registered_delivery); sends them at once if the message is already final. */
+  #wantReceipts(bind: Bind, message: MessageRow, pdus: { pdu: PDU; part?: number }[]): void {
+    const parts = pdus.filter((p) => (Number(p.pdu.registered_delivery ?? 0) & 0x03) !== 0).map((p) => p.part);
+    if (parts.length === 0) return;
+    const first = pdus[0].pdu;
+    const source = String(first.source_addr ?? '');
+    // The receipt comes from the recipient, to the client's sender.
+    const pending = {
+      systemId: bind.systemId, accountId: bind.principal.accountId, message, parts,
+      source: message.to_number, dest: source ? e164(source, Number(first.source_addr_ton ?? 0)) : 'Switchboard',
+    };
+    if (isFinal(message.status)) void this.#send(pending, message);
+    else this.#receipts.set(message.id, pending);
+  }
+
+  /** query_sm: the state of a message (or of one part) this account submitted, by its SMPP id. */
+  async #query(bind: Bind, pdu: PDU): Promise<void> {
+    const id = String(pdu.message_id ?? '');
+    try {
+      const found = await this.#find(bind, id);
+      if (!found) { bind.session.send(pdu.response({ command_status: ESME.RQUERYFAIL })); return; }
+      const { status, finalAt, errorCode } = found;
+      const final = SMPP_STATE[status];
+      bind.session.send(pdu.response({
+        message_id: id, final_date: final && finalAt ? smppTime(finalAt) : '', message_state: final?.state ?? SMPP_ENROUTE,
+        error_code: final && final.stat !== 'DELIVRD' ? Number((errorCode ?? '1').replace(/\D/g, '').slice(0, 3) || 1) & 0xff : 0,
+      }));
+    } catch (err) {
+      bind.session.send(pdu.response({ command_status: storeFailure(err) ? ESME.RSYSERR : ESME.RQUERYFAIL }));
     }
-    return smppMessageId(message.id);
+  }
+
+  /** cancel_sm: cancels a message this account submitted that is still queued or scheduled (any of its ids). */
+  async #cancel(bind: Bind, pdu: PDU): Promise<void> {
+    const named = messageOfSmpp(String(pdu.message_id ?? ''));
+    try {
+      if (!named) { bind.session.send(pdu.response({ command_status: ESME.RINVMSGID })); return; }
+      const r = await this.#ctx.store.cancelMessage(bind.principal.accountId, named.messageId, Date.now(), callbackFor);
+      if (r.kind !== 'canceled') { bind.session.send(pdu.response({ command_status: ESME.RCANCELFAIL })); return; }
+      this.#ctx.bus.publish({ message: r.message, previous: 'queued' });
+      bind.session.send(pdu.response());
+    } catch {
+      bind.session.send(pdu.response({ command_status: ESME.RCANCELFAIL }));
+    }
+  }
+
+  /** A message or part of this bind's account by SMPP id, with its status (the part's own, where it has one). */
+  async #find(bind: Bind, smppId: string): Promise<{ status: string; finalAt: number | null; errorCode: string | null } | null> {
+    const named = messageOfSmpp(smppId);
+    if (!named) return null;
+    const message = await this.#ctx.store.getMessage(bind.principal.accountId, named.messageId);
+    if (!message) return null;
+    return this.#statusOf(message, named.part, await this.#ctx.store.listParts(message.id));
+  }
+
+  /**
+   * The status a client's part has: the provider's part of the same number where the text
+   * went out in as many parts as the client sent (each has its own receipt), otherwise the
+   * message's, which is final only when every part is.
+   */
+  #statusOf(message: MessageRow, part: number | undefined, parts: readonly { status: string; updated_at: number; provider_error_code: string | null }[]): { status: string; finalAt: number | null; errorCode: string | null } {
+    const own = part !== undefined && isFinal(message.status) ? parts[part - 1] : undefined;
+    if (own && SMPP_STATE[own.status]) return { status: own.status, finalAt: own.updated_at, errorCode: own.provider_error_code };
+    return { status: message.status, finalAt: message.final_at, errorCode: message.provider_error_code };
+  }
+
+  #lockedOut(systemId: string): boolean {
+    return (this.#bindFailures.get(systemId)?.lockedUntil ?? 0) > Date.now();
+  }
+
+  #bindFailed(systemId: string): void {
+    const now = Date.now();
+    const f = this.#bindFailures.get(systemId) ?? { at: [], lockouts: 0, lockedUntil: 0 };
+    f.at = [...f.at.filter((t) => now - t < BIND_FAILURE_WINDOW_MS), now];
+    if (f.at.length >= BIND_FAILURES) {
+      const ms = Math.min(LOCKOUT_MAX_MS, LOCKOUT_MS * 2 ** f.lockouts);
+      f.lockouts++;
+      f.lockedUntil = now + ms;
+      f.at = [];
+      this.#ctx.metrics.smppBindLockouts.inc();
+      this.#ctx.logger.warn({ system_id: systemId, seconds: ms / 1000 }, 'SMPP system_id locked out after repeated failed binds');
+    }
+    // Bounded: a scan of random system_ids must not grow the map without end.
+    if (this.#bindFailures.size >= 10_000 && !this.#bindFailures.has(systemId)) this.#bindFailures.delete(this.#bindFailures.keys().next().value!);
+    this.#bindFailures.set(systemId, f);
   }
 
   /** A message reached its final status: its receipt goes to a receiver of the client that sent it. */
@@ -228,29 +354,35 @@ export class SmppServer {
     const pending = this.#receipts.get(message.id);
     if (!pending) return;
     this.#receipts.delete(message.id);
-    this.#send(pending, message);
+    await this.#send(pending, message);
   }
 
-  #send(pending: PendingReceipt, message: MessageRow): void {
+  async #send(pending: PendingReceipt, message: MessageRow): Promise<void> {
     const receiver = [...this.#binds].find((b) => b.receive && b.systemId === pending.systemId);
     if (!receiver) { this.#queued.push({ ...pending, message }); return; }
-    const [stat, state] = STATE[message.status] ?? ['UNKNOWN', 7];
-    const err = stat === 'DELIVRD' ? '000' : (message.provider_error_code ?? '001').replace(/\D/g, '').slice(0, 3).padStart(3, '0');
-    // The text is made of characters GSM 03.38 and ASCII share (receiptText), so `id:` reads
-    // the same however the client decodes data_coding 0, and equals receipted_message_id.
-    const id = smppMessageId(message.id);
-    const text = receiptText({ id, stat, err, submitted: message.created_at, done: message.final_at ?? Date.now(), text: message.body });
+    const providerParts = pending.parts.some((p) => p !== undefined) ? await this.#ctx.store.listParts(message.id).catch(() => []) : [];
+    const clientParts = pending.parts.length;
     const src = addressOf(pending.source);
     const dst = addressOf(pending.dest);
-    receiver.session.deliver_sm({
-      source_addr_ton: src.ton, source_addr_npi: src.npi, source_addr: src.addr, dest_addr_ton: dst.ton, dest_addr_npi: dst.npi, destination_addr: dst.addr,
-      esm_class: 0x04, data_coding: 0, short_message: Buffer.from(text, 'ascii'), receipted_message_id: id, message_state: state,
-    });
+    for (const part of pending.parts) {
+      // A part's own status where the provider sent the text in as many parts as the client did.
+      const own = this.#statusOf(message, part, providerParts.length === clientParts || part === undefined ? providerParts : []);
+      const { stat, state } = SMPP_STATE[own.status] ?? { stat: 'UNKNOWN', state: 7 };
+      const err = stat === 'DELIVRD' ? '000' : (own.errorCode ?? '001').replace(/\D/g, '').slice(0, 3).padStart(3, '0');
+      // The text is made of characters GSM 03.38 and ASCII share (receiptText), so `id:` reads
+      // the same however the client decodes data_coding 0, and equals receipted_message_id.
+      const id = smppMessageId(message.id, part);
+      const text = receiptText({ id, stat, err, submitted: message.created_at, done: own.finalAt ?? Date.now(), text: message.body });
+      receiver.session.deliver_sm({
+        source_addr_ton: src.ton, source_addr_npi: src.npi, source_addr: src.addr, dest_addr_ton: dst.ton, dest_addr_npi: dst.npi, destination_addr: dst.addr,
+        esm_class: 0x04, data_coding: 0, short_message: Buffer.from(text, 'ascii'), receipted_message_id: id, message_state: state,
+      });
+    }
   }
 
   #flushQueued(systemId: string): void {
     const mine = this.#queued.filter((q) => q.systemId === systemId);
-    for (const q of mine) { this.#queued.splice(this.#queued.indexOf(q), 1); this.#send(q, q.message); }
+    for (const q of mine) { this.#queued.splice(this.#queued.indexOf(q), 1); void this.#send(q, q.message); }
   }
 
   async #markInboundSeen(accountId: string): Promise<void> {

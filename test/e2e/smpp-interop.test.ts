@@ -63,4 +63,110 @@ describe('SMPP server with a strict raw-PDU client', () => {
       assert.equal(await wrong.bind('transceiver', creds.systemId, `${creds.password.slice(0, 7)}X`), 0x0d, 'ESME_RBINDFAIL');
     } finally { wrong.close(); }
   });
+
+  it('a 5-part UCS-2 text in UDH parts: one message, 5 distinct ids, and a receipt per part carrying that part\'s id', async () => {
+    const esme = await Esme.connect(port);
+    try {
+      assert.equal(await esme.bind('transceiver', creds.systemId, creds.password), 0);
+      const text = 'Ваш заказ готов. '.repeat(20).slice(0, 320); // 320 UCS-2 characters: 5 parts of at most 67
+      const answers = await esme.submitParts('+14155550100', text);
+      assert.equal(answers.length, 5);
+      assert.ok(answers.every((a) => a.status === 0), JSON.stringify(answers));
+      const ids = answers.map((a) => a.messageId);
+      assert.equal(new Set(ids).size, 5, `distinct ids: ${ids.join(' ')}`);
+      const base = ids[0].slice(0, 26);
+      assert.deepEqual(ids, [1, 2, 3, 4, 5].map((n) => `${base}${n}`), 'the message\'s id and the part number');
+      const receipts = await eventually(async () => {
+        const mine = esme.delivered.filter((d) => (d.esmClass & 0x04) !== 0 && d.receiptedMessageId?.startsWith(base));
+        return mine.length >= 5 && mine;
+      }, 15_000, 'a receipt per part');
+      assert.equal(receipts.length, 5, 'one receipt per part, none twice');
+      assert.deepEqual(receipts.map((r) => r.receiptedMessageId).sort(), [...ids].sort());
+      for (const r of receipts) {
+        assert.equal(/^id:(\S+) /.exec(r.ascii)?.[1], r.receiptedMessageId, 'the text\'s id is the TLV\'s, read as ASCII');
+        assert.match(r.ascii, /sub:001 dlvrd:001 .* stat:DELIVRD err:000 /);
+      }
+      const m = (await t.call('GET', `/v1/messages/msg_${base}`)).body;
+      assert.equal(m.body, text, 'the parts joined in order');
+      assert.equal(m.status, 'delivered');
+      // Each part's id can be asked about.
+      const q = await esme.query(ids[3]);
+      assert.deepEqual([q.status, q.messageId, q.messageState], [0, ids[3], 2]);
+      assert.deepEqual(esme.tooLong, []);
+    } finally { esme.close(); }
+  });
+
+  it('query_sm answers the state and final date of a message this account sent, and no other', async () => {
+    const esme = await Esme.connect(port);
+    try {
+      assert.equal(await esme.bind('transceiver', creds.systemId, creds.password), 0);
+      const { messageId } = await esme.submit('+14155550100', 'where is it', 0);
+      const q = await eventually(async () => { const r = await esme.query(messageId); return r.messageState === 2 && r; }, 10_000, 'DELIVERED');
+      assert.equal(q.status, 0);
+      assert.equal(q.messageId, messageId);
+      assert.match(q.finalDate, /^\d{12}\d00\+$/, 'an absolute SMPP time');
+      assert.equal(q.errorCode, 0);
+      assert.equal((await esme.query('01AAAAAAAAAAAAAAAAAAAAAAAA')).status, 0x67, 'unknown id: ESME_RQUERYFAIL');
+      assert.equal((await esme.query('not-an-id')).status, 0x67);
+      // Another account's client cannot see it.
+      const other = await createSmppCredentials(t.app.ctx.store, (await createKey(t.app.ctx.store, { name: 'other', accountId: 'acct_other' })).key);
+      const stranger = await Esme.connect(port);
+      try {
+        assert.equal(await stranger.bind('transceiver', other.systemId, other.password), 0);
+        assert.equal((await stranger.query(messageId)).status, 0x67);
+        assert.equal(await stranger.cancel(messageId), 0x11);
+      } finally { stranger.close(); }
+    } finally { esme.close(); }
+  });
+
+  it('cancel_sm cancels a scheduled message (its receipt says DELETED); a second cancel fails', async () => {
+    const esme = await Esme.connect(port);
+    try {
+      assert.equal(await esme.bind('transceiver', creds.systemId, creds.password), 0);
+      // schedule_delivery_time relative: in one hour
+      const { status, messageId } = await esme.submit('+14155550100', 'later', 1, { scheduleDeliveryTime: '000000010000000R' });
+      assert.equal(status, 0);
+      const m = (await t.call('GET', `/v1/messages/msg_${messageId}`)).body;
+      assert.equal(m.status, 'scheduled');
+      assert.ok(Math.abs(Date.parse(m.send_at) - (Date.now() + 3600_000)) < 60_000, m.send_at);
+      assert.equal((await esme.query(messageId)).messageState, 1, 'ENROUTE while it waits');
+      assert.equal(await esme.cancel(messageId), 0);
+      assert.equal((await t.call('GET', `/v1/messages/msg_${messageId}`)).body.status, 'canceled');
+      assert.equal(await esme.cancel(messageId), 0x11, 'ESME_RCANCELFAIL: already final');
+      const dlr = await eventually(async () => esme.delivered.find((d) => d.receiptedMessageId === messageId), 10_000, 'the receipt');
+      assert.equal(dlr.messageState, 4);
+      assert.match(dlr.ascii, /stat:DELETED/);
+      assert.equal((await esme.query(messageId)).messageState, 4);
+    } finally { esme.close(); }
+  });
+
+  it('data_sm is taken as submit_sm is, its text from message_payload', async () => {
+    const esme = await Esme.connect(port);
+    try {
+      assert.equal(await esme.bind('transceiver', creds.systemId, creds.password), 0);
+      const { status, messageId } = await esme.dataSm('+14155550100', 'sent as data_sm');
+      assert.equal(status, 0);
+      const m = (await t.call('GET', `/v1/messages/msg_${messageId}`)).body;
+      assert.equal(m.body, 'sent as data_sm');
+      const dlr = await eventually(async () => esme.delivered.find((d) => d.receiptedMessageId === messageId), 10_000, 'its receipt');
+      assert.equal(dlr.messageState, 2);
+    } finally { esme.close(); }
+  });
+
+  it('a system_id that fails to bind 5 times is locked out, the right password too, and counted', async () => {
+    const victim = await createSmppCredentials(t.app.ctx.store, (await createKey(t.app.ctx.store, { name: 'guessed' })).key);
+    for (let i = 0; i < 5; i++) {
+      const e = await Esme.connect(port);
+      try { assert.equal(await e.bind('transmitter', victim.systemId, `wrong${i}`), 0x0d); } finally { e.close(); }
+    }
+    const e = await Esme.connect(port);
+    try { assert.equal(await e.bind('transmitter', victim.systemId, victim.password), 0x0d, 'locked out'); } finally { e.close(); }
+    const metrics = await t.app.ctx.metrics.registry.metrics();
+    assert.match(metrics, /switchboard_smpp_bind_lockouts_total 1/);
+    assert.match(metrics, /switchboard_smpp_bind_refusals_total\{reason="locked_out"\} 1/);
+    assert.match(metrics, /switchboard_smpp_bind_refusals_total\{reason="credentials"\} [5-9]/);
+    // Other system_ids bind as before.
+    const ok = await Esme.connect(port);
+    try { assert.equal(await ok.bind('transmitter', creds.systemId, creds.password), 0); } finally { ok.close(); }
+  });
 });

@@ -99,8 +99,11 @@ for (const [name, skip, postgres] of [['SQLite', false, false], ['PostgreSQL', p
       const parts = ['first half, ', 'second half.'];
       const resps = await Promise.all(parts.map((message, i) => submit(c, { destination_addr: '14155550101', short_message: { udh: Buffer.from([5, 0, 3, 42, 2, i + 1]), message } })));
       assert.deepEqual(resps.map((r) => r.command_status), [0, 0]);
-      assert.equal(String(resps[0].message_id), String(resps[1].message_id));
-      const m = (await t.call('GET', `/v1/messages/msg_${resps[0].message_id}`)).body;
+      // Each part has its own id: the message's, then the part number.
+      const [one, two] = resps.map((r) => String(r.message_id));
+      assert.equal(one.slice(0, 26), two.slice(0, 26));
+      assert.deepEqual([one.slice(26), two.slice(26)], ['1', '2']);
+      const m = (await t.call('GET', `/v1/messages/msg_${one.slice(0, 26)}`)).body;
       assert.equal(m.body, 'first half, second half.');
       // The same sequence number again within this bind: the same message, not a second one.
       const pdu = (seq: number) => new smpp.PDU('submit_sm', { sequence_number: seq, dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '14155550102', short_message: 'once' });

@@ -8,10 +8,11 @@ import { connect, type Socket } from 'node:net';
 // SMPP 3.4 §5.2: the most octets each C-Octet String may take, its NUL included.
 const MAX: Record<string, number> = {
   system_id: 16, password: 9, system_type: 13, address_range: 41, service_type: 6,
-  source_addr: 21, destination_addr: 21, schedule_delivery_time: 17, validity_period: 17, message_id: 65,
+  source_addr: 21, destination_addr: 21, schedule_delivery_time: 17, validity_period: 17, message_id: 65, final_date: 17,
 };
 const TLV_RECEIPTED_MESSAGE_ID = 0x001e;
 const TLV_MESSAGE_STATE = 0x0427;
+const TLV_MESSAGE_PAYLOAD = 0x0424;
 
 export interface DeliverSm {
   sourceAddr: string; destinationAddr: string; esmClass: number; dataCoding: number;
@@ -56,11 +57,59 @@ export class Esme {
   }
 
   /** submit_sm of an ASCII text as data_coding 1 (IA5), to an international number. */
-  async submit(to: string, text: string, registeredDelivery = 1): Promise<{ status: number; messageId: string }> {
-    const sm = Buffer.from(text, 'latin1');
+  async submit(to: string, text: string, registeredDelivery = 1, opts: { scheduleDeliveryTime?: string } = {}): Promise<{ status: number; messageId: string }> {
+    return this.#submitSm(to, Buffer.from(text, 'latin1'), { registeredDelivery, dataCoding: 1, esmClass: 0, ...opts });
+  }
+
+  /**
+   * A text as a handset's concatenated message: UCS-2 (data_coding 8), cut into parts of
+   * 67 characters, each with a UDH (esm_class 0x40) and each asking for its own receipt.
+   * Answers each part's submit_sm_resp.
+   */
+  async submitParts(to: string, text: string): Promise<{ status: number; messageId: string }[]> {
+    const chars = [...text];
+    const parts: string[] = [];
+    for (let i = 0; i < chars.length; i += 67) parts.push(chars.slice(i, i + 67).join(''));
+    const ref = (this.#seq + 1) & 0xff;
+    return Promise.all(parts.map((p, i) => {
+      const ucs2 = Buffer.from(p, 'utf16le').swap16();
+      const udh = Buffer.from([0x05, 0x00, 0x03, ref, parts.length, i + 1]);
+      return this.#submitSm(to, Buffer.concat([udh, ucs2]), { registeredDelivery: 1, dataCoding: 8, esmClass: 0x40 });
+    }));
+  }
+
+  /** data_sm: the text (ASCII) in the message_payload TLV. */
+  async dataSm(to: string, text: string): Promise<{ status: number; messageId: string }> {
+    const payload = Buffer.from(text, 'latin1');
+    const tlv = Buffer.alloc(4); tlv.writeUInt16BE(TLV_MESSAGE_PAYLOAD, 0); tlv.writeUInt16BE(payload.length, 2);
     const body = Buffer.concat([
       cstr('service_type', ''), Buffer.from([0, 0]), cstr('source_addr', ''), Buffer.from([1, 1]), cstr('destination_addr', to.replace(/^\+/, '')),
-      Buffer.from([0, 0, 0]), cstr('schedule_delivery_time', ''), cstr('validity_period', ''), Buffer.from([registeredDelivery, 0, 1, 0, sm.length]), sm,
+      Buffer.from([0, 1, 1]), tlv, payload,
+    ]);
+    const resp = await this.#request(0x103, body);
+    return { status: resp.status, messageId: resp.status === 0 ? this.#cstrIn(resp.body, 0, 'message_id').value : '' };
+  }
+
+  /** query_sm: a submitted message's state by its id. */
+  async query(messageId: string): Promise<{ status: number; messageId: string; finalDate: string; messageState: number; errorCode: number }> {
+    const resp = await this.#request(0x03, Buffer.concat([cstr('message_id', messageId), Buffer.from([0, 0]), cstr('source_addr', '')]));
+    if (resp.status !== 0) return { status: resp.status, messageId: '', finalDate: '', messageState: 0, errorCode: 0 };
+    const id = this.#cstrIn(resp.body, 0, 'message_id');
+    const date = this.#cstrIn(resp.body, id.next, 'final_date');
+    return { status: 0, messageId: id.value, finalDate: date.value, messageState: resp.body[date.next], errorCode: resp.body[date.next + 1] };
+  }
+
+  /** cancel_sm of a submitted message by its id. */
+  async cancel(messageId: string): Promise<number> {
+    const body = Buffer.concat([cstr('service_type', ''), cstr('message_id', messageId), Buffer.from([0, 0]), cstr('source_addr', ''), Buffer.from([1, 1]), cstr('destination_addr', '')]);
+    return (await this.#request(0x08, body)).status;
+  }
+
+  async #submitSm(to: string, sm: Buffer, o: { registeredDelivery: number; dataCoding: number; esmClass: number; scheduleDeliveryTime?: string }): Promise<{ status: number; messageId: string }> {
+    const body = Buffer.concat([
+      cstr('service_type', ''), Buffer.from([0, 0]), cstr('source_addr', ''), Buffer.from([1, 1]), cstr('destination_addr', to.replace(/^\+/, '')),
+      Buffer.from([o.esmClass, 0, 0]), cstr('schedule_delivery_time', o.scheduleDeliveryTime ?? ''), cstr('validity_period', ''),
+      Buffer.from([o.registeredDelivery, 0, o.dataCoding, 0, sm.length]), sm,
     ]);
     const resp = await this.#request(0x04, body);
     return { status: resp.status, messageId: resp.status === 0 ? this.#cstrIn(resp.body, 0, 'message_id').value : '' };
