@@ -96,6 +96,7 @@ const SCHEMA = {
   smppWindow: { env: 'SWITCHBOARD_SMPP_WINDOW', kind: 'int', def: 10, min: 1, max: 1000 },
   smppMaxPerSecond: { env: 'SWITCHBOARD_SMPP_MAX_PER_SECOND', kind: 'number', def: 0, min: 0 },
   smppEnquireLinkSeconds: { env: 'SWITCHBOARD_SMPP_ENQUIRE_LINK_SECONDS', kind: 'int', def: 30, min: 1, max: 3600 },
+  smppReceiptTtlSeconds: { env: 'SWITCHBOARD_SMPP_RECEIPT_TTL_SECONDS', kind: 'int', def: 259_200, min: 1 },
   sessionLeaseMs: { env: 'SWITCHBOARD_SESSION_LEASE_MS', kind: 'int', def: 15_000, min: 300 },
   shutdownTimeoutMs: { env: 'SWITCHBOARD_SHUTDOWN_TIMEOUT_MS', kind: 'int', def: 30_000, min: 100 },
   shutdownDrainMs: { env: 'SWITCHBOARD_SHUTDOWN_DRAIN_MS', kind: 'int', def: 1_000, min: 0 },

@@ -52,7 +52,7 @@ export class CallbackDispatcher {
   }
 
   async runOnce(limit = 50): Promise<number> {
-    const rows = await this.#o.store.claimCallbacks(Date.now(), LEASE_MS, limit);
+    const rows = await this.#o.store.claimCallbacks(Date.now(), LEASE_MS, limit, { via: 'http' });
     await Promise.all(rows.map((r) => this.#deliver(r)));
     return rows.length;
   }

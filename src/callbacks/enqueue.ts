@@ -5,11 +5,25 @@ import { newId } from '../domain/ids.ts';
 import type { MessageStatus } from '../domain/status.ts';
 import type { CallbackRow, MessageRow } from '../store/store.ts';
 import { presentMessage } from '../public/present.ts';
+import { isFinal } from '../domain/status.ts';
+import { parseSmppReceiptTarget, SMPP_RECEIPT } from '../domain/smpp.ts';
 
 const ANNOUNCED: ReadonlySet<MessageStatus> = new Set(['sent', 'delivered', 'undelivered', 'failed', 'canceled', 'expired']);
 
 export function callbackFor(message: MessageRow, now: number): CallbackRow | null {
   if (!message.callback_url || !ANNOUNCED.has(message.status)) return null;
+  // A message submitted over SMPP asking for receipts: its final status, as deliver_sm receipts.
+  const smpp = parseSmppReceiptTarget(message.callback_url);
+  if (smpp) {
+    if (!isFinal(message.status)) return null;
+    return {
+      id: newId('cbk'), account_id: message.account_id, api_key_id: message.api_key_id, message_id: message.id,
+      url: `smpp:${smpp.systemId}`, type: SMPP_RECEIPT,
+      payload: JSON.stringify({ type: SMPP_RECEIPT, parts: smpp.parts.map((p) => p ?? 0), dest: smpp.dest, data: presentMessage(message) }),
+      status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, last_error: null,
+      created_at: now, updated_at: now, delivered_at: null,
+    };
+  }
   return {
     id: newId('cbk'), account_id: message.account_id, api_key_id: message.api_key_id, message_id: message.id,
     url: message.callback_url, type: 'message.status',

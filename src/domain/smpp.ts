@@ -94,6 +94,29 @@ export function messageOfSmpp(smppId: string): { messageId: string; part?: numbe
   return m[2] === undefined ? { messageId: `msg_${m[1]}` } : { messageId: `msg_${m[1]}`, part: Number(m[2]) };
 }
 
+/**
+ * Where a message's SMPP receipts go, kept as its callback target (`callback_url`):
+ * `smpp:<system_id>?parts=1,2&dest=<the client's source address>`, parts being the parts
+ * that asked for a receipt (`0` a text sent whole). The receipts are callback rows of
+ * type SMPP_RECEIPT, written with the status change like every callback, and delivered by
+ * the SMPP server to a receiver bound with that system_id.
+ */
+export const SMPP_RECEIPT = 'smpp.receipt';
+export interface SmppReceiptTarget { systemId: string; parts: (number | undefined)[]; dest: string }
+
+export function smppReceiptTarget(t: SmppReceiptTarget): string {
+  const q = new URLSearchParams({ parts: t.parts.map((p) => p ?? 0).join(','), dest: t.dest });
+  return `smpp:${encodeURIComponent(t.systemId)}?${q}`;
+}
+
+export function parseSmppReceiptTarget(url: string): SmppReceiptTarget | null {
+  const m = /^smpp:([^?]*)\?(.*)$/.exec(url);
+  if (!m) return null;
+  const q = new URLSearchParams(m[2]);
+  const parts = (q.get('parts') ?? '0').split(',').map((p) => (Number(p) > 0 ? Number(p) : undefined));
+  return { systemId: decodeURIComponent(m[1]), parts, dest: q.get('dest') ?? '' };
+}
+
 /** SMPP 3.4 §5.2.28 message_state of a final status (ENROUTE while it is not final). */
 export const SMPP_STATE: Readonly<Record<string, { stat: string; state: number }>> = {
   delivered: { stat: 'DELIVRD', state: 2 }, undelivered: { stat: 'UNDELIV', state: 5 }, failed: { stat: 'UNDELIV', state: 5 },
@@ -108,7 +131,7 @@ export const SMPP_ENROUTE = 1;
  */
 export const SMPP_MAX: Readonly<Record<string, number>> = {
   system_id: 16, password: 9, system_type: 13, address_range: 41, service_type: 6,
-  source_addr: 21, destination_addr: 21, schedule_delivery_time: 17, validity_period: 17, message_id: 65, short_message: 254,
+  source_addr: 21, destination_addr: 21, schedule_delivery_time: 17, validity_period: 17, final_date: 17, message_id: 65, short_message: 254,
 };
 
 /** The characters a value may have in a C-Octet String field (its NUL not counted). */

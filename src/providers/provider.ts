@@ -181,6 +181,8 @@ export interface ProviderModule {
   readonly senderFrom?: (config: Record<string, unknown>) => string | undefined;
   /** sends nowhere (the built-in simulator): messages it carries say `simulated: true` */
   readonly simulated?: boolean;
+  /** false: takes no webhooks over HTTP (SMPP: receipts and inbound texts arrive on its binds), so its record shows no webhook URLs */
+  readonly httpWebhooks?: boolean;
 }
 
 /** What an adapter gets from Switchboard when it is built. */

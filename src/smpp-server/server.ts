@@ -3,16 +3,21 @@
 // with the system_id and password of an API key (`switchboard keys create NAME --smpp`).
 // - bind_transmitter / bind_transceiver need the key's `send` scope, bind_receiver its
 //   `read` scope; a wrong or revoked credential gets ESME_RBINDFAIL.
-// - submit_sm goes through the same intake as POST /v1/messages (validation, opt-out,
-//   routing, failover, durability), answered with our message id once it is on disk.
-//   Parts of a long text (UDH or SAR) are held until all have arrived, then accepted as
-//   one message, every part answered with its id; message_payload carries a whole text.
-//   A resubmitted sequence number within a bind is the same message (idempotency).
+// - submit_sm (and data_sm) goes through the same intake as POST /v1/messages (validation,
+//   opt-out, routing, failover, durability), answered with the message's SMPP id once it
+//   is on disk. Parts of a long text (UDH or SAR) are held until all have arrived, then
+//   accepted as one message, each part answered with its own id (the message's and the
+//   part number); message_payload carries a whole text. A resubmitted sequence number
+//   within a bind is the same message (idempotency).
+// - query_sm and cancel_sm by id, for the bind's own account only.
 // - Per bind: at most SWITCHBOARD_SMPP_WINDOW submit_sm unanswered and
-//   SWITCHBOARD_SMPP_MAX_PER_SECOND accepted; beyond either, ESME_RTHROTTLED.
-// - registered_delivery: the final status comes back as a deliver_sm receipt in the
-//   standard text format, with receipted_message_id and message_state TLVs, to a
-//   receiver bound with the same system_id (queued in memory until one is).
+//   SWITCHBOARD_SMPP_MAX_PER_SECOND accepted; beyond either, ESME_RTHROTTLED. Repeated
+//   failed binds lock a system_id out for a while.
+// - registered_delivery: the final status comes back as a deliver_sm receipt per part that
+//   asked, in the standard text format, with receipted_message_id and message_state TLVs,
+//   to a receiver bound with the same system_id. Receipts are callback rows (type
+//   smpp.receipt) written with the status change, so they survive a restart and are
+//   retried until the client answers deliver_sm_resp with ESME_ROK.
 // - Inbound texts to the account's numbers go to its bound receivers as deliver_sm.
 // - enquire_link every SWITCHBOARD_SMPP_ENQUIRE_LINK_SECONDS; a client that does not
 //   answer by the next one is unbound. A malformed PDU is answered with generic_nack and
@@ -21,14 +26,15 @@ import smpp, { type PDU, type Server, type Session } from 'smpp';
 import { readFileSync } from 'node:fs';
 import type { AppContext } from '../http/context.ts';
 import type { Principal } from '../http/auth.ts';
-import type { MessageRow } from '../store/store.ts';
+import type { CallbackRow, MessageRow } from '../store/store.ts';
 import { storeFailure } from '../store/failures.ts';
 import { AppError } from '../domain/errors.ts';
-import { addressOf, e164, messageOfSmpp, readShortMessage, receiptText, smppMessageId, smppTime, SMPP_ENROUTE, SMPP_STATE } from '../domain/smpp.ts';
+import { addressOf, e164, messageOfSmpp, readShortMessage, receiptText, smppMessageId, smppReceiptTarget, smppTime, SMPP_ENROUTE, SMPP_STATE } from '../domain/smpp.ts';
 import { encodeGsm7, encodeUcs2, isGsm7 } from '../domain/encoding.ts';
 import { isFinal } from '../domain/status.ts';
 import { newId } from '../domain/ids.ts';
 import { callbackFor } from '../callbacks/enqueue.ts';
+import { backoffMs } from '../worker/backoff.ts';
 
 const ESME = {
   ROK: 0x00, RINVMSGLEN: 0x01, RINVBNDSTS: 0x04, RALYBND: 0x05, RSYSERR: 0x08, RINVSRCADR: 0x0a, RINVDSTADR: 0x0b,
@@ -62,26 +68,28 @@ function statusFor(err: unknown): number {
 
 interface Bind { id: string; session: Session; principal: Principal; systemId: string; transmit: boolean; receive: boolean; inflight: number; windowStart: number; windowCount: number; awaitingLink: boolean }
 interface Held { parts: Map<number, { pdu: PDU; text: string }>; total: number; timer: NodeJS.Timeout }
-/**
- * A message whose client asked for receipts: one per part that asked (`part` 1-based for a
- * text the client sent in parts, absent for a text sent whole), each with that part's id.
- */
-interface PendingReceipt { systemId: string; accountId: string; message: MessageRow; source: string; dest: string; parts: (number | undefined)[] }
+// Receipts (callback rows of type smpp.receipt): claimed for the system_ids with a receiver
+// bound here, leased while their deliver_sm wait for deliver_sm_resp (RECEIPT_ANSWER_MS at
+// most), retried with backoff after an error answer or a dropped link.
+const RECEIPT_LEASE_MS = 30_000;
+const RECEIPT_ANSWER_MS = 10_000;
+const RECEIPT_BACKOFF_BASE_MS = 1_000;
+const RECEIPT_BACKOFF_MAX_MS = 60_000;
 
 export class SmppServer {
   readonly #ctx: AppContext;
   readonly #server: Server;
   readonly #binds = new Set<Bind>();
   readonly #held = new Map<string, Held>();
-  /** messages whose client asked for a receipt, until it is sent */
-  readonly #receipts = new Map<string, PendingReceipt>();
-  /** final statuses waiting for a receiver of their system_id to bind */
-  readonly #queued: PendingReceipt[] = [];
   /** per account: the newest inbound text already handed to receivers */
   readonly #inboundSeen = new Map<string, string>();
   readonly #bindFailures = new Map<string, BindFailures>();
   #timer: NodeJS.Timeout | null = null;
   #polling = false;
+  /** a receipt run is under way (`again`: one more was asked for meanwhile) */
+  #receipting: Promise<void> | null = null;
+  #again = false;
+  #expiredAt = 0;
   port = 0;
 
   constructor(ctx: AppContext) {
@@ -90,7 +98,8 @@ export class SmppServer {
     const tls = c.smppTlsCert && c.smppTlsKey ? { key: readFileSync(c.smppTlsKey), cert: readFileSync(c.smppTlsCert) } : {};
     this.#server = smpp.createServer(tls, (session) => this.#accept(session));
     this.#server.on('error', (err: Error) => ctx.logger.error({ err }, 'SMPP listener error'));
-    ctx.bus.onStatus(({ message }) => { if (isFinal(message.status)) void this.#final(message); });
+    // A final status in this process: its receipt (if asked for) is already on disk; send it now.
+    ctx.bus.onStatus(({ message }) => { if (isFinal(message.status)) this.#receiptsNow(); });
   }
 
   async start(): Promise<void> {
@@ -111,6 +120,7 @@ export class SmppServer {
 
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
+    await this.#receipting;
     for (const h of this.#held.values()) clearTimeout(h.timer);
     const closed = new Promise<void>((r) => this.#server.close(() => r()));
     await Promise.all([...this.#binds].map((b) => new Promise<void>((resolve) => {
@@ -151,7 +161,7 @@ export class SmppServer {
         bind = { id: newId('smb'), session, principal: p, systemId, transmit, receive, inflight: 0, windowStart: 0, windowCount: 0, awaitingLink: false };
         this.#binds.add(bind);
         session.send(pdu.response({ system_id: 'Switchboard' }));
-        if (receive) { this.#flushQueued(systemId); await this.#markInboundSeen(p.accountId); }
+        if (receive) { this.#receiptsNow(); await this.#markInboundSeen(p.accountId); }
       } finally {
         session.resume();
       }
@@ -177,7 +187,6 @@ export class SmppServer {
     session.on('enquire_link', (pdu: PDU) => session.send(pdu.response()));
     session.on('enquire_link_resp', () => { if (bind) bind.awaitingLink = false; });
     session.on('unbind', (pdu: PDU) => { session.send(pdu.response()); session.close(); });
-    session.on('deliver_sm_resp', () => {});
     session.on('unknown', (pdu: PDU) => session.send(pdu.response()));
     for (const cmd of ['replace_sm', 'submit_multi']) {
       session.on(cmd, (pdu: PDU) => session.send(pdu.response({ command_status: 0x03 })));
@@ -197,8 +206,7 @@ export class SmppServer {
     if (concat) return this.#hold(bind, pdu, text, concat);
     bind.inflight++;
     try {
-      const message = await this.#accept1(bind, [pdu], text);
-      this.#wantReceipts(bind, message, [{ pdu }]);
+      const message = await this.#accept1(bind, [{ pdu }], text);
       bind.session.send(pdu.response({ message_id: smppMessageId(message.id) }));
     } catch (err) {
       bind.session.send(pdu.response({ command_status: statusFor(err) }));
@@ -228,17 +236,18 @@ export class SmppServer {
     this.#held.delete(key);
     const ordered = [...held.parts.entries()].sort((a, b) => a[0] - b[0]).map(([part, p]) => ({ ...p, part }));
     bind.inflight++;
-    this.#accept1(bind, ordered.map((p) => p.pdu), ordered.map((p) => p.text).join('')).then(
+    this.#accept1(bind, ordered, ordered.map((p) => p.text).join('')).then(
       (message) => {
         // Each part has its own id, as an SMSC answers each submit_sm, and its own receipt.
-        this.#wantReceipts(bind, message, ordered);
         for (const p of ordered) bind.session.send(p.pdu.response({ message_id: smppMessageId(message.id, p.part) }));
       },
       (err) => { for (const p of ordered) bind.session.send(p.pdu.response({ command_status: statusFor(err) })); },
     ).finally(() => { bind.inflight--; });
   }
 
-  async #accept1(bind: Bind, pdus: PDU[], body: string): Promise<MessageRow> {
+  /** Takes one text through intake; the parts that asked for a receipt (registered_delivery) get one, durably. */
+  async #accept1(bind: Bind, parts: { pdu: PDU; part?: number }[], body: string): Promise<MessageRow> {
+    const pdus = parts.map((p) => p.pdu);
     const first = pdus[0];
     const to = e164(String(first.destination_addr ?? ''), Number(first.dest_addr_ton ?? 1) || 1);
     const source = String(first.source_addr ?? '');
@@ -253,28 +262,19 @@ export class SmppServer {
       ...(sendAt !== null && sendAt > now ? { send_at: new Date(sendAt).toISOString() } : {}),
       ...(until !== null ? { validity_period: Math.min(259_200, Math.max(1, Math.round((until - Math.max(now, sendAt ?? now)) / 1000))) } : {}),
     };
+    // Receipts go back over SMPP, as callbacks do over HTTP: the message's callback target
+    // names this system_id, so each receipt is written with the final status (durable).
+    const receiptParts = parts.filter((x) => (Number(x.pdu.registered_delivery ?? 0) & 0x03) !== 0).map((x) => x.part);
+    const callback = receiptParts.length > 0
+      ? { callbackUrl: smppReceiptTarget({ systemId: bind.systemId, parts: receiptParts, dest: from ?? 'Switchboard' }), signsCallbacks: true }
+      : { callbackUrl: p.callbackUrl, signsCallbacks: p.signsCallbacks };
     const { message } = await this.#ctx.intake.accept(
       { to, body, ...(from ? { from } : {}), ...timing },
-      { accountId: p.accountId, keyId: p.keyId, callbackUrl: p.callbackUrl, signsCallbacks: p.signsCallbacks },
+      { accountId: p.accountId, keyId: p.keyId, ...callback },
       // A client that resubmits a sequence number within one bind gets the same message.
       `smpp:${bind.id}:${pdus.map((x) => x.sequence_number).join(',')}`,
     );
     return message;
-  }
-
-  /** Notes which parts asked for a receipt (registered_delivery); sends them at once if the message is already final. */
-  #wantReceipts(bind: Bind, message: MessageRow, pdus: { pdu: PDU; part?: number }[]): void {
-    const parts = pdus.filter((p) => (Number(p.pdu.registered_delivery ?? 0) & 0x03) !== 0).map((p) => p.part);
-    if (parts.length === 0) return;
-    const first = pdus[0].pdu;
-    const source = String(first.source_addr ?? '');
-    // The receipt comes from the recipient, to the client's sender.
-    const pending = {
-      systemId: bind.systemId, accountId: bind.principal.accountId, message, parts,
-      source: message.to_number, dest: source ? e164(source, Number(first.source_addr_ton ?? 0)) : 'Switchboard',
-    };
-    if (isFinal(message.status)) void this.#send(pending, message);
-    else this.#receipts.set(message.id, pending);
   }
 
   /** query_sm: the state of a message (or of one part) this account submitted, by its SMPP id. */
@@ -349,40 +349,97 @@ export class SmppServer {
     this.#bindFailures.set(systemId, f);
   }
 
-  /** A message reached its final status: its receipt goes to a receiver of the client that sent it. */
-  async #final(message: MessageRow): Promise<void> {
-    const pending = this.#receipts.get(message.id);
-    if (!pending) return;
-    this.#receipts.delete(message.id);
-    await this.#send(pending, message);
+  /** Runs the receipt queue now (a final status here, a receiver bound); one run at a time, another after it if asked meanwhile. */
+  #receiptsNow(): void {
+    if (this.#receipting) { this.#again = true; return; }
+    this.#receipting = this.#receiptRun().catch((err) => this.#ctx.logger.warn({ err }, 'SMPP receipts run failed')).finally(() => {
+      this.#receipting = null;
+      if (this.#again) { this.#again = false; this.#receiptsNow(); }
+    });
   }
 
-  async #send(pending: PendingReceipt, message: MessageRow): Promise<void> {
-    const receiver = [...this.#binds].find((b) => b.receive && b.systemId === pending.systemId);
-    if (!receiver) { this.#queued.push({ ...pending, message }); return; }
-    const providerParts = pending.parts.some((p) => p !== undefined) ? await this.#ctx.store.listParts(message.id).catch(() => []) : [];
-    const clientParts = pending.parts.length;
-    const src = addressOf(pending.source);
-    const dst = addressOf(pending.dest);
-    for (const part of pending.parts) {
+  async #receiptRun(): Promise<void> {
+    const store = this.#ctx.store;
+    const now = Date.now();
+    // Receipts no receiver of their system_id took in time end `failed` (looked for once a minute).
+    const ttlMs = this.#ctx.config.smppReceiptTtlSeconds * 1000;
+    const expire = now - this.#expiredAt >= 60_000;
+    if (expire) this.#expiredAt = now;
+    for (const cb of expire ? await store.claimCallbacks(now, RECEIPT_LEASE_MS, 1000, { via: 'smpp', createdBefore: now - ttlMs }) : []) {
+      const error = `expired: no receiver bound as ${cb.url.slice(5)} took it within ${ttlMs / 1000} s`;
+      await store.finishCallback(cb.id, { status: 'failed', attempts: cb.attempts, next_attempt_at: null, last_error: error, delivered_at: null },
+        { id: newId('cbk'), callback_id: cb.id, attempt: cb.attempts + 1, status_code: null, error, started_at: now, duration_ms: 0 }, now);
+    }
+    const bound = new Set([...this.#binds].filter((b) => b.receive).map((b) => `smpp:${b.systemId}`));
+    while (bound.size > 0) {
+      const rows = await store.claimCallbacks(Date.now(), RECEIPT_LEASE_MS, 100, { via: 'smpp', urls: [...bound] });
+      if (rows.length === 0) return;
+      await Promise.all(rows.map((cb) => this.#deliverReceipt(cb)));
+      if (rows.length < 100) return;
+    }
+  }
+
+  /** Sends one message's receipts (a deliver_sm per part that asked) and records the outcome: delivered once every one was answered ESME_ROK. */
+  async #deliverReceipt(cb: CallbackRow): Promise<void> {
+    const started = Date.now();
+    let error: string | null = null;
+    try {
+      const receiver = [...this.#binds].find((b) => b.receive && `smpp:${b.systemId}` === cb.url);
+      const message = await this.#ctx.store.getMessage(null, cb.message_id);
+      const payload = JSON.parse(cb.payload) as { parts: number[]; dest: string };
+      if (!receiver) error = 'no receiver bound';
+      else if (!message) error = 'message not found';
+      else {
+        const answers = await Promise.all((await this.#receiptPdus(message, payload)).map((pdu) => this.#deliver(receiver, pdu)));
+        error = answers.find((a) => a !== null) ?? null;
+      }
+    } catch (err) {
+      error = (err as Error).message || String(err);
+    }
+    const now = Date.now();
+    const attemptNo = cb.attempts + 1;
+    const attempt = { id: newId('cbk'), callback_id: cb.id, attempt: attemptNo, status_code: null, error, started_at: started, duration_ms: now - started };
+    if (error === null) {
+      await this.#ctx.store.finishCallback(cb.id, { status: 'delivered', attempts: attemptNo, next_attempt_at: null, last_error: null, delivered_at: now }, attempt, now);
+      return;
+    }
+    this.#ctx.logger.warn({ callback: cb.id, message: cb.message_id, attempt: attemptNo, error }, 'SMPP receipt not taken; will retry');
+    const next = now + backoffMs(attemptNo, RECEIPT_BACKOFF_BASE_MS, RECEIPT_BACKOFF_MAX_MS);
+    await this.#ctx.store.finishCallback(cb.id, { status: 'pending', attempts: attemptNo, next_attempt_at: next, last_error: error, delivered_at: null }, attempt, now);
+  }
+
+  /** One deliver_sm; answers null once the client acknowledged it, else why not. */
+  #deliver(receiver: Bind, params: Record<string, unknown>): Promise<string | null> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(`no deliver_sm_resp within ${RECEIPT_ANSWER_MS} ms`), RECEIPT_ANSWER_MS);
+      const sent = receiver.session.deliver_sm(params, (resp: PDU) => {
+        clearTimeout(timer);
+        resolve(resp.command_status === 0 ? null : `deliver_sm_resp command_status 0x${Number(resp.command_status).toString(16).padStart(8, '0')}`);
+      });
+      if (sent === false) { clearTimeout(timer); resolve('the receiver\'s link is down'); }
+    });
+  }
+
+  /** The receipts of a final message: one per part that asked, each with that part's id and status. */
+  async #receiptPdus(message: MessageRow, payload: { parts: number[]; dest: string }): Promise<Record<string, unknown>[]> {
+    const parts = payload.parts.map((p) => (p > 0 ? p : undefined));
+    const providerParts = parts.some((p) => p !== undefined) ? await this.#ctx.store.listParts(message.id) : [];
+    const src = addressOf(message.to_number);
+    const dst = addressOf(payload.dest);
+    return parts.map((part) => {
       // A part's own status where the provider sent the text in as many parts as the client did.
-      const own = this.#statusOf(message, part, providerParts.length === clientParts || part === undefined ? providerParts : []);
+      const own = this.#statusOf(message, part, providerParts.length === parts.length ? providerParts : []);
       const { stat, state } = SMPP_STATE[own.status] ?? { stat: 'UNKNOWN', state: 7 };
       const err = stat === 'DELIVRD' ? '000' : (own.errorCode ?? '001').replace(/\D/g, '').slice(0, 3).padStart(3, '0');
       // The text is made of characters GSM 03.38 and ASCII share (receiptText), so `id:` reads
       // the same however the client decodes data_coding 0, and equals receipted_message_id.
       const id = smppMessageId(message.id, part);
       const text = receiptText({ id, stat, err, submitted: message.created_at, done: own.finalAt ?? Date.now(), text: message.body });
-      receiver.session.deliver_sm({
+      return {
         source_addr_ton: src.ton, source_addr_npi: src.npi, source_addr: src.addr, dest_addr_ton: dst.ton, dest_addr_npi: dst.npi, destination_addr: dst.addr,
         esm_class: 0x04, data_coding: 0, short_message: Buffer.from(text, 'ascii'), receipted_message_id: id, message_state: state,
-      });
-    }
-  }
-
-  #flushQueued(systemId: string): void {
-    const mine = this.#queued.filter((q) => q.systemId === systemId);
-    for (const q of mine) { this.#queued.splice(this.#queued.indexOf(q), 1); void this.#send(q, q.message); }
+      };
+    });
   }
 
   async #markInboundSeen(accountId: string): Promise<void> {
@@ -395,10 +452,8 @@ export class SmppServer {
     if (this.#polling) return;
     this.#polling = true;
     try {
-      // Final statuses reached in other processes.
-      if (this.#receipts.size > 0) {
-        for (const m of await this.#ctx.store.getMessages([...this.#receipts.keys()])) if (isFinal(m.status)) await this.#final(m);
-      }
+      // Receipts of final statuses reached in other processes, retries, and expiry.
+      this.#receiptsNow();
       // Inbound texts for accounts with a bound receiver, oldest first.
       const accounts = new Set([...this.#binds].filter((b) => b.receive).map((b) => b.principal.accountId));
       for (const accountId of accounts) {

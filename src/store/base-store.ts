@@ -10,7 +10,8 @@ import type {
   Announce, ApiKeyRow, ReceiptPlanner, AttemptRow, CallbackAttemptRow, CallbackRow, CancelResult, InboundPartRow, InboundRow, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage,
   Outcome, ProviderRow, QueueStats, NumberRow, CountryRuleRow, AlertRow, ProviderWindow, OptOutRow, RelayRuleRow, RelayRow, RelayAttemptRow, RelayStatus, MaskRow, MaskLegRow, ReceiptResult, ReceiptWrite, Store, WebhookRow, TrackingLinkRow, ReportRow, TemplateRow, DrillRow, ReportRollupRow, RollupSpan,
 } from './store.ts';
-
+import type { CallbackClaim } from './ports/callbacks.ts';
+import { SMPP_RECEIPT } from '../domain/smpp.ts';
 
 /** The error codes of a message waiting queued for a route (worker/outcome.ts waitOutcome). */
 const WAITING_CODES = ['route_unavailable', 'no_provider_configured'];
@@ -599,11 +600,17 @@ export abstract class BaseStore implements Store {
     await this.db.updateTable('api_keys').set({ webhook_secret: secret, updated_at: now }).where('id', '=', id).execute();
   }
 
-  async claimCallbacks(now: number, leaseMs: number, limit: number): Promise<CallbackRow[]> {
+  async claimCallbacks(now: number, leaseMs: number, limit: number, claim: CallbackClaim = { via: 'http' }): Promise<CallbackRow[]> {
     // Single statements: atomic on SQLite; on PostgreSQL the lease check in the UPDATE
     // makes a row go to one claimer even when two select it.
-    const due = await this.db.selectFrom('callbacks').select('id').where('status', '=', 'pending').where('next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)])).orderBy('next_attempt_at').limit(limit).execute();
+    let q = this.db.selectFrom('callbacks').select('id').where('status', '=', 'pending').where('next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]));
+    if (claim.via === 'http') q = q.where('type', '<>', SMPP_RECEIPT);
+    else if ('urls' in claim) {
+      if (claim.urls.length === 0) return [];
+      q = q.where('type', '=', SMPP_RECEIPT).where('url', 'in', [...claim.urls]);
+    } else q = q.where('type', '=', SMPP_RECEIPT).where('created_at', '<', claim.createdBefore);
+    const due = await q.orderBy('next_attempt_at').limit(limit).execute();
     if (due.length === 0) return [];
     return this.db.updateTable('callbacks').set({ lease_until: now + leaseMs })
       .where('id', 'in', due.map((d) => d.id)).where('status', '=', 'pending')

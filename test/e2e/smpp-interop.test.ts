@@ -6,10 +6,16 @@
 // every field Switchboard writes fits its maximum.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { eventually, startApp, type TestApp } from '../helpers/app.ts';
 import { freePort } from '../helpers/net.ts';
+import { tempDir } from '../helpers/stores.ts';
 import { createKey, createSmppCredentials } from '../../src/http/auth.ts';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { Esme } from '../fakes/esme.ts';
+
+const MAIN = join(import.meta.dirname, '../../src/main.ts');
 
 describe('SMPP server with a strict raw-PDU client', () => {
   let t: TestApp;
@@ -153,6 +159,22 @@ describe('SMPP server with a strict raw-PDU client', () => {
     } finally { esme.close(); }
   });
 
+  it('a receipt the client answers with an error is sent again, and its callback shows both attempts', async () => {
+    const esme = await Esme.connect(port);
+    try {
+      assert.equal(await esme.bind('transceiver', creds.systemId, creds.password), 0);
+      esme.deliverAnswers.push(0x08); // ESME_RSYSERR: the client could not take it this time
+      const { messageId } = await esme.submit('+14155550100', 'again please');
+      const dlr = await eventually(async () => esme.delivered.find((d) => d.receiptedMessageId === messageId), 15_000, 'the receipt, sent again');
+      assert.equal(dlr.messageState, 2);
+      const [cb] = await eventually(async () => { const c = await t.app.ctx.store.listCallbacks(`msg_${messageId}`); return c[0]?.status === 'delivered' && c; }, 10_000, 'the callback delivered');
+      assert.equal(cb.attempts, 2);
+      const attempts = await t.app.ctx.store.listCallbackAttempts(cb.id);
+      assert.match(attempts[0].error ?? '', /command_status 0x00000008/);
+      assert.equal(attempts[1].error, null);
+    } finally { esme.close(); }
+  });
+
   it('a system_id that fails to bind 5 times is locked out, the right password too, and counted', async () => {
     const victim = await createSmppCredentials(t.app.ctx.store, (await createKey(t.app.ctx.store, { name: 'guessed' })).key);
     for (let i = 0; i < 5; i++) {
@@ -168,5 +190,64 @@ describe('SMPP server with a strict raw-PDU client', () => {
     // Other system_ids bind as before.
     const ok = await Esme.connect(port);
     try { assert.equal(await ok.bind('transmitter', creds.systemId, creds.password), 0); } finally { ok.close(); }
+  });
+});
+
+describe('SMPP receipts are durable', () => {
+  it('kill -9 after the status changed and before a receiver bound: the receipts arrive after the restart, and show in the message\'s callbacks', async () => {
+    const dir = tempDir();
+    const [port, smppPort] = [await freePort(), await freePort()];
+    const base = `http://127.0.0.1:${port}`;
+    const serve = () => spawn(process.execPath, [MAIN, '--role', 'all'], {
+      env: {
+        PATH: process.env.PATH, SWITCHBOARD_DATA_DIR: dir.path, LOG_LEVEL: 'error', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base,
+        SWITCHBOARD_ADMIN_KEY: 'smpp-durable-admin', SWITCHBOARD_SMPP_PORT: String(smppPort), SWITCHBOARD_POLL_MS: '100', SWITCHBOARD_SHUTDOWN_DRAIN_MS: '0',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    let child: ChildProcess = serve();
+    const store = new SqliteStore(join(dir.path, 'switchboard.db'));
+    try {
+      await eventually(async () => (await fetch(`${base}/readyz`).catch(() => null))?.status === 200, 30_000, 'the server to be ready');
+      const creds = await createSmppCredentials(store, (await createKey(store, { name: 'pbx' })).key);
+      // A transmitter only: no receiver is bound when the statuses change.
+      const tx = await Esme.connect(smppPort);
+      const ids: string[] = [];
+      try {
+        assert.equal(await tx.bind('transmitter', creds.systemId, creds.password), 0);
+        for (let i = 0; i < 5; i++) ids.push((await tx.submit('+14155550100', `durable ${i}`)).messageId);
+        ids.push(...(await tx.submitParts('+14155550100', 'Ω'.repeat(100))).map((a) => a.messageId));
+      } finally { tx.close(); }
+      assert.equal(ids.length, 7);
+      const messageIds = [...new Set(ids.map((id) => `msg_${id.slice(0, 26)}`))];
+      await eventually(async () => {
+        const rows = await store.getMessages(messageIds);
+        return rows.length === 6 && rows.every((m) => m.status === 'delivered');
+      }, 20_000, 'every message delivered');
+      const pending = async () => (await Promise.all(messageIds.map((id) => store.listCallbacks(id)))).flat();
+      assert.deepEqual((await pending()).map((c) => c.status), Array(6).fill('pending'), 'a receipt written with each final status, waiting for a receiver');
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+
+      child = serve();
+      await eventually(async () => (await fetch(`${base}/readyz`).catch(() => null))?.status === 200, 30_000, 'the restart');
+      const rx = await Esme.connect(smppPort);
+      try {
+        assert.equal(await rx.bind('receiver', creds.systemId, creds.password), 0);
+        const receipts = await eventually(async () => rx.delivered.length >= 7 && rx.delivered, 20_000, 'the receipts after the restart');
+        assert.deepEqual(receipts.map((r) => r.receiptedMessageId).sort(), [...ids].sort(), 'one receipt per id asked for: each single text and each part');
+        for (const r of receipts) assert.equal(/^id:(\S+) /.exec(r.ascii)?.[1], r.receiptedMessageId);
+        assert.deepEqual(rx.tooLong, []);
+      } finally { rx.close(); }
+      const callbacks = await eventually(async () => { const c = await pending(); return c.every((x) => x.status === 'delivered') && c; }, 10_000, 'the callbacks marked delivered');
+      assert.ok(callbacks.every((c) => c.type === 'smpp.receipt' && c.url === `smpp:${creds.systemId}`));
+      const shown = await fetch(`${base}/v1/messages/${messageIds[0]}/callbacks`, { headers: { authorization: 'Bearer smpp-durable-admin' } });
+      assert.equal(shown.status, 200);
+      assert.match(await shown.text(), /"type":"smpp\.receipt"/);
+    } finally {
+      child.kill('SIGKILL');
+      await store.close();
+      dir.remove();
+    }
   });
 });

@@ -108,9 +108,14 @@ for (const [name, skip, postgres] of [['SQLite', false, false], ['PostgreSQL', p
     assert.ok(smsc.acked.every((a) => a.status === 0), 'every deliver_sm acknowledged once stored');
   });
 
-  it('refuses HTTP posts to the SMPP provider\'s webhook URL', async () => {
+  it('refuses HTTP posts to the SMPP provider\'s webhook URL, and its record offers none', async () => {
     const res = await fetch(`${t.url}/webhooks/carrier/status`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'receipt', text: 'id:1 stat:DELIVRD' }) });
     assert.equal(res.status, 403);
+    const list = await t.call('GET', '/v1/providers?limit=100');
+    assert.equal(list.status, 200);
+    const record = (list.body.data as { id: string; webhooks: unknown }[]).find((p) => p.id === 'carrier');
+    assert.ok(record);
+    assert.equal(record.webhooks, null, 'no webhook URLs to give an SMPP carrier');
   });
 
   it('finds a dead link by enquire_link and binds again; a dropped link is bound again too', async () => {

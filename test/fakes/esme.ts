@@ -33,6 +33,8 @@ export class Esme {
   readonly #waiting = new Map<number, (p: { id: number; status: number; body: Buffer }) => void>();
   /** deliver_sm received (each answered with deliver_sm_resp) */
   readonly delivered: DeliverSm[] = [];
+  /** command_status to answer the next deliver_sm with, in order (then ESME_ROK): a client that refuses a receipt */
+  readonly deliverAnswers: number[] = [];
   /** fields Switchboard sent longer than SMPP 3.4 allows */
   readonly tooLong: string[] = [];
 
@@ -147,7 +149,12 @@ export class Esme {
       if (id & 0x80000000) { this.#waiting.get(seq)?.({ id, status, body }); this.#waiting.delete(seq); continue; }
       if (id === 0x15) { this.#write(0x80000015, 0, seq); continue; } // enquire_link
       if (id === 0x06) { this.#write(0x80000006, 0, seq); continue; } // unbind
-      if (id === 0x05) { this.delivered.push(this.#deliverSm(body)); this.#write(0x80000005, 0, seq, Buffer.from([0])); continue; }
+      if (id === 0x05) {
+        const answer = this.deliverAnswers.shift() ?? 0;
+        if (answer === 0) this.delivered.push(this.#deliverSm(body));
+        this.#write(0x80000005, answer, seq, Buffer.from([0]));
+        continue;
+      }
       this.#write(0x80000000, 0x03, seq); // generic_nack
     }
   }

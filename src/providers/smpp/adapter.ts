@@ -201,4 +201,4 @@ export function createSmpp(ctx: AdapterContext): ProviderAdapter {
   };
 }
 
-export const smppModule: ProviderModule = { kind: 'smpp', validate: validateSmppConfig, create: createSmpp, identifierKeys: ['system_id'] };
+export const smppModule: ProviderModule = { kind: 'smpp', validate: validateSmppConfig, create: createSmpp, identifierKeys: ['system_id'], httpWebhooks: false };

@@ -2,8 +2,16 @@
 // transaction as the change), claimed under a lease, every delivery attempt recorded.
 import type { CallbackAttemptRow, CallbackRow } from '../rows.ts';
 
+/**
+ * Which due callbacks a claimer takes: `http`, every one posted over HTTP; `smpp`, SMPP
+ * receipts (type smpp.receipt) for the given targets (`smpp:<system_id>`: the system_ids
+ * with a receiver bound to this process), or, with `createdBefore`, any target's older
+ * than that (to expire them).
+ */
+export type CallbackClaim = { via: 'http' } | { via: 'smpp'; urls: readonly string[] } | { via: 'smpp'; createdBefore: number };
+
 export interface CallbackQueue {
-  claimCallbacks(now: number, leaseMs: number, limit: number): Promise<CallbackRow[]>;
+  claimCallbacks(now: number, leaseMs: number, limit: number, claim?: CallbackClaim): Promise<CallbackRow[]>;
   finishCallback(id: string, set: Pick<CallbackRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_error' | 'delivered_at'>, attempt: CallbackAttemptRow, now: number): Promise<void>;
   listCallbacks(messageId: string): Promise<CallbackRow[]>;
   listCallbackAttempts(callbackId: string): Promise<CallbackAttemptRow[]>;

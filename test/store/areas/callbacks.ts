@@ -5,6 +5,7 @@ import type { Store } from '../../../src/store/store.ts';
 import { newMessage } from '../../helpers/rows.ts';
 import { newId } from '../../../src/domain/ids.ts';
 import { callbackFor } from '../../../src/callbacks/enqueue.ts';
+import { smppReceiptTarget, SMPP_RECEIPT } from '../../../src/domain/smpp.ts';
 
 export function callbacksCases(get: () => Store): void {
   describe('CallbackQueue', () => {
@@ -31,6 +32,24 @@ export function callbacksCases(get: () => Store): void {
       const [done] = await store.listCallbacks(m.row.id);
       assert.deepEqual([done.status, done.attempts, done.delivered_at], ['delivered', 2, now + 1_000]);
       assert.ok(!(await store.claimCallbacks(now + 100_000, 60_000, 100_000)).some((c) => c.id === cb.id), 'delivered is done');
+    });
+
+    it('an SMPP receipt is written only for a final status, and goes only to a claimer of its system_id, never over HTTP', async () => {
+      const now = Date.now() + 80_000_000_000;
+      const target = smppReceiptTarget({ systemId: `sys${now}`, parts: [1, 3], dest: '+14155550111' });
+      const m = newMessage({ callback_url: target });
+      await store.insertMessages([m]);
+      assert.equal(callbackFor({ ...m.row, status: 'sent' }, now), null, 'no receipt for sent');
+      await store.cancelMessage('default', m.row.id, now, callbackFor);
+      const [cb] = await store.listCallbacks(m.row.id);
+      assert.deepEqual([cb.type, cb.url], [SMPP_RECEIPT, `smpp:sys${now}`]);
+      assert.deepEqual(JSON.parse(cb.payload).parts, [1, 3]);
+      assert.ok(!(await store.claimCallbacks(now, 60_000, 100_000, { via: 'http' })).some((c) => c.id === cb.id), 'never posted over HTTP');
+      assert.ok(!(await store.claimCallbacks(now, 60_000, 100_000, { via: 'smpp', urls: ['smpp:someone-else'] })).some((c) => c.id === cb.id));
+      assert.ok((await store.claimCallbacks(now, 60_000, 100_000, { via: 'smpp', urls: [cb.url] })).some((c) => c.id === cb.id));
+      // Expiry: any target's, once older than the given time (and due again after its lease).
+      assert.ok(!(await store.claimCallbacks(now + 60_000, 60_000, 100_000, { via: 'smpp', createdBefore: now })).some((c) => c.id === cb.id), 'not older than that');
+      assert.ok((await store.claimCallbacks(now + 60_000, 60_000, 100_000, { via: 'smpp', createdBefore: now + 1 })).some((c) => c.id === cb.id));
     });
   });
 }

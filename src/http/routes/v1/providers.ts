@@ -5,13 +5,14 @@ import type { AppContext } from '../../context.ts';
 import type { ProviderRow } from '../../../store/store.ts';
 import { deactivateProvider, upsertProvider, type ProviderInput } from '../../../services/providers.ts';
 import { pageByKey, pageQuery, type PageQuery } from '../../paging.ts';
+import { providerModule } from '../../../providers/modules.ts';
 
 const providerSchema = {
   type: 'object',
   properties: {
     id: { type: 'string' }, kind: { type: 'string' }, priority: { type: 'integer' }, active: { type: 'boolean' },
     config: { type: 'object', additionalProperties: true }, prices: { type: 'object', additionalProperties: { type: 'string' } },
-    webhooks: { type: 'object', properties: { status: { type: 'string' }, inbound: { type: 'string' } } },
+    webhooks: { type: ['object', 'null'], properties: { status: { type: 'string' }, inbound: { type: 'string' } }, description: 'the URLs to give the provider for receipts and inbound texts; null for a kind that takes none over HTTP (SMPP)' },
     created_at: { type: 'string' }, updated_at: { type: 'string' },
   },
 } as const;
@@ -19,7 +20,7 @@ const providerSchema = {
 export function presentProvider(p: ProviderRow, publicUrl: string) {
   return {
     id: p.id, kind: p.kind, priority: p.priority, active: p.active === 1, config: JSON.parse(p.config), prices: JSON.parse(p.prices),
-    webhooks: { status: `${publicUrl}/webhooks/${p.id}/status`, inbound: `${publicUrl}/webhooks/${p.id}/inbound` },
+    webhooks: providerModule(p.kind)?.httpWebhooks === false ? null : { status: `${publicUrl}/webhooks/${p.id}/status`, inbound: `${publicUrl}/webhooks/${p.id}/inbound` },
     created_at: new Date(p.created_at).toISOString(), updated_at: new Date(p.updated_at).toISOString(),
   };
 }
