@@ -164,6 +164,8 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const accountAlert = (providerId: string, firing: boolean, detail: string) =>
     notifier.episode(store, `provider_account:${providerId}`, firing, detail, Date.now()).catch((err) => logger.error({ err }, 'provider account alert failed'));
   if (worker) {
+    // An SMPP bind refused for its credentials, likewise; its bind taking again ends it.
+    registry.onAccountState = (providerId, refused, detail) => void accountAlert(providerId, refused, refused ? `${providerId} refused the account: ${detail}` : `${providerId} takes the account again (${detail})`);
     worker.onAccountRefused = (providerId, e) => void accountAlert(providerId, true, `${providerId} refused the account: ${e.code}${e.providerCode ? ` (provider code ${e.providerCode})` : ''}: ${e.message}`);
     const circuitLog = health.onChange;
     health.onChange = (providerId, state) => {

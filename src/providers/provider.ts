@@ -204,6 +204,12 @@ export interface AdapterContext {
   log?: { warn(o: object, msg: string): void; info(o: object, msg: string): void };
   /** hands a provider-originated webhook to the raw store, as if it had been posted to us */
   emitWebhook(w: { kind: 'status' | 'inbound'; body: string; headers?: Record<string, string>; processAfter?: number }): Promise<void>;
+  /**
+   * The provider refused the account outside a send (an SMPP bind refused for its
+   * credentials: `refused` true), or took it again (false): the operator is alerted once
+   * per episode (alert `provider_account:<id>`), and told when it is over.
+   */
+  accountState?(refused: boolean, detail: string): void;
 }
 
 /** The fallback for failures a provider's own table does not name, by HTTP status. */

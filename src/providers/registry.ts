@@ -52,6 +52,8 @@ export class ProviderRegistry {
   readonly #config: Config;
   readonly #emit: EmitWebhook;
   readonly #log: Logger;
+  /** told when an adapter finds its account refused (or taken again) outside a send: see AdapterContext.accountState */
+  onAccountState: ((providerId: string, refused: boolean, detail: string) => void) | null = null;
   readonly #modules: ReadonlyMap<string, ProviderModule>;
   /** built adapters by provider id, with the record version they were built from */
   #built = new Map<string, { version: number; entry: ProviderEntry }>();
@@ -135,6 +137,7 @@ export class ProviderRegistry {
       log: this.#log.child({ provider: id }),
       ...(this.#leases ? { leases: this.#leases } : {}),
       emitWebhook: (w) => this.#emit(id, w),
+      accountState: (refused, detail) => this.onAccountState?.(id, refused, detail),
     };
   }
 

@@ -10,6 +10,7 @@ import { makePostgresStore, testSchema, type TestStore } from '../helpers/stores
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { pgSkip, redisSkip, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/env.ts';
 import { randomBytes } from 'node:crypto';
+import { callbackReceiver } from '../helpers/net.ts';
 
 const PASSWORD_ENV = 'SMPP_TEST_PASSWORD';
 
@@ -108,6 +109,20 @@ for (const [name, skip, postgres] of [['SQLite', false, false], ['PostgreSQL', p
     assert.ok(smsc.acked.every((a) => a.status === 0), 'every deliver_sm acknowledged once stored');
   });
 
+  it('a text refused part way is sent again from the refused part only, under the same reference', async () => {
+    const before = smsc.submitted.length;
+    smsc.answers.push(0, 0, 0x58); // parts 1 and 2 accepted, part 3 throttled
+    const r = await t.call('POST', '/v1/messages', { to: '+14155550110', body: 'y'.repeat(600) }); // 4 GSM-7 parts
+    assert.equal(r.body.segments, 4);
+    const m = await delivered(t, r.body.id);
+    const mine = smsc.submitted.slice(before).filter((s) => s.dest === '14155550110');
+    assert.deepEqual(mine.map((s) => s.concat?.part), [1, 2, 3, 4], 'each part accepted once: the handset gets no part twice');
+    assert.equal(new Set(mine.map((s) => s.concat?.ref)).size, 1, 'one concatenation reference, so the parts join');
+    assert.equal(m.parts.length, 4);
+    assert.equal(m.attempts.length, 2);
+    assert.match(m.attempts[0].error.message, /after 2 of 4 parts were accepted/);
+  });
+
   it('refuses HTTP posts to the SMPP provider\'s webhook URL, and its record offers none', async () => {
     const res = await fetch(`${t.url}/webhooks/carrier/status`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'receipt', text: 'id:1 stat:DELIVRD' }) });
     assert.equal(res.status, 403);
@@ -168,10 +183,11 @@ describe('SMPP long-message modes, refused binds and shutdown', () => {
     } finally { await t.stop(); await smsc.stop(); }
   });
 
-  it('a wrong password marks the bind down with the reason and does not retry in a tight loop; shutdown unbinds', async () => {
+  it('a wrong password marks the bind down with the reason, alerts the operator, and does not retry in a tight loop; shutdown unbinds', async () => {
     const smsc = await new SmscFake().start();
     process.env.SMPP_TEST_WRONG = 'wrong';
-    const t = await startApp();
+    const alerts = await callbackReceiver();
+    const t = await startApp({ alertWebhookUrl: alerts.url }).catch(async (err) => { await smsc.stop(); throw err; });
     try {
       const r = await t.call('POST', '/v1/providers', { id: 'refused', kind: 'smpp', prices: { US: '0.001' }, config: { host: '127.0.0.1', port: smsc.port, system_id: FAKE_SMPP_SYSTEM_ID, password_env: 'SMPP_TEST_WRONG' } });
       assert.equal(r.status, 201);
@@ -181,13 +197,18 @@ describe('SMPP long-message modes, refused binds and shutdown', () => {
       assert.equal(smsc.binds[0].ok, false);
       const sent = await t.call('POST', '/v1/messages?wait=5', { to: '+14155550108', body: 'through the simulator?' });
       assert.notEqual(sent.body.provider, 'refused', 'a provider that cannot bind carries nothing');
-    } finally { await t.stop(); delete process.env.SMPP_TEST_WRONG; }
-    const good = await startApp();
+      const alert = await eventually(async () => alerts.received.map((r) => JSON.parse(r.body)).find((a) => a.data.rule === 'provider_account:refused'), 10_000, 'the alert');
+      assert.equal(alert.type, 'alert.firing');
+      assert.match(alert.data.detail, /refused the account: .*bind refused: ESME_RINVPASWD/);
+      assert.doesNotMatch(alert.data.detail, /wrong/, 'never the password');
+    } catch (err) { await smsc.stop(); throw err; } finally { await t.stop(); await alerts.close(); delete process.env.SMPP_TEST_WRONG; }
     try {
-      await provider(good, smsc);
-    } finally { await good.stop(); }
-    assert.ok(smsc.unbinds.length >= 1, 'unbind sent at shutdown');
-    await smsc.stop();
+      const good = await startApp();
+      try {
+        await provider(good, smsc);
+      } finally { await good.stop(); }
+      assert.ok(smsc.unbinds.length >= 1, 'unbind sent at shutdown');
+    } finally { await smsc.stop(); }
   });
 });
 

@@ -86,12 +86,14 @@ export function createSmpp(ctx: AdapterContext): ProviderAdapter {
   const open = (mode: 'transceiver' | 'transmitter' | 'receiver') => new SmppBind({
     mode, host: c.host, port: c.port, tls: c.tls === true, caFile: c.ca_file, systemId: c.system_id, password: () => ctx.secret(c.password_env) ?? '',
     systemType: c.system_type ?? '', window: c.window ?? 10, submitsPerSecond: c.submits_per_second ?? 0, enquireLinkSeconds: c.enquire_link_seconds ?? 30,
-    onDeliver, log,
+    onDeliver, log, onRefused: (refused, detail) => ctx.accountState?.(refused, detail),
   });
   // Each of `binds` slots holds its sessions (one, or a transmitter and a receiver). With
   // shared leases (Redis) a slot is open in one process at a time, so `binds` counts
   // every process's sessions together; without, every process opens every slot.
   const slots: (SmppBind[] | null)[] = Array.from({ length: c.binds ?? 1 }, () => null);
+  /** texts refused part way, by message id: their parts and those the SMSC accepted (this process; oldest first) */
+  const partial = new Map<string, { pdus: Record<string, unknown>[]; sent: { index: number; providerMessageId: string }[]; at: number }>();
   let keeper: NodeJS.Timeout | null = null;
   let closed = false;
   const leaseName = (i: number) => `${ctx.providerId}:session:${i}`;
@@ -152,26 +154,38 @@ export function createSmpp(ctx: AdapterContext): ProviderAdapter {
         const why = binds().map((b) => b.reason).join('; ') || 'no session open in this process';
         return { ok: false, error: { kind: 'transient', code: 'network_error', providerCode: 'unbound', message: `no SMPP bind is up (${why})` } };
       }
-      const sent: { index: number; providerMessageId: string }[] = [];
-      const pdus = submits(req);
+      // A text refused part way is sent again from its first part not yet accepted, with the
+      // same parts (the same concatenation reference), so the handset joins one message.
+      const earlier = partial.get(req.messageId);
+      const pdus = earlier?.pdus ?? submits(req);
+      const sent = [...(earlier?.sent ?? [])];
+      partial.delete(req.messageId);
+      const remember = () => {
+        if (sent.length === 0) return;
+        partial.set(req.messageId, { pdus, sent, at: Date.now() });
+        for (const [id, p] of partial) if (partial.size > PARTIAL_MAX || Date.now() - p.at > PARTIAL_TTL_MS) partial.delete(id); else break;
+      };
       for (const [index, fields] of pdus.entries()) {
+        if (sent.some((x) => x.index === index)) continue;
         let resp: PDU;
         try {
           resp = await bind.submit(fields, signal);
         } catch (err) {
           const e = err as { name?: string; message?: string; code?: string };
-          if (e.name === 'TimeoutError' || e.name === 'AbortError') throw err; // the worker's timeout, as for every adapter
+          if (e.name === 'TimeoutError' || e.name === 'AbortError') { remember(); throw err; } // the worker's timeout, as for every adapter
+          remember();
           return { ok: false, error: { kind: 'transient', code: 'network_error', providerCode: e.code, message: e.message ?? String(err) } };
         }
         if (resp.command_status !== 0) {
           const { kind, code, name, known } = classifySmpp(resp.command_status);
           if (kind === 'throttled') bind.stats.throttled++;
-          const partial = sent.length > 0 ? ` after ${sent.length} of ${pdus.length} parts were accepted` : '';
-          return { ok: false, error: { kind, code, providerCode: name, message: `the SMSC refused submit_sm: ${name}${partial}`, ...(kind === 'throttled' ? { retryAfterMs: 1_000 } : {}), ...(known ? {} : { unmapped: true }) } };
+          const already = sent.length > 0 ? ` after ${sent.length} of ${pdus.length} parts were accepted (a retry here sends only the rest)` : '';
+          remember();
+          return { ok: false, error: { kind, code, providerCode: name, message: `the SMSC refused submit_sm: ${name}${already}`, ...(kind === 'throttled' ? { retryAfterMs: 1_000 } : {}), ...(known ? {} : { unmapped: true }) } };
         }
         sent.push({ index, providerMessageId: canonicalId(String(resp.message_id ?? '').replace(/\0+$/, '')) });
       }
-      return { ok: true, parts: sent, segments: req.segments };
+      return { ok: true, parts: sent.sort((a, b) => a.index - b.index), segments: req.segments };
     },
 
     // deliver_sm PDUs come over the bind and are stored by the adapter itself: an HTTP
@@ -200,5 +214,9 @@ export function createSmpp(ctx: AdapterContext): ProviderAdapter {
     },
   };
 }
+
+// How many texts refused part way are remembered, and for how long (a retry comes within seconds or minutes).
+const PARTIAL_MAX = 10_000;
+const PARTIAL_TTL_MS = 3_600_000;
 
 export const smppModule: ProviderModule = { kind: 'smpp', validate: validateSmppConfig, create: createSmpp, identifierKeys: ['system_id'], httpWebhooks: false };

@@ -29,6 +29,8 @@ export interface BindOptions {
   /** stores one deliver_sm (receipt or inbound text); rejects when it could not */
   onDeliver(pdu: PDU): Promise<void>;
   onState?(state: BindState, reason: string): void;
+  /** the SMSC refused the bind (`refused`: its credentials), or bound after refusing */
+  onRefused?(refused: boolean, detail: string): void;
   log: { warn(o: object, msg: string): void; info(o: object, msg: string): void };
 }
 
@@ -39,6 +41,7 @@ const MAX_BACKOFF_MS = 3_000;
 const REFUSED_BACKOFF_MS = 60_000;
 
 export class SmppBind {
+  #refused = false;
   readonly #o: BindOptions;
   #session: Session | null = null;
   #state: BindState = 'connecting';
@@ -97,9 +100,12 @@ export class SmppBind {
           this.#failures = Math.max(this.#failures, 6);
           // SMPP 3.4 allows 8 password characters (9 octets with the NUL): a strict SMSC refuses more.
           const hint = smppFieldFits('password', password) ? '' : ` (the password has ${password.length} characters; SMPP 3.4 allows 8)`;
+          this.#refused = true;
+          this.#o.onRefused?.(true, `${o.systemId}: bind refused: ${name}${hint}`);
           this.#down(`bind refused: ${name}${hint}`, REFUSED_BACKOFF_MS);
           return;
         }
+        if (this.#refused) { this.#refused = false; this.#o.onRefused?.(false, `${o.systemId}: bound again`); }
         this.#failures = 0;
         this.#set('bound', 'bound');
         this.#startEnquireLink();
