@@ -13,7 +13,7 @@ import { simulator } from '../src/providers/simulator/adapter.ts';
 import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../test/fakes/twilio.ts';
 import { VonageFake, FAKE_VONAGE_KEY, FAKE_VONAGE_SECRET, FAKE_VONAGE_SIGNATURE_SECRET } from '../test/fakes/vonage.ts';
 import { SinchFake, FAKE_SINCH_PLAN, FAKE_SINCH_TOKEN, FAKE_SINCH_CALLBACK_USER, FAKE_SINCH_CALLBACK_PASSWORD } from '../test/fakes/sinch.ts';
-import { AwsFake, FAKE_AWS_KEY_ID, FAKE_AWS_REGION, FAKE_AWS_SECRET } from '../test/fakes/aws.ts';
+import { AwsFake, FAKE_AWS_KEY_ID, FAKE_AWS_REGION, FAKE_AWS_SECRET, FAKE_TOPIC_ARN } from '../test/fakes/aws.ts';
 
 const SENDS = Number(process.env.BENCH_PROVIDER_SENDS ?? 3000);
 const IN_FLIGHT = 16;
@@ -50,7 +50,7 @@ const cases: Case[] = [
     module: aws,
     async start() {
       const f = await new AwsFake().start();
-      return { config: { region: FAKE_AWS_REGION, endpoint: f.url, access_key_id_env: 'K', secret_access_key_env: 'S', from: '+14155550166' }, secrets: { K: FAKE_AWS_KEY_ID, S: FAKE_AWS_SECRET }, stop: () => f.stop() };
+      return { config: { region: FAKE_AWS_REGION, endpoint: f.url, access_key_id_env: 'K', secret_access_key_env: 'S', from: '+14155550166', topic_arn: FAKE_TOPIC_ARN }, secrets: { K: FAKE_AWS_KEY_ID, S: FAKE_AWS_SECRET }, stop: () => f.stop() };
     },
   },
 ];
