@@ -26,7 +26,7 @@ import smpp, { type PDU, type Server, type Session } from 'smpp';
 import { readFileSync } from 'node:fs';
 import type { AppContext } from '../http/context.ts';
 import type { Principal } from '../http/auth.ts';
-import type { CallbackRow, MessageRow } from '../store/store.ts';
+import type { CallbackAttemptRow, CallbackFinish, CallbackRow, MessageRow } from '../store/store.ts';
 import { storeFailure } from '../store/failures.ts';
 import { AppError } from '../domain/errors.ts';
 import { addressOf, e164, messageOfSmpp, readShortMessage, receiptText, smppMessageId, smppReceiptTarget, smppTime, SMPP_ENROUTE, SMPP_STATE } from '../domain/smpp.ts';
@@ -365,27 +365,28 @@ export class SmppServer {
     const ttlMs = this.#ctx.config.smppReceiptTtlSeconds * 1000;
     const expire = now - this.#expiredAt >= 60_000;
     if (expire) this.#expiredAt = now;
-    for (const cb of expire ? await store.claimCallbacks(now, RECEIPT_LEASE_MS, 1000, { via: 'smpp', createdBefore: now - ttlMs }) : []) {
+    const expired = expire ? await store.claimCallbacks(now, RECEIPT_LEASE_MS, 1000, { via: 'smpp', createdBefore: now - ttlMs }) : [];
+    await store.finishCallbacks(expired.map((cb) => {
       const error = `expired: no receiver bound as ${cb.url.slice(5)} took it within ${ttlMs / 1000} s`;
-      await store.finishCallback(cb.id, { status: 'failed', attempts: cb.attempts, next_attempt_at: null, last_error: error, delivered_at: null },
-        { id: newId('cbk'), callback_id: cb.id, attempt: cb.attempts + 1, status_code: null, error, started_at: now, duration_ms: 0 }, now);
-    }
+      return { id: cb.id, set: { status: 'failed', attempts: cb.attempts, next_attempt_at: null, last_error: error, delivered_at: null }, attempt: { id: newId('cbk'), callback_id: cb.id, attempt: cb.attempts + 1, status_code: null, error, started_at: now, duration_ms: 0 } };
+    }), now);
     const bound = new Set([...this.#binds].filter((b) => b.receive).map((b) => `smpp:${b.systemId}`));
     while (bound.size > 0) {
-      const rows = await store.claimCallbacks(Date.now(), RECEIPT_LEASE_MS, 100, { via: 'smpp', urls: [...bound] });
+      const rows = await store.claimCallbacks(Date.now(), RECEIPT_LEASE_MS, 200, { via: 'smpp', urls: [...bound] });
       if (rows.length === 0) return;
-      await Promise.all(rows.map((cb) => this.#deliverReceipt(cb)));
-      if (rows.length < 100) return;
+      const messages = new Map((await store.getMessages([...new Set(rows.map((r) => r.message_id))])).map((m) => [m.id, m]));
+      const done = await Promise.all(rows.map((cb) => this.#deliverReceipt(cb, messages.get(cb.message_id))));
+      await store.finishCallbacks(done, Date.now());
+      if (rows.length < 200) return;
     }
   }
 
-  /** Sends one message's receipts (a deliver_sm per part that asked) and records the outcome: delivered once every one was answered ESME_ROK. */
-  async #deliverReceipt(cb: CallbackRow): Promise<void> {
+  /** Sends one message's receipts (a deliver_sm per part that asked); its outcome: delivered once every one was answered ESME_ROK, else retried later. */
+  async #deliverReceipt(cb: CallbackRow, message: MessageRow | undefined): Promise<{ id: string; set: CallbackFinish; attempt: CallbackAttemptRow }> {
     const started = Date.now();
     let error: string | null = null;
     try {
       const receiver = [...this.#binds].find((b) => b.receive && `smpp:${b.systemId}` === cb.url);
-      const message = await this.#ctx.store.getMessage(null, cb.message_id);
       const payload = JSON.parse(cb.payload) as { parts: number[]; dest: string };
       if (!receiver) error = 'no receiver bound';
       else if (!message) error = 'message not found';
@@ -399,13 +400,10 @@ export class SmppServer {
     const now = Date.now();
     const attemptNo = cb.attempts + 1;
     const attempt = { id: newId('cbk'), callback_id: cb.id, attempt: attemptNo, status_code: null, error, started_at: started, duration_ms: now - started };
-    if (error === null) {
-      await this.#ctx.store.finishCallback(cb.id, { status: 'delivered', attempts: attemptNo, next_attempt_at: null, last_error: null, delivered_at: now }, attempt, now);
-      return;
-    }
+    if (error === null) return { id: cb.id, set: { status: 'delivered', attempts: attemptNo, next_attempt_at: null, last_error: null, delivered_at: now }, attempt };
     this.#ctx.logger.warn({ callback: cb.id, message: cb.message_id, attempt: attemptNo, error }, 'SMPP receipt not taken; will retry');
     const next = now + backoffMs(attemptNo, RECEIPT_BACKOFF_BASE_MS, RECEIPT_BACKOFF_MAX_MS);
-    await this.#ctx.store.finishCallback(cb.id, { status: 'pending', attempts: attemptNo, next_attempt_at: next, last_error: error, delivered_at: null }, attempt, now);
+    return { id: cb.id, set: { status: 'pending', attempts: attemptNo, next_attempt_at: next, last_error: error, delivered_at: null }, attempt };
   }
 
   /** One deliver_sm; answers null once the client acknowledged it, else why not. */

@@ -10,7 +10,7 @@ import type {
   Announce, ApiKeyRow, ReceiptPlanner, AttemptRow, CallbackAttemptRow, CallbackRow, CancelResult, InboundPartRow, InboundRow, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage,
   Outcome, ProviderRow, QueueStats, NumberRow, CountryRuleRow, AlertRow, ProviderWindow, OptOutRow, RelayRuleRow, RelayRow, RelayAttemptRow, RelayStatus, MaskRow, MaskLegRow, ReceiptResult, ReceiptWrite, Store, WebhookRow, TrackingLinkRow, ReportRow, TemplateRow, DrillRow, ReportRollupRow, RollupSpan,
 } from './store.ts';
-import type { CallbackClaim } from './ports/callbacks.ts';
+import type { CallbackClaim, CallbackFinish } from './ports/callbacks.ts';
 import { SMPP_RECEIPT } from '../domain/smpp.ts';
 
 /** The error codes of a message waiting queued for a route (worker/outcome.ts waitOutcome). */
@@ -621,6 +621,12 @@ export abstract class BaseStore implements Store {
   async finishCallback(id: string, set: Pick<CallbackRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_error' | 'delivered_at'>, attempt: CallbackAttemptRow, now: number): Promise<void> {
     await this.db.insertInto('callback_attempts').values(attempt).execute();
     await this.db.updateTable('callbacks').set({ ...set, lease_until: null, updated_at: now }).where('id', '=', id).execute();
+  }
+
+  async finishCallbacks(done: { id: string; set: CallbackFinish; attempt: CallbackAttemptRow }[], now: number): Promise<void> {
+    if (done.length === 0) return;
+    await this.db.insertInto('callback_attempts').values(done.map((d) => d.attempt)).execute();
+    for (const d of done) await this.db.updateTable('callbacks').set({ ...d.set, lease_until: null, updated_at: now }).where('id', '=', d.id).execute();
   }
 
   async listCallbacks(messageId: string): Promise<CallbackRow[]> {

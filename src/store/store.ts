@@ -15,7 +15,7 @@
 // Rows and write shapes live in rows.ts. All times are epoch milliseconds.
 import type { MessageLedger } from './ports/ledger.ts';
 import type { WebhookLog } from './ports/webhooks.ts';
-import type { CallbackQueue, CallbackClaim } from './ports/callbacks.ts';
+import type { CallbackQueue, CallbackClaim, CallbackFinish } from './ports/callbacks.ts';
 import type { RecordStore } from './ports/records.ts';
 import type { RelayStore } from './ports/relays.ts';
 import type { MaskStore } from './ports/masks.ts';
@@ -23,7 +23,7 @@ import type { AlertStore } from './ports/alerts.ts';
 import type { ReportRollups } from './ports/reports.ts';
 
 export type * from './rows.ts';
-export type { MessageLedger, WebhookLog, CallbackQueue, CallbackClaim, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups };
+export type { MessageLedger, WebhookLog, CallbackQueue, CallbackClaim, CallbackFinish, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups };
 
 /** Opening, migrating and closing a database. */
 export interface StoreLifecycle {

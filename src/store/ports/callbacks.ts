@@ -8,11 +8,15 @@ import type { CallbackAttemptRow, CallbackRow } from '../rows.ts';
  * with a receiver bound to this process), or, with `createdBefore`, any target's older
  * than that (to expire them).
  */
+export type CallbackFinish = Pick<CallbackRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_error' | 'delivered_at'>;
+
 export type CallbackClaim = { via: 'http' } | { via: 'smpp'; urls: readonly string[] } | { via: 'smpp'; createdBefore: number };
 
 export interface CallbackQueue {
   claimCallbacks(now: number, leaseMs: number, limit: number, claim?: CallbackClaim): Promise<CallbackRow[]>;
-  finishCallback(id: string, set: Pick<CallbackRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_error' | 'delivered_at'>, attempt: CallbackAttemptRow, now: number): Promise<void>;
+  finishCallback(id: string, set: CallbackFinish, attempt: CallbackAttemptRow, now: number): Promise<void>;
+  /** finishCallback for many, in one transaction */
+  finishCallbacks(done: { id: string; set: CallbackFinish; attempt: CallbackAttemptRow }[], now: number): Promise<void>;
   listCallbacks(messageId: string): Promise<CallbackRow[]>;
   listCallbackAttempts(callbackId: string): Promise<CallbackAttemptRow[]>;
 }

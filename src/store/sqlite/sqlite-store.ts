@@ -17,7 +17,7 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import { BaseStore } from '../base-store.ts';
 import type { Database } from '../schema.ts';
 import { StatementCache, kyselyDatabase } from './node-sqlite-dialect.ts';
-import type { AttemptRow, CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, OptOutRow, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
+import type { AttemptRow, CallbackAttemptRow, CallbackFinish, CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, OptOutRow, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 
 const MESSAGE_COLUMNS = [
   'id', 'account_id', 'api_key_id', 'to_number', 'from_number', 'requested_from', 'country', 'body', 'encoding',
@@ -229,6 +229,17 @@ export class SqliteStore extends BaseStore {
     }, true);
   }
 
+  override async finishCallbacks(done: { id: string; set: CallbackFinish; attempt: CallbackAttemptRow }[], now: number): Promise<void> {
+    const insertAttempt = this.#stmts.get(INSERT_CALLBACK_ATTEMPT.sql);
+    const update = this.#stmts.get('UPDATE callbacks SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, delivered_at = ?, lease_until = NULL, updated_at = ? WHERE id = ?');
+    this.#tx(() => {
+      for (const d of done) {
+        insertAttempt.run(...INSERT_CALLBACK_ATTEMPT.values(d.attempt));
+        update.run(d.set.status, d.set.attempts, d.set.next_attempt_at, d.set.last_error, d.set.delivered_at, now, d.id);
+      }
+    }, true);
+  }
+
   async claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]> {
     const stmt = this.#stmts.rows(`
       UPDATE webhooks SET lease_until = ?, attempts = attempts + 1
@@ -281,6 +292,7 @@ const INSERT_MESSAGE = insertOf<MessageRow>('messages', MESSAGE_COLUMNS);
 const INSERT_WEBHOOK = insertOf<WebhookRow>('webhooks', ['id', 'provider_id', 'kind', 'url', 'headers', 'body', 'received_at', 'process_after', 'processed_at', 'lease_until', 'attempts', 'error']);
 const INSERT_CALLBACK = insertOf<CallbackRow>('callbacks', ['id', 'account_id', 'api_key_id', 'message_id', 'url', 'type', 'payload', 'status', 'attempts', 'next_attempt_at', 'lease_until', 'last_error', 'created_at', 'updated_at', 'delivered_at']);
 const INSERT_PART = insertOf<MessagePartRow>('message_parts', ['message_id', 'part_index', 'provider_id', 'provider_message_id', 'status', 'error_code', 'error_message', 'provider_error_code', 'created_at', 'updated_at', 'reconciled_at'], 'INSERT OR IGNORE');
+const INSERT_CALLBACK_ATTEMPT = insertOf<CallbackAttemptRow>('callback_attempts', ['id', 'callback_id', 'attempt', 'status_code', 'error', 'started_at', 'duration_ms']);
 const INSERT_EVENT = insertOf<EventRow>('events', ['id', 'message_id', 'type', 'status', 'provider_id', 'provider_status', 'error_code', 'webhook_id', 'occurred_at', 'created_at', 'detail']);
 const INSERT_ATTEMPT = insertOf<AttemptRow>('attempts', ['id', 'message_id', 'attempt', 'provider_id', 'from_number', 'outcome', 'error_code', 'error_message', 'provider_error_code', 'provider_message_id', 'started_at', 'finished_at', 'failover', 'route_explanation']);
 

@@ -8,7 +8,7 @@
 // busy_timeout). SWITCHBOARD_SQLITE_WRITER_THREAD says which processes use it (app.ts).
 import { Worker } from 'node:worker_threads';
 import { SqliteStore } from './sqlite-store.ts';
-import type { InsertResult, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
+import type { CallbackAttemptRow, CallbackFinish, InsertResult, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 import { deserializeError, type WriterMethod, type WriterReply, type WriterRequest } from './writer-protocol.ts';
 
 export class ThreadedSqliteStore extends SqliteStore {
@@ -73,6 +73,7 @@ export class ThreadedSqliteStore extends SqliteStore {
   override finishWebhooks(done: { id: string; error: string | null }[], deferred: string[], until: number, now: number): Promise<void> {
     return this.#write('finishWebhooks', done, deferred, until, now);
   }
+  override finishCallbacks(done: { id: string; set: CallbackFinish; attempt: CallbackAttemptRow }[], now: number): Promise<void> { return this.#write('finishCallbacks', done, now); }
   override applyReceipts(receipts: ReceiptWrite[], now: number, plan: ReceiptPlanner): Promise<ReceiptResult[]> {
     // A planner that says where it lives runs on the thread; any other runs here.
     return plan.module ? this.#call('applyReceipts', [receipts, now], plan.module) : super.applyReceipts(receipts, now, plan);

@@ -4,7 +4,7 @@ import { AppError, type ErrorCode } from '../../domain/errors.ts';
 
 /** The store methods that run on the writer thread: every hot transactional write. */
 export const WRITER_METHODS = [
-  'insertMessages', 'insertWebhooks', 'claimDue', 'recordOutcomes', 'claimWebhooks', 'finishWebhooks', 'applyReceipts',
+  'insertMessages', 'insertWebhooks', 'claimDue', 'recordOutcomes', 'claimWebhooks', 'finishWebhooks', 'applyReceipts', 'finishCallbacks',
 ] as const;
 export type WriterMethod = typeof WRITER_METHODS[number];
 /** Writes that must be on disk when they resolve (synchronous=FULL); the rest are redoable bookkeeping. */

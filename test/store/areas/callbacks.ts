@@ -50,6 +50,21 @@ export function callbacksCases(get: () => Store): void {
       // Expiry: any target's, once older than the given time (and due again after its lease).
       assert.ok(!(await store.claimCallbacks(now + 60_000, 60_000, 100_000, { via: 'smpp', createdBefore: now })).some((c) => c.id === cb.id), 'not older than that');
       assert.ok((await store.claimCallbacks(now + 60_000, 60_000, 100_000, { via: 'smpp', createdBefore: now + 1 })).some((c) => c.id === cb.id));
+      // Finished in a batch: each row its own outcome and attempt.
+      const other = newMessage({ callback_url: target });
+      await store.insertMessages([other]);
+      await store.cancelMessage('default', other.row.id, now, callbackFor);
+      const [cb2] = await store.listCallbacks(other.row.id);
+      const attempt = (id: string, error: string | null) => ({ id: newId('cbk'), callback_id: id, attempt: 1, status_code: null, error, started_at: now, duration_ms: 1 });
+      await store.finishCallbacks([
+        { id: cb.id, set: { status: 'delivered', attempts: 1, next_attempt_at: null, last_error: null, delivered_at: now + 1 }, attempt: attempt(cb.id, null) },
+        { id: cb2.id, set: { status: 'pending', attempts: 1, next_attempt_at: now + 5_000, last_error: 'link down', delivered_at: null }, attempt: attempt(cb2.id, 'link down') },
+      ], now + 1);
+      const [a] = await store.listCallbacks(m.row.id);
+      const [b] = await store.listCallbacks(other.row.id);
+      assert.deepEqual([a.status, a.delivered_at, a.lease_until], ['delivered', now + 1, null]);
+      assert.deepEqual([b.status, b.next_attempt_at, b.last_error], ['pending', now + 5_000, 'link down']);
+      assert.deepEqual((await store.listCallbackAttempts(cb2.id)).map((x) => x.error), ['link down']);
     });
   });
 }
