@@ -81,14 +81,15 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     },
   });
   const health = new Health({ windowMs: config.healthWindowMs, threshold: config.healthErrorThreshold, minSamples: config.healthMinSamples, openMs: config.circuitOpenMs,
-    minDeliveryRate: config.healthMinDeliveryRate, minDeliverySamples: config.healthMinDeliverySamples });
+    minDeliveryRate: config.healthMinDeliveryRate, minDeliverySamples: config.healthMinDeliverySamples, receiptSlaMs: config.receiptSlaMs });
   health.onChange = (provider, state) => logger.warn({ provider, state }, `circuit ${state.replace('_', '-')}`);
   metrics.watchHealth(() => registry.active().map((p) => [p.id, health.view(p.id, Date.now())]));
   metrics.watchSessions(() => registry.active().flatMap((p) => (p.adapter.sessionStats ? [[p.id, p.adapter.sessionStats()] as [string, ReturnType<NonNullable<typeof p.adapter.sessionStats>>]] : [])));
   bus.onStatus(({ message, previous }) => {
-    // Delivery receipts feed each provider's recent delivery rate (a routing score input).
+    // Delivery receipts feed each provider's recent delivery rate (a routing score input),
+    // and, counted against the time of their send, its receipt latency.
     if (message.provider_id && previous !== message.status && (message.status === 'delivered' || message.status === 'undelivered')) {
-      health.recordReceipt(message.provider_id, message.status === 'delivered', Date.now());
+      health.recordReceipt(message.provider_id, message.status === 'delivered', Date.now(), message.sent_at);
     }
   });
   const router = new Router({ registry, store, health, deliveryWeight: config.deliveryWeight, logger });
@@ -156,6 +157,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     ? new AlertMonitor({
       store, config, logger, notifier,
       downProviders: () => registry.active().filter((p) => health.view(p.id, Date.now()).demoted === 'errors' || p.adapter.ready?.() === false).map((p) => p.id),
+      demotions: () => registry.active().map((p) => [p.id, health.view(p.id, Date.now()).demoted] as [string, string | null]),
     })
     : null;
   // A provider that refused the account itself has its circuit opened by the worker; the

@@ -55,6 +55,7 @@ const SCHEMA = {
   healthMinSamples: { env: 'SWITCHBOARD_HEALTH_MIN_SAMPLES', kind: 'int', def: 20, min: 1 },
   healthMinDeliveryRate: { env: 'SWITCHBOARD_HEALTH_MIN_DELIVERY_RATE', kind: 'number', def: 0.5, min: 0, max: 1 },
   healthMinDeliverySamples: { env: 'SWITCHBOARD_HEALTH_MIN_DELIVERY_SAMPLES', kind: 'int', def: 50, min: 1 },
+  receiptSlaMs: { env: 'SWITCHBOARD_RECEIPT_SLA_MS', kind: 'int', def: 0, min: 0 },
   circuitOpenMs: { env: 'SWITCHBOARD_CIRCUIT_OPEN_MS', kind: 'int', def: 30_000, min: 10 },
   deliveryWeight: { env: 'SWITCHBOARD_DELIVERY_WEIGHT', kind: 'number', def: 1, min: 0 },
   rateWaitMs: { env: 'SWITCHBOARD_RATE_WAIT_MS', kind: 'int', def: 2_000, min: 0 },

@@ -6,6 +6,9 @@
 //   queue_age:  the oldest due message has waited longer than the limit
 //   routes_down: messages wait because no route can take them (providers down, circuits
 //               open, binds lost): the count waiting by country, and the providers out
+//   provider_demoted:<id>: a provider accepts but is held back for what its receipts say:
+//               most undelivered (`delivery`) or most overdue (`latency`); resolved when
+//               its window judges it healthy again
 //   provider_account:<id>: a provider refused the account itself (credentials, barred,
 //               no credit; the worker opened its circuit), with the provider's own code
 //               and words; resolved when its circuit closes again
@@ -31,12 +34,15 @@ export class AlertMonitor {
   readonly #log: Logger;
   readonly #notifier: AlertNotifier;
   readonly #down: () => string[];
+  readonly #demoted: () => [string, string | null][];
   #timer: NodeJS.Timeout | null = null;
   #checking: Promise<void> | null = null;
 
   /** `downProviders`: the providers not taking traffic now (named in the routes_down alert) */
-  constructor(opts: { store: Store; config: Config; logger: Logger; notifier: AlertNotifier; downProviders?: () => string[] }) {
+  /** `demotions`: each active provider and why routing holds it back for its receipts (`delivery`, `latency`), if it does */
+  constructor(opts: { store: Store; config: Config; logger: Logger; notifier: AlertNotifier; downProviders?: () => string[]; demotions?: () => [string, string | null][] }) {
     this.#down = opts.downProviders ?? (() => []);
+    this.#demoted = opts.demotions ?? (() => []);
     this.#store = opts.store;
     this.#config = opts.config;
     this.#log = opts.logger;
@@ -68,6 +74,10 @@ export class AlertMonitor {
       const down = this.#down();
       await this.#evaluate('routes_down', total > 0,
         total > 0 ? `${total} messages waiting for a route (${waiting.map((w) => `${w.country ?? 'unknown country'} ${w.n}`).join(', ')}); not taking traffic: ${down.join(', ') || 'none now'}` : 'no message waiting for a route', now);
+      for (const [id, reason] of this.#demoted()) {
+        const why = reason === 'delivery' ? 'most of its recent receipts say undelivered' : reason === 'latency' ? `most of its recent sends have no receipt after ${Math.round(c.receiptSlaMs / 1000)} s` : '';
+        await this.#evaluate(`provider_demoted:${id}`, why !== '', why ? `${id} is placed after healthy routes: ${why}` : `${id} takes its share of traffic again`, now);
+      }
     } catch (err) {
       this.#log.error({ err }, 'alert check failed');
     }

@@ -4,8 +4,8 @@
 //      senders forbidden, only listed providers);
 //   3. capability: the number's type and country (numbers.ts);
 //   4. health: a provider whose circuit is open goes to the back (the worker holds it back
-//      until it half-opens), one demoted for its delivery rate just before it (used only
-//      if nothing healthy is left);
+//      until it half-opens), one demoted for its delivery rate or its receipts' latency
+//      just before it (used only if nothing healthy is left);
 //   5. score: price per segment × segments, raised by a poor recent delivery rate
 //      (× (1 + weight × (1 − delivery rate))); then the provider's priority;
 //   6. ties go round-robin, and numbers within a provider rotate too;
@@ -128,8 +128,8 @@ export class Router {
     const scored = base.candidates.map((c) => {
       const view = this.#health.view(c.provider.id, now);
       const delivery = view.deliveryRate ?? 1;
-      // 0 healthy, 1 demoted for its delivery rate, 2 circuit open
-      const rank = view.state === 'open' ? 2 : view.demoted === 'delivery' ? 1 : 0;
+      // 0 healthy, 1 demoted for its delivery rate or its receipts' latency, 2 circuit open
+      const rank = view.state === 'open' ? 2 : view.demoted === 'delivery' || view.demoted === 'latency' ? 1 : 0;
       return { c, rank, circuit: view.state, demoted: view.demoted, score: c.micros * row.segments * (1 + this.#weight * (1 - delivery)) };
     });
     scored.sort((a, b) => a.rank - b.rank || a.score - b.score || a.c.provider.priority - b.c.provider.priority);

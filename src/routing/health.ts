@@ -13,9 +13,15 @@
 // `delivery`). Routing places it after every healthy route, so traffic moves on; it is
 // still used when nothing else is left (a poor route beats holding every message), and
 // it recovers as the window slides: its last receipts age out, later ones judge it again.
+//
+// Demotion on latency (a provider that accepts and goes silent): with `receiptSlaMs` set,
+// each final receipt is counted in the window's bucket of its send (`receipted`); of the
+// sends in buckets that ended more than `receiptSlaMs` ago, if at least `minSamples` and
+// more than half have no receipt yet, the provider is demoted (reason `latency`), placed
+// and recovering as for `delivery`.
 export type CircuitState = 'closed' | 'open' | 'half_open';
 /** why a provider is not taking its full share of traffic: its send errors, or its receipts */
-export type DemotionReason = 'errors' | 'delivery';
+export type DemotionReason = 'errors' | 'delivery' | 'latency';
 
 export interface HealthOptions {
   windowMs: number; threshold: number; minSamples: number; openMs: number;
@@ -23,9 +29,14 @@ export interface HealthOptions {
   minDeliveryRate?: number;
   /** receipts the window must hold before the delivery rate judges (default 50) */
   minDeliverySamples?: number;
+  /** a send's receipt is overdue this long after it (0 = never judged on latency) */
+  receiptSlaMs?: number;
 }
 
-export interface Counts { ok: number; err: number; delivered: number; undelivered: number }
+/** `receipted`: final receipts, counted in the bucket of their send (not of their arrival) */
+export interface Counts { ok: number; err: number; delivered: number; undelivered: number; receipted: number }
+/** sends and their receipts in the buckets old enough to judge latency by */
+export interface DueCounts { ok: number; receipted: number }
 export type CountField = keyof Counts;
 
 /**
@@ -39,7 +50,8 @@ export interface HealthShare {
   closed(id: string, now: number): void;
 }
 
-const ZERO: Counts = Object.freeze({ ok: 0, err: 0, delivered: 0, undelivered: 0 });
+const ZERO: Counts = Object.freeze({ ok: 0, err: 0, delivered: 0, undelivered: 0, receipted: 0 });
+const NO_DUE: DueCounts = Object.freeze({ ok: 0, receipted: 0 });
 
 const BUCKETS = 30;
 
@@ -48,23 +60,40 @@ class Window {
   readonly #buckets: (Counts & { start: number })[] = [];
   constructor(windowMs: number) { this.#bucketMs = bucketMs(windowMs); }
 
-  add(now: number, field: CountField): void {
-    const start = now - (now % this.#bucketMs);
+  /** Counts one at `at` (usually now; a receipt counts at its send's time, in an older bucket). */
+  add(at: number, field: CountField): void {
+    const start = at - (at % this.#bucketMs);
     let b = this.#buckets.at(-1);
     if (!b || b.start !== start) {
-      b = { start, ok: 0, err: 0, delivered: 0, undelivered: 0 };
-      this.#buckets.push(b);
-      if (this.#buckets.length > BUCKETS + 1) this.#buckets.shift();
+      b = this.#buckets.find((x) => x.start === start);
+      if (!b) {
+        if (this.#buckets.length > 0 && start < this.#buckets[0].start && this.#buckets.length > BUCKETS) return; // older than the window
+        b = { start, ok: 0, err: 0, delivered: 0, undelivered: 0, receipted: 0 };
+        this.#buckets.push(b);
+        this.#buckets.sort((x, y) => x.start - y.start);
+        if (this.#buckets.length > BUCKETS + 1) this.#buckets.shift();
+      }
     }
     b[field]++;
   }
 
   sum(now: number): Counts {
     const since = now - this.#bucketMs * BUCKETS;
-    const out = { ok: 0, err: 0, delivered: 0, undelivered: 0 };
+    const out = { ok: 0, err: 0, delivered: 0, undelivered: 0, receipted: 0 };
     for (const b of this.#buckets) {
       if (b.start < since) continue;
-      out.ok += b.ok; out.err += b.err; out.delivered += b.delivered; out.undelivered += b.undelivered;
+      out.ok += b.ok; out.err += b.err; out.delivered += b.delivered; out.undelivered += b.undelivered; out.receipted += b.receipted;
+    }
+    return out;
+  }
+
+  /** Sends and their receipts in the window's buckets that ended by `cutoff`. */
+  due(now: number, cutoff: number): DueCounts {
+    const since = now - this.#bucketMs * BUCKETS;
+    const out = { ok: 0, receipted: 0 };
+    for (const b of this.#buckets) {
+      if (b.start < since || b.start + this.#bucketMs > cutoff) continue;
+      out.ok += b.ok; out.receipted += b.receipted;
     }
     return out;
   }
@@ -80,7 +109,7 @@ export function bucketStart(windowMs: number, now: number): number {
   return now - (now % bucketMs(windowMs));
 }
 
-interface Provider { window: Window; state: CircuitState; openedAt: number; probing: boolean; remote: Counts }
+interface Provider { window: Window; state: CircuitState; openedAt: number; probing: boolean; remote: Counts; remoteDue: DueCounts }
 
 export interface HealthView {
   state: CircuitState; sends: number; errors: number; errorRate: number; deliveryRate: number | null;
@@ -100,7 +129,7 @@ export class Health {
 
   #get(id: string): Provider {
     let p = this.#providers.get(id);
-    if (!p) { p = { window: new Window(this.#o.windowMs), state: 'closed', openedAt: 0, probing: false, remote: ZERO }; this.#providers.set(id, p); }
+    if (!p) { p = { window: new Window(this.#o.windowMs), state: 'closed', openedAt: 0, probing: false, remote: ZERO, remoteDue: NO_DUE }; this.#providers.set(id, p); }
     return p;
   }
 
@@ -132,6 +161,22 @@ export class Health {
     const min = this.#o.minDeliveryRate ?? 0;
     const receipts = c.delivered + c.undelivered;
     return min > 0 && receipts >= (this.#o.minDeliverySamples ?? 50) && c.delivered / receipts < min;
+  }
+
+  /** The time before which a send's receipt is overdue now (null: latency is not judged). */
+  dueCutoff(now: number): number | null {
+    const sla = this.#o.receiptSlaMs ?? 0;
+    return sla > 0 ? now - sla : null;
+  }
+
+  /** Whether most sends old enough to have their receipt have none (see the header). */
+  #lateReceipts(p: Provider, now: number): boolean {
+    const cutoff = this.dueCutoff(now);
+    if (cutoff === null) return false;
+    const local = p.window.due(now, cutoff);
+    const ok = local.ok + p.remoteDue.ok;
+    const receipted = local.receipted + p.remoteDue.receipted;
+    return ok >= this.#o.minSamples && (ok - receipted) / ok > 0.5;
   }
 
   /** Asks to send through `id` now: false while open, or while half-open with a probe out. */
@@ -179,12 +224,14 @@ export class Health {
   /** this process's window plus the other processes' (when shared) */
   #sum(p: Provider, now: number): Counts {
     const c = p.window.sum(now);
-    return { ok: c.ok + p.remote.ok, err: c.err + p.remote.err, delivered: c.delivered + p.remote.delivered, undelivered: c.undelivered + p.remote.undelivered };
+    return { ok: c.ok + p.remote.ok, err: c.err + p.remote.err, delivered: c.delivered + p.remote.delivered, undelivered: c.undelivered + p.remote.undelivered, receipted: c.receipted + p.remote.receipted };
   }
 
   /** The other processes' counts in the window (shared health); null forgets them (Redis unreachable). */
-  remoteCounts(id: string, counts: Counts | null): void {
-    this.#get(id).remote = counts ?? ZERO;
+  remoteCounts(id: string, counts: Counts | null, due: DueCounts | null = null): void {
+    const p = this.#get(id);
+    p.remote = counts ?? ZERO;
+    p.remoteDue = due ?? NO_DUE;
   }
 
   /** Another process opened this circuit at `openedAt` (by this process's clock). */
@@ -209,10 +256,16 @@ export class Health {
   /** Releases a probe slot taken by `begin` that was not used (the send did not happen). */
   release(id: string): void { const p = this.#providers.get(id); if (p) p.probing = false; }
 
-  recordReceipt(id: string, delivered: boolean, now: number): void {
+  /** A final receipt: delivered or not, now; and (for latency) for a send made at `sentAt`. */
+  recordReceipt(id: string, delivered: boolean, now: number, sentAt?: number | null): void {
     const field = delivered ? 'delivered' : 'undelivered';
-    this.#get(id).window.add(now, field);
+    const p = this.#get(id);
+    p.window.add(now, field);
     this.share?.counted(id, field, now);
+    if (sentAt != null && sentAt <= now) {
+      p.window.add(sentAt, 'receipted');
+      this.share?.counted(id, 'receipted', sentAt);
+    }
   }
 
   view(id: string, now: number): HealthView {
@@ -221,7 +274,7 @@ export class Health {
     const c = p ? this.#sum(p, now) : ZERO;
     const total = c.ok + c.err;
     const receipts = c.delivered + c.undelivered;
-    const demoted = state !== 'closed' ? 'errors' : this.#poorDelivery(c) ? 'delivery' : null;
+    const demoted = state !== 'closed' ? 'errors' : this.#poorDelivery(c) ? 'delivery' : p && this.#lateReceipts(p, now) ? 'latency' : null;
     return { state, sends: total, errors: c.err, errorRate: total ? c.err / total : 0, deliveryRate: receipts >= 10 ? c.delivered / receipts : null, demoted };
   }
 }

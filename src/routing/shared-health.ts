@@ -18,9 +18,9 @@
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { bucketMs, bucketStart, type CountField, type Counts, type Health, type HealthShare } from './health.ts';
+import { bucketMs, bucketStart, type CountField, type Counts, type DueCounts, type Health, type HealthShare } from './health.ts';
 
-const FIELDS: readonly CountField[] = ['ok', 'err', 'delivered', 'undelivered'];
+const FIELDS: readonly CountField[] = ['ok', 'err', 'delivered', 'undelivered', 'receipted'];
 
 export interface SharedHealthOptions {
   health: Health;
@@ -156,7 +156,10 @@ export class SharedHealth implements HealthShare {
       const hash = (reads[i * 3][1] ?? {}) as Record<string, string>;
       const openMsLeft = Number(reads[i * 3 + 1][1]);
       const clearedAt = Number(reads[i * 3 + 2][1] ?? 0);
-      const counts: Counts = { ok: 0, err: 0, delivered: 0, undelivered: 0 };
+      const counts: Counts = { ok: 0, err: 0, delivered: 0, undelivered: 0, receipted: 0 };
+      // Sends and receipts in buckets old enough to judge receipt latency by.
+      const cutoff = this.#o.health.dueCutoff(now);
+      const due: DueCounts = { ok: 0, receipted: 0 };
       const old: string[] = [];
       for (const [key, value] of Object.entries(hash)) {
         const [proc, start, field] = key.split('|');
@@ -166,8 +169,9 @@ export class SharedHealth implements HealthShare {
         // Sends counted before a circuit closed belong to the window it forgot.
         if ((field === 'ok' || field === 'err') && at + bucketMs(this.#o.windowMs) <= clearedAt) continue;
         counts[field as CountField] += Number(value) || 0;
+        if (cutoff !== null && (field === 'ok' || field === 'receipted') && at + bucketMs(this.#o.windowMs) <= cutoff) due[field] += Number(value) || 0;
       }
-      this.#o.health.remoteCounts(id, counts);
+      this.#o.health.remoteCounts(id, counts, due);
       if (openMsLeft > 0 && this.#o.health.state(id, now) === 'closed') this.#o.health.remoteOpen(id, now - (this.#o.openMs - openMsLeft));
       if (old.length > 0) stale.push([id, old]);
     });

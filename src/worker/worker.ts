@@ -478,6 +478,7 @@ export function explain(routes: Route[], excluded: Excluded[], notes: Map<string
       let note = notes.get(r.provider.id) ?? 'not needed';
       if (note === 'not needed' && r.circuit === 'open') note = 'placed last: circuit open';
       else if (note === 'not needed' && r.demoted === 'delivery') note = 'placed after healthy routes: delivery rate below the minimum';
+      else if (note === 'not needed' && r.demoted === 'latency') note = 'placed after healthy routes: most receipts overdue';
       return [r.provider.id, r.price ?? null, r.score === undefined || !Number.isFinite(r.score) ? null : r.score, r.circuit ?? 'closed', note];
     }),
     x: excluded.map((e) => [e.provider, e.reason]),

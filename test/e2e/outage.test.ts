@@ -148,6 +148,27 @@ describe('delivery through provider outages', () => {
     for (const id of later) assert.equal((await eventually(async () => { const m = await get(t, id); return m.status === 'delivered' && m; }, 20_000, `${id} delivered`)).provider, 'backup');
     assert.equal(first.length, 40);
   });
+
+  it('a provider that accepts and goes silent (most receipts past the SLA) loses its traffic, and the operator is alerted', async () => {
+    const alerts = await callbackReceiver();
+    cleanup.push(() => alerts.close());
+    const t = await app({ receiptSlaMs: 1_000, healthWindowMs: 30_000, alertWebhookUrl: alerts.url, alertCheckMs: 200 });
+    const quiet = await twilio(t, 'quiet', '0.0050', 1);
+    await twilio(t, 'backup', '0.0090', 2);
+    quiet.plan = { statuses: [], delayMs: 5 }; // takes every message, and never says what became of it
+    await sendMany(t, 10, 'into the silence');
+    await eventually(async () => quiet.requests.filter((q) => q.sid).length >= 10, 10_000, 'quiet to take the first ten');
+    const status = await eventually(async () => {
+      const p = (await t.call('GET', '/v1/status')).body.providers.find((x: { id: string }) => x.id === 'quiet');
+      return p?.demoted === 'latency' && p;
+    }, 20_000, 'quiet demoted for latency');
+    assert.equal(status.circuit, 'closed', 'its circuit is closed: it answers, it just says nothing after');
+    const later = await sendMany(t, 5, 'after demotion');
+    for (const id of later) assert.equal((await eventually(async () => { const m = await get(t, id); return m.status === 'delivered' && m; }, 20_000, `${id} delivered`)).provider, 'backup');
+    const alert = await eventually(async () => alerts.received.map((r) => JSON.parse(r.body)).find((a) => a.data.rule === 'provider_demoted:quiet'), 10_000, 'the alert');
+    assert.equal(alert.type, 'alert.firing');
+    assert.match(alert.data.detail, /no receipt after 1 s/);
+  });
 });
 
 describe('delivery through an SMSC outage', () => {

@@ -55,4 +55,26 @@ describe('provider health', () => {
     h.recordReceipt('p', false, 0);
     assert.equal(h.view('p', 0).deliveryRate, 0.9);
   });
+
+  it('demotes a provider whose sends mostly have no receipt past the SLA, and not before the SLA has passed', () => {
+    const h = new Health({ windowMs: 300_000, threshold: 0.05, minSamples: 20, openMs: 30_000, receiptSlaMs: 60_000 });
+    const t0 = 1_000_000_000_000;
+    for (let i = 0; i < 30; i++) h.record('p', true, t0 + i * 100);
+    // 10 of 30 get their receipt within a few seconds.
+    for (let i = 0; i < 10; i++) h.recordReceipt('p', true, t0 + 5_000, t0 + i * 100);
+    assert.equal(h.view('p', t0 + 30_000).demoted, null, 'the receipts are not yet due');
+    assert.equal(h.view('p', t0 + 80_000).demoted, 'latency', '20 of 30 overdue');
+    // The late ones arrive: judged on time again.
+    for (let i = 10; i < 30; i++) h.recordReceipt('p', false, t0 + 81_000, t0 + i * 100);
+    assert.notEqual(h.view('p', t0 + 82_000).demoted, 'latency');
+  });
+
+  it('never judges latency without an SLA, nor below the minimum sample', () => {
+    const off = make();
+    for (let i = 0; i < 30; i++) off.record('p', true, 1000);
+    assert.equal(off.view('p', 200_000).demoted, null);
+    const few = new Health({ windowMs: 300_000, threshold: 0.05, minSamples: 20, openMs: 30_000, receiptSlaMs: 60_000 });
+    for (let i = 0; i < 19; i++) few.record('p', true, 1000);
+    assert.equal(few.view('p', 200_000).demoted, null);
+  });
 });

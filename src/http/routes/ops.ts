@@ -64,7 +64,7 @@ export async function statusReport(ctx: AppContext, actor: Actor, accountId: str
         id: p.id, kind: p.kind, priority: p.priority, circuit: sends ? v.state : null,
         window: { seconds: config.healthWindowMs / 1000, sends: w.sends, errors: w.errors, error_rate: w.sends ? w.errors / w.sends : 0, failovers: w.failovers },
         delivery_rate: sends ? v.deliveryRate : null,
-        // why routing holds it back: its send errors (circuit not closed) or its receipts (delivery rate below the minimum)
+        // why routing holds it back: its send errors (circuit not closed) or its receipts (delivery rate below the minimum, or most overdue)
         demoted: sends ? v.demoted : null,
       };
     }),
