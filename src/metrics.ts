@@ -75,6 +75,15 @@ export class Metrics {
       name: 'switchboard_messages', help: 'Messages not yet final, by status (final ones: switchboard_messages_final_total)', labelNames: ['status'], registers,
       async collect() { this.reset(); for (const [s, n] of Object.entries((await readStats()).byStatus)) this.set({ status: s }, n); },
     });
+    const readBacklog = perScrape(() => store.webhookBacklog(Date.now()), { count: 0, oldestAt: null });
+    new Gauge({
+      name: 'switchboard_webhooks_backlog', help: 'Provider webhooks (receipts, inbound texts) stored and due but not yet applied: the backlog after a receipt storm', registers,
+      async collect() { this.set((await readBacklog()).count); },
+    });
+    new Gauge({
+      name: 'switchboard_webhooks_backlog_oldest_age_seconds', help: 'How long the oldest stored webhook not yet applied has waited', registers,
+      async collect() { const b = await readBacklog(); this.set(b.oldestAt === null ? 0 : Math.max(0, (Date.now() - b.oldestAt) / 1000)); },
+    });
     const readUnsettled = perScrape(() => store.unsettledStats(), { count: 0, oldestAt: null });
     new Gauge({
       name: 'switchboard_parts_awaiting_receipt', help: 'Parts sent and still without a final status (awaiting a receipt, reconciliation or the receipt deadline)', registers,

@@ -431,6 +431,12 @@ export abstract class BaseStore implements Store {
     }
   }
 
+  async webhookBacklog(now: number): Promise<{ count: number; oldestAt: number | null }> {
+    const r = await this.db.selectFrom('webhooks').select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('process_after').as('oldest')])
+      .where('processed_at', 'is', null).where('process_after', '<=', now).executeTakeFirst();
+    return { count: Number(r?.n ?? 0), oldestAt: r?.oldest == null ? null : Number(r.oldest) };
+  }
+
   async nextWebhookDueAt(): Promise<number | null> {
     // A webhook leased by another processor is not due before its lease runs out;
     // counting it as due at process_after would have idle processors spin on it.

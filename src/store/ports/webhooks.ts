@@ -14,6 +14,8 @@ export interface WebhookLog {
   finishWebhooks(done: { id: string; error: string | null }[], deferred: string[], until: number, now: number): Promise<void>;
   /** When the next unprocessed webhook can be claimed: its process_after, or its lease's end if later. */
   nextWebhookDueAt(): Promise<number | null>;
+  /** Raw webhooks stored and due but not yet processed (the backlog after a receipt storm), and since when the oldest waits (webhooks_pending index). */
+  webhookBacklog(now: number): Promise<{ count: number; oldestAt: number | null }>;
   /** oldest first; with `newest`, only that many of the newest, newest first (webhooks_received index) */
   listWebhooks(filter: { since?: number; providerId?: string; newest?: number }): Promise<WebhookRow[]>;
   getWebhook(id: string): Promise<WebhookRow | undefined>;

@@ -103,8 +103,11 @@ export function webhooksCases(get: () => Store): void {
       assert.equal(await store.nextWebhookDueAt(), far);
       await store.claimWebhooks(far, 60_000, 10);
       assert.equal(await store.nextWebhookDueAt(), far + 60_000);
+      assert.deepEqual(await store.webhookBacklog(far), { count: 1, oldestAt: far }, 'leased, not yet processed: still in the backlog');
+      assert.deepEqual(await store.webhookBacklog(far - 1), { count: 0, oldestAt: null }, 'not yet due: not in it');
       await store.finishWebhooks([{ id: w.id, error: null }], [], 0, far);
       assert.equal(await store.nextWebhookDueAt(), null);
+      assert.deepEqual(await store.webhookBacklog(far), { count: 0, oldestAt: null });
     });
 
 
