@@ -149,6 +149,14 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   // Report rollups (services/reports.ts): each minute as it settles, so reports and the
   // dashboard read minutes, not messages. The first run waits a minute: a starting
   // process has other work, and a report rolls up what it reads anyway.
+  // Failover on no receipt: messages whose resend is due go back to the queue (once each,
+  // whichever worker process finds them), and the worker is woken to send them elsewhere.
+  const receiptFailovers: Periodic | null = runsWorkers && worker
+    ? new Periodic(async () => {
+      for (const m of await store.dueReceiptFailovers(Date.now(), 500)) metrics.receiptFailovers.inc({ provider: m.provider_id ?? 'unknown' });
+      worker.wake();
+    }, 1_000, logger, 'failover on no receipt')
+    : null;
   const rollups: Periodic | null = runsWorkers
     ? new Periodic(() => rollUpSettled(store, Date.now(), () => rollups!.stopping), 60_000, logger, 'report rollup', 60_000)
     : null;
@@ -216,6 +224,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       reconciler?.start();
       retention?.start();
       rollups?.start();
+      receiptFailovers?.start();
       if (runsWorkers) { relays.start(); masks.start(); }
       await smppServer?.start();
       if (server) {
@@ -250,6 +259,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await reconciler?.stop();
       await retention?.stop();
       await rollups?.stop();
+      await receiptFailovers?.stop();
       await relays.stop();
       masks.stop();
       await ingest.drain();

@@ -17,6 +17,7 @@ export class Metrics {
   readonly unmappedErrors: Counter<'provider' | 'provider_code'>;
   readonly databaseUp: Gauge<string>;
   readonly smppBindRefusals: Counter<'reason'>;
+  readonly receiptFailovers: Counter<'provider'>;
   readonly smppBindLockouts: Counter<string>;
   readonly databaseOutages: Counter<string>;
   readonly sendDuration: Histogram<'provider'>;
@@ -44,6 +45,7 @@ export class Metrics {
     this.accepted = new Counter({ name: 'switchboard_messages_accepted_total', help: 'Messages accepted at intake', registers });
     this.final = new Counter({ name: 'switchboard_messages_final_total', help: 'Messages that reached a final status, counted once each', labelNames: ['status'], registers });
     this.attempts = new Counter({ name: 'switchboard_send_attempts_total', help: 'Send attempts by provider and outcome', labelNames: ['provider', 'outcome'], registers });
+    this.receiptFailovers = new Counter({ name: 'switchboard_receipt_failovers_total', help: 'Messages sent once more through another provider because this one gave no receipt in time (failover_after_seconds): each cost twice', labelNames: ['provider'], registers });
     this.smppBindRefusals = new Counter({ name: 'switchboard_smpp_bind_refusals_total', help: 'Binds to the SMPP server refused: wrong credentials, a scope the key lacks, or a system_id locked out after repeated failures', labelNames: ['reason'], registers });
     this.smppBindLockouts = new Counter({ name: 'switchboard_smpp_bind_lockouts_total', help: 'Times a system_id was locked out of the SMPP server after repeated failed binds', registers });
     this.databaseUp = new Gauge({ name: 'switchboard_database_up', help: 'Whether this process reached its database at the last check (1) or not (0)', registers });

@@ -36,6 +36,8 @@ export const messageSchema = {
     provider: nullableString,
     provider_message_id: nullableString,
     simulated: { type: 'boolean', description: 'true when the built-in simulator (or a provider of kind simulator) carried it: nothing was sent to a handset' },
+    failover_after_seconds: { type: ['integer', 'null'], description: 'failover on no receipt, as asked for' },
+    resent_after_no_receipt_from: { ...nullableString, description: 'the provider whose receipt did not come in time, once the message was sent once more elsewhere' },
     callback_url: nullableString,
     metadata: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
     attempts_count: { type: 'integer' },
@@ -116,6 +118,7 @@ export const sendBodySchema = {
     },
     send_at: { type: 'string', maxLength: 40, description: 'ISO-8601; schedules the message' },
     validity_period: { type: 'integer', minimum: 1, maximum: 259200, description: 'seconds the message may wait before it expires' },
+    failover_after_seconds: { type: 'integer', minimum: 1, maximum: 259200, description: 'failover on no receipt: if no final receipt came this long after the send, it is sent once more through another provider (it then costs twice)' },
   },
 } as const;
 

@@ -29,6 +29,7 @@ export interface SendInput {
   metadata?: Record<string, string>;
   send_at?: string;
   validity_period?: number;
+  failover_after_seconds?: number;
 }
 
 export interface Caller {
@@ -188,6 +189,7 @@ export class Intake {
       send_at: sendAt, expires_at: input.validity_period ? start + input.validity_period * 1000 : null,
       attempts: 0, throttled_attempts: 0, next_attempt_at: start, lease_owner: null, error_code: null, error_message: null, provider_error_code: null,
       created_at: now, updated_at: now, sent_at: null, final_at: null,
+      ...(input.failover_after_seconds ? { failover_after_ms: input.failover_after_seconds * 1000 } : {}),
       ...(template ? { template_id: template.id, template_version: template.version } : {}),
       ...(channel === 'voice' ? {
         channel, voice_options: JSON.stringify({ ...(input.voice ? { voice: input.voice } : {}), ...(input.language ? { language: input.language } : {}), ...(input.fallback_sms ? { fallback_sms: true } : {}) }),

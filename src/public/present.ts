@@ -22,6 +22,8 @@ export function presentMessage(m: MessageRow) {
     provider: m.provider_id,
     provider_message_id: m.provider_message_id,
     simulated: m.simulated === 1,
+    failover_after_seconds: m.failover_after_ms ? Math.round(m.failover_after_ms / 1000) : null,
+    resent_after_no_receipt_from: m.failover_from ?? null,
     callback_url: m.callback_url,
     metadata: m.metadata ? (JSON.parse(m.metadata) as Record<string, string>) : null,
     template: m.template_id ? { id: m.template_id, version: m.template_version ?? null } : null,

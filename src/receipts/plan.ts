@@ -4,10 +4,15 @@
 // parts: delivered only when every part is, undelivered as soon as one part fails (with
 // that part's error). With a single part, the receipt is the message's, as it always was.
 // Forward only throughout, so a late `sent` after `delivered`, or the same receipt twice,
-// changes nothing.
+// changes nothing. After a failover on no receipt the message has two sends: the first
+// provider's parts are kept as superseded (part_index + SUPERSEDED_PART) and the rollup
+// is the current send's; a superseded part's late receipt is recorded on its part, and
+// makes the message delivered only when it says the first send was (so it is final
+// once, whichever send's receipt comes first).
 import { canTransition, isFinal, type MessageStatus } from '../domain/status.ts';
 import { newId } from '../domain/ids.ts';
 import type { EventRow, MessagePartRow, MessageRow, ReceiptPlan, ReceiptPlanner, ReceiptWrite } from '../store/store.ts';
+import { SUPERSEDED_PART } from '../store/rows.ts';
 import { callbackFor } from '../callbacks/enqueue.ts';
 
 const FAILED: ReadonlySet<MessageStatus> = new Set(['undelivered', 'failed']);
@@ -26,8 +31,11 @@ export function rollUp(parts: readonly Pick<MessagePartRow, 'status'>[]): Messag
   return 'sent';
 }
 
-export const planReceipt: ReceiptPlanner = Object.assign((message: MessageRow, parts: readonly MessagePartRow[], r: ReceiptWrite, now: number): ReceiptPlan => {
-  const target = parts.find((p) => p.provider_id === r.providerId && p.provider_message_id === r.providerMessageId);
+export const planReceipt: ReceiptPlanner = Object.assign((message: MessageRow, all: readonly MessagePartRow[], r: ReceiptWrite, now: number): ReceiptPlan => {
+  const target = all.find((p) => p.provider_id === r.providerId && p.provider_message_id === r.providerMessageId);
+  // The send the receipt is about: the current one, or the one superseded by a failover on no receipt.
+  const superseded = target !== undefined && target.part_index >= SUPERSEDED_PART;
+  const parts = all.filter((p) => (p.part_index >= SUPERSEDED_PART) === superseded);
   const event: EventRow = {
     id: newId('evt'),
     message_id: message.id,
@@ -40,7 +48,8 @@ export const planReceipt: ReceiptPlanner = Object.assign((message: MessageRow, p
     webhook_id: r.webhookId,
     occurred_at: r.occurredAt,
     created_at: now,
-    detail: r.detail ?? (target && parts.length > 1 ? `part ${target.part_index + 1} of ${parts.length}` : null),
+    detail: r.detail ?? (superseded ? `the send superseded by a failover on no receipt${parts.length > 1 ? `, part ${target.part_index - SUPERSEDED_PART + 1} of ${parts.length}` : ''}`
+      : target && parts.length > 1 ? `part ${target.part_index + 1} of ${parts.length}` : null),
   };
   const moves = (from: MessageStatus, to: MessageStatus | null): to is MessageStatus =>
     to !== null && to !== 'queued' && to !== 'scheduled' && canTransition(from, to);
@@ -57,10 +66,12 @@ export const planReceipt: ReceiptPlanner = Object.assign((message: MessageRow, p
   } else if (target && moves(target.status, r.status)) {
     part = { index: target.part_index, set: { status: r.status, ...error, updated_at: now } };
   }
+  // A superseded send's receipt finishes the message only by saying it was delivered; its failure leaves the current send to go on.
+  if (superseded && status !== 'delivered') status = null;
   if (!moves(message.status, status)) return { event, part, set: null, callback: null };
   const set: Partial<MessageRow> = { status, updated_at: now, next_attempt_at: null, lease_owner: null };
   if (status === 'sent' || isFinal(status)) set.sent_at = message.sent_at ?? r.occurredAt;
-  if (isFinal(status)) set.final_at = now;
+  if (isFinal(status)) { set.final_at = now; set.failover_at = null; }
   if (failing.error_code) { set.error_code = failing.error_code; set.error_message = failing.error_message; set.provider_error_code = failing.provider_error_code; }
   return { event, part, set, callback: callbackFor({ ...message, ...set }, now) };
 }, { module: { url: import.meta.url, name: 'planReceipt' } });

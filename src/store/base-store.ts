@@ -361,6 +361,14 @@ export abstract class BaseStore implements Store {
     return existing ? { kind: 'not_cancelable', message: existing } : { kind: 'not_found' };
   }
 
+  async dueReceiptFailovers(now: number, limit: number): Promise<{ id: string; provider_id: string | null }[]> {
+    const due = this.db.selectFrom('messages').select('id').where('failover_at', 'is not', null).where('failover_at', '<=', now).where('status', '=', 'sent').orderBy('failover_at').limit(limit);
+    return this.db.updateTable('messages')
+      .set((eb) => ({ status: 'queued', next_attempt_at: now, failover_at: null, failover_from: eb.ref('provider_id'), updated_at: now }))
+      .where('id', 'in', due).where('status', '=', 'sent').where('failover_at', 'is not', null)
+      .returning(['id', 'provider_id']).execute();
+  }
+
   async releaseLeases(owner: string, ids: string[], now: number): Promise<void> {
     if (ids.length === 0) return;
     // Released mid-send: the provider may have the message, so the next claim asks first.

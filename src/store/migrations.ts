@@ -502,12 +502,24 @@ const m011: Migration = {
   },
 };
 
+// Failover on no receipt: a message may ask to be sent once more through another provider
+// when no final receipt came in time. messages_failover_due finds the resends due (only
+// messages that asked, and only until it is done).
+const m012: Migration = {
+  async up(db) {
+    await db.schema.alterTable('messages').addColumn('failover_after_ms', 'bigint').execute();
+    await db.schema.alterTable('messages').addColumn('failover_at', 'bigint').execute();
+    await db.schema.alterTable('messages').addColumn('failover_from', 'text').execute();
+    await sql`CREATE INDEX messages_failover_due ON messages (failover_at) WHERE failover_at IS NOT NULL`.execute(db);
+  },
+};
+
 export const migrations: MigrationProvider = {
   async getMigrations() {
     return {
       '001_initial': m001, '002_inbound_callbacks': m002, '003_routing': m003, '004_opt_outs': m004, '005_relay_masking': m005,
       '006_message_parts': m006, '007_interrupted': m007, '008_failover_index': m008,
-      '009_hot_indexes': m009, '010_report_rollups': m010, '011_config_changes': m011,
+      '009_hot_indexes': m009, '010_report_rollups': m010, '011_config_changes': m011, '012_receipt_failover': m012,
     };
   },
 };

@@ -47,7 +47,16 @@ export interface MessageRow {
   voice_options?: string | null;
   /** 1 once a simulator carried it (the built-in one, or a record of kind simulator): it never left the building */
   simulated?: number;
+  /** failover on no receipt: sent once more through another provider if no final receipt came this long after the send */
+  failover_after_ms?: number | null;
+  /** when that resend is due (set with the first send; cleared once it is done) */
+  failover_at?: number | null;
+  /** the provider whose receipt did not come: the resend goes elsewhere, and its parts stay as superseded (part_index + SUPERSEDED_PART) */
+  failover_from?: string | null;
 }
+
+/** Added to the part_index of a provider's parts when the message is sent once more elsewhere (failover on no receipt): kept, and their late receipts recorded. */
+export const SUPERSEDED_PART = 1000;
 
 /** A part of a sent message that the provider gave its own id to; receipts are about parts. */
 export interface MessagePartRow {
@@ -385,7 +394,9 @@ export interface Outcome {
   leaseOwner: string;
   /** the fields of the message to set */
   set: Pick<MessageRow, 'status' | 'attempts' | 'throttled_attempts' | 'next_attempt_at'> &
-    Partial<Pick<MessageRow, 'provider_id' | 'provider_message_id' | 'from_number' | 'error_code' | 'error_message' | 'provider_error_code' | 'sent_at' | 'final_at' | 'price' | 'simulated'>>;
+    Partial<Pick<MessageRow, 'provider_id' | 'provider_message_id' | 'from_number' | 'error_code' | 'error_message' | 'provider_error_code' | 'sent_at' | 'final_at' | 'price' | 'simulated' | 'failover_at'>>;
+  /** the message's parts so far are superseded before `parts` are written (a resend after no receipt) */
+  supersedeParts?: boolean;
   /** the attempts made in this claim: more than one when the send failed over */
   attempts: AttemptRow[];
   /** the parts the provider accepted, when the send succeeded */

@@ -2,7 +2,7 @@
 // acts on a failure's kind: transient → retry with backoff until maxAttempts; throttled →
 // retry on its own, larger budget honouring Retry-After; permanent → failed at once.
 import { newId } from '../domain/ids.ts';
-import type { AttemptRow, MessagePartRow, MessageRow, Outcome } from '../store/store.ts';
+import type { AttemptRow, EventRow, MessagePartRow, MessageRow, Outcome } from '../store/store.ts';
 import type { SendOutcome } from '../providers/provider.ts';
 import { backoffMs } from './backoff.ts';
 import { callbackFor } from '../callbacks/enqueue.ts';
@@ -28,6 +28,23 @@ export function noRouteOutcome(row: MessageRow, owner: string, now: number, why:
     set: { status: 'failed', attempts: row.attempts, throttled_attempts: row.throttled_attempts, next_attempt_at: null, final_at: now, error_code: 'no_route', error_message: why },
     event: { id: newId('evt'), message_id: row.id, type: 'status', status: 'failed', provider_id: null, provider_status: null, error_code: 'no_route', webhook_id: null, occurred_at: now, created_at: now, detail: null },
   });
+}
+
+/**
+ * Failover on no receipt, with no provider left but the silent one: the message goes back
+ * to `sent`, waiting for that one's receipt as before (no send, no attempt used).
+ */
+export function noFailoverRouteOutcome(row: MessageRow, owner: string, now: number): Outcome {
+  return {
+    messageId: row.id, leaseOwner: owner, now, attempts: [], parts: [], callback: null,
+    set: { status: 'sent', attempts: row.attempts - 1, throttled_attempts: row.throttled_attempts, next_attempt_at: null },
+    event: failoverEvent(row, now, `no receipt from ${row.failover_from} in time, and no other provider can take it: still waiting for that receipt`),
+  };
+}
+
+/** The event that says why a message was sent once more (or could not be). */
+export function failoverEvent(row: MessageRow, now: number, detail: string): EventRow {
+  return { id: newId('evt'), message_id: row.id, type: 'status', status: 'sent', provider_id: row.failover_from ?? null, provider_status: null, error_code: null, webhook_id: null, occurred_at: now, created_at: now, detail };
 }
 
 /** Every number routing could use was at its rate limit: the message waits, using up nothing. */
@@ -83,8 +100,11 @@ export function attemptOutcome(
       message_id: row.id, part_index: p.index, provider_id: route.providerId, provider_message_id: p.providerMessageId,
       status: 'sent', error_code: null, error_message: null, provider_error_code: null, created_at: now, updated_at: now, reconciled_at: null,
     }));
-    return withCallback(row, { ...base, parts, set: {
+    // Failover on no receipt: the first send sets when to send once more; the resend keeps the first provider's parts, superseded.
+    const resend = row.failover_from != null;
+    return withCallback(row, { ...base, parts, ...(resend ? { supersedeParts: true } : {}), set: {
       status: 'sent', attempts: row.attempts, throttled_attempts: row.throttled_attempts, next_attempt_at: null,
+      ...(row.failover_after_ms && !resend ? { failover_at: now + row.failover_after_ms } : {}),
       // The message's provider id is its first part's (all of them are in `parts`).
       provider_id: route.providerId, provider_message_id: result.parts[0]?.providerMessageId ?? null, from_number: route.from, sent_at: now, simulated: route.simulated ? 1 : 0,
       error_code: null, error_message: null, provider_error_code: null, ...(result.price ? { price: result.price } : {}),

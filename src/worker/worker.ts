@@ -15,7 +15,7 @@ import { priceFor } from '../domain/money.ts';
 import type { Excluded, Route, Router } from '../routing/choose-route.ts';
 import type { Health } from '../routing/health.ts';
 import type { RateLimiter } from '../routing/rate-limit/limiter.ts';
-import { attemptOutcome, attemptRow, deferredOutcome, expiredOutcome, noRouteOutcome, waitOutcome, type RouteUsed } from './outcome.ts';
+import { attemptOutcome, attemptRow, deferredOutcome, expiredOutcome, failoverEvent, noFailoverRouteOutcome, noRouteOutcome, waitOutcome, type RouteUsed } from './outcome.ts';
 import { failureClass, opensCircuit } from '../domain/message-errors.ts';
 import { storeFailure } from '../store/failures.ts';
 import { Wakeup } from './wakeup.ts';
@@ -212,6 +212,12 @@ export class Worker {
         return await this.#write(row, waitOutcome(row, this.owner, now, waitUntil([], Date.now()), [], 'no provider is configured', 'no_provider_configured'));
       }
       if (!plan.ok) return await this.#write(row, noRouteOutcome(row, this.owner, now, plan.reason));
+      if (row.failover_from != null) {
+        // Failover on no receipt: sent once more, through any provider but the silent one.
+        // With none other, it goes back to waiting for that one's receipt.
+        plan.routes = plan.routes.filter((r) => r.provider.id !== row.failover_from);
+        if (plan.routes.length === 0) return await this.#write(row, noFailoverRouteOutcome(row, this.owner, now));
+      }
       if (row.interrupted) {
         const earlier = await this.#earlierSend(row, plan.routes);
         if (earlier) return await this.#write(row, attemptOutcome(row, this.owner, earlier.route, earlier.result, earlier.started, earlier.finished, this.#config, Math.random, []));
@@ -234,6 +240,11 @@ export class Worker {
       const outcome = attemptOutcome(row, this.owner, route, result, started, finished, this.#config, Math.random, run.failed);
       const lastRow = outcome.attempts.at(-1);
       if (lastRow) lastRow.route_explanation = explanation;
+      if (row.failover_from != null && result.ok) {
+        // Failover on no receipt: the caller sees why it went out twice (and costs twice).
+        const why = `sent once more through ${route.providerId}: no receipt from ${row.failover_from} within ${Math.round((row.failover_after_ms ?? 0) / 1000)} s`;
+        outcome.event = failoverEvent(row, finished, why);
+      }
       await this.#write(row, outcome);
     } catch (err) {
       // The lease will run out and another claim will retry the message.

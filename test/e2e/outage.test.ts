@@ -10,6 +10,7 @@ import { callbackReceiver, freePort } from '../helpers/net.ts';
 import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
 import { SmscFake, FAKE_SMPP_PASSWORD, FAKE_SMPP_SYSTEM_ID } from '../fakes/smsc.ts';
 import type { Config } from '../../src/config.ts';
+import { twilioSignature } from '../../src/providers/twilio/signature.ts';
 
 const TOKEN_ENV = 'TWILIO_TEST_OUTAGE_TOKEN';
 const PASSWORD_ENV = 'SMPP_TEST_OUTAGE_PASSWORD';
@@ -168,6 +169,40 @@ describe('delivery through provider outages', () => {
     const alert = await eventually(async () => alerts.received.map((r) => JSON.parse(r.body)).find((a) => a.data.rule === 'provider_demoted:quiet'), 10_000, 'the alert');
     assert.equal(alert.type, 'alert.firing');
     assert.match(alert.data.detail, /no receipt after 1 s/);
+  });
+
+  it('failover_after_seconds: no receipt in time, so it is sent once more through the next provider; one final callback; the first provider\'s late receipt is recorded on its part', async () => {
+    const receiver = await callbackReceiver();
+    cleanup.push(() => receiver.close());
+    const t = await app();
+    const quiet = await twilio(t, 'slow', '0.0050', 1);
+    await twilio(t, 'next', '0.0090', 2);
+    quiet.plan = { statuses: [], delayMs: 5 }; // accepts, and its receipt will come too late
+    const r = await t.call('POST', '/v1/messages', { to: '+14155550100', body: 'where is my receipt?', failover_after_seconds: 1, callback_url: receiver.url });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    assert.equal(r.body.failover_after_seconds, 1);
+    const m = await eventually(async () => { const x = await get(t, r.body.id); return x.status === 'delivered' && x; }, 20_000, 'delivered through the next provider').catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify(await get(t, r.body.id))}`); });
+    assert.equal(m.provider, 'next');
+    assert.equal(m.resent_after_no_receipt_from, 'slow');
+    assert.deepEqual(m.attempts.map((a: { provider: string }) => a.provider), ['slow', 'next'], 'both sends shown');
+    assert.ok(m.events.some((e: { detail: string | null }) => e.detail === 'sent once more through next: no receipt from slow within 1 s'), JSON.stringify(m.events));
+    assert.equal(quiet.requests.filter((q) => q.sid).length, 1, 'the silent provider was not asked again');
+
+    // The first provider's receipt comes after all: recorded on its (superseded) part, the message final once.
+    const sid = quiet.requests.find((q) => q.sid)!.sid!;
+    const url = `${t.url}/webhooks/slow/status`;
+    const params = { MessageSid: sid, MessageStatus: 'delivered', SmsStatus: 'delivered', AccountSid: FAKE_ACCOUNT_SID, To: '+14155550100', From: '+14155550001', ApiVersion: '2010-04-01' };
+    const late = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(FAKE_AUTH_TOKEN, url, params) }, body: new URLSearchParams(params).toString() });
+    assert.equal(late.status, 200);
+    const after = await eventually(async () => {
+      const x = await get(t, r.body.id);
+      return x.parts.some((p: { provider: string; status: string }) => p.provider === 'slow' && p.status === 'delivered') && x;
+    }, 10_000, 'the late receipt on the first provider\'s part');
+    assert.equal(after.status, 'delivered');
+    assert.ok(after.events.some((e: { detail: string | null }) => /superseded by a failover on no receipt/.test(e.detail ?? '')));
+    const finals = receiver.received.map((x) => JSON.parse(x.body)).filter((c) => c.data.id === r.body.id && c.data.status === 'delivered');
+    assert.equal(finals.length, 1, 'one final callback');
+    assert.match(await t.app.ctx.metrics.registry.metrics(), /switchboard_receipt_failovers_total\{provider="slow"\} 1/);
   });
 });
 

@@ -28,6 +28,12 @@ export interface MessageLedger {
   claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]>;
   /** Applies outcomes in one transaction; returns the ids whose lease was still held. */
   recordOutcomes(outcomes: Outcome[]): Promise<Set<string>>;
+  /**
+   * Failover on no receipt: messages still `sent` whose resend is due (`failover_at`) go
+   * back to `queued`, due now, naming the provider that gave no receipt (`failover_from`);
+   * one statement, so a message is handed over once. Answers which, and from whom.
+   */
+  dueReceiptFailovers(now: number, limit: number): Promise<{ id: string; provider_id: string | null }[]>;
   /** Releases leases (graceful shutdown): the rows become due again at once. */
   releaseLeases(owner: string, ids: string[], now: number): Promise<void>;
   /** Earliest next_attempt_at among due-able rows, to sleep until then. */

@@ -8,6 +8,7 @@ import { CONFIG_CHANNEL } from '../migrations.ts';
 import { optOutRefuses } from '../../domain/phone.ts';
 import type { Database } from '../schema.ts';
 import type { CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
+import { SUPERSEDED_PART } from '../rows.ts';
 
 export const QUEUE_CHANNEL = 'switchboard_queue';
 
@@ -235,6 +236,11 @@ export class PostgresStore extends BaseStore {
       if (attempts.length) await trx.insertInto('attempts').values(attempts).execute();
       if (events.length) await trx.insertInto('events').values(events).execute();
       if (callbacks.length) await trx.insertInto('callbacks').values(callbacks).execute();
+      const superseded = outcomes.filter((o) => applied.has(o.messageId) && o.supersedeParts).map((o) => o.messageId);
+      if (superseded.length) {
+        await trx.updateTable('message_parts').set((eb) => ({ part_index: eb('part_index', '+', SUPERSEDED_PART) }))
+          .where('message_id', 'in', superseded).where('part_index', '<', SUPERSEDED_PART).execute();
+      }
       const parts = outcomes.filter((o) => applied.has(o.messageId)).flatMap((o) => o.parts);
       if (parts.length) await trx.insertInto('message_parts').values(parts).onConflict((oc) => oc.doNothing()).execute();
       return applied;

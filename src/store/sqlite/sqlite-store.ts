@@ -18,12 +18,14 @@ import { BaseStore } from '../base-store.ts';
 import type { Database } from '../schema.ts';
 import { StatementCache, kyselyDatabase } from './node-sqlite-dialect.ts';
 import type { AttemptRow, CallbackAttemptRow, CallbackFinish, CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, OptOutRow, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
+import { SUPERSEDED_PART } from '../rows.ts';
 
 const MESSAGE_COLUMNS = [
   'id', 'account_id', 'api_key_id', 'to_number', 'from_number', 'requested_from', 'country', 'body', 'encoding',
   'segments', 'price', 'currency', 'status', 'provider_id', 'provider_message_id', 'callback_url', 'metadata',
   'idempotency_key', 'send_at', 'expires_at', 'attempts', 'throttled_attempts', 'next_attempt_at', 'lease_owner',
   'error_code', 'error_message', 'provider_error_code', 'created_at', 'updated_at', 'sent_at', 'final_at', 'template_id', 'template_version', 'channel', 'voice_options',
+  'failover_after_ms',
 ] as const satisfies readonly (keyof MessageRow)[];
 
 
@@ -205,6 +207,7 @@ export class SqliteStore extends BaseStore {
     const insertEvent = this.#stmts.get(INSERT_EVENT.sql);
     const insertCallback = this.#stmts.get(INSERT_CALLBACK.sql);
     const insertPart = this.#stmts.get(INSERT_PART.sql);
+    const supersede = this.#stmts.get('UPDATE message_parts SET part_index = part_index + ? WHERE message_id = ? AND part_index < ?');
     this.#tx(() => {
       for (const o of outcomes) {
         const set = setClause({ ...o.set, updated_at: o.now, lease_owner: null, interrupted: 0 });
@@ -214,6 +217,7 @@ export class SqliteStore extends BaseStore {
         for (const a of o.attempts) insertAttempt.run(...INSERT_ATTEMPT.values(a));
         if (o.event) insertEvent.run(...INSERT_EVENT.values(o.event));
         if (o.callback) insertCallback.run(...INSERT_CALLBACK.values(o.callback));
+        if (o.supersedeParts) supersede.run(SUPERSEDED_PART, o.messageId, SUPERSEDED_PART);
         for (const p of o.parts) insertPart.run(...INSERT_PART.values(p));
       }
     }, true);

@@ -7,11 +7,40 @@ import { newId } from '../../../src/domain/ids.ts';
 import { planReceipt } from '../../../src/receipts/plan.ts';
 import { callbackFor } from '../../../src/callbacks/enqueue.ts';
 import { part, receiptFor, sentMessage } from './helpers.ts';
+import { SUPERSEDED_PART } from '../../../src/store/rows.ts';
 
 export function webhooksCases(get: () => Store): void {
   describe('WebhookLog', () => {
     let store: Store;
     before(() => { store = get(); });
+
+    it('failover on no receipt: a due resend is handed over once, naming the silent provider; the resend supersedes its parts, and their late receipt still finishes the message once', async () => {
+      const now = Date.now() + 9_000_000;
+      const first = `fo-${newId('msg')}`;
+      const m = newMessage({ status: 'sending', lease_owner: 'w-fo', next_attempt_at: now + 30_000, failover_after_ms: 1_000 });
+      await store.insertMessages([m]);
+      await store.recordOutcomes([{ messageId: m.row.id, leaseOwner: 'w-fo', now, attempts: [], event: null, callback: null, parts: [part(m.row.id, 0, first, now)],
+        set: { status: 'sent', attempts: 1, throttled_attempts: 0, next_attempt_at: null, provider_id: 'sim', provider_message_id: first, sent_at: now, failover_at: now + 1_000 } }]);
+      assert.ok(!(await store.dueReceiptFailovers(now + 999, 100)).some((x) => x.id === m.row.id), 'not before it is due');
+      assert.deepEqual((await store.dueReceiptFailovers(now + 1_000, 100)).filter((x) => x.id === m.row.id), [{ id: m.row.id, provider_id: 'sim' }]);
+      assert.ok(!(await store.dueReceiptFailovers(now + 5_000, 100)).some((x) => x.id === m.row.id), 'handed over once');
+      const queued = await store.getMessage(null, m.row.id);
+      assert.deepEqual([queued?.status, queued?.failover_from, queued?.failover_at, queued?.next_attempt_at], ['queued', 'sim', null, now + 1_000]);
+      const [claimed] = (await store.claimDue('w-fo2', now + 1_000, 30_000, 1000)).filter((x) => x.id === m.row.id);
+      assert.equal(claimed.failover_from, 'sim');
+      const second = `fo2-${newId('msg')}`;
+      await store.recordOutcomes([{ messageId: m.row.id, leaseOwner: 'w-fo2', now: now + 1_100, attempts: [], event: null, callback: null, supersedeParts: true,
+        parts: [{ ...part(m.row.id, 0, second, now + 1_100), provider_id: 'other' }],
+        set: { status: 'sent', attempts: 2, throttled_attempts: 0, next_attempt_at: null, provider_id: 'other', provider_message_id: second, sent_at: now + 1_100 } }]);
+      assert.deepEqual((await store.listParts(m.row.id)).map((p) => [p.part_index, p.provider_id]).sort(), [[0, 'other'], [SUPERSEDED_PART, 'sim']]);
+      const w = webhookRow(); const w2 = webhookRow();
+      await store.insertWebhooks([w, w2]);
+      const [late] = await store.applyReceipts([receiptFor(w.id, first, 'delivered', now + 2_000)], now + 2_000, planReceipt);
+      assert.equal(late.message?.status, 'delivered', 'the first send was delivered after all');
+      const [current] = await store.applyReceipts([{ ...receiptFor(w2.id, second, 'delivered', now + 2_100), providerId: 'other' }], now + 2_100, planReceipt);
+      assert.equal(current.changed, false, 'final once');
+      assert.deepEqual((await store.listParts(m.row.id)).map((p) => p.status), ['delivered', 'delivered']);
+    });
 
     it('applies receipts forward only and keeps every receipt as an event', async () => {
       const now = Date.now();
