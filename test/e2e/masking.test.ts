@@ -2,7 +2,7 @@
 // participants text each other through proxies without seeing each other's number.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, type TestApp } from '../helpers/app.ts';
+import { eventually, settled, type TestApp } from '../helpers/app.ts';
 import { startInboundRig, type InboundRig } from '../helpers/inbound.ts';
 import type { TwilioFake } from '../fakes/twilio.ts';
 
@@ -57,7 +57,7 @@ describe('number masking', () => {
     assert.equal((await t.call('GET', `/v1/masks/${mask.id}`)).body.status, 'expired');
     await fake.sendInbound(inboundUrl, { From: RIDER, To: proxyOf(mask, RIDER), Body: 'hello again?' });
     await eventually(async () => (await t.call('GET', '/v1/inbound')).body.data.some((m: { body: string }) => m.body === 'hello again?'), 5_000, 'the late text received');
-    await new Promise((r) => setTimeout(r, 200));
+    await settled(t);
     assert.equal(sentTo(DRIVER).length, 1, 'nothing forwarded after expiry');
   });
 
@@ -66,7 +66,7 @@ describe('number masking', () => {
     const before = fake.requests.length;
     await fake.sendInbound(inboundUrl, { From: '+14155550666', To: mask.participants[0].proxy, Body: 'who is this?' });
     await eventually(async () => (await t.call('GET', '/v1/inbound')).body.data.some((m: { body: string }) => m.body === 'who is this?'), 5_000, 'the stranger\'s text received');
-    await new Promise((r) => setTimeout(r, 200));
+    await settled(t);
     assert.equal(fake.requests.length, before);
     assert.equal((await t.call('GET', `/v1/masks/${mask.id}`)).body.message_count, 0);
   });
@@ -88,7 +88,7 @@ describe('number masking', () => {
     const before = fake.requests.length;
     await fake.sendInbound(inboundUrl, { From: '+14155550131', To: proxyOf(first, '+14155550131'), Body: 'still there?' });
     await eventually(async () => (await t.call('GET', '/v1/inbound')).body.data.some((m: { body: string }) => m.body === 'still there?'), 5_000, 'the text received');
-    await new Promise((r) => setTimeout(r, 200));
+    await settled(t);
     assert.equal(fake.requests.length, before);
   });
 

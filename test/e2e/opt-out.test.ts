@@ -2,7 +2,7 @@
 // opt-out list, intake enforces it, and each keyword is answered once.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, type TestApp } from '../helpers/app.ts';
+import { eventually, settled, type TestApp } from '../helpers/app.ts';
 import { startInboundRig, type InboundRig } from '../helpers/inbound.ts';
 import type { TwilioFake } from '../fakes/twilio.ts';
 
@@ -40,7 +40,7 @@ describe('opt-out keywords', () => {
     assert.equal(refused.body.error.field, 'to');
     // The provider retries the same webhook: nothing is sent twice.
     await fake.sendInbound(inboundUrl, { From: CUSTOMER, To: BUSINESS, Body: ' Stop ', MessageSid: `SM${'5'.repeat(32)}` });
-    await new Promise((r) => setTimeout(r, 300));
+    await settled(t);
     assert.equal(repliesTo(CUSTOMER).filter((r) => /unsubscribed/.test(r.form.get('Body') ?? '')).length, 1);
 
     await fake.sendInbound(inboundUrl, { From: CUSTOMER, To: BUSINESS, Body: 'start' });

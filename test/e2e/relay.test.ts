@@ -3,7 +3,7 @@
 // fails; every attempt is audited; forwarding loops are stopped.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, type TestApp } from '../helpers/app.ts';
+import { eventually, settled, type TestApp } from '../helpers/app.ts';
 import { startInboundRig, type InboundRig } from '../helpers/inbound.ts';
 import type { TwilioFake } from '../fakes/twilio.ts';
 
@@ -67,7 +67,7 @@ describe('relay chains', () => {
       // Twilio retries the webhook: the same provider message is not relayed again.
       const sends = fake.requests.length;
       await fake.sendInbound(inboundUrl, { From: CUSTOMER, To: DISPATCH, Body: 'Are you open today?', MessageSid: sid });
-      await new Promise((r) => setTimeout(r, 500));
+      await settled(t);
       assert.equal(fake.requests.length, sends);
       assert.deepEqual((await relaysOf(DISPATCH)).filter((r) => r.provider_message_id === sid).map((r) => r.id), [relay.id]);
     } finally {
@@ -106,7 +106,7 @@ describe('relay chains', () => {
       }, 8_000, 'the loop to be blocked');
       assert.match(blocked.reason ?? '', /^hop_limit/);
       assert.equal(blocked.hops, 3);
-      await new Promise((r) => setTimeout(r, 500));
+      await settled(t);
       // Three relays went out (hops 0, 1, 2); the fourth arrival was blocked and nothing more was sent.
       assert.equal(fake.requests.length - before, 3);
     } finally {
@@ -144,7 +144,7 @@ describe('relay chains', () => {
     const before = (await relaysOf(SECOND_LINE)).length;
     await fake.sendInbound(inboundUrl, { From: '+14155550150', To: SECOND_LINE, Body: 'hello?' });
     await eventually(async () => (await t.call('GET', '/v1/inbound')).body.data.some((m: { from: string }) => m.from === '+14155550150'), 5_000, 'the inbound');
-    await new Promise((r) => setTimeout(r, 200));
+    await settled(t);
     assert.equal((await relaysOf(SECOND_LINE)).length, before);
     assert.equal((await t.call('GET', `/v1/relay-rules/${encodeURIComponent(SECOND_LINE)}`)).body.active, false);
   });

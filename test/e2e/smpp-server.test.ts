@@ -122,8 +122,11 @@ for (const [name, skip, postgres] of [['SQLite', false, false], ['PostgreSQL', p
       await t.app.ctx.store.insertInbound([{ id: newId('inb'), account_id: 'default', provider_id: 'simulator', provider_message_id: `mo-${now}`, from_number: '+14155550123', to_number: '+15005550006', body: 'STATUS? ü', webhook_id: 'whk_test', received_at: now, created_at: now }]);
       const mo = await eventually(async () => mine.c.delivered.find((p) => Number(p.esm_class ?? 0) === 0), 10_000, 'the inbound text');
       assert.deepEqual([mo.source_addr, mo.destination_addr, String((mo.short_message as { message: string }).message)], ['14155550123', '15005550006', 'STATUS? ü']);
-      await new Promise((r) => setTimeout(r, 700));
-      assert.equal(theirs.c.delivered.length, 0, 'another account\'s receiver gets nothing');
+      // A text of their own, stored after ours: once it reaches them, ours would have too, had it been going to.
+      const later = Date.now();
+      await t.app.ctx.store.insertInbound([{ id: newId('inb'), account_id: 'acct-other', provider_id: 'simulator', provider_message_id: `mo-other-${later}`, from_number: '+14155550124', to_number: '+15005550007', body: 'theirs', webhook_id: 'whk_test2', received_at: later, created_at: later }]);
+      await eventually(async () => theirs.c.delivered.length > 0, 10_000, 'their own text');
+      assert.deepEqual(theirs.c.delivered.map((p) => String((p.short_message as { message: string }).message)), ['theirs'], 'another account\'s receiver gets only its own');
     } finally { mine.c.session.destroy(); theirs.c.session.destroy(); }
   });
 

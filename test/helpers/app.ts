@@ -48,6 +48,20 @@ export async function startApp(overrides: Partial<Record<keyof Config, unknown>>
 }
 
 /** Polls until `check` returns a truthy value or the time runs out. */
+/**
+ * Waits until what the app was going to do has been done: every stored webhook applied,
+ * nothing queued or being sent. Assert an absence (nothing forwarded, nothing sent twice)
+ * after this, never after a sleep, which a slow machine can outlast.
+ */
+export async function settled(t: TestApp, ms = 10_000): Promise<void> {
+  await eventually(async () => {
+    const store = t.app.ctx.store;
+    const now = Date.now();
+    const [backlog, queue] = await Promise.all([store.webhookBacklog(now), store.queueStats(now)]);
+    return backlog.count === 0 && (queue.byStatus.queued ?? 0) === 0 && (queue.byStatus.sending ?? 0) === 0;
+  }, ms, 'every webhook applied and nothing queued or being sent');
+}
+
 export async function eventually<T>(check: () => Promise<T | undefined | null | false>, ms = 10_000, what = 'condition'): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
