@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import { createKey, createSmppCredentials } from '../src/http/auth.ts';
+import { createKey, createSmppCredentials } from '../src/auth/auth.ts';
 import { Esme } from '../test/fakes/esme.ts';
 
 const ROOT = join(import.meta.dirname, '..');

@@ -5,9 +5,9 @@ import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
 import type { CallbackQueue, CallbackRow, RecordStore } from '../store/store.ts';
 import { newId } from '../domain/ids.ts';
-import { Wakeup } from '../worker/wakeup.ts';
-import { backoffMs } from '../worker/backoff.ts';
-import { signStandardWebhook } from './sign.ts';
+import { Wakeup } from '../loop/wakeup.ts';
+import { backoffMs } from '../loop/backoff.ts';
+import { signStandardWebhook } from '../domain/sign.ts';
 import type { CallbackGuard } from './ssrf.ts';
 
 const LEASE_MS = 60_000;

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { openStore } from '../store/open-store.ts';
-import { createKey, createSmppCredentials } from '../http/auth.ts';
+import { createKey, createSmppCredentials } from '../auth/auth.ts';
 import type { Scope } from '../store/store.ts';
 
 class UsageError extends Error { override name = 'UsageError'; }

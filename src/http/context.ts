@@ -15,7 +15,7 @@ import type { RateLimiter } from '../routing/rate-limit/limiter.ts';
 import type { RelayService } from '../relay/relay.ts';
 import type { MaskService } from '../masking/masks.ts';
 import type { CallbackGuard } from '../callbacks/ssrf.ts';
-import type { Authenticator } from './auth.ts';
+import type { Authenticator } from '../auth/auth.ts';
 import type { Waiters } from './waiters.ts';
 
 /** What readiness reports: draining once shutdown began; degraded while shared state is unreachable. */

@@ -9,7 +9,7 @@ import { AppError, ERRORS } from '../domain/errors.ts';
 import { storeFailure } from '../store/failures.ts';
 
 import type { Scope } from '../store/store.ts';
-import { requireScope, type Authenticator, type Principal } from './auth.ts';
+import { requireScope, type Authenticator, type Principal } from '../auth/auth.ts';
 import { errorSchema, messageSchema } from './schemas.ts';
 import { messageRoutes } from './routes/v1/messages.ts';
 import { keyRoutes } from './routes/v1/keys.ts';

@@ -10,7 +10,7 @@ import type { ReceiptWrite, Store } from '../store/store.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { MessageBus } from '../events/bus.ts';
 import { planReceipt } from './plan.ts';
-import { Periodic } from '../worker/periodic.ts';
+import { Periodic } from '../loop/periodic.ts';
 
 export interface ReconcilerOptions {
   store: Store;

@@ -22,7 +22,7 @@ import { request } from 'undici';
 import type { Config } from '../config.ts';
 import type { Store } from '../store/store.ts';
 import { newId } from '../domain/ids.ts';
-import { signStandardWebhook } from '../callbacks/sign.ts';
+import { signStandardWebhook } from '../domain/sign.ts';
 
 export interface AlertNotice { rule: string; state: 'firing' | 'resolved'; detail: string; at: string }
 

@@ -7,7 +7,7 @@
 // and the version is only taken as seen once `onChange` succeeded.
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.ts';
-import { Periodic } from '../worker/periodic.ts';
+import { Periodic } from '../loop/periodic.ts';
 
 export class ConfigWatch {
   readonly #store: Store;

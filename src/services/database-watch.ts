@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.ts';
 import { storeFailure } from '../store/failures.ts';
-import { Periodic } from '../worker/periodic.ts';
+import { Periodic } from '../loop/periodic.ts';
 import type { AlertNotifier } from '../routing/alerts.ts';
 
 export interface DatabaseWatchMetrics { up(up: boolean): void; outage(): void }

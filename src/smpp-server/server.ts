@@ -24,9 +24,13 @@
 //   the connection closed; the listener carries on.
 import smpp, { type PDU, type Server, type Session } from 'smpp';
 import { readFileSync } from 'node:fs';
-import type { AppContext } from '../http/context.ts';
-import type { Principal } from '../http/auth.ts';
-import type { CallbackAttemptRow, CallbackFinish, CallbackRow, MessageRow } from '../store/store.ts';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Authenticator, Principal } from '../auth/auth.ts';
+import type { CallbackAttemptRow, CallbackFinish, CallbackRow, MessageRow, Store } from '../store/store.ts';
+import type { Intake } from '../intake/accept-message.ts';
+import type { MessageBus } from '../events/bus.ts';
+import type { Metrics } from '../metrics.ts';
 import { storeFailure } from '../store/failures.ts';
 import { AppError } from '../domain/errors.ts';
 import { addressOf, e164, messageOfSmpp, readShortMessage, receiptText, smppMessageId, smppReceiptTarget, smppTime, SMPP_ENROUTE, SMPP_STATE } from '../domain/smpp.ts';
@@ -34,7 +38,7 @@ import { encodeGsm7, encodeUcs2, isGsm7 } from '../domain/encoding.ts';
 import { isFinal } from '../domain/status.ts';
 import { newId } from '../domain/ids.ts';
 import { callbackFor } from '../callbacks/enqueue.ts';
-import { backoffMs } from '../worker/backoff.ts';
+import { backoffMs } from '../loop/backoff.ts';
 
 const ESME = {
   ROK: 0x00, RINVMSGLEN: 0x01, RINVBNDSTS: 0x04, RALYBND: 0x05, RSYSERR: 0x08, RINVSRCADR: 0x0a, RINVDSTADR: 0x0b,
@@ -76,8 +80,22 @@ const RECEIPT_ANSWER_MS = 10_000;
 const RECEIPT_BACKOFF_BASE_MS = 1_000;
 const RECEIPT_BACKOFF_MAX_MS = 60_000;
 
+/**
+ * What the SMPP server needs, and no more: it stands beside HTTP (not inside it), on the
+ * same intake, store and authentication.
+ */
+export interface SmppServerDeps {
+  config: Config;
+  logger: Logger;
+  metrics: Pick<Metrics, 'smppBindRefusals' | 'smppBindLockouts'>;
+  auth: Pick<Authenticator, 'authenticateSmpp'>;
+  intake: Pick<Intake, 'accept'>;
+  bus: Pick<MessageBus, 'publish' | 'onStatus'>;
+  store: Pick<Store, 'claimCallbacks' | 'finishCallbacks' | 'getMessage' | 'getMessages' | 'listParts' | 'cancelMessage' | 'listInbound'>;
+}
+
 export class SmppServer {
-  readonly #ctx: AppContext;
+  readonly #ctx: SmppServerDeps;
   readonly #server: Server;
   readonly #binds = new Set<Bind>();
   readonly #held = new Map<string, Held>();
@@ -92,7 +110,7 @@ export class SmppServer {
   #expiredAt = 0;
   port = 0;
 
-  constructor(ctx: AppContext) {
+  constructor(ctx: SmppServerDeps) {
     this.#ctx = ctx;
     const c = ctx.config;
     const tls = c.smppTlsCert && c.smppTlsKey ? { key: readFileSync(c.smppTlsKey), cert: readFileSync(c.smppTlsCert) } : {};

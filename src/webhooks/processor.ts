@@ -8,7 +8,7 @@ import { newId } from '../domain/ids.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { MessageBus } from '../events/bus.ts';
 import type { RawWebhook } from '../providers/provider.ts';
-import { Wakeup } from '../worker/wakeup.ts';
+import { Wakeup } from '../loop/wakeup.ts';
 import { planReceipt } from '../receipts/plan.ts';
 import { DEFAULT_ACCOUNT } from '../domain/actor.ts';
 

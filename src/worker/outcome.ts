@@ -4,7 +4,7 @@
 import { newId } from '../domain/ids.ts';
 import type { AttemptRow, EventRow, MessagePartRow, MessageRow, Outcome } from '../store/store.ts';
 import type { SendOutcome } from '../providers/provider.ts';
-import { backoffMs } from './backoff.ts';
+import { backoffMs } from '../loop/backoff.ts';
 import { callbackFor } from '../callbacks/enqueue.ts';
 
 /** Adds the caller's callback for the status the outcome sets. */

@@ -9,7 +9,7 @@ import { appendFileSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { MessageLedger, ReportRollups, WebhookLog } from '../store/store.ts';
-import { Periodic } from './periodic.ts';
+import { Periodic } from '../loop/periodic.ts';
 
 const DAY_MS = 86_400_000;
 

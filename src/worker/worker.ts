@@ -18,7 +18,7 @@ import type { RateLimiter } from '../routing/rate-limit/limiter.ts';
 import { attemptOutcome, attemptRow, deferredOutcome, expiredOutcome, failoverEvent, noFailoverRouteOutcome, noRouteOutcome, waitOutcome, type RouteUsed } from './outcome.ts';
 import { failureClass, opensCircuit } from '../domain/message-errors.ts';
 import { storeFailure } from '../store/failures.ts';
-import { Wakeup } from './wakeup.ts';
+import { Wakeup } from '../loop/wakeup.ts';
 
 /** How often a message waiting for a session to rebind, or for a half-open probe's answer, looks again. */
 const SESSION_RECHECK_MS = 1_000;

@@ -25,12 +25,12 @@ export function importGraph(): Map<string, string[]> {
 
 /** The layer of a file: its top folder (or file) under src/. Lower numbers sit lower. */
 const LAYERS: [RegExp, number][] = [
-  [/^domain\//, 0], [/^config\.ts$/, 0], [/^log\.ts$/, 0],
+  [/^domain\//, 0], [/^config\.ts$/, 0], [/^log\.ts$/, 0], [/^loop\//, 0],
   [/^store\//, 1], [/^events\//, 1],
-  [/^providers\//, 2], [/^public\//, 2], [/^callbacks\//, 2], [/^receipts\//, 2], [/^worker\/(backoff|wakeup|periodic)\.ts$/, 2],
+  [/^providers\//, 2], [/^public\//, 2], [/^callbacks\//, 2], [/^receipts\//, 2], [/^auth\//, 2],
   [/^routing\//, 3], [/^intake\//, 3], [/^metrics\.ts$/, 3],
   [/^(webhooks|optout|relay|masking|worker)\//, 4],
-  [/^services\//, 5], [/^context\.ts$/, 5],
+  [/^services\//, 5],
   [/^http\//, 6], [/^smpp-server\//, 6],
   [/^app\.ts$/, 7], [/^cli\//, 8], [/^main\.ts$/, 8],
 ];

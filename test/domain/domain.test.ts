@@ -4,7 +4,7 @@ import { parsePhone, isAlphanumericSender } from '../../src/domain/phone.ts';
 import { idAt, idFloor, newId, ulid } from '../../src/domain/ids.ts';
 import { canTransition, STATUSES } from '../../src/domain/status.ts';
 import { priceFor } from '../../src/domain/money.ts';
-import { backoffMs } from '../../src/worker/backoff.ts';
+import { backoffMs } from '../../src/loop/backoff.ts';
 import { loadConfig, ConfigError, describeConfig } from '../../src/config.ts';
 
 describe('phone numbers (domain.md §7)', () => {

@@ -9,7 +9,7 @@ import smpp from 'smpp';
 import {
   addressOf, receiptText, relativeValidity, smppFieldFits, smppMessageId, smppTime, SMPP_MAX,
 } from '../../src/domain/smpp.ts';
-import { createKey, createSmppCredentials } from '../../src/http/auth.ts';
+import { createKey, createSmppCredentials } from '../../src/auth/auth.ts';
 import { makeSqliteStore } from '../helpers/stores.ts';
 
 // SMPP 3.4 §5.2, written out here independently of SMPP_MAX.

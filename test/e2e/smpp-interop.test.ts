@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { eventually, startApp, type TestApp } from '../helpers/app.ts';
 import { freePort } from '../helpers/net.ts';
 import { tempDir } from '../helpers/stores.ts';
-import { createKey, createSmppCredentials } from '../../src/http/auth.ts';
+import { createKey, createSmppCredentials } from '../../src/auth/auth.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { Esme } from '../fakes/esme.ts';
 

@@ -8,7 +8,7 @@ import { connect as tcp } from 'node:net';
 import smpp, { type PDU, type Session } from 'smpp';
 import { eventually, startApp, type TestApp } from '../helpers/app.ts';
 import { freePort } from '../helpers/net.ts';
-import { createKey, createSmppCredentials } from '../../src/http/auth.ts';
+import { createKey, createSmppCredentials } from '../../src/auth/auth.ts';
 import { newId } from '../../src/domain/ids.ts';
 import { makePostgresStore, testSchema, type TestStore } from '../helpers/stores.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';

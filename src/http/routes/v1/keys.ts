@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { canSee, readScope, actingAccount } from '../../../domain/actor.ts';
-import { createKey, generateWebhookSecret, SCOPES, type Principal } from '../../auth.ts';
+import { createKey, generateWebhookSecret, SCOPES, type Principal } from '../../../auth/auth.ts';
 import type { ApiKeyRow, Scope } from '../../../store/store.ts';
 import { pageByKey, pageQuery, type PageQuery } from '../../paging.ts';
 
