@@ -27,33 +27,25 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Authenticator, Principal } from '../auth/auth.ts';
-import type { CallbackAttemptRow, CallbackFinish, CallbackRow, MessageRow, Store } from '../store/store.ts';
+import type { MessageRow, Store } from '../store/store.ts';
 import type { Intake } from '../intake/accept-message.ts';
 import type { MessageBus } from '../events/bus.ts';
 import type { Metrics } from '../metrics.ts';
 import { storeFailure } from '../store/failures.ts';
 import { AppError } from '../domain/errors.ts';
-import { addressOf, e164, messageOfSmpp, readShortMessage, receiptText, smppMessageId, smppReceiptTarget, smppTime, SMPP_ENROUTE, SMPP_STATE } from '../domain/smpp.ts';
+import { addressOf, e164, messageOfSmpp, readShortMessage, smppMessageId, smppReceiptTarget, smppTime, SMPP_ENROUTE, SMPP_STATE } from '../domain/smpp.ts';
 import { encodeGsm7, encodeUcs2, isGsm7 } from '../domain/encoding.ts';
 import { isFinal } from '../domain/status.ts';
 import { newId } from '../domain/ids.ts';
 import { callbackFor } from '../callbacks/enqueue.ts';
-import { backoffMs } from '../loop/backoff.ts';
+import { BindGuard } from './bind-guard.ts';
+import { partStatus, ReceiptQueue } from './receipts.ts';
 
 const ESME = {
   ROK: 0x00, RINVMSGLEN: 0x01, RINVBNDSTS: 0x04, RALYBND: 0x05, RSYSERR: 0x08, RINVSRCADR: 0x0a, RINVDSTADR: 0x0b,
   RBINDFAIL: 0x0d, RMSGQFUL: 0x14, RSUBMITFAIL: 0x45, RTHROTTLED: 0x58, RX_P_APPN: 0x65, RINVCMDLEN: 0x02,
   RINVMSGID: 0x0c, RCANCELFAIL: 0x11, RQUERYFAIL: 0x67,
 } as const;
-
-// Failed binds per system_id: after BIND_FAILURES within BIND_FAILURE_WINDOW_MS the system_id
-// is locked out (every bind refused, the right password too) for LOCKOUT_MS, doubling with
-// each lockout up to LOCKOUT_MAX_MS; a successful bind clears it.
-const BIND_FAILURES = 5;
-const BIND_FAILURE_WINDOW_MS = 300_000;
-const LOCKOUT_MS = 60_000;
-const LOCKOUT_MAX_MS = 900_000;
-interface BindFailures { at: number[]; lockouts: number; lockedUntil: number }
 
 /** Intake's refusals → command_status. */
 function statusFor(err: unknown): number {
@@ -72,14 +64,6 @@ function statusFor(err: unknown): number {
 
 interface Bind { id: string; session: Session; principal: Principal; systemId: string; transmit: boolean; receive: boolean; inflight: number; windowStart: number; windowCount: number; awaitingLink: boolean }
 interface Held { parts: Map<number, { pdu: PDU; text: string }>; total: number; timer: NodeJS.Timeout }
-// Receipts (callback rows of type smpp.receipt): claimed for the system_ids with a receiver
-// bound here, leased while their deliver_sm wait for deliver_sm_resp (RECEIPT_ANSWER_MS at
-// most), retried with backoff after an error answer or a dropped link.
-const RECEIPT_LEASE_MS = 30_000;
-const RECEIPT_ANSWER_MS = 10_000;
-const RECEIPT_BACKOFF_BASE_MS = 1_000;
-const RECEIPT_BACKOFF_MAX_MS = 60_000;
-
 /**
  * What the SMPP server needs, and no more: it stands beside HTTP (not inside it), on the
  * same intake, store and authentication.
@@ -101,23 +85,21 @@ export class SmppServer {
   readonly #held = new Map<string, Held>();
   /** per account: the newest inbound text already handed to receivers */
   readonly #inboundSeen = new Map<string, string>();
-  readonly #bindFailures = new Map<string, BindFailures>();
+  readonly #guard = new BindGuard();
   #timer: NodeJS.Timeout | null = null;
   #polling = false;
-  /** a receipt run is under way (`again`: one more was asked for meanwhile) */
-  #receipting: Promise<void> | null = null;
-  #again = false;
-  #expiredAt = 0;
+  readonly #receipts: ReceiptQueue;
   port = 0;
 
   constructor(ctx: SmppServerDeps) {
     this.#ctx = ctx;
     const c = ctx.config;
+    this.#receipts = new ReceiptQueue({ store: ctx.store, logger: ctx.logger, ttlMs: c.smppReceiptTtlSeconds * 1000, receivers: () => this.#binds });
     const tls = c.smppTlsCert && c.smppTlsKey ? { key: readFileSync(c.smppTlsKey), cert: readFileSync(c.smppTlsCert) } : {};
     this.#server = smpp.createServer(tls, (session) => this.#accept(session));
     this.#server.on('error', (err: Error) => ctx.logger.error({ err }, 'SMPP listener error'));
     // A final status in this process: its receipt (if asked for) is already on disk; send it now.
-    ctx.bus.onStatus(({ message }) => { if (isFinal(message.status)) this.#receiptsNow(); });
+    ctx.bus.onStatus(({ message }) => { if (isFinal(message.status)) this.#receipts.now(); });
   }
 
   async start(): Promise<void> {
@@ -138,7 +120,7 @@ export class SmppServer {
 
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
-    await this.#receipting;
+    await this.#receipts.stop();
     for (const h of this.#held.values()) clearTimeout(h.timer);
     const closed = new Promise<void>((r) => this.#server.close(() => r()));
     await Promise.all([...this.#binds].map((b) => new Promise<void>((resolve) => {
@@ -161,7 +143,7 @@ export class SmppServer {
       session.pause();
       try {
         const systemId = String(pdu.system_id ?? '');
-        if (this.#lockedOut(systemId)) {
+        if (this.#guard.lockedOut(systemId, Date.now())) {
           this.#ctx.metrics.smppBindRefusals.inc({ reason: 'locked_out' });
           session.send(pdu.response({ command_status: ESME.RBINDFAIL }));
           return;
@@ -171,15 +153,19 @@ export class SmppServer {
         if (!p || !allowed) {
           this.#ctx.metrics.smppBindRefusals.inc({ reason: p ? 'scope' : 'credentials' });
           this.#ctx.logger.warn({ system_id: systemId }, 'SMPP bind refused');
-          this.#bindFailed(systemId);
+          const locked = this.#guard.failed(systemId, Date.now());
+          if (locked !== null) {
+            this.#ctx.metrics.smppBindLockouts.inc();
+            this.#ctx.logger.warn({ system_id: systemId, seconds: locked / 1000 }, 'SMPP system_id locked out after repeated failed binds');
+          }
           session.send(pdu.response({ command_status: ESME.RBINDFAIL }));
           return;
         }
-        this.#bindFailures.delete(systemId);
+        this.#guard.cleared(systemId);
         bind = { id: newId('smb'), session, principal: p, systemId, transmit, receive, inflight: 0, windowStart: 0, windowCount: 0, awaitingLink: false };
         this.#binds.add(bind);
         session.send(pdu.response({ system_id: 'Switchboard' }));
-        if (receive) { this.#receiptsNow(); await this.#markInboundSeen(p.accountId); }
+        if (receive) { this.#receipts.now(); await this.#markInboundSeen(p.accountId); }
       } finally {
         session.resume();
       }
@@ -332,131 +318,10 @@ export class SmppServer {
     if (!named) return null;
     const message = await this.#ctx.store.getMessage(bind.principal.accountId, named.messageId);
     if (!message) return null;
-    return this.#statusOf(message, named.part, await this.#ctx.store.listParts(message.id));
+    return partStatus(message, named.part, await this.#ctx.store.listParts(message.id));
   }
 
-  /**
-   * The status a client's part has: the provider's part of the same number where the text
-   * went out in as many parts as the client sent (each has its own receipt), otherwise the
-   * message's, which is final only when every part is.
-   */
-  #statusOf(message: MessageRow, part: number | undefined, parts: readonly { status: string; updated_at: number; provider_error_code: string | null }[]): { status: string; finalAt: number | null; errorCode: string | null } {
-    const own = part !== undefined && isFinal(message.status) ? parts[part - 1] : undefined;
-    if (own && SMPP_STATE[own.status]) return { status: own.status, finalAt: own.updated_at, errorCode: own.provider_error_code };
-    return { status: message.status, finalAt: message.final_at, errorCode: message.provider_error_code };
-  }
 
-  #lockedOut(systemId: string): boolean {
-    return (this.#bindFailures.get(systemId)?.lockedUntil ?? 0) > Date.now();
-  }
-
-  #bindFailed(systemId: string): void {
-    const now = Date.now();
-    const f = this.#bindFailures.get(systemId) ?? { at: [], lockouts: 0, lockedUntil: 0 };
-    f.at = [...f.at.filter((t) => now - t < BIND_FAILURE_WINDOW_MS), now];
-    if (f.at.length >= BIND_FAILURES) {
-      const ms = Math.min(LOCKOUT_MAX_MS, LOCKOUT_MS * 2 ** f.lockouts);
-      f.lockouts++;
-      f.lockedUntil = now + ms;
-      f.at = [];
-      this.#ctx.metrics.smppBindLockouts.inc();
-      this.#ctx.logger.warn({ system_id: systemId, seconds: ms / 1000 }, 'SMPP system_id locked out after repeated failed binds');
-    }
-    // Bounded: a scan of random system_ids must not grow the map without end.
-    if (this.#bindFailures.size >= 10_000 && !this.#bindFailures.has(systemId)) this.#bindFailures.delete(this.#bindFailures.keys().next().value!);
-    this.#bindFailures.set(systemId, f);
-  }
-
-  /** Runs the receipt queue now (a final status here, a receiver bound); one run at a time, another after it if asked meanwhile. */
-  #receiptsNow(): void {
-    if (this.#receipting) { this.#again = true; return; }
-    this.#receipting = this.#receiptRun().catch((err) => this.#ctx.logger.warn({ err }, 'SMPP receipts run failed')).finally(() => {
-      this.#receipting = null;
-      if (this.#again) { this.#again = false; this.#receiptsNow(); }
-    });
-  }
-
-  async #receiptRun(): Promise<void> {
-    const store = this.#ctx.store;
-    const now = Date.now();
-    // Receipts no receiver of their system_id took in time end `failed` (looked for once a minute).
-    const ttlMs = this.#ctx.config.smppReceiptTtlSeconds * 1000;
-    const expire = now - this.#expiredAt >= 60_000;
-    if (expire) this.#expiredAt = now;
-    const expired = expire ? await store.claimCallbacks(now, RECEIPT_LEASE_MS, 1000, { via: 'smpp', createdBefore: now - ttlMs }) : [];
-    await store.finishCallbacks(expired.map((cb) => {
-      const error = `expired: no receiver bound as ${cb.url.slice(5)} took it within ${ttlMs / 1000} s`;
-      return { id: cb.id, set: { status: 'failed', attempts: cb.attempts, next_attempt_at: null, last_error: error, delivered_at: null }, attempt: { id: newId('cbk'), callback_id: cb.id, attempt: cb.attempts + 1, status_code: null, error, started_at: now, duration_ms: 0 } };
-    }), now);
-    const bound = new Set([...this.#binds].filter((b) => b.receive).map((b) => `smpp:${b.systemId}`));
-    while (bound.size > 0) {
-      const rows = await store.claimCallbacks(Date.now(), RECEIPT_LEASE_MS, 200, { via: 'smpp', urls: [...bound] });
-      if (rows.length === 0) return;
-      const messages = new Map((await store.getMessages([...new Set(rows.map((r) => r.message_id))])).map((m) => [m.id, m]));
-      const done = await Promise.all(rows.map((cb) => this.#deliverReceipt(cb, messages.get(cb.message_id))));
-      await store.finishCallbacks(done, Date.now());
-      if (rows.length < 200) return;
-    }
-  }
-
-  /** Sends one message's receipts (a deliver_sm per part that asked); its outcome: delivered once every one was answered ESME_ROK, else retried later. */
-  async #deliverReceipt(cb: CallbackRow, message: MessageRow | undefined): Promise<{ id: string; set: CallbackFinish; attempt: CallbackAttemptRow }> {
-    const started = Date.now();
-    let error: string | null = null;
-    try {
-      const receiver = [...this.#binds].find((b) => b.receive && `smpp:${b.systemId}` === cb.url);
-      const payload = JSON.parse(cb.payload) as { parts: number[]; dest: string };
-      if (!receiver) error = 'no receiver bound';
-      else if (!message) error = 'message not found';
-      else {
-        const answers = await Promise.all((await this.#receiptPdus(message, payload)).map((pdu) => this.#deliver(receiver, pdu)));
-        error = answers.find((a) => a !== null) ?? null;
-      }
-    } catch (err) {
-      error = (err as Error).message || String(err);
-    }
-    const now = Date.now();
-    const attemptNo = cb.attempts + 1;
-    const attempt = { id: newId('cbk'), callback_id: cb.id, attempt: attemptNo, status_code: null, error, started_at: started, duration_ms: now - started };
-    if (error === null) return { id: cb.id, set: { status: 'delivered', attempts: attemptNo, next_attempt_at: null, last_error: null, delivered_at: now }, attempt };
-    this.#ctx.logger.warn({ callback: cb.id, message: cb.message_id, attempt: attemptNo, error }, 'SMPP receipt not taken; will retry');
-    const next = now + backoffMs(attemptNo, RECEIPT_BACKOFF_BASE_MS, RECEIPT_BACKOFF_MAX_MS);
-    return { id: cb.id, set: { status: 'pending', attempts: attemptNo, next_attempt_at: next, last_error: error, delivered_at: null }, attempt };
-  }
-
-  /** One deliver_sm; answers null once the client acknowledged it, else why not. */
-  #deliver(receiver: Bind, params: Record<string, unknown>): Promise<string | null> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(`no deliver_sm_resp within ${RECEIPT_ANSWER_MS} ms`), RECEIPT_ANSWER_MS);
-      const sent = receiver.session.deliver_sm(params, (resp: PDU) => {
-        clearTimeout(timer);
-        resolve(resp.command_status === 0 ? null : `deliver_sm_resp command_status 0x${Number(resp.command_status).toString(16).padStart(8, '0')}`);
-      });
-      if (sent === false) { clearTimeout(timer); resolve('the receiver\'s link is down'); }
-    });
-  }
-
-  /** The receipts of a final message: one per part that asked, each with that part's id and status. */
-  async #receiptPdus(message: MessageRow, payload: { parts: number[]; dest: string }): Promise<Record<string, unknown>[]> {
-    const parts = payload.parts.map((p) => (p > 0 ? p : undefined));
-    const providerParts = parts.some((p) => p !== undefined) ? await this.#ctx.store.listParts(message.id) : [];
-    const src = addressOf(message.to_number);
-    const dst = addressOf(payload.dest);
-    return parts.map((part) => {
-      // A part's own status where the provider sent the text in as many parts as the client did.
-      const own = this.#statusOf(message, part, providerParts.length === parts.length ? providerParts : []);
-      const { stat, state } = SMPP_STATE[own.status] ?? { stat: 'UNKNOWN', state: 7 };
-      const err = stat === 'DELIVRD' ? '000' : (own.errorCode ?? '001').replace(/\D/g, '').slice(0, 3).padStart(3, '0');
-      // The text is made of characters GSM 03.38 and ASCII share (receiptText), so `id:` reads
-      // the same however the client decodes data_coding 0, and equals receipted_message_id.
-      const id = smppMessageId(message.id, part);
-      const text = receiptText({ id, stat, err, submitted: message.created_at, done: own.finalAt ?? Date.now(), text: message.body });
-      return {
-        source_addr_ton: src.ton, source_addr_npi: src.npi, source_addr: src.addr, dest_addr_ton: dst.ton, dest_addr_npi: dst.npi, destination_addr: dst.addr,
-        esm_class: 0x04, data_coding: 0, short_message: Buffer.from(text, 'ascii'), receipted_message_id: id, message_state: state,
-      };
-    });
-  }
 
   async #markInboundSeen(accountId: string): Promise<void> {
     if (this.#inboundSeen.has(accountId)) return;
@@ -469,7 +334,7 @@ export class SmppServer {
     this.#polling = true;
     try {
       // Receipts of final statuses reached in other processes, retries, and expiry.
-      this.#receiptsNow();
+      this.#receipts.now();
       // Inbound texts for accounts with a bound receiver, oldest first.
       const accounts = new Set([...this.#binds].filter((b) => b.receive).map((b) => b.principal.accountId));
       for (const accountId of accounts) {

@@ -6,41 +6,25 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.ts';
-import type { AttemptRow, MessageRow, Outcome, Store } from '../store/store.ts';
+import type { MessageRow, Outcome, Store } from '../store/store.ts';
 import type { MessageBus } from '../events/bus.ts';
 import type { Metrics } from '../metrics.ts';
 import { classifyThrown, type SendFailure, type SendOutcome } from '../providers/provider.ts';
 import { GroupCommit } from '../store/group-commit.ts';
 import { priceFor } from '../domain/money.ts';
-import type { Excluded, Route, Router } from '../routing/choose-route.ts';
+import type { Route, Router } from '../routing/choose-route.ts';
 import type { Health } from '../routing/health.ts';
 import type { RateLimiter } from '../routing/rate-limit/limiter.ts';
 import { attemptOutcome, attemptRow, deferredOutcome, expiredOutcome, failoverEvent, noFailoverRouteOutcome, noRouteOutcome, waitOutcome, type RouteUsed } from './outcome.ts';
 import { failureClass, opensCircuit } from '../domain/message-errors.ts';
 import { storeFailure } from '../store/failures.ts';
 import { Wakeup } from '../loop/wakeup.ts';
+import { untried, type Attempted, type Run } from './run.ts';
+import { earlierSend } from './resend-check.ts';
+import { drilledProvider, explain, voiceOptions } from './explain.ts';
 
 /** How often a message waiting for a session to rebind, or for a half-open probe's answer, looks again. */
 const SESSION_RECHECK_MS = 1_000;
-
-/** The routes a run never reached (its failover budget ran out first). */
-function untried(routes: Route[], run: Run): Route[] {
-  return run.last && !run.last.result.ok ? routes.filter((r) => run.notes.get(r.provider.id) === 'not needed') : [];
-}
-
-interface Attempted { route: RouteUsed; result: SendOutcome; started: number; finished: number }
-interface Run {
-  /** what happened to each route this claim considered, by provider (the routing explanation) */
-  notes: Map<string, string>;
-  /** the run's last attempt (null when nothing was sent) */
-  last: Attempted | null;
-  /** the attempts before it, each of which failed over */
-  failed: AttemptRow[];
-  /** routes that cannot take traffic now (circuit open, probe out, not connected, or failed as a provider): the message may wait for one */
-  waitable: Route[];
-  /** when every number was at its rate limit: how long until one frees up */
-  limitedWaitMs: number;
-}
 
 export class Worker {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -219,7 +203,7 @@ export class Worker {
         if (plan.routes.length === 0) return await this.#write(row, noFailoverRouteOutcome(row, this.owner, now));
       }
       if (row.interrupted) {
-        const earlier = await this.#earlierSend(row, plan.routes);
+        const earlier = await earlierSend(row, plan.routes, { timeoutMs: this.#config.sendTimeoutMs, metrics: this.#metrics, log: this.#log });
         if (earlier) return await this.#write(row, attemptOutcome(row, this.owner, earlier.route, earlier.result, earlier.started, earlier.finished, this.#config, Math.random, []));
       }
       const ordered = await this.#untriedFirst(row, plan.routes);
@@ -250,38 +234,6 @@ export class Worker {
       // The lease will run out and another claim will retry the message.
       this.#log.error({ err, message: row.id }, 'processing a message failed');
     }
-  }
-
-  /**
-   * The crash window: this message's previous claim ended without an outcome (its worker
-   * died or shut down mid-send), so a provider may already have it. Every provider in
-   * the plan that can be asked by our reference is asked; one that has it makes this the
-   * attempt that sent it, and nothing is sent again. Providers that cannot be asked, or
-   * a lookup that fails, leave it at least once (README, Guarantees).
-   */
-  async #earlierSend(row: MessageRow, routes: Route[]): Promise<Attempted | null> {
-    const asked = new Set<string>();
-    for (const route of routes) {
-      const p = route.provider;
-      if (asked.has(p.id) || !p.adapter.findSent) continue;
-      asked.add(p.id);
-      const started = Date.now();
-      try {
-        const found = await p.adapter.findSent({ messageId: row.id, to: row.to_number, since: row.created_at }, AbortSignal.timeout(this.#config.sendTimeoutMs));
-        this.#metrics.resendChecks.inc({ provider: p.id, found: found ? 'yes' : 'no' });
-        if (!found) continue;
-        this.#log.info({ message: row.id, provider: p.id }, 'the provider already had this message; not sending it again');
-        const price = priceFor(p.prices, row.country ?? undefined, row.segments);
-        return {
-          route: { providerId: p.id, from: found.from ?? route.numbers[0]?.number ?? '', simulated: p.simulated },
-          result: { ok: true, parts: found.parts, ...(price !== null ? { price } : {}) }, started, finished: Date.now(),
-        };
-      } catch (err) {
-        this.#metrics.resendChecks.inc({ provider: p.id, found: 'unknown' });
-        this.#log.warn({ message: row.id, provider: p.id, err: (err as Error).message }, 'could not ask the provider whether it has this message; sending it again (at least once)');
-      }
-    }
-    return null;
   }
 
   /**
@@ -481,34 +433,3 @@ export class Worker {
 
 /** Waits between tries of an outcome the database could not take (it was away). */
 const OUTCOME_RETRY_MS = [250, 500, 1_000, 2_000];
-
-/** The routing explanation stored with a claim's last attempt (compact; see AttemptRow.route_explanation). */
-export function explain(routes: Route[], excluded: Excluded[], notes: Map<string, string>): string {
-  return JSON.stringify({
-    c: routes.map((r) => {
-      let note = notes.get(r.provider.id) ?? 'not needed';
-      if (note === 'not needed' && r.circuit === 'open') note = 'placed last: circuit open';
-      else if (note === 'not needed' && r.demoted === 'delivery') note = 'placed after healthy routes: delivery rate below the minimum';
-      else if (note === 'not needed' && r.demoted === 'latency') note = 'placed after healthy routes: most receipts overdue';
-      return [r.provider.id, r.price ?? null, r.score === undefined || !Number.isFinite(r.score) ? null : r.score, r.circuit ?? 'closed', note];
-    }),
-    x: excluded.map((e) => [e.provider, e.reason]),
-  });
-}
-
-/** The provider a failover drill marks failing for this message (metadata.switchboard_drill_fail), if any. */
-export function drilledProvider(row: Pick<MessageRow, 'metadata'>): string | undefined {
-  if (!row.metadata?.includes('switchboard_drill_fail')) return undefined;
-  try {
-    const v = (JSON.parse(row.metadata) as Record<string, unknown>).switchboard_drill_fail;
-    return typeof v === 'string' ? v : undefined;
-  } catch { return undefined; }
-}
-
-/** A call's voice and language (MessageRow.voice_options). */
-export function voiceOptions(row: Pick<MessageRow, 'voice_options'>): { voice?: string; language?: string } {
-  try {
-    const o = JSON.parse(row.voice_options ?? '{}') as { voice?: unknown; language?: unknown };
-    return { ...(typeof o.voice === 'string' ? { voice: o.voice } : {}), ...(typeof o.language === 'string' ? { language: o.language } : {}) };
-  } catch { return {}; }
-}
