@@ -1,0 +1,2 @@
+// The column type of every time (epoch milliseconds) in the schema.
+export const ts = 'bigint';
