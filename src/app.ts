@@ -26,6 +26,7 @@ import type { RateLimiter } from './routing/rate-limit/limiter.ts';
 import { AlertMonitor, AlertNotifier } from './routing/alerts.ts';
 import { DatabaseWatch } from './services/database-watch.ts';
 import { OptOutHandler } from './optout/inbound.ts';
+import { smsFallback } from './services/voice-fallback.ts';
 import { RelayService } from './relay/relay.ts';
 import { MaskService } from './masking/masks.ts';
 import { Worker } from './worker/worker.ts';
@@ -119,18 +120,10 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const relays = new RelayService({ store, config, intake, router, limiter, metrics, logger });
   const masks = new MaskService({ store, config, intake, router, metrics, logger });
   bus.onStatus(({ message }) => relays.onMessage(message));
-  // A call that ended busy, no-answer or failed, asked to, is sent again as an SMS — once
-  // (the idempotency key is the call's id), through SMS routing.
+  // A call that ended busy, no-answer or failed, asked to, is sent again as an SMS (services/voice-fallback.ts).
   bus.onStatus(({ message, previous }) => {
-    if (message.channel !== 'voice' || message.status !== 'undelivered' || previous === 'undelivered') return;
-    let fallback = false;
-    try { fallback = (JSON.parse(message.voice_options ?? '{}') as { fallback_sms?: boolean }).fallback_sms === true; } catch { /* none */ }
-    if (!fallback) return;
-    void intake.accept(
-      { to: message.to_number, body: message.body, metadata: { fallback_for: message.id } },
-      { accountId: message.account_id, keyId: message.api_key_id, callbackUrl: message.callback_url, signsCallbacks: true },
-      `voice-fallback:${message.id}`,
-    ).catch((err) => logger.error({ err, message: message.id }, 'the SMS fallback of a call could not be accepted'));
+    const sms = smsFallback(message, previous);
+    if (sms) void intake.accept(sms.input, sms.caller, sms.idempotencyKey).catch((err) => logger.error({ err, message: message.id }, 'the SMS fallback of a call could not be accepted'));
   });
   if (processor) {
     const optOuts = new OptOutHandler({ store, config, intake, owns: (n) => router.number(n) !== undefined, logger });
