@@ -14,20 +14,13 @@ export function callbackFor(message: MessageRow, now: number): CallbackRow | nul
   if (!message.callback_url || !ANNOUNCED.has(message.status)) return null;
   // A message submitted over SMPP asking for receipts: its final status, as deliver_sm receipts.
   const smpp = parseSmppReceiptTarget(message.callback_url);
-  if (smpp) {
-    if (!isFinal(message.status)) return null;
-    return {
-      id: newId('cbk'), account_id: message.account_id, api_key_id: message.api_key_id, message_id: message.id,
-      url: `smpp:${smpp.systemId}`, type: SMPP_RECEIPT,
-      payload: JSON.stringify({ type: SMPP_RECEIPT, parts: smpp.parts.map((p) => p ?? 0), dest: smpp.dest, data: presentMessage(message) }),
-      status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, last_error: null,
-      created_at: now, updated_at: now, delivered_at: null,
-    };
-  }
+  if (smpp && !isFinal(message.status)) return null;
+  const [url, type, extra] = smpp
+    ? [`smpp:${smpp.systemId}`, SMPP_RECEIPT, { parts: smpp.parts.map((p) => p ?? 0), dest: smpp.dest }]
+    : [message.callback_url, 'message.status', {}];
   return {
     id: newId('cbk'), account_id: message.account_id, api_key_id: message.api_key_id, message_id: message.id,
-    url: message.callback_url, type: 'message.status',
-    payload: JSON.stringify({ type: 'message.status', data: presentMessage(message) }),
+    url, type, payload: JSON.stringify({ type, ...extra, data: presentMessage(message) }),
     status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, last_error: null,
     created_at: now, updated_at: now, delivered_at: null,
   };

@@ -117,6 +117,11 @@ export function parseSmppReceiptTarget(url: string): SmppReceiptTarget | null {
   return { systemId: decodeURIComponent(m[1]), parts, dest: q.get('dest') ?? '' };
 }
 
+/** The `err:` of a receipt (and query_sm_resp's error_code): three digits of the provider's code, `000` when delivered, `001` when it gave none. */
+export function receiptErr(stat: string, providerCode: string | null): string {
+  return stat === 'DELIVRD' ? '000' : ((providerCode ?? '').replace(/\D/g, '').slice(0, 3) || '1').padStart(3, '0');
+}
+
 /** SMPP 3.4 §5.2.28 message_state of a final status (ENROUTE while it is not final). */
 export const SMPP_STATE: Readonly<Record<string, { stat: string; state: number }>> = {
   delivered: { stat: 'DELIVRD', state: 2 }, undelivered: { stat: 'UNDELIV', state: 5 }, failed: { stat: 'UNDELIV', state: 5 },

@@ -24,6 +24,8 @@ import type { Store } from '../store/store.ts';
 import { newId } from '../domain/ids.ts';
 import { signStandardWebhook } from '../domain/sign.ts';
 
+const DEMOTED = 'provider_demoted:';
+
 export interface AlertNotice { rule: string; state: 'firing' | 'resolved'; detail: string; at: string }
 
 type SendSms = (to: string, body: string) => Promise<void>;
@@ -74,9 +76,13 @@ export class AlertMonitor {
       const down = this.#down();
       await this.#evaluate('routes_down', total > 0,
         total > 0 ? `${total} messages waiting for a route (${waiting.map((w) => `${w.country ?? 'unknown country'} ${w.n}`).join(', ')}); not taking traffic: ${down.join(', ') || 'none now'}` : 'no message waiting for a route', now);
-      for (const [id, reason] of this.#demoted()) {
+      // Only the providers demoted now, and those whose alert fires still (to resolve it): no row, and no write, for every healthy provider at every check.
+      const demoted = new Map(this.#demoted().filter(([, reason]) => reason === 'delivery' || reason === 'latency'));
+      const firing = (await this.#store.listAlerts()).filter((a) => a.state === 'firing' && a.rule.startsWith(DEMOTED)).map((a) => a.rule.slice(DEMOTED.length));
+      for (const id of new Set([...demoted.keys(), ...firing])) {
+        const reason = demoted.get(id);
         const why = reason === 'delivery' ? 'most of its recent receipts say undelivered' : reason === 'latency' ? `most of its recent sends have no receipt after ${Math.round(c.receiptSlaMs / 1000)} s` : '';
-        await this.#evaluate(`provider_demoted:${id}`, why !== '', why ? `${id} is placed after healthy routes: ${why}` : `${id} takes its share of traffic again`, now);
+        await this.#evaluate(`${DEMOTED}${id}`, why !== '', why ? `${id} is placed after healthy routes: ${why}` : `${id} takes its share of traffic again`, now);
       }
     } catch (err) {
       this.#log.error({ err }, 'alert check failed');

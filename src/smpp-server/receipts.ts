@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { PDU, Session } from 'smpp';
 import type { CallbackAttemptRow, CallbackFinish, CallbackRow, MessageRow, Store } from '../store/store.ts';
-import { addressOf, receiptText, smppMessageId, SMPP_STATE } from '../domain/smpp.ts';
+import { addressOf, receiptErr, receiptText, smppMessageId, SMPP_STATE } from '../domain/smpp.ts';
 import { isFinal } from '../domain/status.ts';
 import { newId } from '../domain/ids.ts';
 import { backoffMs } from '../loop/backoff.ts';
@@ -130,7 +130,7 @@ export class ReceiptQueue {
       // A part's own status where the provider sent the text in as many parts as the client did.
       const own = partStatus(message, part, providerParts.length === parts.length ? providerParts : []);
       const { stat, state } = SMPP_STATE[own.status] ?? { stat: 'UNKNOWN', state: 7 };
-      const err = stat === 'DELIVRD' ? '000' : (own.errorCode ?? '001').replace(/\D/g, '').slice(0, 3).padStart(3, '0');
+      const err = receiptErr(stat, own.errorCode);
       // The text is made of characters GSM 03.38 and ASCII share (receiptText), so `id:` reads
       // the same however the client decodes data_coding 0, and equals receipted_message_id.
       const id = smppMessageId(message.id, part);

@@ -33,11 +33,11 @@ import type { MessageBus } from '../events/bus.ts';
 import type { Metrics } from '../metrics.ts';
 import { storeFailure } from '../store/failures.ts';
 import { AppError } from '../domain/errors.ts';
-import { addressOf, e164, messageOfSmpp, readShortMessage, smppMessageId, smppReceiptTarget, smppTime, SMPP_ENROUTE, SMPP_STATE } from '../domain/smpp.ts';
+import { addressOf, e164, messageOfSmpp, receiptErr, readShortMessage, smppMessageId, smppReceiptTarget, smppTime, SMPP_ENROUTE, SMPP_STATE } from '../domain/smpp.ts';
 import { encodeGsm7, encodeUcs2, isGsm7 } from '../domain/encoding.ts';
 import { isFinal } from '../domain/status.ts';
 import { newId } from '../domain/ids.ts';
-import { callbackFor } from '../callbacks/enqueue.ts';
+import { cancelMessage } from '../services/cancel.ts';
 import { BindGuard } from './bind-guard.ts';
 import { partStatus, ReceiptQueue } from './receipts.ts';
 
@@ -291,7 +291,7 @@ export class SmppServer {
       const final = SMPP_STATE[status];
       bind.session.send(pdu.response({
         message_id: id, final_date: final && finalAt ? smppTime(finalAt) : '', message_state: final?.state ?? SMPP_ENROUTE,
-        error_code: final && final.stat !== 'DELIVRD' ? Number((errorCode ?? '1').replace(/\D/g, '').slice(0, 3) || 1) & 0xff : 0,
+        error_code: final ? Number(receiptErr(final.stat, errorCode)) & 0xff : 0,
       }));
     } catch (err) {
       bind.session.send(pdu.response({ command_status: storeFailure(err) ? ESME.RSYSERR : ESME.RQUERYFAIL }));
@@ -303,10 +303,8 @@ export class SmppServer {
     const named = messageOfSmpp(String(pdu.message_id ?? ''));
     try {
       if (!named) { bind.session.send(pdu.response({ command_status: ESME.RINVMSGID })); return; }
-      const r = await this.#ctx.store.cancelMessage(bind.principal.accountId, named.messageId, Date.now(), callbackFor);
-      if (r.kind !== 'canceled') { bind.session.send(pdu.response({ command_status: ESME.RCANCELFAIL })); return; }
-      this.#ctx.bus.publish({ message: r.message, previous: 'queued' });
-      bind.session.send(pdu.response());
+      const r = await cancelMessage(this.#ctx, bind.principal.accountId, named.messageId);
+      bind.session.send(pdu.response(r.kind === 'canceled' ? {} : { command_status: ESME.RCANCELFAIL }));
     } catch {
       bind.session.send(pdu.response({ command_status: ESME.RCANCELFAIL }));
     }

@@ -16,6 +16,26 @@ describe('alerts', () => {
   before(async () => { s = await makeSqliteStore(); receiver = await callbackReceiver(); });
   after(async () => { await s.dispose(); await receiver.close(); });
 
+  it('a provider held back for its receipts alerts once per episode and resolves; healthy providers leave no alert behind', async () => {
+    const { store, dispose } = await makeSqliteStore();
+    const hooks = await callbackReceiver();
+    try {
+      const config = loadConfig({}, { alertWebhookUrl: hooks.url, webhookSecret: TEST_WEBHOOK_SECRET, receiptSlaMs: 60_000 });
+      const logger = pino({ level: 'silent' });
+      const demotions = new Map<string, string | null>([['quiet', 'latency'], ['fine', null]]);
+      const monitor = new AlertMonitor({ store, config, logger, notifier: new AlertNotifier({ config, logger, sendSms: async () => {} }), demotions: () => [...demotions] });
+      await monitor.check();
+      await monitor.check();
+      demotions.set('quiet', null);
+      await monitor.check();
+      await monitor.check();
+      const got = hooks.received.map((r) => JSON.parse(r.body)).filter((a) => a.data.rule.startsWith('provider_demoted:'));
+      assert.deepEqual(got.map((a) => [a.type, a.data.rule]), [['alert.firing', 'provider_demoted:quiet'], ['alert.resolved', 'provider_demoted:quiet']]);
+      assert.match(got[0].data.detail, /no receipt after 60 s/);
+      assert.ok(!(await store.listAlerts()).some((a) => a.rule === 'provider_demoted:fine'), 'no row for a provider never demoted');
+    } finally { await dispose(); await hooks.close(); }
+  });
+
   it('a queue older than the limit fires once per episode, to the webhook and as an SMS', async () => {
     const texts: string[] = [];
     const config = loadConfig({}, { alertWebhookUrl: receiver.url, alertQueueAgeSeconds: 60, alertSmsTo: '+14155550123', webhookSecret: TEST_WEBHOOK_SECRET });

@@ -8,7 +8,7 @@ import { previewSend } from '../../../services/preview.ts';
 import { iso, presentAttempt, presentRouting, presentEvent, presentMessage, presentPart } from '../../../public/present.ts';
 import { listOf, sendBodySchema } from '../../schemas.ts';
 import { isSendOutcome } from '../../waiters.ts';
-import { callbackFor } from '../../../callbacks/enqueue.ts';
+import { cancelMessage } from '../../../services/cancel.ts';
 import { decodeCursor, pageFetched, pageQuery } from '../../paging.ts';
 import { actingAccount } from '../../../domain/actor.ts';
 
@@ -130,10 +130,9 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
     config: { scope: 'send' },
     schema: { tags: ['messages'], summary: 'Cancel a queued or scheduled message', params: idParams, response: { 200: { $ref: 'Message#' }, 404: { $ref: 'Error#' }, 409: { $ref: 'Error#' }, ...errors } },
   }, async (req) => {
-    const r = await ctx.store.cancelMessage(req.principal.accountId, req.params.id, Date.now(), callbackFor);
+    const r = await cancelMessage(ctx, req.principal.accountId, req.params.id);
     if (r.kind === 'not_found') throw new AppError('not_found', `no message ${req.params.id}`);
     if (r.kind === 'not_cancelable') throw new AppError('message_not_cancelable', `message ${req.params.id} is ${r.message.status}`);
-    ctx.bus.publish({ message: r.message, previous: 'queued' });
     return presentMessage(r.message);
   });
 }
