@@ -5,13 +5,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Store } from './store/store.ts';
-import { openStore } from './store/open-store.ts';
+import { batchesInFlight, openStore } from './store/open-store.ts';
 import { MessageBus } from './events/bus.ts';
 import { Metrics } from './metrics.ts';
 import { ProviderRegistry } from './providers/registry.ts';
 import { WebhookIngest, type IncomingWebhook } from './webhooks/ingest.ts';
 import { WebhookProcessor } from './webhooks/processor.ts';
 import { Reconciler } from './receipts/reconcile.ts';
+import { RECEIPT_PLANNER } from './receipts/plan.ts';
 import { Retention } from './worker/retention.ts';
 import { ConfigWatch } from './services/config-watch.ts';
 import { Periodic } from './loop/periodic.ts';
@@ -62,12 +63,12 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   // SQLite's writer thread pays off where the process also sends (claims, outcomes and
   // receipts keep it busy); for intake alone the thread hop costs more than it saves (measured).
   const writerThread = config.sqliteWriterThread === 'on' || (config.sqliteWriterThread === 'auto' && runsWorkers);
-  const store = opts.store ?? (await openStore(config, { writerThread }));
+  const store = opts.store ?? (await openStore(config, { writerThread, receiptPlanner: RECEIPT_PLANNER }));
   const bus = new MessageBus();
   const metrics = new Metrics(store, bus, { defaultMetrics: opts.defaultMetrics });
 
   let processor: WebhookProcessor | null = null;
-  const ingest = new WebhookIngest(store, (at) => processor?.wakeAt(at));
+  const ingest = new WebhookIngest(store, (at) => processor?.wakeAt(at), batchesInFlight(store));
   const ingestWebhook = async (w: IncomingWebhook) => {
     const id = await ingest.ingest(w);
     metrics.webhooks.inc({ provider: w.providerId, kind: w.kind });
@@ -115,7 +116,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const intake = new Intake(store, router, (_message, handedOff) => {
     metrics.accepted.inc();
     if (!handedOff) worker?.wake();
-  }, guard.checkAtIntake);
+  }, { checkCallback: guard.checkAtIntake, batchesInFlight: batchesInFlight(store) });
   if (worker) intake.handOffTo(worker);
   const relays = new RelayService({ store, config, intake, router, limiter, metrics, logger });
   const masks = new MaskService({ store, config, intake, router, metrics, logger });

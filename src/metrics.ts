@@ -1,12 +1,15 @@
 // Prometheus metrics (DESIGN.md §4). One registry per app instance, so tests can run
 // several apps in one process. Queue gauges are read from the store at scrape time.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Store } from './store/store.ts';
+import type { MessageLedger, WebhookLog } from './store/store.ts';
 import { storeFailure } from './store/failures.ts';
 import type { MessageBus } from './events/bus.ts';
 import { isFinal } from './domain/status.ts';
 import type { SessionStats } from './providers/provider.ts';
 import type { HealthView } from './routing/health.ts';
+
+/** What this needs of the store. */
+export type MetricsStore = Pick<MessageLedger, 'queueStats' | 'unsettledStats'> & Pick<WebhookLog, 'webhookBacklog'>;
 
 export class Metrics {
   readonly registry = new Registry();
@@ -39,7 +42,7 @@ export class Metrics {
   /** whether shared state (Redis) is unreachable right now */
   watchShared(read: () => boolean): void { this.#degraded = read; }
 
-  constructor(store: Store, bus: MessageBus, opts: { defaultMetrics?: boolean } = {}) {
+  constructor(store: MetricsStore, bus: MessageBus, opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
     this.accepted = new Counter({ name: 'switchboard_messages_accepted_total', help: 'Messages accepted at intake', registers });

@@ -1,9 +1,12 @@
 // ?wait=: holds a request until its message reaches a send outcome or the time runs out.
 // Changes made in this process arrive on the bus at once; a short poll of the store
 // covers messages sent by worker processes elsewhere.
-import type { MessageRow, Store } from '../store/store.ts';
+import type { MessageLedger, MessageRow } from '../store/store.ts';
 import type { MessageBus } from '../events/bus.ts';
 import type { MessageStatus } from '../domain/status.ts';
+
+/** What this needs of the store. */
+export type WaitersStore = Pick<MessageLedger, 'getMessages'>;
 
 const OUTCOMES: ReadonlySet<MessageStatus> = new Set(['sent', 'delivered', 'undelivered', 'failed', 'canceled', 'expired']);
 const POLL_MS = 250;
@@ -11,11 +14,11 @@ const POLL_MS = 250;
 export function isSendOutcome(s: MessageStatus): boolean { return OUTCOMES.has(s); }
 
 export class Waiters {
-  readonly #store: Store;
+  readonly #store: WaitersStore;
   readonly #waiting = new Map<string, Set<(m: MessageRow | null) => void>>();
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(store: Store, bus: MessageBus) {
+  constructor(store: WaitersStore, bus: MessageBus) {
     this.#store = store;
     bus.onStatus(({ message }) => { if (OUTCOMES.has(message.status)) this.#settle(message); });
   }

@@ -6,10 +6,13 @@ import { AppError } from '../domain/errors.ts';
 import { parsePhone, isAlphanumericSender, optOutRefuses } from '../domain/phone.ts';
 import { countSegments } from '../domain/encoding.ts';
 import { newId } from '../domain/ids.ts';
-import type { InsertResult, MessageRow, NewMessage, OptOutRow, Store, TemplateRow } from '../store/store.ts';
+import type { InsertResult, MessageLedger, MessageRow, NewMessage, OptOutRow, RecordStore, TemplateRow } from '../store/store.ts';
 import { renderTemplateBody, variableProblems } from '../domain/templates.ts';
 import { GroupCommit } from '../store/group-commit.ts';
 import { checkCallbackUrl } from '../callbacks/ssrf.ts';
+
+/** What this needs of the store. */
+export type IntakeStore = Pick<MessageLedger, 'insertMessages'> & Pick<RecordStore, 'getTemplate' | 'listOptOuts'>;
 
 export interface SendInput {
   to: string;
@@ -67,14 +70,15 @@ export class Intake {
 
   readonly #checkCallback: (url: string) => void;
 
-  readonly #store: Store;
+  readonly #store: IntakeStore;
 
-  constructor(store: Store, routing: IntakeRouting, onAccepted: (m: MessageRow, handedOff: boolean) => void, checkCallback: (url: string) => void = checkCallbackUrl) {
+  /** `batchesInFlight`: how many intake batches the store takes at once (openStore's `batchesInFlight`). */
+  constructor(store: IntakeStore, routing: IntakeRouting, onAccepted: (m: MessageRow, handedOff: boolean) => void, opts: { checkCallback?: (url: string) => void; batchesInFlight?: number } = {}) {
     this.#store = store;
-    this.#batch = new GroupCommit((items) => store.insertMessages(items), 500, store.batchesInFlight);
+    this.#batch = new GroupCommit((items) => store.insertMessages(items), 500, opts.batchesInFlight);
     this.#routing = routing;
     this.#onAccepted = onAccepted;
-    this.#checkCallback = checkCallback;
+    this.#checkCallback = opts.checkCallback ?? checkCallbackUrl;
   }
 
   /** Messages due at once go straight to this worker while it has room (see HandOff). */

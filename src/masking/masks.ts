@@ -6,7 +6,7 @@
 // Anyone else texting a proxy gets nothing forwarded.
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import type { InboundRow, MaskRow, Store } from '../store/store.ts';
+import type { InboundRow, MaskRow, MaskStore } from '../store/store.ts';
 import type { Intake } from '../intake/accept-message.ts';
 import type { Router } from '../routing/choose-route.ts';
 import type { Metrics } from '../metrics.ts';
@@ -14,7 +14,7 @@ import { AppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 
 export class MaskService {
-  readonly #store: Store;
+  readonly #store: MaskStore;
   readonly #config: Config;
   readonly #intake: Intake;
   readonly #router: Router;
@@ -23,7 +23,7 @@ export class MaskService {
   #next = 0;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(opts: { store: Store; config: Config; intake: Intake; router: Router; metrics: Metrics; logger: Logger }) {
+  constructor(opts: { store: MaskStore; config: Config; intake: Intake; router: Router; metrics: Metrics; logger: Logger }) {
     this.#store = opts.store;
     this.#config = opts.config;
     this.#intake = opts.intake;

@@ -5,18 +5,21 @@
 // key derived from the inbound message, so a replayed webhook never texts twice.
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import type { InboundRow, Store } from '../store/store.ts';
+import type { InboundRow, RecordStore } from '../store/store.ts';
 import type { Intake } from '../intake/accept-message.ts';
 import { keywordOf } from '../domain/keywords.ts';
 
+/** What this needs of the store. */
+export type OptOutStore = Pick<RecordStore, 'addOptOut' | 'removeOptOuts'>;
+
 export class OptOutHandler {
-  readonly #store: Store;
+  readonly #store: OptOutStore;
   readonly #config: Config;
   readonly #intake: Intake;
   readonly #owns: (number: string) => boolean;
   readonly #log: Logger;
 
-  constructor(opts: { store: Store; config: Config; intake: Intake; owns: (number: string) => boolean; logger: Logger }) {
+  constructor(opts: { store: OptOutStore; config: Config; intake: Intake; owns: (number: string) => boolean; logger: Logger }) {
     this.#store = opts.store;
     this.#config = opts.config;
     this.#intake = opts.intake;

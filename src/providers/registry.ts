@@ -6,12 +6,15 @@
 // SWITCHBOARD_SIMULATOR allows it (by default: on the embedded SQLite store only).
 import type { Logger } from 'pino';
 import { simulatorAllowed, type Config } from '../config.ts';
-import type { ProviderRow, Store } from '../store/store.ts';
+import type { ProviderRow, RecordStore, StoreLifecycle } from '../store/store.ts';
 import type { AdapterContext, ProviderAdapter, ProviderModule, SessionLeases } from './provider.ts';
 import { PROVIDER_MODULES } from './modules.ts';
 import { simulator } from './simulator/adapter.ts';
 import { credentialRefs, envNameAllowed } from './credentials.ts';
 import { DEFAULT_ACCOUNT } from '../domain/actor.ts';
+
+/** What this needs of the store. */
+export type RegistryStore = Pick<RecordStore, 'listProviders'> & Pick<StoreLifecycle, 'dialect'>;
 
 /** Problems with a provider record's config, by kind (empty when it is usable). */
 export function validateProviderConfig(module: ProviderModule, config: Record<string, unknown>): string[] {
@@ -48,7 +51,7 @@ const IMPLICIT_PRICES = { '*': '0.0050' };
 export type EmitWebhook = (providerId: string, w: Parameters<AdapterContext['emitWebhook']>[0]) => Promise<void>;
 
 export class ProviderRegistry {
-  readonly #store: Store;
+  readonly #store: RegistryStore;
   readonly #config: Config;
   readonly #emit: EmitWebhook;
   readonly #log: Logger;
@@ -66,7 +69,7 @@ export class ProviderRegistry {
   /** `sessions`: whether adapters open long-lived sessions here (start()); false in an api-only process */
   readonly #leases: SessionLeases | undefined;
 
-  constructor(opts: { store: Store; config: Config; emitWebhook: EmitWebhook; logger: Logger; modules?: readonly ProviderModule[]; sessions?: boolean; leases?: SessionLeases }) {
+  constructor(opts: { store: RegistryStore; config: Config; emitWebhook: EmitWebhook; logger: Logger; modules?: readonly ProviderModule[]; sessions?: boolean; leases?: SessionLeases }) {
     this.#implicitAllowed = simulatorAllowed(opts.config, opts.store.dialect);
     this.#sessions = opts.sessions ?? true;
     this.#leases = opts.leases;

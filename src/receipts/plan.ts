@@ -11,7 +11,7 @@
 // once, whichever send's receipt comes first).
 import { canTransition, isFinal, type MessageStatus } from '../domain/status.ts';
 import { newId } from '../domain/ids.ts';
-import type { EventRow, MessagePartRow, MessageRow, ReceiptPlan, ReceiptPlanner, ReceiptWrite } from '../store/store.ts';
+import type { EventRow, MessagePartRow, MessageRow, ReceiptPlan, ReceiptPlanner, ReceiptPlannerModule, ReceiptWrite } from '../store/store.ts';
 import { SUPERSEDED_PART } from '../store/rows.ts';
 import { callbackFor } from '../callbacks/enqueue.ts';
 
@@ -31,7 +31,7 @@ export function rollUp(parts: readonly Pick<MessagePartRow, 'status'>[]): Messag
   return 'sent';
 }
 
-export const planReceipt: ReceiptPlanner = Object.assign((message: MessageRow, all: readonly MessagePartRow[], r: ReceiptWrite, now: number): ReceiptPlan => {
+export const planReceipt: ReceiptPlanner = (message: MessageRow, all: readonly MessagePartRow[], r: ReceiptWrite, now: number): ReceiptPlan => {
   const target = all.find((p) => p.provider_id === r.providerId && p.provider_message_id === r.providerMessageId);
   // The send the receipt is about: the current one, or the one superseded by a failover on no receipt.
   const superseded = target !== undefined && target.part_index >= SUPERSEDED_PART;
@@ -74,4 +74,7 @@ export const planReceipt: ReceiptPlanner = Object.assign((message: MessageRow, a
   if (isFinal(status)) { set.final_at = now; set.failover_at = null; }
   if (failing.error_code) { set.error_code = failing.error_code; set.error_message = failing.error_message; set.provider_error_code = failing.provider_error_code; }
   return { event, part, set, callback: callbackFor({ ...message, ...set }, now) };
-}, { module: { url: import.meta.url, name: 'planReceipt' } });
+};
+
+/** The planner as a store's writer thread imports it (store/sqlite/threaded-store.ts). */
+export const RECEIPT_PLANNER: ReceiptPlannerModule = { plan: planReceipt, url: import.meta.url, name: 'planReceipt' };

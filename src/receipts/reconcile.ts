@@ -6,14 +6,17 @@
 // forward-only receipt path as a webhook, kept as an event marked "fetched". Each part is
 // asked about at most once per interval, so a provider's rate limits are respected.
 import type { Logger } from 'pino';
-import type { ReceiptWrite, Store } from '../store/store.ts';
+import type { MessageLedger, ReceiptWrite, WebhookLog } from '../store/store.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { MessageBus } from '../events/bus.ts';
 import { planReceipt } from './plan.ts';
 import { Periodic } from '../loop/periodic.ts';
 
+/** What this needs of the store. */
+export type ReconcileStore = Pick<MessageLedger, 'partsToReconcile' | 'unsettledParts' | 'markReconciled'> & Pick<WebhookLog, 'applyReceipts'>;
+
 export interface ReconcilerOptions {
-  store: Store;
+  store: ReconcileStore;
   registry: ProviderRegistry;
   bus: MessageBus;
   logger: Logger;

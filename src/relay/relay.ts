@@ -16,7 +16,7 @@
 // a destination that is the sender or one of our own numbers is skipped.
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import type { InboundRow, MessageRow, RelayAttemptOutcome, RelayRow, Store } from '../store/store.ts';
+import type { InboundRow, MessageLedger, MessageRow, RelayAttemptOutcome, RelayRow, RelayStore } from '../store/store.ts';
 import type { Intake } from '../intake/accept-message.ts';
 import type { Router } from '../routing/choose-route.ts';
 import type { RateLimiter } from '../routing/rate-limit/limiter.ts';
@@ -25,6 +25,9 @@ import type { Metrics } from '../metrics.ts';
 import { AppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { DEFAULT_TEMPLATE, hopsOf, renderTemplate } from './template.ts';
+
+/** What this needs of the store. */
+export type RelayServiceStore = RelayStore & Pick<MessageLedger, 'getMessage'>;
 
 /** How long a process may take to hand an attempt to intake before a sweep re-drives it. */
 const START_LEASE_MS = 30_000;
@@ -45,7 +48,7 @@ export type RelayResult =
   | { kind: 'relayed'; relay: RelayRow };
 
 export class RelayService {
-  readonly #store: Store;
+  readonly #store: RelayServiceStore;
   readonly #config: Config;
   readonly #intake: Intake;
   readonly #router: Router;
@@ -56,7 +59,7 @@ export class RelayService {
   #sweeping: Promise<void> | null = null;
   readonly #inflight = new Set<Promise<void>>();
 
-  constructor(opts: { store: Store; config: Config; intake: Intake; router: Router; limiter: RateLimiter; metrics: Metrics; logger: Logger }) {
+  constructor(opts: { store: RelayServiceStore; config: Config; intake: Intake; router: Router; limiter: RateLimiter; metrics: Metrics; logger: Logger }) {
     this.#store = opts.store;
     this.#config = opts.config;
     this.#intake = opts.intake;

@@ -20,9 +20,12 @@
 import type { Logger } from 'pino';
 import { request } from 'undici';
 import type { Config } from '../config.ts';
-import type { Store } from '../store/store.ts';
+import type { AlertStore, MessageLedger } from '../store/store.ts';
 import { newId } from '../domain/ids.ts';
 import { signStandardWebhook } from '../domain/sign.ts';
+
+/** What this needs of the store. */
+export type AlertsStore = Pick<AlertStore, 'listAlerts' | 'setAlertState'> & Pick<MessageLedger, 'countFailovers' | 'queueStats' | 'waitingForRoute'>;
 
 const DEMOTED = 'provider_demoted:';
 
@@ -31,7 +34,7 @@ export interface AlertNotice { rule: string; state: 'firing' | 'resolved'; detai
 type SendSms = (to: string, body: string) => Promise<void>;
 
 export class AlertMonitor {
-  readonly #store: Store;
+  readonly #store: AlertsStore;
   readonly #config: Config;
   readonly #log: Logger;
   readonly #notifier: AlertNotifier;
@@ -42,7 +45,7 @@ export class AlertMonitor {
 
   /** `downProviders`: the providers not taking traffic now (named in the routes_down alert) */
   /** `demotions`: each active provider and why routing holds it back for its receipts (`delivery`, `latency`), if it does */
-  constructor(opts: { store: Store; config: Config; logger: Logger; notifier: AlertNotifier; downProviders?: () => string[]; demotions?: () => [string, string | null][] }) {
+  constructor(opts: { store: AlertsStore; config: Config; logger: Logger; notifier: AlertNotifier; downProviders?: () => string[]; demotions?: () => [string, string | null][] }) {
     this.#down = opts.downProviders ?? (() => []);
     this.#demoted = opts.demotions ?? (() => []);
     this.#store = opts.store;
@@ -110,7 +113,7 @@ export class AlertNotifier {
    * An alert whose state is kept in the store, so an episode notifies once whichever
    * process sees it: notifies only when this call moved the rule between ok and firing.
    */
-  async episode(store: Pick<Store, 'setAlertState'>, rule: string, firing: boolean, detail: string, now: number): Promise<void> {
+  async episode(store: Pick<AlertStore, 'setAlertState'>, rule: string, firing: boolean, detail: string, now: number): Promise<void> {
     if (!(await store.setAlertState(rule, firing ? 'firing' : 'ok', detail, now))) return;
     await this.notify({ rule, state: firing ? 'firing' : 'resolved', detail, at: new Date(now).toISOString() });
   }

@@ -13,12 +13,15 @@
 // Rules 1–3 depend only on records, so their result is cached per (account, country, from)
 // and dropped whenever a record changes; 4–7 are applied per decision and cost microseconds.
 import type { Logger } from 'pino';
-import type { MessageRow, Store, CountryRuleRow } from '../store/store.ts';
+import type { CountryRuleRow, MessageLedger, MessageRow, RecordStore } from '../store/store.ts';
 import type { ProviderEntry, ProviderRegistry } from '../providers/registry.ts';
 import { fromMicros, toMicros } from '../domain/money.ts';
 import { DEFAULT_ACCOUNT } from '../domain/actor.ts';
 import type { CircuitState, DemotionReason, Health } from './health.ts';
 import { fromRow, implicitNumber, refusal, type NumberEntry } from './numbers.ts';
+
+/** What this needs of the store. */
+export type RoutingStore = Pick<RecordStore, 'listCountryRules' | 'listNumbers'> & Pick<MessageLedger, 'lastSender'>;
 
 /**
  * One route to try, with why it sits where it does: its price per segment, its score
@@ -40,7 +43,7 @@ const STICKY_MAX = 100_000;
 
 export class Router {
   readonly #registry: ProviderRegistry;
-  readonly #store: Store;
+  readonly #store: RoutingStore;
   readonly #health: Health;
   readonly #weight: number;
   readonly #log: Logger;
@@ -53,7 +56,7 @@ export class Router {
   #cache = new Map<string, Base>();
   readonly #sticky = new Map<string, string>();
 
-  constructor(opts: { registry: ProviderRegistry; store: Store; health: Health; deliveryWeight: number; logger: Logger }) {
+  constructor(opts: { registry: ProviderRegistry; store: RoutingStore; health: Health; deliveryWeight: number; logger: Logger }) {
     this.#registry = opts.registry;
     this.#store = opts.store;
     this.#health = opts.health;

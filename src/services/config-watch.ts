@@ -6,16 +6,19 @@
 // the process caches. A failed check (the database away) is tried again on the next tick,
 // and the version is only taken as seen once `onChange` succeeded.
 import type { Logger } from 'pino';
-import type { Store } from '../store/store.ts';
+import type { RecordStore } from '../store/store.ts';
 import { Periodic } from '../loop/periodic.ts';
 
+/** What this needs of the store. */
+export type ConfigStore = Pick<RecordStore, 'configVersion'>;
+
 export class ConfigWatch {
-  readonly #store: Store;
+  readonly #store: ConfigStore;
   readonly #onChange: () => Promise<void>;
   readonly #loop: Periodic;
   #seen: number | null = null;
 
-  constructor(o: { store: Store; everyMs: number; logger: Logger; onChange: () => Promise<void> }) {
+  constructor(o: { store: ConfigStore; everyMs: number; logger: Logger; onChange: () => Promise<void> }) {
     this.#store = o.store;
     this.#onChange = o.onChange;
     this.#loop = new Periodic(() => this.check(), o.everyMs, o.logger, 'configuration check');

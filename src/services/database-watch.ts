@@ -6,7 +6,7 @@
 // store like the other rules (the store is what is away), so each process alerts for
 // itself, once per episode, and by webhook only (an SMS would be queued in the database).
 import type { Logger } from 'pino';
-import type { Store } from '../store/store.ts';
+import type { StoreLifecycle } from '../store/store.ts';
 import { storeFailure } from '../store/failures.ts';
 import { Periodic } from '../loop/periodic.ts';
 import type { AlertNotifier } from '../routing/alerts.ts';
@@ -14,7 +14,7 @@ import type { AlertNotifier } from '../routing/alerts.ts';
 export interface DatabaseWatchMetrics { up(up: boolean): void; outage(): void }
 
 export class DatabaseWatch {
-  readonly #store: Pick<Store, 'ping' | 'dialect'>;
+  readonly #store: Pick<StoreLifecycle, 'ping' | 'dialect'>;
   readonly #log: Logger;
   readonly #notifier: AlertNotifier;
   readonly #metrics: DatabaseWatchMetrics;
@@ -25,7 +25,7 @@ export class DatabaseWatch {
   #lastError = '';
   #alerted = false;
 
-  constructor(o: { store: Pick<Store, 'ping' | 'dialect'>; everyMs: number; alertAfterMs: number; logger: Logger; notifier: AlertNotifier; metrics: DatabaseWatchMetrics }) {
+  constructor(o: { store: Pick<StoreLifecycle, 'ping' | 'dialect'>; everyMs: number; alertAfterMs: number; logger: Logger; notifier: AlertNotifier; metrics: DatabaseWatchMetrics }) {
     this.#store = o.store;
     this.#log = o.logger;
     this.#notifier = o.notifier;

@@ -11,7 +11,10 @@ import { requireOperator, type Actor } from '../domain/actor.ts';
 import type { Config } from '../config.ts';
 import type { Intake } from '../intake/accept-message.ts';
 import type { Router } from '../routing/choose-route.ts';
-import type { DrillRow, MessageRow, Store } from '../store/store.ts';
+import type { AlertStore, DrillRow, MessageLedger, MessageRow } from '../store/store.ts';
+
+/** What this needs of the store. */
+export type DrillStore = Pick<AlertStore, 'recordDrill'> & Pick<MessageLedger, 'countFailovers' | 'listAttempts'>;
 
 /** Waits for a message's send outcome (http/waiters.ts in the server). */
 interface WaitForOutcome { wait(id: string, ms: number): Promise<MessageRow | null> }
@@ -23,7 +26,7 @@ export interface DrillResult {
   reason: string | null; at: string;
 }
 
-export async function runDrill(deps: { store: Store; intake: Intake; router: Router; waiters: WaitForOutcome; config: Config }, actor: Actor, opts: { provider?: string; to?: string }): Promise<DrillResult> {
+export async function runDrill(deps: { store: DrillStore; intake: Intake; router: Router; waiters: WaitForOutcome; config: Config }, actor: Actor, opts: { provider?: string; to?: string }): Promise<DrillResult> {
   requireOperator(actor, 'failover drills');
   const { store, config } = deps;
   const to = opts.to ?? (config.alertSmsTo || undefined);

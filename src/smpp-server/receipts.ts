@@ -5,7 +5,7 @@
 // failed when no receiver took them within the TTL.
 import type { Logger } from 'pino';
 import type { PDU, Session } from 'smpp';
-import type { CallbackAttemptRow, CallbackFinish, CallbackRow, MessageRow, Store } from '../store/store.ts';
+import type { CallbackAttemptRow, CallbackFinish, CallbackQueue, CallbackRow, MessageLedger, MessageRow } from '../store/store.ts';
 import { addressOf, receiptErr, receiptText, smppMessageId, SMPP_STATE } from '../domain/smpp.ts';
 import { isFinal } from '../domain/status.ts';
 import { newId } from '../domain/ids.ts';
@@ -20,7 +20,7 @@ const RECEIPT_BACKOFF_MAX_MS = 60_000;
 export interface Receiver { systemId: string; receive: boolean; session: Session }
 
 export interface ReceiptQueueDeps {
-  store: Pick<Store, 'claimCallbacks' | 'finishCallbacks' | 'getMessages' | 'listParts'>;
+  store: Pick<CallbackQueue, 'claimCallbacks' | 'finishCallbacks'> & Pick<MessageLedger, 'getMessages' | 'listParts'>;
   logger: Logger;
   /** how long a receipt waits for a receiver before it is marked failed */
   ttlMs: number;

@@ -27,7 +27,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Authenticator } from '../auth/auth.ts';
-import type { Store } from '../store/store.ts';
+import type { CallbackQueue, MessageLedger, WebhookLog } from '../store/store.ts';
 import type { Intake } from '../intake/accept-message.ts';
 import type { MessageBus } from '../events/bus.ts';
 import type { Metrics } from '../metrics.ts';
@@ -53,7 +53,7 @@ export interface SmppServerDeps {
   auth: Pick<Authenticator, 'authenticateSmpp'>;
   intake: Pick<Intake, 'accept'>;
   bus: Pick<MessageBus, 'publish' | 'onStatus'>;
-  store: Pick<Store, 'claimCallbacks' | 'finishCallbacks' | 'getMessage' | 'getMessages' | 'listParts' | 'cancelMessage' | 'listInbound'>;
+  store: Pick<CallbackQueue, 'claimCallbacks' | 'finishCallbacks'> & Pick<MessageLedger, 'getMessage' | 'getMessages' | 'listParts' | 'cancelMessage'> & Pick<WebhookLog, 'listInbound'>;
 }
 
 export class SmppServer {

@@ -34,8 +34,6 @@ export interface StoreLifecycle {
   close(): Promise<void>;
   /** a consistent copy of the database in a file, taken while it runs (SQLite; PostgreSQL has pg_dump) */
   backup?(path: string): Promise<void>;
-  /** how many group-commit batches (group-commit.ts) may be outstanding at once; 1 when absent */
-  readonly batchesInFlight?: number;
 }
 
 export interface Store extends StoreLifecycle, MessageLedger, WebhookLog, CallbackQueue, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups {}

@@ -1,9 +1,12 @@
 // Raw first: every provider webhook is written verbatim (the headers that matter and the
 // body) before anything parses it. Writes are group-committed; the processor is woken
 // once the row is durable (or at the time a provider asked it to be processed).
-import type { Store, WebhookRow } from '../store/store.ts';
+import type { WebhookLog, WebhookRow } from '../store/store.ts';
 import { GroupCommit } from '../store/group-commit.ts';
 import { newId } from '../domain/ids.ts';
+
+/** What this needs of the store. */
+export type IngestStore = Pick<WebhookLog, 'insertWebhooks'>;
 
 export interface IncomingWebhook {
   providerId: string;
@@ -18,8 +21,8 @@ export class WebhookIngest {
   readonly #batch: GroupCommit<WebhookRow, void>;
   readonly #onStored: (processAfter: number) => void;
 
-  constructor(store: Store, onStored: (processAfter: number) => void) {
-    this.#batch = new GroupCommit<WebhookRow, void>(async (rows) => { await store.insertWebhooks(rows); return rows.map(() => undefined); }, 500, store.batchesInFlight);
+  constructor(store: IngestStore, onStored: (processAfter: number) => void, batchesInFlight = 1) {
+    this.#batch = new GroupCommit<WebhookRow, void>(async (rows) => { await store.insertWebhooks(rows); return rows.map(() => undefined); }, 500, batchesInFlight);
     this.#onStored = onStored;
   }
 

@@ -2,10 +2,13 @@
 // idempotent (events are unique per webhook, status only moves forward, inbound messages
 // are unique per provider id), so a replay reproduces the same state, or the corrected
 // one after a parser fix.
-import type { Store } from '../store/store.ts';
+import type { WebhookLog } from '../store/store.ts';
 import type { WebhookProcessor } from './processor.ts';
 
-export async function replayWebhooks(store: Store, processor: WebhookProcessor, filter: { since?: number; providerId?: string }): Promise<number> {
+/** What this needs of the store. */
+export type ReplayStore = Pick<WebhookLog, 'listWebhooks' | 'requeueWebhooks'>;
+
+export async function replayWebhooks(store: ReplayStore, processor: WebhookProcessor, filter: { since?: number; providerId?: string }): Promise<number> {
   const rows = await store.listWebhooks(filter);
   const now = Date.now();
   const due = rows.filter((r) => r.process_after <= now).map((r) => r.id);

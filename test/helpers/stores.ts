@@ -8,6 +8,7 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { ThreadedSqliteStore } from '../../src/store/sqlite/threaded-store.ts';
 import type { Store } from '../../src/store/store.ts';
+import { RECEIPT_PLANNER } from '../../src/receipts/plan.ts';
 import { TEST_DATABASE_URL } from './env.ts';
 
 export interface TestStore { store: Store; dispose(): Promise<void> }
@@ -21,7 +22,7 @@ export function tempDir(): { path: string; remove(): void } {
 export async function makeSqliteStore(threaded = false): Promise<TestStore> {
   const dir = tempDir();
   const path = join(dir.path, 'test.db');
-  const store = threaded ? new ThreadedSqliteStore(path) : new SqliteStore(path);
+  const store = threaded ? new ThreadedSqliteStore(path, { receiptPlanner: RECEIPT_PLANNER }) : new SqliteStore(path);
   await store.migrate();
   return { store, dispose: async () => { await store.close(); dir.remove(); } };
 }

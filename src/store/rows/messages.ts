@@ -185,10 +185,10 @@ export interface ReceiptPlan {
  * does (receipts/plan.ts) and which change is announced to the caller (callbacks/).
  * Passed in, so the store depends on no layer above it.
  */
-export type ReceiptPlanner = ((message: MessageRow, parts: readonly MessagePartRow[], receipt: ReceiptWrite, now: number) => ReceiptPlan) & {
-  /** where the planner is exported from: a store may then run it on another thread (it imports it there) */
-  readonly module?: { url: string; name: string };
-};
+export type ReceiptPlanner = (message: MessageRow, parts: readonly MessagePartRow[], receipt: ReceiptWrite, now: number) => ReceiptPlan;
+
+/** A planner and the module that exports it, so a store that writes on another thread can import it there once, when the thread starts. */
+export interface ReceiptPlannerModule { plan: ReceiptPlanner; url: string; name: string }
 
 export type Announce = (message: MessageRow, now: number) => CallbackRow | null;
 

@@ -8,8 +8,8 @@
 // busy_timeout). SWITCHBOARD_SQLITE_WRITER_THREAD says which processes use it (app.ts).
 import { Worker } from 'node:worker_threads';
 import { SqliteStore } from './sqlite-store.ts';
-import type { CallbackAttemptRow, CallbackFinish, InsertResult, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
-import { deserializeError, type WriterMethod, type WriterReply, type WriterRequest } from './writer-protocol.ts';
+import type { InsertResult, NewMessage, ReceiptPlanner, ReceiptPlannerModule, ReceiptResult, ReceiptWrite } from '../store.ts';
+import { deserializeError, WRITER_METHODS, type WriterData, type WriterMethod, type WriterReply, type WriterRequest } from './writer-protocol.ts';
 
 export class ThreadedSqliteStore extends SqliteStore {
   readonly #thread: Worker;
@@ -19,10 +19,15 @@ export class ThreadedSqliteStore extends SqliteStore {
   /** the thread queues writes itself: the next batch waits there while one commits */
   readonly batchesInFlight = 2;
 
-  constructor(path: string) {
+  readonly #planner: ReceiptPlanner | null;
+
+  /** `receiptPlanner`: the planner receipts are applied with on the thread (any other runs on the caller's thread). */
+  constructor(path: string, opts: { receiptPlanner?: ReceiptPlannerModule } = {}) {
     super(path);
+    const p = opts.receiptPlanner;
+    this.#planner = p?.plan ?? null;
     this.#thread = new Worker(new URL('./writer-thread.ts', import.meta.url), {
-      workerData: { path },
+      workerData: { path, planner: p ? { url: p.url, name: p.name } : null } satisfies WriterData,
       // The thread runs a file: an --input-type the process got for its own -e would refuse it.
       ...(process.execArgv.some((a) => a.startsWith('--input-type')) ? { execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')) } : {}),
     });
@@ -47,36 +52,36 @@ export class ThreadedSqliteStore extends SqliteStore {
     };
     this.#thread.on('error', (err) => fail(new Error(`the SQLite writer thread failed: ${err.message}`, { cause: err })));
     this.#thread.on('exit', (code) => fail(new Error(`the SQLite writer thread exited (code ${code})`)));
+    this.#proxy();
   }
 
-  #call<T>(method: WriterRequest['method'], args: unknown[], planner?: WriterRequest['planner']): Promise<T> {
+  #call<T>(method: WriterRequest['method'], args: unknown[]): Promise<T> {
     if (this.#failed) return Promise.reject(this.#failed);
     const id = ++this.#next;
     return new Promise<T>((resolve, reject) => {
       if (this.#pending.size === 0) this.#thread.ref();
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#thread.postMessage({ id, method, args, planner } satisfies WriterRequest);
+      this.#thread.postMessage({ id, method, args } satisfies WriterRequest);
     });
   }
 
-  #write<T>(method: WriterMethod, ...args: unknown[]): Promise<T> { return this.#call<T>(method, args); }
+  /** Each hot write, posted to the thread: the list is hot-writes.ts's, so a new one cannot be left on this thread by mistake. */
+  #proxy(): void {
+    for (const m of WRITER_METHODS) {
+      if (m === 'insertMessages' || m === 'applyReceipts') continue; // below: each needs a word more
+      Object.defineProperty(this, m, { value: (...args: unknown[]) => this.#call(m satisfies WriterMethod, args) });
+    }
+  }
 
   override async insertMessages(batch: NewMessage[]): Promise<InsertResult[]> {
     // The thread answers an insert without the row (see writer-thread.ts): it is the one posted.
-    const results = await this.#write<InsertResult[]>('insertMessages', batch);
+    const results = await this.#call<InsertResult[]>('insertMessages', [batch]);
     return results.map((r, i) => (r.kind === 'inserted' ? { kind: 'inserted', message: batch[i].row } : r));
   }
-  override insertWebhooks(rows: WebhookRow[]): Promise<void> { return this.#write('insertWebhooks', rows); }
-  override claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]> { return this.#write('claimDue', owner, now, leaseMs, limit); }
-  override recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> { return this.#write('recordOutcomes', outcomes); }
-  override claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]> { return this.#write('claimWebhooks', now, leaseMs, limit); }
-  override finishWebhooks(done: { id: string; error: string | null }[], deferred: string[], until: number, now: number): Promise<void> {
-    return this.#write('finishWebhooks', done, deferred, until, now);
-  }
-  override finishCallbacks(done: { id: string; set: CallbackFinish; attempt: CallbackAttemptRow }[], now: number): Promise<void> { return this.#write('finishCallbacks', done, now); }
+
   override applyReceipts(receipts: ReceiptWrite[], now: number, plan: ReceiptPlanner): Promise<ReceiptResult[]> {
-    // A planner that says where it lives runs on the thread; any other runs here.
-    return plan.module ? this.#call('applyReceipts', [receipts, now], plan.module) : super.applyReceipts(receipts, now, plan);
+    // The planner the thread was started with runs there; any other runs here.
+    return plan === this.#planner ? this.#call('applyReceipts', [receipts, now]) : super.applyReceipts(receipts, now, plan);
   }
 
   #closing = false;

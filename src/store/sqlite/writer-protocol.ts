@@ -1,12 +1,11 @@
 // Messages between the SQLite store and its writer thread, and how an error crosses the
 // thread boundary (structured clone keeps an Error's message but not its class or fields).
 import { AppError, type ErrorCode } from '../../domain/errors.ts';
+import { HOT_WRITES, type HotWrites } from './hot-writes.ts';
 
-/** The store methods that run on the writer thread: every hot transactional write. */
-export const WRITER_METHODS = [
-  'insertMessages', 'insertWebhooks', 'claimDue', 'recordOutcomes', 'claimWebhooks', 'finishWebhooks', 'applyReceipts', 'finishCallbacks',
-] as const;
-export type WriterMethod = typeof WRITER_METHODS[number];
+/** The store methods that run on the writer thread: every hot write (hot-writes.ts). */
+export type WriterMethod = keyof HotWrites;
+export const WRITER_METHODS = Object.keys(HOT_WRITES) as WriterMethod[];
 /** Writes that must be on disk when they resolve (synchronous=FULL); the rest are redoable bookkeeping. */
 export const DURABLE_WRITES: ReadonlySet<string> = new Set<WriterMethod>(['insertMessages', 'insertWebhooks']);
 
@@ -14,9 +13,10 @@ export interface WriterRequest {
   id: number;
   method: WriterMethod | 'close';
   args: unknown[];
-  /** applyReceipts: where the planner lives, so the thread imports it (a function cannot be posted) */
-  planner?: { url: string; name: string };
 }
+
+/** What the thread is started with: the database file, and where the receipt planner it runs lives (a function cannot be posted). */
+export interface WriterData { path: string; planner: { url: string; name: string } | null }
 
 export type SerializedError = { app: { code: ErrorCode; message: string; field?: string; retryAfter?: number } } | { name: string; message: string; stack?: string; props: Record<string, unknown> };
 

@@ -13,49 +13,22 @@
 // Writes that reach the thread together are independent (a caller posts a write that
 // depends on another only once that one is answered), so this order is free to choose.
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqliteStore } from './sqlite-store.ts';
-import type { InsertResult, ReceiptPlanner } from '../store.ts';
-import { DURABLE_WRITES, serializeError, type WriterReply, type WriterRequest } from './writer-protocol.ts';
+import { SqliteConn } from './conn.ts';
+import { HOT_WRITES } from './hot-writes.ts';
+import type { InsertResult, ReceiptPlanner, ReceiptWrite } from '../store.ts';
+import { DURABLE_WRITES, serializeError, type WriterData, type WriterReply, type WriterRequest } from './writer-protocol.ts';
 
 const port = parentPort!;
-const store = new SqliteStore((workerData as { path: string }).path);
-const planners = new Map<string, ReceiptPlanner>();
+const data = workerData as WriterData;
+const conn = new SqliteConn(data.path);
+// The receipt planner is fixed when the thread starts: imported once, before the first
+// write is taken (the port holds messages until it has a listener).
+const planner = data.planner ? (await import(data.planner.url) as Record<string, ReceiptPlanner>)[data.planner.name] : null;
+if (data.planner && typeof planner !== 'function') throw new Error(`${data.planner.url}#${data.planner.name} is not a receipt planner`);
 let queue: WriterRequest[] = [];
 let scheduled = false;
 
-async function planner(module: { url: string; name: string }): Promise<ReceiptPlanner> {
-  const key = `${module.url}#${module.name}`;
-  let p = planners.get(key);
-  if (!p) {
-    p = (await import(module.url) as Record<string, ReceiptPlanner>)[module.name];
-    if (typeof p !== 'function') throw new Error(`${key} is not a receipt planner`);
-    planners.set(key, p);
-  }
-  return p;
-}
-
-// Writes are queued in the order they were posted. A receipt planner not yet imported
-// holds the request back while it loads, and every request after it waits its turn
-// behind it (receipts applied before their webhooks are marked done, never the other
-// way round).
-let gate: Promise<void> = Promise.resolve();
-let gated = 0;
-
-port.on('message', (req: WriterRequest) => {
-  const importing = req.planner !== undefined && !planners.has(`${req.planner.url}#${req.planner.name}`);
-  if (gated === 0 && !importing) return enqueue(req);
-  gated++;
-  gate = gate.then(async () => {
-    try {
-      if (req.planner) await planner(req.planner);
-      enqueue(req);
-    } catch (err) {
-      port.postMessage({ id: req.id, error: serializeError(err) } satisfies WriterReply);
-    } finally {
-      gated--;
-    }
-  });
-});
+port.on('message', (req: WriterRequest) => enqueue(req));
 
 /** How long the worker's bookkeeping may wait to share a commit with intake (measured: about half the commits). */
 const BOOKKEEPING_WAIT_MS = 2;
@@ -71,11 +44,11 @@ function enqueue(req: WriterRequest): void {
     scheduled = true;
     setImmediate(flush);
   } else {
-    lazy ??= setTimeout(() => { lazy = null; if (!scheduled) { scheduled = true; void flush(); } }, BOOKKEEPING_WAIT_MS);
+    lazy ??= setTimeout(() => { lazy = null; if (!scheduled) { scheduled = true; flush(); } }, BOOKKEEPING_WAIT_MS);
   }
 }
 
-async function flush(): Promise<void> {
+function flush(): void {
   scheduled = false;
   const batch = queue;
   queue = [];
@@ -83,13 +56,13 @@ async function flush(): Promise<void> {
   const writes = close >= 0 ? batch.slice(0, close) : batch;
   const durable = writes.filter((r) => DURABLE_WRITES.has(r.method));
   if (durable.length > 0 && durable.length < writes.length) {
-    await commit(durable);
-    await commit(writes.filter((r) => !DURABLE_WRITES.has(r.method)));
+    commit(durable);
+    commit(writes.filter((r) => !DURABLE_WRITES.has(r.method)));
   } else if (writes.length > 0) {
-    await commit(writes);
+    commit(writes);
   }
   if (close >= 0) {
-    await store.close();
+    conn.close();
     port.postMessage({ id: batch[close].id, result: null } satisfies WriterReply);
     port.close();
   }
@@ -101,23 +74,35 @@ function withoutRows(results: InsertResult[]): unknown[] {
 }
 
 /** Runs `writes` in one transaction, each in its savepoint, and answers each once it is committed. */
-async function commit(writes: WriterRequest[]): Promise<void> {
-  let results: Promise<unknown>[] = [];
+function commit(writes: WriterRequest[]): void {
+  const results: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
   try {
-    store.batch(writes.some((r) => DURABLE_WRITES.has(r.method)), () => {
-      // The methods' bodies are synchronous: each runs (in its savepoint) right here.
-      results = writes.map((r) => {
-        const args = r.planner ? [...r.args, planners.get(`${r.planner.url}#${r.planner.name}`)] : r.args;
-        return (store[r.method as keyof SqliteStore] as (...a: unknown[]) => Promise<unknown>).apply(store, args);
-      });
+    conn.batch(writes.some((r) => DURABLE_WRITES.has(r.method)), () => {
+      for (const r of writes) {
+        try {
+          results.push({ ok: true, value: run(r) });
+        } catch (err) {
+          results.push({ ok: false, err }); // its savepoint is rolled back; the others commit
+        }
+      }
     });
   } catch (err) {
     // The commit itself failed: nothing in this batch is written.
     for (const r of writes) port.postMessage({ id: r.id, error: serializeError(err) } satisfies WriterReply);
     return;
   }
-  const settled = await Promise.allSettled(results);
-  settled.forEach((s, i) => port.postMessage((s.status === 'fulfilled'
-    ? { id: writes[i].id, result: writes[i].method === 'insertMessages' ? withoutRows(s.value as InsertResult[]) : s.value }
-    : { id: writes[i].id, error: serializeError(s.reason) }) satisfies WriterReply));
+  results.forEach((res, i) => port.postMessage((res.ok
+    ? { id: writes[i].id, result: writes[i].method === 'insertMessages' ? withoutRows(res.value as InsertResult[]) : res.value }
+    : { id: writes[i].id, error: serializeError(res.err) }) satisfies WriterReply));
+}
+
+/** One write, synchronously, on the thread's connection. */
+function run(r: WriterRequest): unknown {
+  if (r.method === 'close') throw new Error('close is not a write');
+  if (r.method === 'applyReceipts') {
+    if (!planner) throw new Error('this writer thread was started without a receipt planner');
+    const [receipts, now] = r.args as [ReceiptWrite[], number];
+    return HOT_WRITES.applyReceipts(conn, receipts, now, planner);
+  }
+  return (HOT_WRITES[r.method] as (c: SqliteConn, ...a: unknown[]) => unknown)(conn, ...r.args);
 }
