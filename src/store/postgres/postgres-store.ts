@@ -2,15 +2,15 @@
 // claims use FOR UPDATE SKIP LOCKED so two workers never take the same row, and a
 // NOTIFY in the inserting transaction wakes the workers listening on QUEUE_CHANNEL.
 import pg from 'pg';
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import { BaseStore } from '../base-store.ts';
 import { CONFIG_CHANNEL } from '../migrations.ts';
-import { optOutRefuses } from '../../domain/phone.ts';
 import type { Database } from '../schema.ts';
-import type { CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
-import { SUPERSEDED_PART } from '../rows.ts';
+import type { InsertResult, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
+import * as hot from './hot-writes.ts';
+import { QUEUE_CHANNEL } from './hot-writes.ts';
 
-export const QUEUE_CHANNEL = 'switchboard_queue';
+export { QUEUE_CHANNEL };
 
 /** How long a query waits for a connection before failing (database_unavailable). */
 const CONNECT_TIMEOUT_MS = 3_000;
@@ -133,230 +133,11 @@ export class PostgresStore extends BaseStore {
     this.#relisten.unref();
   }
 
-  async insertMessages(batch: NewMessage[]): Promise<InsertResult[]> {
-    return this.db.transaction().execute(async (trx) => {
-      const results: (InsertResult | undefined)[] = new Array(batch.length);
-      // Opt-outs first, in one query for the batch: a refused message takes no idempotency key.
-      const checked = batch.filter((b) => b.checkOptOut);
-      if (checked.length > 0) {
-        const outs = await trx.selectFrom('opt_outs').selectAll()
-          .where((eb) => eb.or(checked.map((b) => eb.and([eb('account_id', '=', b.row.account_id), eb('number', '=', b.row.to_number)]))))
-          .orderBy('created_at', 'desc').execute();
-        batch.forEach((b, i) => {
-          if (!b.checkOptOut) return;
-          const optOut = outs.find((o) => o.account_id === b.row.account_id && o.number === b.row.to_number && optOutRefuses(o.sender, b.row.from_number));
-          if (optOut) results[i] = { kind: 'opted_out', optOut };
-        });
-      }
-      const firstByKey = new Map<string, number>();
-      const keyed: number[] = [];
-      batch.forEach((b, i) => {
-        if (results[i] || !b.idempotency) return;
-        const k = `${b.row.account_id}\u0000${b.idempotency.key}`;
-        if (firstByKey.has(k)) return; // resolved after the first of its key, below
-        firstByKey.set(k, i);
-        keyed.push(i);
-      });
-      if (keyed.length > 0) {
-        const won = await trx.insertInto('idempotency_keys')
-          .values(keyed.map((i) => ({
-            account_id: batch[i].row.account_id, key: batch[i].idempotency!.key, request_hash: batch[i].idempotency!.hash,
-            message_id: batch[i].row.id, created_at: batch[i].row.created_at,
-          })))
-          .onConflict((oc) => oc.columns(['account_id', 'key']).doNothing())
-          .returning(['message_id']).execute();
-        const wonIds = new Set(won.map((w) => w.message_id));
-        for (const i of keyed) {
-          if (wonIds.has(batch[i].row.id)) continue;
-          const existing = await trx.selectFrom('idempotency_keys as k').innerJoin('messages as m', 'm.id', 'k.message_id')
-            .selectAll('m').select('k.request_hash as hash')
-            .where('k.account_id', '=', batch[i].row.account_id).where('k.key', '=', batch[i].idempotency!.key).executeTakeFirstOrThrow();
-          const { hash, ...message } = existing;
-          results[i] = hash === batch[i].idempotency!.hash ? { kind: 'duplicate', message } : { kind: 'conflict' };
-        }
-      }
-      const toInsert = batch.filter((b, i) => results[i] === undefined && (!b.idempotency || firstByKey.get(`${b.row.account_id}\u0000${b.idempotency.key}`) === i));
-      for (let i = 0; i < toInsert.length; i += 500) {
-        // The NOTIFY that wakes the workers rides on the insert (one round trip fewer);
-        // PostgreSQL sends one notification per transaction for identical payloads.
-        await trx.insertInto('messages').values(toInsert.slice(i, i + 500).map((b) => b.row))
-          .returning(sql<string>`pg_notify(${QUEUE_CHANNEL}, '')`.as('notified')).execute();
-      }
-      batch.forEach((b, i) => { if (results[i] === undefined && toInsert.includes(b)) results[i] = { kind: 'inserted', message: b.row }; });
-      // Later requests in this batch with an already-seen key follow the first one's fate.
-      batch.forEach((b, i) => {
-        if (results[i] !== undefined) return;
-        const first = firstByKey.get(`${b.row.account_id}\u0000${b.idempotency!.key}`)!;
-        const r = results[first]!;
-        results[i] = r.kind === 'conflict' || r.kind === 'opted_out' || b.idempotency!.hash !== batch[first].idempotency!.hash ? { kind: 'conflict' } : { kind: 'duplicate', message: r.message };
-      });
-      return results as InsertResult[];
-    });
-  }
-
-  async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]> {
-    const r = await sql<MessageRow>`
-      UPDATE messages m SET status = 'sending', lease_owner = ${owner}, next_attempt_at = ${now + leaseMs},
-        attempts = m.attempts + 1, updated_at = ${now},
-        interrupted = CASE WHEN m.status = 'sending' THEN 1 ELSE m.interrupted END
-      FROM (SELECT id FROM messages
-            WHERE status IN ('scheduled', 'queued', 'sending') AND next_attempt_at <= ${now}
-            ORDER BY next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED) due
-      WHERE m.id = due.id
-      RETURNING m.*`.execute(this.db);
-    return r.rows.sort((a, b) => (a.next_attempt_at ?? 0) - (b.next_attempt_at ?? 0) || (a.id < b.id ? -1 : 1));
-  }
-
-  async recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> {
-    return this.db.transaction().execute(async (trx) => {
-      await redoable(trx);
-      const applied = new Set<string>();
-      // One UPDATE per shape of outcome (sent, retry, failed…), not one per message: each
-      // is a round trip, and a batch holds hundreds. The lease fences every row.
-      const shapes = new Map<string, Record<string, unknown>[]>();
-      for (const o of outcomes) {
-        const { lease_owner: _released, id: _id, ...fields } = o.set as Partial<MessageRow>;
-        const set = definedFields({ ...fields, updated_at: o.now, interrupted: 0 });
-        const shape = Object.keys(set).sort().join(',');
-        const rows = shapes.get(shape) ?? [];
-        rows.push({ ...set, id: o.messageId, lease_owner: o.leaseOwner });
-        shapes.set(shape, rows);
-      }
-      for (const [shape, rows] of shapes) {
-        const r = await sql<{ id: string }>`
-          UPDATE messages m SET ${sql.join(shape.split(',').map((c) => sql`${sql.ref(c)} = v.${sql.ref(c)}`))}, lease_owner = NULL
-          FROM json_populate_recordset(NULL::messages, ${JSON.stringify(rows)}::json) v
-          WHERE m.id = v.id AND m.lease_owner = v.lease_owner AND m.status = 'sending'
-          RETURNING m.id`.execute(trx);
-        for (const { id } of r.rows) applied.add(id);
-      }
-      const attempts = outcomes.filter((o) => applied.has(o.messageId)).flatMap((o) => o.attempts);
-      const events = outcomes.filter((o) => applied.has(o.messageId) && o.event).map((o) => o.event!);
-      const callbacks = outcomes.filter((o) => applied.has(o.messageId) && o.callback).map((o) => o.callback!);
-      if (attempts.length) await trx.insertInto('attempts').values(attempts).execute();
-      if (events.length) await trx.insertInto('events').values(events).execute();
-      if (callbacks.length) await trx.insertInto('callbacks').values(callbacks).execute();
-      const superseded = outcomes.filter((o) => applied.has(o.messageId) && o.supersedeParts).map((o) => o.messageId);
-      if (superseded.length) {
-        await trx.updateTable('message_parts').set((eb) => ({ part_index: eb('part_index', '+', SUPERSEDED_PART) }))
-          .where('message_id', 'in', superseded).where('part_index', '<', SUPERSEDED_PART).execute();
-      }
-      const parts = outcomes.filter((o) => applied.has(o.messageId)).flatMap((o) => o.parts);
-      if (parts.length) await trx.insertInto('message_parts').values(parts).onConflict((oc) => oc.doNothing()).execute();
-      return applied;
-    });
-  }
-
-  async purgeMessages(finalBefore: number, limit: number, archive?: (rows: MessageRow[]) => void): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
-      const rows = await trx.selectFrom('messages').selectAll().where('final_at', '<', finalBefore).orderBy('final_at').limit(limit).forUpdate().skipLocked().execute();
-      const ids = rows.map((r) => r.id);
-      if (ids.length === 0) return 0;
-      archive?.(rows);
-      await trx.deleteFrom('callback_attempts').where('callback_id', 'in', (eb) => eb.selectFrom('callbacks').select('id').where('message_id', 'in', ids)).execute();
-      for (const table of ['callbacks', 'attempts', 'events', 'message_parts', 'idempotency_keys'] as const) await trx.deleteFrom(table).where('message_id', 'in', ids).execute();
-      await trx.deleteFrom('messages').where('id', 'in', ids).execute();
-      return rows.length;
-    });
-  }
-
-  async claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]> {
-    const r = await sql<WebhookRow>`
-      UPDATE webhooks w SET lease_until = ${now + leaseMs}, attempts = w.attempts + 1
-      FROM (SELECT id FROM webhooks
-            WHERE processed_at IS NULL AND process_after <= ${now} AND (lease_until IS NULL OR lease_until <= ${now})
-            ORDER BY process_after LIMIT ${limit} FOR UPDATE SKIP LOCKED) due
-      WHERE w.id = due.id
-      RETURNING w.*`.execute(this.db);
-    return r.rows.sort((a, b) => a.process_after - b.process_after || (a.id < b.id ? -1 : 1));
-  }
-
-  async applyReceipts(receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> {
-    return this.db.transaction().execute(async (trx) => {
-      await redoable(trx);
-      const { messageOf, messages, parts } = await this.#lockMessages(trx, receipts);
-      const pendingEvents: EventRow[] = [];
-      const pendingCallbacks: CallbackRow[] = [];
-      const changed = new Map<string, MessageRow>();
-      const changedColumns = new Set<string>();
-      const changedParts = new Map<string, MessagePartRow>();
-      const results = receipts.map((r): ReceiptResult => {
-        const id = messageOf.get(`${r.providerId}\u0000${r.providerMessageId}`);
-        const message = id === undefined ? undefined : messages.get(id);
-        if (!message) return { message: null, changed: false, previous: null };
-        const own = parts.get(message.id) ?? [];
-        const plan = planReceipt(message, own, r, now);
-        pendingEvents.push(plan.event);
-        if (plan.part) {
-          const k = own.findIndex((p) => p.part_index === plan.part!.index);
-          own[k] = { ...own[k], ...plan.part.set };
-          changedParts.set(`${message.id}\u0000${plan.part.index}`, own[k]);
-        }
-        if (!plan.set) return { message, changed: false, previous: message.status };
-        const updated = { ...message, ...plan.set };
-        for (const [k, v] of Object.entries(plan.set)) if (v !== undefined) changedColumns.add(k);
-        if (plan.callback) pendingCallbacks.push(plan.callback);
-        messages.set(message.id, updated);
-        changed.set(message.id, updated);
-        return { message: updated, changed: true, previous: message.status };
-      });
-      // A few statements for the whole batch, whatever its size (each is a round trip).
-      if (changedParts.size > 0) {
-        await sql`
-          UPDATE message_parts p SET status = v.status, error_code = v.error_code, error_message = v.error_message,
-            provider_error_code = v.provider_error_code, updated_at = v.updated_at
-          FROM json_populate_recordset(NULL::message_parts, ${JSON.stringify([...changedParts.values()])}::json) v
-          WHERE p.message_id = v.message_id AND p.part_index = v.part_index`.execute(trx);
-      }
-      // A receipt seen twice (the same webhook replayed) is kept once: DO NOTHING also
-      // skips a duplicate within this one statement.
-      if (pendingEvents.length > 0) await trx.insertInto('events').values(pendingEvents).onConflict((oc) => oc.doNothing()).execute();
-      if (pendingCallbacks.length) await trx.insertInto('callbacks').values(pendingCallbacks).execute();
-      if (changed.size > 0) {
-        // Every column a plan in this batch set, from each message as it now stands (the
-        // rows are locked, so a column its own plan left alone keeps its value).
-        const columns = [...changedColumns].filter((c) => c !== 'id');
-        await sql`
-          UPDATE messages m SET ${sql.join(columns.map((c) => sql`${sql.ref(c)} = v.${sql.ref(c)}`))}
-          FROM json_populate_recordset(NULL::messages, ${JSON.stringify([...changed.values()])}::json) v
-          WHERE m.id = v.id`.execute(trx);
-      }
-      return results;
-    });
-  }
-
-  /** The messages the receipts name (through their parts), locked, with all their parts. */
-  async #lockMessages(trx: Transaction<Database>, receipts: ReceiptWrite[]) {
-    const messageOf = new Map<string, string>();
-    const messages = new Map<string, MessageRow>();
-    const parts = new Map<string, MessagePartRow[]>();
-    const refs = [...new Set(receipts.map((r) => r.providerMessageId))];
-    if (refs.length === 0) return { messageOf, messages, parts };
-    const named = await trx.selectFrom('message_parts').select(['message_id', 'provider_id', 'provider_message_id']).where('provider_message_id', 'in', refs).execute();
-    for (const p of named) messageOf.set(`${p.provider_id}\u0000${p.provider_message_id}`, p.message_id);
-    const ids = [...new Set(named.map((p) => p.message_id))];
-    if (ids.length === 0) return { messageOf, messages, parts };
-    for (const m of await trx.selectFrom('messages').selectAll().where('id', 'in', ids).orderBy('id').forUpdate().execute()) messages.set(m.id, m);
-    for (const p of await trx.selectFrom('message_parts').selectAll().where('message_id', 'in', ids).orderBy('message_id').orderBy('part_index').execute()) {
-      const list = parts.get(p.message_id) ?? [];
-      list.push(p);
-      parts.set(p.message_id, list);
-    }
-    return { messageOf, messages, parts };
-  }
-}
-
-/**
- * The worker's own bookkeeping (outcomes, receipts applied) does not wait for the WAL
- * flush (synchronous_commit off for this transaction; the SQLite store's NORMAL): a crash
- * of PostgreSQL itself may undo its last moments, which are redone from what is durable
- * (the message is sent again, at least once; the raw webhook is applied again). Intake
- * and raw webhooks keep the server's setting.
- */
-async function redoable(trx: Transaction<Database>): Promise<void> {
-  await sql`SET LOCAL synchronous_commit = off`.execute(trx);
-}
-
-function definedFields(obj: object): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
+  // The hot paths (hot-writes.ts), on this store's pool.
+  insertMessages(batch: NewMessage[]): Promise<InsertResult[]> { return hot.insertMessages(this.db, batch); }
+  claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]> { return hot.claimDue(this.db, owner, now, leaseMs, limit); }
+  recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> { return hot.recordOutcomes(this.db, outcomes); }
+  purgeMessages(finalBefore: number, limit: number, archive?: (rows: MessageRow[]) => void): Promise<number> { return hot.purgeMessages(this.db, finalBefore, limit, archive); }
+  claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]> { return hot.claimWebhooks(this.db, now, leaseMs, limit); }
+  applyReceipts(receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> { return hot.applyReceipts(this.db, receipts, now, planReceipt); }
 }
