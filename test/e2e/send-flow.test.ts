@@ -71,9 +71,11 @@ describe('a message from POST to delivered', () => {
     const at = new Date(Date.now() + 600).toISOString();
     const r = await t.call('POST', '/v1/messages', { to: '+14155550100', body: 'later', send_at: at });
     assert.equal(r.body.status, 'scheduled');
-    await new Promise((res) => setTimeout(res, 300));
-    assert.equal((await status(r.body.id)).status, 'scheduled');
     const m = await until(r.body.id, 'delivered');
+    // No attempt started before send_at: it waited for its time.
+    const attempts = await t.ctx().store.listAttempts(r.body.id);
+    assert.ok(attempts.length >= 1);
+    assert.ok(attempts.every((a) => a.started_at >= Date.parse(at)), 'not sent before its time');
     assert.ok(Date.parse(m.sent_at) >= Date.parse(at));
   });
 

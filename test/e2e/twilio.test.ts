@@ -74,6 +74,8 @@ describe('Twilio end to end', () => {
     const url = `${t.config.publicUrl}/webhooks/twilio-main/status`;
     const params = { MessageSid: m.provider_message_id, MessageStatus: 'delivered', AccountSid: FAKE_ACCOUNT_SID };
     const good = twilioSignature(FAKE_AUTH_TOKEN, url, params);
+    const stored = async () => (await t.ctx().store.listWebhooks({ providerId: 'twilio-main', newest: 1000 })).length;
+    const before = await stored();
     const post = (body: Record<string, string>, sig?: string) => fetch(url, {
       method: 'POST', body: new URLSearchParams(body).toString(),
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...(sig ? { 'x-twilio-signature': sig } : {}) },
@@ -83,7 +85,8 @@ describe('Twilio end to end', () => {
     assert.equal(((await tampered.json()) as { error: { code: string } }).error.code, 'invalid_signature');
     assert.equal((await post(params, 'AAAA')).status, 403);
     assert.equal((await post(params)).status, 403);
-    await new Promise((res) => setTimeout(res, 150));
+    // Refused before it was stored: nothing can apply it later.
+    assert.equal(await stored(), before, 'a refused webhook is not stored');
     const after = await get(r.body.id);
     assert.equal(after.status, 'sent');
     assert.equal(after.events.length, 0);
@@ -96,10 +99,9 @@ describe('Twilio end to end', () => {
     const r = await send({});
     const m = await until(r.body.id, 'delivered');
     await eventually(async () => fake.callbacksSent.filter((c) => c.params.MessageSid === m.provider_message_id).length === 6, 5000, 'all callbacks');
-    await new Promise((res) => setTimeout(res, 200));
-    const final = await get(r.body.id);
+    // Every receipt applied first (each is an event), then the status read.
+    const final = await eventually(async () => { const x = await get(r.body.id); return x.events.length === 6 && x; }, 10_000, 'every receipt, duplicates too, kept');
     assert.equal(final.status, 'delivered');
-    assert.equal(final.events.length, 6, 'every receipt, duplicates too, is kept');
   });
 
   it('throttled, then sent', async () => {
