@@ -86,7 +86,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     minDeliveryRate: config.healthMinDeliveryRate, minDeliverySamples: config.healthMinDeliverySamples, receiptSlaMs: config.receiptSlaMs });
   health.onChange = (provider, state) => logger.warn({ provider, state }, `circuit ${state.replace('_', '-')}`);
   metrics.watchHealth(() => registry.active().map((p) => [p.id, health.view(p.id, Date.now())]));
-  metrics.watchSessions(() => registry.active().flatMap((p) => (p.adapter.sessionStats ? [[p.id, p.adapter.sessionStats()] as [string, ReturnType<NonNullable<typeof p.adapter.sessionStats>>]] : [])));
+  metrics.watchSessions(() => registry.active().flatMap((p) => (p.capabilities.sessions ? [[p.id, p.capabilities.sessions.sessionStats()] as const] : [])));
   bus.onStatus(({ message, previous }) => {
     // Delivery receipts feed each provider's recent delivery rate (a routing score input),
     // and, counted against the time of their send, its receipt latency.
@@ -158,7 +158,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const alerts = runsWorkers
     ? new AlertMonitor({
       store, config, logger, notifier,
-      downProviders: () => registry.active().filter((p) => health.view(p.id, Date.now()).demoted === 'errors' || p.adapter.ready?.() === false).map((p) => p.id),
+      downProviders: () => registry.active().filter((p) => health.view(p.id, Date.now()).demoted === 'errors' || p.capabilities.sessions?.ready() === false).map((p) => p.id),
       demotions: () => registry.active().map((p) => [p.id, health.view(p.id, Date.now()).demoted] as [string, string | null]),
     })
     : null;

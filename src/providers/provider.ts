@@ -124,7 +124,13 @@ export interface InboundMessage {
   receivedAt?: number;
 }
 
-export interface ProviderAdapter {
+/**
+ * The adapter's core, which every provider kind has: send, and read what the provider
+ * posts back (verify, answer, parse). What only some kinds can do is a capability
+ * below, implemented whole or not at all, and discovered by the registry
+ * (capabilities.ts): callers ask an entry's `capabilities`, never an optional method.
+ */
+export interface AdapterCore {
   readonly kind: string;
   send(req: SendRequest, signal: AbortSignal): Promise<SendOutcome>;
   /** whether a webhook request really comes from this provider (may fetch a signing certificate) */
@@ -135,33 +141,48 @@ export interface ProviderAdapter {
   parseReceipts(raw: RawWebhook): Receipt[];
   /** pure: the inbound texts in a stored raw webhook */
   parseInbound(raw: RawWebhook): InboundMessage[];
-  /** asks the provider for parts' current status (reconciliation), where it has a status API */
-  fetchStatus?(providerMessageIds: string[], signal: AbortSignal): Promise<Receipt[]>;
-  /**
-   * Whether the provider already holds this message, looked up by our own reference (the
-   * message id sent with it): asked before resending a message whose earlier send was cut
-   * off by a crash or shutdown. null = not there; throws when it cannot tell.
-   */
-  findSent?(ref: SentLookup, signal: AbortSignal): Promise<FoundSend | null>;
-  /** numbers for sale (number provisioning), where the provider sells them */
-  searchNumbers?(q: NumberQuery, signal: AbortSignal): Promise<AvailableNumber[]>;
-  /** buys a number with its inbound and status webhooks pointed at Switchboard */
-  buyNumber?(number: string, hooks: NumberHooks, signal: AbortSignal): Promise<OwnedNumber>;
-  /** how the provider has a number we own configured (null: not ours there) */
-  ownedNumber?(number: string, signal: AbortSignal): Promise<OwnedNumber | null>;
-  /** points an owned number's webhooks at Switchboard again */
-  updateNumberHooks?(owned: OwnedNumber, hooks: NumberHooks, signal: AbortSignal): Promise<OwnedNumber>;
-  /**
-   * Whether it can take a send now, where it knows without asking (a session provider:
-   * a bind is up). false holds messages back, waiting, without counting against its health.
-   */
-  ready?(): boolean;
-  /** opens long-lived sessions (an SMPP bind) */
-  start?(): Promise<void>;
-  /** each long-lived session's figures, for metrics */
-  sessionStats?(): SessionStats[];
+  /** lets go of connections and sessions */
   close?(): Promise<void>;
 }
+
+/** Asks the provider for parts' current status (reconciliation): kinds with a status API. */
+export interface StatusLookup {
+  fetchStatus(providerMessageIds: string[], signal: AbortSignal): Promise<Receipt[]>;
+}
+
+/**
+ * Whether the provider already holds a message, looked up by our own reference (the
+ * message id sent with it): asked before resending a message whose earlier send was cut
+ * off by a crash or shutdown. null = not there; throws when it cannot tell.
+ */
+export interface SendLookup {
+  findSent(ref: SentLookup, signal: AbortSignal): Promise<FoundSend | null>;
+}
+
+/** Number provisioning, where the provider sells numbers. */
+export interface NumberProvisioning {
+  /** numbers for sale */
+  searchNumbers(q: NumberQuery, signal: AbortSignal): Promise<AvailableNumber[]>;
+  /** buys a number with its inbound and status webhooks pointed at Switchboard */
+  buyNumber(number: string, hooks: NumberHooks, signal: AbortSignal): Promise<OwnedNumber>;
+  /** how the provider has a number we own configured (null: not ours there) */
+  ownedNumber(number: string, signal: AbortSignal): Promise<OwnedNumber | null>;
+  /** points an owned number's webhooks at Switchboard again */
+  updateNumberHooks(owned: OwnedNumber, hooks: NumberHooks, signal: AbortSignal): Promise<OwnedNumber>;
+}
+
+/** Long-lived sessions (SMPP binds): opened where messages are sent, the worker role. */
+export interface Sessions {
+  /** opens them */
+  start(): Promise<void>;
+  /** whether it can take a send now (a bind is up); false holds messages back, waiting, without counting against its health */
+  ready(): boolean;
+  /** each session's figures, for metrics */
+  sessionStats(): SessionStats[];
+}
+
+/** An adapter as a provider module builds it: the core and any capabilities, each whole. */
+export type ProviderAdapter = AdapterCore & Partial<StatusLookup & SendLookup & NumberProvisioning & Sessions>;
 
 /** One provider kind: how its records are checked and its adapters built. */
 export interface ProviderModule {

@@ -9,6 +9,7 @@ import { simulatorAllowed, type Config } from '../config.ts';
 import type { ProviderRow, RecordStore, StoreLifecycle } from '../store/store.ts';
 import type { AdapterContext, ProviderAdapter, ProviderModule, SessionLeases } from './provider.ts';
 import { PROVIDER_MODULES } from './modules.ts';
+import { capabilities, partial, type Capabilities } from './capabilities.ts';
 import { simulator } from './simulator/adapter.ts';
 import { credentialRefs, envNameAllowed } from './credentials.ts';
 import { DEFAULT_ACCOUNT } from '../domain/actor.ts';
@@ -43,6 +44,8 @@ export interface ProviderEntry {
   /** a simulator: what it takes never reaches a handset (messages say `simulated: true`) */
   simulated: boolean;
   adapter: ProviderAdapter;
+  /** what the adapter can do beyond its core, each whole (capabilities.ts) */
+  capabilities: Capabilities;
 }
 
 export const IMPLICIT_SIMULATOR_ID = 'simulator';
@@ -107,7 +110,7 @@ export class ProviderRegistry {
     if (this.#simulating) activeIds.add(IMPLICIT_SIMULATOR_ID);
     this.#entries = [...next.values()].map((b) => b.entry).filter((e) => activeIds.has(e.id));
     // Long-lived sessions (SMPP binds) live where messages are sent: the worker role.
-    if (this.#sessions) for (const e of fresh) await e.adapter.start?.().catch((err) => this.#log.error({ err, provider: e.id }, 'provider adapter failed to start'));
+    if (this.#sessions) for (const e of fresh) await e.capabilities.sessions?.start().catch((err) => this.#log.error({ err, provider: e.id }, 'provider adapter failed to start'));
     for (const e of stale) await e.adapter.close?.().catch(() => {});
   }
 
@@ -147,8 +150,15 @@ export class ProviderRegistry {
   #implicit(): ProviderEntry {
     return {
       id: IMPLICIT_SIMULATOR_ID, kind: simulator.kind, priority: 0, prices: IMPLICIT_PRICES, defaultFrom: simulator.defaultFrom, accountId: DEFAULT_ACCOUNT,
-      legacyInbound: false, channels: simulator.channels ?? ['sms'], simulated: true, adapter: simulator.create(this.#context(IMPLICIT_SIMULATOR_ID, {})),
+      legacyInbound: false, channels: simulator.channels ?? ['sms'], simulated: true, ...this.#adapter(IMPLICIT_SIMULATOR_ID, simulator, {}),
     };
+  }
+
+  /** Builds an adapter and discovers what it can do; a capability implemented in part is logged and not used. */
+  #adapter(id: string, module: ProviderModule, config: Record<string, unknown>): { adapter: ProviderAdapter; capabilities: Capabilities } {
+    const adapter = module.create(this.#context(id, config));
+    for (const gap of partial(adapter)) this.#log.error({ provider: id, kind: module.kind }, `adapter implements a capability in part, so it is not used: ${gap}`);
+    return { adapter, capabilities: capabilities(adapter) };
   }
 
   #build(row: ProviderRow): ProviderEntry | null {
@@ -169,7 +179,7 @@ export class ProviderRegistry {
       legacyInbound: module.legacyInbound === true,
       channels: module.channels ?? ['sms'],
       simulated: module.simulated === true,
-      adapter: module.create(this.#context(row.id, config)),
+      ...this.#adapter(row.id, module, config),
     };
   }
 }

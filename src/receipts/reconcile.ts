@@ -46,8 +46,8 @@ export class Reconciler {
   async runOnce(now = Date.now()): Promise<number> {
     let found = 0;
     for (const entry of this.#o.registry.all()) {
-      const fetchStatus = entry.adapter.fetchStatus?.bind(entry.adapter);
-      if (!fetchStatus) continue;
+      const lookup = entry.capabilities.status;
+      if (!lookup) continue;
       const due = await this.#o.store.partsToReconcile(entry.id, now - this.#o.afterMs, now - this.#o.afterMs, this.#o.batch);
       if (due.length === 0) continue;
       // Claimed before asking: a worker in another process asks about the others.
@@ -55,7 +55,7 @@ export class Reconciler {
       if (parts.length === 0) continue;
       let receipts;
       try {
-        receipts = await fetchStatus(parts.map((p) => p.provider_message_id), AbortSignal.timeout(this.#o.timeoutMs));
+        receipts = await lookup.fetchStatus(parts.map((p) => p.provider_message_id), AbortSignal.timeout(this.#o.timeoutMs));
       } catch (err) {
         this.#o.logger.warn({ err, provider: entry.id }, 'provider status lookup failed; these parts are asked about again after SWITCHBOARD_RECONCILE_AFTER_MS');
         continue;

@@ -21,11 +21,12 @@ export async function earlierSend(row: MessageRow, routes: Route[], deps: Resend
   const asked = new Set<string>();
   for (const route of routes) {
     const p = route.provider;
-    if (asked.has(p.id) || !p.adapter.findSent) continue;
+    const lookup = p.capabilities.sent;
+    if (asked.has(p.id) || !lookup) continue;
     asked.add(p.id);
     const started = Date.now();
     try {
-      const found = await p.adapter.findSent({ messageId: row.id, to: row.to_number, since: row.created_at }, AbortSignal.timeout(deps.timeoutMs));
+      const found = await lookup.findSent({ messageId: row.id, to: row.to_number, since: row.created_at }, AbortSignal.timeout(deps.timeoutMs));
       deps.metrics.resendChecks.inc({ provider: p.id, found: found ? 'yes' : 'no' });
       if (!found) continue;
       deps.log.info({ message: row.id, provider: p.id }, 'the provider already had this message; not sending it again');

@@ -61,8 +61,7 @@ export class RouteRunner {
       // Done once a send succeeded, failed for the message itself, or used up the failover budget.
       const r0 = run.last?.result;
       if (r0 && (r0.ok || failureClass(r0.error) === 'message' || run.failed.length >= this.#d.config.maxFailovers)) { run.notes.set(id, 'not needed'); continue; }
-      const adapter = route.provider.adapter;
-      if (adapter.ready && !adapter.ready()) { run.waitable.push(route); run.notes.set(id, 'passed over: not connected'); continue; }
+      if (route.provider.capabilities.sessions?.ready() === false) { run.waitable.push(route); run.notes.set(id, 'passed over: not connected'); continue; }
       if (!this.#d.health.begin(id, Date.now())) {
         run.waitable.push(route);
         run.notes.set(id, this.#d.health.probing(id) ? 'passed over: circuit half-open, its probe under way' : 'passed over: circuit open');

@@ -24,7 +24,7 @@ export function waitUntil(row: MessageRow, routes: Route[], now: number, health:
   for (const r of routes) {
     const id = r.provider.id;
     const reopens = health.reopensAt(id, now);
-    const ready = r.provider.adapter.ready?.() ?? true;
+    const ready = r.provider.capabilities.sessions?.ready() ?? true;
     const t = !ready ? now + Math.min(backoff, SESSION_RECHECK_MS)
       : reopens !== null ? reopens
       : health.probing(id) ? now + Math.min(backoff, SESSION_RECHECK_MS)

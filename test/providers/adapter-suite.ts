@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { AdapterContext, ProviderAdapter, ProviderModule, SendRequest, WebhookRequest } from '../../src/providers/provider.ts';
 import { loadConfig } from '../../src/config.ts';
 import { isMessageErrorCode } from '../../src/domain/message-errors.ts';
+import { capabilities, partial } from '../../src/providers/capabilities.ts';
 
 export const STATUS_URL = 'https://sb.example.com/webhooks/p1/status';
 
@@ -52,6 +53,12 @@ export function runAdapterSuite(h: AdapterHarness): void {
       await adapter.start?.();
     });
     after(async () => { await adapter?.close?.(); await h.stop(); });
+
+    it('implements each capability whole or not at all, so the registry can discover it', () => {
+      assert.deepEqual(partial(adapter), []);
+      // A harness that can deliver quietly is testing a status lookup: the adapter must offer it.
+      if (h.deliverQuietly) assert.ok(capabilities(adapter).status, 'a status lookup');
+    });
 
     it('a send answers the parts the provider accepted, each with its own id', async () => {
       const out = await adapter.send(request(), signal());

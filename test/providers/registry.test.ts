@@ -16,7 +16,10 @@ describe('provider registry', () => {
   // The simulator, with its lifecycle recorded: a stand-in for a kind with long-lived sessions.
   const sessions: ProviderModule = {
     ...simulator, kind: 'sessions',
-    create: (ctx) => ({ ...simulator.create(ctx), kind: 'sessions', start: async () => { events.push(`start ${ctx.providerId}`); }, close: async () => { events.push(`close ${ctx.providerId}`); } }),
+    create: (ctx) => ({
+      ...simulator.create(ctx), kind: 'sessions', ready: () => true, sessionStats: () => [],
+      start: async () => { events.push(`start ${ctx.providerId}`); }, close: async () => { events.push(`close ${ctx.providerId}`); },
+    }),
   };
   before(async () => { s = await makeSqliteStore(); });
   after(async () => { await s.dispose(); });
@@ -46,5 +49,25 @@ describe('provider registry', () => {
     assert.ok(registry.get('a'), 'but keeps an adapter for its receipts and reconciliation');
     assert.deepEqual(events.splice(0), ['start a', 'close a'], 'its changed record rebuilt it');
     await registry.close();
+  });
+
+  it('uses a capability only when the adapter implements all of it, and says what is missing', async () => {
+    const lines: string[] = [];
+    const started: string[] = [];
+    const logger = pino({ level: 'error' }, { write: (l: string) => { lines.push(l); } });
+    // Sessions that can be started but not asked whether they are up: half a capability.
+    const half: ProviderModule = { ...simulator, kind: 'half', create: (ctx) => ({ ...simulator.create(ctx), kind: 'half', start: async () => { started.push(ctx.providerId); } }) };
+    const t = await makeSqliteStore();
+    try {
+      const registry = new ProviderRegistry({ store: t.store, config: loadConfig({}), logger, emitWebhook: async () => {}, modules: [half] });
+      await t.store.upsertProvider({ id: 'h', kind: 'half', priority: 1, active: 1, config: '{}', prices: '{}', created_at: 1, updated_at: 1 });
+      await registry.refresh();
+      const h = registry.get('h')!;
+      assert.equal(h.capabilities.sessions, null);
+      assert.ok(h.capabilities.status, 'the simulator\'s status lookup is whole, and kept');
+      assert.deepEqual(started, [], 'half a session capability is never started');
+      assert.match(lines.join(''), /implements a capability in part, so it is not used: sessions: lacks ready, sessionStats/);
+      await registry.close();
+    } finally { await t.dispose(); }
   });
 });
