@@ -35,6 +35,9 @@ import { Authenticator } from './auth/auth.ts';
 import { Waiters } from './http/waiters.ts';
 import { buildServer } from './http/server.ts';
 import { SmppServer } from './smpp-server/server.ts';
+import { inboundInOrder } from './services/inbound.ts';
+import { AccountAlerts } from './services/account-alerts.ts';
+import { receiptFailovers } from './services/receipt-failover.ts';
 import type { AppContext } from './http/context.ts';
 export type { AppContext } from './http/context.ts';
 import { createLogger } from './log.ts';
@@ -128,8 +131,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   });
   if (processor) {
     const optOuts = new OptOutHandler({ store, config, intake, owns: (n) => router.number(n) !== undefined, logger });
-    // Compliance keywords first, then masking proxies, then relay rules.
-    processor.onInbound = async (rows) => { await relays.handle(await masks.handle(await optOuts.handle(rows))); };
+    processor.onInbound = inboundInOrder({ optOuts, masks, relays });
   }
   const reconciler = runsWorkers
     ? new Reconciler({
@@ -140,17 +142,10 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const retention = runsWorkers
     ? new Retention({ store, logger, days: config.retentionDays, everyMs: config.retentionEveryMs, archivePath: config.retentionArchive })
     : null;
+  const failovers = worker ? receiptFailovers({ store, metrics, wake: () => worker.wake(), logger }) : null;
   // Report rollups (services/reports.ts): each minute as it settles, so reports and the
   // dashboard read minutes, not messages. The first run waits a minute: a starting
   // process has other work, and a report rolls up what it reads anyway.
-  // Failover on no receipt: messages whose resend is due go back to the queue (once each,
-  // whichever worker process finds them), and the worker is woken to send them elsewhere.
-  const receiptFailovers: Periodic | null = runsWorkers && worker
-    ? new Periodic(async () => {
-      for (const m of await store.dueReceiptFailovers(Date.now(), 500)) metrics.receiptFailovers.inc({ provider: m.provider_id ?? 'unknown' });
-      worker.wake();
-    }, 1_000, logger, 'failover on no receipt')
-    : null;
   const rollups: Periodic | null = runsWorkers
     ? new Periodic(() => rollUpSettled(store, Date.now(), () => rollups!.stopping), 60_000, logger, 'report rollup', 60_000)
     : null;
@@ -162,19 +157,14 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       demotions: () => registry.active().map((p) => [p.id, health.view(p.id, Date.now()).demoted] as [string, string | null]),
     })
     : null;
-  // A provider that refused the account itself has its circuit opened by the worker; the
-  // operator hears of it once per episode, in the provider's own words, and again when its
-  // circuit closes.
-  const accountAlert = (providerId: string, firing: boolean, detail: string) =>
-    notifier.episode(store, `provider_account:${providerId}`, firing, detail, Date.now()).catch((err) => logger.error({ err }, 'provider account alert failed'));
   if (worker) {
-    // An SMPP bind refused for its credentials, likewise; its bind taking again ends it.
-    registry.onAccountState = (providerId, refused, detail) => void accountAlert(providerId, refused, refused ? `${providerId} refused the account: ${detail}` : `${providerId} takes the account again (${detail})`);
-    worker.onAccountRefused = (providerId, e) => void accountAlert(providerId, true, `${providerId} refused the account: ${e.code}${e.providerCode ? ` (provider code ${e.providerCode})` : ''}: ${e.message}`);
+    const accountAlerts = new AccountAlerts({ notifier, store, logger });
+    registry.onAccountState = (providerId, refused, detail) => accountAlerts.sessionState(providerId, refused, detail);
+    worker.onAccountRefused = (providerId, e) => accountAlerts.sendRefused(providerId, e);
     const circuitLog = health.onChange;
     health.onChange = (providerId, state) => {
       circuitLog?.(providerId, state);
-      if (state === 'closed') void accountAlert(providerId, false, `${providerId} takes traffic again (its circuit closed)`);
+      if (state === 'closed') accountAlerts.circuitClosed(providerId);
     };
   }
   // Every process watches its own way to the database (the alert cannot be kept in it).
@@ -218,7 +208,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       reconciler?.start();
       retention?.start();
       rollups?.start();
-      receiptFailovers?.start();
+      failovers?.start();
       if (runsWorkers) { relays.start(); masks.start(); }
       await smppServer?.start();
       if (server) {
@@ -253,7 +243,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await reconciler?.stop();
       await retention?.stop();
       await rollups?.stop();
-      await receiptFailovers?.stop();
+      await failovers?.stop();
       await relays.stop();
       masks.stop();
       await ingest.drain();

@@ -22,6 +22,7 @@ import { RouteRunner } from './route-run.ts';
 import { expiry, waitUntil } from './wait-until.ts';
 import { earlierSend } from './resend-check.ts';
 import { explain } from './explain.ts';
+import { HandOffs } from './hand-off.ts';
 
 /** What the worker keeps in the ledger: claims, outcomes, leases. */
 export type WorkerStore = Pick<MessageLedger, 'claimDue' | 'nextDueAt' | 'recordOutcomes' | 'releaseLeases' | 'listAttempts'>;
@@ -43,8 +44,7 @@ export class Worker {
   #running: Promise<void> | null = null;
   #stopping = false;
   /** hand-offs promised to intake and not yet adopted or released (see reserve) */
-  #reserved = 0;
-  #reservationsSettled: (() => void) | null = null;
+  readonly #handOffs = new HandOffs();
   /** the last claim filled its batch: due work is waiting in the ledger */
   #backlog = true; // until the first claim says otherwise
   /** every slot was taken when the loop last looked: a slot freeing up must wake it */
@@ -90,26 +90,21 @@ export class Worker {
    */
   reserve(): { owner: string; leaseMs: number } | null {
     if (this.#stopping || this.#running === null || this.#backlog) return null;
-    if (this.#inflight.size + this.#reserved >= this.#config.workerConcurrency) return null;
-    this.#reserved++;
+    if (this.#inflight.size + this.#handOffs.open >= this.#config.workerConcurrency) return null;
+    this.#handOffs.promise();
     return { owner: this.owner, leaseMs: this.#config.leaseMs };
   }
 
   /** A handed-off message is stored under this worker's lease: send it (even while stopping, which waits for it). */
   adopt(row: MessageRow): void {
     this.#track(row.id, this.#process(row));
-    this.#unreserve();
+    this.#handOffs.ended();
   }
 
   /** A lease given by `reserve` went unused (the message was refused, or was a duplicate). */
   release(): void {
-    this.#unreserve();
+    this.#handOffs.ended();
     this.#wake.wake();
-  }
-
-  #unreserve(): void {
-    this.#reserved--;
-    if (this.#reserved === 0) this.#reservationsSettled?.();
   }
 
   /**
@@ -122,7 +117,7 @@ export class Worker {
     this.#wake.cancel();
     await this.#running;
     // Messages stored under a lease given before stopping are adopted once committed (intake drains meanwhile).
-    if (this.#reserved > 0) await this.#until(new Promise<void>((r) => { this.#reservationsSettled = r; }), deadline);
+    await this.#until(this.#handOffs.allEnded(), deadline);
     const all = Promise.allSettled([...this.#inflight.keys()]);
     if (deadline !== Infinity) {
       await this.#until(all, deadline);
@@ -149,7 +144,7 @@ export class Worker {
   async #loop(): Promise<void> {
     const { workerConcurrency, workerBatchSize, leaseMs, pollMs } = this.#config;
     while (!this.#stopping) {
-      const free = workerConcurrency - this.#inflight.size - this.#reserved;
+      const free = workerConcurrency - this.#inflight.size - this.#handOffs.open;
       this.#full = free <= 0;
       let claimed = 0;
       if (free > 0) {
