@@ -73,4 +73,9 @@ describe('architecture', () => {
     for (const [f, deps] of graph) for (const d of deps) if (layer(d) > layer(f)) upward.push(`${f} → ${d}`);
     assert.deepEqual(upward, []);
   });
+
+  it('keeps every source file to 300 lines, so each part stays readable on its own', () => {
+    const long = [...graph.keys()].map((f) => [f, readFileSync(join(SRC, f), 'utf8').split('\n').length] as const).filter(([, n]) => n > 300);
+    assert.deepEqual(long, []);
+  });
 });
