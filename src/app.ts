@@ -245,7 +245,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await rollups?.stop();
       await failovers?.stop();
       await relays.stop();
-      masks.stop();
+      await masks.stop();
       await ingest.drain();
       await configWatch.stop();
       await databaseWatch.stop();

@@ -12,6 +12,7 @@ import type { Router } from '../routing/choose-route.ts';
 import type { Metrics } from '../metrics.ts';
 import { AppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
+import { Periodic } from '../loop/periodic.ts';
 
 export class MaskService {
   readonly #store: MaskStore;
@@ -21,7 +22,7 @@ export class MaskService {
   readonly #metrics: Metrics;
   readonly #log: Logger;
   #next = 0;
-  #timer: NodeJS.Timeout | null = null;
+  #loop: Periodic | null = null;
 
   constructor(opts: { store: MaskStore; config: Config; intake: Intake; router: Router; metrics: Metrics; logger: Logger }) {
     this.#store = opts.store;
@@ -34,15 +35,13 @@ export class MaskService {
 
   /** Ends sessions past their TTL (lookups already ignore them; this frees their legs for reuse). */
   start(): void {
-    this.#timer = setInterval(() => {
-      this.#store.expireMasks(Date.now()).catch((err) => this.#log.error({ err }, 'mask expiry failed'));
-    }, 5_000);
-    this.#timer.unref();
+    this.#loop = new Periodic(() => this.#store.expireMasks(Date.now()), 5_000, this.#log, 'mask expiry', 5_000);
+    this.#loop.start();
   }
 
-  stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
+  async stop(): Promise<void> {
+    await this.#loop?.stop();
+    this.#loop = null;
   }
 
   async create(accountId: string, participants: [string, string], contextId: string | null, ttlSeconds: number, now = Date.now()): Promise<MaskRow> {

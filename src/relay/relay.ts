@@ -25,6 +25,7 @@ import type { Metrics } from '../metrics.ts';
 import { AppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { DEFAULT_TEMPLATE, hopsOf, renderTemplate } from './template.ts';
+import { Periodic } from '../loop/periodic.ts';
 
 /** What this needs of the store. */
 export type RelayServiceStore = RelayStore & Pick<MessageLedger, 'getMessage'>;
@@ -55,8 +56,7 @@ export class RelayService {
   readonly #limiter: RateLimiter;
   readonly #metrics: Metrics;
   readonly #log: Logger;
-  #timer: NodeJS.Timeout | null = null;
-  #sweeping: Promise<void> | null = null;
+  #loop: Periodic | null = null;
   readonly #inflight = new Set<Promise<void>>();
 
   constructor(opts: { store: RelayServiceStore; config: Config; intake: Intake; router: Router; limiter: RateLimiter; metrics: Metrics; logger: Logger }) {
@@ -71,17 +71,14 @@ export class RelayService {
 
   /** Sweeps for attempts past their deadline (and relays a crash left half-way). */
   start(): void {
-    this.#timer = setInterval(() => {
-      if (this.#sweeping) return;
-      this.#sweeping = this.sweep().catch((err) => this.#log.error({ err }, 'relay sweep failed')).finally(() => { this.#sweeping = null; });
-    }, Math.min(this.#config.pollMs, 1_000));
-    this.#timer.unref();
+    const every = Math.min(this.#config.pollMs, 1_000);
+    this.#loop = new Periodic(() => this.sweep(), every, this.#log, 'relay sweep', every);
+    this.#loop.start();
   }
 
   async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
-    await this.#sweeping;
+    await this.#loop?.stop();
+    this.#loop = null;
     await Promise.all(this.#inflight);
   }
 

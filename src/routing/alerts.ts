@@ -23,6 +23,7 @@ import type { Config } from '../config.ts';
 import type { AlertStore, MessageLedger } from '../store/store.ts';
 import { newId } from '../domain/ids.ts';
 import { signStandardWebhook } from '../domain/sign.ts';
+import { Periodic } from '../loop/periodic.ts';
 
 /** What this needs of the store. */
 export type AlertsStore = Pick<AlertStore, 'listAlerts' | 'setAlertState'> & Pick<MessageLedger, 'countFailovers' | 'queueStats' | 'waitingForRoute'>;
@@ -40,8 +41,7 @@ export class AlertMonitor {
   readonly #notifier: AlertNotifier;
   readonly #down: () => string[];
   readonly #demoted: () => [string, string | null][];
-  #timer: NodeJS.Timeout | null = null;
-  #checking: Promise<void> | null = null;
+  #loop: Periodic | null = null;
 
   /** `downProviders`: the providers not taking traffic now (named in the routes_down alert) */
   /** `demotions`: each active provider and why routing holds it back for its receipts (`delivery`, `latency`), if it does */
@@ -55,13 +55,12 @@ export class AlertMonitor {
   }
 
   start(): void {
-    this.#timer = setInterval(() => { this.#checking ??= this.check().finally(() => { this.#checking = null; }); }, this.#config.alertCheckMs);
-    this.#timer.unref();
+    this.#loop = new Periodic(() => this.check(), this.#config.alertCheckMs, this.#log, 'alert check', this.#config.alertCheckMs);
+    this.#loop.start();
   }
 
   async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    await this.#checking;
+    await this.#loop?.stop();
   }
 
   /** Evaluates every rule once. */

@@ -19,6 +19,7 @@ import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { bucketMs, bucketStart, type CountField, type Counts, type DueCounts, type Health, type HealthShare } from './health.ts';
+import { Periodic } from '../loop/periodic.ts';
 
 const FIELDS: readonly CountField[] = ['ok', 'err', 'delivered', 'undelivered', 'receipted'];
 
@@ -44,8 +45,7 @@ export class SharedHealth implements HealthShare {
   readonly #sub: Redis;
   /** counts not yet written: provider → field key → increment */
   #pending = new Map<string, Map<string, number>>();
-  #timer: NodeJS.Timeout | null = null;
-  #syncing: Promise<void> | null = null;
+  #loop: Periodic | null = null;
   #degraded = false;
 
   constructor(o: SharedHealthOptions) {
@@ -71,13 +71,13 @@ export class SharedHealth implements HealthShare {
     this.#o.health.share = this;
     await Promise.allSettled([this.#redis.connect(), this.#sub.connect()]);
     await this.sync();
-    this.#timer = setInterval(() => { this.#syncing ??= this.sync().catch(() => {}).finally(() => { this.#syncing = null; }); }, this.#o.syncMs);
-    this.#timer.unref();
+    // A failed sync marks health per process (degraded) and says so itself.
+    this.#loop = new Periodic(() => this.sync().catch(() => {}), this.#o.syncMs, this.#o.logger, 'shared health sync', this.#o.syncMs);
+    this.#loop.start();
   }
 
   async close(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    await this.#syncing;
+    await this.#loop?.stop();
     await this.sync().catch(() => {});
     this.#o.health.share = null;
     this.#redis.disconnect();

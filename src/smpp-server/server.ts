@@ -41,6 +41,7 @@ import { partStatus, ReceiptQueue } from './receipts.ts';
 import { ESME, type Bind } from './bind.ts';
 import { Submissions } from './submit.ts';
 import { InboundDelivery } from './inbound.ts';
+import { Periodic } from '../loop/periodic.ts';
 
 /**
  * What the SMPP server needs, and no more: it stands beside HTTP (not inside it), on the
@@ -63,8 +64,7 @@ export class SmppServer {
   readonly #submissions: Submissions;
   readonly #inbound: InboundDelivery;
   readonly #guard = new BindGuard();
-  #timer: NodeJS.Timeout | null = null;
-  #polling = false;
+  #poller: Periodic | null = null;
   readonly #receipts: ReceiptQueue;
   port = 0;
 
@@ -89,8 +89,8 @@ export class SmppServer {
     });
     this.port = this.#server.address()?.port ?? 0;
     // Statuses changed by worker processes elsewhere, and inbound texts, are polled for.
-    this.#timer = setInterval(() => void this.#poll(), 500);
-    this.#timer.unref();
+    this.#poller = new Periodic(() => this.#poll(), 500, this.#ctx.logger, 'SMPP server poll', 500);
+    this.#poller.start();
     const link = setInterval(() => this.#enquireLinks(), c.smppEnquireLinkSeconds * 1000);
     link.unref();
     this.#server.once('close', () => clearInterval(link));
@@ -98,7 +98,7 @@ export class SmppServer {
   }
 
   async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
+    await this.#poller?.stop();
     await this.#receipts.stop();
     this.#submissions.stop();
     const closed = new Promise<void>((r) => this.#server.close(() => r()));
@@ -214,18 +214,11 @@ export class SmppServer {
     return partStatus(message, named.part, await this.#ctx.store.listParts(message.id));
   }
 
+  /** One run at a time (Periodic); a failed one is logged and the next comes as usual. */
   async #poll(): Promise<void> {
-    if (this.#polling) return;
-    this.#polling = true;
-    try {
-      // Receipts of final statuses reached in other processes, retries, and expiry.
-      this.#receipts.now();
-      await this.#inbound.deliver();
-    } catch (err) {
-      this.#ctx.logger.warn({ err }, 'SMPP server poll failed');
-    } finally {
-      this.#polling = false;
-    }
+    // Receipts of final statuses reached in other processes, retries, and expiry.
+    this.#receipts.now();
+    await this.#inbound.deliver();
   }
 
   #enquireLinks(): void {
