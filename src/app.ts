@@ -36,6 +36,7 @@ import { Waiters } from './http/waiters.ts';
 import { buildServer } from './http/server.ts';
 import { SmppServer } from './smpp-server/server.ts';
 import { inboundInOrder } from './services/inbound.ts';
+import { accountWeights } from './domain/lanes.ts';
 import { AccountAlerts } from './services/account-alerts.ts';
 import { receiptFailovers } from './services/receipt-failover.ts';
 import type { AppContext } from './http/context.ts';
@@ -61,6 +62,7 @@ export interface App {
 
 export async function createApp(config: Config, opts: { logger?: Logger; store?: Store; defaultMetrics?: boolean } = {}): Promise<App> {
   const logger = opts.logger ?? createLogger(config.logLevel);
+  const weight = accountWeights(config.accountWeights); // refused before anything is opened
   const runsWorkers = config.role === 'all' || config.role === 'worker';
   const runsApi = config.role === 'all' || config.role === 'api';
   // SQLite's writer thread pays off where the process also sends (claims, outcomes and
@@ -119,7 +121,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const intake = new Intake(store, router, (_message, handedOff) => {
     metrics.accepted.inc();
     if (!handedOff) worker?.wake();
-  }, { checkCallback: guard.checkAtIntake, batchesInFlight: batchesInFlight(store) });
+  }, { checkCallback: guard.checkAtIntake, batchesInFlight: batchesInFlight(store), weight });
   if (worker) intake.handOffTo(worker);
   const relays = new RelayService({ store, config, intake, router, limiter, metrics, logger });
   const masks = new MaskService({ store, config, intake, router, metrics, logger });

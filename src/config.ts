@@ -59,6 +59,10 @@ const SCHEMA = {
   circuitOpenMs: { env: 'SWITCHBOARD_CIRCUIT_OPEN_MS', kind: 'int', def: 30_000, min: 10 },
   deliveryWeight: { env: 'SWITCHBOARD_DELIVERY_WEIGHT', kind: 'number', def: 1, min: 0 },
   rateWaitMs: { env: 'SWITCHBOARD_RATE_WAIT_MS', kind: 'int', def: 2_000, min: 0 },
+  // Fair queues (domain/lanes.ts): the bulk lane's guaranteed share of every worker's
+  // claims, and each account's weight among the accounts of its lane ("acct_a=3,acct_b=1"; 1 otherwise).
+  bulkShare: { env: 'SWITCHBOARD_BULK_SHARE', kind: 'number', def: 0.1, min: 0, max: 0.5 },
+  accountWeights: { env: 'SWITCHBOARD_ACCOUNT_WEIGHTS', kind: 'list', def: [] },
   keyRatePerSecond: { env: 'SWITCHBOARD_KEY_RATE_PER_SECOND', kind: 'number', def: 0, min: 0 },
   keyRateBurst: { env: 'SWITCHBOARD_KEY_RATE_BURST', kind: 'int', def: 100, min: 1 },
   alertFailovers: { env: 'SWITCHBOARD_ALERT_FAILOVERS', kind: 'int', def: 3, min: 0 },

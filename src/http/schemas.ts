@@ -37,6 +37,8 @@ export const messageSchema = {
     provider_message_id: nullableString,
     simulated: { type: 'boolean', description: 'true when the built-in simulator (or a provider of kind simulator) carried it: nothing was sent to a handset' },
     failover_after_seconds: { type: ['integer', 'null'], description: 'failover on no receipt, as asked for' },
+    priority: { type: 'string', enum: ['urgent', 'normal', 'bulk'], description: 'its lane: urgent goes first, bulk keeps a guaranteed share; within a lane, accounts take turns' },
+    waited_for_turn_ms: { type: ['integer', 'null'], description: 'how long it waited from when it was due to its first attempt (shown with its attempts; null until then)' },
     resent_after_no_receipt_from: { ...nullableString, description: 'the provider whose receipt did not come in time, once the message was sent once more elsewhere' },
     callback_url: nullableString,
     metadata: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
@@ -119,6 +121,7 @@ export const sendBodySchema = {
     send_at: { type: 'string', maxLength: 40, description: 'ISO-8601; schedules the message' },
     validity_period: { type: 'integer', minimum: 1, maximum: 259200, description: 'seconds the message may wait before it expires' },
     failover_after_seconds: { type: 'integer', minimum: 1, maximum: 259200, description: 'failover on no receipt: if no final receipt came this long after the send, it is sent once more through another provider (it then costs twice)' },
+    priority: { type: 'string', enum: ['urgent', 'normal', 'bulk'], description: 'its lane (default normal): urgent (one-time codes, alerts) goes first; bulk (campaigns) keeps a guaranteed share (SWITCHBOARD_BULK_SHARE); within a lane, accounts take turns' },
   },
 } as const;
 

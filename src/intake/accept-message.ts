@@ -10,6 +10,7 @@ import type { InsertResult, MessageLedger, MessageRow, NewMessage, OptOutRow, Re
 import { renderTemplateBody, variableProblems } from '../domain/templates.ts';
 import { GroupCommit } from '../store/group-commit.ts';
 import { checkCallbackUrl } from '../callbacks/ssrf.ts';
+import { laneOf } from '../domain/lanes.ts';
 
 /** What this needs of the store. */
 export type IntakeStore = Pick<MessageLedger, 'insertMessages'> & Pick<RecordStore, 'getTemplate' | 'listOptOuts'>;
@@ -33,6 +34,8 @@ export interface SendInput {
   send_at?: string;
   validity_period?: number;
   failover_after_seconds?: number;
+  /** its lane (domain/lanes.ts): urgent, normal (default) or bulk */
+  priority?: string;
 }
 
 export interface Caller {
@@ -73,7 +76,11 @@ export class Intake {
   readonly #store: IntakeStore;
 
   /** `batchesInFlight`: how many intake batches the store takes at once (openStore's `batchesInFlight`). */
-  constructor(store: IntakeStore, routing: IntakeRouting, onAccepted: (m: MessageRow, handedOff: boolean) => void, opts: { checkCallback?: (url: string) => void; batchesInFlight?: number } = {}) {
+  readonly #weight: (accountId: string) => number;
+
+  /** `weight`: an account's weight among the accounts of its lane (SWITCHBOARD_ACCOUNT_WEIGHTS). */
+  constructor(store: IntakeStore, routing: IntakeRouting, onAccepted: (m: MessageRow, handedOff: boolean) => void, opts: { checkCallback?: (url: string) => void; batchesInFlight?: number; weight?: (accountId: string) => number } = {}) {
+    this.#weight = opts.weight ?? (() => 1);
     this.#store = store;
     this.#batch = new GroupCommit((items) => store.insertMessages(items), 500, opts.batchesInFlight);
     this.#routing = routing;
@@ -96,7 +103,7 @@ export class Intake {
       : row;
     let result: InsertResult;
     try {
-      result = await this.#batch.submit({ row: stored, idempotency, checkOptOut: !opts.skipOptOut });
+      result = await this.#batch.submit({ row: stored, idempotency, checkOptOut: !opts.skipOptOut, weight: this.#weight(row.account_id) });
     } catch (err) {
       if (lease) this.#handOff!.release();
       throw err;
@@ -165,6 +172,7 @@ export class Intake {
     if ((input.callback_url ?? caller.callbackUrl) && caller.signsCallbacks === false) {
       throw new AppError('callback_not_signable', 'callbacks of this key cannot be signed: it has no signing secret (for the bootstrap key, set SWITCHBOARD_WEBHOOK_SECRET)', { field: 'callback_url' });
     }
+    const lane = laneOf(input.priority);
     const channel = input.channel ?? 'sms';
     // A call is one "segment" whatever its length: it is priced per call.
     const seg = channel === 'voice' ? { ...countSegments(text), segments: 1 } : countSegments(text);
@@ -192,7 +200,7 @@ export class Intake {
       metadata: input.metadata ? JSON.stringify(input.metadata) : null, idempotency_key: idempotencyKey ?? null,
       send_at: sendAt, expires_at: input.validity_period ? start + input.validity_period * 1000 : null,
       attempts: 0, throttled_attempts: 0, next_attempt_at: start, lease_owner: null, error_code: null, error_message: null, provider_error_code: null,
-      created_at: now, updated_at: now, sent_at: null, final_at: null,
+      created_at: now, updated_at: now, sent_at: null, final_at: null, lane,
       ...(input.failover_after_seconds ? { failover_after_ms: input.failover_after_seconds * 1000 } : {}),
       ...(template ? { template_id: template.id, template_version: template.version } : {}),
       ...(channel === 'voice' ? {

@@ -2,11 +2,17 @@
 // Shared by the API and the callbacks to callers, so both show a message the same way.
 import type { AttemptRow, EventRow, MessageRow, MessagePartRow } from '../store/store.ts';
 import { failureClass } from '../domain/message-errors.ts';
+import { priorityOf } from '../domain/lanes.ts';
 
 /** An epoch-ms time as ISO-8601, or null. */
 export const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
-export function presentMessage(m: MessageRow) {
+/**
+ * `attempts`, where the caller has them: how long the message waited for its turn is
+ * then shown (from when it was due to its first attempt).
+ */
+export function presentMessage(m: MessageRow, attempts?: readonly AttemptRow[]) {
+  const first = attempts && attempts.length > 0 ? Math.min(...attempts.map((a) => a.started_at)) : null;
   return {
     id: m.id,
     object: 'message' as const,
@@ -28,6 +34,8 @@ export function presentMessage(m: MessageRow) {
     metadata: m.metadata ? (JSON.parse(m.metadata) as Record<string, string>) : null,
     template: m.template_id ? { id: m.template_id, version: m.template_version ?? null } : null,
     channel: m.channel ?? 'sms',
+    priority: priorityOf(m.lane),
+    ...(attempts ? { waited_for_turn_ms: first === null ? null : Math.max(0, first - (m.send_at ?? m.created_at)) } : {}),
     attempts_count: m.attempts + m.throttled_attempts,
     error: m.error_code ? { code: m.error_code, message: m.error_message, provider_code: m.provider_error_code } : null,
     send_at: iso(m.send_at),

@@ -6,6 +6,7 @@ import type { MessageRow } from '../store/store.ts';
 import type { Intake } from '../intake/accept-message.ts';
 import { e164, readShortMessage, smppMessageId, smppReceiptTarget } from '../domain/smpp.ts';
 import { ESME, statusFor, type Bind } from './bind.ts';
+import { laneOfSmppPriority, priorityOf } from '../domain/lanes.ts';
 
 interface Held { parts: Map<number, { pdu: PDU; text: string }>; total: number; timer: NodeJS.Timeout }
 
@@ -93,7 +94,7 @@ export class Submissions {
       ? { callbackUrl: smppReceiptTarget({ systemId: bind.systemId, parts: receiptParts, dest: from ?? 'Switchboard' }), signsCallbacks: true }
       : { callbackUrl: p.callbackUrl, signsCallbacks: p.signsCallbacks };
     const { message } = await this.#d.intake.accept(
-      { to, body, ...(from ? { from } : {}), ...timing },
+      { to, body, ...(from ? { from } : {}), ...timing, priority: priorityOf(laneOfSmppPriority(Number(first.priority_flag ?? 0))) },
       { accountId: p.accountId, keyId: p.keyId, ...callback },
       // A client that resubmits a sequence number within one bind gets the same message.
       `smpp:${bind.id}:${pdus.map((x) => x.sequence_number).join(',')}`,

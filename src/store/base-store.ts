@@ -16,7 +16,7 @@ export abstract class BaseStore extends WebhooksCallbacksBase implements Store {
   abstract readonly dialect: 'sqlite' | 'postgres';
 
   abstract insertMessages(batch: NewMessage[]): Promise<InsertResult[]>;
-  abstract claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]>;
+  abstract claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number): Promise<MessageRow[]>;
   abstract recordOutcomes(outcomes: Outcome[]): Promise<Set<string>>;
   abstract claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]>;
   abstract purgeMessages(finalBefore: number, limit: number, archive?: (rows: MessageRow[]) => void): Promise<number>;

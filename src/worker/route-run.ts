@@ -2,7 +2,6 @@
 // tried in order (circuit, session and rate limit permitting), failing over on the
 // provider's failures up to the budget, and the run says what happened to each route.
 import type { Logger } from 'pino';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.ts';
 import type { MessageLedger, MessageRow } from '../store/store.ts';
 import type { Metrics } from '../metrics.ts';
@@ -15,6 +14,7 @@ import { attemptRow } from './outcome.ts';
 import { failureClass, opensCircuit } from '../domain/message-errors.ts';
 import { untried, type Attempted, type Run } from './run.ts';
 import { drilledProvider, voiceOptions } from './explain.ts';
+import { TurnGate, type Turn } from './turn-gate.ts';
 
 export interface RouteRunDeps {
   store: Pick<MessageLedger, 'listAttempts'>;
@@ -30,7 +30,8 @@ export interface RouteRunDeps {
 
 export class RouteRunner {
   readonly #d: RouteRunDeps;
-  constructor(deps: RouteRunDeps) { this.#d = deps; }
+  readonly #gate: TurnGate;
+  constructor(deps: RouteRunDeps) { this.#d = deps; this.#gate = new TurnGate(deps.limiter); }
 
   /**
    * On a retry, the routes this message has not yet failed on go first (in routing's
@@ -54,7 +55,8 @@ export class RouteRunner {
    * passed over and remembered (`waitable`); one whose numbers are all at their rate
    * limit is passed over too.
    */
-  async tryRoutes(row: MessageRow, routes: Route[]): Promise<Run> {
+  /** `turn`: where the message stands in line for a number's slot (its lane and turn key; turn-gate.ts). */
+  async tryRoutes(row: MessageRow, routes: Route[], turn: Turn): Promise<Run> {
     const run: Run = { notes: new Map(), last: null, failed: [], waitable: [], limitedWaitMs: Infinity };
     for (const route of routes) {
       const id = route.provider.id;
@@ -67,7 +69,7 @@ export class RouteRunner {
         run.notes.set(id, this.#d.health.probing(id) ? 'passed over: circuit half-open, its probe under way' : 'passed over: circuit open');
         continue;
       }
-      const slot = await this.#reserve(route, row.segments);
+      const slot = await this.#reserve(route, row, turn);
       if (typeof slot !== 'string') {
         this.#d.health.release(id);
         run.limitedWaitMs = Math.min(run.limitedWaitMs, slot.waitMs);
@@ -101,19 +103,22 @@ export class RouteRunner {
     return cls === 'route' && (run.waitable.length > 0 || untried(routes, run).length > 0);
   }
 
-  /** A number of the route with a send slot (after waiting for it), or how long until one frees up. */
-  async #reserve(route: Route, segments: number): Promise<string | { waitMs: number }> {
-    let waitMs = Infinity;
+  /**
+   * A number of the route with a send slot, or how long until one frees up. Any number
+   * free now (for this message's turn) is taken; else it waits in turn for the one that
+   * frees first, up to SWITCHBOARD_RATE_WAIT_MS (turn-gate.ts). Carriers count segments:
+   * a 3-segment text takes three of a number's slots.
+   */
+  async #reserve(route: Route, row: MessageRow, turn: Turn): Promise<string | { waitMs: number }> {
+    let soonest: { number: string; rate: number; waitMs: number } | null = null;
     for (const n of route.numbers) {
-      // Carriers count segments: a 3-segment text takes three of a number's slots.
-      const r = await this.#d.limiter.reserve(`number:${n.number}`, n.rate, this.#d.config.rateWaitMs, segments);
-      if (r.ok) {
-        if (r.waitMs > 0) await sleep(r.waitMs);
-        return n.number;
-      }
-      waitMs = Math.min(waitMs, r.waitMs);
+      const r = await this.#gate.take(`number:${n.number}`, n.rate, row.segments, turn, 0);
+      if (r.ok) return n.number;
+      if (soonest === null || r.waitMs < soonest.waitMs) soonest = { number: n.number, rate: n.rate, waitMs: r.waitMs };
     }
-    return { waitMs };
+    if (soonest === null) return { waitMs: this.#d.config.pollMs };
+    const r = await this.#gate.take(`number:${soonest.number}`, soonest.rate, row.segments, turn, this.#d.config.rateWaitMs);
+    return r.ok ? soonest.number : { waitMs: r.waitMs };
   }
 
   async #send(row: MessageRow, route: Route, from: string): Promise<Attempted> {

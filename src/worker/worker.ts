@@ -23,6 +23,8 @@ import { expiry, waitUntil } from './wait-until.ts';
 import { earlierSend } from './resend-check.ts';
 import { explain } from './explain.ts';
 import { HandOffs } from './hand-off.ts';
+import type { Turn } from './turn-gate.ts';
+import { BULK_LANE, BulkShare } from '../domain/lanes.ts';
 
 /** What the worker keeps in the ledger: claims, outcomes, leases. */
 export type WorkerStore = Pick<MessageLedger, 'claimDue' | 'nextDueAt' | 'recordOutcomes' | 'releaseLeases' | 'listAttempts'>;
@@ -45,6 +47,8 @@ export class Worker {
   #stopping = false;
   /** hand-offs promised to intake and not yet adopted or released (see reserve) */
   readonly #handOffs = new HandOffs();
+  /** the bulk lane's share of this worker's claims (domain/lanes.ts) */
+  readonly #bulk: BulkShare;
   /** the last claim filled its batch: due work is waiting in the ledger */
   #backlog = true; // until the first claim says otherwise
   /** every slot was taken when the loop last looked: a slot freeing up must wake it */
@@ -62,6 +66,7 @@ export class Worker {
     this.#bus = opts.bus;
     this.#metrics = opts.metrics;
     this.#log = opts.logger.child({ worker: this.owner });
+    this.#bulk = new BulkShare(opts.config.bulkShare);
     this.#runner = new RouteRunner({
       store: opts.store, config: opts.config, router: opts.router, health: opts.health, limiter: opts.limiter, metrics: opts.metrics, log: this.#log,
       onAccountRefused: (id, error) => this.onAccountRefused?.(id, error),
@@ -97,7 +102,7 @@ export class Worker {
 
   /** A handed-off message is stored under this worker's lease: send it (even while stopping, which waits for it). */
   adopt(row: MessageRow): void {
-    this.#track(row.id, this.#process(row));
+    this.#track(row.id, this.#process(row, turnOf(row, false)));
     this.#handOffs.ended();
   }
 
@@ -150,11 +155,16 @@ export class Worker {
       if (free > 0) {
         const want = Math.min(free, workerBatchSize);
         try {
-          const rows = await this.#store.claimDue(this.owner, Date.now(), leaseMs, want);
+          const share = this.#bulk.ask(want);
+          const rows = await this.#store.claimDue(this.owner, Date.now(), leaseMs, want, share);
+          // The bulk lane's share (the first `share` of its rows) goes first at a number's slot too.
+          const bulk = rows.filter((r) => r.lane === BULK_LANE);
+          this.#bulk.took(bulk.length);
+          const promoted = new Set(bulk.slice(0, share));
           if (this.#claimFailing) { this.#claimFailing = false; this.#log.info('claims succeed again'); }
           claimed = rows.length;
           this.#backlog = claimed === want;
-          for (const row of rows) this.#track(row.id, this.#process(row));
+          for (const row of rows) this.#track(row.id, this.#process(row, turnOf(row, promoted.has(row))));
           if (claimed === want) continue; // more is probably due
         } catch (err) {
           // Said once per episode: while the database is away every poll would repeat it.
@@ -179,7 +189,7 @@ export class Worker {
     p.finally(() => { this.#inflight.delete(p); if (this.#full || this.#backlog) this.#wake.wake(); });
   }
 
-  async #process(row: MessageRow): Promise<void> {
+  async #process(row: MessageRow, turn: Turn): Promise<void> {
     try {
       const now = Date.now();
       const ends = expiry(row, this.#config);
@@ -205,7 +215,7 @@ export class Worker {
         if (earlier) return await this.#write(row, attemptOutcome(row, this.owner, earlier.route, earlier.result, earlier.started, earlier.finished, this.#config, Math.random, []));
       }
       const ordered = await this.#runner.untriedFirst(row, plan.routes);
-      const run = await this.#runner.tryRoutes(row, ordered);
+      const run = await this.#runner.tryRoutes(row, ordered, turn);
       const explanation = explain(ordered, plan.excluded, run.notes);
       if (run.last === null && run.waitable.length === 0) return await this.#write(row, deferredOutcome(row, this.owner, Date.now(), run.limitedWaitMs + Math.random() * 250));
       const last = run.last;
@@ -265,3 +275,8 @@ export class Worker {
 
 /** Waits between tries of an outcome the database could not take (it was away). */
 const OUTCOME_RETRY_MS = [250, 500, 1_000, 2_000];
+
+/** Where a claimed message stands in line for a number's slot: its lane and turn, or first when it came through the bulk lane's share. */
+function turnOf(row: MessageRow, promoted: boolean): Turn {
+  return { lane: promoted ? -1 : row.lane ?? 1, key: row.fair_key ?? 0 };
+}

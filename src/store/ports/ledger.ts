@@ -25,7 +25,11 @@ export interface MessageLedger {
   /** cancels a queued or scheduled message; `announce` makes the caller's callback, written with the change */
   cancelMessage(accountId: string, id: string, now: number, announce: Announce): Promise<CancelResult>;
 
-  claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]>;
+  /**
+   * Claims up to `limit` due messages by lane and turn (domain/lanes.ts), the first
+   * `bulkShare` of them from the bulk lane when it has any due: returned in send order.
+   */
+  claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number): Promise<MessageRow[]>;
   /** Applies outcomes in one transaction; returns the ids whose lease was still held. */
   recordOutcomes(outcomes: Outcome[]): Promise<Set<string>>;
   /**

@@ -2,7 +2,9 @@
 // batch insert (its NOTIFY riding on it), the claim (FOR UPDATE SKIP LOCKED), outcomes
 // and receipts in a few set-based statements per batch whatever its size, and the
 // retention purge. postgres-store.ts delegates to them.
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
+import { CLAIM_CANDIDATES, byTurn } from '../claim.ts';
+import { BULK_LANE, flowOf, LANE, nextTurnKey, TURN_SCAN } from '../../domain/lanes.ts';
 import { optOutRefuses } from '../../domain/phone.ts';
 import type { Database } from '../schema.ts';
 import type { CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
@@ -53,6 +55,7 @@ export async function insertMessages(db: Kysely<Database>, batch: NewMessage[]):
       }
     }
     const toInsert = batch.filter((b, i) => results[i] === undefined && (!b.idempotency || firstByKey.get(`${b.row.account_id}\u0000${b.idempotency.key}`) === i));
+    await stampTurns(trx, toInsert);
     for (let i = 0; i < toInsert.length; i += 500) {
       // The NOTIFY that wakes the workers rides on the insert (one round trip fewer);
       // PostgreSQL sends one notification per transaction for identical payloads.
@@ -71,17 +74,63 @@ export async function insertMessages(db: Kysely<Database>, batch: NewMessage[]):
   });
 }
 
-export async function claimDue(db: Kysely<Database>, owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]> {
-  const r = await sql<MessageRow>`
-    UPDATE messages m SET status = 'sending', lease_owner = ${owner}, next_attempt_at = ${now + leaseMs},
-      attempts = m.attempts + 1, updated_at = ${now},
+/**
+ * Gives each new message its lane and turn key (domain/lanes.ts): behind its flow's last
+ * waiting key, read for every flow of the batch in one statement (two index seeks each on
+ * messages_open).
+ */
+async function stampTurns(trx: Transaction<Database>, batch: NewMessage[]): Promise<void> {
+  if (batch.length === 0) return;
+  const flows = new Map<string, { account: string; lane: number }>();
+  for (const { row } of batch) flows.set(flowOf(row.account_id, row.lane), { account: row.account_id, lane: row.lane ?? LANE.normal });
+  const r = await sql<{ account_id: string; lane: number; k: number | null }>`
+    SELECT f.account_id, f.lane, GREATEST(
+      (SELECT max(fair_key) FROM messages WHERE account_id = f.account_id AND status = 'queued' AND lane = f.lane AND final_at IS NULL),
+      (SELECT max(fair_key) FROM messages WHERE account_id = f.account_id AND status = 'sending' AND lane = f.lane AND final_at IS NULL)) AS k
+    FROM (VALUES ${sql.join([...flows.values()].map((f) => sql`(${f.account}::text, ${f.lane}::int)`))}) AS f(account_id, lane)`.execute(trx);
+  const last = new Map<string, number | null>(r.rows.map((x) => [flowOf(x.account_id, x.lane), x.k === null ? null : Number(x.k)]));
+  for (const { row, weight } of batch) {
+    const flow = flowOf(row.account_id, row.lane);
+    row.lane ??= LANE.normal;
+    row.fair_key = nextTurnKey(row.next_attempt_at ?? row.created_at, last.get(flow) ?? null, weight);
+    // A scheduled message takes its turn when due; the flow's immediate sends do not queue behind it.
+    if (row.status !== 'scheduled') last.set(flow, row.fair_key);
+  }
+}
+
+/**
+ * Due messages by lane and turn, the bulk lane's share first (store/claim.ts): one
+ * statement. Candidates are chosen without locks, twice as many as wanted, then locked
+ * with SKIP LOCKED and checked again: another worker claiming at the same moment takes
+ * the next ones instead of waiting.
+ */
+export async function claimDue(db: Kysely<Database>, owner: string, now: number, leaseMs: number, limit: number, bulkShare = 0): Promise<MessageRow[]> {
+  const r = await db.executeQuery<MessageRow>(named(`
+    WITH ${CLAIM_CANDIDATES},
+    picked AS (
+      SELECT m.id FROM messages m
+      JOIN (SELECT id, min(src) AS src, min(lane) AS lane, min(fair_key) AS fair_key FROM candidates GROUP BY id) c ON c.id = m.id
+      WHERE m.status IN ('scheduled', 'queued', 'sending') AND m.next_attempt_at <= :now
+      ORDER BY c.src, c.lane, c.fair_key LIMIT :limit
+      FOR UPDATE OF m SKIP LOCKED)
+    UPDATE messages m SET status = 'sending', lease_owner = :owner, next_attempt_at = :lease,
+      attempts = m.attempts + 1, updated_at = :now,
       interrupted = CASE WHEN m.status = 'sending' THEN 1 ELSE m.interrupted END
-    FROM (SELECT id FROM messages
-          WHERE status IN ('scheduled', 'queued', 'sending') AND next_attempt_at <= ${now}
-          ORDER BY next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED) due
-    WHERE m.id = due.id
-    RETURNING m.*`.execute(db);
-  return r.rows.sort((a, b) => (a.next_attempt_at ?? 0) - (b.next_attempt_at ?? 0) || (a.id < b.id ? -1 : 1));
+    FROM picked WHERE m.id = picked.id
+    RETURNING m.*`, { owner, lease: now + leaseMs, now, limit, pick: limit * 2, share: Math.min(bulkShare, limit), scan: TURN_SCAN, bulk: BULK_LANE }));
+  return r.rows.sort(byTurn);
+}
+
+/** `:name` parameters → PostgreSQL's `$n` (a `::type` cast is left alone). */
+function named(text: string, params: Record<string, unknown>): CompiledQuery {
+  const values: unknown[] = [];
+  const at = new Map<string, number>();
+  const sqlText = text.replace(/(?<!:):([a-z]+)\b/g, (_, name: string) => {
+    if (!(name in params)) throw new Error(`no value for :${name}`);
+    if (!at.has(name)) { values.push(params[name]); at.set(name, values.length); }
+    return `$${at.get(name)}`;
+  });
+  return CompiledQuery.raw(sqlText, values);
 }
 
 export async function recordOutcomes(db: Kysely<Database>, outcomes: Outcome[]): Promise<Set<string>> {

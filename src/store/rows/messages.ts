@@ -56,6 +56,10 @@ export interface MessageRow {
   failover_at?: number | null;
   /** the provider whose receipt did not come: the resend goes elsewhere, and its parts stay as superseded (part_index + SUPERSEDED_PART) */
   failover_from?: string | null;
+  /** its lane (domain/lanes.ts): 0 urgent, 1 normal (default), 2 bulk */
+  lane?: number;
+  /** its turn key within the lane (domain/lanes.ts), given by the store at insert */
+  fair_key?: number;
 }
 
 /** Added to the part_index of a provider's parts when the message is sent once more elsewhere (failover on no receipt): kept, and their late receipts recorded. */
@@ -118,6 +122,8 @@ export interface EventRow {
 /** A message to insert, with its idempotency key (hash = hash of the request body). */
 export interface NewMessage {
   row: MessageRow;
+  /** the account's weight among the flows of its lane (domain/lanes.ts; default 1) */
+  weight?: number;
   idempotency: { key: string; hash: string } | null;
   /**
    * Refuse the message if its recipient opted out, checked in the insert's own

@@ -9,6 +9,8 @@ import type { SQLInputValue } from 'node:sqlite';
 import type { SqliteConn } from './conn.ts';
 import type { AttemptRow, CallbackAttemptRow, CallbackFinish, CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, OptOutRow, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 import { SUPERSEDED_PART } from '../rows.ts';
+import { BULK_LANE, flowOf, LANE, nextTurnKey, TURN_SCAN } from '../../domain/lanes.ts';
+import { CLAIM_CANDIDATES, byTurn } from '../claim.ts';
 
 /** Each member a synchronous function: one that returns a promise fails to type-check here. */
 type Synchronous<T> = { [K in keyof T]: T[K] extends (c: SqliteConn, ...a: never[]) => infer R ? (R extends PromiseLike<unknown> ? 'a hot write must be synchronous' : T[K]) : never };
@@ -19,7 +21,7 @@ export const MESSAGE_COLUMNS = [
   'segments', 'price', 'currency', 'status', 'provider_id', 'provider_message_id', 'callback_url', 'metadata',
   'idempotency_key', 'send_at', 'expires_at', 'attempts', 'throttled_attempts', 'next_attempt_at', 'lease_owner',
   'error_code', 'error_message', 'provider_error_code', 'created_at', 'updated_at', 'sent_at', 'final_at', 'template_id', 'template_version', 'channel', 'voice_options',
-  'failover_after_ms',
+  'failover_after_ms', 'lane', 'fair_key',
 ] as const satisfies readonly (keyof MessageRow)[];
 
 export const HOT_WRITES = hotWrites({
@@ -29,7 +31,12 @@ export const HOT_WRITES = hotWrites({
     const findKey = c.stmts.rows('SELECT k.request_hash AS hash, m.* FROM idempotency_keys k JOIN messages m ON m.id = k.message_id WHERE k.account_id = ? AND k.key = ?');
     // domain/phone.ts optOutRefuses, in SQL: account-wide, this sender's, or any when routing picks the sender.
     const findOptOut = c.stmts.rows(`SELECT * FROM opt_outs WHERE account_id = ? AND number = ? AND (sender = '' OR ? IS NULL OR sender = ?) ORDER BY created_at DESC LIMIT 1`);
-    return c.tx(() => batch.map(({ row, idempotency, checkOptOut }): InsertResult => {
+    // A flow's last waiting turn key (domain/lanes.ts), one seek per status on messages_open.
+    const lastKey = c.stmts.rows(`SELECT max(k) AS k FROM (
+      SELECT max(fair_key) AS k FROM messages WHERE account_id = ? AND status = 'queued' AND lane = ? AND final_at IS NULL
+      UNION ALL SELECT max(fair_key) FROM messages WHERE account_id = ? AND status = 'sending' AND lane = ? AND final_at IS NULL)`);
+    const last = new Map<string, number | null>();
+    return c.tx(() => batch.map(({ row, idempotency, checkOptOut, weight }): InsertResult => {
       if (checkOptOut) {
         const optOut = findOptOut.get(row.account_id, row.to_number, row.from_number, row.from_number) as OptOutRow | undefined;
         if (optOut) return { kind: 'opted_out', optOut };
@@ -43,6 +50,13 @@ export const HOT_WRITES = hotWrites({
           return hash === idempotency.hash ? { kind: 'duplicate', message } : { kind: 'conflict' };
         }
       }
+      const lane = row.lane ?? LANE.normal;
+      const flow = flowOf(row.account_id, lane);
+      if (!last.has(flow)) last.set(flow, (lastKey.get(row.account_id, lane, row.account_id, lane)?.k as number | null) ?? null);
+      row.lane = lane;
+      row.fair_key = nextTurnKey(row.next_attempt_at ?? row.created_at, last.get(flow)!, weight);
+      // A scheduled message takes its turn when due; the flow's immediate sends do not queue behind it.
+      if (row.status !== 'scheduled') last.set(flow, row.fair_key);
       insertMsg.run(...INSERT_MESSAGE.values(row.channel ? row : { ...row, channel: 'sms' }));
       return { kind: 'inserted', message: row };
     }));
@@ -54,17 +68,17 @@ export const HOT_WRITES = hotWrites({
     c.tx(() => { for (const r of rows) insert.run(...INSERT_WEBHOOK.values(r)); });
   },
 
-  claimDue(c: SqliteConn, owner: string, now: number, leaseMs: number, limit: number): MessageRow[] {
+  /** Due messages by lane and turn, the bulk lane's share first (store/ports/ledger.ts, domain/lanes.ts). */
+  claimDue(c: SqliteConn, owner: string, now: number, leaseMs: number, limit: number, bulkShare = 0): MessageRow[] {
     const stmt = c.stmts.rows(`
-      UPDATE messages SET status = 'sending', lease_owner = ?, next_attempt_at = ?, attempts = attempts + 1, updated_at = ?,
+      WITH ${CLAIM_CANDIDATES}
+      UPDATE messages SET status = 'sending', lease_owner = :owner, next_attempt_at = :lease, attempts = attempts + 1, updated_at = :now,
         interrupted = CASE WHEN status = 'sending' THEN 1 ELSE interrupted END
-      WHERE id IN (
-        SELECT id FROM messages
-        WHERE status IN ('scheduled', 'queued', 'sending') AND next_attempt_at <= ?
-        ORDER BY next_attempt_at LIMIT ?)
+      WHERE id IN (SELECT id FROM candidates GROUP BY id ORDER BY min(src), min(lane), min(fair_key) LIMIT :limit)
       RETURNING *`);
-    const rows = c.tx(() => stmt.all(owner, now + leaseMs, now, now, limit), true) as unknown as MessageRow[];
-    return rows.sort((a, b) => (a.next_attempt_at ?? 0) - (b.next_attempt_at ?? 0) || (a.id < b.id ? -1 : 1));
+    const params = { owner, lease: now + leaseMs, now, limit, pick: limit, share: Math.min(bulkShare, limit), scan: TURN_SCAN, bulk: BULK_LANE };
+    const rows = c.tx(() => stmt.allNamed(params), true) as unknown as MessageRow[];
+    return rows.sort(byTurn);
   },
 
   recordOutcomes(c: SqliteConn, outcomes: Outcome[]): Set<string> {

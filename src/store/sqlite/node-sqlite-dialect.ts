@@ -16,6 +16,8 @@ export type Row = Record<string, SQLOutputValue>;
 export interface RowStatement {
   get(...params: SQLInputValue[]): Row | undefined;
   all(...params: SQLInputValue[]): Row[];
+  /** with named parameters (`:name` in the SQL, `{ name }` here) */
+  allNamed(params: Record<string, SQLInputValue>): Row[];
 }
 
 export class StatementCache {
@@ -43,6 +45,7 @@ export class StatementCache {
       r = {
         get: (...p) => { const a = stmt.get(...p) as unknown as SQLOutputValue[] | undefined; return a === undefined ? undefined : build(a); },
         all: (...p) => (stmt.all(...p) as unknown as SQLOutputValue[][]).map(build),
+        allNamed: (p) => (stmt.all(p) as unknown as SQLOutputValue[][]).map(build),
       };
       if (this.#readers.size > 500) this.#readers.clear();
       this.#readers.set(sql, r);

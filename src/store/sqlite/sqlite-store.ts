@@ -65,7 +65,7 @@ export class SqliteStore extends BaseStore {
   // The hot writes (hot-writes.ts), on this store's connection.
   async insertMessages(batch: NewMessage[]): Promise<InsertResult[]> { return HOT_WRITES.insertMessages(this.#c, batch); }
   override async insertWebhooks(rows: WebhookRow[]): Promise<void> { HOT_WRITES.insertWebhooks(this.#c, rows); }
-  async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]> { return HOT_WRITES.claimDue(this.#c, owner, now, leaseMs, limit); }
+  async claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number): Promise<MessageRow[]> { return HOT_WRITES.claimDue(this.#c, owner, now, leaseMs, limit, bulkShare); }
   async recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> { return HOT_WRITES.recordOutcomes(this.#c, outcomes); }
   async claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]> { return HOT_WRITES.claimWebhooks(this.#c, now, leaseMs, limit); }
   async finishWebhooks(done: { id: string; error: string | null }[], deferred: string[], until: number, now: number): Promise<void> {

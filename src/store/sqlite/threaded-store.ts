@@ -75,8 +75,14 @@ export class ThreadedSqliteStore extends SqliteStore {
 
   override async insertMessages(batch: NewMessage[]): Promise<InsertResult[]> {
     // The thread answers an insert without the row (see writer-thread.ts): it is the one posted.
-    const results = await this.#call<InsertResult[]>('insertMessages', [batch]);
-    return results.map((r, i) => (r.kind === 'inserted' ? { kind: 'inserted', message: batch[i].row } : r));
+    const results = await this.#call<(InsertResult | { kind: 'inserted'; fair_key: number })[]>('insertMessages', [batch]);
+    return results.map((r, i) => {
+      if (r.kind !== 'inserted') return r;
+      const row = batch[i].row;
+      row.lane ??= 1;
+      row.fair_key = 'fair_key' in r ? r.fair_key : row.fair_key;
+      return { kind: 'inserted', message: row };
+    });
   }
 
   override applyReceipts(receipts: ReceiptWrite[], now: number, plan: ReceiptPlanner): Promise<ReceiptResult[]> {

@@ -64,7 +64,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
     if (wait > 0 && !isSendOutcome(message.status)) {
       const done = await ctx.waiters.wait(message.id, wait * 1000);
       // The outcome with the path it took: each attempt's provider, number and result.
-      if (done) return reply.code(200).send({ ...presentMessage(done), attempts: (await ctx.store.listAttempts(done.id)).map(presentAttempt) });
+      if (done) { const attempts = await ctx.store.listAttempts(done.id); return reply.code(200).send({ ...presentMessage(done, attempts), attempts: attempts.map(presentAttempt) }); }
     }
     return reply.code(202).send(presentMessage(message));
   });
@@ -78,7 +78,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
     if (!m) throw new AppError('not_found', `no message ${req.params.id}`);
     const [attempts, parts, events] = await Promise.all([ctx.store.listAttempts(m.id), ctx.store.listParts(m.id), ctx.store.listEvents(m.id)]);
     const routing = presentRouting(attempts);
-    return { ...presentMessage(m), ...(routing ? { routing } : {}), attempts: attempts.map(presentAttempt), parts: parts.map(presentPart), events: events.map(presentEvent) };
+    return { ...presentMessage(m, attempts), ...(routing ? { routing } : {}), attempts: attempts.map(presentAttempt), parts: parts.map(presentPart), events: events.map(presentEvent) };
   });
 
   app.get<{ Params: { id: string } }>('/v1/messages/:id/callbacks', {

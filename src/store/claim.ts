@@ -1,0 +1,35 @@
+// The claim's choice of due messages, shared by both databases (domain/lanes.ts says why):
+// - share: the bulk lane's share of this claim, by turn;
+// - turn: the first :pick due messages in lane and turn order, within the first :scan
+//   waiting ones (messages_turn; a row not yet due is passed over in the index);
+// - late: only when that window held fewer than :limit due, the oldest due messages
+//   (messages_due), so a window full of messages waiting for their retry never stalls
+//   the queue.
+// Each database wraps them in its own claim statement (one statement; PostgreSQL locks
+// what it takes with SKIP LOCKED). Named parameters: :now, :scan, :pick, :share, :bulk, :limit.
+import type { MessageRow } from './rows.ts';
+
+const WAITING = `status IN ('scheduled', 'queued', 'sending')`;
+
+export const CLAIM_CANDIDATES = `
+  share AS (
+    SELECT id, lane, fair_key FROM (
+      SELECT id, lane, fair_key, next_attempt_at FROM messages WHERE ${WAITING} AND lane = :bulk ORDER BY fair_key LIMIT :scan
+    ) w WHERE next_attempt_at <= :now LIMIT :share),
+  turn AS (
+    SELECT id, lane, fair_key FROM (
+      SELECT id, lane, fair_key, next_attempt_at FROM messages WHERE ${WAITING} ORDER BY lane, fair_key LIMIT :scan
+    ) w WHERE next_attempt_at <= :now LIMIT :pick),
+  late AS (
+    SELECT id, lane, fair_key FROM messages
+    WHERE ${WAITING} AND next_attempt_at <= :now AND (SELECT count(*) FROM turn) < :limit
+    ORDER BY next_attempt_at LIMIT :pick),
+  candidates AS (
+    SELECT id, 0 AS src, lane, fair_key FROM share
+    UNION ALL SELECT id, 1 AS src, lane, fair_key FROM turn
+    UNION ALL SELECT id, 2 AS src, lane, fair_key FROM late)`;
+
+/** Claimed rows in the order they are sent: lane, then turn. */
+export function byTurn(a: MessageRow, b: MessageRow): number {
+  return (a.lane ?? 1) - (b.lane ?? 1) || (a.fair_key ?? 0) - (b.fair_key ?? 0) || (a.id < b.id ? -1 : 1);
+}
