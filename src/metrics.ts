@@ -3,6 +3,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MessageLedger, WebhookLog } from './store/store.ts';
 import { storeFailure } from './store/failures.ts';
+import { priorityOf } from './domain/lanes.ts';
 import type { MessageBus } from './events/bus.ts';
 import { isFinal } from './domain/status.ts';
 import type { SessionStats } from './providers/provider.ts';
@@ -67,7 +68,7 @@ export class Metrics {
     this.resendChecks = new Counter({ name: 'switchboard_resend_checks_total', help: 'Interrupted sends looked up at the provider before resending: found (not sent again), not found, or unknown (lookup failed)', labelNames: ['provider', 'found'], registers });
     this.masked = new Counter({ name: 'switchboard_masked_messages_total', help: 'Texts to masking proxies: forwarded, or dropped (no session)', labelNames: ['outcome'], registers });
     // One query serves every gauge of a scrape that reads it.
-    const readStats = perScrape(() => store.queueStats(Date.now()), { depth: 0, oldestDueAt: null, byStatus: {} });
+    const readStats = perScrape(() => store.queueStats(Date.now()), { depth: 0, oldestDueAt: null, byStatus: {}, lanes: [] });
     new Gauge({
       name: 'switchboard_queue_depth', help: 'Messages accepted and not yet handed to a provider', registers,
       async collect() { this.set((await readStats()).depth); },
@@ -75,6 +76,18 @@ export class Metrics {
     new Gauge({
       name: 'switchboard_queue_oldest_age_seconds', help: 'How long the oldest due message has waited', registers,
       async collect() { const s = await readStats(); this.set(s.oldestDueAt === null ? 0 : Math.max(0, (Date.now() - s.oldestDueAt) / 1000)); },
+    });
+    new Gauge({
+      name: 'switchboard_queue_lane_depth', help: 'Messages queued or being sent, by account and lane (priority)', labelNames: ['account', 'priority'], registers,
+      async collect() { this.reset(); for (const l of (await readStats()).lanes) this.set({ account: l.account_id, priority: priorityOf(l.lane) }, l.depth); },
+    });
+    new Gauge({
+      name: 'switchboard_queue_lane_oldest_age_seconds', help: 'How long the oldest due message of each account and lane has waited for its turn', labelNames: ['account', 'priority'], registers,
+      async collect() {
+        this.reset();
+        const now = Date.now();
+        for (const l of (await readStats()).lanes) this.set({ account: l.account_id, priority: priorityOf(l.lane) }, l.oldestDueAt === null ? 0 : Math.max(0, (now - l.oldestDueAt) / 1000));
+      },
     });
     new Gauge({
       name: 'switchboard_messages', help: 'Messages not yet final, by status (final ones: switchboard_messages_final_total)', labelNames: ['status'], registers,

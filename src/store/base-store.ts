@@ -152,12 +152,19 @@ export abstract class BaseStore extends WebhooksCallbacksBase implements Store {
     let groupsQ = this.db.selectFrom('messages').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).where('final_at', 'is', null);
     // One account's oldest: among its open messages (messages_open), not its whole ledger.
     if (accountId !== undefined) { oldestQ = oldestQ.where('final_at', 'is', null).where('account_id', '=', accountId); groupsQ = groupsQ.where('account_id', '=', accountId); }
-    const oldest = await oldestQ.executeTakeFirst();
-    const groups = await groupsQ.groupBy('status').execute();
+    // By account and lane: read from messages_open alone (it holds the lane and the due time).
+    let lanesQ = this.db.selectFrom('messages').select(['account_id', 'lane', (eb) => eb.fn.countAll<number>().as('n'),
+      sql<number | null>`min(CASE WHEN status <> 'sending' AND next_attempt_at <= ${now} THEN next_attempt_at END)`.as('oldest')])
+      .where('final_at', 'is', null).where(sql<boolean>`status IN ('queued', 'sending')`);
+    if (accountId !== undefined) lanesQ = lanesQ.where('account_id', '=', accountId);
+    const [oldest, groups, lanes] = await Promise.all([oldestQ.executeTakeFirst(), groupsQ.groupBy('status').execute(), lanesQ.groupBy(['account_id', 'lane']).orderBy('account_id').orderBy('lane').execute()]);
     const byStatus: Record<string, number> = {};
     for (const g of groups) byStatus[g.status] = Number(g.n);
     const depth = (byStatus.queued ?? 0) + (byStatus.sending ?? 0);
-    return { depth, oldestDueAt: oldest?.at == null ? null : Number(oldest.at), byStatus };
+    return {
+      depth, oldestDueAt: oldest?.at == null ? null : Number(oldest.at), byStatus,
+      lanes: lanes.map((l) => ({ account_id: l.account_id, lane: Number(l.lane), depth: Number(l.n), oldestDueAt: l.oldest == null ? null : Number(l.oldest) })),
+    };
   }
 
   async waitingForRoute(): Promise<{ country: string | null; n: number }[]> {

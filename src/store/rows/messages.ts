@@ -227,4 +227,6 @@ export interface QueueStats {
   oldestDueAt: number | null;
   /** messages not yet final, by status (scheduled, queued, sending, sent); final ones are counted by switchboard_messages_final_total */
   byStatus: Record<string, number>;
+  /** the queue (queued and sending) by account and lane, with when its oldest due message was due */
+  lanes: { account_id: string; lane: number; depth: number; oldestDueAt: number | null }[];
 }
