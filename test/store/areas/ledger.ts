@@ -104,6 +104,53 @@ export function ledgerCases(get: () => Store): void {
       assert.ok(all.length >= 60);
     });
 
+    it('claims by lane, then by turn: a quiet account comes before a busy one\'s backlog, urgent before normal before bulk', async () => {
+      const now = Date.now() + 30_000_000_000;
+      while ((await store.claimDue('drain', now, 1e12, 1000)).length > 0); // earlier cases' rows out of the way
+      const busy = Array.from({ length: 5 }, () => newMessage({ account_id: 'busy', next_attempt_at: now - 100, lane: 1 }));
+      await store.insertMessages(busy);
+      const quiet = newMessage({ account_id: 'quiet', next_attempt_at: now - 50, lane: 1 });
+      const urgent = newMessage({ account_id: 'busy', next_attempt_at: now - 10, lane: 0 });
+      const bulk = newMessage({ account_id: 'other', next_attempt_at: now - 200, lane: 2 });
+      await store.insertMessages([quiet, urgent, bulk]);
+      // The busy account's turn keys run one turn apart; the quiet one's first comes after one of them.
+      const keys = (await store.getMessages(busy.map((b) => b.row.id))).sort((a, b) => a.fair_key! - b.fair_key!).map((m) => m.fair_key!);
+      assert.ok(keys.every((k, i) => i === 0 || k > keys[i - 1]), 'a flow\'s keys rise one turn per message');
+      const first = await store.claimDue('w-turn', now, 30_000, 3);
+      assert.deepEqual(first.map((m) => m.id), [urgent.row.id, busy[0].row.id, quiet.row.id]);
+      const rest = await store.claimDue('w-turn', now, 30_000, 10);
+      assert.deepEqual(rest.map((m) => m.id), [...busy.slice(1).map((b) => b.row.id), bulk.row.id], 'bulk last, oldest of its lane though it is');
+    });
+
+    it('gives the bulk lane its share of a claim, and a flow with nothing waiting starts again at its due time', async () => {
+      const now = Date.now() + 31_000_000_000;
+      while ((await store.claimDue('drain', now, 1e12, 1000)).length > 0);
+      const urgent = Array.from({ length: 4 }, () => newMessage({ account_id: 'a', next_attempt_at: now - 10, lane: 0 }));
+      const bulk = Array.from({ length: 2 }, () => newMessage({ account_id: 'b', next_attempt_at: now - 10, lane: 2 }));
+      await store.insertMessages([...urgent, ...bulk]);
+      const claimed = await store.claimDue('w-share', now, 30_000, 3, 1);
+      assert.equal(claimed.filter((m) => m.lane === 2).length, 1, 'one of three from the bulk lane');
+      assert.equal(claimed.filter((m) => m.lane === 0).length, 2);
+      assert.deepEqual(claimed.map((m) => m.lane), [0, 0, 2], 'returned in send order');
+      const rest = await store.claimDue('w-share', now, 30_000, 10);
+      await store.recordOutcomes([...claimed, ...rest].map((m) => ({ messageId: m.id, leaseOwner: 'w-share', now, attempts: [], parts: [], event: null, callback: null,
+        set: { status: 'sent' as const, attempts: 1, throttled_attempts: 0, next_attempt_at: null, sent_at: now } })));
+      // Nothing of account a waits now: its next message is stamped from its due time, not behind its old keys.
+      const later = newMessage({ account_id: 'a', next_attempt_at: now, lane: 0 });
+      await store.insertMessages([later]);
+      const [row] = await store.getMessages([later.row.id]);
+      assert.equal(row.fair_key, now * 1000 + 1_000_000);
+    });
+
+    it('counts the queue by account and lane', async () => {
+      const now = Date.now() + 32_000_000_000;
+      while ((await store.claimDue('drain', now, 1e12, 1000)).length > 0);
+      const acc = `acc_${newId('msg')}`;
+      await store.insertMessages([newMessage({ account_id: acc, next_attempt_at: now - 5_000, lane: 2 }), newMessage({ account_id: acc, next_attempt_at: now - 1_000, lane: 2 }), newMessage({ account_id: acc, next_attempt_at: now, lane: 0 })]);
+      const q = await store.queueStats(now, acc);
+      assert.deepEqual(q.lanes.map((l) => [l.lane, l.depth, l.oldestDueAt]), [[0, 1, now], [2, 2, now - 5_000]]);
+    });
+
     it('does not claim a scheduled message before its time', async () => {
       const at = Date.now() + 10_000_000_000;
       const m = newMessage({ status: 'scheduled', send_at: at, next_attempt_at: at });
@@ -229,7 +276,7 @@ export function ledgerCases(get: () => Store): void {
       assert.deepEqual([mine.depth, mine.oldestDueAt, mine.byStatus], [2, now - 5_000, { queued: 2, sent: 1 }]);
       const all = await store.queueStats(now);
       assert.ok(all.depth >= 2 && (all.oldestDueAt ?? Infinity) <= now - 5_000);
-      assert.deepEqual(await store.queueStats(now, `${acct}-none`), { depth: 0, oldestDueAt: null, byStatus: {} });
+      assert.deepEqual(await store.queueStats(now, `${acct}-none`), { depth: 0, oldestDueAt: null, byStatus: {}, lanes: [] });
     });
 
     it('counts the messages waiting for a route by country, and only those', async () => {
