@@ -59,6 +59,8 @@ describe('dashboard in a browser', { skip }, () => {
     await accepted.waitFor();
     assert.match(await page.locator('#activity desc').textContent() ?? '', /accepted: [1-9]/);
     assert.match(await page.locator('#provider-health').textContent() ?? '', /sim-primary/);
+    await page.getByRole('heading', { name: 'Queue by account and priority' }).waitFor();
+    assert.match(await page.locator('#queue-lanes').textContent() ?? '', /Nothing queued|default/);
     await shot('overview');
     await page.getByLabel('period').selectOption('1440');
     await eventually(async () => /10 minutes over the last day/.test((await page.locator('#activity svg').getAttribute('aria-label')) ?? ''), 10_000, 'the day view');
@@ -89,6 +91,7 @@ describe('dashboard in a browser', { skip }, () => {
     const text = (await timeline.textContent()) ?? '';
     assert.match(text, /Attempt via sim-primary .*transient.*failed over/);
     assert.match(text, /Attempt via sim-backup .*sent/);
+    assert.match((await page.locator('#turn').textContent()) ?? '', /Priority normal, waited \d+\.\d s for its turn/);
     // Why: the routing explanation, candidate by candidate.
     assert.match((await page.locator('#routing').textContent()) ?? '', /sim-primary.*failed: provider_error.*sim-backup.*sent from/s);
     // The receipt's raw webhook, as stored.
