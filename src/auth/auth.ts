@@ -10,9 +10,12 @@ import { newId } from '../domain/ids.ts';
 import { AppError } from '../domain/errors.ts';
 import { SMPP_MAX } from '../domain/smpp.ts';
 import type { Actor } from '../domain/actor.ts';
+import { laneOf } from '../domain/lanes.ts';
 
 export interface Principal extends Actor {
   keyId: string | null; scopes: ReadonlySet<Scope>; name: string; callbackUrl: string | null;
+  /** the lane of messages sent with this key that name none */
+  priority: string | null;
   /** whether callbacks of this key's messages can be signed (it has a signing secret) */
   signsCallbacks: boolean;
 }
@@ -34,7 +37,8 @@ export function generateWebhookSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`;
 }
 
-export async function createKey(store: RecordStore, opts: { name: string; accountId?: string; scopes?: Scope[]; callbackUrl?: string }): Promise<{ key: ApiKeyRow; secret: string }> {
+export async function createKey(store: RecordStore, opts: { name: string; accountId?: string; scopes?: Scope[]; callbackUrl?: string; priority?: string }): Promise<{ key: ApiKeyRow; secret: string }> {
+  if (opts.priority !== undefined) laneOf(opts.priority); // refused here, not at its first send
   const scopes = opts.scopes && opts.scopes.length ? opts.scopes : ['send', 'read'] as Scope[];
   for (const s of scopes) if (!SCOPES.includes(s)) throw new AppError('validation_error', `unknown scope ${s}; scopes are ${SCOPES.join(', ')}`, { field: 'scopes' });
   const secret = generateSecret();
@@ -44,7 +48,7 @@ export async function createKey(store: RecordStore, opts: { name: string; accoun
   const key: ApiKeyRow = {
     id: newId('key'), account_id: accountId, name: opts.name, prefix: secret.slice(0, 10), hash: hashKey(secret),
     scopes: scopes.join(','), created_at: now, updated_at: now, revoked_at: null,
-    webhook_secret: generateWebhookSecret(), callback_url: opts.callbackUrl ?? null,
+    webhook_secret: generateWebhookSecret(), callback_url: opts.callbackUrl ?? null, priority: opts.priority ?? null,
   };
   await store.createApiKey(key);
   return { key, secret };
@@ -103,7 +107,7 @@ export class Authenticator {
     if (!m) throw new AppError('unauthorized', 'missing API key: send `Authorization: Bearer <key>`');
     const hash = hashKey(m[1]);
     if (this.#adminHash && timingSafeEqual(Buffer.from(hash, 'hex'), this.#adminHash)) {
-      return { keyId: null, accountId: 'default', operator: true, scopes: new Set(SCOPES), name: 'bootstrap operator', callbackUrl: null, signsCallbacks: this.#adminSigns };
+      return { keyId: null, accountId: 'default', operator: true, scopes: new Set(SCOPES), name: 'bootstrap operator', callbackUrl: null, priority: null, signsCallbacks: this.#adminSigns };
     }
     const now = Date.now();
     let hit = this.#cache.get(hash);
@@ -125,7 +129,7 @@ export class Authenticator {
   async sessionPrincipal(keyId: string | null, hashPrefix: string): Promise<Principal | null> {
     if (keyId === null) {
       if (!this.#adminHash || this.#adminHash.toString('hex').slice(0, 16) !== hashPrefix) return null;
-      return { keyId: null, accountId: 'default', operator: true, scopes: new Set(SCOPES), name: 'bootstrap operator', callbackUrl: null, signsCallbacks: this.#adminSigns };
+      return { keyId: null, accountId: 'default', operator: true, scopes: new Set(SCOPES), name: 'bootstrap operator', callbackUrl: null, priority: null, signsCallbacks: this.#adminSigns };
     }
     const row = await this.#store.getApiKey(keyId);
     if (!row || row.revoked_at !== null || row.hash.slice(0, 16) !== hashPrefix) return null;
@@ -157,7 +161,7 @@ export class Authenticator {
 function toPrincipal(row: ApiKeyRow): Principal {
   const scopes = new Set<Scope>();
   for (const s of row.scopes.split(',') as Scope[]) { scopes.add(s); for (const i of IMPLIED[s] ?? []) scopes.add(i); }
-  return { keyId: row.id, accountId: row.account_id, operator: scopes.has('operator'), scopes, name: row.name, callbackUrl: row.callback_url, signsCallbacks: !!row.webhook_secret };
+  return { keyId: row.id, accountId: row.account_id, operator: scopes.has('operator'), scopes, name: row.name, callbackUrl: row.callback_url, priority: row.priority ?? null, signsCallbacks: !!row.webhook_secret };
 }
 
 export function requireScope(p: Principal, scope: Scope): void {

@@ -42,6 +42,8 @@ export interface Caller {
   accountId: string; keyId: string | null; callbackUrl?: string | null;
   /** false when callbacks of this caller's messages could not be signed (no signing secret): a callback_url is refused */
   signsCallbacks?: boolean;
+  /** the lane of its messages that name none (its API key's default) */
+  priority?: string | null;
 }
 
 export const MAX_BODY_CHARS = 1600;
@@ -172,7 +174,8 @@ export class Intake {
     if ((input.callback_url ?? caller.callbackUrl) && caller.signsCallbacks === false) {
       throw new AppError('callback_not_signable', 'callbacks of this key cannot be signed: it has no signing secret (for the bootstrap key, set SWITCHBOARD_WEBHOOK_SECRET)', { field: 'callback_url' });
     }
-    const lane = laneOf(input.priority);
+    // The message's own priority, else its template's, else its key's; normal otherwise.
+    const lane = laneOf(input.priority ?? template?.priority ?? caller.priority ?? undefined);
     const channel = input.channel ?? 'sms';
     // A call is one "segment" whatever its length: it is priced per call.
     const seg = channel === 'voice' ? { ...countSegments(text), segments: 1 } : countSegments(text);

@@ -6,7 +6,7 @@ import type { MessageRow } from '../store/store.ts';
 import type { Intake } from '../intake/accept-message.ts';
 import { e164, readShortMessage, smppMessageId, smppReceiptTarget } from '../domain/smpp.ts';
 import { ESME, statusFor, type Bind } from './bind.ts';
-import { laneOfSmppPriority, priorityOf } from '../domain/lanes.ts';
+import { LANE, laneOfSmppPriority } from '../domain/lanes.ts';
 
 interface Held { parts: Map<number, { pdu: PDU; text: string }>; total: number; timer: NodeJS.Timeout }
 
@@ -93,12 +93,18 @@ export class Submissions {
     const callback = receiptParts.length > 0
       ? { callbackUrl: smppReceiptTarget({ systemId: bind.systemId, parts: receiptParts, dest: from ?? 'Switchboard' }), signsCallbacks: true }
       : { callbackUrl: p.callbackUrl, signsCallbacks: p.signsCallbacks };
+    // priority_flag 2 or 3 asks for the urgent lane; otherwise the key's default applies.
     const { message } = await this.#d.intake.accept(
-      { to, body, ...(from ? { from } : {}), ...timing, priority: priorityOf(laneOfSmppPriority(Number(first.priority_flag ?? 0))) },
-      { accountId: p.accountId, keyId: p.keyId, ...callback },
+      { to, body, ...(from ? { from } : {}), ...timing, ...smppPriority(Number(first.priority_flag ?? 0)) },
+      { accountId: p.accountId, keyId: p.keyId, priority: p.priority, ...callback },
       // A client that resubmits a sequence number within one bind gets the same message.
       `smpp:${bind.id}:${pdus.map((x) => x.sequence_number).join(',')}`,
     );
     return message;
   }
+}
+
+/** SMPP priority_flag as intake's priority: only the urgent lane is asked for (domain/lanes.ts). */
+function smppPriority(flag: number): { priority?: 'urgent' } {
+  return laneOfSmppPriority(flag) === LANE.urgent ? { priority: 'urgent' } : {};
 }

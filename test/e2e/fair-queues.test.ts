@@ -81,6 +81,22 @@ describe('fair queues (SQLite)', () => {
     assert.ok(lane && lane.depth > 0 && lane.oldest_age_seconds >= 0, JSON.stringify(status.queue.lanes));
   });
 
+  it('takes a message\'s priority from itself, else its template, else its key; refuses an unknown one', async () => {
+    const key = await t.call('POST', '/v1/keys', { name: 'campaigns', scopes: ['send', 'read'], priority: 'bulk' });
+    assert.equal(key.body.priority, 'bulk');
+    const auth = { authorization: `Bearer ${key.body.secret}` };
+    assert.equal((await t.call('POST', '/v1/templates', { id: 'otp', body: 'Your code is {code}', priority: 'urgent' })).body.priority, 'urgent');
+    const send = async (body: Record<string, unknown>) => (await t.call('POST', '/v1/messages', { to: '+14155550901', ...body }, auth)).body;
+    assert.equal((await send({ body: 'sale' })).priority, 'bulk', 'the key\'s default');
+    assert.equal((await send({ body: 'now', priority: 'normal' })).priority, 'normal', 'the message\'s own');
+    assert.equal((await send({ template: 'otp', variables: { code: '1234' } })).priority, 'urgent', 'the template\'s, before the key\'s');
+    const bad = await t.call('POST', '/v1/messages', { to: '+14155550901', body: 'x', priority: 'high' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, 'validation_error');
+    assert.match(JSON.stringify(bad.body.error), /priority/);
+    assert.equal((await t.call('POST', '/v1/keys', { name: 'x', priority: 'high' })).status, 400);
+  });
+
   it('an urgent message goes ahead of its own account\'s bulk campaign', async () => {
     const campaign = await queue(t, 1_000, { body: 'sale', priority: 'bulk' });
     const accepted = Date.now();

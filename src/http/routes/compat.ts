@@ -14,6 +14,7 @@ import { presentRelay, presentRule, relaySchema } from './v1/relay-rules.ts';
 import { statusReport } from './ops.ts';
 import { readScope } from '../../domain/actor.ts';
 import { listNumbers } from '../../services/numbers.ts';
+import { callerOf } from '../caller.ts';
 
 const NOTIFY_WAIT_MS = 5_000;
 const DAY_MS = 86_400_000;
@@ -69,7 +70,7 @@ export async function compatRoutes(app: FastifyInstance, ctx: AppContext): Promi
       body: sendBodySchema,
     },
   }, async (req, reply) => {
-    const { message } = await ctx.intake.accept(req.body, { accountId: req.principal.accountId, keyId: req.principal.keyId, callbackUrl: req.principal.callbackUrl, signsCallbacks: req.principal.signsCallbacks });
+    const { message } = await ctx.intake.accept(req.body, callerOf(req.principal));
     return notifyAnswer(ctx, message, reply);
   });
 

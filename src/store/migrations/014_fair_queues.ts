@@ -7,6 +7,7 @@ import type { Migration } from 'kysely/migration';
 // messages_open gains the lane and the turn key, so a flow's last waiting key (intake)
 // and the depth per account and lane (status) are read from the index alone. Messages
 // already waiting take their due time as their key: they keep the order they had.
+// An API key and a template may name the lane of the messages sent with them.
 export const m014: Migration = {
   async up(db) {
     await db.schema.alterTable('messages').addColumn('lane', 'integer', (c) => c.notNull().defaultTo(1)).execute();
@@ -15,5 +16,7 @@ export const m014: Migration = {
     await sql`CREATE INDEX messages_turn ON messages (lane, fair_key, next_attempt_at) WHERE status IN ('scheduled', 'queued', 'sending')`.execute(db);
     await db.schema.dropIndex('messages_open').execute();
     await sql`CREATE INDEX messages_open ON messages (account_id, status, lane, fair_key, next_attempt_at) WHERE final_at IS NULL`.execute(db);
+    await db.schema.alterTable('api_keys').addColumn('priority', 'text').execute();
+    await db.schema.alterTable('templates').addColumn('priority', 'text').execute();
   },
 };

@@ -14,6 +14,8 @@ export interface ApiKeyRow {
   created_at: number;
   updated_at: number;
   revoked_at: number | null;
+  /** the lane of messages sent with this key that name none (domain/lanes.ts) */
+  priority?: string | null;
   /** Standard Webhooks secret (whsec_…) that signs this key's callbacks */
   webhook_secret: string | null;
   /** where status callbacks go for messages sent with this key and no callback_url of their own */
@@ -84,6 +86,8 @@ export interface TemplateRow {
   body: string;
   variables: string;
   locale: string | null;
+  /** the lane of messages sent with it that name none (domain/lanes.ts) */
+  priority?: string | null;
   created_at: number;
 }
 

@@ -9,6 +9,7 @@ import { AppError } from '../../../domain/errors.ts';
 import type { SendInput } from '../../../intake/accept-message.ts';
 import { presentMessage } from '../../../public/present.ts';
 import { notifyAnswer } from '../compat.ts';
+import { callerOf } from '../../caller.ts';
 
 interface CallBody {
   to: string; say?: string; template?: string; variables?: Record<string, string>; voice?: string; language?: string;
@@ -43,7 +44,7 @@ export async function callRoutes(app: FastifyInstance, ctx: AppContext): Promise
     },
   }, async (req, reply) => {
     const p = req.principal;
-    const { message } = await ctx.intake.accept(toSend(req.body), { accountId: p.accountId, keyId: p.keyId, callbackUrl: p.callbackUrl, signsCallbacks: p.signsCallbacks }, req.headers['idempotency-key']);
+    const { message } = await ctx.intake.accept(toSend(req.body), callerOf(p), req.headers['idempotency-key']);
     return reply.code(202).send(presentMessage(message));
   });
 
@@ -52,7 +53,7 @@ export async function callRoutes(app: FastifyInstance, ctx: AppContext): Promise
     schema: { tags: ['compatibility'], summary: 'Place a call with failover and wait up to 5 s for it to be placed: 200 with the path, 202 if still under way, 502 if every route failed', body: callBody },
   }, async (req, reply) => {
     const p = req.principal;
-    const { message } = await ctx.intake.accept(toSend(req.body), { accountId: p.accountId, keyId: p.keyId, callbackUrl: p.callbackUrl, signsCallbacks: p.signsCallbacks });
+    const { message } = await ctx.intake.accept(toSend(req.body), callerOf(p));
     return notifyAnswer(ctx, message, reply);
   });
 }

@@ -13,13 +13,13 @@ const keySchema = {
   type: 'object',
   properties: {
     id: { type: 'string' }, name: { type: 'string' }, account_id: { type: 'string' }, scopes: { type: 'array', items: { type: 'string' } },
-    prefix: { type: 'string' }, secret: { type: 'string' }, webhook_secret: { type: 'string' }, callback_url: { type: ['string', 'null'] }, created_at: { type: 'string' }, revoked_at: { type: ['string', 'null'] },
+    prefix: { type: 'string' }, secret: { type: 'string' }, webhook_secret: { type: 'string' }, callback_url: { type: ['string', 'null'] }, priority: { type: ['string', 'null'] }, created_at: { type: 'string' }, revoked_at: { type: ['string', 'null'] },
   },
 } as const;
 
 function present(k: ApiKeyRow) {
   return {
-    id: k.id, name: k.name, account_id: k.account_id, scopes: k.scopes.split(','), prefix: k.prefix, callback_url: k.callback_url,
+    id: k.id, name: k.name, account_id: k.account_id, scopes: k.scopes.split(','), prefix: k.prefix, callback_url: k.callback_url, priority: k.priority ?? null,
     created_at: new Date(k.created_at).toISOString(), revoked_at: k.revoked_at === null ? null : new Date(k.revoked_at).toISOString(),
   };
 }
@@ -34,7 +34,7 @@ async function manageableKey(ctx: AppContext, p: Principal, id: string): Promise
 }
 
 export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.post<{ Body: { name: string; account_id?: string; scopes?: Scope[]; callback_url?: string } }>('/v1/keys', {
+  app.post<{ Body: { name: string; account_id?: string; scopes?: Scope[]; callback_url?: string; priority?: string } }>('/v1/keys', {
     config: { scope: 'admin' },
     schema: {
       tags: ['keys'], summary: 'Create an API key; the secret is shown once',
@@ -45,6 +45,7 @@ export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<
           account_id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
           scopes: { type: 'array', items: { type: 'string', enum: [...SCOPES] }, minItems: 1, uniqueItems: true },
           callback_url: { type: 'string', maxLength: 2048, description: 'default status callback for messages sent with this key' },
+          priority: { type: 'string', enum: ['urgent', 'normal', 'bulk'], description: 'the lane of messages sent with this key that name none (a campaign tool\'s key: bulk)' },
         },
       },
       response: { 201: keySchema },
@@ -53,7 +54,7 @@ export async function keyRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     if (req.body.scopes?.includes('operator') && !req.principal.operator) throw new AppError('forbidden', 'only an operator key may create operator keys', { field: 'scopes' });
     const accountId = actingAccount(req.principal, req.body.account_id);
     if (req.body.callback_url !== undefined) ctx.guard.checkAtIntake(req.body.callback_url);
-    const { key, secret } = await createKey(ctx.store, { name: req.body.name, accountId, scopes: req.body.scopes, callbackUrl: req.body.callback_url });
+    const { key, secret } = await createKey(ctx.store, { name: req.body.name, accountId, scopes: req.body.scopes, callbackUrl: req.body.callback_url, priority: req.body.priority });
     // Both secrets are shown this once: the API key and the secret that signs its callbacks.
     return reply.code(201).send({ ...present(key), secret, webhook_secret: key.webhook_secret! });
   });

@@ -11,6 +11,7 @@ import { isSendOutcome } from '../../waiters.ts';
 import { cancelMessage } from '../../../services/cancel.ts';
 import { decodeCursor, pageFetched, pageQuery } from '../../paging.ts';
 import { actingAccount } from '../../../domain/actor.ts';
+import { callerOf } from '../../caller.ts';
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 const errors = { 400: { $ref: 'Error#' }, 401: { $ref: 'Error#' }, 403: { $ref: 'Error#' } };
@@ -43,7 +44,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
       body: sendBodySchema,
       response: { 422: { $ref: 'Error#' }, ...errors },
     },
-  }, async (req) => previewSend(ctx.intake, ctx.router, req.body, { accountId: req.principal.accountId, keyId: req.principal.keyId, callbackUrl: req.principal.callbackUrl, signsCallbacks: req.principal.signsCallbacks }));
+  }, async (req) => previewSend(ctx.intake, ctx.router, req.body, callerOf(req.principal)));
 
   app.post<{ Body: SendInput; Querystring: { wait?: number }; Headers: { 'idempotency-key'?: string } }>('/v1/messages', {
     config: { scope: 'send' },
@@ -58,7 +59,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
   }, async (req, reply) => {
     await limitIntake(ctx, req.principal.keyId);
     const key = req.headers['idempotency-key'];
-    const { message, created } = await ctx.intake.accept(req.body, { accountId: req.principal.accountId, keyId: req.principal.keyId, callbackUrl: req.principal.callbackUrl, signsCallbacks: req.principal.signsCallbacks }, key);
+    const { message, created } = await ctx.intake.accept(req.body, callerOf(req.principal), key);
     if (!created) reply.header('idempotent-replayed', 'true');
     const wait = req.query.wait ?? 0;
     if (wait > 0 && !isSendOutcome(message.status)) {

@@ -13,7 +13,8 @@ export async function templateRoutes(app: FastifyInstance, ctx: AppContext): Pro
       description: '`{name}` placeholders in `body`; `variables` declares them (default: the placeholders found). Saving an unchanged template makes no new version.',
       body: {
         type: 'object', required: ['id', 'body'], additionalProperties: false,
-        properties: { id: { type: 'string' }, body: { type: 'string' }, variables: { type: 'array', maxItems: 50, items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' } }, locale: { type: 'string', maxLength: 35 } },
+        properties: { id: { type: 'string' }, body: { type: 'string' }, variables: { type: 'array', maxItems: 50, items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' } }, locale: { type: 'string', maxLength: 35 },
+          priority: { type: 'string', enum: ['urgent', 'normal', 'bulk'], description: 'the lane of messages sent with it that name none (a one-time code: urgent)' } },
       },
     },
   }, async (req, reply) => reply.code(201).send(presentTemplate(await saveTemplate(ctx.store, req.principal.accountId, req.body))));
