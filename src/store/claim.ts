@@ -5,13 +5,16 @@
 // - late: only when that window held fewer than :limit due, the oldest due messages
 //   (messages_due), so a window full of messages waiting for their retry never stalls
 //   the queue.
-// Each database wraps them in its own claim statement (one statement; PostgreSQL locks
-// what it takes with SKIP LOCKED). Named parameters: :now, :scan, :pick, :share, :bulk, :limit.
+// The windows are walked lazily: the walk stops once it has found what it wants, so with
+// the queue due it reads :pick index entries, not :scan. Each database wraps them in its
+// own claim (PostgreSQL: one statement, SKIP LOCKED; SQLite: LATE_CANDIDATES as a second
+// statement in the same transaction, only when the first came up short). Named
+// parameters: :now, :scan, :pick, :share, :bulk, :limit.
 import type { MessageRow } from './rows.ts';
 
 const WAITING = `status IN ('scheduled', 'queued', 'sending')`;
 
-export const CLAIM_CANDIDATES = `
+export const TURN_CANDIDATES = `
   share AS (
     SELECT id, lane, fair_key FROM (
       SELECT id, lane, fair_key, next_attempt_at FROM messages WHERE ${WAITING} AND lane = :bulk ORDER BY fair_key LIMIT :scan
@@ -20,14 +23,16 @@ export const CLAIM_CANDIDATES = `
     SELECT id, lane, fair_key FROM (
       SELECT id, lane, fair_key, next_attempt_at FROM messages WHERE ${WAITING} ORDER BY lane, fair_key LIMIT :scan
     ) w WHERE next_attempt_at <= :now LIMIT :pick),
-  late AS (
-    SELECT id, lane, fair_key FROM messages
-    WHERE ${WAITING} AND next_attempt_at <= :now AND (SELECT count(*) FROM turn) < :limit
-    ORDER BY next_attempt_at LIMIT :pick),
   candidates AS (
     SELECT id, 0 AS src, lane, fair_key FROM share
-    UNION ALL SELECT id, 1 AS src, lane, fair_key FROM turn
-    UNION ALL SELECT id, 2 AS src, lane, fair_key FROM late)`;
+    UNION ALL SELECT id, 1 AS src, lane, fair_key FROM turn)`;
+
+/** The oldest due messages: what fills a claim the turn window left short. */
+export const LATE_CANDIDATES = `SELECT id FROM messages WHERE ${WAITING} AND next_attempt_at <= :now ORDER BY next_attempt_at LIMIT :late`;
+
+/** Both, as one statement can take them (PostgreSQL): the late ones only when the window came up short. */
+export const CLAIM_CANDIDATES = `${TURN_CANDIDATES.replace(/\)$/, '')}
+    UNION ALL SELECT id, 2 AS src, NULL, NULL FROM (${LATE_CANDIDATES}) late WHERE (SELECT count(*) FROM turn) < :limit)`;
 
 /** Claimed rows in the order they are sent: lane, then turn. */
 export function byTurn(a: MessageRow, b: MessageRow): number {

@@ -2,7 +2,8 @@
 // batch insert (its NOTIFY riding on it), the claim (FOR UPDATE SKIP LOCKED), outcomes
 // and receipts in a few set-based statements per batch whatever its size, and the
 // retention purge. postgres-store.ts delegates to them.
-import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
+import type pg from 'pg';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { CLAIM_CANDIDATES, byTurn } from '../claim.ts';
 import { BULK_LANE, flowOf, LANE, nextTurnKey, TURN_SCAN } from '../../domain/lanes.ts';
 import { optOutRefuses } from '../../domain/phone.ts';
@@ -100,12 +101,13 @@ async function stampTurns(trx: Transaction<Database>, batch: NewMessage[]): Prom
 
 /**
  * Due messages by lane and turn, the bulk lane's share first (store/claim.ts): one
- * statement. Candidates are chosen without locks, twice as many as wanted, then locked
+ * statement. Candidates are chosen without locks, half again as many as wanted, then locked
  * with SKIP LOCKED and checked again: another worker claiming at the same moment takes
  * the next ones instead of waiting.
  */
-export async function claimDue(db: Kysely<Database>, owner: string, now: number, leaseMs: number, limit: number, bulkShare = 0): Promise<MessageRow[]> {
-  const r = await db.executeQuery<MessageRow>(named(`
+export async function claimDue(pool: pg.Pool, owner: string, now: number, leaseMs: number, limit: number, bulkShare = 0): Promise<MessageRow[]> {
+  // Prepared (by name, per connection): planning this statement costs more than running it.
+  const r = await pool.query<MessageRow>(named('switchboard_claim', `
     WITH ${CLAIM_CANDIDATES},
     picked AS (
       SELECT m.id FROM messages m
@@ -117,12 +119,12 @@ export async function claimDue(db: Kysely<Database>, owner: string, now: number,
       attempts = m.attempts + 1, updated_at = :now,
       interrupted = CASE WHEN m.status = 'sending' THEN 1 ELSE m.interrupted END
     FROM picked WHERE m.id = picked.id
-    RETURNING m.*`, { owner, lease: now + leaseMs, now, limit, pick: limit * 2, share: Math.min(bulkShare, limit), scan: TURN_SCAN, bulk: BULK_LANE }));
+    RETURNING m.*`, { owner, lease: now + leaseMs, now, limit, pick: Math.ceil(limit * 1.5), share: Math.min(bulkShare, limit), scan: TURN_SCAN, bulk: BULK_LANE, late: Math.ceil(limit * 1.5) }));
   return r.rows.sort(byTurn);
 }
 
-/** `:name` parameters → PostgreSQL's `$n` (a `::type` cast is left alone). */
-function named(text: string, params: Record<string, unknown>): CompiledQuery {
+/** A prepared statement with `:name` parameters, as pg takes it (`$n`; a `::type` cast is left alone). */
+function named(name: string, text: string, params: Record<string, unknown>): pg.QueryConfig {
   const values: unknown[] = [];
   const at = new Map<string, number>();
   const sqlText = text.replace(/(?<!:):([a-z]+)\b/g, (_, name: string) => {
@@ -130,7 +132,7 @@ function named(text: string, params: Record<string, unknown>): CompiledQuery {
     if (!at.has(name)) { values.push(params[name]); at.set(name, values.length); }
     return `$${at.get(name)}`;
   });
-  return CompiledQuery.raw(sqlText, values);
+  return { name, text: sqlText, values };
 }
 
 export async function recordOutcomes(db: Kysely<Database>, outcomes: Outcome[]): Promise<Set<string>> {

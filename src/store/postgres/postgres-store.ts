@@ -135,7 +135,7 @@ export class PostgresStore extends BaseStore {
 
   // The hot paths (hot-writes.ts), on this store's pool.
   insertMessages(batch: NewMessage[]): Promise<InsertResult[]> { return hot.insertMessages(this.db, batch); }
-  claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number): Promise<MessageRow[]> { return hot.claimDue(this.db, owner, now, leaseMs, limit, bulkShare); }
+  claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number): Promise<MessageRow[]> { return hot.claimDue(this.pool, owner, now, leaseMs, limit, bulkShare); }
   recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> { return hot.recordOutcomes(this.db, outcomes); }
   purgeMessages(finalBefore: number, limit: number, archive?: (rows: MessageRow[]) => void): Promise<number> { return hot.purgeMessages(this.db, finalBefore, limit, archive); }
   claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]> { return hot.claimWebhooks(this.db, now, leaseMs, limit); }

@@ -10,7 +10,7 @@ import type { SqliteConn } from './conn.ts';
 import type { AttemptRow, CallbackAttemptRow, CallbackFinish, CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, OptOutRow, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 import { SUPERSEDED_PART } from '../rows.ts';
 import { BULK_LANE, flowOf, LANE, nextTurnKey, TURN_SCAN } from '../../domain/lanes.ts';
-import { CLAIM_CANDIDATES, byTurn } from '../claim.ts';
+import { LATE_CANDIDATES, TURN_CANDIDATES, byTurn } from '../claim.ts';
 
 /** Each member a synchronous function: one that returns a promise fails to type-check here. */
 type Synchronous<T> = { [K in keyof T]: T[K] extends (c: SqliteConn, ...a: never[]) => infer R ? (R extends PromiseLike<unknown> ? 'a hot write must be synchronous' : T[K]) : never };
@@ -70,14 +70,17 @@ export const HOT_WRITES = hotWrites({
 
   /** Due messages by lane and turn, the bulk lane's share first (store/ports/ledger.ts, domain/lanes.ts). */
   claimDue(c: SqliteConn, owner: string, now: number, leaseMs: number, limit: number, bulkShare = 0): MessageRow[] {
-    const stmt = c.stmts.rows(`
-      WITH ${CLAIM_CANDIDATES}
-      UPDATE messages SET status = 'sending', lease_owner = :owner, next_attempt_at = :lease, attempts = attempts + 1, updated_at = :now,
-        interrupted = CASE WHEN status = 'sending' THEN 1 ELSE interrupted END
-      WHERE id IN (SELECT id FROM candidates GROUP BY id ORDER BY min(src), min(lane), min(fair_key) LIMIT :limit)
-      RETURNING *`);
-    const params = { owner, lease: now + leaseMs, now, limit, pick: limit, share: Math.min(bulkShare, limit), scan: TURN_SCAN, bulk: BULK_LANE };
-    const rows = c.tx(() => stmt.allNamed(params), true) as unknown as MessageRow[];
+    const claim = `UPDATE messages SET status = 'sending', lease_owner = :owner, next_attempt_at = :lease, attempts = attempts + 1, updated_at = :now,
+        interrupted = CASE WHEN status = 'sending' THEN 1 ELSE interrupted END`;
+    const inTurn = c.stmts.rows(`WITH ${TURN_CANDIDATES}
+      ${claim} WHERE id IN (SELECT id FROM candidates GROUP BY id ORDER BY min(src), min(lane), min(fair_key) LIMIT :limit) RETURNING *`);
+    const late = c.stmts.rows(`${claim} WHERE id IN (${LATE_CANDIDATES}) RETURNING *`);
+    const lease = { owner, lease: now + leaseMs, now };
+    const rows = c.tx(() => {
+      const got = inTurn.allNamed({ ...lease, limit, pick: limit, share: Math.min(bulkShare, limit), scan: TURN_SCAN, bulk: BULK_LANE }) as unknown as MessageRow[];
+      // The turn window came up short (most of it waits for a retry): the oldest due fill the claim.
+      return got.length < limit ? [...got, ...late.allNamed({ ...lease, late: limit - got.length }) as unknown as MessageRow[]] : got;
+    }, true);
     return rows.sort(byTurn);
   },
 
