@@ -296,7 +296,8 @@ if (PG_URL && runs('pg')) {
   url.searchParams.set('options', `-c search_path=${schema}`);
   const owner = new PostgresStore(PG_URL, { schema, max: 2 });
   await owner.migrate();
-  const env = { DATABASE_URL: url.toString(), SWITCHBOARD_POLL_MS: '50' };
+  // The implicit simulator serves on PostgreSQL only when asked (DESIGN.md §6).
+  const env = { DATABASE_URL: url.toString(), SWITCHBOARD_POLL_MS: '50', SWITCHBOARD_SIMULATOR: 'on' };
   const worker = await start(['src/main.ts', '--role', 'worker'], env, 18085, undefined, false);
   const api = await start(['src/main.ts', '--role', 'api'], env, 18086);
   await endToEnd(api, owner, 'PostgreSQL, api + worker', [api.proc.pid!, worker.proc.pid!]);
