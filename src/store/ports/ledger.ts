@@ -3,6 +3,10 @@
 // - claim: one statement takes a batch of due rows, marks them `sending`, stamps a lease
 //   (lease_owner; next_attempt_at = the lease's end) and counts the attempt. A worker that
 //   dies leaves its rows to be claimed again when the lease runs out.
+// - lane and turn (domain/lanes.ts): a message's lane (urgent, normal, bulk) and its turn
+//   key, stamped at insert one turn behind its account's last waiting message of that
+//   lane; the claim takes due rows by lane, then turn (the bulk lane's share first), so
+//   accounts take turns instead of first come, first served.
 // - outcome: a worker's write-back after an attempt, fenced by lease_owner so a worker
 //   whose lease was taken over cannot overwrite the new owner's result. A sent outcome
 //   carries the message's parts (what the provider gave its own ids to).
