@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
-import type { Store } from './store/store.ts';
+import type { InboundRow, Store } from './store/store.ts';
 import { batchesInFlight, openStore } from './store/open-store.ts';
 import { MessageBus } from './events/bus.ts';
 import { Metrics } from './metrics.ts';
@@ -36,6 +36,7 @@ import { Waiters } from './http/waiters.ts';
 import { buildServer } from './http/server.ts';
 import { SmppServer } from './smpp-server/server.ts';
 import { inboundInOrder } from './services/inbound.ts';
+import { inboundCallbacks } from './callbacks/inbound.ts';
 import { accountWeights } from './domain/lanes.ts';
 import { AccountAlerts } from './services/account-alerts.ts';
 import { receiptFailovers } from './services/receipt-failover.ts';
@@ -111,7 +112,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   ];
   metrics.watchShared(() => degraded().length > 0);
   const worker = runsWorkers ? new Worker({ store, config, router, health, limiter, bus, metrics, logger }) : null;
-  if (runsWorkers) processor = new WebhookProcessor({ store, registry, bus, logger, pollMs: config.pollMs });
+  if (runsWorkers) processor = new WebhookProcessor({ store, registry, bus, logger, pollMs: config.pollMs, accountOf: (n) => router.number(n)?.accountId });
   const guard = new CallbackGuard(config.callbackAllowlist);
   const callbacks = runsWorkers
     ? new CallbackDispatcher({ store, guard, logger, pollMs: config.pollMs, adminSecret: config.webhookSecret, backoffBaseMs: config.backoffBaseMs, backoffMaxMs: config.backoffMaxMs * 6 })
@@ -133,7 +134,8 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   });
   if (processor) {
     const optOuts = new OptOutHandler({ store, config, intake, owns: (n) => router.number(n) !== undefined, logger });
-    processor.onInbound = inboundInOrder({ optOuts, masks, relays });
+    const announce = (rows: InboundRow[]) => store.insertCallbacks(inboundCallbacks(rows, (n) => router.number(n)?.inbound, Date.now())).then(() => callbacks?.wake());
+    processor.onInbound = inboundInOrder({ optOuts, announce, masks, relays });
   }
   const reconciler = runsWorkers
     ? new Reconciler({

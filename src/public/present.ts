@@ -1,6 +1,6 @@
 // Row → public JSON (DESIGN.md §4): ISO-8601 UTC times, prefixed ids, snake_case fields.
 // Shared by the API and the callbacks to callers, so both show a message the same way.
-import type { AttemptRow, EventRow, MessageRow, MessagePartRow } from '../store/store.ts';
+import type { AttemptRow, EventRow, InboundRow, MessageRow, MessagePartRow } from '../store/store.ts';
 import { failureClass } from '../domain/message-errors.ts';
 import { priorityOf } from '../domain/lanes.ts';
 
@@ -45,6 +45,13 @@ export function presentMessage(m: MessageRow, attempts?: readonly AttemptRow[]) 
     updated_at: iso(m.updated_at)!,
     sent_at: iso(m.sent_at),
     final_at: iso(m.final_at),
+  };
+}
+
+export function presentInbound(m: InboundRow) {
+  return {
+    id: m.id, object: 'inbound_message' as const, provider: m.provider_id, provider_message_id: m.provider_message_id, from: m.from_number, to: m.to_number, body: m.body,
+    received_at: iso(m.received_at)!, created_at: iso(m.created_at)!,
   };
 }
 

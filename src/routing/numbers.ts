@@ -15,6 +15,8 @@ export interface NumberEntry {
   /** sends per second; Infinity = not limited here */
   rate: number;
   pool: string;
+  /** where the texts it receives are posted, and the key that signs them */
+  inbound?: { url: string; keyId: string | null };
 }
 
 export const DEFAULT_RATES: Record<NumberType, number> = { longcode: 1, tollfree: 3, shortcode: 100, alphanumeric: 10 };
@@ -23,6 +25,7 @@ export function fromRow(r: NumberRow): NumberEntry {
   return {
     number: r.number, providerId: r.provider_id, accountId: r.account_id, country: r.country, type: r.type,
     capabilities: new Set(JSON.parse(r.capabilities) as string[]), rate: r.rate_per_second, pool: r.pool,
+    ...(r.inbound_url ? { inbound: { url: r.inbound_url, keyId: r.inbound_key_id ?? null } } : {}),
   };
 }
 

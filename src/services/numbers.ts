@@ -1,7 +1,7 @@
 // The number pool: senders routing chooses from. Which numbers exist, their provider,
 // pool, rate and owning account are shared routing state, written by operators. An
 // account's admin may only switch its own numbers on or off and set what they may carry
-// (`active`, `capabilities`); the default account's numbers are everyone's fallback
+// (`active`, `capabilities`, `inbound_url`); the default account's numbers are everyone's fallback
 // pool, so they stay with operators. A number's type sets its default send rate (long
 // code 1/s, toll-free 3/s, short code 100/s: domain.md §8.2).
 import parsePhoneNumber from 'libphonenumber-js/max';
@@ -14,6 +14,8 @@ import type { NumberRow, NumberType, RecordStore } from '../store/store.ts';
 export interface NumberInput {
   number: string; provider_id: string; account_id?: string; country?: string; type?: NumberType;
   capabilities?: string[]; rate_per_second?: number; pool?: string; active?: boolean;
+  /** where the texts it receives are posted (null clears it); set by whoever may manage the number */
+  inbound_url?: string | null;
 }
 
 export const NUMBER_TYPES: NumberType[] = ['longcode', 'shortcode', 'tollfree', 'alphanumeric'];
@@ -63,7 +65,7 @@ export async function getNumber(store: RecordStore, actor: Actor, number: string
 }
 
 /** Validates and writes a number record (API, CLI and `switchboard apply`). */
-export async function upsertNumber(store: RecordStore, actor: Actor, input: NumberInput): Promise<NumberRow> {
+export async function upsertNumber(store: RecordStore, actor: Actor & { keyId?: string | null }, input: NumberInput): Promise<NumberRow> {
   const { number, country, type } = classify(input);
   const existing = (await store.listNumbers()).find((n) => n.number === number);
   if (!actor.operator) {
@@ -92,6 +94,10 @@ export async function upsertNumber(store: RecordStore, actor: Actor, input: Numb
     capabilities: JSON.stringify(input.capabilities ?? (existing ? JSON.parse(existing.capabilities) : ['sms'])),
     rate_per_second: input.rate_per_second ?? existing?.rate_per_second ?? DEFAULT_RATES[type], pool: input.pool ?? existing?.pool ?? 'default',
     active: input.active === false ? 0 : 1, created_at: existing?.created_at ?? now, updated_at: now,
+    // Inbound texts are signed with the secret of the key that named where they go.
+    ...(input.inbound_url !== undefined
+      ? { inbound_url: input.inbound_url, inbound_key_id: input.inbound_url === null ? null : actor.keyId ?? null }
+      : { inbound_url: existing?.inbound_url ?? null, inbound_key_id: existing?.inbound_key_id ?? null }),
   };
   await store.upsertNumber(row);
   return row;

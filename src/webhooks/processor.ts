@@ -34,7 +34,12 @@ export class WebhookProcessor {
   /** called with newly parsed inbound messages once they are stored (opt-out keywords) */
   onInbound: (rows: InboundRow[]) => Promise<void> = async () => {};
 
-  constructor(opts: { store: WebhookLog; registry: ProviderRegistry; bus: MessageBus; logger: Logger; pollMs: number }) {
+  /** the account a business number belongs to (its number record), when it has one */
+  readonly #accountOf: (number: string) => string | undefined;
+
+  /** An inbound text belongs to the account of the number it was sent to, else to its provider's account. */
+  constructor(opts: { store: WebhookLog; registry: ProviderRegistry; bus: MessageBus; logger: Logger; pollMs: number; accountOf?: (number: string) => string | undefined }) {
+    this.#accountOf = opts.accountOf ?? (() => undefined);
     this.#store = opts.store;
     this.#registry = opts.registry;
     this.#bus = opts.bus;
@@ -77,7 +82,7 @@ export class WebhookProcessor {
     if (kept.length < total || !kept.slice(0, total).every((p, k) => p.part === k + 1)) return null;
     const entry = this.#registry.get(part.provider_id);
     return {
-      id: newId('inb'), account_id: entry?.accountId ?? DEFAULT_ACCOUNT, provider_id: part.provider_id, provider_message_id: kept[0].provider_message_id,
+      id: newId('inb'), account_id: this.#accountOf(part.to_number) ?? entry?.accountId ?? DEFAULT_ACCOUNT, provider_id: part.provider_id, provider_message_id: kept[0].provider_message_id,
       from_number: part.from_number, to_number: kept[0].to_number, body: kept.slice(0, total).map((p) => p.body).join(''),
       webhook_id: part.webhook_id, received_at: Math.max(...kept.map((p) => p.received_at)), created_at: now,
     };
@@ -107,7 +112,7 @@ export class WebhookProcessor {
               continue;
             }
             inbound.push({
-              id: newId('inb'), account_id: entry.accountId, provider_id: row.provider_id, provider_message_id: m.providerMessageId,
+              id: newId('inb'), account_id: this.#accountOf(m.to) ?? entry.accountId, provider_id: row.provider_id, provider_message_id: m.providerMessageId,
               from_number: m.from, to_number: m.to, body: m.body, webhook_id: row.id, received_at: m.receivedAt ?? row.received_at, created_at: now,
             });
           }
@@ -134,9 +139,10 @@ export class WebhookProcessor {
       if (joined) inbound.push(joined);
     }
     if (inbound.length > 0) {
-      await this.#store.insertInbound(inbound);
+      // As stored: a replayed webhook's texts keep the ids they were given the first time.
+      const stored = await this.#store.insertInbound(inbound);
       // Handlers are idempotent per inbound message (replies carry an idempotency key), so a replay is safe.
-      await this.onInbound(inbound).catch((err) => this.#log.error({ err }, 'inbound handling failed'));
+      await this.onInbound(stored).catch((err) => this.#log.error({ err }, 'inbound handling failed'));
     }
     const results = receipts.length > 0 ? await this.#store.applyReceipts(receipts, now, planReceipt) : [];
     const unmatched = new Set<number>();

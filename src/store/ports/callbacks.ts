@@ -17,6 +17,9 @@ export interface CallbackQueue {
   finishCallback(id: string, set: CallbackFinish, attempt: CallbackAttemptRow, now: number): Promise<void>;
   /** finishCallback for many, in one transaction */
   finishCallbacks(done: { id: string; set: CallbackFinish; attempt: CallbackAttemptRow }[], now: number): Promise<void>;
+  /** Queues callbacks not tied to a status change (an inbound text); one already queued (same id) is left as it is. */
+  insertCallbacks(rows: CallbackRow[]): Promise<void>;
+  /** the callbacks of a message or an inbound text, by its id */
   listCallbacks(messageId: string): Promise<CallbackRow[]>;
   listCallbackAttempts(callbackId: string): Promise<CallbackAttemptRow[]>;
 }

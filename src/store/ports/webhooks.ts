@@ -29,8 +29,13 @@ export interface WebhookLog {
    * answers every part kept so far for that sender and reference, in order.
    */
   addInboundPart(row: InboundPartRow): Promise<InboundPartRow[]>;
-  /** Stores inbound messages; one already stored (same provider and id) is left as it is. */
-  insertInbound(rows: InboundRow[]): Promise<void>;
+  /**
+   * Stores inbound messages; one already stored (same provider and id) is left as it is.
+   * Answers the rows as stored (a replayed webhook gets the ids given the first time).
+   */
+  insertInbound(rows: InboundRow[]): Promise<InboundRow[]>;
+  /** one inbound message, of this account (null: any account's) */
+  getInbound(accountId: string | null, id: string): Promise<InboundRow | undefined>;
   /** one account's inbound messages, newest first; `before` is an id cursor */
   listInbound(accountId: string, before: string | undefined, limit: number): Promise<InboundRow[]>;
 }

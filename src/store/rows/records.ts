@@ -55,6 +55,10 @@ export interface NumberRow {
   active: number;
   created_at: number;
   updated_at: number;
+  /** where the texts this number receives are posted (message.inbound), if anywhere */
+  inbound_url?: string | null;
+  /** the key whose signing secret signs them: the one that set inbound_url (null: SWITCHBOARD_WEBHOOK_SECRET) */
+  inbound_key_id?: string | null;
 }
 
 /** What a destination country allows (compliance). */

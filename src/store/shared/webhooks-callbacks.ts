@@ -46,10 +46,19 @@ export abstract class WebhooksCallbacksBase extends ReportsBase {
     }
   }
 
-  async insertInbound(rows: InboundRow[]): Promise<void> {
-    if (rows.length === 0) return;
+  async insertInbound(rows: InboundRow[]): Promise<InboundRow[]> {
+    if (rows.length === 0) return [];
     await this.db.insertInto('inbound_messages').values(rows)
       .onConflict((oc) => oc.columns(['provider_id', 'provider_message_id']).doNothing()).execute();
+    const stored = await this.db.selectFrom('inbound_messages').selectAll()
+      .where((eb) => eb.or(rows.map((r) => eb.and([eb('provider_id', '=', r.provider_id), eb('provider_message_id', '=', r.provider_message_id)])))).execute();
+    const byRef = new Map(stored.map((r) => [`${r.provider_id}\u0000${r.provider_message_id}`, r]));
+    return rows.map((r) => byRef.get(`${r.provider_id}\u0000${r.provider_message_id}`) ?? r);
+  }
+
+  async insertCallbacks(rows: CallbackRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db.insertInto('callbacks').values(rows).onConflict((oc) => oc.column('id').doNothing()).execute();
   }
 
   async purgeWebhooks(receivedBefore: number, limit: number): Promise<number> {
@@ -63,6 +72,12 @@ export abstract class WebhooksCallbacksBase extends ReportsBase {
     return this.db.selectFrom('inbound_parts').selectAll()
       .where('provider_id', '=', row.provider_id).where('from_number', '=', row.from_number).where('concat_ref', '=', row.concat_ref)
       .orderBy('part').execute();
+  }
+
+  async getInbound(accountId: string | null, id: string): Promise<InboundRow | undefined> {
+    let q = this.db.selectFrom('inbound_messages').selectAll().where('id', '=', id);
+    if (accountId !== null) q = q.where('account_id', '=', accountId);
+    return q.executeTakeFirst();
   }
 
   async listInbound(accountId: string, before: string | undefined, limit: number): Promise<InboundRow[]> {

@@ -12,6 +12,7 @@ import { cancelMessage } from '../../../services/cancel.ts';
 import { decodeCursor, pageFetched, pageQuery } from '../../paging.ts';
 import { actingAccount } from '../../../domain/actor.ts';
 import { callerOf } from '../../caller.ts';
+import type { CallbackQueue } from '../../../store/store.ts';
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 const errors = { 400: { $ref: 'Error#' }, 401: { $ref: 'Error#' }, 403: { $ref: 'Error#' } };
@@ -88,13 +89,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
   }, async (req) => {
     const m = await ctx.store.getMessage(req.principal.operator ? null : req.principal.accountId, req.params.id);
     if (!m) throw new AppError('not_found', `no message ${req.params.id}`);
-    const callbacks = await ctx.store.listCallbacks(m.id);
-    return {
-      data: await Promise.all(callbacks.map(async (c) => ({
-        id: c.id, type: c.type, url: c.url, status: c.status, attempts: c.attempts, last_error: c.last_error, created_at: iso(c.created_at), delivered_at: iso(c.delivered_at),
-        deliveries: (await ctx.store.listCallbackAttempts(c.id)).map((a) => ({ attempt: a.attempt, status_code: a.status_code, error: a.error, at: iso(a.started_at), duration_ms: a.duration_ms })),
-      }))),
-    };
+    return { data: await callbacksWithDeliveries(ctx.store, m.id) };
   });
 
   type ListQuery = { account_id?: string; status?: MessageStatus; to?: string; from?: string; provider?: string; since?: string; until?: string; limit?: number; cursor?: string } & Record<string, string | number | undefined>;
@@ -136,4 +131,12 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
     if (r.kind === 'not_cancelable') throw new AppError('message_not_cancelable', `message ${req.params.id} is ${r.message.status}`);
     return presentMessage(r.message);
   });
+}
+
+/** The callbacks of a message or an inbound text, each with every delivery attempt. */
+export async function callbacksWithDeliveries(store: Pick<CallbackQueue, 'listCallbacks' | 'listCallbackAttempts'>, id: string) {
+  return Promise.all((await store.listCallbacks(id)).map(async (c) => ({
+    id: c.id, type: c.type, url: c.url, status: c.status, attempts: c.attempts, last_error: c.last_error, created_at: iso(c.created_at), delivered_at: iso(c.delivered_at),
+    deliveries: (await store.listCallbackAttempts(c.id)).map((a) => ({ attempt: a.attempt, status_code: a.status_code, error: a.error, at: iso(a.started_at), duration_ms: a.duration_ms })),
+  })));
 }

@@ -8,13 +8,14 @@ import type { NumberRow } from '../../../store/store.ts';
 import { readScope } from '../../../domain/actor.ts';
 import { CAPABILITIES, deactivateNumber, getNumber, listNumbers, NUMBER_TYPES, POOLS, upsertNumber, type NumberInput } from '../../../services/numbers.ts';
 import { pageByKey, pageQuery, type PageQuery } from '../../paging.ts';
+import { AppError } from '../../../domain/errors.ts';
 
 const numberSchema = {
   type: 'object',
   properties: {
     number: { type: 'string' }, provider_id: { type: 'string' }, account_id: { type: 'string' }, country: { type: ['string', 'null'] },
     type: { type: 'string', enum: NUMBER_TYPES }, capabilities: { type: 'array', items: { type: 'string' } }, rate_per_second: { type: 'number' },
-    pool: { type: 'string' }, active: { type: 'boolean' }, created_at: { type: 'string' }, updated_at: { type: 'string' },
+    pool: { type: 'string' }, active: { type: 'boolean' }, inbound_url: { type: ['string', 'null'] }, created_at: { type: 'string' }, updated_at: { type: 'string' },
   },
 } as const;
 
@@ -24,6 +25,7 @@ const inputSchema = {
     number: { type: 'string', maxLength: 32 }, provider_id: { type: 'string' }, account_id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' }, country: { type: 'string', pattern: '^[A-Z]{2}$' },
     type: { type: 'string', enum: NUMBER_TYPES }, capabilities: { type: 'array', items: { type: 'string', enum: CAPABILITIES } },
     rate_per_second: { type: 'number', exclusiveMinimum: 0 }, pool: { type: 'string', enum: POOLS }, active: { type: 'boolean' },
+    inbound_url: { type: ['string', 'null'], maxLength: 2048, description: 'where the texts this number receives are posted as signed `message.inbound` webhooks (null: nowhere)' },
   },
 } as const;
 
@@ -31,7 +33,7 @@ export function presentNumber(n: NumberRow) {
   return {
     number: n.number, provider_id: n.provider_id, account_id: n.account_id, country: n.country, type: n.type,
     capabilities: JSON.parse(n.capabilities) as string[], rate_per_second: n.rate_per_second, pool: n.pool, active: n.active === 1,
-    created_at: new Date(n.created_at).toISOString(), updated_at: new Date(n.updated_at).toISOString(),
+    inbound_url: n.inbound_url ?? null, created_at: new Date(n.created_at).toISOString(), updated_at: new Date(n.updated_at).toISOString(),
   };
 }
 
@@ -42,10 +44,16 @@ export async function numberRoutes(app: FastifyInstance, ctx: AppContext): Promi
     config: { scope: 'admin' },
     schema: {
       tags: ['numbers'], summary: 'Add or replace a number in the pool',
-      description: 'Operators add numbers and set everything; an account admin may change only `active` and `capabilities` of its own numbers.',
+      description: 'Operators add numbers and set everything; an account admin may change only `active`, `capabilities` and `inbound_url` of its own numbers. Inbound webhooks are signed with the signing secret of the key that set `inbound_url`.',
       body: inputSchema, response: { 201: numberSchema },
     },
   }, async (req, reply) => {
+    // Refused like any callback URL that could reach a private address (SWITCHBOARD_CALLBACK_ALLOWLIST).
+    if (typeof req.body.inbound_url === 'string') {
+      try { ctx.guard.checkAtIntake(req.body.inbound_url); } catch (err) {
+        throw err instanceof AppError ? new AppError(err.code, err.message.replace('callback_url', 'inbound_url'), { field: 'inbound_url' }) : err;
+      }
+    }
     const row = await upsertNumber(ctx.store, req.principal, req.body);
     await ctx.router.refresh();
     return reply.code(201).send(presentNumber(row));

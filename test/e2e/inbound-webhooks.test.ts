@@ -1,0 +1,93 @@
+// Inbound texts reach the application: a number's inbound_url gets every text it receives
+// as a signed `message.inbound` webhook, through the durable, retried callback queue, after
+// a keyword (STOP) has taken effect; the URL is checked like any callback URL, and an
+// account's admin sets it on its own numbers only.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Webhook } from 'standardwebhooks';
+import { eventually, type TestApp } from '../helpers/app.ts';
+import { startInboundRig, type InboundRig } from '../helpers/inbound.ts';
+import { callbackReceiver } from '../helpers/net.ts';
+import type { TwilioFake } from '../fakes/twilio.ts';
+
+const TOKEN_ENV = 'TWILIO_TEST_INBOUND_HOOK_TOKEN';
+const BUSINESS = '+14155550177';
+const OTHER = '+14155550178';
+const CUSTOMER = '+14155550111';
+
+describe('inbound webhooks', () => {
+  let rig: InboundRig;
+  let t: TestApp;
+  let fake: TwilioFake;
+  let inboundUrl: string;
+  let sid = 0;
+  const text = (from: string, to: string, body: string) => fake.sendInbound(inboundUrl, { From: from, To: to, Body: body, MessageSid: `SM${String(++sid).padStart(32, '7')}` });
+
+  before(async () => {
+    // The receivers listen on loopback, which callbacks may reach only when allowed.
+    rig = await startInboundRig(TOKEN_ENV, { callbackAllowlist: ['127.0.0.1'] });
+    ({ t, fake, inboundUrl } = rig);
+  });
+  after(() => rig.stop());
+
+  it('posts each text to its number\'s inbound_url, signed with the secret of the key that set it, and retries a 500', async () => {
+    const key = (await t.call('POST', '/v1/keys', { name: 'acme-admin', account_id: 'acme', scopes: ['admin'] })).body;
+    const auth = { authorization: `Bearer ${key.secret}` };
+    // The operator adds the number to acme's account; acme's admin points it at its application.
+    assert.equal((await t.call('POST', '/v1/numbers', { number: BUSINESS, provider_id: 'twilio-main', account_id: 'acme' })).status, 201);
+    let calls = 0;
+    const app = await callbackReceiver(() => (++calls === 1 ? 500 : 200));
+    try {
+      const set = await t.call('POST', '/v1/numbers', { number: BUSINESS, provider_id: 'twilio-main', inbound_url: app.url }, auth);
+      assert.equal(set.status, 201, JSON.stringify(set.body));
+      assert.equal(set.body.inbound_url, app.url);
+      assert.equal((await text(CUSTOMER, BUSINESS, 'Is my order ready?')).status, 200);
+      const got = await eventually(async () => app.received.length >= 2 && app.received, 15_000, 'the webhook, retried after the 500');
+      const [first, second] = got;
+      assert.equal(first.headers['webhook-id'], second.headers['webhook-id'], 'the retry is the same webhook');
+      const payload = new Webhook(key.webhook_secret).verify(second.body, second.headers as Record<string, string>) as { type: string; data: Record<string, string> };
+      assert.equal(payload.type, 'message.inbound');
+      assert.deepEqual([payload.data.from, payload.data.to, payload.data.body], [CUSTOMER, BUSINESS, 'Is my order ready?']);
+      // The text shows its webhook and both delivery attempts.
+      const shown = await eventually(async () => {
+        const m = (await t.call('GET', `/v1/inbound/${payload.data.id}`, undefined, auth)).body;
+        return m.callbacks?.[0]?.status === 'delivered' && m;
+      }, 10_000, 'the webhook recorded as delivered');
+      assert.deepEqual(shown.callbacks[0].deliveries.map((d: { status_code: number }) => d.status_code), [500, 200]);
+      // Another account sees neither the text nor its webhooks.
+      assert.equal((await t.call('GET', `/v1/inbound/${payload.data.id}`, undefined, { authorization: `Bearer ${(await t.call('POST', '/v1/keys', { name: 'other', account_id: 'other', scopes: ['read'] })).body.secret}` })).status, 404);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a STOP is posted too, after it took effect; a replayed webhook posts nothing twice', async () => {
+    const app = await callbackReceiver();
+    try {
+      assert.equal((await t.call('POST', '/v1/numbers', { number: OTHER, provider_id: 'twilio-main', inbound_url: app.url })).status, 201);
+      const stop = { From: CUSTOMER, To: OTHER, Body: 'STOP', MessageSid: `SM${'8'.repeat(32)}` };
+      assert.equal((await fake.sendInbound(inboundUrl, stop)).status, 200);
+      const [hook] = await eventually(async () => app.received.length >= 1 && app.received, 10_000, 'the STOP posted');
+      assert.equal(JSON.parse(hook.body).data.body, 'STOP');
+      // By the time the application hears of it, the opt-out holds.
+      assert.ok((await t.call('GET', '/v1/opt-outs')).body.data.some((o: { number: string }) => o.number === CUSTOMER));
+      // The provider sends the same webhook again: stored again, applied again, posted once.
+      assert.equal((await fake.sendInbound(inboundUrl, stop)).status, 200);
+      await eventually(async () => (await t.ctx().store.webhookBacklog(Date.now())).count === 0, 10_000, 'the replay applied');
+      const callbacks = await t.ctx().store.listCallbacks(JSON.parse(hook.body).data.id);
+      assert.equal(callbacks.length, 1, 'one webhook for one text');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses an inbound_url at a private address, and another account\'s number', async () => {
+    const bad = await t.call('POST', '/v1/numbers', { number: OTHER, provider_id: 'twilio-main', inbound_url: 'http://10.0.0.5/hooks' });
+    assert.equal(bad.status, 400);
+    assert.deepEqual([bad.body.error.code, bad.body.error.field], ['invalid_callback_url', 'inbound_url']);
+    const stranger = (await t.call('POST', '/v1/keys', { name: 'stranger', account_id: 'stranger', scopes: ['admin'] })).body.secret;
+    const theirs = await t.call('POST', '/v1/numbers', { number: BUSINESS, provider_id: 'twilio-main', inbound_url: 'https://example.com/steal' }, { authorization: `Bearer ${stranger}` });
+    assert.equal(theirs.status, 403);
+    assert.notEqual((await t.call('GET', `/v1/numbers/${encodeURIComponent(BUSINESS)}`)).body.inbound_url, 'https://example.com/steal');
+  });
+});
