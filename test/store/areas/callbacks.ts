@@ -12,6 +12,19 @@ export function callbacksCases(get: () => Store): void {
     let store: Store;
     before(() => { store = get(); });
 
+    it('queues a callback of its own (an inbound text) once, however often it is queued', async () => {
+      const now = Date.now();
+      const id = newId('cbk');
+      const row = { id, account_id: 'default', api_key_id: null, message_id: newId('inb'), url: 'https://app.example.com/in', type: 'message.inbound', payload: '{}',
+        status: 'pending' as const, attempts: 0, next_attempt_at: now, lease_until: null, last_error: null, created_at: now, updated_at: now, delivered_at: null };
+      await store.insertCallbacks([row]);
+      await store.insertCallbacks([{ ...row, url: 'https://app.example.com/again' }]);
+      const listed = await store.listCallbacks(row.message_id);
+      assert.deepEqual(listed.map((c) => [c.id, c.url, c.type]), [[id, row.url, 'message.inbound']]);
+      const claimed = await store.claimCallbacks(now + 1, 30_000, 1000, { via: 'http' });
+      assert.ok(claimed.some((c) => c.id === id), 'posted over HTTP like a status callback');
+    });
+
     it('writes the callback with the change, hands it to one deliverer, and records every attempt', async () => {
       const now = Date.now() + 70_000_000_000;
       const m = newMessage({ callback_url: 'https://example.com/hook' });

@@ -169,7 +169,12 @@ export function webhooksCases(get: () => Store): void {
       });
       const [a, b] = [row(`in-a-${acct}`), row(`in-b-${acct}`)];
       await store.insertInbound([a, b]);
-      await store.insertInbound([{ ...row(`in-a-${acct}`), body: 'a retried webhook' }]);
+      // A retried webhook's text gets the row first stored, id and all.
+      const [again] = await store.insertInbound([{ ...row(`in-a-${acct}`), body: 'a retried webhook' }]);
+      assert.deepEqual([again.id, again.body], [a.id, a.body]);
+      assert.equal((await store.getInbound(acct, a.id))?.body, a.body);
+      assert.equal((await store.getInbound(null, a.id))?.id, a.id, 'any account\'s, for an operator');
+      assert.equal(await store.getInbound(`${acct}-other`, a.id), undefined);
       const first = await store.listInbound(acct, undefined, 1);
       assert.deepEqual(first.map((m) => m.id), [b.id]);
       const rest = await store.listInbound(acct, first[0].id, 10);
