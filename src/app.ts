@@ -112,7 +112,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   ];
   metrics.watchShared(() => degraded().length > 0);
   const worker = runsWorkers ? new Worker({ store, config, router, health, limiter, bus, metrics, logger }) : null;
-  if (runsWorkers) processor = new WebhookProcessor({ store, registry, bus, logger, pollMs: config.pollMs, accountOf: (n) => router.number(n)?.accountId });
+  if (runsWorkers) processor = new WebhookProcessor({ store, registry, bus, logger, pollMs: config.pollMs, replyWindowMs: config.replyWindowSeconds * 1000, accountOf: (n) => router.number(n)?.accountId });
   const guard = new CallbackGuard(config.callbackAllowlist);
   const callbacks = runsWorkers
     ? new CallbackDispatcher({ store, guard, logger, pollMs: config.pollMs, adminSecret: config.webhookSecret, backoffBaseMs: config.backoffBaseMs, backoffMaxMs: config.backoffMaxMs * 6 })

@@ -63,6 +63,8 @@ const SCHEMA = {
   // claims, and each account's weight among the accounts of its lane ("acct_a=3,acct_b=1"; 1 otherwise).
   bulkShare: { env: 'SWITCHBOARD_BULK_SHARE', kind: 'number', def: 0.1, min: 0, max: 0.5 },
   accountWeights: { env: 'SWITCHBOARD_ACCOUNT_WEIGHTS', kind: 'list', def: [] },
+  // An inbound text answers the latest message sent on its pair this long before it (in_reply_to).
+  replyWindowSeconds: { env: 'SWITCHBOARD_REPLY_WINDOW_SECONDS', kind: 'int', def: 604_800, min: 0 },
   keyRatePerSecond: { env: 'SWITCHBOARD_KEY_RATE_PER_SECOND', kind: 'number', def: 0, min: 0 },
   keyRateBurst: { env: 'SWITCHBOARD_KEY_RATE_BURST', kind: 'int', def: 100, min: 1 },
   alertFailovers: { env: 'SWITCHBOARD_ALERT_FAILOVERS', kind: 'int', def: 3, min: 0 },

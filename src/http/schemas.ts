@@ -38,6 +38,7 @@ export const messageSchema = {
     simulated: { type: 'boolean', description: 'true when the built-in simulator (or a provider of kind simulator) carried it: nothing was sent to a handset' },
     failover_after_seconds: { type: ['integer', 'null'], description: 'failover on no receipt, as asked for' },
     priority: { type: 'string', enum: ['urgent', 'normal', 'bulk'], description: 'its lane: urgent goes first, bulk keeps a guaranteed share; within a lane, accounts take turns' },
+    conversation_id: { ...nullableString, description: 'the conversation it was sent on, when one was named' },
     waited_for_turn_ms: { type: ['integer', 'null'], description: 'how long it waited from when it was due to its first attempt (shown with its attempts; null until then)' },
     resent_after_no_receipt_from: { ...nullableString, description: 'the provider whose receipt did not come in time, once the message was sent once more elsewhere' },
     callback_url: nullableString,
@@ -103,10 +104,10 @@ export const messageSchema = {
 
 export const sendBodySchema = {
   type: 'object',
-  required: ['to'],
   additionalProperties: false,
   properties: {
-    to: { type: 'string', maxLength: 32, description: 'recipient, E.164 (or national with `country`)' },
+    to: { type: 'string', maxLength: 32, description: 'recipient, E.164 (or national with `country`); required unless `conversation_id` gives it' },
+    conversation_id: { type: 'string', maxLength: 64, description: 'send on this conversation: to its customer, from its business number (the customer\'s thread stays one thread)' },
     body: { type: 'string', maxLength: 6400, description: 'the text; or give `template` and `variables` instead' },
     template: { type: 'string', maxLength: 64, description: 'a template id (GET /v1/templates): the body is rendered from its latest version' },
     variables: { type: 'object', maxProperties: 50, additionalProperties: { type: 'string', maxLength: 1000 }, description: "the template's variables, every one of them and no others" },

@@ -6,17 +6,20 @@ import { AppError } from '../domain/errors.ts';
 import { parsePhone, isAlphanumericSender, optOutRefuses } from '../domain/phone.ts';
 import { countSegments } from '../domain/encoding.ts';
 import { newId } from '../domain/ids.ts';
-import type { InsertResult, MessageLedger, MessageRow, NewMessage, OptOutRow, RecordStore, TemplateRow } from '../store/store.ts';
+import type { ConversationRow, ConversationStore, InsertResult, MessageLedger, MessageRow, NewMessage, OptOutRow, RecordStore, TemplateRow } from '../store/store.ts';
 import { renderTemplateBody, variableProblems } from '../domain/templates.ts';
 import { GroupCommit } from '../store/group-commit.ts';
 import { checkCallbackUrl } from '../callbacks/ssrf.ts';
 import { laneOf } from '../domain/lanes.ts';
 
 /** What this needs of the store. */
-export type IntakeStore = Pick<MessageLedger, 'insertMessages'> & Pick<RecordStore, 'getTemplate' | 'listOptOuts'>;
+export type IntakeStore = Pick<MessageLedger, 'insertMessages'> & Pick<RecordStore, 'getTemplate' | 'listOptOuts'> & Pick<ConversationStore, 'getConversation'>;
 
 export interface SendInput {
-  to: string;
+  /** required unless `conversation_id` gives it */
+  to?: string;
+  /** send on this conversation: to its customer, from its business number */
+  conversation_id?: string;
   /** the text, or absent when a template gives it */
   body?: string;
   template?: string;
@@ -133,6 +136,21 @@ export class Intake {
    */
   async prepare(input: SendInput, caller: Caller, idempotencyKey?: string, opts: { skipOptOut?: boolean; verdicts?: { code: string; message: string }[] } = {}): Promise<MessageRow> {
     const now = Date.now();
+    // A conversation gives the recipient and the sender: the customer's thread stays one thread.
+    let conversation: ConversationRow | undefined;
+    if (input.conversation_id !== undefined) {
+      conversation = await this.#store.getConversation(caller.accountId, input.conversation_id);
+      if (!conversation) throw new AppError('not_found', `no conversation ${input.conversation_id} in this account`, { field: 'conversation_id' });
+      const given = input.to === undefined ? null : parsePhone(input.to, input.country);
+      if (given?.ok && given.e164 !== conversation.customer_number) {
+        throw new AppError('validation_error', `conversation ${conversation.id} is with ${conversation.customer_number}, not ${input.to}`, { field: 'to' });
+      }
+      if (input.from !== undefined && input.from !== conversation.business_number) {
+        throw new AppError('validation_error', `conversation ${conversation.id} is from ${conversation.business_number}`, { field: 'from' });
+      }
+      input = { ...input, to: conversation.customer_number, from: conversation.business_number };
+    }
+    if (input.to === undefined) throw new AppError('validation_error', 'to is required (or conversation_id)', { field: 'to' });
     const to = parsePhone(input.to, input.country);
     if (!to.ok) throw new AppError('invalid_phone_number', to.reason, { field: 'to' });
     let from: string | null = null;
@@ -204,6 +222,7 @@ export class Intake {
       send_at: sendAt, expires_at: input.validity_period ? start + input.validity_period * 1000 : null,
       attempts: 0, throttled_attempts: 0, next_attempt_at: start, lease_owner: null, error_code: null, error_message: null, provider_error_code: null,
       created_at: now, updated_at: now, sent_at: null, final_at: null, lane,
+      ...(conversation ? { conversation_id: conversation.id } : {}),
       ...(input.failover_after_seconds ? { failover_after_ms: input.failover_after_seconds * 1000 } : {}),
       ...(template ? { template_id: template.id, template_version: template.version } : {}),
       ...(channel === 'voice' ? {

@@ -35,6 +35,7 @@ export function presentMessage(m: MessageRow, attempts?: readonly AttemptRow[]) 
     template: m.template_id ? { id: m.template_id, version: m.template_version ?? null } : null,
     channel: m.channel ?? 'sms',
     priority: priorityOf(m.lane),
+    conversation_id: m.conversation_id ?? null,
     ...(attempts ? { waited_for_turn_ms: first === null ? null : Math.max(0, first - (m.send_at ?? m.created_at)) } : {}),
     attempts_count: m.attempts + m.throttled_attempts,
     error: m.error_code ? { code: m.error_code, message: m.error_message, provider_code: m.provider_error_code } : null,
@@ -51,6 +52,7 @@ export function presentMessage(m: MessageRow, attempts?: readonly AttemptRow[]) 
 export function presentInbound(m: InboundRow) {
   return {
     id: m.id, object: 'inbound_message' as const, provider: m.provider_id, provider_message_id: m.provider_message_id, from: m.from_number, to: m.to_number, body: m.body,
+    conversation_id: m.conversation_id ?? null, in_reply_to: m.in_reply_to ?? null,
     received_at: iso(m.received_at)!, created_at: iso(m.created_at)!,
   };
 }

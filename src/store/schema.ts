@@ -1,5 +1,5 @@
 // Kysely table types: one interface per table, the same on SQLite and PostgreSQL.
-import type { InboundPartRow, MessagePartRow, MaskLegRow, MaskRow, RelayAttemptRow, RelayRow, RelayRuleRow, OptOutRow, AlertRow, CountryRuleRow, NumberRow, ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, EventRow, InboundRow, MessageRow, ProviderRow, WebhookRow, TrackingLinkRow, TemplateRow, DrillRow, ReportRollupRow, RollupSpan } from './store.ts';
+import type { InboundPartRow, MessagePartRow, MaskLegRow, MaskRow, RelayAttemptRow, RelayRow, RelayRuleRow, OptOutRow, AlertRow, CountryRuleRow, NumberRow, ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, EventRow, InboundRow, MessageRow, ProviderRow, WebhookRow, TrackingLinkRow, TemplateRow, DrillRow, ReportRollupRow, RollupSpan, ConversationRow } from './store.ts';
 
 export interface AccountTable { id: string; name: string; created_at: number; updated_at: number }
 export interface ReportRollupTable extends ReportRollupRow { span: RollupSpan }
@@ -18,6 +18,7 @@ export interface Database {
   providers: ProviderRow;
   inbound_messages: InboundRow;
   inbound_parts: InboundPartRow;
+  conversations: ConversationRow;
   callbacks: CallbackRow;
   callback_attempts: CallbackAttemptRow;
   numbers: NumberRow;

@@ -11,6 +11,7 @@
 //   MaskStore      masking sessions and their legs
 //   AlertStore     alert episodes
 //   ReportRollups  per-minute and per-hour counts that reports read instead of the ledger
+//   ConversationStore  conversations: a business number and a customer, both ways
 //
 // Rows and write shapes live in rows.ts. All times are epoch milliseconds.
 import type { MessageLedger } from './ports/ledger.ts';
@@ -21,9 +22,10 @@ import type { RelayStore } from './ports/relays.ts';
 import type { MaskStore } from './ports/masks.ts';
 import type { AlertStore } from './ports/alerts.ts';
 import type { ReportRollups } from './ports/reports.ts';
+import type { ConversationStore } from './ports/conversations.ts';
 
 export type * from './rows.ts';
-export type { MessageLedger, WebhookLog, CallbackQueue, CallbackClaim, CallbackFinish, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups };
+export type { MessageLedger, WebhookLog, CallbackQueue, CallbackClaim, CallbackFinish, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore };
 
 /** Opening, migrating and closing a database. */
 export interface StoreLifecycle {
@@ -36,4 +38,4 @@ export interface StoreLifecycle {
   backup?(path: string): Promise<void>;
 }
 
-export interface Store extends StoreLifecycle, MessageLedger, WebhookLog, CallbackQueue, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups {}
+export interface Store extends StoreLifecycle, MessageLedger, WebhookLog, CallbackQueue, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore {}

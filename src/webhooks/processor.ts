@@ -3,7 +3,11 @@
 // message id (the provider answered, our write is still in flight), so a webhook whose
 // receipts match no message yet is deferred with backoff before it is given up on.
 import type { Logger } from 'pino';
-import type { InboundPartRow, InboundRow, ReceiptWrite, WebhookLog, WebhookRow } from '../store/store.ts';
+import type { ConversationStore, InboundPartRow, InboundRow, ReceiptWrite, WebhookLog, WebhookRow } from '../store/store.ts';
+import { conversationId } from '../domain/conversations.ts';
+
+/** What this needs of the store. */
+export type ProcessorStore = WebhookLog & Pick<ConversationStore, 'upsertConversation' | 'lastSentOnPair'>;
 import { newId } from '../domain/ids.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { MessageBus } from '../events/bus.ts';
@@ -22,7 +26,8 @@ export function toRaw(w: WebhookRow): RawWebhook {
 }
 
 export class WebhookProcessor {
-  readonly #store: WebhookLog;
+  readonly #store: ProcessorStore;
+  readonly #replyWindowMs: number;
   readonly #registry: ProviderRegistry;
   readonly #bus: MessageBus;
   readonly #log: Logger;
@@ -38,7 +43,9 @@ export class WebhookProcessor {
   readonly #accountOf: (number: string) => string | undefined;
 
   /** An inbound text belongs to the account of the number it was sent to, else to its provider's account. */
-  constructor(opts: { store: WebhookLog; registry: ProviderRegistry; bus: MessageBus; logger: Logger; pollMs: number; accountOf?: (number: string) => string | undefined }) {
+  /** `replyWindowMs`: how long after a message was sent a text on its pair is taken as its reply (in_reply_to). */
+  constructor(opts: { store: ProcessorStore; registry: ProviderRegistry; bus: MessageBus; logger: Logger; pollMs: number; replyWindowMs?: number; accountOf?: (number: string) => string | undefined }) {
+    this.#replyWindowMs = opts.replyWindowMs ?? 7 * 86_400_000;
     this.#accountOf = opts.accountOf ?? (() => undefined);
     this.#store = opts.store;
     this.#registry = opts.registry;
@@ -139,6 +146,7 @@ export class WebhookProcessor {
       if (joined) inbound.push(joined);
     }
     if (inbound.length > 0) {
+      await this.#converse(inbound, now);
       // As stored: a replayed webhook's texts keep the ids they were given the first time.
       const stored = await this.#store.insertInbound(inbound);
       // Handlers are idempotent per inbound message (replies carry an idempotency key), so a replay is safe.
@@ -164,4 +172,14 @@ export class WebhookProcessor {
     for (const [id, error] of errors) this.#log.warn({ webhook: id, error }, 'webhook not applied');
     return rows.length;
   }
+
+  /** Each text's conversation (its pair: the business number texted, the customer), and the message it answers. */
+  async #converse(rows: InboundRow[], now: number): Promise<void> {
+    for (const m of rows) {
+      m.conversation_id = conversationId(m.account_id, m.to_number, m.from_number);
+      m.in_reply_to = (await this.#store.lastSentOnPair(m.account_id, m.to_number, m.from_number, now - this.#replyWindowMs)) ?? null;
+      await this.#store.upsertConversation({ id: m.conversation_id, account_id: m.account_id, business_number: m.to_number, customer_number: m.from_number, created_at: now });
+    }
+  }
+
 }

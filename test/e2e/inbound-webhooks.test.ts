@@ -90,4 +90,32 @@ describe('inbound webhooks', () => {
     assert.equal(theirs.status, 403);
     assert.notEqual((await t.call('GET', `/v1/numbers/${encodeURIComponent(BUSINESS)}`)).body.inbound_url, 'https://example.com/steal');
   });
+
+  it('links a reply to the message that prompted it, keeps the pair in one conversation, and sends on it from the same number', async () => {
+    const business = '+14155550179';
+    const customer = '+14155550112';
+    for (const number of [business, '+14155550180']) assert.equal((await t.call('POST', '/v1/numbers', { number, provider_id: 'twilio-main', rate_per_second: 100 })).status, 201);
+    const reminder = await t.call('POST', '/v1/messages?wait=10', { to: customer, from: business, body: 'Reminder: your appointment is tomorrow at 10' });
+    assert.ok(['sent', 'delivered'].includes(reminder.body.status), JSON.stringify(reminder.body));
+    assert.equal((await text(customer, business, 'Can we make it 11?')).status, 200);
+    const reply = await eventually(async () => (await t.call('GET', '/v1/inbound')).body.data.find((m: { body: string }) => m.body === 'Can we make it 11?'), 10_000, 'the reply stored');
+    assert.equal(reply.in_reply_to, reminder.body.id);
+    assert.match(reply.conversation_id, /^cnv_/);
+    // Answered on the conversation: to the customer, from the number they texted.
+    const answer = await t.call('POST', '/v1/messages', { conversation_id: reply.conversation_id, body: '11 works, see you then' });
+    assert.equal(answer.status, 202, JSON.stringify(answer.body));
+    assert.deepEqual([answer.body.to, answer.body.from, answer.body.conversation_id], [customer, business, reply.conversation_id]);
+    const c = (await t.call('GET', `/v1/conversations/${reply.conversation_id}`)).body;
+    assert.deepEqual([c.business_number, c.customer_number], [business, customer]);
+    assert.deepEqual(c.texts.map((x: { direction: string; body: string }) => `${x.direction}: ${x.body}`), [
+      'outbound: Reminder: your appointment is tomorrow at 10', 'inbound: Can we make it 11?', 'outbound: 11 works, see you then',
+    ]);
+    // Another account sees no such conversation, and cannot send on it.
+    const other = { authorization: `Bearer ${(await t.call('POST', '/v1/keys', { name: 'nosy', account_id: 'nosy', scopes: ['send', 'read'] })).body.secret}` };
+    assert.equal((await t.call('GET', `/v1/conversations/${reply.conversation_id}`, undefined, other)).status, 404);
+    const theirs = await t.call('POST', '/v1/messages', { conversation_id: reply.conversation_id, body: 'hi' }, other);
+    assert.deepEqual([theirs.status, theirs.body.error.field], [404, 'conversation_id']);
+    const noTo = await t.call('POST', '/v1/messages', { body: 'to whom?' });
+    assert.deepEqual([noTo.status, noTo.body.error.field], [400, 'to']);
+  });
 });

@@ -14,6 +14,7 @@ import { masksCases } from './areas/masks.ts';
 import { alertsCases } from './areas/alerts.ts';
 import { lifecycleCases } from './areas/lifecycle.ts';
 import { reportsCases } from './areas/reports.ts';
+import { conversationsCases } from './areas/conversations.ts';
 
 export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip: string | false = false): void {
   describe(`store contract: ${name}`, { skip }, () => {
@@ -29,6 +30,7 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
     masksCases(store);
     alertsCases(store);
     reportsCases(store);
+    conversationsCases(store);
     lifecycleCases(store);
   });
 }

@@ -60,6 +60,8 @@ export interface MessageRow {
   lane?: number;
   /** its turn key within the lane (domain/lanes.ts), given by the store at insert */
   fair_key?: number;
+  /** the conversation it was sent on (domain/conversations.ts), when the caller named one */
+  conversation_id?: string | null;
 }
 
 /** Added to the part_index of a provider's parts when the message is sent once more elsewhere (failover on no receipt): kept, and their late receipts recorded. */

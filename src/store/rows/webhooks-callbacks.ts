@@ -43,7 +43,14 @@ export interface InboundRow {
   webhook_id: string;
   received_at: number;
   created_at: number;
+  /** the conversation of its pair (domain/conversations.ts) */
+  conversation_id?: string | null;
+  /** the message it answers: the latest one sent on its pair within the reply window */
+  in_reply_to?: string | null;
 }
+
+/** The texts between one business number and one customer, both ways. */
+export interface ConversationRow { id: string; account_id: string; business_number: string; customer_number: string; created_at: number }
 
 export interface CallbackRow {
   id: string;
