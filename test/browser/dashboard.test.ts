@@ -9,6 +9,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { ADMIN_KEY, eventually, startApp, type TestApp } from '../helpers/app.ts';
 import { freePort } from '../helpers/net.ts';
 import { createTrackingLink } from '../../src/services/tracking.ts';
+import { conversationId } from '../../src/domain/conversations.ts';
+import { newId } from '../../src/domain/ids.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const skip = CHROMIUM ? false : 'Chromium is not installed (apt-get install chromium; .ci/run does it)';
@@ -181,6 +183,23 @@ describe('dashboard in a browser', { skip }, () => {
     assert.equal((await t.call('DELETE', `/v1/tracking-links/${link.body.id}`)).status, 200);
     assert.equal((await anon.goto(link.body.url))?.status(), 404, 'revoked');
     await anon.close();
+  });
+
+  it('shows a conversation both ways, oldest first, each sent text linked to its message', async () => {
+    const store = t.ctx().store;
+    const [business, customer] = ['+14155550155', '+14155550166'];
+    const sent = await t.call('POST', '/v1/messages?wait=10', { to: customer, from: business, body: 'Your table is ready' });
+    const id = conversationId('default', business, customer);
+    const now = Date.now();
+    await store.upsertConversation({ id, account_id: 'default', business_number: business, customer_number: customer, created_at: now });
+    await store.insertInbound([{ id: newId('inb'), account_id: 'default', provider_id: 'sim-backup', provider_message_id: 'conv-ui-1', from_number: customer, to_number: business,
+      body: 'On my way', webhook_id: 'whk_ui', received_at: now + 1, created_at: now + 1, conversation_id: id, in_reply_to: sent.body.id }]);
+    await page.goto(`${t.url}/dashboard#/conversation/${id}`);
+    const list = page.locator('#conversation');
+    await list.waitFor();
+    assert.match((await list.textContent()) ?? '', /You: Your table is ready.*\+14155550166: On my way/s);
+    await list.getByRole('link', { name: 'You' }).click();
+    await page.locator('#timeline').waitFor();
   });
 
   it('signs out', async () => {

@@ -206,6 +206,7 @@ async function message(id) {
     h('p', {}, badge(m.status), ' ', `to ${m.to}${m.from ? ` from ${m.from}` : ''}`, m.provider ? ` via ${m.provider}` : '', m.simulated ? ' ' : '', m.simulated ? badge('simulated') : ''),
     m.error ? h('p', {}, `Error: ${m.error.code} — ${m.error.message ?? ''}`) : null,
     h('p', { id: 'turn' }, 'Priority ', badge(m.priority), m.waited_for_turn_ms == null ? '' : `, waited ${(m.waited_for_turn_ms / 1000).toFixed(1)} s for its turn`),
+    m.conversation_id ? h('p', {}, h('a', { href: `#/conversation/${m.conversation_id}` }, 'The conversation')) : null,
     h('h2', {}, 'Timeline'), h('ol.timeline', { id: 'timeline' }, steps.map((s) => h('li', {}, when(s.at), s.text, s.raw ? rawWebhook(s.raw) : null))),
     h('h2', {}, 'Callbacks to your application'),
     table([['Type', (c) => c.type], ['URL', (c) => c.url], ['Status', (c) => badge(c.status)],
@@ -393,8 +394,20 @@ async function keys() {
   ], list));
 }
 
+// ---- conversations -------------------------------------------------------
+
+async function conversation(id) {
+  const c = await api('GET', `/v1/conversations/${encodeURIComponent(id)}`);
+  page(`Conversation with ${c.customer_number}`,
+    h('p', {}, `Between ${c.business_number} (yours) and ${c.customer_number}, oldest first.`),
+    h('ol.timeline', { id: 'conversation' }, c.texts.map((x) => h('li', { className: x.direction },
+      when(x.direction === 'inbound' ? x.received_at : x.created_at), ' ',
+      x.direction === 'inbound' ? `${x.from}: ` : h('a', { href: `#/message/${x.id}` }, 'You'), x.direction === 'inbound' ? '' : ': ',
+      x.body, x.direction === 'outbound' ? ' ' : '', x.direction === 'outbound' ? badge(x.status) : ''))));
+}
+
 const VIEWS = {
-  overview, messages, message, providers, 'relay-rules': relayRules, relays, masks, 'opt-outs': () => optOuts(), reports, webhooks, alerts: alertsPage, keys,
+  overview, messages, message, conversation, providers, 'relay-rules': relayRules, relays, masks, 'opt-outs': () => optOuts(), reports, webhooks, alerts: alertsPage, keys,
 };
 
 window.addEventListener('hashchange', route);
