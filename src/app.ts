@@ -36,7 +36,7 @@ import { Waiters } from './http/waiters.ts';
 import { buildServer } from './http/server.ts';
 import { SmppServer } from './smpp-server/server.ts';
 import { inboundInOrder } from './services/inbound.ts';
-import { inboundCallbacks } from './callbacks/inbound.ts';
+import { consentCallback, inboundCallbacks } from './callbacks/inbound.ts';
 import { accountWeights } from './domain/lanes.ts';
 import { AccountAlerts } from './services/account-alerts.ts';
 import { receiptFailovers } from './services/receipt-failover.ts';
@@ -134,7 +134,12 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   });
   if (processor) {
     const optOuts = new OptOutHandler({ store, config, intake, owns: (n) => router.number(n) !== undefined, logger });
-    const announce = (rows: InboundRow[]) => store.insertCallbacks(inboundCallbacks(rows, (n) => router.number(n)?.inbound, Date.now())).then(() => callbacks?.wake());
+    const target = (n: string) => router.number(n)?.inbound;
+    const announce = (rows: InboundRow[]) => store.insertCallbacks(inboundCallbacks(rows, target, Date.now())).then(() => callbacks?.wake());
+    optOuts.onConsent = async (m, change, sender) => {
+      const row = consentCallback(m, change, sender, target, Date.now());
+      if (row) await store.insertCallbacks([row]);
+    };
     processor.onInbound = inboundInOrder({ optOuts, announce, masks, relays });
   }
   const reconciler = runsWorkers

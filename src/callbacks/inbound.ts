@@ -2,7 +2,8 @@
 // `inbound_url` is posted there as `{"type": "message.inbound", "data": <inbound message>}`,
 // signed (Standard Webhooks) with the secret of the key that set the URL, through the same
 // durable, retried callback queue as status callbacks. One callback per text: its id comes
-// from the text's, so a replayed webhook queues nothing twice.
+// from the text's, so a replayed webhook queues nothing twice. A STOP or START is also
+// announced as the consent change it made (`consent.opt_out`, `consent.opt_in`).
 import type { CallbackRow, InboundRow } from '../store/store.ts';
 import { presentInbound } from '../public/present.ts';
 
@@ -14,12 +15,25 @@ export type InboundTarget = (number: string) => { url: string; keyId: string | n
 export function inboundCallbacks(rows: readonly InboundRow[], target: InboundTarget, now: number): CallbackRow[] {
   return rows.flatMap((m) => {
     const to = target(m.to_number);
-    if (!to) return [];
-    const payload = JSON.stringify({ type: INBOUND_TYPE, data: presentInbound(m) });
-    return [{
-      id: `cbk_${m.id.slice(m.id.indexOf('_') + 1)}`, account_id: m.account_id, api_key_id: to.keyId, message_id: m.id,
-      url: to.url, type: INBOUND_TYPE, payload, status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, last_error: null,
-      created_at: now, updated_at: now, delivered_at: null,
-    } satisfies CallbackRow];
+    return to ? [callbackRow(m, to, INBOUND_TYPE, presentInbound(m), '', now)] : [];
   });
+}
+
+/** What a keyword changed: the customer opted out (STOP) or back in (START), of the account or of one number. */
+export type ConsentChange = 'consent.opt_out' | 'consent.opt_in';
+
+/** The consent change a keyword text made, announced beside the text itself (one per text). */
+export function consentCallback(m: InboundRow, change: ConsentChange, sender: string, target: InboundTarget, now: number): CallbackRow | null {
+  const to = target(m.to_number);
+  if (!to) return null;
+  const data = { number: m.from_number, scope: sender === '' ? 'account' : 'number', sender: sender || null, business_number: m.to_number, inbound_id: m.id, account_id: m.account_id, at: new Date(now).toISOString() };
+  return callbackRow(m, to, change, data, 'c', now);
+}
+
+function callbackRow(m: InboundRow, to: { url: string; keyId: string | null }, type: string, data: unknown, suffix: string, now: number): CallbackRow {
+  return {
+    id: `cbk_${m.id.slice(m.id.indexOf('_') + 1)}${suffix}`, account_id: m.account_id, api_key_id: to.keyId, message_id: m.id,
+    url: to.url, type, payload: JSON.stringify({ type, data }), status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, last_error: null,
+    created_at: now, updated_at: now, delivered_at: null,
+  };
 }

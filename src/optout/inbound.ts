@@ -31,6 +31,9 @@ export class OptOutHandler {
    * Acts on the keyword messages among newly received inbound texts; answers the others.
    * Keywords are answered here and go no further (not masked, not relayed).
    */
+  /** a keyword changed the customer's consent (after the change is stored): the app announces it */
+  onConsent: ((m: InboundRow, change: 'consent.opt_out' | 'consent.opt_in', sender: string) => Promise<void>) | null = null;
+
   async handle(rows: InboundRow[]): Promise<InboundRow[]> {
     const c = this.#config;
     const rest: InboundRow[] = [];
@@ -40,6 +43,7 @@ export class OptOutHandler {
       const sender = c.optOutScope === 'number' ? m.to_number : '';
       if (keyword === 'stop') await this.#store.addOptOut({ account_id: m.account_id, number: m.from_number, sender, source: 'keyword', created_at: Date.now() });
       if (keyword === 'start') await this.#store.removeOptOuts(m.account_id, m.from_number, c.optOutScope === 'number' ? sender : null);
+      if (keyword !== 'help') await this.onConsent?.(m, keyword === 'stop' ? 'consent.opt_out' : 'consent.opt_in', sender);
       const body = keyword === 'stop' ? c.stopReply : keyword === 'start' ? c.startReply : c.helpReply;
       try {
         await this.#intake.accept(

@@ -61,21 +61,25 @@ describe('inbound webhooks', () => {
     }
   });
 
-  it('a STOP is posted too, after it took effect; a replayed webhook posts nothing twice', async () => {
+  it('a STOP is posted too, with the consent change it made, after it took effect; a replayed webhook posts nothing twice', async () => {
     const app = await callbackReceiver();
     try {
       assert.equal((await t.call('POST', '/v1/numbers', { number: OTHER, provider_id: 'twilio-main', inbound_url: app.url })).status, 201);
       const stop = { From: CUSTOMER, To: OTHER, Body: 'STOP', MessageSid: `SM${'8'.repeat(32)}` };
       assert.equal((await fake.sendInbound(inboundUrl, stop)).status, 200);
-      const [hook] = await eventually(async () => app.received.length >= 1 && app.received, 10_000, 'the STOP posted');
+      const hooks = await eventually(async () => app.received.length >= 2 && app.received, 10_000, 'the STOP and its consent change posted');
+      const byType = new Map(hooks.map((x) => [JSON.parse(x.body).type as string, x]));
+      const hook = byType.get('message.inbound')!;
       assert.equal(JSON.parse(hook.body).data.body, 'STOP');
+      const consent = JSON.parse(byType.get('consent.opt_out')!.body).data;
+      assert.deepEqual([consent.number, consent.scope, consent.business_number], [CUSTOMER, 'account', OTHER]);
       // By the time the application hears of it, the opt-out holds.
       assert.ok((await t.call('GET', '/v1/opt-outs')).body.data.some((o: { number: string }) => o.number === CUSTOMER));
       // The provider sends the same webhook again: stored again, applied again, posted once.
       assert.equal((await fake.sendInbound(inboundUrl, stop)).status, 200);
       await eventually(async () => (await t.ctx().store.webhookBacklog(Date.now())).count === 0, 10_000, 'the replay applied');
       const callbacks = await t.ctx().store.listCallbacks(JSON.parse(hook.body).data.id);
-      assert.equal(callbacks.length, 1, 'one webhook for one text');
+      assert.deepEqual(callbacks.map((c) => c.type).sort(), ['consent.opt_out', 'message.inbound'], 'one of each for one text');
     } finally {
       await app.close();
     }
