@@ -17,7 +17,7 @@ const CLI = join(import.meta.dirname, '../src/cli/main.ts');
 describe('switchboard CLI', () => {
   const dir = tempDir();
   after(() => dir.remove());
-  const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, SWITCHBOARD_DATA_DIR: dir.path } });
+  const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, SWITCHBOARD_DATA_DIR: dir.path } });
 
   it('creates a key (secrets shown once), lists it without secrets, and revokes it', async () => {
     const created = JSON.parse((await cli('keys', 'create', 'ci', '--scopes', 'send,read', '--json')).stdout);
@@ -150,7 +150,7 @@ describe('switchboard drill', () => {
         { id: 'sim-a', kind: 'simulator', priority: 1, prices: { US: '0.0040' }, config: { latency_ms: 5 } },
         { id: 'sim-b', kind: 'simulator', priority: 2, prices: { US: '0.0090' }, config: { latency_ms: 5 } },
       ]) assert.equal((await t.call('POST', '/v1/providers', r)).status, 201);
-      const env = { PATH: process.env.PATH, SWITCHBOARD_KEY: ADMIN_KEY };
+      const env = { PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, SWITCHBOARD_KEY: ADMIN_KEY };
       const { stdout } = await run(process.execPath, [CLI, 'drill', '--url', t.url, '--to', '+14155550170'], { env });
       const result = JSON.parse(stdout);
       assert.deepEqual([result.passed, result.provider, result.carried_by], [true, 'sim-a', 'sim-b']);
@@ -163,7 +163,7 @@ describe('switchboard numbers: provisioning through Twilio', () => {
   it('searches, buys with webhooks pointed at us (and adds to the pool), and finds and fixes drift', async () => {
     const fake = await new TwilioFake().start();
     const dir = tempDir();
-    const env = { PATH: process.env.PATH, SWITCHBOARD_DATA_DIR: dir.path, PUBLIC_URL: 'https://sb.example.com', TWILIO_PROV_TOKEN: FAKE_AUTH_TOKEN };
+    const env = { PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, SWITCHBOARD_DATA_DIR: dir.path, PUBLIC_URL: 'https://sb.example.com', TWILIO_PROV_TOKEN: FAKE_AUTH_TOKEN };
     const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { env });
     try {
       const file = join(dir.path, 'p.json');

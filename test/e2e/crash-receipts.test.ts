@@ -25,7 +25,7 @@ describe('receipts lost to a crash', () => {
     fake.plan = { statuses: ['sent', 'delivered'], delayMs: 400 };
     const serve = () => spawn(process.execPath, [MAIN, '--role', 'all'], {
       env: {
-        PATH: process.env.PATH, SWITCHBOARD_DATA_DIR: dir.path, LOG_LEVEL: 'error', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base,
+        PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, SWITCHBOARD_DATA_DIR: dir.path, LOG_LEVEL: 'error', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base,
         SWITCHBOARD_ADMIN_KEY: KEY, TWILIO_CRASH_TOKEN: FAKE_AUTH_TOKEN, SWITCHBOARD_POLL_MS: '100', SWITCHBOARD_LEASE_MS: '1000',
         SWITCHBOARD_RECONCILE_AFTER_MS: '1500', SWITCHBOARD_RECONCILE_EVERY_MS: '200', SWITCHBOARD_SHUTDOWN_DRAIN_MS: '0',
       },
@@ -74,7 +74,7 @@ describe('receipts lost to a crash', () => {
     // The simulator's receipts come 3 s after each send: the process is killed in between.
     const serve = () => spawn(process.execPath, [MAIN, '--role', 'all'], {
       env: {
-        PATH: process.env.PATH, SWITCHBOARD_DATA_DIR: dir.path, LOG_LEVEL: 'error', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base,
+        PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, SWITCHBOARD_DATA_DIR: dir.path, LOG_LEVEL: 'error', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base,
         SWITCHBOARD_ADMIN_KEY: KEY, SWITCHBOARD_SIMULATOR_LATENCY_MS: '3000', SWITCHBOARD_POLL_MS: '100', SWITCHBOARD_SHUTDOWN_DRAIN_MS: '0',
       },
       stdio: ['ignore', 'ignore', 'inherit'],

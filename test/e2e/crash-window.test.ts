@@ -21,7 +21,7 @@ describe('crash window', () => {
   const worker = () => {
     const w = spawn(process.execPath, [MAIN, '--role', 'worker'], {
       env: {
-        PATH: process.env.PATH, ...ENV, SWITCHBOARD_DATA_DIR: api.dataDir, LOG_LEVEL: 'error', PORT: '0', PUBLIC_URL: api.config.publicUrl,
+        PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, ...ENV, SWITCHBOARD_DATA_DIR: api.dataDir, LOG_LEVEL: 'error', PORT: '0', PUBLIC_URL: api.config.publicUrl,
         SWITCHBOARD_LEASE_MS: '5000', SWITCHBOARD_POLL_MS: '100', SWITCHBOARD_SEND_TIMEOUT_MS: '30000',
       },
       stdio: ['ignore', 'ignore', 'inherit'],

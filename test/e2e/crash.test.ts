@@ -13,7 +13,7 @@ const MAIN = join(import.meta.dirname, '../../src/main.ts');
 function spawnWorker(dataDir: string): ChildProcess {
   return spawn(process.execPath, [MAIN, '--role', 'worker'], {
     env: {
-      PATH: process.env.PATH, SWITCHBOARD_DATA_DIR: dataDir, LOG_LEVEL: 'error', PORT: '0',
+      PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, SWITCHBOARD_DATA_DIR: dataDir, LOG_LEVEL: 'error', PORT: '0',
       SWITCHBOARD_SIMULATOR_LATENCY_MS: '150', SWITCHBOARD_LEASE_MS: '1500', SWITCHBOARD_POLL_MS: '100',
       SWITCHBOARD_WORKER_BATCH: '40', SWITCHBOARD_WORKER_CONCURRENCY: '40',
     },

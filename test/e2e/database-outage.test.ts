@@ -54,7 +54,7 @@ async function deploy(name: string, roles: ('all' | 'api' | 'worker')[]): Promis
   const url = new URL(proxy.url(TEST_DATABASE_URL));
   url.searchParams.set('options', `-c search_path=${schema}`);
   const env = {
-    PATH: process.env.PATH, LOG_LEVEL: 'error', DATABASE_URL: url.toString(), SWITCHBOARD_DB_POOL_SIZE: '4',
+    PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, LOG_LEVEL: 'error', DATABASE_URL: url.toString(), SWITCHBOARD_DB_POOL_SIZE: '4',
     PUBLIC_URL: base, SWITCHBOARD_ADMIN_KEY: KEY, TWILIO_OUTAGE_TOKEN: FAKE_AUTH_TOKEN,
     SWITCHBOARD_LEASE_MS: '10000', SWITCHBOARD_POLL_MS: '200', SWITCHBOARD_SHUTDOWN_DRAIN_MS: '0', SWITCHBOARD_DATABASE_CHECK_MS: '500',
   };

@@ -102,7 +102,7 @@ describe('intake hands messages to its own worker', () => {
     const port = await freePort();
     const serve = (latencyMs: number): ChildProcess => spawn(process.execPath, [MAIN, 'serve'], {
       env: {
-        PATH: process.env.PATH, SWITCHBOARD_DATA_DIR: dir.path, SWITCHBOARD_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'error', PORT: String(port), HOST: '127.0.0.1',
+        PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, SWITCHBOARD_DATA_DIR: dir.path, SWITCHBOARD_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'error', PORT: String(port), HOST: '127.0.0.1',
         SWITCHBOARD_SIMULATOR_LATENCY_MS: String(latencyMs), SWITCHBOARD_LEASE_MS: '1500', SWITCHBOARD_POLL_MS: '100',
       },
       stdio: ['ignore', 'ignore', 'inherit'],

@@ -21,8 +21,10 @@ const cleanup: (() => Promise<void>)[] = [];
 after(async () => { for (const f of cleanup.reverse()) await f(); });
 
 /** Fast clocks for a test: short backoffs and cool-downs, three attempts at most (the old budget an outage used up). */
+// The send timeout stays long: a timeout is at least once (the provider may have taken it),
+// and on a loaded machine a short one would resend what the fake accepted.
 const FAST: Partial<Record<keyof Config, unknown>> = {
-  maxAttempts: 3, backoffBaseMs: 50, backoffMaxMs: 200, outageRetryMaxMs: 400, healthMinSamples: 5, circuitOpenMs: 400, sendTimeoutMs: 2_000,
+  maxAttempts: 3, backoffBaseMs: 50, backoffMaxMs: 200, outageRetryMaxMs: 400, healthMinSamples: 5, circuitOpenMs: 400, sendTimeoutMs: 10_000,
 };
 
 async function app(overrides: Partial<Record<keyof Config, unknown>> = {}): Promise<TestApp> {

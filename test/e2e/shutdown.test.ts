@@ -19,7 +19,7 @@ const KEY = 'shutdown-test-admin-key';
 function serve(dataDir: string, port: number): ChildProcess {
   return spawn(process.execPath, [MAIN, '--role', 'all'], {
     env: {
-      PATH: process.env.PATH, SWITCHBOARD_DATA_DIR: dataDir, LOG_LEVEL: 'error', PORT: String(port), HOST: '127.0.0.1',
+      PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, SWITCHBOARD_DATA_DIR: dataDir, LOG_LEVEL: 'error', PORT: String(port), HOST: '127.0.0.1',
       SWITCHBOARD_ADMIN_KEY: KEY, SWITCHBOARD_SIMULATOR_LATENCY_MS: '40', SWITCHBOARD_POLL_MS: '100',
       SWITCHBOARD_SHUTDOWN_DRAIN_MS: '600', SWITCHBOARD_SHUTDOWN_TIMEOUT_MS: '10000',
     },

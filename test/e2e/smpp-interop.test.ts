@@ -200,7 +200,7 @@ describe('SMPP receipts are durable', () => {
     const base = `http://127.0.0.1:${port}`;
     const serve = () => spawn(process.execPath, [MAIN, '--role', 'all'], {
       env: {
-        PATH: process.env.PATH, SWITCHBOARD_DATA_DIR: dir.path, LOG_LEVEL: 'error', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base,
+        PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, SWITCHBOARD_DATA_DIR: dir.path, LOG_LEVEL: 'error', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base,
         SWITCHBOARD_ADMIN_KEY: 'smpp-durable-admin', SWITCHBOARD_SMPP_PORT: String(smppPort), SWITCHBOARD_POLL_MS: '100', SWITCHBOARD_SHUTDOWN_DRAIN_MS: '0',
       },
       stdio: ['ignore', 'ignore', 'inherit'],

@@ -11,6 +11,8 @@ import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { FAKE_ACCOUNT_SID } from '../fakes/twilio.ts';
 import type { Store } from '../../src/store/store.ts';
+import { conversationId } from '../../src/domain/conversations.ts';
+import { newId } from '../../src/domain/ids.ts';
 
 const A_NUM = '+14155550101';
 const A_PROXIES = ['+14155550102', '+14155550103'];
@@ -66,12 +68,12 @@ function attackBodies(ids: Ids): Record<string, unknown[]> {
   };
 }
 
-interface Ids { provider: string; message: string; mask: string; key: string; relay: string; tracking: string; template: string }
+interface Ids { provider: string; message: string; mask: string; key: string; relay: string; tracking: string; template: string; inbound: string; conversation: string }
 
 /** The path with A's record in every parameter. */
 function fill(url: string, ids: Ids): string {
   const section = url.split('/')[2];
-  const byId: Record<string, string> = { messages: ids.message, masks: ids.mask, keys: ids.key, relays: ids.relay, providers: ids.provider, 'tracking-links': ids.tracking, templates: ids.template };
+  const byId: Record<string, string> = { messages: ids.message, masks: ids.mask, keys: ids.key, relays: ids.relay, providers: ids.provider, 'tracking-links': ids.tracking, templates: ids.template, inbound: ids.inbound, conversations: ids.conversation };
   return url
     .replace(':id', encodeURIComponent(byId[section] ?? 'unknown'))
     .replace(':number', encodeURIComponent(section === 'opt-outs' ? A_OPTED_OUT : A_NUM));
@@ -127,7 +129,13 @@ function isolationSuite(name: string, opts: { skip?: string | false; postgres?: 
       const mask = await mustCreate('/v1/masks', { participants: ['+14155550110', '+14155550111'] }, as(aKey));
       const relay = await mustCreate('/sms/relay', { to: A_NUM, from: '+14155550199', body: A_BODY }, as(aKey));
       await mustCreate('/v1/templates', { id: A_TEMPLATE, body: `${A_BODY} {x}` }, as(aKey));
-      ids = { provider: 'sim', message: msg.id, mask: mask.id, key: a.id, relay: relay.id, tracking: tracking.id, template: A_TEMPLATE };
+      // A text a customer sent to A's number, and its conversation.
+      const now = Date.now();
+      const conversation = conversationId('acct-a', A_NUM, '+14155550120');
+      await t.app.ctx.store.upsertConversation({ id: conversation, account_id: 'acct-a', business_number: A_NUM, customer_number: '+14155550120', created_at: now });
+      const [inbound] = await t.app.ctx.store.insertInbound([{ id: newId('inb'), account_id: 'acct-a', provider_id: 'sim', provider_message_id: 'iso-in-1', from_number: '+14155550120', to_number: A_NUM,
+        body: A_BODY, webhook_id: 'whk_iso', received_at: now, created_at: now, conversation_id: conversation, in_reply_to: null }]);
+      ids = { provider: 'sim', message: msg.id, mask: mask.id, key: a.id, relay: relay.id, tracking: tracking.id, template: A_TEMPLATE, inbound: inbound.id, conversation };
       await eventually(async () => (await op('GET', `/v1/relays/${relay.id}`)).body.status !== 'forwarding', 10_000, 'the relay to settle');
       routes = t.app.server!.routeTable as Route[];
     });
