@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { MessageLedger, WebhookLog } from './store/store.ts';
 import { storeFailure } from './store/failures.ts';
 import { priorityOf } from './domain/lanes.ts';
+import { ageSeconds } from './public/present.ts';
 import type { MessageBus } from './events/bus.ts';
 import { isFinal } from './domain/status.ts';
 import type { SessionStats } from './providers/provider.ts';
@@ -75,7 +76,7 @@ export class Metrics {
     });
     new Gauge({
       name: 'switchboard_queue_oldest_age_seconds', help: 'How long the oldest due message has waited', registers,
-      async collect() { const s = await readStats(); this.set(s.oldestDueAt === null ? 0 : Math.max(0, (Date.now() - s.oldestDueAt) / 1000)); },
+      async collect() { const s = await readStats(); this.set(ageSeconds(s.oldestDueAt, Date.now())); },
     });
     new Gauge({
       name: 'switchboard_queue_lane_depth', help: 'Messages queued or being sent, by account and lane (priority)', labelNames: ['account', 'priority'], registers,
@@ -86,7 +87,7 @@ export class Metrics {
       async collect() {
         this.reset();
         const now = Date.now();
-        for (const l of (await readStats()).lanes) this.set({ account: l.account_id, priority: priorityOf(l.lane) }, l.oldestDueAt === null ? 0 : Math.max(0, (now - l.oldestDueAt) / 1000));
+        for (const l of (await readStats()).lanes) this.set({ account: l.account_id, priority: priorityOf(l.lane) }, ageSeconds(l.oldestDueAt, now));
       },
     });
     new Gauge({
@@ -100,7 +101,7 @@ export class Metrics {
     });
     new Gauge({
       name: 'switchboard_webhooks_backlog_oldest_age_seconds', help: 'How long the oldest stored webhook not yet applied has waited', registers,
-      async collect() { const b = await readBacklog(); this.set(b.oldestAt === null ? 0 : Math.max(0, (Date.now() - b.oldestAt) / 1000)); },
+      async collect() { const b = await readBacklog(); this.set(ageSeconds(b.oldestAt, Date.now())); },
     });
     const readUnsettled = perScrape(() => store.unsettledStats(), { count: 0, oldestAt: null });
     new Gauge({
@@ -109,7 +110,7 @@ export class Metrics {
     });
     new Gauge({
       name: 'switchboard_parts_awaiting_receipt_oldest_age_seconds', help: 'How long the oldest part still awaiting a receipt has waited', registers,
-      async collect() { const u = await readUnsettled(); this.set(u.oldestAt === null ? 0 : Math.max(0, (Date.now() - u.oldestAt) / 1000)); },
+      async collect() { const u = await readUnsettled(); this.set(ageSeconds(u.oldestAt, Date.now())); },
     });
     const breaker: Gauge<'provider'> = new Gauge({
       name: 'switchboard_provider_circuit_state', help: 'Circuit breaker per provider: 0 closed, 1 half-open, 2 open (this process; shared through Redis when configured)', labelNames: ['provider'], registers,

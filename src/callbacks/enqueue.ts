@@ -18,10 +18,10 @@ export function callbackFor(message: MessageRow, now: number): CallbackRow | nul
   const [url, type, extra] = smpp
     ? [`smpp:${smpp.systemId}`, SMPP_RECEIPT, { parts: smpp.parts.map((p) => p ?? 0), dest: smpp.dest }]
     : [message.callback_url, 'message.status', {}];
-  return {
-    id: newId('cbk'), account_id: message.account_id, api_key_id: message.api_key_id, message_id: message.id,
-    url, type, payload: JSON.stringify({ type, ...extra, data: presentMessage(message) }),
-    status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, last_error: null,
-    created_at: now, updated_at: now, delivered_at: null,
-  };
+  return newCallback({ id: newId('cbk'), account_id: message.account_id, api_key_id: message.api_key_id, message_id: message.id, url, type, payload: JSON.stringify({ type, ...extra, data: presentMessage(message) }) }, now);
+}
+
+/** A callback row, pending and due at once: what it is about, where it goes, and what it says. */
+export function newCallback(c: Pick<CallbackRow, 'id' | 'account_id' | 'api_key_id' | 'message_id' | 'url' | 'type' | 'payload'>, now: number): CallbackRow {
+  return { ...c, status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, last_error: null, created_at: now, updated_at: now, delivered_at: null };
 }

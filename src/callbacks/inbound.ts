@@ -6,6 +6,7 @@
 // announced as the consent change it made (`consent.opt_out`, `consent.opt_in`).
 import type { CallbackRow, InboundRow } from '../store/store.ts';
 import { presentInbound } from '../public/present.ts';
+import { newCallback } from './enqueue.ts';
 
 export const INBOUND_TYPE = 'message.inbound';
 
@@ -31,9 +32,6 @@ export function consentCallback(m: InboundRow, change: ConsentChange, sender: st
 }
 
 function callbackRow(m: InboundRow, to: { url: string; keyId: string | null }, type: string, data: unknown, suffix: string, now: number): CallbackRow {
-  return {
-    id: `cbk_${m.id.slice(m.id.indexOf('_') + 1)}${suffix}`, account_id: m.account_id, api_key_id: to.keyId, message_id: m.id,
-    url: to.url, type, payload: JSON.stringify({ type, data }), status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, last_error: null,
-    created_at: now, updated_at: now, delivered_at: null,
-  };
+  const id = `cbk_${m.id.slice(m.id.indexOf('_') + 1)}${suffix}`;
+  return newCallback({ id, account_id: m.account_id, api_key_id: to.keyId, message_id: m.id, url: to.url, type, payload: JSON.stringify({ type, data }) }, now);
 }

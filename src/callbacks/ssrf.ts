@@ -36,11 +36,12 @@ export class CallbackGuard {
   }
 
   /** Intake: the URL's shape, and a literal private IP. No DNS on the request path. */
-  checkAtIntake = (u: string): void => {
-    checkCallbackUrl(u);
+  /** `field`: the request field that named the URL (callback_url; a number's inbound_url). */
+  checkAtIntake = (u: string, field = 'callback_url'): void => {
+    checkCallbackUrl(u, field);
     const host = hostOf(u);
     if (isIP(host) && this.#forbidden(host) && !this.#hosts.has(host)) {
-      throw new AppError('invalid_callback_url', `callback_url points at a private address (${host}); the operator can allow it with SWITCHBOARD_CALLBACK_ALLOWLIST`, { field: 'callback_url' });
+      throw new AppError('invalid_callback_url', `${field} points at a private address (${host}); the operator can allow it with SWITCHBOARD_CALLBACK_ALLOWLIST`, { field });
     }
   };
 
@@ -82,11 +83,11 @@ export class CallbackGuard {
 }
 
 /** The URL's shape: absolute http(s), no credentials. */
-export function checkCallbackUrl(u: string): void {
+export function checkCallbackUrl(u: string, field = 'callback_url'): void {
   let url: URL;
-  try { url = new URL(u); } catch { throw new AppError('invalid_callback_url', `${u} is not an absolute URL`, { field: 'callback_url' }); }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AppError('invalid_callback_url', 'callback_url must use http or https', { field: 'callback_url' });
-  if (url.username || url.password) throw new AppError('invalid_callback_url', 'callback_url must not carry credentials', { field: 'callback_url' });
+  try { url = new URL(u); } catch { throw new AppError('invalid_callback_url', `${u} is not an absolute URL`, { field }); }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AppError('invalid_callback_url', `${field} must use http or https`, { field });
+  if (url.username || url.password) throw new AppError('invalid_callback_url', `${field} must not carry credentials`, { field });
 }
 
 function hostOf(u: string): string {

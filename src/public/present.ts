@@ -7,6 +7,9 @@ import { priorityOf } from '../domain/lanes.ts';
 /** An epoch-ms time as ISO-8601, or null. */
 export const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
+/** How long ago `at` was, in seconds (0 when there is nothing waiting). */
+export const ageSeconds = (at: number | null, now: number) => (at === null ? 0 : Math.max(0, (now - at) / 1000));
+
 /**
  * `attempts`, where the caller has them: how long the message waited for its turn is
  * then shown (from when it was due to its first attempt).

@@ -42,8 +42,11 @@ export class WebhookProcessor {
   /** the account a business number belongs to (its number record), when it has one */
   readonly #accountOf: (number: string) => string | undefined;
 
-  /** An inbound text belongs to the account of the number it was sent to, else to its provider's account. */
-  /** `replyWindowMs`: how long after a message was sent a text on its pair is taken as its reply (in_reply_to). */
+  /**
+   * `accountOf`: an inbound text belongs to the account of the number it was sent to, else
+   * to its provider's account. `replyWindowMs`: how long after a message was sent a text on
+   * its pair is taken as its reply (in_reply_to).
+   */
   constructor(opts: { store: ProcessorStore; registry: ProviderRegistry; bus: MessageBus; logger: Logger; pollMs: number; replyWindowMs?: number; accountOf?: (number: string) => string | undefined }) {
     this.#replyWindowMs = opts.replyWindowMs ?? 7 * 86_400_000;
     this.#accountOf = opts.accountOf ?? (() => undefined);

@@ -4,6 +4,7 @@ import type { AppContext } from '../context.ts';
 import { storeFailure } from '../../store/failures.ts';
 import { readScope, type Actor } from '../../domain/actor.ts';
 import { priorityOf } from '../../domain/lanes.ts';
+import { ageSeconds } from '../../public/present.ts';
 
 export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness', security: [] } }, async () => ({ status: 'ok' }));
@@ -70,9 +71,9 @@ export async function statusReport(ctx: AppContext, actor: Actor, accountId: str
       };
     }),
     queue: {
-      depth: q.depth, oldest_age_seconds: q.oldestDueAt === null ? 0 : Math.max(0, (now - q.oldestDueAt) / 1000), by_status: q.byStatus,
+      depth: q.depth, oldest_age_seconds: ageSeconds(q.oldestDueAt, now), by_status: q.byStatus,
       // by account and lane: who is waiting, and how long the oldest due message has waited for its turn
-      lanes: q.lanes.map((l) => ({ account_id: l.account_id, priority: priorityOf(l.lane), depth: l.depth, oldest_age_seconds: l.oldestDueAt === null ? 0 : Math.max(0, (now - l.oldestDueAt) / 1000) })),
+      lanes: q.lanes.map((l) => ({ account_id: l.account_id, priority: priorityOf(l.lane), depth: l.depth, oldest_age_seconds: ageSeconds(l.oldestDueAt, now) })),
     },
     ...(actor.operator ? { last_drill: drills[0] ? JSON.parse(drills[0].result) : null } : {}),
     ...(actor.operator ? { alerts: alerts.map((a) => ({

@@ -4,8 +4,8 @@
 // retention purge. postgres-store.ts delegates to them.
 import type pg from 'pg';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { CLAIM_CANDIDATES, byTurn } from '../claim.ts';
-import { BULK_LANE, flowOf, LANE, nextTurnKey, TURN_SCAN } from '../../domain/lanes.ts';
+import { CLAIM_CANDIDATES, byTurn, stampTurn } from '../claim.ts';
+import { BULK_LANE, flowOf, LANE, TURN_SCAN } from '../../domain/lanes.ts';
 import { optOutRefuses } from '../../domain/phone.ts';
 import type { Database } from '../schema.ts';
 import type { CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
@@ -89,14 +89,9 @@ async function stampTurns(trx: Transaction<Database>, batch: NewMessage[]): Prom
       (SELECT max(fair_key) FROM messages WHERE account_id = f.account_id AND status = 'queued' AND lane = f.lane AND final_at IS NULL),
       (SELECT max(fair_key) FROM messages WHERE account_id = f.account_id AND status = 'sending' AND lane = f.lane AND final_at IS NULL)) AS k
     FROM (VALUES ${sql.join([...flows.values()].map((f) => sql`(${f.account}::text, ${f.lane}::int)`))}) AS f(account_id, lane)`.execute(trx);
-  const last = new Map<string, number | null>(r.rows.map((x) => [flowOf(x.account_id, x.lane), x.k === null ? null : Number(x.k)]));
-  for (const { row, weight } of batch) {
-    const flow = flowOf(row.account_id, row.lane);
-    row.lane ??= LANE.normal;
-    row.fair_key = nextTurnKey(row.next_attempt_at ?? row.created_at, last.get(flow) ?? null, weight);
-    // A scheduled message takes its turn when due; the flow's immediate sends do not queue behind it.
-    if (row.status !== 'scheduled') last.set(flow, row.fair_key);
-  }
+  const stored = new Map(r.rows.map((x) => [flowOf(x.account_id, x.lane), x.k === null ? null : Number(x.k)]));
+  const last = new Map<string, number | null>();
+  for (const { row, weight } of batch) stampTurn(row, weight, last, (account, lane) => stored.get(flowOf(account, lane)) ?? null);
 }
 
 /**

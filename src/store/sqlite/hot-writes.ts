@@ -9,8 +9,8 @@ import type { SQLInputValue } from 'node:sqlite';
 import type { SqliteConn } from './conn.ts';
 import type { AttemptRow, CallbackAttemptRow, CallbackFinish, CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, OptOutRow, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 import { SUPERSEDED_PART } from '../rows.ts';
-import { BULK_LANE, flowOf, LANE, nextTurnKey, TURN_SCAN } from '../../domain/lanes.ts';
-import { LATE_CANDIDATES, TURN_CANDIDATES, byTurn } from '../claim.ts';
+import { BULK_LANE, TURN_SCAN } from '../../domain/lanes.ts';
+import { LATE_CANDIDATES, TURN_CANDIDATES, byTurn, stampTurn } from '../claim.ts';
 
 /** Each member a synchronous function: one that returns a promise fails to type-check here. */
 type Synchronous<T> = { [K in keyof T]: T[K] extends (c: SqliteConn, ...a: never[]) => infer R ? (R extends PromiseLike<unknown> ? 'a hot write must be synchronous' : T[K]) : never };
@@ -50,13 +50,7 @@ export const HOT_WRITES = hotWrites({
           return hash === idempotency.hash ? { kind: 'duplicate', message } : { kind: 'conflict' };
         }
       }
-      const lane = row.lane ?? LANE.normal;
-      const flow = flowOf(row.account_id, lane);
-      if (!last.has(flow)) last.set(flow, (lastKey.get(row.account_id, lane, row.account_id, lane)?.k as number | null) ?? null);
-      row.lane = lane;
-      row.fair_key = nextTurnKey(row.next_attempt_at ?? row.created_at, last.get(flow)!, weight);
-      // A scheduled message takes its turn when due; the flow's immediate sends do not queue behind it.
-      if (row.status !== 'scheduled') last.set(flow, row.fair_key);
+      stampTurn(row, weight, last, (account, lane) => (lastKey.get(account, lane, account, lane)?.k as number | null) ?? null);
       insertMsg.run(...INSERT_MESSAGE.values(row.channel ? row : { ...row, channel: 'sms' }));
       return { kind: 'inserted', message: row };
     }));

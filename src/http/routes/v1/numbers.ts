@@ -8,7 +8,6 @@ import type { NumberRow } from '../../../store/store.ts';
 import { readScope } from '../../../domain/actor.ts';
 import { CAPABILITIES, deactivateNumber, getNumber, listNumbers, NUMBER_TYPES, POOLS, upsertNumber, type NumberInput } from '../../../services/numbers.ts';
 import { pageByKey, pageQuery, type PageQuery } from '../../paging.ts';
-import { AppError } from '../../../domain/errors.ts';
 
 const numberSchema = {
   type: 'object',
@@ -49,11 +48,7 @@ export async function numberRoutes(app: FastifyInstance, ctx: AppContext): Promi
     },
   }, async (req, reply) => {
     // Refused like any callback URL that could reach a private address (SWITCHBOARD_CALLBACK_ALLOWLIST).
-    if (typeof req.body.inbound_url === 'string') {
-      try { ctx.guard.checkAtIntake(req.body.inbound_url); } catch (err) {
-        throw err instanceof AppError ? new AppError(err.code, err.message.replace('callback_url', 'inbound_url'), { field: 'inbound_url' }) : err;
-      }
-    }
+    if (typeof req.body.inbound_url === 'string') ctx.guard.checkAtIntake(req.body.inbound_url, 'inbound_url');
     const row = await upsertNumber(ctx.store, req.principal, req.body);
     await ctx.router.refresh();
     return reply.code(201).send(presentNumber(row));
