@@ -51,7 +51,7 @@ function suite(name: string, opts: { skip?: string | false; postgres?: boolean }
       for (const r of records) assert.equal((await t.call('POST', '/v1/providers', r)).status, 201);
     });
     after(async () => {
-      await t.stop(); await pg?.dispose(); await vonage.stop(); await twilio.stop(); await sinch.stop(); await aws.stop(); await receiver.close();
+      await t?.stop(); await pg?.dispose(); await vonage?.stop(); await twilio?.stop(); await sinch?.stop(); await aws?.stop(); await receiver?.close();
       for (const k of Object.keys(ENV)) delete process.env[k];
     });
     beforeEach(() => {

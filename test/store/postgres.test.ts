@@ -1,8 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { runStoreSuite } from './store-suite.ts';
 import { makePostgresStore, testSchema } from '../helpers/stores.ts';
-import { pgSkip } from '../helpers/env.ts';
+import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
 import { newMessage } from '../helpers/rows.ts';
 import { eventually } from '../helpers/app.ts';
 
@@ -40,6 +41,36 @@ describe('postgres queue notifications', { skip: pgSkip }, () => {
     } finally {
       await other.store.close();
       await writer.dispose();
+    }
+  });
+});
+
+describe('postgres migrations beside other schemas', { skip: pgSkip }, () => {
+  // Other applications (and other test runs) share the database and drop their schemas
+  // whenever they like; a migration of ours must not notice.
+  it('migrate succeeds while other schemas in the same database are created and dropped', async () => {
+    const churn = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await churn.connect();
+    let stop = false;
+    let dropped = 0;
+    const churning = (async () => {
+      while (!stop) {
+        const s = testSchema();
+        await churn.query(`CREATE SCHEMA ${s}; CREATE TABLE ${s}.a (x int, y int, z int); CREATE TABLE ${s}.b (x int)`);
+        await churn.query(`DROP SCHEMA ${s} CASCADE`);
+        dropped++;
+      }
+    })();
+    try {
+      for (let i = 0; i < 6; i++) {
+        const t = await makePostgresStore();
+        await t.dispose();
+      }
+      assert.ok(dropped > 0, 'schemas were dropped meanwhile');
+    } finally {
+      stop = true;
+      await churning;
+      await churn.end();
     }
   });
 });

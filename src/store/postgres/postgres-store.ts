@@ -2,7 +2,8 @@
 // claims use FOR UPDATE SKIP LOCKED so two workers never take the same row, and a
 // NOTIFY in the inserting transaction wakes the workers listening on QUEUE_CHANNEL.
 import pg from 'pg';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
+import { SchemaScopedPostgresDialect } from './dialect.ts';
 import { BaseStore } from '../base-store.ts';
 import { CONFIG_CHANNEL } from '../migrations.ts';
 import type { Database } from '../schema.ts';
@@ -41,7 +42,7 @@ export class PostgresStore extends BaseStore {
       // While the database is away, a request fails within seconds instead of queueing for a connection.
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     });
-    super(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }));
+    super(new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }) }));
     // An idle pooled connection that the server or the network ends emits `error` on the
     // pool; unheard, Node ends the process. pg has already dropped that client: the next
     // query opens a new connection, or fails and is answered as database_unavailable.
