@@ -25,7 +25,7 @@
 // Servers run in their own processes; autocannon drives them from this one (16
 // connections, 10 s, as the performance issue measured).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -85,6 +85,20 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / TICKS;
 }
 
+/** CPU seconds of the PostgreSQL server: every postgres process, and the postmaster's exited children. */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { continue; }
+    if (!stat.includes('(postgres)')) continue;
+    const f = stat.split(') ')[1].split(' ');
+    total += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  }
+  return total / TICKS;
+}
+
 function load(opts: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon(opts, (err, res) => (err ? reject(err) : resolve(res)));
@@ -127,8 +141,9 @@ async function deliveredSince(store: SqliteStore | PostgresStore, since: number)
  * delivered; autocannon's own end of an `amount` run waits for its once-a-second tick,
  * which would round the figures down.
  */
-async function endToEnd(s: Server, store: SqliteStore | PostgresStore, label: string, pids: number[], connections = CONNECTIONS): Promise<void> {
+async function endToEnd(s: Server, store: SqliteStore | PostgresStore, label: string, pids: number[], connections = CONNECTIONS, serverCpu?: () => number): Promise<void> {
   const cpu0 = pids.map(cpuSeconds);
+  const server0 = serverCpu?.() ?? 0;
   const t0 = Date.now();
   let accepted = 0;
   let answered = 0;
@@ -156,7 +171,9 @@ async function endToEnd(s: Server, store: SqliteStore | PostgresStore, label: st
   const r = await run;
   row(`POST while sending (${label})`, r, accepted / ((lastAccepted - t0) / 1000));
   const perMessage = cpu.map((c) => Math.round((c * 1e6) / Math.max(1, delivered)));
-  console.log(`  accepted → delivered (${label}): ${delivered} of ${accepted} in ${elapsed.toFixed(2)} s = ${Math.round(delivered / elapsed)} msg/s; CPU ${perMessage.join(' + ')} µs per message${pids.length > 1 ? ' (api + worker)' : ''}`);
+  const sum = perMessage.reduce((a, b) => a + b, 0);
+  const server = serverCpu ? `; PostgreSQL ${Math.round(((serverCpu() - server0) * 1e6) / Math.max(1, delivered))} µs` : '';
+  console.log(`  accepted → delivered (${label}): ${delivered} of ${accepted} in ${elapsed.toFixed(2)} s = ${Math.round(delivered / elapsed)} msg/s; CPU ${perMessage.join(' + ')}${pids.length > 1 ? ` = ${sum}` : ''} µs per message${pids.length > 1 ? ' (api + workers)' : ''}${server}`);
 }
 
 /** Median, mean and p99 of `n` sequential GETs of `path`. */
@@ -289,22 +306,27 @@ if (runs('dashboard')) {
   console.log('');
 }
 
-// 5. PostgreSQL: one api process and one worker process
+// 5. PostgreSQL: one api process and 1, 2, 3 worker processes (BENCH_PG_WORKERS), and
+//    PostgreSQL's own CPU per message (every postgres process of the server)
 if (PG_URL && runs('pg')) {
-  const schema = `bench_${Date.now().toString(36)}`;
-  const url = new URL(PG_URL);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  const owner = new PostgresStore(PG_URL, { schema, max: 2 });
-  await owner.migrate();
-  // The implicit simulator serves on PostgreSQL only when asked (DESIGN.md §6).
-  const env = { DATABASE_URL: url.toString(), SWITCHBOARD_POLL_MS: '50', SWITCHBOARD_SIMULATOR: 'on' };
-  const worker = await start(['src/main.ts', '--role', 'worker'], env, 18085, undefined, false);
-  const api = await start(['src/main.ts', '--role', 'api'], env, 18086);
-  await endToEnd(api, owner, 'PostgreSQL, api + worker', [api.proc.pid!, worker.proc.pid!]);
-  await stop(api);
-  await stop(worker);
-  await owner.dropSchema();
-  await owner.close();
+  for (const workers of (process.env.BENCH_PG_WORKERS ?? '1,2,3').split(',').map(Number)) {
+    const schema = `bench_${Date.now().toString(36)}`;
+    const url = new URL(PG_URL);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    const owner = new PostgresStore(PG_URL, { schema, max: 2 });
+    await owner.migrate();
+    // The implicit simulator serves on PostgreSQL only when asked (DESIGN.md §6).
+    const env = { DATABASE_URL: url.toString(), SWITCHBOARD_POLL_MS: '50', SWITCHBOARD_SIMULATOR: 'on' };
+    const ws: Server[] = [];
+    for (let i = 0; i < workers; i++) ws.push(await start(['src/main.ts', '--role', 'worker'], env, 18090 + i, undefined, false));
+    const api = await start(['src/main.ts', '--role', 'api'], env, 18086);
+    const label = `PostgreSQL, api + ${workers} worker${workers > 1 ? 's' : ''}`;
+    await endToEnd(api, owner, label, [api.proc.pid!, ...ws.map((w) => w.proc.pid!)], CONNECTIONS, postgresCpuSeconds);
+    await stop(api);
+    for (const w of ws) await stop(w);
+    await owner.dropSchema();
+    await owner.close();
+  }
 } else if (runs('pg')) {
   console.log('PostgreSQL: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL)');
 }
