@@ -74,7 +74,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const metrics = new Metrics(store, bus, { defaultMetrics: opts.defaultMetrics });
 
   let processor: WebhookProcessor | null = null;
-  const ingest = new WebhookIngest(store, (at) => processor?.wakeAt(at), batchesInFlight(store));
+  const ingest = new WebhookIngest(store, (at) => processor?.wakeAt(at), batchesInFlight(store), config.batchWindowMs);
   const ingestWebhook = async (w: IncomingWebhook) => {
     const id = await ingest.ingest(w);
     metrics.webhooks.inc({ provider: w.providerId, kind: w.kind });
@@ -112,7 +112,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   ];
   metrics.watchShared(() => degraded().length > 0);
   const worker = runsWorkers ? new Worker({ store, config, router, health, limiter, bus, metrics, logger }) : null;
-  if (runsWorkers) processor = new WebhookProcessor({ store, registry, bus, logger, pollMs: config.pollMs, replyWindowMs: config.replyWindowSeconds * 1000, accountOf: (n) => router.number(n)?.accountId });
+  if (runsWorkers) processor = new WebhookProcessor({ store, registry, bus, logger, pollMs: config.pollMs, batchWindowMs: config.batchWindowMs, replyWindowMs: config.replyWindowSeconds * 1000, accountOf: (n) => router.number(n)?.accountId });
   const guard = new CallbackGuard(config.callbackAllowlist);
   const callbacks = runsWorkers
     ? new CallbackDispatcher({ store, guard, logger, pollMs: config.pollMs, adminSecret: config.webhookSecret, backoffBaseMs: config.backoffBaseMs, backoffMaxMs: config.backoffMaxMs * 6 })

@@ -41,6 +41,12 @@ const SCHEMA = {
   workerBatchSize: { env: 'SWITCHBOARD_WORKER_BATCH', kind: 'int', def: 200, min: 1, max: 1000 },
   leaseMs: { env: 'SWITCHBOARD_LEASE_MS', kind: 'int', def: 30_000, min: 100 },
   pollMs: { env: 'SWITCHBOARD_POLL_MS', kind: 'int', def: 1_000, min: 10 },
+  // How long a worker's loops gather work for a batch that is not full: the claim after a
+  // wake-up, outcome writes, raw webhooks stored and applied. A full batch goes at once.
+  // Each batch costs its round trips whatever its size, so without a window every worker
+  // runs its loops flat out on small batches and each one added costs as much CPU as the
+  // first (issue 26); with it a message waits a few more milliseconds.
+  batchWindowMs: { env: 'SWITCHBOARD_BATCH_WINDOW_MS', kind: 'int', def: 20, min: 0, max: 1_000 },
   sendTimeoutMs: { env: 'SWITCHBOARD_SEND_TIMEOUT_MS', kind: 'int', def: 10_000, min: 10 },
   maxAttempts: { env: 'SWITCHBOARD_MAX_ATTEMPTS', kind: 'int', def: 5, min: 1 },
   maxThrottledAttempts: { env: 'SWITCHBOARD_MAX_THROTTLED_ATTEMPTS', kind: 'int', def: 30, min: 1 },

@@ -3,6 +3,12 @@
 // Under load every commit (and its fsync) is shared by many requests; idle, an item is
 // written on the next tick, so latency stays low.
 //
+// `windowMs`: how long items gather before a batch that is not full is flushed (0: the
+// next tick). A full batch goes at once. For bookkeeping nobody waits on for long (a
+// worker's outcomes, raw webhooks) it makes batches several times larger where many
+// processes share the work: each flush costs its round trips whatever its size, so the
+// flush rate, not the message rate, sets a process's CPU.
+//
 // `inFlight`: how many flushes may run at once. 1 for a store whose flushes are separate
 // round trips; a store that queues writes itself (SQLite's writer thread) takes more, so
 // the next batch is already waiting there when a commit ends, instead of leaving only
@@ -11,20 +17,24 @@ export class GroupCommit<T, R> {
   readonly #flush: (items: T[]) => Promise<R[]>;
   readonly #max: number;
   readonly #inFlight: number;
+  readonly #windowMs: number;
   #pending: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   #running = 0;
   #scheduled = false;
+  #timer: NodeJS.Timeout | null = null;
   #idle: (() => void)[] = [];
 
-  constructor(flush: (items: T[]) => Promise<R[]>, max = 500, inFlight = 1) {
+  constructor(flush: (items: T[]) => Promise<R[]>, max = 500, inFlight = 1, windowMs = 0) {
     this.#flush = flush;
     this.#max = max;
     this.#inFlight = inFlight;
+    this.#windowMs = windowMs;
   }
 
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.#pending.push({ item, resolve, reject });
+      if (this.#timer && this.#pending.length >= this.#max) { clearTimeout(this.#timer); this.#timer = null; this.#scheduled = false; }
       this.#schedule();
     });
   }
@@ -32,7 +42,9 @@ export class GroupCommit<T, R> {
   #schedule(): void {
     if (this.#running >= this.#inFlight || this.#scheduled || this.#pending.length === 0) return;
     this.#scheduled = true;
-    setImmediate(() => { this.#scheduled = false; void this.#run(); });
+    const go = () => { this.#scheduled = false; this.#timer = null; void this.#run(); };
+    if (this.#windowMs > 0 && this.#pending.length < this.#max) this.#timer = setTimeout(go, this.#windowMs);
+    else setImmediate(go);
   }
 
   async #run(): Promise<void> {

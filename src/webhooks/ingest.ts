@@ -21,8 +21,9 @@ export class WebhookIngest {
   readonly #batch: GroupCommit<WebhookRow, void>;
   readonly #onStored: (processAfter: number) => void;
 
-  constructor(store: IngestStore, onStored: (processAfter: number) => void, batchesInFlight = 1) {
-    this.#batch = new GroupCommit<WebhookRow, void>(async (rows) => { await store.insertWebhooks(rows); return rows.map(() => undefined); }, 500, batchesInFlight);
+  /** `windowMs`: how long a batch of raw webhooks gathers before it is stored (GroupCommit). */
+  constructor(store: IngestStore, onStored: (processAfter: number) => void, batchesInFlight = 1, windowMs = 0) {
+    this.#batch = new GroupCommit<WebhookRow, void>(async (rows) => { await store.insertWebhooks(rows); return rows.map(() => undefined); }, 500, batchesInFlight, windowMs);
     this.#onStored = onStored;
   }
 

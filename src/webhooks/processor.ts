@@ -2,6 +2,7 @@
 // forward-only, mark the rows done. A receipt can outrun our own record of the provider's
 // message id (the provider answered, our write is still in flight), so a webhook whose
 // receipts match no message yet is deferred with backoff before it is given up on.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ConversationStore, InboundPartRow, InboundRow, ReceiptWrite, WebhookLog, WebhookRow } from '../store/store.ts';
 import { conversationId } from '../domain/conversations.ts';
@@ -19,6 +20,7 @@ import { DEFAULT_ACCOUNT } from '../domain/actor.ts';
 // Long enough for any batch to be applied; short enough that a batch held by a killed
 // worker is taken up again soon (applying twice is harmless: receipts only move forward).
 const LEASE_MS = 15_000;
+const BATCH = 500;
 const MAX_UNMATCHED_TRIES = 16; // 50 ms doubling: about 55 minutes in all
 
 export function toRaw(w: WebhookRow): RawWebhook {
@@ -32,6 +34,7 @@ export class WebhookProcessor {
   readonly #bus: MessageBus;
   readonly #log: Logger;
   readonly #pollMs: number;
+  readonly #windowMs: number;
   readonly #wake = new Wakeup();
   #running: Promise<void> | null = null;
   #stopping = false;
@@ -47,7 +50,7 @@ export class WebhookProcessor {
    * to its provider's account. `replyWindowMs`: how long after a message was sent a text on
    * its pair is taken as its reply (in_reply_to).
    */
-  constructor(opts: { store: ProcessorStore; registry: ProviderRegistry; bus: MessageBus; logger: Logger; pollMs: number; replyWindowMs?: number; accountOf?: (number: string) => string | undefined }) {
+  constructor(opts: { store: ProcessorStore; registry: ProviderRegistry; bus: MessageBus; logger: Logger; pollMs: number; batchWindowMs?: number; replyWindowMs?: number; accountOf?: (number: string) => string | undefined }) {
     this.#replyWindowMs = opts.replyWindowMs ?? 7 * 86_400_000;
     this.#accountOf = opts.accountOf ?? (() => undefined);
     this.#store = opts.store;
@@ -55,6 +58,7 @@ export class WebhookProcessor {
     this.#bus = opts.bus;
     this.#log = opts.logger;
     this.#pollMs = opts.pollMs;
+    this.#windowMs = opts.batchWindowMs ?? 0;
   }
 
   start(): void {
@@ -73,7 +77,10 @@ export class WebhookProcessor {
     while (!this.#stopping) {
       let n = 0;
       try { n = await this.runOnce(); } catch (err) { this.#log.error({ err }, 'webhook processing failed'); }
-      if (n > 0 || this.#stopping) continue;
+      if (this.#stopping) break;
+      if (n >= BATCH) continue;
+      // After a partial batch, let the next one gather (config.ts batchWindowMs).
+      if (n > 0) { if (this.#windowMs > 0) await sleep(this.#windowMs); continue; }
       // Sleep until the next stored webhook is due (a provider may date it ahead), a new
       // one arrives, or the poll comes round.
       const next = await this.#store.nextWebhookDueAt().catch(() => null);
@@ -99,7 +106,7 @@ export class WebhookProcessor {
   }
 
   /** Processes one batch of due webhooks; returns how many it took. */
-  async runOnce(limit = 500): Promise<number> {
+  async runOnce(limit = BATCH): Promise<number> {
     const now = Date.now();
     const rows = await this.#store.claimWebhooks(now, LEASE_MS, limit);
     if (rows.length === 0) return 0;

@@ -74,7 +74,7 @@ export class Worker {
     this.#outcomes = new GroupCommit(async (outs) => {
       const applied = await this.#store.recordOutcomes(outs);
       return outs.map((o) => applied.has(o.messageId));
-    });
+    }, 500, 1, opts.config.batchWindowMs);
   }
 
   start(): void {
@@ -147,7 +147,7 @@ export class Worker {
   }
 
   async #loop(): Promise<void> {
-    const { workerConcurrency, workerBatchSize, leaseMs, pollMs } = this.#config;
+    const { workerConcurrency, workerBatchSize, leaseMs, pollMs, batchWindowMs } = this.#config;
     while (!this.#stopping) {
       const free = workerConcurrency - this.#inflight.size - this.#handOffs.open;
       this.#full = free <= 0;
@@ -174,12 +174,16 @@ export class Worker {
       }
       if (this.#stopping) break;
       // Sleep until woken (insert, NOTIFY, a slot freeing up) or the next due time.
-      let sleep = pollMs;
+      let idle = pollMs;
       if (free > 0 && claimed === 0) {
         const next = await this.#store.nextDueAt().catch(() => null);
-        if (next !== null) sleep = Math.max(0, Math.min(pollMs, next - Date.now()));
+        if (next !== null) idle = Math.max(0, Math.min(pollMs, next - Date.now()));
       }
-      await this.#wake.wait(sleep);
+      await this.#wake.wait(idle);
+      // Woken (an insert, a NOTIFY, a freed slot): let what else is coming arrive, so that one
+      // claim takes it, not one claim per insert in every worker (config.ts batchWindowMs).
+      // A full claim skipped this above.
+      if (batchWindowMs > 0 && !this.#stopping) await sleep(batchWindowMs);
     }
   }
 

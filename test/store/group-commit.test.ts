@@ -86,4 +86,28 @@ describe('group commit', () => {
     await d;
     assert.deepEqual(await Promise.all(all), [1, 2, 3]);
   });
+
+  it('with a window, gathers items over many turns into one batch and flushes a full one at once', async () => {
+    const f = manualFlush();
+    const g = new GroupCommit(f.flush, 3, 1, 60_000);
+    const a = g.submit(1);
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(f.open.length, 0, 'a batch that is not full waits for the window');
+    const rest = [g.submit(2), g.submit(3)];
+    await until(() => f.open.length === 1);
+    assert.deepEqual(f.batches[0], [1, 2, 3], 'the full batch went without waiting out the window');
+    f.open[0].resolve([1, 2, 3]);
+    assert.deepEqual(await Promise.all([a, ...rest]), [1, 2, 3]);
+    await g.drain();
+  });
+
+  it('with a short window, a lone item is written once the window ends', async () => {
+    const f = manualFlush();
+    const g = new GroupCommit(f.flush, 500, 1, 5);
+    const a = g.submit(7);
+    await until(() => f.open.length === 1);
+    f.open[0].resolve([70]);
+    assert.equal(await a, 70);
+  });
 });
