@@ -10,6 +10,7 @@ import { optOutRefuses } from '../../domain/phone.ts';
 import type { Database } from '../schema.ts';
 import type { CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 import { SUPERSEDED_PART } from '../rows.ts';
+import { WEBHOOK_DUE } from '../shared/webhook-due.ts';
 
 export const QUEUE_CHANNEL = 'switchboard_queue';
 
@@ -187,8 +188,8 @@ export async function claimWebhooks(db: Kysely<Database>, now: number, leaseMs: 
   const r = await sql<WebhookRow>`
     UPDATE webhooks w SET lease_until = ${now + leaseMs}, attempts = w.attempts + 1
     FROM (SELECT id FROM webhooks
-          WHERE processed_at IS NULL AND process_after <= ${now} AND (lease_until IS NULL OR lease_until <= ${now})
-          ORDER BY process_after LIMIT ${limit} FOR UPDATE SKIP LOCKED) due
+          WHERE processed_at IS NULL AND ${sql.raw(WEBHOOK_DUE)} <= ${now}
+          ORDER BY ${sql.raw(WEBHOOK_DUE)} LIMIT ${limit} FOR UPDATE SKIP LOCKED) due
     WHERE w.id = due.id
     RETURNING w.*`.execute(db);
   return r.rows.sort((a, b) => a.process_after - b.process_after || (a.id < b.id ? -1 : 1));
@@ -253,9 +254,15 @@ async function lockMessages(trx: Transaction<Database>, receipts: ReceiptWrite[]
   const messageOf = new Map<string, string>();
   const messages = new Map<string, MessageRow>();
   const parts = new Map<string, MessagePartRow[]>();
-  const refs = [...new Set(receipts.map((r) => r.providerMessageId))];
-  if (refs.length === 0) return { messageOf, messages, parts };
-  const named = await trx.selectFrom('message_parts').select(['message_id', 'provider_id', 'provider_message_id']).where('provider_message_id', 'in', refs).execute();
+  const refs = new Map(receipts.map((r) => [`${r.providerId}\u0000${r.providerMessageId}`, r]));
+  if (refs.size === 0) return { messageOf, messages, parts };
+  // By provider and reference together: message_parts_provider_ref is (provider_id,
+  // provider_message_id), and the reference alone would scan the whole index.
+  const pairs = [...refs.values()];
+  const named = await sql<{ message_id: string; provider_id: string; provider_message_id: string }>`
+    SELECT p.message_id, p.provider_id, p.provider_message_id FROM message_parts p
+    JOIN unnest(${pairs.map((r) => r.providerId)}::text[], ${pairs.map((r) => r.providerMessageId)}::text[]) AS ref(provider_id, provider_message_id)
+      ON p.provider_id = ref.provider_id AND p.provider_message_id = ref.provider_message_id`.execute(trx).then((r) => r.rows);
   for (const p of named) messageOf.set(`${p.provider_id}\u0000${p.provider_message_id}`, p.message_id);
   const ids = [...new Set(named.map((p) => p.message_id))];
   if (ids.length === 0) return { messageOf, messages, parts };

@@ -5,6 +5,7 @@ import type { Database } from '../schema.ts';
 import type { CallbackAttemptRow, CallbackRow, InboundPartRow, InboundRow, WebhookRow } from '../store.ts';
 import type { CallbackClaim, CallbackFinish } from '../ports/callbacks.ts';
 import { ReportsBase } from './reports.ts';
+import { WEBHOOK_DUE } from './webhook-due.ts';
 
 export abstract class WebhooksCallbacksBase extends ReportsBase {
   async insertWebhooks(rows: WebhookRow[]): Promise<void> {
@@ -34,7 +35,7 @@ export abstract class WebhooksCallbacksBase extends ReportsBase {
     // A webhook leased by another processor is not due before its lease runs out;
     // counting it as due at process_after would have idle processors spin on it.
     const r = await this.db.selectFrom('webhooks')
-      .select(sql<number>`min(CASE WHEN lease_until > process_after THEN lease_until ELSE process_after END)`.as('at'))
+      .select(sql<number>`min(${sql.raw(WEBHOOK_DUE)})`.as('at'))
       .where('processed_at', 'is', null).executeTakeFirst();
     return r?.at == null ? null : Number(r.at);
   }

@@ -9,6 +9,7 @@ import type { SQLInputValue } from 'node:sqlite';
 import type { SqliteConn } from './conn.ts';
 import type { AttemptRow, CallbackAttemptRow, CallbackFinish, CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, OptOutRow, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 import { SUPERSEDED_PART } from '../rows.ts';
+import { WEBHOOK_DUE } from '../shared/webhook-due.ts';
 import { BULK_LANE, TURN_SCAN } from '../../domain/lanes.ts';
 import { LATE_CANDIDATES, TURN_CANDIDATES, byTurn, stampTurn } from '../claim.ts';
 
@@ -124,9 +125,9 @@ export const HOT_WRITES = hotWrites({
   claimWebhooks(c: SqliteConn, now: number, leaseMs: number, limit: number): WebhookRow[] {
     const stmt = c.stmts.rows(`
       UPDATE webhooks SET lease_until = ?, attempts = attempts + 1
-      WHERE id IN (SELECT id FROM webhooks WHERE processed_at IS NULL AND process_after <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY process_after LIMIT ?)
+      WHERE id IN (SELECT id FROM webhooks WHERE processed_at IS NULL AND ${WEBHOOK_DUE} <= ? ORDER BY ${WEBHOOK_DUE} LIMIT ?)
       RETURNING *`);
-    const rows = c.tx(() => stmt.all(now + leaseMs, now, now, limit), true) as unknown as WebhookRow[];
+    const rows = c.tx(() => stmt.all(now + leaseMs, now, limit), true) as unknown as WebhookRow[];
     return rows.sort((a, b) => a.process_after - b.process_after || (a.id < b.id ? -1 : 1));
   },
 
