@@ -131,41 +131,87 @@ function named(text: string, params: Record<string, unknown>): pg.QueryConfig {
   return { text: sqlText, values };
 }
 
+/**
+ * A batch of outcomes in one statement, whatever its size: one UPDATE per shape of outcome
+ * (sent, retry, failed…) fenced by the lease, and the attempts, events, callbacks and parts
+ * of the messages it updated inserted by data-modifying CTEs. Each statement is a round
+ * trip, and with several workers on one database the round trips per batch, not the rows,
+ * set each worker's CPU. A batch that supersedes parts (a resend after no receipt) updates
+ * the parts it then inserts again, which one statement cannot order: it goes as a
+ * transaction of several, as does one naming a message twice.
+ */
 export async function recordOutcomes(db: Kysely<Database>, outcomes: Outcome[]): Promise<Set<string>> {
+  if (outcomes.length === 0) return new Set();
+  const ids = new Set(outcomes.map((o) => o.messageId));
+  if (ids.size < outcomes.length || outcomes.some((o) => o.supersedeParts)) return recordOutcomesInSteps(db, outcomes);
+  const shapes = [...outcomeShapes(outcomes)];
+  const updates = shapes.map(([shape, rows], i) => sql`${sql.id(`u${i}`)} AS (${updateByShape(shape, rows)})`);
+  const applied = sql.join(shapes.map((_, i) => sql`SELECT id FROM ${sql.id(`u${i}`)}`), sql` UNION ALL `);
+  const inserts = [
+    insertFor('attempts', outcomes.flatMap((o) => o.attempts)),
+    insertFor('events', outcomes.flatMap((o) => (o.event ? [o.event] : []))),
+    insertFor('callbacks', outcomes.flatMap((o) => (o.callback ? [o.callback] : []))),
+    insertFor('message_parts', outcomes.flatMap((o) => o.parts), sql`ON CONFLICT DO NOTHING`),
+  ].filter((q) => q !== null).map((q, i) => sql`${sql.id(`i${i}`)} AS (${q})`);
+  const r = await sql<{ id: string }>`
+    WITH ${sql.join([...updates, sql`applied AS (${applied})`, ...inserts])}
+    SELECT id FROM applied`.execute(db);
+  return new Set(r.rows.map((x) => x.id));
+}
+
+/** Outcomes grouped by the columns they set, each row with its id and lease owner. */
+function outcomeShapes(outcomes: Outcome[]): Map<string, Record<string, unknown>[]> {
+  const shapes = new Map<string, Record<string, unknown>[]>();
+  for (const o of outcomes) {
+    const { lease_owner: _released, id: _id, ...fields } = o.set as Partial<MessageRow>;
+    const set = definedFields({ ...fields, updated_at: o.now, interrupted: 0 });
+    const shape = Object.keys(set).sort().join(',');
+    const rows = shapes.get(shape) ?? [];
+    rows.push({ ...set, id: o.messageId, lease_owner: o.leaseOwner });
+    shapes.set(shape, rows);
+  }
+  return shapes;
+}
+
+/** One UPDATE for the outcomes of one shape; the lease fences every row. */
+function updateByShape(shape: string, rows: Record<string, unknown>[]) {
+  return sql<{ id: string }>`
+    UPDATE messages m SET ${sql.join(shape.split(',').map((c) => sql`${sql.ref(c)} = v.${sql.ref(c)}`))}, lease_owner = NULL
+    FROM json_populate_recordset(NULL::messages, ${JSON.stringify(rows)}::json) v
+    WHERE m.id = v.id AND m.lease_owner = v.lease_owner AND m.status = 'sending'
+    RETURNING m.id`;
+}
+
+/** Rows of a message's own table, inserted only for the messages the batch updated (`applied`). */
+function insertFor(table: 'attempts' | 'events' | 'callbacks' | 'message_parts', rows: object[], tail = sql``) {
+  if (rows.length === 0) return null;
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const list = sql.join(columns.map((c) => sql.ref(c)));
+  return sql`
+    INSERT INTO ${sql.table(table)} (${list})
+    SELECT ${list} FROM json_populate_recordset(NULL::${sql.table(table)}, ${JSON.stringify(rows)}::json)
+    WHERE message_id IN (SELECT id FROM applied) ${tail}`;
+}
+
+async function recordOutcomesInSteps(db: Kysely<Database>, outcomes: Outcome[]): Promise<Set<string>> {
   return db.transaction().execute(async (trx) => {
-    await redoable(trx);
     const applied = new Set<string>();
-    // One UPDATE per shape of outcome (sent, retry, failed…), not one per message: each
-    // is a round trip, and a batch holds hundreds. The lease fences every row.
-    const shapes = new Map<string, Record<string, unknown>[]>();
-    for (const o of outcomes) {
-      const { lease_owner: _released, id: _id, ...fields } = o.set as Partial<MessageRow>;
-      const set = definedFields({ ...fields, updated_at: o.now, interrupted: 0 });
-      const shape = Object.keys(set).sort().join(',');
-      const rows = shapes.get(shape) ?? [];
-      rows.push({ ...set, id: o.messageId, lease_owner: o.leaseOwner });
-      shapes.set(shape, rows);
+    for (const [shape, rows] of outcomeShapes(outcomes)) {
+      for (const { id } of (await updateByShape(shape, rows).execute(trx)).rows) applied.add(id);
     }
-    for (const [shape, rows] of shapes) {
-      const r = await sql<{ id: string }>`
-        UPDATE messages m SET ${sql.join(shape.split(',').map((c) => sql`${sql.ref(c)} = v.${sql.ref(c)}`))}, lease_owner = NULL
-        FROM json_populate_recordset(NULL::messages, ${JSON.stringify(rows)}::json) v
-        WHERE m.id = v.id AND m.lease_owner = v.lease_owner AND m.status = 'sending'
-        RETURNING m.id`.execute(trx);
-      for (const { id } of r.rows) applied.add(id);
-    }
-    const attempts = outcomes.filter((o) => applied.has(o.messageId)).flatMap((o) => o.attempts);
-    const events = outcomes.filter((o) => applied.has(o.messageId) && o.event).map((o) => o.event!);
-    const callbacks = outcomes.filter((o) => applied.has(o.messageId) && o.callback).map((o) => o.callback!);
+    const mine = outcomes.filter((o) => applied.has(o.messageId));
+    const attempts = mine.flatMap((o) => o.attempts);
+    const events = mine.filter((o) => o.event).map((o) => o.event!);
+    const callbacks = mine.filter((o) => o.callback).map((o) => o.callback!);
     if (attempts.length) await trx.insertInto('attempts').values(attempts).execute();
     if (events.length) await trx.insertInto('events').values(events).execute();
     if (callbacks.length) await trx.insertInto('callbacks').values(callbacks).execute();
-    const superseded = outcomes.filter((o) => applied.has(o.messageId) && o.supersedeParts).map((o) => o.messageId);
+    const superseded = mine.filter((o) => o.supersedeParts).map((o) => o.messageId);
     if (superseded.length) {
       await trx.updateTable('message_parts').set((eb) => ({ part_index: eb('part_index', '+', SUPERSEDED_PART) }))
         .where('message_id', 'in', superseded).where('part_index', '<', SUPERSEDED_PART).execute();
     }
-    const parts = outcomes.filter((o) => applied.has(o.messageId)).flatMap((o) => o.parts);
+    const parts = mine.flatMap((o) => o.parts);
     if (parts.length) await trx.insertInto('message_parts').values(parts).onConflict((oc) => oc.doNothing()).execute();
     return applied;
   });
@@ -197,7 +243,6 @@ export async function claimWebhooks(db: Kysely<Database>, now: number, leaseMs: 
 
 export async function applyReceipts(db: Kysely<Database>, receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> {
   return db.transaction().execute(async (trx) => {
-    await redoable(trx);
     const { messageOf, messages, parts } = await lockMessages(trx, receipts);
     const pendingEvents: EventRow[] = [];
     const pendingCallbacks: CallbackRow[] = [];
@@ -273,17 +318,6 @@ async function lockMessages(trx: Transaction<Database>, receipts: ReceiptWrite[]
     parts.set(p.message_id, list);
   }
   return { messageOf, messages, parts };
-}
-
-/**
- * The worker's own bookkeeping (outcomes, receipts applied) does not wait for the WAL
- * flush (synchronous_commit off for this transaction; the SQLite store's NORMAL): a crash
- * of PostgreSQL itself may undo its last moments, which are redone from what is durable
- * (the message is sent again, at least once; the raw webhook is applied again). Intake
- * and raw webhooks keep the server's setting.
- */
-async function redoable(trx: Transaction<Database>): Promise<void> {
-  await sql`SET LOCAL synchronous_commit = off`.execute(trx);
 }
 
 function definedFields(obj: object): Record<string, unknown> {

@@ -22,6 +22,27 @@ const types = {
     oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
+/** A pool on `schema` (search_path), with `setting` (`name=value`) on each connection. */
+function openPool(url: string, schema: string | undefined, max: number, setting?: string): pg.Pool {
+  const options = [schema ? `-c search_path=${schema}` : '', setting ? `-c ${setting}` : ''].filter(Boolean).join(' ');
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    types,
+    options: options || undefined,
+    // While the database is away, a request fails within seconds instead of queueing for a connection.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
+  // An idle pooled connection that the server or the network ends emits `error` on the
+  // pool; unheard, Node ends the process. pg has already dropped that client: the next
+  // query opens a new connection, or fails and is answered as database_unavailable.
+  pool.on('error', () => {});
+  // A checked-out connection that is lost (mid-query, mid-COMMIT) emits `error` too, and
+  // pg-pool listens only while it is idle: the query in flight already gets the error.
+  pool.on('connect', (client) => { client.on('error', () => {}); });
+  return pool;
+}
+
 export class PostgresStore extends BaseStore {
   readonly dialect = 'postgres' as const;
   readonly pool: pg.Pool;
@@ -31,25 +52,19 @@ export class PostgresStore extends BaseStore {
   #on: { wake?: () => void; config?: () => void } = {};
   #relisten: NodeJS.Timeout | null = null;
   #closed = false;
+  readonly #redoable: Kysely<Database>;
 
   /** `schema` isolates a store (tests): it is created if missing and put first on search_path. */
   constructor(url: string, opts: { schema?: string; max?: number } = {}) {
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: opts.max ?? 10,
-      types,
-      options: opts.schema ? `-c search_path=${opts.schema}` : undefined,
-      // While the database is away, a request fails within seconds instead of queueing for a connection.
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    });
+    const pool = openPool(url, opts.schema, opts.max ?? 10);
     super(new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }) }));
-    // An idle pooled connection that the server or the network ends emits `error` on the
-    // pool; unheard, Node ends the process. pg has already dropped that client: the next
-    // query opens a new connection, or fails and is answered as database_unavailable.
-    pool.on('error', () => {});
-    // A checked-out connection that is lost (mid-query, mid-COMMIT) emits `error` too, and
-    // pg-pool listens only while it is idle: the query in flight already gets the error.
-    pool.on('connect', (client) => { client.on('error', () => {}); });
+    // The worker's own bookkeeping (outcomes, receipts applied) does not wait for the WAL
+    // flush (synchronous_commit off on these connections; the SQLite store's NORMAL): a
+    // crash of PostgreSQL itself may undo its last moments, which are redone from what is
+    // durable (the message is sent again, at least once; the raw webhook is applied again).
+    // Intake and raw webhooks keep the server's setting. Set per connection, it costs no
+    // round trip per transaction.
+    this.#redoable = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool: openPool(url, opts.schema, 2, 'synchronous_commit=off') }) });
     this.pool = pool;
     this.schema = opts.schema;
     this.#url = url;
@@ -75,7 +90,7 @@ export class PostgresStore extends BaseStore {
     this.#closed = true;
     if (this.#relisten) clearTimeout(this.#relisten);
     if (this.#listener) { const l = this.#listener; this.#listener = null; await l.end().catch(() => {}); }
-    await this.db.destroy();
+    await Promise.all([this.db.destroy(), this.#redoable.destroy()]);
   }
 
   /** Drops the isolated schema (tests). */
@@ -137,8 +152,8 @@ export class PostgresStore extends BaseStore {
   // The hot paths (hot-writes.ts), on this store's pool.
   insertMessages(batch: NewMessage[]): Promise<InsertResult[]> { return hot.insertMessages(this.db, batch); }
   claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number): Promise<MessageRow[]> { return hot.claimDue(this.pool, owner, now, leaseMs, limit, bulkShare); }
-  recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> { return hot.recordOutcomes(this.db, outcomes); }
+  recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> { return hot.recordOutcomes(this.#redoable, outcomes); }
   purgeMessages(finalBefore: number, limit: number, archive?: (rows: MessageRow[]) => void): Promise<number> { return hot.purgeMessages(this.db, finalBefore, limit, archive); }
   claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]> { return hot.claimWebhooks(this.db, now, leaseMs, limit); }
-  applyReceipts(receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> { return hot.applyReceipts(this.db, receipts, now, planReceipt); }
+  applyReceipts(receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> { return hot.applyReceipts(this.#redoable, receipts, now, planReceipt); }
 }
