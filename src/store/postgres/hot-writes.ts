@@ -151,7 +151,7 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: Outcome[]):
     insertFor('attempts', outcomes.flatMap((o) => o.attempts)),
     insertFor('events', outcomes.flatMap((o) => (o.event ? [o.event] : []))),
     insertFor('callbacks', outcomes.flatMap((o) => (o.callback ? [o.callback] : []))),
-    insertFor('message_parts', outcomes.flatMap((o) => o.parts), sql`ON CONFLICT DO NOTHING`),
+    insertFor('message_parts', outcomes.flatMap((o) => o.parts), { tail: sql`ON CONFLICT DO NOTHING` }),
   ].filter((q) => q !== null).map((q, i) => sql`${sql.id(`i${i}`)} AS (${q})`);
   const r = await sql<{ id: string }>`
     WITH ${sql.join([...updates, sql`applied AS (${applied})`, ...inserts])}
@@ -182,15 +182,15 @@ function updateByShape(shape: string, rows: Record<string, unknown>[]) {
     RETURNING m.id`;
 }
 
-/** Rows of a message's own table, inserted only for the messages the batch updated (`applied`). */
-function insertFor(table: 'attempts' | 'events' | 'callbacks' | 'message_parts', rows: object[], tail = sql``) {
+/** Rows of a message's own table, inserted only for the messages the batch updated (the CTE `applied`), or all of them. */
+function insertFor(table: 'attempts' | 'events' | 'callbacks' | 'message_parts', rows: object[], opts: { tail?: ReturnType<typeof sql>; onlyApplied?: boolean } = {}) {
   if (rows.length === 0) return null;
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const list = sql.join(columns.map((c) => sql.ref(c)));
   return sql`
     INSERT INTO ${sql.table(table)} (${list})
     SELECT ${list} FROM json_populate_recordset(NULL::${sql.table(table)}, ${JSON.stringify(rows)}::json)
-    WHERE message_id IN (SELECT id FROM applied) ${tail}`;
+    ${opts.onlyApplied === false ? sql`` : sql`WHERE message_id IN (SELECT id FROM applied)`} ${opts.tail ?? sql``}`;
 }
 
 async function recordOutcomesInSteps(db: Kysely<Database>, outcomes: Outcome[]): Promise<Set<string>> {
@@ -269,53 +269,55 @@ export async function applyReceipts(db: Kysely<Database>, receipts: ReceiptWrite
       changed.set(message.id, updated);
       return { message: updated, changed: true, previous: message.status };
     });
-    // A few statements for the whole batch, whatever its size (each is a round trip).
-    if (changedParts.size > 0) {
-      await sql`
+    // One statement for the whole batch, whatever its size (each is a round trip).
+    const writes = [
+      changedParts.size === 0 ? null : sql`
         UPDATE message_parts p SET status = v.status, error_code = v.error_code, error_message = v.error_message,
           provider_error_code = v.provider_error_code, updated_at = v.updated_at
         FROM json_populate_recordset(NULL::message_parts, ${JSON.stringify([...changedParts.values()])}::json) v
-        WHERE p.message_id = v.message_id AND p.part_index = v.part_index`.execute(trx);
-    }
-    // A receipt seen twice (the same webhook replayed) is kept once: DO NOTHING also
-    // skips a duplicate within this one statement.
-    if (pendingEvents.length > 0) await trx.insertInto('events').values(pendingEvents).onConflict((oc) => oc.doNothing()).execute();
-    if (pendingCallbacks.length) await trx.insertInto('callbacks').values(pendingCallbacks).execute();
-    if (changed.size > 0) {
+        WHERE p.message_id = v.message_id AND p.part_index = v.part_index`,
+      // A receipt seen twice (the same webhook replayed) is kept once: DO NOTHING also
+      // skips a duplicate within this one statement.
+      insertFor('events', pendingEvents, { onlyApplied: false, tail: sql`ON CONFLICT DO NOTHING` }),
+      insertFor('callbacks', pendingCallbacks, { onlyApplied: false }),
       // Every column a plan in this batch set, from each message as it now stands (the
       // rows are locked, so a column its own plan left alone keeps its value).
-      const columns = [...changedColumns].filter((c) => c !== 'id');
-      await sql`
-        UPDATE messages m SET ${sql.join(columns.map((c) => sql`${sql.ref(c)} = v.${sql.ref(c)}`))}
+      changed.size === 0 ? null : sql`
+        UPDATE messages m SET ${sql.join([...changedColumns].filter((c) => c !== 'id').map((c) => sql`${sql.ref(c)} = v.${sql.ref(c)}`))}
         FROM json_populate_recordset(NULL::messages, ${JSON.stringify([...changed.values()])}::json) v
-        WHERE m.id = v.id`.execute(trx);
-    }
+        WHERE m.id = v.id`,
+    ].filter((w) => w !== null);
+    if (writes.length > 0) await sql`WITH ${sql.join(writes.map((w, i) => sql`${sql.id(`w${i}`)} AS (${w})`))} SELECT 1`.execute(trx);
     return results;
   });
 }
 
-/** The messages the receipts name (through their parts), locked, with all their parts. */
+/**
+ * The messages the receipts name (through their parts), locked, with all their parts: one
+ * statement. By provider and reference together: message_parts_provider_ref is
+ * (provider_id, provider_message_id), and the reference alone would scan the whole index.
+ */
 async function lockMessages(trx: Transaction<Database>, receipts: ReceiptWrite[]) {
   const messageOf = new Map<string, string>();
   const messages = new Map<string, MessageRow>();
   const parts = new Map<string, MessagePartRow[]>();
-  const refs = new Map(receipts.map((r) => [`${r.providerId}\u0000${r.providerMessageId}`, r]));
-  if (refs.size === 0) return { messageOf, messages, parts };
-  // By provider and reference together: message_parts_provider_ref is (provider_id,
-  // provider_message_id), and the reference alone would scan the whole index.
-  const pairs = [...refs.values()];
-  const named = await sql<{ message_id: string; provider_id: string; provider_message_id: string }>`
-    SELECT p.message_id, p.provider_id, p.provider_message_id FROM message_parts p
-    JOIN unnest(${pairs.map((r) => r.providerId)}::text[], ${pairs.map((r) => r.providerMessageId)}::text[]) AS ref(provider_id, provider_message_id)
-      ON p.provider_id = ref.provider_id AND p.provider_message_id = ref.provider_message_id`.execute(trx).then((r) => r.rows);
-  for (const p of named) messageOf.set(`${p.provider_id}\u0000${p.provider_message_id}`, p.message_id);
-  const ids = [...new Set(named.map((p) => p.message_id))];
-  if (ids.length === 0) return { messageOf, messages, parts };
-  for (const m of await trx.selectFrom('messages').selectAll().where('id', 'in', ids).orderBy('id').forUpdate().execute()) messages.set(m.id, m);
-  for (const p of await trx.selectFrom('message_parts').selectAll().where('message_id', 'in', ids).orderBy('message_id').orderBy('part_index').execute()) {
-    const list = parts.get(p.message_id) ?? [];
-    list.push(p);
-    parts.set(p.message_id, list);
+  const pairs = [...new Map(receipts.map((r) => [`${r.providerId}\u0000${r.providerMessageId}`, r])).values()];
+  if (pairs.length === 0) return { messageOf, messages, parts };
+  // The columns are text and integers, so their JSON is what pg would have parsed.
+  const r = await sql<{ message: MessageRow; parts: MessagePartRow[]; refs: [string, string][] }>`
+    WITH named AS (
+      SELECT p.message_id, p.provider_id, p.provider_message_id FROM message_parts p
+      JOIN unnest(${pairs.map((x) => x.providerId)}::text[], ${pairs.map((x) => x.providerMessageId)}::text[]) AS ref(provider_id, provider_message_id)
+        ON p.provider_id = ref.provider_id AND p.provider_message_id = ref.provider_message_id),
+    locked AS (SELECT * FROM messages WHERE id IN (SELECT message_id FROM named) ORDER BY id FOR UPDATE)
+    SELECT row_to_json(m) AS message,
+      (SELECT json_agg(p ORDER BY p.part_index) FROM message_parts p WHERE p.message_id = m.id) AS parts,
+      (SELECT json_agg(json_build_array(n.provider_id, n.provider_message_id)) FROM named n WHERE n.message_id = m.id) AS refs
+    FROM locked m`.execute(trx);
+  for (const row of r.rows) {
+    messages.set(row.message.id, row.message);
+    parts.set(row.message.id, row.parts);
+    for (const [provider, ref] of row.refs) messageOf.set(`${provider}\u0000${ref}`, row.message.id);
   }
   return { messageOf, messages, parts };
 }
