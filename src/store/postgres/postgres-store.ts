@@ -9,6 +9,7 @@ import { CONFIG_CHANNEL } from '../migrations.ts';
 import type { Database } from '../schema.ts';
 import type { InsertResult, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 import * as hot from './hot-writes.ts';
+import * as bookkeeping from './bookkeeping.ts';
 import { QUEUE_CHANNEL } from './hot-writes.ts';
 
 export { QUEUE_CHANNEL };
@@ -152,8 +153,8 @@ export class PostgresStore extends BaseStore {
   // The hot paths (hot-writes.ts), on this store's pool.
   insertMessages(batch: NewMessage[]): Promise<InsertResult[]> { return hot.insertMessages(this.db, batch); }
   claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number): Promise<MessageRow[]> { return hot.claimDue(this.pool, owner, now, leaseMs, limit, bulkShare); }
-  recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> { return hot.recordOutcomes(this.#redoable, outcomes); }
+  recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> { return bookkeeping.recordOutcomes(this.#redoable, outcomes); }
   purgeMessages(finalBefore: number, limit: number, archive?: (rows: MessageRow[]) => void): Promise<number> { return hot.purgeMessages(this.db, finalBefore, limit, archive); }
   claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]> { return hot.claimWebhooks(this.db, now, leaseMs, limit); }
-  applyReceipts(receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> { return hot.applyReceipts(this.#redoable, receipts, now, planReceipt); }
+  applyReceipts(receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> { return bookkeeping.applyReceipts(this.#redoable, receipts, now, planReceipt); }
 }
