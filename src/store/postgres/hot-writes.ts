@@ -3,95 +3,106 @@
 // retention purge; outcomes and receipts are in bookkeeping.ts. postgres-store.ts
 // delegates to them.
 import type pg from 'pg';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { CLAIM_CANDIDATES, byTurn, stampTurn } from '../claim.ts';
 import { BULK_LANE, flowOf, LANE, TURN_SCAN } from '../../domain/lanes.ts';
 import { optOutRefuses } from '../../domain/phone.ts';
 import type { Database } from '../schema.ts';
-import type { InsertResult, MessageRow, NewMessage, WebhookRow } from '../store.ts';
+import type { InsertResult, MessageRow, NewMessage, OptOutRow, WebhookRow } from '../store.ts';
 import { WEBHOOK_DUE } from '../shared/webhook-due.ts';
 
 export const QUEUE_CHANNEL = 'switchboard_queue';
 
+/**
+ * A batch of new messages. Without idempotency keys it takes two statements and no
+ * transaction: one read (the opt-outs and the turn keys its flows go behind) and the
+ * insert. Under READ COMMITTED a transaction around them would see nothing more, and each
+ * statement is a round trip (issue 26). A key must be taken with its message, atomically:
+ * a batch with keys (or more than one insert's worth) runs in a transaction.
+ */
 export async function insertMessages(db: Kysely<Database>, batch: NewMessage[]): Promise<InsertResult[]> {
-  return db.transaction().execute(async (trx) => {
-    const results: (InsertResult | undefined)[] = new Array(batch.length);
-    // Opt-outs first, in one query for the batch: a refused message takes no idempotency key.
-    const checked = batch.filter((b) => b.checkOptOut);
-    if (checked.length > 0) {
-      const outs = await trx.selectFrom('opt_outs').selectAll()
-        .where((eb) => eb.or(checked.map((b) => eb.and([eb('account_id', '=', b.row.account_id), eb('number', '=', b.row.to_number)]))))
-        .orderBy('created_at', 'desc').execute();
-      batch.forEach((b, i) => {
-        if (!b.checkOptOut) return;
-        const optOut = outs.find((o) => o.account_id === b.row.account_id && o.number === b.row.to_number && optOutRefuses(o.sender, b.row.from_number));
-        if (optOut) results[i] = { kind: 'opted_out', optOut };
-      });
-    }
-    const firstByKey = new Map<string, number>();
-    const keyed: number[] = [];
-    batch.forEach((b, i) => {
-      if (results[i] || !b.idempotency) return;
-      const k = `${b.row.account_id}\u0000${b.idempotency.key}`;
-      if (firstByKey.has(k)) return; // resolved after the first of its key, below
-      firstByKey.set(k, i);
-      keyed.push(i);
-    });
-    if (keyed.length > 0) {
-      const won = await trx.insertInto('idempotency_keys')
-        .values(keyed.map((i) => ({
-          account_id: batch[i].row.account_id, key: batch[i].idempotency!.key, request_hash: batch[i].idempotency!.hash,
-          message_id: batch[i].row.id, created_at: batch[i].row.created_at,
-        })))
-        .onConflict((oc) => oc.columns(['account_id', 'key']).doNothing())
-        .returning(['message_id']).execute();
-      const wonIds = new Set(won.map((w) => w.message_id));
-      for (const i of keyed) {
-        if (wonIds.has(batch[i].row.id)) continue;
-        const existing = await trx.selectFrom('idempotency_keys as k').innerJoin('messages as m', 'm.id', 'k.message_id')
-          .selectAll('m').select('k.request_hash as hash')
-          .where('k.account_id', '=', batch[i].row.account_id).where('k.key', '=', batch[i].idempotency!.key).executeTakeFirstOrThrow();
-        const { hash, ...message } = existing;
-        results[i] = hash === batch[i].idempotency!.hash ? { kind: 'duplicate', message } : { kind: 'conflict' };
-      }
-    }
-    const toInsert = batch.filter((b, i) => results[i] === undefined && (!b.idempotency || firstByKey.get(`${b.row.account_id}\u0000${b.idempotency.key}`) === i));
-    await stampTurns(trx, toInsert);
-    for (let i = 0; i < toInsert.length; i += 500) {
-      // The NOTIFY that wakes the workers rides on the insert (one round trip fewer);
-      // PostgreSQL sends one notification per transaction for identical payloads.
-      await trx.insertInto('messages').values(toInsert.slice(i, i + 500).map((b) => b.row))
-        .returning(sql<string>`pg_notify(${QUEUE_CHANNEL}, '')`.as('notified')).execute();
-    }
-    batch.forEach((b, i) => { if (results[i] === undefined && toInsert.includes(b)) results[i] = { kind: 'inserted', message: b.row }; });
-    // Later requests in this batch with an already-seen key follow the first one's fate.
-    batch.forEach((b, i) => {
-      if (results[i] !== undefined) return;
-      const first = firstByKey.get(`${b.row.account_id}\u0000${b.idempotency!.key}`)!;
-      const r = results[first]!;
-      results[i] = r.kind === 'conflict' || r.kind === 'opted_out' || b.idempotency!.hash !== batch[first].idempotency!.hash ? { kind: 'conflict' } : { kind: 'duplicate', message: r.message };
-    });
-    return results as InsertResult[];
+  if (batch.length === 0) return [];
+  if (batch.length > 500 || batch.some((b) => b.idempotency)) return db.transaction().execute((trx) => insertBatch(trx, batch));
+  return insertBatch(db, batch);
+}
+
+async function insertBatch(db: Kysely<Database>, batch: NewMessage[]): Promise<InsertResult[]> {
+  const results: (InsertResult | undefined)[] = new Array(batch.length);
+  const { optOuts, turnKeys } = await readForIntake(db, batch);
+  // Opt-outs first: a refused message takes no idempotency key.
+  batch.forEach((b, i) => {
+    if (!b.checkOptOut) return;
+    const optOut = optOuts.find((o) => o.account_id === b.row.account_id && o.number === b.row.to_number && optOutRefuses(o.sender, b.row.from_number));
+    if (optOut) results[i] = { kind: 'opted_out', optOut };
   });
+  const firstByKey = new Map<string, number>();
+  const keyed: number[] = [];
+  batch.forEach((b, i) => {
+    if (results[i] || !b.idempotency) return;
+    const k = `${b.row.account_id}\u0000${b.idempotency.key}`;
+    if (firstByKey.has(k)) return; // resolved after the first of its key, below
+    firstByKey.set(k, i);
+    keyed.push(i);
+  });
+  if (keyed.length > 0) {
+    const won = await db.insertInto('idempotency_keys')
+      .values(keyed.map((i) => ({
+        account_id: batch[i].row.account_id, key: batch[i].idempotency!.key, request_hash: batch[i].idempotency!.hash,
+        message_id: batch[i].row.id, created_at: batch[i].row.created_at,
+      })))
+      .onConflict((oc) => oc.columns(['account_id', 'key']).doNothing())
+      .returning(['message_id']).execute();
+    const wonIds = new Set(won.map((w) => w.message_id));
+    for (const i of keyed) {
+      if (wonIds.has(batch[i].row.id)) continue;
+      const existing = await db.selectFrom('idempotency_keys as k').innerJoin('messages as m', 'm.id', 'k.message_id')
+        .selectAll('m').select('k.request_hash as hash')
+        .where('k.account_id', '=', batch[i].row.account_id).where('k.key', '=', batch[i].idempotency!.key).executeTakeFirstOrThrow();
+      const { hash, ...message } = existing;
+      results[i] = hash === batch[i].idempotency!.hash ? { kind: 'duplicate', message } : { kind: 'conflict' };
+    }
+  }
+  const toInsert = batch.filter((b, i) => results[i] === undefined && (!b.idempotency || firstByKey.get(`${b.row.account_id}\u0000${b.idempotency.key}`) === i));
+  // Each new message goes behind its flow's last waiting turn key (domain/lanes.ts).
+  const last = new Map<string, number | null>();
+  for (const { row, weight } of toInsert) stampTurn(row, weight, last, (account, lane) => turnKeys.get(flowOf(account, lane)) ?? null);
+  for (let i = 0; i < toInsert.length; i += 500) {
+    // The NOTIFY that wakes the workers rides on the insert (one round trip fewer);
+    // PostgreSQL sends one notification per transaction for identical payloads.
+    await db.insertInto('messages').values(toInsert.slice(i, i + 500).map((b) => b.row))
+      .returning(sql<string>`pg_notify(${QUEUE_CHANNEL}, '')`.as('notified')).execute();
+  }
+  batch.forEach((b, i) => { if (results[i] === undefined && toInsert.includes(b)) results[i] = { kind: 'inserted', message: b.row }; });
+  // Later requests in this batch with an already-seen key follow the first one's fate.
+  batch.forEach((b, i) => {
+    if (results[i] !== undefined) return;
+    const first = firstByKey.get(`${b.row.account_id}\u0000${b.idempotency!.key}`)!;
+    const r = results[first]!;
+    results[i] = r.kind === 'conflict' || r.kind === 'opted_out' || b.idempotency!.hash !== batch[first].idempotency!.hash ? { kind: 'conflict' } : { kind: 'duplicate', message: r.message };
+  });
+  return results as InsertResult[];
 }
 
 /**
- * Gives each new message its lane and turn key (domain/lanes.ts): behind its flow's last
- * waiting key, read for every flow of the batch in one statement (two index seeks each on
- * messages_open).
+ * What intake reads for a batch, in one statement: the opt-outs of the recipients it must
+ * check, newest first, and each flow's last waiting turn key (two index seeks each on
+ * messages_open). The columns are text and integers, so their JSON is what pg would parse.
  */
-async function stampTurns(trx: Transaction<Database>, batch: NewMessage[]): Promise<void> {
-  if (batch.length === 0) return;
+async function readForIntake(db: Kysely<Database>, batch: NewMessage[]): Promise<{ optOuts: OptOutRow[]; turnKeys: Map<string, number | null> }> {
+  const checked = [...new Map(batch.filter((b) => b.checkOptOut).map((b) => [`${b.row.account_id}\u0000${b.row.to_number}`, b.row])).values()];
   const flows = new Map<string, { account: string; lane: number }>();
   for (const { row } of batch) flows.set(flowOf(row.account_id, row.lane), { account: row.account_id, lane: row.lane ?? LANE.normal });
-  const r = await sql<{ account_id: string; lane: number; k: number | null }>`
-    SELECT f.account_id, f.lane, GREATEST(
-      (SELECT max(fair_key) FROM messages WHERE account_id = f.account_id AND status = 'queued' AND lane = f.lane AND final_at IS NULL),
-      (SELECT max(fair_key) FROM messages WHERE account_id = f.account_id AND status = 'sending' AND lane = f.lane AND final_at IS NULL)) AS k
-    FROM (VALUES ${sql.join([...flows.values()].map((f) => sql`(${f.account}::text, ${f.lane}::int)`))}) AS f(account_id, lane)`.execute(trx);
-  const stored = new Map(r.rows.map((x) => [flowOf(x.account_id, x.lane), x.k === null ? null : Number(x.k)]));
-  const last = new Map<string, number | null>();
-  for (const { row, weight } of batch) stampTurn(row, weight, last, (account, lane) => stored.get(flowOf(account, lane)) ?? null);
+  const r = await sql<{ outs: OptOutRow[]; turns: [string, number, number | null][] }>`
+    SELECT
+      (SELECT coalesce(json_agg(o ORDER BY o.created_at DESC), '[]'::json) FROM opt_outs o
+        JOIN unnest(${checked.map((c) => c.account_id)}::text[], ${checked.map((c) => c.to_number)}::text[]) AS c(account_id, number)
+          ON o.account_id = c.account_id AND o.number = c.number) AS outs,
+      (SELECT json_agg(json_build_array(f.account_id, f.lane, GREATEST(
+        (SELECT max(fair_key) FROM messages WHERE account_id = f.account_id AND status = 'queued' AND lane = f.lane AND final_at IS NULL),
+        (SELECT max(fair_key) FROM messages WHERE account_id = f.account_id AND status = 'sending' AND lane = f.lane AND final_at IS NULL))))
+       FROM (VALUES ${sql.join([...flows.values()].map((f) => sql`(${f.account}::text, ${f.lane}::int)`))}) AS f(account_id, lane)) AS turns`.execute(db);
+  const { outs, turns } = r.rows[0];
+  return { optOuts: outs, turnKeys: new Map(turns.map(([account, lane, k]) => [flowOf(account, lane), k === null ? null : Number(k)])) };
 }
 
 /**
