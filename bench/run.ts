@@ -15,12 +15,14 @@
 //   4b. the dashboard's refresh (every 5 s while it is open, "last day" chosen) on a ledger
 //      whose last 24 h hold DASHBOARD_MESSAGES: the first refresh (which rolls the day up)
 //      and the ones after it
-//   5. PostgreSQL (BENCH_DATABASE_URL or TEST_DATABASE_URL): one api and one worker
-//      process, accepted → delivered and each process's CPU per message
+//   5. PostgreSQL (BENCH_DATABASE_URL or TEST_DATABASE_URL): one api process and 1, 2
+//      and 3 worker processes (BENCH_PG_WORKERS), accepted → delivered, each process's CPU
+//      per message and PostgreSQL's own
 //   6. webhook ingestion: signed Twilio status callbacks acknowledged per second (each
 //      verified, then stored raw and committed before the 200)
 //   7. Switchboard's SMPP server through one bind: submit_sm/s and receipts/s at window 10 and 100 (bench/smpp.ts)
 //   7b. the claim with fair queues beside the first-come-first-served claim it replaced (bench/claim.ts)
+//   7c. the provider window of /v1/status with 300,000 attempts in it, from the attempts and from the buckets (bench/status-window.ts)
 //   8. a receipt storm: 100,000 signed receipts at once; stored/s, time to apply all, intake latency meanwhile (bench/dlr-storm.ts)
 // Servers run in their own processes; autocannon drives them from this one (16
 // connections, 10 s, as the performance issue measured).
@@ -37,6 +39,7 @@ import { benchProviders } from './providers.ts';
 import { benchSmpp } from './smpp.ts';
 import { benchDlrStorm } from './dlr-storm.ts';
 import { benchClaim } from './claim.ts';
+import { benchStatusWindow } from './status-window.ts';
 import { seed } from './seed.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -49,7 +52,7 @@ const DASHBOARD_MESSAGES = Number(process.env.BENCH_DASHBOARD_MESSAGES ?? 500_00
 const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? '';
 const KEY = 'bench-admin-key';
 const TICKS = 100; // /proc/<pid>/stat CPU times are in clock ticks (USER_HZ)
-// BENCH_ONLY=bare,intake,e2e,seeded,dashboard,pg,webhooks,smpp,storm,micro,claim runs a subset (all by default).
+// BENCH_ONLY=bare,intake,e2e,seeded,dashboard,pg,webhooks,smpp,storm,micro,claim,status runs a subset (all by default).
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const runs = (part: string): boolean => ONLY.size === 0 || ONLY.has(part);
 
@@ -364,6 +367,7 @@ if (runs('webhooks')) {
 
 // 7. SMPP server through one bind
 if (runs('claim')) await benchClaim();
+if (runs('status')) await benchStatusWindow();
 if (runs('smpp')) await benchSmpp();
 
 // 8. a receipt storm

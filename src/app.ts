@@ -17,6 +17,7 @@ import { Retention } from './worker/retention.ts';
 import { ConfigWatch } from './services/config-watch.ts';
 import { Periodic } from './loop/periodic.ts';
 import { rollUpSettled } from './services/reports.ts';
+import { BUCKET_MS } from './store/shared/attempt-buckets.ts';
 import { Intake } from './intake/accept-message.ts';
 import { Router } from './routing/choose-route.ts';
 import { Health } from './routing/health.ts';
@@ -158,6 +159,11 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const rollups: Periodic | null = runsWorkers
     ? new Periodic(() => rollUpSettled(store, Date.now(), () => rollups!.stopping), 60_000, logger, 'report rollup', 60_000)
     : null;
+  // Attempt buckets (store/shared/attempt-buckets.ts): /v1/status and the failover alert
+  // read a window's settled buckets, not every attempt in it.
+  const attemptBuckets: Periodic | null = runsWorkers
+    ? new Periodic(() => store.rollUpAttemptBuckets(Date.now()), BUCKET_MS, logger, 'attempt buckets')
+    : null;
   const notifier = new AlertNotifier({ config, logger, sendSms: async (to, body) => { await intake.accept({ to, body }, { accountId: 'default', keyId: null }); } });
   const alerts = runsWorkers
     ? new AlertMonitor({
@@ -217,6 +223,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       reconciler?.start();
       retention?.start();
       rollups?.start();
+      attemptBuckets?.start();
       failovers?.start();
       if (runsWorkers) { relays.start(); masks.start(); }
       await smppServer?.start();
@@ -252,6 +259,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await reconciler?.stop();
       await retention?.stop();
       await rollups?.stop();
+      await attemptBuckets?.stop();
       await failovers?.stop();
       await relays.stop();
       await masks.stop();

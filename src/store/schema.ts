@@ -36,4 +36,6 @@ export interface Database {
   report_rollups: ReportRollupTable;
   report_rollups_done: ReportRollupDoneTable;
   config_version: { id: number; version: number };
+  attempt_buckets: { start: number; account_id: string; provider_id: string; sends: number; errors: number; failovers: number };
+  attempt_buckets_done: { start: number; done_at: number };
 }

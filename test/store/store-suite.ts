@@ -15,6 +15,7 @@ import { alertsCases } from './areas/alerts.ts';
 import { lifecycleCases } from './areas/lifecycle.ts';
 import { reportsCases } from './areas/reports.ts';
 import { conversationsCases } from './areas/conversations.ts';
+import { attemptBucketsCases } from './areas/attempt-buckets.ts';
 
 export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip: string | false = false): void {
   describe(`store contract: ${name}`, { skip }, () => {
@@ -31,6 +32,7 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
     alertsCases(store);
     reportsCases(store);
     conversationsCases(store);
+    attemptBucketsCases(store);
     lifecycleCases(store);
   });
 }

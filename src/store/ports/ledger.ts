@@ -99,4 +99,10 @@ export interface MessageLedger {
   providerWindows(since: number, accountId?: string): Promise<ProviderWindow[]>;
   /** Failovers across all providers since `since`. */
   countFailovers(since: number): Promise<number>;
+  /**
+   * Rolls up the attempt buckets settled by `now` (store/shared/attempt-buckets.ts) that
+   * the last hour holds and no process has rolled up yet; answers how many. The two above
+   * read a window's settled buckets and only its edges from the attempts.
+   */
+  rollUpAttemptBuckets(now: number): Promise<number>;
 }

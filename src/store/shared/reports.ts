@@ -5,6 +5,7 @@ import type { Database } from '../schema.ts';
 import type { AlertRow, ProviderWindow, ReportRow, ReportRollupRow, RollupSpan } from '../store.ts';
 import { idFloor } from '../../domain/ids.ts';
 import { RelaysMasksBase } from './relays-masks.ts';
+import * as buckets from './attempt-buckets.ts';
 
 export abstract class ReportsBase extends RelaysMasksBase {
   async lastSender(to: string): Promise<{ from_number: string; provider_id: string } | undefined> {
@@ -13,30 +14,11 @@ export abstract class ReportsBase extends RelaysMasksBase {
     return r?.from_number && r.provider_id ? { from_number: r.from_number, provider_id: r.provider_id } : undefined;
   }
 
-  async providerWindows(since: number, accountId?: string): Promise<ProviderWindow[]> {
-    let q = this.db.selectFrom('attempts')
-      .select((eb) => [
-        'attempts.provider_id',
-        eb.fn.countAll<number>().as('sends'),
-        // A failover drill's staged failure is not the provider's error.
-        sql<number>`sum(case when outcome in ('transient', 'throttled') and coalesce(provider_error_code, '') <> 'drill' then 1 else 0 end)`.as('errors'),
-        sql<number>`sum(failover)`.as('failovers'),
-      ])
-      .where('started_at', '>=', since);
-    // One account's share of the window: its own messages' attempts only.
-    // (Each attempt in the window looks its message up by key: bounded by the window, not by the account's ledger.)
-    if (accountId !== undefined) q = q.where((eb) => eb.exists(eb.selectFrom('messages').select('messages.id').whereRef('messages.id', '=', 'attempts.message_id').where('messages.account_id', '=', accountId)));
-    const rows = await q.groupBy('attempts.provider_id').execute();
-    return rows.map((r) => ({ provider_id: r.provider_id, sends: Number(r.sends), errors: Number(r.errors ?? 0), failovers: Number(r.failovers ?? 0) }));
-  }
+  providerWindows(since: number, accountId?: string): Promise<ProviderWindow[]> { return buckets.providerWindows(this.db, since, accountId); }
 
-  async countFailovers(since: number): Promise<number> {
-    // `failover = 1` as a literal: only then may either database read the partial index
-    // attempts_failover (a bound parameter could be anything when the plan is made).
-    const r = await this.db.selectFrom('attempts').select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('started_at', '>=', since).where(sql<boolean>`failover = 1`).executeTakeFirst();
-    return Number(r?.n ?? 0);
-  }
+  countFailovers(since: number): Promise<number> { return buckets.countFailovers(this.db, since); }
+
+  rollUpAttemptBuckets(now: number): Promise<number> { return buckets.rollUpAttemptBuckets(this.db, now); }
 
   async setAlertState(rule: string, state: AlertRow['state'], detail: string | null, now: number): Promise<boolean> {
     await this.db.insertInto('alerts').values({ rule, state: 'ok', detail: null, fired_at: null, resolved_at: null, updated_at: now })
