@@ -3,6 +3,7 @@
 // the ledger (see "Rollups" below), so a report of a busy day costs what a day holds in
 // hours and minutes, not in messages; grouping by a metadata key reads the ledger's index range.
 // Grouping, prices and latency percentiles (to two significant figures) are computed here.
+import { csvRows } from '../domain/csv.ts';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { AppError } from '../domain/errors.ts';
 import type { MessageLedger, ReportRollupRow, ReportRollups, ReportRow, RollupSpan } from '../store/store.ts';
@@ -98,10 +99,9 @@ export async function deliveryReport(store: Reports, opts: { groupBy: GroupBy; s
 
 export function reportCsv(groups: ReportGroup[], groupBy: string): string {
   const statuses = ['delivered', 'undelivered', 'failed', 'expired', 'canceled'];
-  const cell = (v: unknown) => { const s = v === null || v === undefined ? '' : String(v); return /[",\n]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/^([=+\-@])/, "'$1").replace(/"/g, '""')}"` : s; };
   const head = [groupBy, 'total', ...statuses, 'delivery_rate', 'price_total', 'latency_p50_seconds', 'latency_p95_seconds'];
-  const lines = groups.map((g) => [g.key, g.total, ...statuses.map((s) => g.by_status[s] ?? 0), g.delivery_rate === null ? '' : g.delivery_rate.toFixed(4), g.price_total, g.latency_p50_seconds, g.latency_p95_seconds].map(cell).join(','));
-  return [head.join(','), ...lines].join('\n') + '\n';
+  const lines = groups.map((g) => [g.key, g.total, ...statuses.map((s) => g.by_status[s] ?? 0), g.delivery_rate === null ? '' : g.delivery_rate.toFixed(4), g.price_total, g.latency_p50_seconds, g.latency_p95_seconds]);
+  return csvRows([head, ...lines]);
 }
 
 /** Per minute over the last `minutes`: accepted, delivered, failed (undelivered, failed and expired). */
