@@ -187,6 +187,16 @@ function isolationSuite(name: string, opts: { skip?: string | false; postgres?: 
       const aPage = await (await fetch(local(aTrackUrl))).json() as { messages: { to: string }[] };
       assert.equal(aPage.messages.length, 1, "A's own link shows A's message");
       assert.ok(!JSON.stringify(aPage).includes(RECIPIENT), 'with the recipient masked');
+      // The public page carries the dashboard's headers: never framed, scripts from this origin only.
+      for (const url of [`${t.url}${new URL(aTrackUrl).pathname}`, `${t.url}/track/not-a-token`]) {
+        const res = await fetch(url);
+        await res.arrayBuffer();
+        assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, url);
+        assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'self'/, url);
+        assert.equal(res.headers.get('x-frame-options'), 'DENY', url);
+        assert.equal(res.headers.get('x-content-type-options'), 'nosniff', url);
+        assert.equal(res.headers.get('referrer-policy'), 'no-referrer', url);
+      }
     });
 
     it("a tenant cannot take over routing, nor read the server's secrets through a provider record", async () => {

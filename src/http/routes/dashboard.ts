@@ -8,14 +8,10 @@ import { join } from 'node:path';
 import type { AppContext } from '../context.ts';
 import { AppError } from '../../domain/errors.ts';
 import { SESSION_COOKIE, SESSION_HOURS, sessionOf, type Sessions } from '../session.ts';
+import { PAGE_SECURITY_HEADERS } from '../security-headers.ts';
 
 const WEB = join(import.meta.dirname, '../../../web/dashboard');
 const TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', svg: 'image/svg+xml', html: 'text/html; charset=utf-8' };
-const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-  'x-content-type-options': 'nosniff', 'referrer-policy': 'same-origin', 'x-frame-options': 'DENY',
-};
-
 export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext, sessions: Sessions): Promise<void> {
   const secure = (req: FastifyRequest) => req.protocol === 'https' || ctx.config.publicUrl.startsWith('https:');
   const setCookie = (req: FastifyRequest, reply: FastifyReply, value: string, maxAge: number) => {
@@ -24,7 +20,7 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext, ses
   const whoami = (req: FastifyRequest) => sessionOf(sessions, req.headers.cookie, (k, h) => ctx.auth.sessionPrincipal(k, h));
 
   app.get('/dashboard', { schema: { hide: true } }, async (_req, reply) => {
-    reply.headers(SECURITY_HEADERS).type(TYPES.html);
+    reply.headers(PAGE_SECURITY_HEADERS).type(TYPES.html);
     return reply.send(await readFile(join(WEB, 'index.html')));
   });
 

@@ -8,6 +8,7 @@ import { AppError } from '../../../domain/errors.ts';
 import { createTrackingLink, trackingView, type TrackedMessage } from '../../../services/tracking.ts';
 import type { TrackingLinkRow } from '../../../store/store.ts';
 import { actingAccount } from '../../../domain/actor.ts';
+import { PAGE_SECURITY_HEADERS } from '../../security-headers.ts';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -62,7 +63,8 @@ export async function trackingRoutes(app: FastifyInstance, ctx: AppContext): Pro
 
   // Public: the token is the credential. No API key, no cookie; nothing but this job.
   app.get<{ Params: { token: string } }>('/track/:token', { schema: { hide: true } }, async (req, reply) => {
-    reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('x-robots-tag', 'noindex');
+    // The dashboard's page headers (never framed, scripts from here only), and no referrer: the URL is the secret.
+    reply.headers(PAGE_SECURITY_HEADERS).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('x-robots-tag', 'noindex');
     const json = req.params.token.endsWith('.json');
     const view = await trackingView(ctx.store, json ? req.params.token.slice(0, -5) : req.params.token);
     if (!view) return json ? reply.code(404).send({ error: { code: 'not_found', message: 'no such tracking link' } }) : reply.code(404).type('text/html; charset=utf-8').send(NOT_FOUND);
