@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { Config } from './config.ts';
+import { ConfigError, weakAdminKey, type Config } from './config.ts';
 import type { InboundRow, Store } from './store/store.ts';
 import { batchesInFlight, openStore } from './store/open-store.ts';
 import { MessageBus } from './events/bus.ts';
@@ -210,6 +210,8 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const app: App = {
     ctx, worker, processor, callbacks, alerts, server, smpp: smppServer, url: '',
     async start() {
+      const weak = server ? weakAdminKey(config) : null;
+      if (weak) throw new ConfigError(weak);
       await limiter.start?.();
       await sharedHealth?.start();
       await router.start();

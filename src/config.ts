@@ -4,6 +4,7 @@
 // file and malformed values are errors that name both the key and the env var.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isIP } from 'node:net';
 
 type Kind = 'string' | 'int' | 'number' | 'bool' | 'list' | 'role';
 
@@ -12,6 +13,10 @@ interface Field { env: string; kind: Kind; def: unknown; min?: number; max?: num
 const SCHEMA = {
   port: { env: 'PORT', kind: 'int', def: 8080, min: 0, max: 65535 },
   host: { env: 'HOST', kind: 'string', def: '0.0.0.0' },
+  // Which hops may set X-Forwarded-For/-Proto/-Host (the client's address, https): off (no
+  // one: a client could claim any address), a hop count, or the proxies' addresses and
+  // CIDRs, comma-separated.
+  trustProxy: { env: 'SWITCHBOARD_TRUST_PROXY', kind: 'string', def: 'off' },
   role: { env: 'SWITCHBOARD_ROLE', kind: 'role', def: 'all' },
   dataDir: { env: 'SWITCHBOARD_DATA_DIR', kind: 'string', def: './data' },
   databaseUrl: { env: 'DATABASE_URL', kind: 'string', def: '' },
@@ -182,10 +187,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       throw new ConfigError(`${key} (env ${SCHEMA[key].env}) must be auto, on or off, got ${JSON.stringify(out[key])}`);
     }
   }
+  trustProxyOption(out as Pick<Config, 'trustProxy'>); // a malformed value stops the start, not the first request
   if (!out.publicUrl) out.publicUrl = `http://localhost:${out.port}`;
   out.publicUrl = String(out.publicUrl).replace(/\/+$/, '');
   out.dataDir = resolve(String(out.dataDir));
   return Object.freeze(out) as Config;
+}
+
+/** SWITCHBOARD_TRUST_PROXY as Fastify's trustProxy: false, the nearest `n` hops, or addresses and CIDRs. */
+export function trustProxyOption(config: Pick<Config, 'trustProxy'>): false | string[] | ((address: string, hop: number) => boolean) {
+  const v = config.trustProxy.trim();
+  if (v === '' || v === 'off' || v === 'false') return false;
+  if (/^\d+$/.test(v) && Number(v) >= 1) { const hops = Number(v); return (_address, hop) => hop < hops; }
+  const list = v.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = list.filter((x) => { const [ip, bits, more] = x.split('/'); const family = isIP(ip); return family === 0 || more !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))); });
+  if (bad.length > 0 || list.length === 0) throw new ConfigError(`trustProxy (env SWITCHBOARD_TRUST_PROXY) must be off, a hop count, or addresses and CIDRs (10.0.0.0/8,::1), got ${JSON.stringify(config.trustProxy)}`);
+  return list;
+}
+
+/**
+ * Why this server must not start: it listens beyond this machine (HOST is not loopback)
+ * and takes a short, guessable admin key; null when it may. The key itself is never shown.
+ */
+export function weakAdminKey(config: Pick<Config, 'host' | 'adminKey'>): string | null {
+  const loopback = config.host === 'localhost' || config.host === '::1' || config.host.startsWith('127.');
+  if (loopback || config.adminKey === '' || config.adminKey.length >= 24) return null;
+  return `SWITCHBOARD_ADMIN_KEY has ${config.adminKey.length} characters and HOST=${config.host} listens beyond this machine: use a key of at least 24 characters (openssl rand -hex 16 makes one), or HOST=127.0.0.1 to listen on this machine only`;
 }
 
 /** Whether the implicit simulator may serve when no provider is configured (SWITCHBOARD_SIMULATOR). */

@@ -33,6 +33,7 @@ import { trackingRoutes } from './routes/v1/tracking.ts';
 import { webhookAdminRoutes } from './routes/v1/webhooks-admin.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { Sessions, sessionOf } from './session.ts';
+import { trustProxyOption } from '../config.ts';
 
 /** Retry-After on 503 database_unavailable: PostgreSQL restarts and failovers take seconds. */
 const STORE_RETRY_AFTER_SECONDS = 5;
@@ -54,7 +55,8 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     // Per-request lines would dominate the log at thousands of requests a second; errors are logged by the handler.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
-    trustProxy: true,
+    // X-Forwarded-* only from the proxies SWITCHBOARD_TRUST_PROXY names (none by default).
+    trustProxy: trustProxyOption(ctx.config),
     // Shutdown answers every request it has received (app.ts): none gets a 503 for it.
     return503OnClosing: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },

@@ -36,7 +36,7 @@ describe('chaos: kill -9 workers on PostgreSQL and Redis', { skip: pgSkip || red
     const url = new URL(TEST_DATABASE_URL);
     url.searchParams.set('options', `-c search_path=${schema}`);
     const env = {
-      PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, LOG_LEVEL: 'error', DATABASE_URL: url.toString(), REDIS_URL: TEST_REDIS_URL,
+      PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, LOG_LEVEL: 'error', HOST: '127.0.0.1', DATABASE_URL: url.toString(), REDIS_URL: TEST_REDIS_URL,
       SWITCHBOARD_REDIS_PREFIX: `chaos:${randomBytes(4).toString('hex')}:`, SWITCHBOARD_DB_POOL_SIZE: '4',
       PUBLIC_URL: base, SWITCHBOARD_ADMIN_KEY: KEY, TWILIO_CHAOS_TOKEN: FAKE_AUTH_TOKEN,
       SWITCHBOARD_LEASE_MS: '10000', SWITCHBOARD_POLL_MS: '200', SWITCHBOARD_BACKOFF_BASE_MS: '50', SWITCHBOARD_BACKOFF_MAX_MS: '500',

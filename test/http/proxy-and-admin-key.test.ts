@@ -1,0 +1,62 @@
+// Who may speak for the client (X-Forwarded-*), and the admin key a server reachable from
+// other machines must have (issue 29's hardening).
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createApp } from '../../src/app.ts';
+import { ConfigError, loadConfig, trustProxyOption, weakAdminKey } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { ADMIN_KEY, startApp, type TestApp } from '../helpers/app.ts';
+import { tempDir } from '../helpers/stores.ts';
+
+async function signInCookie(t: TestApp, headers: Record<string, string>): Promise<string> {
+  const res = await fetch(`${t.url}/dashboard/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ api_key: ADMIN_KEY }) });
+  assert.equal(res.status, 200);
+  return res.headers.get('set-cookie') ?? '';
+}
+
+describe('forwarded headers', () => {
+  const apps: TestApp[] = [];
+  after(async () => { for (const a of apps) await a.stop(); });
+
+  it('are ignored unless SWITCHBOARD_TRUST_PROXY names the proxy: a client cannot claim https', async () => {
+    const t = await startApp();
+    apps.push(t);
+    assert.doesNotMatch(await signInCookie(t, { 'x-forwarded-proto': 'https' }), /Secure/);
+  });
+
+  it('are believed from a trusted proxy', async () => {
+    for (const trustProxy of ['127.0.0.1', '127.0.0.0/8,::1', '1']) {
+      const t = await startApp({ trustProxy });
+      apps.push(t);
+      assert.match(await signInCookie(t, { 'x-forwarded-proto': 'https' }), /; Secure/, trustProxy);
+      assert.doesNotMatch(await signInCookie(t, {}), /Secure/, `${trustProxy}: plain http stays plain`);
+    }
+  });
+
+  it('a malformed SWITCHBOARD_TRUST_PROXY stops the start with a clear error', () => {
+    assert.equal(trustProxyOption({ trustProxy: 'off' }), false);
+    assert.deepEqual(trustProxyOption({ trustProxy: '10.0.0.0/8, 192.168.1.1' }), ['10.0.0.0/8', '192.168.1.1']);
+    for (const bad of ['yes', '10.0.0.0/40', '10.0.0.300', '0', 'fd00::/200']) {
+      assert.throws(() => loadConfig({ SWITCHBOARD_TRUST_PROXY: bad }), (e: Error) => e instanceof ConfigError && /SWITCHBOARD_TRUST_PROXY/.test(e.message), bad);
+    }
+  });
+});
+
+describe('admin key', () => {
+  it('a server listening beyond this machine refuses a short admin key, and says how to fix it without showing the key', async () => {
+    const dir = tempDir();
+    const config = loadConfig({}, { port: 0, host: '0.0.0.0', dataDir: dir.path, adminKey: 'dev-admin-key', logLevel: 'silent', simulator: 'on' });
+    const app = await createApp(config, { logger: createLogger('silent') });
+    await assert.rejects(app.start(), (e: Error) => e instanceof ConfigError && /at least 24 characters/.test(e.message) && /HOST=127\.0\.0\.1/.test(e.message) && !e.message.includes('dev-admin-key'));
+    await app.stop();
+    dir.remove();
+  });
+
+  it('loopback, a long key, or no key at all may start', () => {
+    assert.equal(weakAdminKey({ host: '127.0.0.1', adminKey: 'dev-admin-key' }), null);
+    assert.equal(weakAdminKey({ host: '::1', adminKey: 'short' }), null);
+    assert.equal(weakAdminKey({ host: '0.0.0.0', adminKey: 'x'.repeat(24) }), null);
+    assert.equal(weakAdminKey({ host: '0.0.0.0', adminKey: '' }), null);
+    assert.match(weakAdminKey({ host: '::', adminKey: 'x'.repeat(23) }) ?? '', /23 characters/);
+  });
+});
