@@ -24,6 +24,7 @@ export class Metrics {
   readonly smppBindRefusals: Counter<'reason'>;
   readonly receiptFailovers: Counter<'provider'>;
   readonly smppBindLockouts: Counter<string>;
+  readonly authFailures: Counter<'channel'>;
   readonly databaseOutages: Counter<string>;
   readonly sendDuration: Histogram<'provider'>;
   readonly failovers: Counter<'provider'>;
@@ -52,7 +53,8 @@ export class Metrics {
     this.attempts = new Counter({ name: 'switchboard_send_attempts_total', help: 'Send attempts by provider and outcome', labelNames: ['provider', 'outcome'], registers });
     this.receiptFailovers = new Counter({ name: 'switchboard_receipt_failovers_total', help: 'Messages sent once more through another provider because this one gave no receipt in time (failover_after_seconds): each cost twice', labelNames: ['provider'], registers });
     this.smppBindRefusals = new Counter({ name: 'switchboard_smpp_bind_refusals_total', help: 'Binds to the SMPP server refused: wrong credentials, a scope the key lacks, or a system_id locked out after repeated failures', labelNames: ['reason'], registers });
-    this.smppBindLockouts = new Counter({ name: 'switchboard_smpp_bind_lockouts_total', help: 'Times a system_id was locked out of the SMPP server after repeated failed binds', registers });
+    this.smppBindLockouts = new Counter({ name: 'switchboard_smpp_bind_lockouts_total', help: 'Times a system_id or a host was locked out of the SMPP server after repeated failed binds', registers });
+    this.authFailures = new Counter({ name: 'switchboard_auth_failures_total', help: 'Sign-ins refused: an unknown or revoked API key (bearer), a dashboard sign-in with a wrong key (dashboard), the latter also while its address is locked out (dashboard_locked_out)', labelNames: ['channel'], registers });
     this.databaseUp = new Gauge({ name: 'switchboard_database_up', help: 'Whether this process reached its database at the last check (1) or not (0)', registers });
     this.databaseUp.set(1);
     this.databaseOutages = new Counter({ name: 'switchboard_database_outages_total', help: 'Times this process found its database unreachable after it had answered', registers });

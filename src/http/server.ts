@@ -136,7 +136,12 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
         return;
       }
     }
-    req.principal = await ctx.auth.authenticate(req.headers.authorization);
+    req.principal = await ctx.auth.authenticate(req.headers.authorization).catch((err: unknown) => {
+      // Counted, not locked out: keys are 240-bit random, and a lockout by address would let
+      // one client behind a shared proxy shut out every other.
+      if (req.headers.authorization !== undefined) ctx.metrics.authFailures.inc({ channel: 'bearer' });
+      throw err;
+    });
     requireScope(req.principal, scope);
   });
 

@@ -12,7 +12,8 @@
 // - query_sm and cancel_sm by id, for the bind's own account only.
 // - Per bind: at most SWITCHBOARD_SMPP_WINDOW submit_sm unanswered and
 //   SWITCHBOARD_SMPP_MAX_PER_SECOND accepted; beyond either, ESME_RTHROTTLED. Repeated
-//   failed binds lock a system_id out for a while.
+//   failed binds lock a system_id out for a while, and a host that fails under many
+//   system_ids too (auth/failure-guard.ts).
 // - registered_delivery: the final status comes back as a deliver_sm receipt per part that
 //   asked, in the standard text format, with receipted_message_id and message_state TLVs,
 //   to a receiver bound with the same system_id. Receipts are callback rows (type
@@ -36,7 +37,7 @@ import { messageOfSmpp, receiptErr, smppTime, SMPP_ENROUTE, SMPP_STATE } from '.
 import { isFinal } from '../domain/status.ts';
 import { newId } from '../domain/ids.ts';
 import { cancelMessage } from '../services/cancel.ts';
-import { BindGuard } from './bind-guard.ts';
+import { FailureGuard } from '../auth/failure-guard.ts';
 import { partStatus, ReceiptQueue } from './receipts.ts';
 import { ESME, type Bind } from './bind.ts';
 import { Submissions } from './submit.ts';
@@ -63,7 +64,9 @@ export class SmppServer {
   readonly #binds = new Set<Bind>();
   readonly #submissions: Submissions;
   readonly #inbound: InboundDelivery;
-  readonly #guard = new BindGuard();
+  readonly #guard = new FailureGuard();
+  // A host may serve several system_ids: it gets a larger budget than one system_id.
+  readonly #hosts = new FailureGuard(20);
   #poller: Periodic | null = null;
   readonly #receipts: ReceiptQueue;
   port = 0;
@@ -122,7 +125,10 @@ export class SmppServer {
       session.pause();
       try {
         const systemId = String(pdu.system_id ?? '');
-        if (this.#guard.lockedOut(systemId, Date.now())) {
+        // Failed binds are counted per system_id and per source address: a password
+        // guessed across many system_ids from one host is stopped too.
+        const host = (session as unknown as { socket?: { remoteAddress?: string } }).socket?.remoteAddress ?? '';
+        if (this.#guard.lockedOut(systemId, Date.now()) || this.#hosts.lockedOut(host, Date.now())) {
           this.#ctx.metrics.smppBindRefusals.inc({ reason: 'locked_out' });
           session.send(pdu.response({ command_status: ESME.RBINDFAIL }));
           return;
@@ -132,15 +138,16 @@ export class SmppServer {
         if (!p || !allowed) {
           this.#ctx.metrics.smppBindRefusals.inc({ reason: p ? 'scope' : 'credentials' });
           this.#ctx.logger.warn({ system_id: systemId }, 'SMPP bind refused');
-          const locked = this.#guard.failed(systemId, Date.now());
+          const [bySystemId, byHost] = [this.#guard.failed(systemId, Date.now()), this.#hosts.failed(host, Date.now())];
+          const locked = bySystemId ?? byHost;
           if (locked !== null) {
             this.#ctx.metrics.smppBindLockouts.inc();
-            this.#ctx.logger.warn({ system_id: systemId, seconds: locked / 1000 }, 'SMPP system_id locked out after repeated failed binds');
+            this.#ctx.logger.warn({ system_id: systemId, source: host, seconds: locked / 1000 }, 'SMPP system_id or source address locked out after repeated failed binds');
           }
           session.send(pdu.response({ command_status: ESME.RBINDFAIL }));
           return;
         }
-        this.#guard.cleared(systemId);
+        this.#guard.cleared(systemId); // not the host's count: one good bind does not clear its failures under other names
         bind = { id: newId('smb'), session, principal: p, systemId, transmit, receive, inflight: 0, windowStart: 0, windowCount: 0, awaitingLink: false };
         this.#binds.add(bind);
         session.send(pdu.response({ system_id: 'Switchboard' }));

@@ -191,6 +191,17 @@ describe('SMPP server with a strict raw-PDU client', () => {
     const ok = await Esme.connect(port);
     try { assert.equal(await ok.bind('transmitter', creds.systemId, creds.password), 0); } finally { ok.close(); }
   });
+
+  // Last in this server's cases: it locks this host (loopback) out.
+  it('a host that fails to bind 20 times across system_ids is locked out, its good binds too', async () => {
+    for (let i = 0; i < 20; i++) {
+      const e = await Esme.connect(port);
+      try { assert.equal(await e.bind('transmitter', `scan${i}`, 'guess'), 0x0d); } finally { e.close(); }
+    }
+    const e = await Esme.connect(port);
+    try { assert.equal(await e.bind('transmitter', creds.systemId, creds.password), 0x0d, 'the host is locked out'); } finally { e.close(); }
+    assert.match(await t.app.ctx.metrics.registry.metrics(), /switchboard_smpp_bind_lockouts_total [2-9]/);
+  });
 });
 
 describe('SMPP receipts are durable', () => {

@@ -9,10 +9,12 @@ import type { AppContext } from '../context.ts';
 import { AppError } from '../../domain/errors.ts';
 import { SESSION_COOKIE, SESSION_HOURS, sessionOf, type Sessions } from '../session.ts';
 import { PAGE_SECURITY_HEADERS } from '../security-headers.ts';
+import { FailureGuard } from '../../auth/failure-guard.ts';
 
 const WEB = join(import.meta.dirname, '../../../web/dashboard');
 const TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', svg: 'image/svg+xml', html: 'text/html; charset=utf-8' };
 export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext, sessions: Sessions): Promise<void> {
+  const signIns = new FailureGuard(10);
   const secure = (req: FastifyRequest) => req.protocol === 'https' || ctx.config.publicUrl.startsWith('https:');
   const setCookie = (req: FastifyRequest, reply: FastifyReply, value: string, maxAge: number) => {
     reply.header('set-cookie', `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure(req) ? '; Secure' : ''}`);
@@ -35,7 +37,22 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext, ses
   app.post<{ Body: { api_key: string } }>('/dashboard/login', {
     schema: { hide: true, body: { type: 'object', required: ['api_key'], additionalProperties: false, properties: { api_key: { type: 'string', minLength: 1, maxLength: 256 } } } },
   }, async (req, reply) => {
-    const { principal, hashPrefix } = await ctx.auth.keyForSecret(req.body.api_key);
+    // Failed sign-ins lock the source address out of sign-in (not out of the API) for a
+    // while (auth/failure-guard.ts): behind a proxy, set SWITCHBOARD_TRUST_PROXY so that
+    // the address is the client's, not the proxy's.
+    const locked = signIns.lockedFor(req.ip, Date.now());
+    if (locked > 0) {
+      ctx.metrics.authFailures.inc({ channel: 'dashboard_locked_out' });
+      throw new AppError('rate_limited', 'too many failed sign-ins from this address; try again later', { retryAfter: Math.ceil(locked / 1000) });
+    }
+    const signedIn = await ctx.auth.keyForSecret(req.body.api_key).catch((err: unknown) => {
+      if (err instanceof AppError && err.code === 'unauthorized') {
+        ctx.metrics.authFailures.inc({ channel: 'dashboard' });
+        signIns.failed(req.ip, Date.now());
+      }
+      throw err;
+    });
+    const { principal, hashPrefix } = signedIn;
     const value = sessions.issue(principal.keyId, hashPrefix);
     setCookie(req, reply, value, SESSION_HOURS * 3600);
     return { name: principal.name, account_id: principal.accountId, operator: principal.operator, scopes: [...principal.scopes], csrf: sessions.csrf(value) };

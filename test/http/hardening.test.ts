@@ -1,5 +1,5 @@
-// Who may speak for the client (X-Forwarded-*), and the admin key a server reachable from
-// other machines must have (issue 29's hardening).
+// Issue 29's hardening: who may speak for the client (X-Forwarded-*), the admin key a
+// server reachable from other machines must have, and failed sign-ins.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createApp } from '../../src/app.ts';
@@ -58,5 +58,26 @@ describe('admin key', () => {
     assert.equal(weakAdminKey({ host: '0.0.0.0', adminKey: 'x'.repeat(24) }), null);
     assert.equal(weakAdminKey({ host: '0.0.0.0', adminKey: '' }), null);
     assert.match(weakAdminKey({ host: '::', adminKey: 'x'.repeat(23) }) ?? '', /23 characters/);
+  });
+});
+
+describe('failed sign-ins', () => {
+  let t: TestApp;
+  after(async () => { await t?.stop(); });
+
+  it('lock an address out of dashboard sign-in after 10, the right key too, not out of the API; every failure is counted', async () => {
+    t = await startApp();
+    const login = (key: string) => fetch(`${t.url}/dashboard/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: key }) });
+    for (let i = 0; i < 10; i++) assert.equal((await login(`wrong-${i}`)).status, 401);
+    const locked = await login(ADMIN_KEY);
+    assert.equal(locked.status, 429);
+    assert.equal(((await locked.json()) as { error: { code: string } }).error.code, 'rate_limited');
+    assert.ok(Number(locked.headers.get('retry-after')) >= 1, 'says when to try again');
+    assert.equal((await t.call('GET', '/v1/messages?limit=1')).status, 200, 'the API still answers a good key from there');
+    assert.equal((await t.call('GET', '/v1/messages?limit=1', undefined, { authorization: 'Bearer not-a-key' })).status, 401);
+    const metrics = (await t.call('GET', '/metrics')).body as string;
+    assert.match(metrics, /switchboard_auth_failures_total\{channel="dashboard"\} 10/);
+    assert.match(metrics, /switchboard_auth_failures_total\{channel="dashboard_locked_out"\} 1/);
+    assert.match(metrics, /switchboard_auth_failures_total\{channel="bearer"\} 1/);
   });
 });
