@@ -38,7 +38,7 @@ export async function rollUpAttemptBuckets(db: Db, now: number): Promise<number>
       .where('a.started_at', '>=', s).where('a.started_at', '<', e)
       .groupBy([BUCKET, 'm.account_id', 'a.provider_id']).execute();
     // Rows first, then the marks: a bucket counts as rolled up only once its mark is stored.
-    const values = rows.map((r) => ({ start: Number(r.start), account_id: r.account_id, provider_id: r.provider_id, sends: Number(r.sends), errors: Number(r.errors ?? 0), failovers: Number(r.failovers ?? 0) }));
+    const values = rows.map((r) => ({ ...toWindow(r), start: Number(r.start), account_id: r.account_id }));
     for (let i = 0; i < values.length; i += 500) await db.insertInto('attempt_buckets').values(values.slice(i, i + 500)).onConflict((oc) => oc.doNothing()).execute();
     const marks = [];
     for (let b = s; b < e; b += BUCKET_MS) marks.push({ start: b, done_at: now });
@@ -88,13 +88,17 @@ export async function countFailovers(db: Db, since: number): Promise<number> {
   return before + settled + after;
 }
 
+/** A grouped row as a window: databases may answer sums as strings or null. */
+const toWindow = (r: { provider_id: string; sends: number; errors: number | null; failovers: number | null }): ProviderWindow =>
+  ({ provider_id: r.provider_id, sends: Number(r.sends), errors: Number(r.errors ?? 0), failovers: Number(r.failovers ?? 0) });
+
 async function bucketWindows(db: Db, lo: number, hi: number, accountId?: string): Promise<ProviderWindow[]> {
   let q = db.selectFrom('attempt_buckets')
     .select(['provider_id', sql<number>`sum(sends)`.as('sends'), sql<number>`sum(errors)`.as('errors'), sql<number>`sum(failovers)`.as('failovers')])
     .where('start', '>=', lo).where('start', '<', hi);
   if (accountId !== undefined) q = q.where('account_id', '=', accountId);
   const rows = await q.groupBy('provider_id').execute();
-  return rows.map((r) => ({ provider_id: r.provider_id, sends: Number(r.sends), errors: Number(r.errors ?? 0), failovers: Number(r.failovers ?? 0) }));
+  return rows.map(toWindow);
 }
 
 async function liveWindows(db: Db, from: number, to: number | null, accountId?: string): Promise<ProviderWindow[]> {
@@ -104,7 +108,7 @@ async function liveWindows(db: Db, from: number, to: number | null, accountId?: 
   // One account's share: each attempt in the range looks its message up by key (bounded by the range, not the account's ledger).
   if (accountId !== undefined) q = q.where((eb) => eb.exists(eb.selectFrom('messages').select('messages.id').whereRef('messages.id', '=', 'attempts.message_id').where('messages.account_id', '=', accountId)));
   const rows = await q.groupBy('attempts.provider_id').execute();
-  return rows.map((r) => ({ provider_id: r.provider_id, sends: Number(r.sends), errors: Number(r.errors ?? 0), failovers: Number(r.failovers ?? 0) }));
+  return rows.map(toWindow);
 }
 
 async function liveFailovers(db: Db, from: number, to: number | null): Promise<number> {
