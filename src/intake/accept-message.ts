@@ -1,6 +1,7 @@
 // POST /v1/messages as a story: validate → price → insert (group-committed, so the 202
 // goes out only once the row is on disk) → wake the worker, or hand the message
 // straight to this process's worker when it has room (HandOff).
+import { acceptedEvent } from '../events/catalog.ts';
 import { createHash } from 'node:crypto';
 import { AppError } from '../domain/errors.ts';
 import { parsePhone, isAlphanumericSender, optOutRefuses } from '../domain/phone.ts';
@@ -108,7 +109,7 @@ export class Intake {
       : row;
     let result: InsertResult;
     try {
-      result = await this.#batch.submit({ row: stored, idempotency, checkOptOut: !opts.skipOptOut, weight: this.#weight(row.account_id) });
+      result = await this.#batch.submit({ row: stored, idempotency, checkOptOut: !opts.skipOptOut, weight: this.#weight(row.account_id), outbox: [acceptedEvent(row, row.created_at)] });
     } catch (err) {
       if (lease) this.#handOff!.release();
       throw err;

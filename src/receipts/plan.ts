@@ -14,6 +14,7 @@ import { newId } from '../domain/ids.ts';
 import type { EventRow, MessagePartRow, MessageRow, ReceiptPlan, ReceiptPlanner, ReceiptPlannerModule, ReceiptWrite } from '../store/store.ts';
 import { SUPERSEDED_PART } from '../store/rows.ts';
 import { callbackFor } from '../callbacks/enqueue.ts';
+import { receiptEvent, statusEvents } from '../events/catalog.ts';
 
 const FAILED: ReadonlySet<MessageStatus> = new Set(['undelivered', 'failed']);
 
@@ -68,12 +69,14 @@ export const planReceipt: ReceiptPlanner = (message: MessageRow, all: readonly M
   }
   // A superseded send's receipt finishes the message only by saying it was delivered; its failure leaves the current send to go on.
   if (superseded && status !== 'delivered') status = null;
-  if (!moves(message.status, status)) return { event, part, set: null, callback: null };
+  const receipt = receiptEvent(message, event, now);
+  if (!moves(message.status, status)) return { event, part, set: null, callback: null, outbox: [receipt] };
   const set: Partial<MessageRow> = { status, updated_at: now, next_attempt_at: null, lease_owner: null };
   if (status === 'sent' || isFinal(status)) set.sent_at = message.sent_at ?? r.occurredAt;
   if (isFinal(status)) { set.final_at = now; set.failover_at = null; }
   if (failing.error_code) { set.error_code = failing.error_code; set.error_message = failing.error_message; set.provider_error_code = failing.provider_error_code; }
-  return { event, part, set, callback: callbackFor({ ...message, ...set }, now) };
+  const after = { ...message, ...set };
+  return { event, part, set, callback: callbackFor(after, now), outbox: [receipt, ...statusEvents(after, now)] };
 };
 
 /** The planner as a store's writer thread imports it (store/sqlite/threaded-store.ts). */

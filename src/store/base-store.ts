@@ -6,13 +6,13 @@
 import { sql, type RawBuilder } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { migrations } from './migrations.ts';
-import type { Announce, ReceiptPlanner, AttemptRow, CancelResult, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage, Outcome, QueueStats, ReceiptResult, ReceiptWrite, Store, WebhookRow } from './store.ts';
-import { ConversationsBase } from './shared/conversations.ts';
+import type { Announce, AnnounceEvents, ReceiptPlanner, AttemptRow, CancelResult, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage, Outcome, QueueStats, ReceiptResult, ReceiptWrite, Store, WebhookRow } from './store.ts';
+import { OutboxBase } from './shared/outbox.ts';
 
 /** The error codes of a message waiting queued for a route (worker/outcome.ts waitOutcome). */
 const WAITING_CODES = ['route_unavailable', 'no_provider_configured'];
 
-export abstract class BaseStore extends ConversationsBase implements Store {
+export abstract class BaseStore extends OutboxBase implements Store {
   abstract readonly dialect: 'sqlite' | 'postgres';
 
   abstract insertMessages(batch: NewMessage[]): Promise<InsertResult[]>;
@@ -105,16 +105,21 @@ export abstract class BaseStore extends ConversationsBase implements Store {
     return this.db.selectFrom('events').selectAll().where('message_id', '=', messageId).orderBy('created_at').orderBy('id').execute();
   }
 
-  async cancelMessage(accountId: string, id: string, now: number, announce: Announce): Promise<CancelResult> {
-    const row = await this.db.updateTable('messages')
-      .set({ status: 'canceled', final_at: now, updated_at: now, next_attempt_at: null, lease_owner: null })
-      .where('id', '=', id).where('account_id', '=', accountId).where('status', 'in', ['queued', 'scheduled'])
-      .returningAll().executeTakeFirst();
-    if (row) {
+  async cancelMessage(accountId: string, id: string, now: number, announce: Announce, announceEvents?: AnnounceEvents): Promise<CancelResult> {
+    // The change, its callback and its events commit together.
+    const row = await this.db.transaction().execute(async (trx) => {
+      const row = await trx.updateTable('messages')
+        .set({ status: 'canceled', final_at: now, updated_at: now, next_attempt_at: null, lease_owner: null })
+        .where('id', '=', id).where('account_id', '=', accountId).where('status', 'in', ['queued', 'scheduled'])
+        .returningAll().executeTakeFirst();
+      if (!row) return undefined;
       const cb = announce(row, now);
-      if (cb) await this.db.insertInto('callbacks').values(cb).execute();
-      return { kind: 'canceled', message: row };
-    }
+      if (cb) await trx.insertInto('callbacks').values(cb).execute();
+      const events = announceEvents?.(row, now) ?? [];
+      if (events.length > 0) await trx.insertInto('outbox').values(events).execute();
+      return row;
+    });
+    if (row) return { kind: 'canceled', message: row };
     const existing = await this.getMessage(accountId, id);
     return existing ? { kind: 'not_cancelable', message: existing } : { kind: 'not_found' };
   }

@@ -6,3 +6,4 @@ export * from './rows/records.ts';
 export * from './rows/relays-masks.ts';
 export * from './rows/operations.ts';
 export * from './rows/webhooks-callbacks.ts';
+export * from './rows/outbox.ts';

@@ -1,5 +1,6 @@
 // Kysely table types: one interface per table, the same on SQLite and PostgreSQL.
-import type { InboundPartRow, MessagePartRow, MaskLegRow, MaskRow, RelayAttemptRow, RelayRow, RelayRuleRow, OptOutRow, AlertRow, CountryRuleRow, NumberRow, ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, EventRow, InboundRow, MessageRow, ProviderRow, WebhookRow, TrackingLinkRow, TemplateRow, DrillRow, ReportRollupRow, RollupSpan, ConversationRow } from './store.ts';
+import type { InboundPartRow, MessagePartRow, MaskLegRow, MaskRow, RelayAttemptRow, RelayRow, RelayRuleRow, OptOutRow, AlertRow, CountryRuleRow, NumberRow, ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, EventRow, InboundRow, MessageRow, ProviderRow, WebhookRow, TrackingLinkRow, TemplateRow, DrillRow, ReportRollupRow, RollupSpan, ConversationRow, OutboxRow } from './store.ts';
+import type { Generated } from 'kysely';
 
 export interface AccountTable { id: string; name: string; created_at: number; updated_at: number }
 export interface ReportRollupTable extends ReportRollupRow { span: RollupSpan }
@@ -38,4 +39,7 @@ export interface Database {
   config_version: { id: number; version: number };
   attempt_buckets: { start: number; account_id: string; provider_id: string; sends: number; errors: number; failovers: number };
   attempt_buckets_done: { start: number; done_at: number };
+  outbox: OutboxRow & { seq: Generated<number>; pos: number | null };
+  outbox_cursors: { name: string; pos: number; updated_at: number };
+  outbox_leases: { name: string; owner: string; until: number };
 }

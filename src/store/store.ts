@@ -12,6 +12,7 @@
 //   AlertStore     alert episodes
 //   ReportRollups  per-minute and per-hour counts that reports read instead of the ledger
 //   ConversationStore  conversations: a business number and a customer, both ways
+//   EventOutbox    events written with each change, sequenced and published from there
 //
 // Rows and write shapes live in rows.ts. All times are epoch milliseconds.
 import type { MessageLedger } from './ports/ledger.ts';
@@ -23,9 +24,10 @@ import type { MaskStore } from './ports/masks.ts';
 import type { AlertStore } from './ports/alerts.ts';
 import type { ReportRollups } from './ports/reports.ts';
 import type { ConversationStore } from './ports/conversations.ts';
+import type { EventOutbox } from './ports/outbox.ts';
 
 export type * from './rows.ts';
-export type { MessageLedger, WebhookLog, CallbackQueue, CallbackClaim, CallbackFinish, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore };
+export type { MessageLedger, WebhookLog, CallbackQueue, CallbackClaim, CallbackFinish, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox };
 
 /** Opening, migrating and closing a database. */
 export interface StoreLifecycle {
@@ -38,4 +40,4 @@ export interface StoreLifecycle {
   backup?(path: string): Promise<void>;
 }
 
-export interface Store extends StoreLifecycle, MessageLedger, WebhookLog, CallbackQueue, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore {}
+export interface Store extends StoreLifecycle, MessageLedger, WebhookLog, CallbackQueue, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox {}

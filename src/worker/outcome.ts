@@ -6,10 +6,12 @@ import type { AttemptRow, EventRow, MessagePartRow, MessageRow, Outcome } from '
 import type { SendOutcome } from '../providers/provider.ts';
 import { backoffMs } from '../loop/backoff.ts';
 import { callbackFor } from '../callbacks/enqueue.ts';
+import { statusEvents } from '../events/catalog.ts';
 
-/** Adds the caller's callback for the status the outcome sets. */
+/** Adds the caller's callback and the event for the status the outcome sets. */
 function withCallback(row: MessageRow, o: Omit<Outcome, 'callback'>): Outcome {
-  return { ...o, callback: callbackFor({ ...row, ...o.set, updated_at: o.now, lease_owner: null }, o.now) };
+  const after: MessageRow = { ...row, ...o.set, updated_at: o.now, lease_owner: null };
+  return { ...o, callback: callbackFor(after, o.now), outbox: statusEvents(after, o.now) };
 }
 
 export interface RetryPolicy { maxAttempts: number; maxThrottledAttempts: number; backoffBaseMs: number; backoffMaxMs: number }

@@ -16,6 +16,7 @@ import { lifecycleCases } from './areas/lifecycle.ts';
 import { reportsCases } from './areas/reports.ts';
 import { conversationsCases } from './areas/conversations.ts';
 import { attemptBucketsCases } from './areas/attempt-buckets.ts';
+import { outboxCases } from './areas/outbox.ts';
 
 export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip: string | false = false): void {
   describe(`store contract: ${name}`, { skip }, () => {
@@ -33,6 +34,7 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
     reportsCases(store);
     conversationsCases(store);
     attemptBucketsCases(store);
+    outboxCases(store);
     lifecycleCases(store);
   });
 }

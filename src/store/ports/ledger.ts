@@ -11,7 +11,7 @@
 //   whose lease was taken over cannot overwrite the new owner's result. A sent outcome
 //   carries the message's parts (what the provider gave its own ids to).
 import type {
-  Announce, AttemptRow, CancelResult, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage, Outcome, ProviderWindow, QueueStats, ReportRow,
+  Announce, AnnounceEvents, AttemptRow, CancelResult, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage, Outcome, ProviderWindow, QueueStats, ReportRow,
 } from '../rows.ts';
 
 export interface MessageLedger {
@@ -26,8 +26,8 @@ export interface MessageLedger {
   /** the message's parts, in order (empty until it is sent) */
   listParts(messageId: string): Promise<MessagePartRow[]>;
   listEvents(messageId: string): Promise<EventRow[]>;
-  /** cancels a queued or scheduled message; `announce` makes the caller's callback, written with the change */
-  cancelMessage(accountId: string, id: string, now: number, announce: Announce): Promise<CancelResult>;
+  /** cancels a queued or scheduled message; `announce` makes the caller's callback and `announceEvents` its events, written with the change */
+  cancelMessage(accountId: string, id: string, now: number, announce: Announce, announceEvents?: AnnounceEvents): Promise<CancelResult>;
 
   /**
    * Claims up to `limit` due messages by lane and turn (domain/lanes.ts), the first

@@ -5,7 +5,7 @@
 // (postgres-store.ts).
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../schema.ts';
-import type { CallbackRow, EventRow, MessagePartRow, MessageRow, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite } from '../store.ts';
+import type { CallbackRow, OutboxRow, EventRow, MessagePartRow, MessageRow, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite } from '../store.ts';
 import { SUPERSEDED_PART } from '../rows.ts';
 
 /**
@@ -28,6 +28,7 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: Outcome[]):
     insertFor('attempts', outcomes.flatMap((o) => o.attempts)),
     insertFor('events', outcomes.flatMap((o) => (o.event ? [o.event] : []))),
     insertFor('callbacks', outcomes.flatMap((o) => (o.callback ? [o.callback] : []))),
+    insertFor('outbox', outcomes.flatMap((o) => o.outbox ?? [])),
     insertFor('message_parts', outcomes.flatMap((o) => o.parts), { tail: sql`ON CONFLICT DO NOTHING` }),
   ].filter((q) => q !== null).map((q, i) => sql`${sql.id(`i${i}`)} AS (${q})`);
   const r = await sql<{ id: string }>`
@@ -60,7 +61,7 @@ function updateByShape(shape: string, rows: Record<string, unknown>[]) {
 }
 
 /** Rows of a message's own table, inserted only for the messages the batch updated (the CTE `applied`), or all of them. */
-function insertFor(table: 'attempts' | 'events' | 'callbacks' | 'message_parts', rows: object[], opts: { tail?: ReturnType<typeof sql>; onlyApplied?: boolean } = {}) {
+function insertFor(table: 'attempts' | 'events' | 'callbacks' | 'message_parts' | 'outbox', rows: object[], opts: { tail?: ReturnType<typeof sql>; onlyApplied?: boolean } = {}) {
   if (rows.length === 0) return null;
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const list = sql.join(columns.map((c) => sql.ref(c)));
@@ -83,6 +84,8 @@ async function recordOutcomesInSteps(db: Kysely<Database>, outcomes: Outcome[]):
     if (attempts.length) await trx.insertInto('attempts').values(attempts).execute();
     if (events.length) await trx.insertInto('events').values(events).execute();
     if (callbacks.length) await trx.insertInto('callbacks').values(callbacks).execute();
+    const outbox = mine.flatMap((o) => o.outbox ?? []);
+    if (outbox.length) await trx.insertInto('outbox').values(outbox).execute();
     const superseded = mine.filter((o) => o.supersedeParts).map((o) => o.messageId);
     if (superseded.length) {
       await trx.updateTable('message_parts').set((eb) => ({ part_index: eb('part_index', '+', SUPERSEDED_PART) }))
@@ -99,6 +102,7 @@ export async function applyReceipts(db: Kysely<Database>, receipts: ReceiptWrite
     const { messageOf, messages, parts } = await lockMessages(trx, receipts);
     const pendingEvents: EventRow[] = [];
     const pendingCallbacks: CallbackRow[] = [];
+    const pendingOutbox: OutboxRow[] = [];
     const changed = new Map<string, MessageRow>();
     const changedColumns = new Set<string>();
     const changedParts = new Map<string, MessagePartRow>();
@@ -109,6 +113,7 @@ export async function applyReceipts(db: Kysely<Database>, receipts: ReceiptWrite
       const own = parts.get(message.id) ?? [];
       const plan = planReceipt(message, own, r, now);
       pendingEvents.push(plan.event);
+      if (plan.outbox) pendingOutbox.push(...plan.outbox);
       if (plan.part) {
         const k = own.findIndex((p) => p.part_index === plan.part!.index);
         own[k] = { ...own[k], ...plan.part.set };
@@ -133,6 +138,7 @@ export async function applyReceipts(db: Kysely<Database>, receipts: ReceiptWrite
       // skips a duplicate within this one statement.
       insertFor('events', pendingEvents, { onlyApplied: false, tail: sql`ON CONFLICT DO NOTHING` }),
       insertFor('callbacks', pendingCallbacks, { onlyApplied: false }),
+      insertFor('outbox', pendingOutbox, { onlyApplied: false, tail: sql`ON CONFLICT DO NOTHING` }),
       // Every column a plan in this batch set, from each message as it now stands (the
       // rows are locked, so a column its own plan left alone keeps its value).
       changed.size === 0 ? null : sql`

@@ -69,7 +69,11 @@ async function insertBatch(db: Kysely<Database>, batch: NewMessage[]): Promise<I
   for (let i = 0; i < toInsert.length; i += 500) {
     // The NOTIFY that wakes the workers rides on the insert (one round trip fewer);
     // PostgreSQL sends one notification per transaction for identical payloads.
-    await db.insertInto('messages').values(toInsert.slice(i, i + 500).map((b) => b.row))
+    // Their events (message.accepted) in the same statement: no transaction needed.
+    const chunk = toInsert.slice(i, i + 500);
+    const outbox = chunk.flatMap((b) => b.outbox ?? []);
+    const insert = outbox.length === 0 ? db : db.with('o', (q) => q.insertInto('outbox').values(outbox));
+    await insert.insertInto('messages').values(chunk.map((b) => b.row))
       .returning(sql<string>`pg_notify(${QUEUE_CHANNEL}, '')`.as('notified')).execute();
   }
   batch.forEach((b, i) => { if (results[i] === undefined && toInsert.includes(b)) results[i] = { kind: 'inserted', message: b.row }; });

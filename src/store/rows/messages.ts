@@ -5,6 +5,7 @@ import type { MessageStatus } from '../../domain/status.ts';
 import type { Encoding } from '../../domain/encoding.ts';
 import type { OptOutRow } from './records.ts';
 import type { CallbackRow } from './webhooks-callbacks.ts';
+import type { OutboxRow } from './outbox.ts';
 
 export interface MessageRow {
   id: string;
@@ -133,6 +134,8 @@ export interface NewMessage {
    * a message without a sender yet is refused by any of the recipient's opt-outs.
    */
   checkOptOut?: boolean;
+  /** the events announcing it (message.accepted), written only if it is inserted */
+  outbox?: OutboxRow[];
 }
 
 export type InsertResult =
@@ -158,6 +161,8 @@ export interface Outcome {
   event: EventRow | null;
   /** the caller's callback for this change, written with it */
   callback: CallbackRow | null;
+  /** the events announcing this change, written with it */
+  outbox?: OutboxRow[];
   now: number;
 }
 
@@ -186,6 +191,8 @@ export interface ReceiptPlan {
   set: Partial<MessageRow> | null;
   /** the caller's callback announcing the change */
   callback: CallbackRow | null;
+  /** the events: the receipt itself, and the status it moved the message to */
+  outbox?: OutboxRow[];
 }
 
 /**
@@ -199,6 +206,8 @@ export type ReceiptPlanner = (message: MessageRow, parts: readonly MessagePartRo
 export interface ReceiptPlannerModule { plan: ReceiptPlanner; url: string; name: string }
 
 export type Announce = (message: MessageRow, now: number) => CallbackRow | null;
+/** The events a change announces (events/outbox.ts), built inside the store's transaction from the changed row. */
+export type AnnounceEvents = (message: MessageRow, now: number) => OutboxRow[];
 
 export interface ReceiptResult {
   /** the message after the receipt, or null when no message has that provider id */

@@ -7,7 +7,7 @@
 // (threaded-store.ts), which posts to the thread exactly the names listed here.
 import type { SQLInputValue } from 'node:sqlite';
 import type { SqliteConn } from './conn.ts';
-import type { AttemptRow, CallbackAttemptRow, CallbackFinish, CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, OptOutRow, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
+import type { AttemptRow, OutboxRow, CallbackAttemptRow, CallbackFinish, CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, OptOutRow, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 import { SUPERSEDED_PART } from '../rows.ts';
 import { WEBHOOK_DUE } from '../shared/webhook-due.ts';
 import { BULK_LANE, TURN_SCAN } from '../../domain/lanes.ts';
@@ -36,8 +36,9 @@ export const HOT_WRITES = hotWrites({
     const lastKey = c.stmts.rows(`SELECT max(k) AS k FROM (
       SELECT max(fair_key) AS k FROM messages WHERE account_id = ? AND status = 'queued' AND lane = ? AND final_at IS NULL
       UNION ALL SELECT max(fair_key) FROM messages WHERE account_id = ? AND status = 'sending' AND lane = ? AND final_at IS NULL)`);
+    const insertOutbox = c.stmts.get(INSERT_OUTBOX.sql);
     const last = new Map<string, number | null>();
-    return c.tx(() => batch.map(({ row, idempotency, checkOptOut, weight }): InsertResult => {
+    return c.tx(() => batch.map(({ row, idempotency, checkOptOut, weight, outbox }): InsertResult => {
       if (checkOptOut) {
         const optOut = findOptOut.get(row.account_id, row.to_number, row.from_number, row.from_number) as OptOutRow | undefined;
         if (optOut) return { kind: 'opted_out', optOut };
@@ -53,6 +54,7 @@ export const HOT_WRITES = hotWrites({
       }
       stampTurn(row, weight, last, (account, lane) => (lastKey.get(account, lane, account, lane)?.k as number | null) ?? null);
       insertMsg.run(...INSERT_MESSAGE.values(row.channel ? row : { ...row, channel: 'sms' }));
+      if (outbox) for (const e of outbox) insertOutbox.run(...INSERT_OUTBOX.values(e));
       return { kind: 'inserted', message: row };
     }));
   },
@@ -85,6 +87,7 @@ export const HOT_WRITES = hotWrites({
     const insertEvent = c.stmts.get(INSERT_EVENT.sql);
     const insertCallback = c.stmts.get(INSERT_CALLBACK.sql);
     const insertPart = c.stmts.get(INSERT_PART.sql);
+    const insertOutbox = c.stmts.get(INSERT_OUTBOX.sql);
     const supersede = c.stmts.get('UPDATE message_parts SET part_index = part_index + ? WHERE message_id = ? AND part_index < ?');
     c.tx(() => {
       for (const o of outcomes) {
@@ -95,6 +98,7 @@ export const HOT_WRITES = hotWrites({
         for (const a of o.attempts) insertAttempt.run(...INSERT_ATTEMPT.values(a));
         if (o.event) insertEvent.run(...INSERT_EVENT.values(o.event));
         if (o.callback) insertCallback.run(...INSERT_CALLBACK.values(o.callback));
+        if (o.outbox) for (const e of o.outbox) insertOutbox.run(...INSERT_OUTBOX.values(e));
         if (o.supersedeParts) supersede.run(SUPERSEDED_PART, o.messageId, SUPERSEDED_PART);
         for (const p of o.parts) insertPart.run(...INSERT_PART.values(p));
       }
@@ -138,11 +142,13 @@ export const HOT_WRITES = hotWrites({
     const updatePart = c.stmts.get('UPDATE message_parts SET status = ?, error_code = ?, error_message = ?, provider_error_code = ?, updated_at = ? WHERE message_id = ? AND part_index = ?');
     const insertEvent = c.stmts.get(INSERT_EVENT.sql.replace('INSERT INTO', 'INSERT OR IGNORE INTO'));
     const insertCallback = c.stmts.get(INSERT_CALLBACK.sql);
+    const insertOutbox = c.stmts.get(INSERT_OUTBOX.sql.replace('INSERT INTO', 'INSERT OR IGNORE INTO'));
     return c.tx(() => receipts.map((r): ReceiptResult => {
         const message = findMessage.get(r.providerMessageId, r.providerId) as MessageRow | undefined;
         if (!message) return { message: null, changed: false, previous: null };
         const plan = planReceipt(message, findParts.all(message.id) as unknown as MessagePartRow[], r, now);
         insertEvent.run(...INSERT_EVENT.values(plan.event));
+        if (plan.outbox) for (const e of plan.outbox) insertOutbox.run(...INSERT_OUTBOX.values(e));
         if (plan.part) {
           const p = plan.part.set;
           updatePart.run(p.status, p.error_code, p.error_message, p.provider_error_code, p.updated_at, message.id, plan.part.index);
@@ -160,6 +166,12 @@ export const HOT_WRITES = hotWrites({
 
 export type HotWrites = typeof HOT_WRITES;
 
+/** A change's callback and events, inside the caller's transaction (a cancel). */
+export function insertAnnounced(c: SqliteConn, callback: CallbackRow | null, outbox: OutboxRow[]): void {
+  if (callback) c.stmts.get(INSERT_CALLBACK.sql).run(...INSERT_CALLBACK.values(callback));
+  for (const e of outbox) c.stmts.get(INSERT_OUTBOX.sql).run(...INSERT_OUTBOX.values(e));
+}
+
 // Positional parameters: node:sqlite binds `?` by index, far cheaper than `@name` (each
 // name is looked up per row), and the hot inserts carry up to 35 columns.
 type Value = SQLInputValue;
@@ -176,6 +188,7 @@ const INSERT_MESSAGE = insertOf<MessageRow>('messages', MESSAGE_COLUMNS);
 const INSERT_WEBHOOK = insertOf<WebhookRow>('webhooks', ['id', 'provider_id', 'kind', 'url', 'headers', 'body', 'received_at', 'process_after', 'processed_at', 'lease_until', 'attempts', 'error']);
 const INSERT_CALLBACK = insertOf<CallbackRow>('callbacks', ['id', 'account_id', 'api_key_id', 'message_id', 'url', 'type', 'payload', 'status', 'attempts', 'next_attempt_at', 'lease_until', 'last_error', 'created_at', 'updated_at', 'delivered_at']);
 const INSERT_PART = insertOf<MessagePartRow>('message_parts', ['message_id', 'part_index', 'provider_id', 'provider_message_id', 'status', 'error_code', 'error_message', 'provider_error_code', 'created_at', 'updated_at', 'reconciled_at'], 'INSERT OR IGNORE');
+const INSERT_OUTBOX = insertOf<OutboxRow>('outbox', ['id', 'account_id', 'type', 'subject', 'message_id', 'time', 'data']);
 const INSERT_CALLBACK_ATTEMPT = insertOf<CallbackAttemptRow>('callback_attempts', ['id', 'callback_id', 'attempt', 'status_code', 'error', 'started_at', 'duration_ms']);
 const INSERT_EVENT = insertOf<EventRow>('events', ['id', 'message_id', 'type', 'status', 'provider_id', 'provider_status', 'error_code', 'webhook_id', 'occurred_at', 'created_at', 'detail']);
 const INSERT_ATTEMPT = insertOf<AttemptRow>('attempts', ['id', 'message_id', 'attempt', 'provider_id', 'from_number', 'outcome', 'error_code', 'error_message', 'provider_error_code', 'provider_message_id', 'started_at', 'finished_at', 'failover', 'route_explanation']);

@@ -17,8 +17,9 @@ import { BaseStore } from '../base-store.ts';
 import type { Database } from '../schema.ts';
 import { kyselyDatabase } from './node-sqlite-dialect.ts';
 import { SqliteConn } from './conn.ts';
-import { HOT_WRITES } from './hot-writes.ts';
-import type { CallbackAttemptRow, CallbackFinish, InsertResult, MessageRow, NewMessage, OptOutRow, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
+import { HOT_WRITES, insertAnnounced } from './hot-writes.ts';
+import { SEQUENCE_EVENTS } from '../shared/outbox.ts';
+import type { Announce, AnnounceEvents, CancelResult, CallbackAttemptRow, CallbackFinish, InsertResult, MessageRow, NewMessage, OptOutRow, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 
 export class SqliteStore extends BaseStore {
   readonly dialect = 'sqlite' as const;
@@ -86,6 +87,33 @@ export class SqliteStore extends BaseStore {
       if (rows.length > 0) archive?.(rows);
       for (const r of rows) for (const d of deletes) d.run(r.id);
       return rows.length;
+    });
+  }
+
+  // Transactions of their own: a synchronous block on this connection (see the top).
+  override async cancelMessage(accountId: string, id: string, now: number, announce: Announce, announceEvents?: AnnounceEvents): Promise<CancelResult> {
+    const cancel = this.#c.stmts.rows(`UPDATE messages SET status = 'canceled', final_at = ?, updated_at = ?, next_attempt_at = NULL, lease_owner = NULL
+      WHERE id = ? AND account_id = ? AND status IN ('queued', 'scheduled') RETURNING *`);
+    const row = this.#c.tx(() => {
+      const row = cancel.get(now, now, id, accountId) as MessageRow | undefined;
+      if (!row) return undefined;
+      insertAnnounced(this.#c, announce(row, now), announceEvents?.(row, now) ?? []);
+      return row;
+    });
+    if (row) return { kind: 'canceled', message: row };
+    const existing = await this.getMessage(accountId, id);
+    return existing ? { kind: 'not_cancelable', message: existing } : { kind: 'not_found' };
+  }
+
+  override async sequenceEvents(limit: number, now: number): Promise<number> {
+    const cursor = this.#c.stmts.rows(`SELECT pos FROM outbox_cursors WHERE name = ''`);
+    const update = this.#c.stmts.get(SEQUENCE_EVENTS);
+    const upsert = this.#c.stmts.get(`INSERT INTO outbox_cursors (name, pos, updated_at) VALUES ('', ?, ?) ON CONFLICT (name) DO UPDATE SET pos = excluded.pos, updated_at = excluded.updated_at`);
+    return this.#c.tx(() => {
+      const from = (cursor.get()?.pos as number | undefined) ?? 0;
+      const n = Number(update.run(from, limit).changes);
+      if (n > 0) upsert.run(from + n, now);
+      return n;
     });
   }
 

@@ -1,0 +1,42 @@
+// The events Switchboard publishes (DESIGN.md §1, "events leave through an outbox"): each
+// type, and the outbox row that carries it, built by whoever makes the change so the
+// store writes it in the same transaction. `data` is the object as the API shows it.
+// Brokers and the HTTP feed add the `switchboard.` prefix (events/cloud-event.ts).
+import { newId } from '../domain/ids.ts';
+import type { MessageStatus } from '../domain/status.ts';
+import type { EventRow, MessageRow, OutboxRow } from '../store/store.ts';
+import { presentEvent, presentMessage } from '../public/present.ts';
+
+export const EVENT_TYPES = [
+  'message.accepted', 'message.sent', 'message.delivered', 'message.undelivered', 'message.failed', 'message.expired', 'message.canceled',
+  'message.receipt', 'inbound.received', 'consent.opt_out', 'consent.opt_in', 'relay.hop',
+  'provider.circuit_opened', 'provider.circuit_closed', 'config.changed',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** The statuses a message announces when it reaches them. */
+const ANNOUNCED: Partial<Record<MessageStatus, EventType>> = {
+  sent: 'message.sent', delivered: 'message.delivered', undelivered: 'message.undelivered',
+  failed: 'message.failed', expired: 'message.expired', canceled: 'message.canceled',
+};
+
+/** An event about any object, with its API shape as `data`. */
+export function newEvent(type: EventType, accountId: string, subject: string, data: unknown, now: number, messageId: string | null = null): OutboxRow {
+  return { id: newId('evt'), account_id: accountId, type, subject, message_id: messageId, time: now, data: JSON.stringify(data) };
+}
+
+/** message.accepted, for a message just written (queued or scheduled). */
+export function acceptedEvent(m: MessageRow, now: number): OutboxRow {
+  return newEvent('message.accepted', m.account_id, m.id, presentMessage(m), now, m.id);
+}
+
+/** The event for the status a message has just moved to, if it announces that one. */
+export function statusEvents(m: MessageRow, now: number): OutboxRow[] {
+  const type = ANNOUNCED[m.status];
+  return type ? [newEvent(type, m.account_id, m.id, presentMessage(m), now, m.id)] : [];
+}
+
+/** message.receipt: one provider receipt about one part, as the message's events show it. */
+export function receiptEvent(m: MessageRow, e: EventRow, now: number): OutboxRow {
+  return newEvent('message.receipt', m.account_id, m.id, { message_id: m.id, ...presentEvent(e) }, now, m.id);
+}
