@@ -45,6 +45,8 @@ import type { AppContext } from './http/context.ts';
 export type { AppContext } from './http/context.ts';
 import { createLogger } from './log.ts';
 import { CallbackGuard } from './callbacks/ssrf.ts';
+import { EventPublisher } from './events/publisher.ts';
+import { makeSinks } from './events/sinks/make.ts';
 import { CallbackDispatcher } from './callbacks/dispatcher.ts';
 
 
@@ -107,7 +109,11 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const sharedHealth = config.redisUrl
     ? new SharedHealth({ health, redisUrl: config.redisUrl, prefix: config.redisPrefix, windowMs: config.healthWindowMs, openMs: config.circuitOpenMs, syncMs: config.sharedSyncMs, providers: () => registry.active().map((p) => p.id), logger })
     : null;
+  // The event stream (events/publisher.ts): every process runs one; the lease holder works,
+  // looking for new events every 100 ms (a wake per change would cost a round per message).
+  const events = new EventPublisher({ store, sinks: makeSinks(config), source: config.publicUrl, logger, registry: metrics.registry, retentionMs: config.eventRetentionHours * 3_600_000 });
   const degraded = (): string[] => [
+    ...events.degraded(),
     ...(limiter.degraded ? ['redis unreachable: rate limits are per process'] : []),
     ...(sharedHealth?.degraded ? ['redis unreachable: provider health is per process'] : []),
   ];
@@ -190,7 +196,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const lifecycle = { draining: false, degraded };
   const auth = new Authenticator(store, config.adminKey, config.webhookSecret);
   const ctx: AppContext = {
-    config, store, bus, metrics, registry, router, health, limiter, intake, relays, masks, ingestWebhook, logger, guard, lifecycle, auth,
+    config, store, bus, metrics, registry, router, health, limiter, intake, relays, masks, ingestWebhook, logger, guard, lifecycle, auth, events,
     waiters: new Waiters(store, bus),
   };
   // Another process's configuration change: routes, keys and providers are read again, and
@@ -227,6 +233,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       rollups?.start();
       attemptBuckets?.start();
       failovers?.start();
+      events.start();
       if (runsWorkers) { relays.start(); masks.start(); }
       await smppServer?.start();
       if (server) {
@@ -263,6 +270,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await rollups?.stop();
       await attemptBuckets?.stop();
       await failovers?.stop();
+      await events.stop();
       await relays.stop();
       await masks.stop();
       await ingest.drain();

@@ -52,6 +52,14 @@ const SCHEMA = {
   // runs its loops flat out on small batches and each one added costs as much CPU as the
   // first (issue 26); with it a message waits a few more milliseconds.
   batchWindowMs: { env: 'SWITCHBOARD_BATCH_WINDOW_MS', kind: 'int', def: 20, min: 0, max: 1_000 },
+  // The event stream (events/): where events are published (nats://, amqp://, redis://
+  // URLs, comma-separated; credentials in a URL stay in the environment) and how long the
+  // outbox keeps them (published or not; the HTTP feed reads that far back).
+  eventSinks: { env: 'SWITCHBOARD_EVENT_SINKS', kind: 'list', def: [] },
+  eventRetentionHours: { env: 'SWITCHBOARD_EVENT_RETENTION_HOURS', kind: 'number', def: 72, min: 0 },
+  eventNatsMaxAgeHours: { env: 'SWITCHBOARD_EVENT_NATS_MAX_AGE_HOURS', kind: 'number', def: 72, min: 0 },
+  eventNatsMaxBytes: { env: 'SWITCHBOARD_EVENT_NATS_MAX_BYTES', kind: 'int', def: 1_073_741_824, min: -1 },
+  eventRedisMaxLen: { env: 'SWITCHBOARD_EVENT_REDIS_MAXLEN', kind: 'int', def: 1_000_000, min: 1 },
   sendTimeoutMs: { env: 'SWITCHBOARD_SEND_TIMEOUT_MS', kind: 'int', def: 10_000, min: 10 },
   maxAttempts: { env: 'SWITCHBOARD_MAX_ATTEMPTS', kind: 'int', def: 5, min: 1 },
   maxThrottledAttempts: { env: 'SWITCHBOARD_MAX_THROTTLED_ATTEMPTS', kind: 'int', def: 30, min: 1 },
@@ -187,6 +195,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       throw new ConfigError(`${key} (env ${SCHEMA[key].env}) must be auto, on or off, got ${JSON.stringify(out[key])}`);
     }
   }
+  for (const u of out.eventSinks as string[]) {
+    if (!/^(nats|amqps?|rediss?):\/\/[^/]/.test(u)) throw new ConfigError(`eventSinks (env SWITCHBOARD_EVENT_SINKS) takes nats://, amqp:// and redis:// URLs, got ${JSON.stringify(redactUrl(u))}`);
+  }
   trustProxyOption(out as Pick<Config, 'trustProxy'>); // a malformed value stops the start, not the first request
   if (!out.publicUrl) out.publicUrl = `http://localhost:${out.port}`;
   out.publicUrl = String(out.publicUrl).replace(/\/+$/, '');
@@ -228,12 +239,12 @@ export function describeConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, f] of Object.entries(SCHEMA) as [string, Field][]) {
     const v = (config as Record<string, unknown>)[key];
-    out[key] = f.secret && v ? '(set)' : key === 'databaseUrl' || key === 'redisUrl' ? redactUrl(String(v)) : v;
+    out[key] = f.secret && v ? '(set)' : key === 'databaseUrl' || key === 'redisUrl' ? redactUrl(String(v)) : key === 'eventSinks' ? (v as string[]).map(redactUrl) : v;
   }
   return out;
 }
 
-function redactUrl(u: string): string {
+export function redactUrl(u: string): string {
   if (!u) return u;
   try { const url = new URL(u); if (url.password) url.password = '***'; return url.toString(); } catch { return '(invalid url)'; }
 }

@@ -17,6 +17,7 @@ import type { MaskService } from '../masking/masks.ts';
 import type { CallbackGuard } from '../callbacks/ssrf.ts';
 import type { Authenticator } from '../auth/auth.ts';
 import type { Waiters } from './waiters.ts';
+import type { EventPublisher } from '../events/publisher.ts';
 
 /** What readiness reports: draining once shutdown began; degraded while shared state is unreachable. */
 export interface Lifecycle {
@@ -43,4 +44,6 @@ export interface AppContext {
   guard: CallbackGuard;
   logger: Logger;
   lifecycle: Lifecycle;
+  /** the event stream: the feed's long-poll waits on it */
+  events: EventPublisher;
 }

@@ -22,6 +22,7 @@ import { relayRuleRoutes } from './routes/v1/relay-rules.ts';
 import { maskRoutes } from './routes/v1/masks.ts';
 import { compatRoutes } from './routes/compat.ts';
 import { inboundRoutes } from './routes/v1/inbound.ts';
+import { eventRoutes } from './routes/v1/events.ts';
 import { conversationRoutes } from './routes/v1/conversations.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import type { AppContext } from './context.ts';
@@ -189,6 +190,7 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     await compatRoutes(api, ctx);
     await inboundRoutes(api, ctx);
     await conversationRoutes(api, ctx);
+    await eventRoutes(api, ctx);
   });
   await app.register(async (api) => {
     await reportRoutes(api, ctx);

@@ -1,0 +1,150 @@
+// The outbox publisher (DESIGN.md §1, "events leave through an outbox"). Every process
+// runs one; the one holding the `outbox` lease (store/ports/outbox.ts) works: it gives
+// new events their feed positions (the sequencer) and publishes to each sink from that
+// sink's cursor, in position order, advancing the cursor only after the broker
+// acknowledged the batch. So publishing is at least once (a holder that dies after the
+// broker took a batch and before its cursor moved leaves it to be published again, which
+// the event ids de-duplicate) and in order per message; two processes never publish at
+// once, and one that dies leaves everything unpublished to the next holder. A sink that
+// fails waits with backoff while the others go on; events wait in the outbox meanwhile.
+// Events older than the retention are purged whether or not a sink took them.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { Gauge, Counter, type Registry } from 'prom-client';
+import type { EventOutbox } from '../store/store.ts';
+import { Wakeup } from '../loop/wakeup.ts';
+import { toCloudEvent, type EventSink } from './cloud-event.ts';
+
+export const OUTBOX_LEASE = 'outbox';
+
+interface SinkState { sink: EventSink; cursor: number | null; failures: number; retryAt: number; error: string | null }
+
+export interface PublisherOptions {
+  store: EventOutbox;
+  sinks: EventSink[];
+  /** CloudEvents `source`: PUBLIC_URL */
+  source: string;
+  logger: Logger;
+  registry?: Registry;
+  retentionMs: number;
+  batch?: number;
+  leaseMs?: number;
+  /** how often an idle holder looks for new events (a wake() comes sooner) */
+  idleMs?: number;
+}
+
+export class EventPublisher {
+  readonly owner = randomBytes(8).toString('hex');
+  readonly #o: Required<Omit<PublisherOptions, 'registry'>>;
+  readonly #sinks: SinkState[];
+  readonly #wake = new Wakeup();
+  readonly #published: Counter<'sink'> | null = null;
+  #running: Promise<void> | null = null;
+  #stopping = false;
+  #holder = false;
+  #purgedAt = 0;
+  readonly #sequencedWaiters = new Set<() => void>();
+
+  constructor(o: PublisherOptions) {
+    this.#o = { batch: 500, leaseMs: 10_000, idleMs: 100, ...o };
+    this.#sinks = o.sinks.map((sink) => ({ sink, cursor: null, failures: 0, retryAt: 0, error: null }));
+    if (o.registry) {
+      const registers = [o.registry];
+      this.#published = new Counter({ name: 'switchboard_events_published_total', help: 'Events a broker acknowledged, by sink', labelNames: ['sink'], registers });
+      // Read from the store at scrape time: right in every process, holder or not.
+      const backlog = async (set: (sink: string, b: { count: number; oldestAt: number | null }) => void) => {
+        for (const s of this.#sinks) set(s.sink.name, await this.#o.store.outboxBacklog(await this.#o.store.outboxCursor(s.sink.name)));
+      };
+      new Gauge({
+        name: 'switchboard_event_outbox_depth', help: 'Events a sink has not published yet', labelNames: ['sink'], registers,
+        async collect() { await backlog((sink, b) => this.set({ sink }, b.count)).catch(() => {}); },
+      });
+      new Gauge({
+        name: 'switchboard_event_outbox_oldest_age_seconds', help: 'Age of the oldest event a sink has not published yet (0 when none)', labelNames: ['sink'], registers,
+        async collect() { await backlog((sink, b) => this.set({ sink }, b.oldestAt === null ? 0 : Math.max(0, (Date.now() - b.oldestAt) / 1000))).catch(() => {}); },
+      });
+    }
+  }
+
+  start(): void { this.#running = this.#loop(); }
+
+  /** New events were written in this process: look at once rather than at the next tick. */
+  wake(): void { this.#wake.wake(); }
+
+  /** Resolves when this process gives new events their positions, or after `ms` (another process may hold the lease): the feed's long-poll. */
+  sequenced(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(timer); this.#sequencedWaiters.delete(done); resolve(); };
+      const timer = setTimeout(done, ms);
+      this.#sequencedWaiters.add(done);
+    });
+  }
+
+  /** Why readiness is degraded: the sinks that are failing (in the process that publishes). */
+  degraded(): string[] {
+    return this.#sinks.filter((s) => s.error !== null).map((s) => `event sink ${s.sink.name} unreachable: events wait in the outbox (${s.error})`);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#wake.cancel();
+    await this.#running;
+    if (this.#holder) await this.#o.store.releaseOutboxLease(OUTBOX_LEASE, this.owner).catch(() => {});
+    await Promise.all(this.#sinks.map((s) => s.sink.close().catch(() => {})));
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#stopping) {
+      let busy = false;
+      try { busy = await this.tick(Date.now()); } catch (err) {
+        this.#o.logger.warn({ err }, 'event publisher round failed');
+      }
+      if (!this.#stopping && !busy) await this.#wake.wait(this.#holder ? this.#o.idleMs : this.#o.leaseMs / 4);
+    }
+  }
+
+  /** One round; answers whether there is more to do at once. */
+  async tick(now: number): Promise<boolean> {
+    const { store } = this.#o;
+    this.#holder = await store.acquireOutboxLease(OUTBOX_LEASE, this.owner, now, this.#o.leaseMs);
+    if (!this.#holder) { for (const s of this.#sinks) s.cursor = null; return false; }
+    const sequenced = await store.sequenceEvents(this.#o.batch * 4, now);
+    if (sequenced > 0) { for (const w of this.#sequencedWaiters) w(); }
+    const more = await Promise.all(this.#sinks.map((s) => this.#publish(s, now)));
+    if (now - this.#purgedAt > 60_000) {
+      this.#purgedAt = now;
+      await store.purgeEvents(now - this.#o.retentionMs, 10_000);
+    }
+    return sequenced === this.#o.batch * 4 || more.some(Boolean);
+  }
+
+  /** One batch to one sink from its cursor; answers whether a full batch went (more may wait). */
+  async #publish(s: SinkState, now: number): Promise<boolean> {
+    if (now < s.retryAt) return false;
+    const { store } = this.#o;
+    try {
+      s.cursor ??= await store.outboxCursor(s.sink.name);
+      const events = await store.readEvents({ after: s.cursor, limit: this.#o.batch });
+      if (events.length === 0) { this.#recovered(s); return false; }
+      await s.sink.publish(events.map((e) => toCloudEvent(e, this.#o.source)));
+      const last = events[events.length - 1].pos;
+      await store.setOutboxCursor(s.sink.name, last, Date.now());
+      s.cursor = last;
+      this.#published?.inc({ sink: s.sink.name }, events.length);
+      this.#recovered(s);
+      return events.length === this.#o.batch;
+    } catch (err) {
+      s.failures++;
+      s.retryAt = Date.now() + Math.min(5_000, 100 * 2 ** Math.min(s.failures, 6));
+      if (s.error === null) this.#o.logger.warn({ sink: s.sink.name, err: (err as Error).message }, 'event sink unreachable: events wait in the outbox');
+      s.error = (err as Error).message;
+      return false;
+    }
+  }
+
+  #recovered(s: SinkState): void {
+    if (s.error !== null) this.#o.logger.info({ sink: s.sink.name }, 'event sink reachable again');
+    s.failures = 0;
+    s.error = null;
+  }
+}

@@ -1,0 +1,68 @@
+// RabbitMQ (AMQP 0-9-1, amqplib): a durable topic exchange `switchboard`; each event
+// persistent, routed by <account>.<type> (default.message.delivered), with the event id as
+// its message-id, on a confirm channel: resolves once the broker confirmed every one. A
+// broken connection is dropped and made again on the next publish.
+import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { token, TYPE_PREFIX, type CloudEvent, type EventSink } from '../cloud-event.ts';
+
+export const EXCHANGE = 'switchboard';
+
+export class AmqpSink implements EventSink {
+  readonly name: string;
+  readonly #url: string;
+  #conn: Promise<{ model: ChannelModel; ch: ConfirmChannel }> | null = null;
+
+  constructor(url: string, name: string) {
+    this.#url = url;
+    this.name = name;
+  }
+
+  #connect(): Promise<{ model: ChannelModel; ch: ConfirmChannel }> {
+    this.#conn ??= (async () => {
+      const model = await connect(this.#url, { timeout: 2_000 });
+      const drop = () => { this.#conn = null; };
+      model.on('error', drop);
+      model.on('close', drop);
+      try {
+        const ch = await model.createConfirmChannel();
+        ch.on('error', drop);
+        ch.on('close', drop);
+        await ch.assertExchange(EXCHANGE, 'topic', { durable: true });
+        return { model, ch };
+      } catch (err) {
+        await model.close().catch(() => {});
+        throw err;
+      }
+    })();
+    this.#conn.catch(() => { this.#conn = null; });
+    return this.#conn;
+  }
+
+  async publish(events: readonly CloudEvent[]): Promise<void> {
+    const { model, ch } = await this.#connect();
+    try {
+      for (const e of events) {
+        ch.publish(EXCHANGE, `${token(e.account_id)}.${e.type.slice(TYPE_PREFIX.length)}`, Buffer.from(JSON.stringify(e)), {
+          persistent: true, messageId: e.id, contentType: 'application/cloudevents+json', timestamp: Math.floor(Date.parse(e.time) / 1000), type: e.type,
+        });
+      }
+      await withTimeout(ch.waitForConfirms(), 10_000, 'RabbitMQ did not confirm the events');
+    } catch (err) {
+      this.#conn = null;
+      await model.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    const c = this.#conn;
+    this.#conn = null;
+    if (c) await c.then(({ model }) => model.close(), () => {}).catch(() => {});
+  }
+}
+
+/** A broker that stops answering mid-publish (a cut TCP path) fails the publish instead of hanging it. */
+export function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); })]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,72 @@
+// GET /v1/events: the event feed, for consumers without a broker. The outbox's events as
+// CloudEvents (events/cloud-event.ts), oldest first by feed position, after a cursor:
+// the account's own, or, for an operator, every account's (or the one named). Unlike
+// the newest-first lists, next_cursor is never null: it is where to read on from, and
+// `?wait=` holds an empty answer until an event comes (long-poll). Kept as long as the
+// outbox keeps events (SWITCHBOARD_EVENT_RETENTION_HOURS).
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../context.ts';
+import { DEFAULT_LIMIT, pageQuery } from '../../paging.ts';
+import { AppError } from '../../../domain/errors.ts';
+import { EVENT_TYPES } from '../../../events/catalog.ts';
+import { toCloudEvent, TYPE_PREFIX } from '../../../events/cloud-event.ts';
+import type { OutboxQuery } from '../../../store/store.ts';
+
+const KNOWN: ReadonlySet<string> = new Set(EVENT_TYPES);
+const MAX_WAIT_SECONDS = 30;
+
+interface Query { after?: string; cursor?: string; types?: string; limit?: number; wait?: number; account_id?: string }
+
+export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.get<{ Querystring: Query }>('/v1/events', {
+    config: { scope: 'read' },
+    schema: {
+      tags: ['events'], summary: 'The event feed: CloudEvents after a cursor, oldest first; ?wait= long-polls',
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: {
+          ...pageQuery,
+          after: { type: 'string', maxLength: 20, description: 'a next_cursor (or an event\'s sequence); omitted = from the oldest kept' },
+          types: { type: 'string', maxLength: 1000, description: 'comma-separated event types, with or without the switchboard. prefix' },
+          wait: { type: 'integer', minimum: 0, maximum: MAX_WAIT_SECONDS, description: 'seconds to hold an empty answer until an event comes' },
+          account_id: { type: 'string', description: 'operators: one account\'s events (every account\'s when omitted)' },
+        },
+      },
+    },
+  }, async (req) => {
+    const p = req.principal;
+    if (req.query.account_id !== undefined && req.query.account_id !== p.accountId && !p.operator) {
+      throw new AppError('forbidden', 'only an operator key may read another account\'s events', { field: 'account_id' });
+    }
+    const q: OutboxQuery = {
+      after: position(req.query.after ?? req.query.cursor),
+      limit: req.query.limit ?? DEFAULT_LIMIT,
+      accountId: req.query.account_id ?? (p.operator ? undefined : p.accountId),
+      types: eventTypes(req.query.types),
+    };
+    const deadline = Date.now() + (req.query.wait ?? 0) * 1000;
+    let events = await ctx.store.readEvents(q);
+    while (events.length === 0 && Date.now() < deadline && !ctx.lifecycle.draining) {
+      await ctx.events.sequenced(Math.min(250, deadline - Date.now()));
+      events = await ctx.store.readEvents(q);
+    }
+    return {
+      data: events.map((e) => toCloudEvent(e, ctx.config.publicUrl)),
+      next_cursor: String(events.at(-1)?.pos ?? q.after),
+    };
+  });
+}
+
+function position(cursor: string | undefined): number {
+  if (cursor === undefined) return 0;
+  if (!/^\d{1,15}$/.test(cursor)) throw new AppError('invalid_cursor', 'after is a next_cursor from this feed (a whole number)', { field: 'after' });
+  return Number(cursor);
+}
+
+function eventTypes(list: string | undefined): string[] | undefined {
+  if (list === undefined) return undefined;
+  const types = list.split(',').map((t) => t.trim()).filter(Boolean).map((t) => (t.startsWith(TYPE_PREFIX) ? t.slice(TYPE_PREFIX.length) : t));
+  const unknown = types.filter((t) => !KNOWN.has(t));
+  if (unknown.length > 0) throw new AppError('validation_error', `unknown event type ${unknown.join(', ')}; known: ${EVENT_TYPES.join(', ')}`, { field: 'types' });
+  return types;
+}
