@@ -109,11 +109,11 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const sharedHealth = config.redisUrl
     ? new SharedHealth({ health, redisUrl: config.redisUrl, prefix: config.redisPrefix, windowMs: config.healthWindowMs, openMs: config.circuitOpenMs, syncMs: config.sharedSyncMs, providers: () => registry.active().map((p) => p.id), logger })
     : null;
-  // The event stream (events/publisher.ts): every process runs one; the lease holder works,
-  // looking for new events every 100 ms (a wake per change would cost a round per message).
-  const events = new EventPublisher({ store, sinks: makeSinks(config), source: config.publicUrl, logger, registry: metrics.registry, retentionMs: config.eventRetentionHours * 3_600_000 });
+  // The event stream (events/publisher.ts): every worker process runs one; the lease holder
+  // works, looking for new events every 100 ms (a wake per change would cost a round per message).
+  const events = !runsWorkers ? null : new EventPublisher({ store, sinks: makeSinks(config), source: config.publicUrl, logger, registry: metrics.registry, retentionMs: config.eventRetentionHours * 3_600_000 });
   const degraded = (): string[] => [
-    ...events.degraded(),
+    ...(events?.degraded() ?? []),
     ...(limiter.degraded ? ['redis unreachable: rate limits are per process'] : []),
     ...(sharedHealth?.degraded ? ['redis unreachable: provider health is per process'] : []),
   ];
@@ -196,7 +196,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const lifecycle = { draining: false, degraded };
   const auth = new Authenticator(store, config.adminKey, config.webhookSecret);
   const ctx: AppContext = {
-    config, store, bus, metrics, registry, router, health, limiter, intake, relays, masks, ingestWebhook, logger, guard, lifecycle, auth, events,
+    config, store, bus, metrics, registry, router, health, limiter, intake, relays, masks, ingestWebhook, logger, guard, lifecycle, auth, events: events ?? undefined,
     waiters: new Waiters(store, bus),
   };
   // Another process's configuration change: routes, keys and providers are read again, and
@@ -233,7 +233,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       rollups?.start();
       attemptBuckets?.start();
       failovers?.start();
-      events.start();
+      events?.start();
       if (runsWorkers) { relays.start(); masks.start(); }
       await smppServer?.start();
       if (server) {
@@ -270,7 +270,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await rollups?.stop();
       await attemptBuckets?.stop();
       await failovers?.stop();
-      await events.stop();
+      await events?.stop();
       await relays.stop();
       await masks.stop();
       await ingest.drain();

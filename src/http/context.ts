@@ -44,6 +44,6 @@ export interface AppContext {
   guard: CallbackGuard;
   logger: Logger;
   lifecycle: Lifecycle;
-  /** the event stream: the feed's long-poll waits on it */
-  events: EventPublisher;
+  /** the event stream's publisher, in a process that runs workers: the feed's long-poll waits on it */
+  events?: EventPublisher;
 }

@@ -1,7 +1,7 @@
 // POST /v1/messages as a story: validate → price → insert (group-committed, so the 202
 // goes out only once the row is on disk) → wake the worker, or hand the message
 // straight to this process's worker when it has room (HandOff).
-import { acceptedEvent } from '../events/catalog.ts';
+import { acceptedEvent } from '../public/events.ts';
 import { createHash } from 'node:crypto';
 import { AppError } from '../domain/errors.ts';
 import { parsePhone, isAlphanumericSender, optOutRefuses } from '../domain/phone.ts';

@@ -14,7 +14,7 @@ import { newId } from '../domain/ids.ts';
 import type { EventRow, MessagePartRow, MessageRow, ReceiptPlan, ReceiptPlanner, ReceiptPlannerModule, ReceiptWrite } from '../store/store.ts';
 import { SUPERSEDED_PART } from '../store/rows.ts';
 import { callbackFor } from '../callbacks/enqueue.ts';
-import { receiptEvent, statusEvents } from '../events/catalog.ts';
+import { receiptEvent, statusEvents } from '../public/events.ts';
 
 const FAILED: ReadonlySet<MessageStatus> = new Set(['undelivered', 'failed']);
 

@@ -3,7 +3,7 @@
 import type { CancelResult, MessageLedger } from '../store/store.ts';
 import type { MessageBus } from '../events/bus.ts';
 import { callbackFor } from '../callbacks/enqueue.ts';
-import { statusEvents } from '../events/catalog.ts';
+import { statusEvents } from '../public/events.ts';
 
 export async function cancelMessage(deps: { store: Pick<MessageLedger, 'cancelMessage'>; bus: Pick<MessageBus, 'publish'> }, accountId: string, id: string, now = Date.now()): Promise<CancelResult> {
   const r = await deps.store.cancelMessage(accountId, id, now, callbackFor, statusEvents);

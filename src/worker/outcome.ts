@@ -6,7 +6,7 @@ import type { AttemptRow, EventRow, MessagePartRow, MessageRow, Outcome } from '
 import type { SendOutcome } from '../providers/provider.ts';
 import { backoffMs } from '../loop/backoff.ts';
 import { callbackFor } from '../callbacks/enqueue.ts';
-import { statusEvents } from '../events/catalog.ts';
+import { statusEvents } from '../public/events.ts';
 
 /** Adds the caller's callback and the event for the status the outcome sets. */
 function withCallback(row: MessageRow, o: Omit<Outcome, 'callback'>): Outcome {

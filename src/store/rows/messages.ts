@@ -206,7 +206,7 @@ export type ReceiptPlanner = (message: MessageRow, parts: readonly MessagePartRo
 export interface ReceiptPlannerModule { plan: ReceiptPlanner; url: string; name: string }
 
 export type Announce = (message: MessageRow, now: number) => CallbackRow | null;
-/** The events a change announces (events/outbox.ts), built inside the store's transaction from the changed row. */
+/** The events a change announces (public/events.ts), built inside the store's transaction from the changed row. */
 export type AnnounceEvents = (message: MessageRow, now: number) => OutboxRow[];
 
 export interface ReceiptResult {

@@ -8,7 +8,7 @@ import { newMessage, webhookRow } from '../../helpers/rows.ts';
 import { newId } from '../../../src/domain/ids.ts';
 import { planReceipt } from '../../../src/receipts/plan.ts';
 import { callbackFor } from '../../../src/callbacks/enqueue.ts';
-import { acceptedEvent, newEvent, statusEvents } from '../../../src/events/catalog.ts';
+import { acceptedEvent, newEvent, statusEvents } from '../../../src/public/events.ts';
 import { part, receiptFor } from './helpers.ts';
 
 export function outboxCases(get: () => Store): void {

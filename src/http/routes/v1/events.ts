@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { DEFAULT_LIMIT, pageQuery } from '../../paging.ts';
 import { AppError } from '../../../domain/errors.ts';
-import { EVENT_TYPES } from '../../../events/catalog.ts';
+import { EVENT_TYPES } from '../../../public/events.ts';
 import { toCloudEvent, TYPE_PREFIX } from '../../../events/cloud-event.ts';
 import type { OutboxQuery } from '../../../store/store.ts';
 
@@ -47,7 +47,8 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
     const deadline = Date.now() + (req.query.wait ?? 0) * 1000;
     let events = await ctx.store.readEvents(q);
     while (events.length === 0 && Date.now() < deadline && !ctx.lifecycle.draining) {
-      await ctx.events.sequenced(Math.min(250, deadline - Date.now()));
+      const ms = Math.min(250, deadline - Date.now());
+      await (ctx.events?.sequenced(ms) ?? new Promise((r) => setTimeout(r, ms)));
       events = await ctx.store.readEvents(q);
     }
     return {

@@ -1,11 +1,12 @@
 // The events Switchboard publishes (DESIGN.md §1, "events leave through an outbox"): each
 // type, and the outbox row that carries it, built by whoever makes the change so the
 // store writes it in the same transaction. `data` is the object as the API shows it.
-// Brokers and the HTTP feed add the `switchboard.` prefix (events/cloud-event.ts).
+// Brokers and the HTTP feed add the `switchboard.` prefix (events/cloud-event.ts); this file
+// sits with the API's presenters because `data` is what the API shows.
 import { newId } from '../domain/ids.ts';
 import type { MessageStatus } from '../domain/status.ts';
 import type { EventRow, MessageRow, OutboxRow } from '../store/store.ts';
-import { presentEvent, presentMessage } from '../public/present.ts';
+import { presentEvent, presentMessage } from './present.ts';
 
 export const EVENT_TYPES = [
   'message.accepted', 'message.sent', 'message.delivered', 'message.undelivered', 'message.failed', 'message.expired', 'message.canceled',
