@@ -23,6 +23,7 @@
 //   7. Switchboard's SMPP server through one bind: submit_sm/s and receipts/s at window 10 and 100 (bench/smpp.ts)
 //   7b. the claim with fair queues beside the first-come-first-served claim it replaced (bench/claim.ts)
 //   7c. the provider window of /v1/status with 300,000 attempts in it, from the attempts and from the buckets (bench/status-window.ts)
+//   7d. the event stream: events published per second to each sink, from a full outbox (bench/events.ts)
 //   8. a receipt storm: 100,000 signed receipts at once; stored/s, time to apply all, intake latency meanwhile (bench/dlr-storm.ts)
 // Servers run in their own processes; autocannon drives them from this one (16
 // connections, 10 s, as the performance issue measured).
@@ -40,6 +41,7 @@ import { benchSmpp } from './smpp.ts';
 import { benchDlrStorm } from './dlr-storm.ts';
 import { benchClaim } from './claim.ts';
 import { benchStatusWindow } from './status-window.ts';
+import { benchEvents } from './events.ts';
 import { seed } from './seed.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -52,7 +54,7 @@ const DASHBOARD_MESSAGES = Number(process.env.BENCH_DASHBOARD_MESSAGES ?? 500_00
 const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? '';
 const KEY = 'bench-admin-key';
 const TICKS = 100; // /proc/<pid>/stat CPU times are in clock ticks (USER_HZ)
-// BENCH_ONLY=bare,intake,e2e,seeded,dashboard,pg,webhooks,smpp,storm,micro,claim,status runs a subset (all by default).
+// BENCH_ONLY=bare,intake,e2e,seeded,dashboard,pg,webhooks,smpp,storm,micro,claim,status,events runs a subset (all by default).
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const runs = (part: string): boolean => ONLY.size === 0 || ONLY.has(part);
 
@@ -368,6 +370,7 @@ if (runs('webhooks')) {
 // 7. SMPP server through one bind
 if (runs('claim')) await benchClaim();
 if (runs('status')) await benchStatusWindow();
+if (runs('events')) await benchEvents();
 if (runs('smpp')) await benchSmpp();
 
 // 8. a receipt storm

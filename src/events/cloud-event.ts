@@ -28,6 +28,18 @@ export function toCloudEvent(e: OutboxEvent, source: string): CloudEvent {
   };
 }
 
+/**
+ * The same event as JSON text, built around the stored `data` text rather than parsing and
+ * serialising it again (the publisher's main cost per event): what brokers are sent.
+ */
+export function cloudEventJson(e: OutboxEvent, source: string): string {
+  const { data: _data, ...envelope } = toCloudEvent({ ...e, data: 'null' }, source);
+  return `${JSON.stringify(envelope).slice(0, -1)},"data":${e.data}}`;
+}
+
+/** What a sink is handed per event: the attributes it routes by, and the CloudEvent as JSON. */
+export interface Envelope { id: string; /** without the switchboard. prefix */ type: string; account_id: string; subject: string; time: number; json: string }
+
 /** A NATS subject or AMQP routing-key token: no dots, wildcards or spaces inside it. */
 export function token(s: string): string {
   return s.replace(/[.*>#\s]/g, '_');
@@ -37,6 +49,6 @@ export function token(s: string): string {
 export interface EventSink {
   /** the URL without its credentials: logs, metrics, readiness and the sink's cursor */
   readonly name: string;
-  publish(events: readonly CloudEvent[]): Promise<void>;
+  publish(events: readonly Envelope[]): Promise<void>;
   close(): Promise<void>;
 }

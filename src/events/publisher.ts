@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { Gauge, Counter, type Registry } from 'prom-client';
 import type { EventOutbox } from '../store/store.ts';
 import { Wakeup } from '../loop/wakeup.ts';
-import { toCloudEvent, type EventSink } from './cloud-event.ts';
+import { cloudEventJson, type EventSink } from './cloud-event.ts';
 
 export const OUTBOX_LEASE = 'outbox';
 
@@ -126,7 +126,7 @@ export class EventPublisher {
       s.cursor ??= await store.outboxCursor(s.sink.name);
       const events = await store.readEvents({ after: s.cursor, limit: this.#o.batch });
       if (events.length === 0) { this.#recovered(s); return false; }
-      await s.sink.publish(events.map((e) => toCloudEvent(e, this.#o.source)));
+      await s.sink.publish(events.map((e) => ({ id: e.id, type: e.type, account_id: e.account_id, subject: e.subject, time: e.time, json: cloudEventJson(e, this.#o.source) })));
       const last = events[events.length - 1].pos;
       await store.setOutboxCursor(s.sink.name, last, Date.now());
       s.cursor = last;

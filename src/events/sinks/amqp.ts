@@ -3,7 +3,7 @@
 // its message-id, on a confirm channel: resolves once the broker confirmed every one. A
 // broken connection is dropped and made again on the next publish.
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
-import { token, TYPE_PREFIX, type CloudEvent, type EventSink } from '../cloud-event.ts';
+import { token, TYPE_PREFIX, type Envelope, type EventSink } from '../cloud-event.ts';
 
 export const EXCHANGE = 'switchboard';
 
@@ -38,12 +38,12 @@ export class AmqpSink implements EventSink {
     return this.#conn;
   }
 
-  async publish(events: readonly CloudEvent[]): Promise<void> {
+  async publish(events: readonly Envelope[]): Promise<void> {
     const { model, ch } = await this.#connect();
     try {
       for (const e of events) {
-        ch.publish(EXCHANGE, `${token(e.account_id)}.${e.type.slice(TYPE_PREFIX.length)}`, Buffer.from(JSON.stringify(e)), {
-          persistent: true, messageId: e.id, contentType: 'application/cloudevents+json', timestamp: Math.floor(Date.parse(e.time) / 1000), type: e.type,
+        ch.publish(EXCHANGE, `${token(e.account_id)}.${e.type}`, Buffer.from(e.json), {
+          persistent: true, messageId: e.id, contentType: 'application/cloudevents+json', timestamp: Math.floor(e.time / 1000), type: TYPE_PREFIX + e.type,
         });
       }
       await withTimeout(ch.waitForConfirms(), 10_000, 'RabbitMQ did not confirm the events');

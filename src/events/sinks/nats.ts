@@ -5,7 +5,7 @@
 // acknowledged (stored by the stream). A broken connection is dropped and made again on
 // the next publish: the events wait in the outbox meanwhile.
 import { connect, type JetStreamClient, type NatsConnection } from 'nats';
-import { token, TYPE_PREFIX, type CloudEvent, type EventSink } from '../cloud-event.ts';
+import { token, TYPE_PREFIX, type Envelope, type EventSink } from '../cloud-event.ts';
 
 export const STREAM = 'SWITCHBOARD';
 const NS_PER_MS = 1_000_000;
@@ -44,12 +44,12 @@ export class NatsSink implements EventSink {
     return this.#conn;
   }
 
-  async publish(events: readonly CloudEvent[]): Promise<void> {
+  async publish(events: readonly Envelope[]): Promise<void> {
     const { nc, js } = await this.#connect();
     try {
       if (nc.isClosed()) throw new Error('the NATS connection closed');
       // Sent in order on one connection, so the stream stores them in order; acknowledged together.
-      await Promise.all(events.map((e) => js.publish(`${TYPE_PREFIX}${token(e.account_id)}.${e.type.slice(TYPE_PREFIX.length)}`, JSON.stringify(e), { msgID: e.id })));
+      await Promise.all(events.map((e) => js.publish(`${TYPE_PREFIX}${token(e.account_id)}.${e.type}`, e.json, { msgID: e.id })));
     } catch (err) {
       this.#conn = null;
       await nc.close().catch(() => {});

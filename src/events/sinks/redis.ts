@@ -4,7 +4,7 @@
 // the batch (one pipeline). ioredis reconnects by itself; while Redis is away a publish
 // fails at once (no offline queue) and the events wait in the outbox.
 import { Redis } from 'ioredis';
-import type { CloudEvent, EventSink } from '../cloud-event.ts';
+import { TYPE_PREFIX, type Envelope, type EventSink } from '../cloud-event.ts';
 
 export const STREAM_KEY = 'switchboard:events';
 
@@ -20,10 +20,10 @@ export class RedisSink implements EventSink {
     this.#redis.on('error', () => { /* a failed publish says so */ });
   }
 
-  async publish(events: readonly CloudEvent[]): Promise<void> {
+  async publish(events: readonly Envelope[]): Promise<void> {
     if (this.#redis.status === 'wait') await this.#redis.connect();
     const p = this.#redis.pipeline();
-    for (const e of events) p.xadd(STREAM_KEY, 'MAXLEN', '~', this.#maxLen, '*', 'id', e.id, 'type', e.type, 'account_id', e.account_id, 'subject', e.subject, 'event', JSON.stringify(e));
+    for (const e of events) p.xadd(STREAM_KEY, 'MAXLEN', '~', this.#maxLen, '*', 'id', e.id, 'type', TYPE_PREFIX + e.type, 'account_id', e.account_id, 'subject', e.subject, 'event', e.json);
     const results = (await p.exec()) ?? [];
     const failed = results.find(([err]) => err);
     if (failed || results.length < events.length) throw failed?.[0] ?? new Error('Redis did not take every event');

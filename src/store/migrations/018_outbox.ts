@@ -5,7 +5,7 @@ import { ts } from './types.ts';
 // The event outbox (store/ports/outbox.ts): one row per event, written in the transaction
 // of the change it announces. `seq` is the database's insert order; `pos` is the feed
 // position the one sequencer gives rows once they are visible (commit order), which the
-// sinks' cursors and GET /v1/events page by. outbox_cursors holds each sink's cursor and
+// sinks' cursors and GET /v1/events page by (on SQLite, seq itself). outbox_cursors holds each sink's cursor and
 // the sequencer's high-water mark ('' row); outbox_leases the publisher's lease.
 export const m018: Migration = {
   async up(db) {
@@ -21,10 +21,14 @@ export const m018: Migration = {
       .addColumn('data', 'text', (c) => c.notNull())
       .addColumn('pos', ts)
       .execute();
-    await db.schema.createIndex('outbox_pos').on('outbox').column('pos').unique().execute();
-    await db.schema.createIndex('outbox_unsequenced').on('outbox').column('seq').where(sql.ref('pos'), 'is', null).execute();
-    await db.schema.createIndex('outbox_account_pos').on('outbox').columns(['account_id', 'pos']).execute();
-    await db.schema.createIndex('outbox_time').on('outbox').column('time').execute();
+    // Each index is one more write per event on the hot path: only what the sequencer
+    // (PostgreSQL), the feed by account and the id's uniqueness need. On SQLite writes are
+    // serial, so seq is already commit order and serves as the position (shared/outbox.ts).
+    if (pg) {
+      await db.schema.createIndex('outbox_pos').on('outbox').column('pos').unique().execute();
+      await db.schema.createIndex('outbox_unsequenced').on('outbox').column('seq').where(sql.ref('pos'), 'is', null).execute();
+    }
+    await db.schema.createIndex('outbox_account_pos').on('outbox').columns(['account_id', pg ? 'pos' : 'seq']).execute();
     await db.schema.createTable('outbox_cursors')
       .addColumn('name', 'text', (c) => c.primaryKey())
       .addColumn('pos', ts, (c) => c.notNull())

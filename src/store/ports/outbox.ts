@@ -16,7 +16,7 @@
 import type { OutboxEvent, OutboxQuery, OutboxRow } from '../rows.ts';
 
 export interface EventOutbox {
-  /** Events not tied to a database change of their own, in one transaction. */
+  /** Events not tied to a database change of their own; one whose id is there already is left as it is (an id derived from what it announces makes a repeat harmless). */
   appendEvents(rows: OutboxRow[]): Promise<void>;
   /** Takes or renews the named lease until `now + ttlMs`; true while `owner` holds it. */
   acquireOutboxLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean>;

@@ -18,7 +18,6 @@ import type { Database } from '../schema.ts';
 import { kyselyDatabase } from './node-sqlite-dialect.ts';
 import { SqliteConn } from './conn.ts';
 import { HOT_WRITES, insertAnnounced } from './hot-writes.ts';
-import { SEQUENCE_EVENTS } from '../shared/outbox.ts';
 import type { Announce, AnnounceEvents, CancelResult, CallbackAttemptRow, CallbackFinish, InsertResult, MessageRow, NewMessage, OptOutRow, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 
 export class SqliteStore extends BaseStore {
@@ -105,16 +104,15 @@ export class SqliteStore extends BaseStore {
     return existing ? { kind: 'not_cancelable', message: existing } : { kind: 'not_found' };
   }
 
-  override async sequenceEvents(limit: number, now: number): Promise<number> {
-    const cursor = this.#c.stmts.rows(`SELECT pos FROM outbox_cursors WHERE name = ''`);
-    const update = this.#c.stmts.get(SEQUENCE_EVENTS);
-    const upsert = this.#c.stmts.get(`INSERT INTO outbox_cursors (name, pos, updated_at) VALUES ('', ?, ?) ON CONFLICT (name) DO UPDATE SET pos = excluded.pos, updated_at = excluded.updated_at`);
-    return this.#c.tx(() => {
-      const from = (cursor.get()?.pos as number | undefined) ?? 0;
-      const n = Number(update.run(from, limit).changes);
-      if (n > 0) upsert.run(from + n, now);
-      return n;
-    });
+  protected override readonly positionColumn = 'seq';
+  #sequenced = 0;
+
+  /** Nothing to sequence (seq is the position here): answers how many events came since the last call. */
+  override async sequenceEvents(_limit: number, _now: number): Promise<number> {
+    const top = (this.#c.stmts.rows('SELECT max(seq) AS top FROM outbox').get()?.top as number | null) ?? 0;
+    const fresh = Math.max(0, top - this.#sequenced);
+    this.#sequenced = top;
+    return fresh;
   }
 
   /** An online copy (node:sqlite's backup API): consistent, and writers go on meanwhile. */
