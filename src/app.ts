@@ -47,6 +47,7 @@ import { createLogger } from './log.ts';
 import { CallbackGuard } from './callbacks/ssrf.ts';
 import { EventPublisher } from './events/publisher.ts';
 import { makeSinks } from './events/sinks/make.ts';
+import { consentEvent } from './public/events.ts';
 import { CallbackDispatcher } from './callbacks/dispatcher.ts';
 
 
@@ -145,6 +146,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     const announce = (rows: InboundRow[]) => store.insertCallbacks(inboundCallbacks(rows, target, Date.now())).then(() => callbacks?.wake());
     optOuts.onConsent = async (m, change, sender) => {
       const row = consentCallback(m, change, sender, target, Date.now());
+      await store.appendEvents([consentEvent(m, change, sender, Date.now())]);
       if (row) await store.insertCallbacks([row]);
     };
     processor.onInbound = inboundInOrder({ optOuts, announce, masks, relays });

@@ -42,6 +42,7 @@ export class EventPublisher {
   #running: Promise<void> | null = null;
   #stopping = false;
   #holder = false;
+  #renewAt = 0;
   #purgedAt = 0;
   readonly #sequencedWaiters = new Set<() => void>();
 
@@ -106,7 +107,11 @@ export class EventPublisher {
   /** One round; answers whether there is more to do at once. */
   async tick(now: number): Promise<boolean> {
     const { store } = this.#o;
-    this.#holder = await store.acquireOutboxLease(OUTBOX_LEASE, this.owner, now, this.#o.leaseMs);
+    // Renewed once a third of it has run (each renewal is a commit), taken when free.
+    if (!this.#holder || now >= this.#renewAt) {
+      this.#holder = await store.acquireOutboxLease(OUTBOX_LEASE, this.owner, now, this.#o.leaseMs);
+      this.#renewAt = now + this.#o.leaseMs / 3;
+    }
     if (!this.#holder) { for (const s of this.#sinks) s.cursor = null; return false; }
     const sequenced = await store.sequenceEvents(this.#o.batch * 4, now);
     if (sequenced > 0) { for (const w of this.#sequencedWaiters) w(); }

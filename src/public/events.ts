@@ -5,8 +5,8 @@
 // sits with the API's presenters because `data` is what the API shows.
 import { newId } from '../domain/ids.ts';
 import type { MessageStatus } from '../domain/status.ts';
-import type { EventRow, MessageRow, OutboxRow } from '../store/store.ts';
-import { presentEvent, presentMessage } from './present.ts';
+import type { EventRow, InboundRow, MessageRow, OutboxRow } from '../store/store.ts';
+import { presentEvent, presentInbound, presentMessage } from './present.ts';
 
 export const EVENT_TYPES = [
   'message.accepted', 'message.sent', 'message.delivered', 'message.undelivered', 'message.failed', 'message.expired', 'message.canceled',
@@ -40,4 +40,19 @@ export function statusEvents(m: MessageRow, now: number): OutboxRow[] {
 /** message.receipt: one provider receipt about one part, as the message's events show it. */
 export function receiptEvent(m: MessageRow, e: EventRow, now: number): OutboxRow {
   return newEvent('message.receipt', m.account_id, m.id, { message_id: m.id, ...presentEvent(e) }, now, m.id);
+}
+
+/**
+ * inbound.received, for a text as stored. Written after the text (the inbound log has no
+ * transaction with the outbox), so its id comes from the text's: a replayed or redone
+ * webhook writes the same event again, which the outbox keeps once.
+ */
+export function inboundEvent(m: InboundRow, now: number): OutboxRow {
+  return { ...newEvent('inbound.received', m.account_id, m.id, presentInbound(m), now), id: `evt_${m.id.slice(m.id.indexOf('_') + 1)}` };
+}
+
+/** consent.opt_out or consent.opt_in, made by a keyword text (one per text, so its id comes from the text's). */
+export function consentEvent(m: InboundRow, change: 'consent.opt_out' | 'consent.opt_in', sender: string, now: number): OutboxRow {
+  const data = { number: m.from_number, sender: sender || null, via: presentInbound(m) };
+  return { ...newEvent(change, m.account_id, m.from_number, data, now), id: `evt_${m.id.slice(m.id.indexOf('_') + 1)}_consent` };
 }

@@ -2,13 +2,14 @@
 // forward-only, mark the rows done. A receipt can outrun our own record of the provider's
 // message id (the provider answered, our write is still in flight), so a webhook whose
 // receipts match no message yet is deferred with backoff before it is given up on.
+import { inboundEvent } from '../public/events.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { ConversationStore, InboundPartRow, InboundRow, ReceiptWrite, WebhookLog, WebhookRow } from '../store/store.ts';
+import type { ConversationStore, EventOutbox, InboundPartRow, InboundRow, ReceiptWrite, WebhookLog, WebhookRow } from '../store/store.ts';
 import { conversationId } from '../domain/conversations.ts';
 
 /** What this needs of the store. */
-export type ProcessorStore = WebhookLog & Pick<ConversationStore, 'upsertConversation' | 'lastSentOnPair'>;
+export type ProcessorStore = WebhookLog & Pick<ConversationStore, 'upsertConversation' | 'lastSentOnPair'> & Pick<EventOutbox, 'appendEvents'>;
 import { newId } from '../domain/ids.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { MessageBus } from '../events/bus.ts';
@@ -159,6 +160,7 @@ export class WebhookProcessor {
       await this.#converse(inbound, now);
       // As stored: a replayed webhook's texts keep the ids they were given the first time.
       const stored = await this.#store.insertInbound(inbound);
+      await this.#store.appendEvents(stored.map((m) => inboundEvent(m, now)));
       // Handlers are idempotent per inbound message (replies carry an idempotency key), so a replay is safe.
       await this.onInbound(stored).catch((err) => this.#log.error({ err }, 'inbound handling failed'));
     }

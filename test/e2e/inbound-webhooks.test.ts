@@ -80,6 +80,12 @@ describe('inbound webhooks', () => {
       await eventually(async () => (await t.ctx().store.webhookBacklog(Date.now())).count === 0, 10_000, 'the replay applied');
       const callbacks = await t.ctx().store.listCallbacks(JSON.parse(hook.body).data.id);
       assert.deepEqual(callbacks.map((c) => c.type).sort(), ['consent.opt_out', 'message.inbound'], 'one of each for one text');
+      // The event stream has the text and the consent change once each, replay or not.
+      const feed = (await t.call('GET', '/v1/events?types=inbound.received,consent.opt_out&limit=200')).body.data as { type: string; subject: string; data: any }[];
+      const inbound = JSON.parse(hook.body).data.id;
+      assert.deepEqual(feed.filter((e) => e.subject === inbound).map((e) => e.type), ['switchboard.inbound.received']);
+      const optOut = feed.filter((e) => e.type === 'switchboard.consent.opt_out' && e.data.via.id === inbound);
+      assert.deepEqual(optOut.map((e) => [e.subject, e.data.number]), [[CUSTOMER, CUSTOMER]]);
     } finally {
       await app.close();
     }
