@@ -71,7 +71,7 @@ describe('the event stream on the real brokers', { skip: brokersSkip }, () => {
     }
   });
 
-  it('a broker cut off while messages flow: events wait in the outbox, readiness says degraded naming the sink, and all are published once it is back', async () => {
+  it('brokers cut off for 10 s while messages flow: events wait in the outbox, readiness says degraded naming the sink, and all are published once it is back', async () => {
     const nats = await new TcpProxy(TEST_NATS_URL).start();
     const amqp = await new TcpProxy(TEST_AMQP_URL).start();
     const t = await startApp({ eventSinks: [nats.url(TEST_NATS_URL), amqp.url(TEST_AMQP_URL)], simulatorLatencyMs: 0 });
@@ -83,7 +83,14 @@ describe('the event stream on the real brokers', { skip: brokersSkip }, () => {
       await eventually(allReceived(consumers, before), 30_000, 'the first messages published');
       nats.cut();
       amqp.cut();
-      const during = await send(call, 300, 'during');
+      // Messages flow for the whole cut: 10 s of them, at least 300.
+      const cutAt = Date.now();
+      const during: string[] = [];
+      while (during.length < 300 || Date.now() - cutAt < 10_000) {
+        during.push(...await send(call, 25, `during ${during.length}`));
+        // Paced by delivery: each round waits for the last to be sent, so the cut sees a steady flow, not a flood.
+        await eventually(async () => { const q = await t.ctx().store.queueStats(Date.now()); return (q.byStatus.queued ?? 0) + (q.byStatus.sending ?? 0) === 0; }, 10_000, 'the round sent');
+      }
       const ready = await eventually(async () => {
         const r = await t.call('GET', '/readyz');
         const text = JSON.stringify(r.body);
