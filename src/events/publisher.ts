@@ -116,9 +116,12 @@ export class EventPublisher {
     const sequenced = await store.sequenceEvents(this.#o.batch * 4, now);
     if (sequenced > 0) { for (const w of this.#sequencedWaiters) w(); }
     const more = await Promise.all(this.#sinks.map((s) => this.#publish(s, now)));
-    if (now - this.#purgedAt > 60_000) {
+    if (now - this.#purgedAt > 10_000) {
       this.#purgedAt = now;
-      await store.purgeEvents(now - this.#o.retentionMs, 10_000);
+      // In batches until the expired are gone or a second is spent: thousands of events a
+      // second may expire, and no batch should hold the database for long.
+      const until = Date.now() + 1_000;
+      while (await store.purgeEvents(now - this.#o.retentionMs, 5_000) === 5_000 && Date.now() < until && !this.#stopping) { /* next batch */ }
     }
     return sequenced === this.#o.batch * 4 || more.some(Boolean);
   }
