@@ -47,7 +47,7 @@ import { createLogger } from './log.ts';
 import { CallbackGuard } from './callbacks/ssrf.ts';
 import { EventPublisher } from './events/publisher.ts';
 import { makeSinks } from './events/sinks/make.ts';
-import { consentEvent } from './public/events.ts';
+import { circuitEvent, consentEvent } from './public/events.ts';
 import { CallbackDispatcher } from './callbacks/dispatcher.ts';
 
 
@@ -95,6 +95,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const health = new Health({ windowMs: config.healthWindowMs, threshold: config.healthErrorThreshold, minSamples: config.healthMinSamples, openMs: config.circuitOpenMs,
     minDeliveryRate: config.healthMinDeliveryRate, minDeliverySamples: config.healthMinDeliverySamples, receiptSlaMs: config.receiptSlaMs });
   health.onChange = (provider, state) => logger.warn({ provider, state }, `circuit ${state.replace('_', '-')}`);
+  health.onDecided = (provider, state, why, now) => void store.appendEvents([circuitEvent(provider, state, why, now)]).catch((err) => logger.warn({ err, provider }, 'circuit event not written'));
   metrics.watchHealth(() => registry.active().map((p) => [p.id, health.view(p.id, Date.now())]));
   metrics.watchSessions(() => registry.active().flatMap((p) => (p.capabilities.sessions ? [[p.id, p.capabilities.sessions.sessionStats()] as const] : [])));
   bus.onStatus(({ message, previous }) => {

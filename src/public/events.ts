@@ -5,7 +5,7 @@
 // sits with the API's presenters because `data` is what the API shows.
 import { newId } from '../domain/ids.ts';
 import type { MessageStatus } from '../domain/status.ts';
-import type { EventRow, InboundRow, MessageRow, OutboxRow } from '../store/store.ts';
+import type { EventRow, InboundRow, MessageRow, OutboxRow, RelayRow } from '../store/store.ts';
 import { presentEvent, presentInbound, presentMessage } from './present.ts';
 
 export const EVENT_TYPES = [
@@ -14,6 +14,9 @@ export const EVENT_TYPES = [
   'provider.circuit_opened', 'provider.circuit_closed', 'config.changed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/** The account of operators' events (provider circuits, configuration changes): only an operator reads them. */
+export const SYSTEM_ACCOUNT = '_system';
 
 /** The statuses a message announces when it reaches them. */
 const ANNOUNCED: Partial<Record<MessageStatus, EventType>> = {
@@ -55,4 +58,15 @@ export function inboundEvent(m: InboundRow, now: number): OutboxRow {
 export function consentEvent(m: InboundRow, change: 'consent.opt_out' | 'consent.opt_in', sender: string, now: number): OutboxRow {
   const data = { number: m.from_number, sender: sender || null, via: presentInbound(m) };
   return { ...newEvent(change, m.account_id, m.from_number, data, now), id: `evt_${m.id.slice(m.id.indexOf('_') + 1)}_consent` };
+}
+
+/** relay.hop: a relayed text goes to the next destination of its chain (once per position, so its id comes from the relay's and the position). */
+export function relayHopEvent(r: RelayRow, position: number, destination: string, now: number): OutboxRow {
+  const data = { relay_id: r.id, number: r.number, from: r.source, position, destination, destinations: JSON.parse(r.destinations) as string[] };
+  return { ...newEvent('relay.hop', r.account_id, r.id, data, now), id: `evt_${r.id.slice(r.id.indexOf('_') + 1)}_hop${position}` };
+}
+
+/** provider.circuit_opened / provider.circuit_closed, with why: an operator's event (account `_system`), written by the process that decided. */
+export function circuitEvent(providerId: string, state: 'open' | 'closed', why: string, now: number): OutboxRow {
+  return newEvent(state === 'open' ? 'provider.circuit_opened' : 'provider.circuit_closed', SYSTEM_ACCOUNT, providerId, { provider: providerId, state, reason: why }, now);
 }

@@ -16,7 +16,7 @@
 // a destination that is the sender or one of our own numbers is skipped.
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import type { InboundRow, MessageLedger, MessageRow, RelayAttemptOutcome, RelayRow, RelayStore } from '../store/store.ts';
+import type { EventOutbox, InboundRow, MessageLedger, MessageRow, RelayAttemptOutcome, RelayRow, RelayStore } from '../store/store.ts';
 import type { Intake } from '../intake/accept-message.ts';
 import type { Router } from '../routing/choose-route.ts';
 import type { RateLimiter } from '../routing/rate-limit/limiter.ts';
@@ -26,9 +26,10 @@ import { AppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { DEFAULT_TEMPLATE, hopsOf, renderTemplate } from './template.ts';
 import { Periodic } from '../loop/periodic.ts';
+import { relayHopEvent } from '../public/events.ts';
 
 /** What this needs of the store. */
-export type RelayServiceStore = RelayStore & Pick<MessageLedger, 'getMessage'>;
+export type RelayServiceStore = RelayStore & Pick<MessageLedger, 'getMessage'> & Pick<EventOutbox, 'appendEvents'>;
 
 /** How long a process may take to hand an attempt to intake before a sweep re-drives it. */
 const START_LEASE_MS = 30_000;
@@ -193,6 +194,7 @@ export class RelayService {
   async #send(relay: RelayRow, pos: number, now: number): Promise<void> {
     const to = (JSON.parse(relay.destinations) as string[])[pos];
     await this.#store.insertRelayAttempt({ relay_id: relay.id, position: pos, destination: to, message_id: null, outcome: 'pending', detail: null, started_at: now, finished_at: null });
+    await this.#store.appendEvents([relayHopEvent(relay, pos, to, now)]);
     const rule = await this.#store.getRelayRule(relay.number);
     const body = renderTemplate(rule?.template ?? DEFAULT_TEMPLATE, { from: relay.source, to: relay.number, body: relay.body });
     const own = this.#router.number(relay.number);

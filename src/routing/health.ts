@@ -124,6 +124,8 @@ export class Health {
   onChange: (providerId: string, state: CircuitState) => void = () => {};
   /** set when health is shared between processes */
   share: HealthShare | null = null;
+  /** called when this process changed a circuit on its own evidence (not on another process's news), with why: the event stream */
+  onDecided: ((providerId: string, state: 'open' | 'closed', why: string, now: number) => void) | null = null;
 
   constructor(o: HealthOptions) { this.#o = o; }
 
@@ -196,8 +198,8 @@ export class Health {
     const probe = p.probing;
     p.probing = false;
     if (p.state === 'half_open' && probe) {
-      if (ok) { p.window.clearSends(); p.window.add(now, 'ok'); p.remote = { ...p.remote, ok: 0, err: 0 }; this.#set(id, p, 'closed'); this.share?.closed(id, now); }
-      else { p.openedAt = now; this.#set(id, p, 'open'); this.share?.opened(id, now); }
+      if (ok) { p.window.clearSends(); p.window.add(now, 'ok'); p.remote = { ...p.remote, ok: 0, err: 0 }; this.#set(id, p, 'closed'); this.share?.closed(id, now); this.onDecided?.(id, 'closed', 'the half-open probe succeeded', now); }
+      else { p.openedAt = now; this.#set(id, p, 'open'); this.share?.opened(id, now); this.onDecided?.(id, 'open', 'the half-open probe failed', now); }
       return;
     }
     p.window.add(now, ok ? 'ok' : 'err');
@@ -205,7 +207,10 @@ export class Health {
     if (p.state !== 'closed' || ok) return;
     const c = this.#sum(p, now);
     const total = c.ok + c.err;
-    if (total >= this.#o.minSamples && c.err / total > this.#o.threshold) { p.openedAt = now; this.#set(id, p, 'open'); this.share?.opened(id, now); }
+    if (total >= this.#o.minSamples && c.err / total > this.#o.threshold) {
+      p.openedAt = now; this.#set(id, p, 'open'); this.share?.opened(id, now);
+      this.onDecided?.(id, 'open', `error rate ${(c.err / total).toFixed(2)} over ${total} sends is above ${this.#o.threshold}`, now);
+    }
   }
 
   /**
@@ -219,6 +224,7 @@ export class Health {
     p.openedAt = now;
     this.#set(id, p, 'open');
     this.share?.opened(id, now);
+    this.onDecided?.(id, 'open', 'the provider refused the account', now);
   }
 
   /** this process's window plus the other processes' (when shared) */

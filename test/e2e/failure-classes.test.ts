@@ -118,6 +118,9 @@ describe('failures classified by what they mean for routing', () => {
     const next = await send();
     assert.deepEqual(path(next), [['aws-main', 'sent']]);
     assert.equal(sinch.requests.length, asked);
+    // Operators see it on the event stream, with why.
+    const opened = await eventually(async () => (await t.call('GET', '/v1/events?types=provider.circuit_opened&limit=200')).body.data.find((e: { subject: string }) => e.subject === 'sinch-main'), 10_000, 'the circuit event');
+    assert.deepEqual([opened.account_id, opened.data.state, opened.data.reason], ['_system', 'open', 'the provider refused the account']);
   });
 
   it('takes AWS events from its own topic only, and refuses a record without one', async () => {

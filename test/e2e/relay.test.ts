@@ -60,6 +60,9 @@ describe('relay chains', () => {
       const relay = await eventually(async () => (await relaysOf(DISPATCH)).find((r) => r.status === 'delivered' && r.attempts.length === 2), 5_000, 'the relay delivered to the backup');
       assert.deepEqual(relay.attempts.map((a) => [a.destination, a.outcome]), [[OWNER, 'undelivered'], [BACKUP, 'delivered']]);
       assert.match(relay.attempts[0].detail ?? '', /30003/);
+      // Each hop is on the event stream, in the chain's order.
+      const hops = (await t.call('GET', '/v1/events?types=relay.hop&limit=200')).body.data.filter((e: { subject: string }) => e.subject === relay.id);
+      assert.deepEqual(hops.map((e: { data: { position: number; destination: string } }) => [e.data.position, e.data.destination]), [[0, OWNER], [1, BACKUP]]);
       const backup = sentTo(BACKUP).at(-1)!;
       assert.equal(backup.form.get('Body'), `From ${CUSTOMER}: Are you open today?`);
       const viaApi = await t.call('GET', `/v1/relays/${relay.id}`);

@@ -86,6 +86,18 @@ export function outboxCases(get: () => Store): void {
       assert.ok(after.count < backlogBefore.count);
     });
 
+    it('a configuration change writes config.changed with it, naming the table and the operation, never the row', async () => {
+      const before = (await store.readEvents({ after: 0, limit: 1_000_000, accountId: '_system' })).length;
+      const id = `acct_cfg_${newId('msg')}`;
+      await store.ensureAccount(id, 'config event', Date.now());
+      const events = await eventsOf('_system');
+      const mine = events.slice(before);
+      assert.ok(mine.length >= 1, 'one event per change');
+      assert.deepEqual(JSON.parse(mine.at(-1)!.data), { table: 'accounts', operation: 'INSERT' });
+      assert.equal(mine.at(-1)!.type, 'config.changed');
+      assert.ok(Math.abs(mine.at(-1)!.time - Date.now()) < 60_000, 'timed in epoch milliseconds');
+    });
+
     it('one holder of the lease at a time; another takes it over once it runs out, and a release frees it', async () => {
       const name = `lease-${newId('msg')}`;
       const t = Date.now();
