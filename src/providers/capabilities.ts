@@ -2,13 +2,14 @@
 // registry builds it. A capability counts only when every one of its methods is there:
 // an adapter with three of the four provisioning methods provisions nothing, and
 // `partial` names what it lacks (the registry logs it; the adapter suite fails on it).
-import type { NumberProvisioning, ProviderAdapter, SendLookup, Sessions, StatusLookup } from './provider.ts';
+import type { CarrierLookup, NumberProvisioning, ProviderAdapter, SendLookup, Sessions, StatusLookup } from './provider.ts';
 
 export interface Capabilities {
   status: StatusLookup | null;
   sent: SendLookup | null;
   numbers: NumberProvisioning | null;
   sessions: Sessions | null;
+  lookup: CarrierLookup | null;
 }
 
 const METHODS = {
@@ -16,6 +17,7 @@ const METHODS = {
   sent: ['findSent'],
   numbers: ['searchNumbers', 'buyNumber', 'ownedNumber', 'updateNumberHooks'],
   sessions: ['start', 'ready', 'sessionStats'],
+  lookup: ['lookupNumber'],
 } as const satisfies Record<keyof Capabilities, readonly (keyof ProviderAdapter)[]>;
 
 const has = (a: ProviderAdapter, m: keyof ProviderAdapter) => typeof a[m] === 'function';
@@ -28,6 +30,7 @@ export function capabilities(adapter: ProviderAdapter): Capabilities {
     sent: whole('sent') ? adapter as SendLookup : null,
     numbers: whole('numbers') ? adapter as NumberProvisioning : null,
     sessions: whole('sessions') ? adapter as Sessions : null,
+    lookup: whole('lookup') ? adapter as CarrierLookup : null,
   };
 }
 

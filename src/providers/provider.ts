@@ -181,8 +181,28 @@ export interface Sessions {
   sessionStats(): SessionStats[];
 }
 
+/** What a carrier lookup says about a number (issue 28). */
+export interface LookupResult {
+  /** mobile, landline, voip or unknown (the provider's own type is in `providerType`) */
+  lineType: 'mobile' | 'landline' | 'voip' | 'unknown';
+  providerType: string | null;
+  carrier: string | null;
+  /** the network it is on now (after any port): MCC and MNC */
+  mcc: string | null;
+  mnc: string | null;
+  /** true when the number was ported from another network; null when the provider does not say */
+  ported: boolean | null;
+  /** what the lookup cost, when the provider says or publishes it */
+  price: string | null;
+}
+
+/** Looks a number up at the provider: its line type and current network (Twilio Lookup, Vonage Number Insight). */
+export interface CarrierLookup {
+  lookupNumber(number: string, signal: AbortSignal): Promise<LookupResult>;
+}
+
 /** An adapter as a provider module builds it: the core and any capabilities, each whole. */
-export type ProviderAdapter = AdapterCore & Partial<StatusLookup & SendLookup & NumberProvisioning & Sessions>;
+export type ProviderAdapter = AdapterCore & Partial<StatusLookup & SendLookup & NumberProvisioning & Sessions & CarrierLookup>;
 
 /** One provider kind: how its records are checked and its adapters built. */
 export interface ProviderModule {

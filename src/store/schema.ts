@@ -1,5 +1,5 @@
 // Kysely table types: one interface per table, the same on SQLite and PostgreSQL.
-import type { InboundPartRow, MessagePartRow, MaskLegRow, MaskRow, RelayAttemptRow, RelayRow, RelayRuleRow, OptOutRow, AlertRow, CountryRuleRow, NumberRow, ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, EventRow, InboundRow, MessageRow, ProviderRow, WebhookRow, TrackingLinkRow, TemplateRow, DrillRow, ReportRollupRow, RollupSpan, ConversationRow, OutboxRow } from './store.ts';
+import type { InboundPartRow, MessagePartRow, MaskLegRow, MaskRow, RelayAttemptRow, RelayRow, RelayRuleRow, OptOutRow, AlertRow, CountryRuleRow, NumberRow, ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, EventRow, InboundRow, MessageRow, ProviderRow, WebhookRow, TrackingLinkRow, TemplateRow, DrillRow, ReportRollupRow, RollupSpan, ConversationRow, OutboxRow, LookupRow, RouteRuleRow } from './store.ts';
 import type { Generated } from 'kysely';
 
 export interface AccountTable { id: string; name: string; created_at: number; updated_at: number }
@@ -42,4 +42,6 @@ export interface Database {
   outbox: OutboxRow & { seq: Generated<number>; pos: number | null };
   outbox_cursors: { name: string; pos: number; updated_at: number };
   outbox_leases: { name: string; owner: string; until: number };
+  lookups: LookupRow;
+  route_rules: RouteRuleRow;
 }

@@ -13,6 +13,7 @@
 //   ReportRollups  per-minute and per-hour counts that reports read instead of the ledger
 //   ConversationStore  conversations: a business number and a customer, both ways
 //   EventOutbox    events written with each change, sequenced and published from there
+//   LookupCache    carrier lookups of numbers, shared by every process
 //
 // Rows and write shapes live in rows.ts. All times are epoch milliseconds.
 import type { MessageLedger } from './ports/ledger.ts';
@@ -25,9 +26,10 @@ import type { AlertStore } from './ports/alerts.ts';
 import type { ReportRollups } from './ports/reports.ts';
 import type { ConversationStore } from './ports/conversations.ts';
 import type { EventOutbox } from './ports/outbox.ts';
+import type { LookupCache } from './ports/lookups.ts';
 
 export type * from './rows.ts';
-export type { MessageLedger, WebhookLog, CallbackQueue, CallbackClaim, CallbackFinish, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox };
+export type { MessageLedger, WebhookLog, CallbackQueue, CallbackClaim, CallbackFinish, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox, LookupCache };
 
 /** Opening, migrating and closing a database. */
 export interface StoreLifecycle {
@@ -40,4 +42,4 @@ export interface StoreLifecycle {
   backup?(path: string): Promise<void>;
 }
 
-export interface Store extends StoreLifecycle, MessageLedger, WebhookLog, CallbackQueue, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox {}
+export interface Store extends StoreLifecycle, MessageLedger, WebhookLog, CallbackQueue, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox, LookupCache {}

@@ -186,8 +186,36 @@ export class TwilioFake extends LoopbackFake {
     return true;
   }
 
+  /**
+   * Lookup v2 (lookups.twilio.com) on the same port: each number's line_type_intelligence
+   * as Twilio answers it (unlisted: a mobile on 310/410); `lookups` records each request.
+   */
+  readonly lineTypes = new Map<string, Record<string, unknown> | 'fail'>();
+  readonly lookups: string[] = [];
+
+  #lookup(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const m = /^\/v2\/PhoneNumbers\/([^/]+)$/.exec(url.pathname);
+    if (!m || req.method !== 'GET') return false;
+    const [user, pass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':');
+    if (user !== this.accountSid || pass !== this.authToken) { this.#error(res, 401, 20003, 'Authenticate'); return true; }
+    const number = decodeURIComponent(m[1]);
+    this.lookups.push(number);
+    const known = this.lineTypes.get(number);
+    if (known === 'fail') { this.#error(res, 503, 20503, 'Service unavailable'); return true; }
+    const lti = url.searchParams.get('Fields')?.split(',').includes('line_type_intelligence')
+      ? known ?? { carrier_name: 'Fake Mobile A', error_code: null, mobile_country_code: '310', mobile_network_code: '410', type: 'mobile' }
+      : null;
+    this.#json(res, 200, {
+      calling_country_code: '1', country_code: 'US', phone_number: number, national_format: number, valid: true, validation_errors: [],
+      caller_name: null, sim_swap: null, call_forwarding: null, line_type_intelligence: lti, url: `${this.url}/v2/PhoneNumbers/${encodeURIComponent(number)}`,
+    });
+    return true;
+  }
+
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await this.body(req);
+    if (this.#lookup(req, res)) return;
     if (this.#numbers(req, res, body)) return;
     if (this.#calls(req, res, body)) return;
     const fetchOne = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\/([^/]+)\.json$/.exec(req.url ?? '');

@@ -8,15 +8,17 @@
 //   +15005550003 fails transiently once, then is sent · +15005550004 throttled once
 //   +15005550005 sent, then reported undelivered · +15005550008 sent, no receipt ever
 //   +15005550009 sent; with one part per segment, the last part is reported undelivered
+// Carrier lookups: lookup.ts.
 //
 // Config: { latency_ms?, failure_rate?, undelivered_rate?, signing_secret_env?, from?,
 //   parts?: "one" | "per_segment" (one provider id per segment, as Vonage and SMPP do),
 //   early_receipts?: true (receipts become due at once, racing the send answer) }.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AdapterContext, FailureKind, InboundMessage, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, SentPart, WebhookRequest } from '../provider.ts';
+import type { AdapterContext, FailureKind, InboundMessage, LookupResult, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, SentPart, WebhookRequest } from '../provider.ts';
 import { simulatorReceipt } from './receipts.ts';
 import { simulatorError } from './errors.ts';
+import { simulatedLookup } from './lookup.ts';
 
 export const SIMULATOR_NUMBER = '+15005550006';
 export const SIGNATURE_HEADER = 'x-simulator-signature';
@@ -118,6 +120,10 @@ export function createSimulator(ctx: AdapterContext): ProviderAdapter {
         const final = f.fate !== 'never' && now >= f.at;
         return [simulatorReceipt({ message_id: id, status: final ? f.fate : 'sent', timestamp: new Date(final ? f.at : now).toISOString(), error_code: final && f.fate === 'undelivered' ? '30003' : null })];
       });
+    },
+
+    async lookupNumber(number: string): Promise<LookupResult> {
+      return simulatedLookup(number);
     },
 
     parseReceipts(raw: RawWebhook): Receipt[] {

@@ -2,13 +2,15 @@
 // Account SID + auth token, or an API key SID + secret), over a keep-alive undici pool;
 // Programmable Voice for text-to-speech calls (Calls create with inline TwiML).
 // Config: { account_sid, auth_token_env, api_key_sid?, api_key_secret_env?,
-//           messaging_service_sid?, from?, base_url? }.
+//           messaging_service_sid?, from?, base_url?, lookup_base_url? }.
+// Carrier lookups: Lookup v2 with Line Type Intelligence (lookup.ts), on its own host.
 import { Pool } from 'undici';
-import type { AdapterContext, AvailableNumber, InboundMessage, NumberHooks, NumberQuery, OwnedNumber, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, WebhookRequest } from '../provider.ts';
+import type { AdapterContext, AvailableNumber, InboundMessage, LookupResult, NumberHooks, NumberQuery, OwnedNumber, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, WebhookRequest } from '../provider.ts';
 import { parseRetryAfter } from '../provider.ts';
 import { classifyTwilio } from './errors.ts';
 import { twilioInbound, twilioMessageResource, twilioReceipts } from './receipts.ts';
 import { verifyTwilioSignature } from './signature.ts';
+import { twilioLookup } from './lookup.ts';
 
 export const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />';
 
@@ -19,6 +21,7 @@ interface TwilioConfig {
   api_key_secret_env?: string;
   messaging_service_sid?: string;
   base_url?: string;
+  lookup_base_url?: string;
 }
 
 export function validateTwilioConfig(c: Record<string, unknown>): string[] {
@@ -33,6 +36,8 @@ export function createTwilio(ctx: AdapterContext): ProviderAdapter {
   const c = ctx.config as unknown as TwilioConfig;
   const base = new URL(c.base_url ?? 'https://api.twilio.com');
   const pool = new Pool(base.origin, { connections: 32, keepAliveTimeout: 30_000 });
+  const lookupBase = new URL(c.lookup_base_url ?? 'https://lookups.twilio.com');
+  let lookups: Pool | null = null;
   const accountPath = `${base.pathname.replace(/\/$/, '')}/2010-04-01/Accounts/${c.account_sid}`;
   const path = `${accountPath}/Messages.json`;
   const token = () => (c.auth_token_env ? ctx.secret(c.auth_token_env) : undefined) ?? '';
@@ -134,7 +139,18 @@ export function createTwilio(ctx: AdapterContext): ProviderAdapter {
       return owned(json);
     },
 
-    async close() { await pool.close(); },
+    async close() { await pool.close(); await lookups?.close(); },
+
+    async lookupNumber(number: string, signal: AbortSignal): Promise<LookupResult> {
+      lookups ??= new Pool(lookupBase.origin, { connections: 4, keepAliveTimeout: 30_000 });
+      const res = await lookups.request({
+        path: `${lookupBase.pathname.replace(/\/$/, '')}/v2/PhoneNumbers/${encodeURIComponent(number)}?Fields=line_type_intelligence`, method: 'GET', signal,
+        headers: { authorization: authorization(), accept: 'application/json' },
+      });
+      const text = await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`Twilio Lookup answered HTTP ${res.statusCode}`);
+      return twilioLookup(JSON.parse(text));
+    },
   };
 
   /**

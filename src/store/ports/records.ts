@@ -1,7 +1,7 @@
 // The records operators and account admins manage: accounts and API keys (hashed),
 // providers, the number pool, country rules and the opt-out list. Small tables, read
 // whole and cached above; written through services/.
-import type { ApiKeyRow, CountryRuleRow, NumberRow, OptOutRow, ProviderRow, TrackingLinkRow, TemplateRow } from '../rows.ts';
+import type { ApiKeyRow, CountryRuleRow, RouteRuleRow, NumberRow, OptOutRow, ProviderRow, TrackingLinkRow, TemplateRow } from '../rows.ts';
 
 export interface RecordStore {
   /** bumped by the database on every change to a configuration table (migration 011), whoever made it */
@@ -39,6 +39,11 @@ export interface RecordStore {
   upsertNumber(row: NumberRow): Promise<void>;
   listCountryRules(): Promise<CountryRuleRow[]>;
   upsertCountryRule(row: CountryRuleRow): Promise<void>;
+  /** route rules by prefix and network (routing/network.ts) */
+  listRouteRules(): Promise<RouteRuleRow[]>;
+  upsertRouteRule(row: RouteRuleRow): Promise<void>;
+  /** false when there was none */
+  deleteRouteRule(match: string): Promise<boolean>;
 
   /** Records an opt-out; one already recorded is kept as it is. */
   addOptOut(row: OptOutRow): Promise<void>;

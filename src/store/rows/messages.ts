@@ -63,6 +63,8 @@ export interface MessageRow {
   fair_key?: number;
   /** the conversation it was sent on (domain/conversations.ts), when the caller named one */
   conversation_id?: string | null;
+  /** 1: look the number up (line type, current network) before routing it (issue 28) */
+  lookup?: number | null;
 }
 
 /** Added to the part_index of a provider's parts when the message is sent once more elsewhere (failover on no receipt): kept, and their late receipts recorded. */

@@ -116,3 +116,32 @@ export interface TrackingLinkRow {
   expires_at: number;
   revoked_at: number | null;
 }
+
+/** A route rule by prefix ("+1415") or network ("310-260"): the providers it may go through, in the order preferred (routing/network.ts). */
+export interface RouteRuleRow {
+  match: string;
+  /** JSON array of provider ids */
+  providers: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A carrier lookup's result for a number, cached (routing/lookups.ts); a row under a lease is being looked up. */
+export interface LookupRow {
+  number: string;
+  provider_id: string | null;
+  line_type: 'mobile' | 'landline' | 'voip' | 'unknown' | null;
+  provider_type: string | null;
+  carrier: string | null;
+  mcc: string | null;
+  mnc: string | null;
+  /** 1 ported, 0 not, null unknown */
+  ported: number | null;
+  price: string | null;
+  /** why the last lookup failed (the row then holds no result) */
+  error: string | null;
+  looked_up_at: number | null;
+  expires_at: number | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+}

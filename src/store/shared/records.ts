@@ -3,7 +3,7 @@
 // written the same way on both databases.
 import { type Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
-import type { ApiKeyRow, ProviderRow, NumberRow, CountryRuleRow, OptOutRow, TrackingLinkRow, TemplateRow, DrillRow } from '../store.ts';
+import type { ApiKeyRow, ProviderRow, NumberRow, CountryRuleRow, RouteRuleRow, OptOutRow, TrackingLinkRow, TemplateRow, DrillRow } from '../store.ts';
 
 export abstract class RecordsBase {
   readonly db: Kysely<Database>;
@@ -50,6 +50,19 @@ export abstract class RecordsBase {
   async upsertNumber(row: NumberRow): Promise<void> {
     const { number: _n, created_at: _c, ...rest } = row;
     await this.db.insertInto('numbers').values(row).onConflict((oc) => oc.column('number').doUpdateSet(rest)).execute();
+  }
+
+  async listRouteRules(): Promise<RouteRuleRow[]> {
+    return this.db.selectFrom('route_rules').selectAll().orderBy('match').execute();
+  }
+
+  async upsertRouteRule(row: RouteRuleRow): Promise<void> {
+    await this.db.insertInto('route_rules').values(row)
+      .onConflict((oc) => oc.column('match').doUpdateSet({ providers: row.providers, updated_at: row.updated_at })).execute();
+  }
+
+  async deleteRouteRule(match: string): Promise<boolean> {
+    return Number((await this.db.deleteFrom('route_rules').where('match', '=', match).executeTakeFirst()).numDeletedRows) > 0;
   }
 
   async listCountryRules(): Promise<CountryRuleRow[]> {
