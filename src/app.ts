@@ -47,6 +47,7 @@ import { createLogger } from './log.ts';
 import { CallbackGuard } from './callbacks/ssrf.ts';
 import { EventPublisher } from './events/publisher.ts';
 import { makeSinks } from './events/sinks/make.ts';
+import { CarrierLookups } from './routing/lookups.ts';
 import { circuitEvent, consentEvent } from './public/events.ts';
 import { CallbackDispatcher } from './callbacks/dispatcher.ts';
 
@@ -120,7 +121,8 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     ...(sharedHealth?.degraded ? ['redis unreachable: provider health is per process'] : []),
   ];
   metrics.watchShared(() => degraded().length > 0);
-  const worker = runsWorkers ? new Worker({ store, config, router, health, limiter, bus, metrics, logger }) : null;
+  const lookups = new CarrierLookups({ store, registry, ttlMs: config.lookupTtlDays * 86_400_000 });
+  const worker = runsWorkers ? new Worker({ store, config, router, health, limiter, bus, metrics, logger, lookups }) : null;
   if (runsWorkers) processor = new WebhookProcessor({ store, registry, bus, logger, pollMs: config.pollMs, batchWindowMs: config.batchWindowMs, replyWindowMs: config.replyWindowSeconds * 1000, accountOf: (n) => router.number(n)?.accountId });
   const guard = new CallbackGuard(config.callbackAllowlist);
   const callbacks = runsWorkers
@@ -199,7 +201,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const lifecycle = { draining: false, degraded };
   const auth = new Authenticator(store, config.adminKey, config.webhookSecret);
   const ctx: AppContext = {
-    config, store, bus, metrics, registry, router, health, limiter, intake, relays, masks, ingestWebhook, logger, guard, lifecycle, auth, events: events ?? undefined,
+    config, store, bus, metrics, registry, router, health, limiter, intake, relays, masks, ingestWebhook, logger, guard, lifecycle, auth, events: events ?? undefined, lookups,
     waiters: new Waiters(store, bus),
   };
   // Another process's configuration change: routes, keys and providers are read again, and

@@ -60,6 +60,8 @@ const SCHEMA = {
   eventNatsMaxAgeHours: { env: 'SWITCHBOARD_EVENT_NATS_MAX_AGE_HOURS', kind: 'number', def: 72, min: 0 },
   eventNatsMaxBytes: { env: 'SWITCHBOARD_EVENT_NATS_MAX_BYTES', kind: 'int', def: 1_073_741_824, min: -1 },
   eventRedisMaxLen: { env: 'SWITCHBOARD_EVENT_REDIS_MAXLEN', kind: 'int', def: 1_000_000, min: 1 },
+  // Carrier lookups (routing/lookups.ts) are cached this long.
+  lookupTtlDays: { env: 'SWITCHBOARD_LOOKUP_TTL_DAYS', kind: 'number', def: 30, min: 0 },
   sendTimeoutMs: { env: 'SWITCHBOARD_SEND_TIMEOUT_MS', kind: 'int', def: 10_000, min: 10 },
   maxAttempts: { env: 'SWITCHBOARD_MAX_ATTEMPTS', kind: 'int', def: 5, min: 1 },
   maxThrottledAttempts: { env: 'SWITCHBOARD_MAX_THROTTLED_ATTEMPTS', kind: 'int', def: 30, min: 1 },

@@ -18,6 +18,7 @@ import type { CallbackGuard } from '../callbacks/ssrf.ts';
 import type { Authenticator } from '../auth/auth.ts';
 import type { Waiters } from './waiters.ts';
 import type { EventPublisher } from '../events/publisher.ts';
+import type { CarrierLookups } from '../routing/lookups.ts';
 
 /** What readiness reports: draining once shutdown began; degraded while shared state is unreachable. */
 export interface Lifecycle {
@@ -46,4 +47,6 @@ export interface AppContext {
   lifecycle: Lifecycle;
   /** the event stream's publisher, in a process that runs workers: the feed's long-poll waits on it */
   events?: EventPublisher;
+  /** carrier lookups (GET /v1/lookups/:number) */
+  lookups: CarrierLookups;
 }

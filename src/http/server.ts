@@ -23,6 +23,7 @@ import { maskRoutes } from './routes/v1/masks.ts';
 import { compatRoutes } from './routes/compat.ts';
 import { inboundRoutes } from './routes/v1/inbound.ts';
 import { eventRoutes } from './routes/v1/events.ts';
+import { routeRuleRoutes } from './routes/v1/route-rules.ts';
 import { conversationRoutes } from './routes/v1/conversations.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import type { AppContext } from './context.ts';
@@ -191,6 +192,7 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     await inboundRoutes(api, ctx);
     await conversationRoutes(api, ctx);
     await eventRoutes(api, ctx);
+    await routeRuleRoutes(api, ctx);
   });
   await app.register(async (api) => {
     await reportRoutes(api, ctx);

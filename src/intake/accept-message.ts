@@ -38,6 +38,8 @@ export interface SendInput {
   send_at?: string;
   validity_period?: number;
   failover_after_seconds?: number;
+  /** look the number up (line type, current network) before routing it */
+  lookup?: boolean;
   /** its lane (domain/lanes.ts): urgent, normal (default) or bulk */
   priority?: string;
 }
@@ -225,6 +227,7 @@ export class Intake {
       created_at: now, updated_at: now, sent_at: null, final_at: null, lane,
       ...(conversation ? { conversation_id: conversation.id } : {}),
       ...(input.failover_after_seconds ? { failover_after_ms: input.failover_after_seconds * 1000 } : {}),
+      ...(input.lookup ? { lookup: 1 } : {}),
       ...(template ? { template_id: template.id, template_version: template.version } : {}),
       ...(channel === 'voice' ? {
         channel, voice_options: JSON.stringify({ ...(input.voice ? { voice: input.voice } : {}), ...(input.language ? { language: input.language } : {}), ...(input.fallback_sms ? { fallback_sms: true } : {}) }),

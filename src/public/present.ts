@@ -32,6 +32,7 @@ export function presentMessage(m: MessageRow, attempts?: readonly AttemptRow[]) 
     provider_message_id: m.provider_message_id,
     simulated: m.simulated === 1,
     failover_after_seconds: m.failover_after_ms ? Math.round(m.failover_after_ms / 1000) : null,
+    lookup: m.lookup === 1,
     resent_after_no_receipt_from: m.failover_from ?? null,
     callback_url: m.callback_url,
     metadata: m.metadata ? (JSON.parse(m.metadata) as Record<string, string>) : null,
@@ -88,9 +89,11 @@ export function presentEvent(e: EventRow) {
 export function presentRouting(attempts: AttemptRow[]) {
   const last = [...attempts].reverse().find((a) => a.route_explanation);
   if (!last?.route_explanation) return undefined;
-  const e = JSON.parse(last.route_explanation) as { c: [string, string | null, number | null, string, string][]; x: [string, string][] };
+  const e = JSON.parse(last.route_explanation) as { c: [string, string | null, number | null, string, string][]; x: [string, string][]; l?: [number, string | null, string | null, string | null, number | null, string | null]; r?: string; k?: Record<string, string> };
   return {
-    candidates: e.c.map(([provider, price, score, circuit, result]) => ({ provider, price_per_segment: price, score, circuit, result })),
+    candidates: e.c.map(([provider, price, score, circuit, result]) => ({ provider, price_per_segment: price, ...(e.k?.[provider] ? { price_entry: e.k[provider] } : {}), score, circuit, result })),
     excluded: e.x.map(([provider, reason]) => ({ provider, reason })),
+    ...(e.l ? { lookup: { cached: e.l[0] === 1, line_type: e.l[1], carrier: e.l[2], network: e.l[3], ported: e.l[4] === null ? null : e.l[4] === 1, error: e.l[5] } } : {}),
+    ...(e.r ? { rule: e.r } : {}),
   };
 }

@@ -10,6 +10,9 @@
 //      (× (1 + weight × (1 − delivery rate))); then the provider's priority;
 //   6. ties go round-robin, and numbers within a provider rotate too;
 //   7. sticky sender: a recipient keeps the `from` it last got while that number is a candidate.
+// Below the country (network.ts): a route rule for the destination's network (from a
+// carrier lookup) or its longest prefix keeps only its providers, in its order after
+// health; a provider's price is its most specific entry (network, prefix, country, "*").
 // Rules 1–3 depend only on records, so their result is cached per (account, country, from)
 // and dropped whenever a record changes; 4–7 are applied per decision and cost microseconds.
 import type { Logger } from 'pino';
@@ -19,9 +22,10 @@ import { fromMicros, toMicros } from '../domain/money.ts';
 import { DEFAULT_ACCOUNT } from '../domain/actor.ts';
 import type { CircuitState, DemotionReason, Health } from './health.ts';
 import { fromRow, implicitNumber, refusal, type NumberEntry } from './numbers.ts';
+import { keyKind, matchRule, priceFor, type Network, type RouteRule } from './network.ts';
 
 /** What this needs of the store. */
-export type RoutingStore = Pick<RecordStore, 'listCountryRules' | 'listNumbers'> & Pick<MessageLedger, 'lastSender'>;
+export type RoutingStore = Pick<RecordStore, 'listCountryRules' | 'listNumbers' | 'listRouteRules'> & Pick<MessageLedger, 'lastSender'>;
 
 /**
  * One route to try, with why it sits where it does: its price per segment, its score
@@ -29,14 +33,14 @@ export type RoutingStore = Pick<RecordStore, 'listCountryRules' | 'listNumbers'>
  */
 type Channel = 'sms' | 'voice';
 
-export interface Route { provider: ProviderEntry; numbers: NumberEntry[]; price?: string | null; score?: number; circuit?: CircuitState; demoted?: DemotionReason | null }
+export interface Route { provider: ProviderEntry; numbers: NumberEntry[]; price?: string | null; score?: number; circuit?: CircuitState; demoted?: DemotionReason | null; priceKey?: string }
 
 /** A provider routing left out before scoring, and why (compliance, capability, no number). */
 export interface Excluded { provider: string; reason: string }
 
-export type Plan = { ok: true; routes: Route[]; excluded: Excluded[] } | { ok: false; reason: string; excluded?: Excluded[] };
+export type Plan = { ok: true; routes: Route[]; excluded: Excluded[]; rule?: string } | { ok: false; reason: string; excluded?: Excluded[] };
 
-interface Candidate { provider: ProviderEntry; micros: number; numbers: NumberEntry[]; rr: number }
+interface Candidate { provider: ProviderEntry; micros: number; numbers: NumberEntry[]; rr: number; specific: boolean }
 type Base = { ok: true; candidates: Candidate[]; rr: number; excluded: Excluded[] } | { ok: false; reason: string; excluded?: Excluded[] };
 
 const STICKY_MAX = 100_000;
@@ -50,6 +54,7 @@ export class Router {
   #numbers: NumberEntry[] = [];
   #byNumber = new Map<string, NumberEntry>();
   #rules = new Map<string, CountryRuleRow>();
+  #routeRules: RouteRule[] = [];
   #signature = '';
   /** the active providers as of the last refresh (see refresh) */
   #providers: readonly ProviderEntry[] = [];
@@ -72,14 +77,14 @@ export class Router {
   /** Re-reads the records; cached decisions are dropped if anything changed. */
   async refresh(): Promise<void> {
     await this.#registry.refresh();
-    const [numbers, rules] = await Promise.all([this.#store.listNumbers(), this.#store.listCountryRules()]);
+    const [numbers, rules, routeRules] = await Promise.all([this.#store.listNumbers(), this.#store.listCountryRules(), this.#store.listRouteRules()]);
     // Routing reads its own snapshot of the providers, taken with the numbers and rules in one
     // step: a decision never sees a new provider without its numbers (and fails as `no_route`).
     const providers = this.#registry.active();
     // A rebuilt adapter (its record changed) is a new entry: cached routes must not keep the closed one.
     const sameEntries = providers.length === this.#providers.length && providers.every((p, i) => p === this.#providers[i]);
     this.#providers = providers;
-    const signature = JSON.stringify([providers.map((p) => [p.id, p.priority, p.prices]), numbers.map((n) => [n.number, n.updated_at]), rules.map((r) => [r.country, r.updated_at])]);
+    const signature = JSON.stringify([providers.map((p) => [p.id, p.priority, p.prices]), numbers.map((n) => [n.number, n.updated_at]), rules.map((r) => [r.country, r.updated_at]), routeRules.map((r) => [r.match, r.providers])]);
     if (signature === this.#signature && sameEntries) return;
     const registered = numbers.filter((n) => n.active === 1).map(fromRow);
     const withNumbers = new Set(registered.map((n) => n.providerId));
@@ -87,6 +92,7 @@ export class Router {
     this.#numbers = [...registered, ...implicit];
     this.#byNumber = new Map(this.#numbers.map((n) => [n.number, n]));
     this.#rules = new Map(rules.map((r) => [r.country, r]));
+    this.#routeRules = routeRules.map((r) => ({ match: r.match, providers: JSON.parse(r.providers) as string[] }));
     this.#signature = signature;
     this.generation++;
     this.invalidate();
@@ -125,30 +131,42 @@ export class Router {
   }
 
   /** The routes to try for this message, best first (failover moves down the list). */
-  async plan(row: Pick<MessageRow, 'account_id' | 'country' | 'requested_from' | 'to_number' | 'segments' | 'channel'>, now = Date.now(), opts: { dryRun?: boolean } = {}): Promise<Plan> {
+  async plan(row: Pick<MessageRow, 'account_id' | 'country' | 'requested_from' | 'to_number' | 'segments' | 'channel'>, now = Date.now(), opts: { dryRun?: boolean; network?: Network | null } = {}): Promise<Plan> {
     const base = this.#base(row.account_id, row.country, row.requested_from, row.channel ?? 'sms');
     if (!base.ok) return base;
-    const scored = base.candidates.map((c) => {
+    const network = opts.network ?? null;
+    let { candidates, excluded } = base;
+    const rule = this.#routeRules.length > 0 ? matchRule(this.#routeRules, row.to_number, network) : undefined;
+    if (rule) {
+      excluded = [...excluded, ...candidates.filter((c) => !rule.providers.includes(c.provider.id)).map((c) => ({ provider: c.provider.id, reason: `not in the route rule for ${rule.match}` }))];
+      candidates = candidates.filter((c) => rule.providers.includes(c.provider.id));
+      if (candidates.length === 0) return { ok: false, reason: `the route rule for ${rule.match} allows ${rule.providers.join(', ')}, and none of them can take this message`, excluded };
+    }
+    const scored = candidates.map((c) => {
       const view = this.#health.view(c.provider.id, now);
       const delivery = view.deliveryRate ?? 1;
       // 0 healthy, 1 demoted for its delivery rate or its receipts' latency, 2 circuit open
       const rank = view.state === 'open' ? 2 : view.demoted === 'delivery' || view.demoted === 'latency' ? 1 : 0;
-      return { c, rank, circuit: view.state, demoted: view.demoted, score: c.micros * row.segments * (1 + this.#weight * (1 - delivery)) };
+      // Prices by prefix or network are read per destination; a country's price was read once, in the cached base.
+      const specific = c.specific ? priceFor(c.provider.prices, row.to_number, row.country, network) : undefined;
+      const micros = specific ? toMicros(specific.price) : c.micros;
+      const order = rule ? rule.providers.indexOf(c.provider.id) : 0;
+      return { c, rank, order, micros, priceKey: specific?.key, circuit: view.state, demoted: view.demoted, score: micros * row.segments * (1 + this.#weight * (1 - delivery)) };
     });
-    scored.sort((a, b) => a.rank - b.rank || a.score - b.score || a.c.provider.priority - b.c.provider.priority);
+    scored.sort((a, b) => a.rank - b.rank || a.order - b.order || a.score - b.score || a.c.provider.priority - b.c.provider.priority);
     // Round-robin among the healthy leaders that tie on everything.
     let ties = 1;
-    while (ties < scored.length && scored[ties].rank === 0 && scored[0].rank === 0 && scored[ties].score === scored[0].score && scored[ties].c.provider.priority === scored[0].c.provider.priority) ties++;
+    while (ties < scored.length && scored[ties].rank === 0 && scored[0].rank === 0 && scored[ties].order === scored[0].order && scored[ties].score === scored[0].score && scored[ties].c.provider.priority === scored[0].c.provider.priority) ties++;
     if (ties > 1) {
       const k = (opts.dryRun ? base.rr : base.rr++) % ties;
       scored.unshift(...scored.splice(k, ties - k));
     }
-    const routes: Route[] = scored.map(({ c, score, circuit, demoted }) => ({
-      provider: c.provider, numbers: rotate(c.numbers, opts.dryRun ? c.rr : c.rr++), price: Number.isFinite(c.micros) ? fromMicros(c.micros) : null,
-      score: Number.isFinite(score) ? Math.round(score) / 1e6 : Infinity, circuit, demoted,
+    const routes: Route[] = scored.map(({ c, micros, priceKey, score, circuit, demoted }) => ({
+      provider: c.provider, numbers: rotate(c.numbers, opts.dryRun ? c.rr : c.rr++), price: Number.isFinite(micros) ? fromMicros(micros) : null,
+      score: Number.isFinite(score) ? Math.round(score) / 1e6 : Infinity, circuit, demoted, ...(priceKey ? { priceKey } : {}),
     }));
     if (row.requested_from === null) await this.#applySticky(row.to_number, routes, now);
-    return { ok: true, routes, excluded: base.excluded };
+    return { ok: true, routes, excluded, ...(rule ? { rule: rule.match } : {}) };
   }
 
   /** Remembers the sender a recipient got (sticky sender). */
@@ -217,11 +235,16 @@ export class Router {
     const candidates = [...byProvider].map(([id, numbers]): Candidate => {
       const provider = providers.get(id)!;
       const per = (country && provider.prices[country]) ?? provider.prices['*'];
-      return { provider, micros: per === undefined ? Infinity : toMicros(per), numbers, rr: 0 };
+      return { provider, micros: per === undefined ? Infinity : toMicros(per), numbers, rr: 0, specific: hasSpecificPrices(provider.prices) };
     });
     candidates.sort((a, b) => a.micros - b.micros || a.provider.priority - b.provider.priority);
     return { ok: true, candidates, rr: 0, excluded };
   }
+}
+
+/** Whether a price list has entries by prefix or network (read per destination, not per country). */
+function hasSpecificPrices(prices: Readonly<Record<string, string>>): boolean {
+  return Object.keys(prices).some((k) => { const kind = keyKind(k); return kind === 'prefix' || kind === 'network'; });
 }
 
 function rotate<T>(xs: T[], k: number): T[] {

@@ -1,6 +1,7 @@
 // Provider records: what every account's messages are sent through, so only operators
 // write them (API, `switchboard apply`). Credentials are environment variable names,
 // never values, and only names SWITCHBOARD_PROVIDER_ENV allows.
+import { keyKind } from '../routing/network.ts';
 import { AppError } from '../domain/errors.ts';
 import { requireOperator, type Actor } from '../domain/actor.ts';
 import { validateProviderConfig } from '../providers/registry.ts';
@@ -28,6 +29,7 @@ export async function upsertProvider(store: RecordStore, actor: Actor, input: Pr
   if (secret) throw new AppError('secret_value_given', secret, { field: 'config' });
   if (problems.length) throw new AppError('validation_error', problems.join('; '), { field: 'config' });
   for (const [country, price] of Object.entries(input.prices ?? {})) {
+    if (keyKind(country) === null) throw new AppError('validation_error', `prices key ${JSON.stringify(country)} must be a country ("US"), a number prefix ("+4477"), a network ("310-260": MCC-MNC) or "*"`, { field: `prices.${country}` });
     if (!/^\d+(\.\d{1,6})?$/.test(price)) throw new AppError('validation_error', `price for ${country} must be a decimal string like "0.0079"`, { field: `prices.${country}` });
   }
   const now = Date.now();

@@ -2,10 +2,17 @@
 // a message row carries for the send (a failover drill's target, a call's voice).
 import type { MessageRow } from '../store/store.ts';
 import type { Excluded, Route } from '../routing/choose-route.ts';
+import type { LookupAnswer } from '../routing/lookups.ts';
 
 /** The routing explanation stored with a claim's last attempt (compact; see AttemptRow.route_explanation). */
-export function explain(routes: Route[], excluded: Excluded[], notes: Map<string, string>): string {
+export function explain(routes: Route[], excluded: Excluded[], notes: Map<string, string>, below: { lookup?: LookupAnswer | null; rule?: string } = {}): string {
+  const l = below.lookup;
   return JSON.stringify({
+    // The carrier lookup, when one was made: [cached, line type, carrier, "mcc-mnc", ported, error]
+    ...(l ? { l: [l.cached ? 1 : 0, l.result?.line_type ?? null, l.result?.carrier ?? null, l.result?.mcc ? `${l.result.mcc}-${l.result.mnc}` : null, l.result?.ported ?? null, l.error] } : {}),
+    // The route rule that matched, and each route's price entry when it was more specific than the country
+    ...(below.rule ? { r: below.rule } : {}),
+    ...(routes.some((r) => r.priceKey) ? { k: Object.fromEntries(routes.filter((r) => r.priceKey).map((r) => [r.provider.id, r.priceKey])) } : {}),
     c: routes.map((r) => {
       let note = notes.get(r.provider.id) ?? 'not needed';
       if (note === 'not needed' && r.circuit === 'open') note = 'placed last: circuit open';

@@ -32,6 +32,15 @@ export function noRouteOutcome(row: MessageRow, owner: string, now: number, why:
   });
 }
 
+/** A carrier lookup found a landline: no SMS can reach it, so none is sent (final, no attempt). */
+export function notMobileOutcome(row: MessageRow, owner: string, now: number, detail: string): Outcome {
+  return withCallback(row, {
+    messageId: row.id, leaseOwner: owner, now, attempts: [], parts: [],
+    set: { status: 'failed', attempts: row.attempts - 1, throttled_attempts: row.throttled_attempts, next_attempt_at: null, final_at: now, error_code: 'not_mobile', error_message: detail },
+    event: { id: newId('evt'), message_id: row.id, type: 'status', status: 'failed', provider_id: null, provider_status: null, error_code: 'not_mobile', webhook_id: null, occurred_at: now, created_at: now, detail },
+  });
+}
+
 /**
  * Failover on no receipt, with no provider left but the silent one: the message goes back
  * to `sent`, waiting for that one's receipt as before (no send, no attempt used).

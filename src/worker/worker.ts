@@ -14,7 +14,7 @@ import { GroupCommit } from '../store/group-commit.ts';
 import type { Route, Router } from '../routing/choose-route.ts';
 import type { Health } from '../routing/health.ts';
 import type { RateLimiter } from '../routing/rate-limit/limiter.ts';
-import { attemptOutcome, attemptRow, deferredOutcome, expiredOutcome, failoverEvent, noFailoverRouteOutcome, noRouteOutcome, waitOutcome } from './outcome.ts';
+import { attemptOutcome, attemptRow, deferredOutcome, expiredOutcome, failoverEvent, noFailoverRouteOutcome, noRouteOutcome, notMobileOutcome, waitOutcome } from './outcome.ts';
 import { storeFailure } from '../store/failures.ts';
 import { Wakeup } from '../loop/wakeup.ts';
 import { untried } from './run.ts';
@@ -22,6 +22,7 @@ import { RouteRunner } from './route-run.ts';
 import { expiry, waitUntil } from './wait-until.ts';
 import { earlierSend } from './resend-check.ts';
 import { explain } from './explain.ts';
+import { CarrierLookups, networkOf } from '../routing/lookups.ts';
 import { HandOffs } from './hand-off.ts';
 import type { Turn } from './turn-gate.ts';
 import { BULK_LANE, BulkShare } from '../domain/lanes.ts';
@@ -58,8 +59,12 @@ export class Worker {
   /** a provider refused the account itself (its circuit was just opened): the app alerts the operator */
   onAccountRefused: ((providerId: string, error: SendFailure) => void) | null = null;
 
-  constructor(opts: { store: WorkerStore; config: Config; router: Router; health: Health; limiter: RateLimiter; bus: MessageBus; metrics: Metrics; logger: Logger }) {
+  readonly #lookups: CarrierLookups | null;
+
+  /** `lookups`: carrier lookups for messages that ask for one (without: routed by prefix and country) */
+  constructor(opts: { store: WorkerStore; config: Config; router: Router; health: Health; limiter: RateLimiter; bus: MessageBus; metrics: Metrics; logger: Logger; lookups?: CarrierLookups }) {
     this.#store = opts.store;
+    this.#lookups = opts.lookups ?? null;
     this.#config = opts.config;
     this.#router = opts.router;
     this.#health = opts.health;
@@ -199,7 +204,9 @@ export class Worker {
       const ends = expiry(row, this.#config);
       if (ends !== null && ends <= now) return await this.#write(row, expiredOutcome(row, this.owner, now));
       const generation = this.#router.generation;
-      const plan = await this.#router.plan(row, now);
+      const looked = row.lookup && this.#lookups ? await this.#lookups.lookup(row.to_number, now) : null;
+      if (looked?.result?.line_type === 'landline') return await this.#write(row, notMobileOutcome(row, this.owner, now, `a carrier lookup found ${row.to_number} is a landline (${looked.result.carrier ?? 'carrier unknown'})`));
+      const plan = await this.#router.plan(row, now, { network: networkOf(looked?.result ?? null) });
       // A wait decided under routes that changed meanwhile (a provider created while this
       // message was in hand) ends at once: the waiting messages woken by the change did not include it.
       const dueAt = (routes: Route[], at: number) => (this.#router.generation !== generation ? at : waitUntil(row, routes, at, this.#health, this.#config));
@@ -220,7 +227,7 @@ export class Worker {
       }
       const ordered = await this.#runner.untriedFirst(row, plan.routes);
       const run = await this.#runner.tryRoutes(row, ordered, turn);
-      const explanation = explain(ordered, plan.excluded, run.notes);
+      const explanation = explain(ordered, plan.excluded, run.notes, { lookup: looked, rule: plan.rule });
       if (run.last === null && run.waitable.length === 0) return await this.#write(row, deferredOutcome(row, this.owner, Date.now(), run.limitedWaitMs + Math.random() * 250));
       const last = run.last;
       // A dead route is not a failed message (DESIGN.md §1): when the routes left are down,
