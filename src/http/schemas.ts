@@ -59,8 +59,13 @@ export const messageSchema = {
       type: 'object',
       description: 'Why the last send went where it did: every candidate in the order tried (price per segment, score = price × segments raised by a poor delivery rate, circuit, what happened) and the providers left out with the reason',
       properties: {
-        candidates: { type: 'array', items: { type: 'object', properties: { provider: { type: 'string' }, price_per_segment: nullableString, score: { type: ['number', 'null'] }, circuit: { type: 'string' }, result: { type: 'string' } } } },
+        candidates: { type: 'array', items: { type: 'object', properties: { provider: { type: 'string' }, price_per_segment: nullableString, price_entry: { type: 'string', description: 'the price list entry that priced it when more specific than the country: a network ("310-260") or a prefix ("+1415")' }, score: { type: ['number', 'null'] }, circuit: { type: 'string' }, result: { type: 'string' } } } },
         excluded: { type: 'array', items: { type: 'object', properties: { provider: { type: 'string' }, reason: { type: 'string' } } } },
+        lookup: {
+          type: 'object', description: 'the carrier lookup made before routing (the message asked for one)',
+          properties: { cached: { type: 'boolean' }, line_type: nullableString, carrier: nullableString, network: { ...nullableString, description: 'MCC-MNC the number is on now' }, ported: { type: ['boolean', 'null'] }, error: { ...nullableString, description: 'why the lookup failed: routed by prefix and country instead' } },
+        },
+        rule: { type: 'string', description: 'the route rule that matched: a network or a prefix' },
       },
     },
     attempts: {

@@ -17,6 +17,7 @@ import { reportsCases } from './areas/reports.ts';
 import { conversationsCases } from './areas/conversations.ts';
 import { attemptBucketsCases } from './areas/attempt-buckets.ts';
 import { outboxCases } from './areas/outbox.ts';
+import { lookupsCases } from './areas/lookups.ts';
 
 export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip: string | false = false): void {
   describe(`store contract: ${name}`, { skip }, () => {
@@ -35,6 +36,7 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
     conversationsCases(store);
     attemptBucketsCases(store);
     outboxCases(store);
+    lookupsCases(store);
     lifecycleCases(store);
   });
 }
