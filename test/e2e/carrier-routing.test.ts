@@ -5,6 +5,7 @@ import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp, eventually, type TestApp } from '../helpers/app.ts';
 import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { VonageFake, FAKE_VONAGE_KEY, FAKE_VONAGE_SIGNATURE_SECRET } from '../fakes/vonage.ts';
 
 const LANDLINE = '+15005550011';
 const MOBILE_B = '+15005550012'; // 310/260
@@ -127,5 +128,34 @@ describe('carrier lookups through Twilio Lookup v2', () => {
     const m = await final((await t.call('POST', '/v1/messages', { to, body: 'x', lookup: true })).body.id);
     assert.deepEqual([m.status, m.error.code], ['failed', 'not_mobile']);
     assert.equal(fake.requests.length, sends, 'nothing sent to Twilio');
+  });
+});
+
+describe('carrier lookups through Vonage Number Insight', () => {
+  const SIGNATURE_ENV = 'VONAGE_TEST_LOOKUP_SIGNATURE';
+  let t: TestApp;
+  let fake: VonageFake;
+  before(async () => {
+    process.env[SIGNATURE_ENV] = FAKE_VONAGE_SIGNATURE_SECRET;
+    fake = await new VonageFake().start();
+    t = await startApp();
+    const r = await t.call('POST', '/v1/providers', { id: 'vonage-main', kind: 'vonage', prices: { US: '0.0090' }, config: { api_key: FAKE_VONAGE_KEY, signature_secret_env: SIGNATURE_ENV, base_url: fake.url, insight_base_url: fake.url, from: '+14155550188' } });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+  });
+  after(async () => { await t.stop(); await fake.stop(); delete process.env[SIGNATURE_ENV]; });
+
+  it('a ported number is found on its new network (signed request), and a landline is not sent', async () => {
+    const ported = '+14155550131';
+    fake.carriers.set('14155550131', { network_code: '310260', name: 'Fake Mobile B', network_type: 'mobile', ported: 'ported' });
+    const r = await t.call('GET', `/v1/lookups/${encodeURIComponent(ported)}`);
+    assert.deepEqual([r.status, r.body.network, r.body.ported, r.body.carrier, r.body.price], [200, '310-260', true, 'Fake Mobile B', '0.0050']);
+    const landline = '+14155550132';
+    fake.carriers.set('14155550132', { network_code: null, name: 'Fake Fixed', network_type: 'landline', ported: 'unknown' });
+    const sends = fake.requests.length;
+    const id = (await t.call('POST', '/v1/messages', { to: landline, body: 'x', lookup: true })).body.id;
+    const m = await eventually(async () => { const x = (await t.call('GET', `/v1/messages/${id}`)).body; return x.status === 'failed' && x; }, 10_000, 'failed');
+    assert.equal(m.error.code, 'not_mobile');
+    assert.equal(fake.requests.length, sends, 'nothing sent to Vonage');
+    assert.deepEqual(fake.insights, ['14155550131', '14155550132']);
   });
 });

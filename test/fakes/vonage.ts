@@ -99,8 +99,35 @@ export class VonageFake extends LoopbackFake {
     this.#answer(res, { 'message-count': '1', messages: [{ status, 'error-text': errorText }] });
   }
 
+  /**
+   * Number Insight Standard (api.nexmo.com) on the same port: each number's current
+   * carrier as Vonage answers it (unlisted: a mobile on 310/410, not ported); `insights`
+   * records each number asked about.
+   */
+  readonly carriers = new Map<string, { network_code: string | null; name: string; network_type: string; ported: string }>();
+  readonly insights: string[] = [];
+
+  #insight(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    if (req.method !== 'GET' || url.pathname !== '/ni/standard/json') return false;
+    const q = Object.fromEntries(url.searchParams);
+    const authed = q.api_key === FAKE_VONAGE_KEY && (q.api_secret !== undefined ? q.api_secret === FAKE_VONAGE_SECRET : verifyVonageSignature(q, FAKE_VONAGE_SIGNATURE_SECRET, this.method));
+    if (!authed) { this.#answer(res, { status: 4, status_message: 'Invalid credentials' }); return true; }
+    this.insights.push(q.number);
+    const c = this.carriers.get(q.number) ?? { network_code: '310410', name: 'Fake Mobile A', network_type: 'mobile', ported: 'not_ported' };
+    this.#answer(res, {
+      status: 0, status_message: 'Success', request_id: `ni-${this.insights.length}`, international_format_number: q.number, national_format_number: q.number,
+      country_code: 'US', country_code_iso3: 'USA', country_name: 'United States of America', country_prefix: '1', request_price: '0.00500000', remaining_balance: '10.00000000',
+      current_carrier: { network_code: c.network_code, name: c.name, country: 'US', network_type: c.network_type },
+      original_carrier: { network_code: '310410', name: 'Fake Mobile A', country: 'US', network_type: 'mobile' }, ported: c.ported,
+      roaming: { status: 'unknown' },
+    });
+    return true;
+  }
+
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await this.body(req);
+    if (this.#insight(req, res)) return;
     if (req.method !== 'POST' || req.url !== '/sms/json') { res.writeHead(404).end(); return; }
     const params = new URLSearchParams(body);
     const record: VonageRequest = { params, ids: [], at: Date.now() };

@@ -4,15 +4,17 @@
 // is recorded, and each part's delivery receipt moves that part. Webhooks (receipts and
 // inbound) must be signed with the signature secret: an unsigned one is refused.
 // Config: { api_key, signature_secret_env, signature_method?: md5hash|md5|sha1|sha256|sha512
-//           (as set in the Vonage dashboard; default md5hash), api_secret_env?, from?, base_url? }.
+//           (as set in the Vonage dashboard; default md5hash), api_secret_env?, from?, base_url?,
+//           insight_base_url? }. Carrier lookups: Number Insight Standard (lookup.ts).
 import { Pool } from 'undici';
-import type { AdapterContext, InboundMessage, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, WebhookRequest } from '../provider.ts';
+import { vonageInsight } from './lookup.ts';
+import type { AdapterContext, InboundMessage, LookupResult, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, WebhookRequest } from '../provider.ts';
 import { classifyHttpFailure, parseRetryAfter } from '../provider.ts';
 import { classifyVonageStatus } from './errors.ts';
 import { vonageInbound, vonageParams, vonageReceipts } from './receipts.ts';
 import { VONAGE_SIGNATURE_METHODS, verifyVonageSignature, vonageSignature, type VonageSignatureMethod } from './signature.ts';
 
-interface VonageConfig { api_key: string; api_secret_env?: string; signature_secret_env: string; signature_method?: VonageSignatureMethod; base_url?: string }
+interface VonageConfig { api_key: string; api_secret_env?: string; signature_secret_env: string; signature_method?: VonageSignatureMethod; base_url?: string; insight_base_url?: string }
 
 const TTL_MIN_MS = 20_000;
 const TTL_MAX_MS = 604_800_000;
@@ -37,6 +39,8 @@ export function createVonage(ctx: AdapterContext): ProviderAdapter {
   const path = `${base.pathname.replace(/\/$/, '')}/sms/json`;
   const method = c.signature_method ?? 'md5hash';
   const signatureSecret = () => ctx.secret(c.signature_secret_env) ?? '';
+  const insightBase = new URL(c.insight_base_url ?? 'https://api.nexmo.com');
+  let insight: Pool | null = null;
 
   /** The request's credentials: the API secret if configured, else a signature over the parameters. */
   function authenticate(params: Record<string, string>): Record<string, string> {
@@ -89,7 +93,16 @@ export function createVonage(ctx: AdapterContext): ProviderAdapter {
     parseReceipts(raw: RawWebhook): Receipt[] { return vonageReceipts(vonageParams(raw)); },
     parseInbound(raw: RawWebhook): InboundMessage[] { return vonageInbound(vonageParams(raw)); },
 
-    async close() { await pool.close(); },
+    async close() { await pool.close(); await insight?.close(); },
+
+    async lookupNumber(number: string, signal: AbortSignal): Promise<LookupResult> {
+      insight ??= new Pool(insightBase.origin, { connections: 4, keepAliveTimeout: 30_000 });
+      const query = new URLSearchParams(authenticate({ api_key: c.api_key, number: bare(number) }));
+      const res = await insight.request({ path: `${insightBase.pathname.replace(/\/$/, '')}/ni/standard/json?${query}`, method: 'GET', signal, headers: { accept: 'application/json' } });
+      const text = await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`Vonage Number Insight answered HTTP ${res.statusCode}`);
+      return vonageInsight(JSON.parse(text));
+    },
   };
 }
 
