@@ -49,13 +49,13 @@ const recipient = (i: number) => `+1415${String(2000000 + i)}`;
 type Row = Parameters<Router['plan']>[0];
 const row = (i: number, country: string): Row => ({ account_id: 'default', country, requested_from: null, to_number: recipient(i), segments: 1 });
 
-async function measure(n: number, before: () => void, make: (i: number) => Row): Promise<{ p50: number; p99: number }> {
+async function measure(n: number, before: () => void, make: (i: number) => Row, network: (i: number) => { mcc: string; mnc: string } | null = () => null): Promise<{ p50: number; p99: number }> {
   const us: number[] = [];
   for (let i = 0; i < n; i++) {
     before();
     const r = make(i);
     const t = process.hrtime.bigint();
-    const plan = await router.plan(r);
+    const plan = await router.plan(r, Date.now(), { network: network(i) });
     us.push(Number(process.hrtime.bigint() - t) / 1000);
     if (!plan.ok) throw new Error(plan.reason);
   }
@@ -74,6 +74,23 @@ export async function benchRouting(): Promise<void> {
   const f = (x: number) => `${x.toFixed(1)} µs`;
   console.log(`routing decision, cached                 p50 ${f(cached.p50)}   p99 ${f(cached.p99)}   (100,000 decisions)`);
   console.log(`routing decision, cold (cache dropped)   p50 ${f(cold.p50)}   p99 ${f(cold.p99)}   (5,000 decisions, ledger lookup for the sticky sender)`);
+  // Below the country (issue 28): 300 prefix rules and 30 network rules, and price lists
+  // with 50 prefixes and 10 networks each; half the decisions carry a looked-up network.
+  for (let i = 0; i < 300; i++) await store.upsertRouteRule({ match: `+1${200 + i}`, providers: JSON.stringify([providers[i % 3][0], providers[(i + 1) % 3][0]]), created_at: now, updated_at: now });
+  for (let i = 0; i < 30; i++) await store.upsertRouteRule({ match: `310-${200 + i}`, providers: JSON.stringify([providers[(i + 2) % 3][0]]), created_at: now, updated_at: now });
+  for (const [i, [id, us, gb]] of providers.entries()) {
+    const specific = Object.fromEntries([...Array.from({ length: 50 }, (_, k) => [`+1${200 + k * 6}`, `0.00${70 + k % 20}`]), ...Array.from({ length: 10 }, (_, k) => [`310-${200 + k * 3}`, `0.00${60 + k}`])]);
+    await store.upsertProvider({ id, kind: 'simulator', priority: i, active: 1, config: '{}', prices: JSON.stringify({ US: us, GB: gb, '*': '0.0500', ...specific }), created_at: now, updated_at: now });
+  }
+  await router.refresh();
+  const network = (i: number) => (i % 2 === 0 ? { mcc: '310', mnc: String(200 + (i % 30)) } : null);
+  const usRow = (i: number): Row => ({ ...row(i % 1000, 'US'), to_number: `+1${200 + (i % 300)}5550${String(100 + (i % 900))}` });
+  for (let i = 0; i < 1000; i++) router.remember(usRow(i).to_number, '+14155551000');
+  await measure(20_000, () => {}, usRow, network);
+  const ruled = await measure(100_000, () => {}, usRow, network);
+  const ruledCold = await measure(5_000, () => router.invalidate(), (i) => ({ ...usRow(i), to_number: `+1${200 + (i % 300)}7${String(100000 + i)}` }), network);
+  console.log(`routing decision with prefix and network rules and prices, cached   p50 ${f(ruled.p50)}   p99 ${f(ruled.p99)}   (330 rules; half with a looked-up network)`);
+  console.log(`routing decision with prefix and network rules and prices, cold     p50 ${f(ruledCold.p50)}   p99 ${f(ruledCold.p99)}`);
   await registry.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });

@@ -51,6 +51,7 @@ function attackBodies(ids: Ids): Record<string, unknown[]> {
       { number: B_NUM, provider_id: ids.provider, rate_per_second: 1000 },
     ],
     'POST /v1/country-rules': [{ country: 'US', providers: ['does-not-exist'] }, { country: 'US', providers: [ids.provider] }],
+    'POST /v1/route-rules': [{ match: '+1', providers: [ids.provider] }, { match: '310-260', providers: [ids.provider] }],
     'POST /v1/relay-rules': [
       { number: A_NUM, destinations: ['+18585550199'] },
       { number: B_NUM, destinations: ['+18585550199'], account_id: 'acct-a' },
@@ -76,13 +77,14 @@ function fill(url: string, ids: Ids): string {
   const byId: Record<string, string> = { messages: ids.message, masks: ids.mask, keys: ids.key, relays: ids.relay, providers: ids.provider, 'tracking-links': ids.tracking, templates: ids.template, inbound: ids.inbound, conversations: ids.conversation };
   return url
     .replace(':id', encodeURIComponent(byId[section] ?? 'unknown'))
-    .replace(':number', encodeURIComponent(section === 'opt-outs' ? A_OPTED_OUT : A_NUM));
+    // A lookup is a shared fact about a number (DESIGN §6), and echoes the number asked: ask about one that is nobody's.
+    .replace(':number', encodeURIComponent(section === 'opt-outs' ? A_OPTED_OUT : section === 'lookups' ? '+15005550012' : A_NUM));
 }
 
 /** Everything that belongs to A, and everything all accounts share, as the store holds it. */
 async function snapshot(store: Store, ids: Ids): Promise<string> {
   return JSON.stringify({
-    providers: await store.listProviders(), countryRules: await store.listCountryRules(),
+    providers: await store.listProviders(), countryRules: await store.listCountryRules(), routeRules: await store.listRouteRules(),
     numbers: (await store.listNumbers()).filter((n) => n.account_id !== 'acct-b'),
     relayRules: await store.listRelayRules('acct-a'), optOuts: await store.listOptOuts('acct-a'),
     mask: await store.getMask('acct-a', ids.mask), message: await store.getMessage('acct-a', ids.message),
