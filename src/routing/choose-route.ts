@@ -22,7 +22,7 @@ import { fromMicros, toMicros } from '../domain/money.ts';
 import { DEFAULT_ACCOUNT } from '../domain/actor.ts';
 import type { CircuitState, DemotionReason, Health } from './health.ts';
 import { fromRow, implicitNumber, refusal, type NumberEntry } from './numbers.ts';
-import { keyKind, matchRule, priceFor, type Network, type RouteRule } from './network.ts';
+import { compile, keyKind, lookupCompiled, type Compiled, type Network, type RouteRule } from './network.ts';
 
 /** What this needs of the store. */
 export type RoutingStore = Pick<RecordStore, 'listCountryRules' | 'listNumbers' | 'listRouteRules'> & Pick<MessageLedger, 'lastSender'>;
@@ -54,7 +54,9 @@ export class Router {
   #numbers: NumberEntry[] = [];
   #byNumber = new Map<string, NumberEntry>();
   #rules = new Map<string, CountryRuleRow>();
-  #routeRules: RouteRule[] = [];
+  #routeRules: Compiled<RouteRule> = compile([]);
+  /** each price list's entries by network and prefix, compiled (network.ts), by the list object (a changed record makes a new one) */
+  #specificPrices = new WeakMap<object, Compiled<string>>();
   #signature = '';
   /** the active providers as of the last refresh (see refresh) */
   #providers: readonly ProviderEntry[] = [];
@@ -92,7 +94,7 @@ export class Router {
     this.#numbers = [...registered, ...implicit];
     this.#byNumber = new Map(this.#numbers.map((n) => [n.number, n]));
     this.#rules = new Map(rules.map((r) => [r.country, r]));
-    this.#routeRules = routeRules.map((r) => ({ match: r.match, providers: JSON.parse(r.providers) as string[] }));
+    this.#routeRules = compile(routeRules.map((r) => [r.match, { match: r.match, providers: JSON.parse(r.providers) as string[] }]));
     this.#signature = signature;
     this.generation++;
     this.invalidate();
@@ -136,7 +138,7 @@ export class Router {
     if (!base.ok) return base;
     const network = opts.network ?? null;
     let { candidates, excluded } = base;
-    const rule = this.#routeRules.length > 0 ? matchRule(this.#routeRules, row.to_number, network) : undefined;
+    const rule = lookupCompiled(this.#routeRules, row.to_number, network)?.value;
     if (rule) {
       excluded = [...excluded, ...candidates.filter((c) => !rule.providers.includes(c.provider.id)).map((c) => ({ provider: c.provider.id, reason: `not in the route rule for ${rule.match}` }))];
       candidates = candidates.filter((c) => rule.providers.includes(c.provider.id));
@@ -148,8 +150,8 @@ export class Router {
       // 0 healthy, 1 demoted for its delivery rate or its receipts' latency, 2 circuit open
       const rank = view.state === 'open' ? 2 : view.demoted === 'delivery' || view.demoted === 'latency' ? 1 : 0;
       // Prices by prefix or network are read per destination; a country's price was read once, in the cached base.
-      const specific = c.specific ? priceFor(c.provider.prices, row.to_number, row.country, network) : undefined;
-      const micros = specific ? toMicros(specific.price) : c.micros;
+      const specific = c.specific ? this.#specificPrice(c.provider, row.to_number, network) : undefined;
+      const micros = specific ? toMicros(specific.value) : c.micros;
       const order = rule ? rule.providers.indexOf(c.provider.id) : 0;
       return { c, rank, order, micros, priceKey: specific?.key, circuit: view.state, demoted: view.demoted, score: micros * row.segments * (1 + this.#weight * (1 - delivery)) };
     });
@@ -167,6 +169,12 @@ export class Router {
     }));
     if (row.requested_from === null) await this.#applySticky(row.to_number, routes, now);
     return { ok: true, routes, excluded, ...(rule ? { rule: rule.match } : {}) };
+  }
+
+  #specificPrice(p: ProviderEntry, to: string, network: Network | null): { key: string; value: string } | undefined {
+    let c = this.#specificPrices.get(p.prices);
+    if (!c) { c = compile(Object.entries(p.prices)); this.#specificPrices.set(p.prices, c); }
+    return lookupCompiled(c, to, network);
   }
 
   /** Remembers the sender a recipient got (sticky sender). */

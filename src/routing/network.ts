@@ -1,7 +1,7 @@
 // Routing below the country (issue 28), pure: a destination's network (MCC/MNC, from a
 // carrier lookup) and its number's prefix pick a provider's price and the route rule that
-// applies. The most specific wins: the network, then the longest prefix, then the
-// country, then "*".
+// applies. The most specific wins: the network, then the longest prefix (then, in the
+// router, the country and "*").
 //
 // Terms
 // - network: a mobile network, MCC + MNC ("310" + "260"), written "310260" or "310-260".
@@ -33,37 +33,33 @@ export function keyKind(key: string): 'prefix' | 'network' | 'country' | 'any' |
 /** A network key in its one written form, "310-260". */
 export function networkKey(n: Network): string { return `${n.mcc}-${n.mnc}`; }
 
-function sameNetwork(key: string, n: Network): boolean {
-  const m = NETWORK.exec(key);
-  return m !== null && m[1] === n.mcc && m[2] === n.mnc;
-}
+/**
+ * A price list or rule set compiled for lookups by key: a network is one map lookup, the
+ * longest prefix at most 15 (one per length of the number), however long the list.
+ */
+export interface Compiled<T> { networks: Map<string, T>; prefixes: Map<string, T>; maxPrefix: number }
 
-/** The longest key of `keys` that is a prefix of `to`. */
-function longestPrefix(keys: Iterable<string>, to: string): string | undefined {
-  let best: string | undefined;
-  for (const k of keys) if (k.startsWith('+') && to.startsWith(k) && (best === undefined || k.length > best.length)) best = k;
-  return best;
-}
-
-/** A provider's price per segment for this destination, and which entry of its list said so. */
-export function priceFor(prices: Readonly<Record<string, string>>, to: string, country: string | null, network: Network | null): { price: string; key: string } | undefined {
-  if (network) {
-    const k = Object.keys(prices).find((key) => sameNetwork(key, network));
-    if (k) return { price: prices[k], key: k };
+export function compile<T>(entries: Iterable<[string, T]>): Compiled<T> {
+  const c: Compiled<T> = { networks: new Map(), prefixes: new Map(), maxPrefix: 0 };
+  for (const [key, v] of entries) {
+    const kind = keyKind(key);
+    if (kind === 'network') { const m = NETWORK.exec(key)!; c.networks.set(`${m[1]}-${m[2]}`, v); }
+    if (kind === 'prefix') { c.prefixes.set(key, v); c.maxPrefix = Math.max(c.maxPrefix, key.length); }
   }
-  const p = longestPrefix(Object.keys(prices), to);
-  if (p) return { price: prices[p], key: p };
-  if (country && prices[country] !== undefined) return { price: prices[country], key: country };
-  if (prices['*'] !== undefined) return { price: prices['*'], key: '*' };
+  return c;
+}
+
+/** The entry for the destination's network, else its longest prefix, with the key that matched. */
+export function lookupCompiled<T>(c: Compiled<T>, to: string, network: Network | null): { key: string; value: T } | undefined {
+  if (network && c.networks.size > 0) {
+    const key = networkKey(network);
+    const v = c.networks.get(key);
+    if (v !== undefined) return { key, value: v };
+  }
+  for (let len = Math.min(c.maxPrefix, to.length); len >= 2; len--) {
+    const key = to.slice(0, len);
+    const v = c.prefixes.get(key);
+    if (v !== undefined) return { key, value: v };
+  }
   return undefined;
-}
-
-/** The rule for this destination: its network's, else the longest prefix's; none → the country rule decides alone. */
-export function matchRule(rules: readonly RouteRule[], to: string, network: Network | null): RouteRule | undefined {
-  if (network) {
-    const r = rules.find((x) => sameNetwork(x.match, network));
-    if (r) return r;
-  }
-  const p = longestPrefix(rules.map((r) => r.match), to);
-  return p === undefined ? undefined : rules.find((r) => r.match === p);
 }
