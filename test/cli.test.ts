@@ -30,6 +30,27 @@ describe('switchboard CLI', () => {
     assert.match((await cli('keys', 'list')).stdout, /revoked/);
   });
 
+  it('imports a price list into a provider: a dry run shows the changes and writes nothing; then they are written', async () => {
+    const file = join(dir.path, 'providers-prices.json');
+    writeFileSync(file, JSON.stringify({ providers: [{ id: 'sim-prices', kind: 'simulator', config: {}, prices: { US: '0.0079' } }] }));
+    await cli('apply', file);
+    const csv = join(dir.path, 'prices.csv');
+    writeFileSync(csv, 'Country,MCC,MNC,Prefix,Rate\nUS,310,260,,0.0040\nUS,,,,0.0075\nGB,,,+4477,0.0300\n');
+    const dry = (await cli('prices', 'import', 'sim-prices', csv, '--dry-run')).stdout;
+    assert.match(dry, /\+ 310-260 +0\.0040/);
+    assert.match(dry, /~ US +0\.0079 → 0\.0075/);
+    assert.match(dry, /2 added, 1 changed, 0 unchanged \(dry run: nothing written\)/);
+    const prices = async () => {
+      const store = new SqliteStore(join(dir.path, 'switchboard.db'));
+      try { return JSON.parse((await store.listProviders()).find((p) => p.id === 'sim-prices')!.prices); } finally { await store.close(); }
+    };
+    assert.deepEqual(await prices(), { US: '0.0079' });
+    assert.match((await cli('prices', 'import', 'sim-prices', csv)).stdout, /written/);
+    assert.deepEqual(await prices(), { US: '0.0075', '310-260': '0.0040', '+4477': '0.0300' });
+    writeFileSync(csv, 'mcc,mnc,price\n310,260,cheap\n');
+    await assert.rejects(cli('prices', 'import', 'sim-prices', csv), (e: { code: number; stderr: string }) => e.code === 1 && /line 2: price "cheap"/.test(e.stderr));
+  });
+
   it('applies a provider file idempotently and exports it back', async () => {
     const file = join(dir.path, 'providers.json');
     const doc = { providers: [

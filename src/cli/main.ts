@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { keysCommand } from './keys.ts';
 import { applyCommand, exportCommand } from './apply.ts';
 import { numbersCommand } from './numbers.ts';
+import { pricesCommand } from './prices.ts';
 import { ConfigError, describeConfig, loadConfig, type Role } from '../config.ts';
 
 const HELP = `switchboard — self-hosted SMS gateway
@@ -16,6 +17,8 @@ Usage:
   switchboard keys revoke <key id>
   switchboard numbers add <number> --provider ID [--type T] [--rate N] [--pool P] [--country CC]
   switchboard numbers list | remove <number>    the sender pool routing chooses from
+  switchboard prices import <provider> <file.csv> [--dry-run]
+                                                a price list (price, and mcc+mnc, prefix or country) into a provider's prices
   switchboard apply <file.json>                 upsert the records in the file (providers, numbers, country_rules)
   switchboard export                            print the records in the format apply reads
   switchboard webhooks replay [--since ISO-TIME] [--provider ID]
@@ -49,6 +52,8 @@ export async function run(argv: string[]): Promise<number> {
         return await keysCommand(rest);
       case 'numbers':
         return await numbersCommand(rest);
+      case 'prices':
+        return await pricesCommand(rest);
       case 'apply':
         return await applyCommand(rest[0]);
       case 'export':

@@ -5,6 +5,7 @@ import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp, eventually, type TestApp } from '../helpers/app.ts';
 import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { importPriceList } from '../../src/services/price-list.ts';
 import { VonageFake, FAKE_VONAGE_KEY, FAKE_VONAGE_SIGNATURE_SECRET } from '../fakes/vonage.ts';
 
 const LANDLINE = '+15005550011';
@@ -70,6 +71,16 @@ describe('carrier-aware routing (simulators)', () => {
     assert.deepEqual([bad.status, bad.body.error.field], [400, 'providers']);
     const badMatch = await t.call('POST', '/v1/route-rules', { match: 'US', providers: ['sim-a'] });
     assert.deepEqual([badMatch.status, badMatch.body.error.field], [400, 'match']);
+  });
+
+  it('a price list import changes the chosen route (the running server picks the new prices up)', async () => {
+    const to = '+15005550030';
+    assert.equal((await send(to, false)).provider, 'sim-a', 'sim-a is cheaper for US');
+    const r = await importPriceList(t.ctx().store, 'sim-b', 'prefix,price\n+1500555,0.0010\n', false);
+    assert.deepEqual(r.changes, [{ key: '+1500555', from: null, to: '0.0010' }]);
+    const m = await eventually(async () => { const x = await send(to, false); return x.provider === 'sim-b' && x; }, 10_000, 'routed by the imported price');
+    assert.equal(m.routing?.candidates.find((c) => c.provider === 'sim-b')?.price_entry, '+1500555');
+    await importPriceList(t.ctx().store, 'sim-b', 'prefix,price\n+1500555,0.0900\n', false); // back to costlier than sim-a
   });
 
   it('a failed lookup still sends, by prefix and country, and says so', async () => {
