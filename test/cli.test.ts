@@ -13,11 +13,13 @@ import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from './fakes/twilio.ts
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '../src/cli/main.ts');
+/** The CLI, as a process, on this data directory. */
+const cliIn = (dataDir: string) => (...args: string[]) => run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, SWITCHBOARD_DATA_DIR: dataDir } });
 
 describe('switchboard CLI', () => {
   const dir = tempDir();
   after(() => dir.remove());
-  const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, SWITCHBOARD_DATA_DIR: dir.path } });
+  const cli = cliIn(dir.path);
 
   it('creates a key (secrets shown once), lists it without secrets, and revokes it', async () => {
     const created = JSON.parse((await cli('keys', 'create', 'ci', '--scopes', 'send,read', '--json')).stdout);
@@ -31,6 +33,11 @@ describe('switchboard CLI', () => {
   });
 
   it('imports a price list into a provider: a dry run shows the changes and writes nothing; then they are written', async () => {
+    // A data directory of its own: the other cases count the providers in theirs.
+    const own = tempDir();
+    after(() => own.remove());
+    const cli = cliIn(own.path);
+    const dir = own;
     const file = join(dir.path, 'providers-prices.json');
     writeFileSync(file, JSON.stringify({ providers: [{ id: 'sim-prices', kind: 'simulator', config: {}, prices: { US: '0.0079' } }] }));
     await cli('apply', file);
