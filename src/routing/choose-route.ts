@@ -111,6 +111,9 @@ export class Router {
 
   number(n: string): NumberEntry | undefined { return this.#byNumber.get(n); }
 
+  /** Whether the destination country's rule asks for a carrier lookup before routing. */
+  lookupWanted(country: string | null): boolean { return country !== null && this.#rules.get(country)?.lookup === 1; }
+
   /** The account's numbers kept for masking sessions (pool "masking"), on active providers. */
   maskingPool(accountId: string): string[] {
     const active = new Set(this.#providers.map((p) => p.id));

@@ -5,7 +5,7 @@ import { AppError } from '../domain/errors.ts';
 import { requireOperator, type Actor } from '../domain/actor.ts';
 import type { CountryRuleRow, RecordStore } from '../store/store.ts';
 
-export interface CountryRuleInput { country: string; require_local?: boolean; allow_alphanumeric?: boolean; providers?: string[] | null }
+export interface CountryRuleInput { country: string; require_local?: boolean; allow_alphanumeric?: boolean; providers?: string[] | null; lookup?: boolean }
 
 export async function upsertCountryRule(store: RecordStore, actor: Actor, input: CountryRuleInput): Promise<CountryRuleRow> {
   requireOperator(actor, 'a country rule');
@@ -19,7 +19,7 @@ export async function upsertCountryRule(store: RecordStore, actor: Actor, input:
   const existing = (await store.listCountryRules()).find((r) => r.country === input.country);
   const row: CountryRuleRow = {
     country: input.country, require_local: input.require_local ? 1 : 0, allow_alphanumeric: input.allow_alphanumeric === false ? 0 : 1,
-    providers: input.providers && input.providers.length > 0 ? JSON.stringify(input.providers) : null,
+    providers: input.providers && input.providers.length > 0 ? JSON.stringify(input.providers) : null, lookup: input.lookup ? 1 : 0,
     created_at: existing?.created_at ?? now, updated_at: now,
   };
   await store.upsertCountryRule(row);

@@ -204,7 +204,7 @@ export class Worker {
       const ends = expiry(row, this.#config);
       if (ends !== null && ends <= now) return await this.#write(row, expiredOutcome(row, this.owner, now));
       const generation = this.#router.generation;
-      const looked = row.lookup && this.#lookups ? await this.#lookups.lookup(row.to_number, now) : null;
+      const looked = this.#lookups && (row.lookup === 1 || this.#router.lookupWanted(row.country)) ? await this.#lookups.lookup(row.to_number, now) : null;
       if (looked?.result?.line_type === 'landline') return await this.#write(row, notMobileOutcome(row, this.owner, now, `a carrier lookup found ${row.to_number} is a landline (${looked.result.carrier ?? 'carrier unknown'})`));
       const plan = await this.#router.plan(row, now, { network: networkOf(looked?.result ?? null) });
       // A wait decided under routes that changed meanwhile (a provider created while this

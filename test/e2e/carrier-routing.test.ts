@@ -91,6 +91,16 @@ describe('carrier-aware routing (simulators)', () => {
     assert.equal(r.status, 503);
   });
 
+  it('a country rule may ask for a lookup of every message to that country', async () => {
+    const rule = await t.call('POST', '/v1/country-rules', { country: 'US', lookup: true });
+    assert.deepEqual([rule.status, rule.body.lookup], [201, true]);
+    try {
+      await eventually(async () => { const m = await send(LANDLINE, false); return m.error?.code === 'not_mobile' && m; }, 10_000, 'the landline refused without the message asking');
+    } finally {
+      assert.equal((await t.call('POST', '/v1/country-rules', { country: 'US', lookup: false })).status, 201);
+    }
+  });
+
   it('GET /v1/lookups/:number answers from the cache; ?refresh=true needs admin', async () => {
     await send(MOBILE_B, true);
     const r = await t.call('GET', `/v1/lookups/${encodeURIComponent(MOBILE_B)}`);

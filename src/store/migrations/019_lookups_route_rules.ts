@@ -6,7 +6,7 @@ import { ts } from './types.ts';
 // (a row is claimed under a lease while one process asks the provider, so one number is
 // never looked up twice at once), route rules by prefix and by network (configuration:
 // they bump config_version and write config.changed like the tables of 011 and 018), and
-// a message's own ask for a lookup.
+// a message's own ask for a lookup, or its destination country's.
 export const m019: Migration = {
   async up(db) {
     const pg = db.getExecutor().adapter instanceof PostgresAdapter;
@@ -33,6 +33,7 @@ export const m019: Migration = {
       .addColumn('updated_at', ts, (c) => c.notNull())
       .execute();
     await db.schema.alterTable('messages').addColumn('lookup', 'integer').execute();
+    await db.schema.alterTable('country_rules').addColumn('lookup', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     if (pg) {
       await sql.raw('CREATE TRIGGER route_rules_config_changed AFTER INSERT OR UPDATE OR DELETE ON route_rules FOR EACH ROW EXECUTE FUNCTION config_changed()').execute(db);
       await sql.raw('CREATE TRIGGER route_rules_config_event AFTER INSERT OR UPDATE OR DELETE ON route_rules FOR EACH ROW EXECUTE FUNCTION config_event()').execute(db);

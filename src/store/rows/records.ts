@@ -68,6 +68,8 @@ export interface CountryRuleRow {
   allow_alphanumeric: number;
   /** JSON array of provider ids allowed to carry traffic to this country; null = any */
   providers: string | null;
+  /** 1: every message to this country is looked up before routing (issue 28) */
+  lookup?: number;
   created_at: number;
   updated_at: number;
 }

@@ -10,14 +10,14 @@ const ruleSchema = {
   type: 'object',
   properties: {
     country: { type: 'string' }, require_local: { type: 'boolean' }, allow_alphanumeric: { type: 'boolean' },
-    providers: { type: ['array', 'null'], items: { type: 'string' } }, created_at: { type: 'string' }, updated_at: { type: 'string' },
+    providers: { type: ['array', 'null'], items: { type: 'string' } }, lookup: { type: 'boolean' }, created_at: { type: 'string' }, updated_at: { type: 'string' },
   },
 } as const;
 
 export function presentCountryRule(r: CountryRuleRow) {
   return {
     country: r.country, require_local: r.require_local === 1, allow_alphanumeric: r.allow_alphanumeric === 1,
-    providers: r.providers ? (JSON.parse(r.providers) as string[]) : null,
+    providers: r.providers ? (JSON.parse(r.providers) as string[]) : null, lookup: r.lookup === 1,
     created_at: new Date(r.created_at).toISOString(), updated_at: new Date(r.updated_at).toISOString(),
   };
 }
@@ -32,6 +32,7 @@ export async function countryRuleRoutes(app: FastifyInstance, ctx: AppContext): 
         properties: {
           country: { type: 'string', pattern: '^[A-Z]{2}$' }, require_local: { type: 'boolean' }, allow_alphanumeric: { type: 'boolean' },
           providers: { type: ['array', 'null'], items: { type: 'string' } },
+          lookup: { type: 'boolean', description: 'look every message to this country up before routing it (line type, current network)' },
         },
       },
       response: { 201: ruleSchema },
