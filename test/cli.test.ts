@@ -99,7 +99,7 @@ describe('switchboard CLI', () => {
       ['+14155550177', 'longcode', 2],
       ['+18005550100', 'tollfree', 3], // detected as toll-free; its default rate
     ]);
-    assert.deepEqual(exported.country_rules, [{ country: 'DE', require_local: true, allow_alphanumeric: false, providers: ['carrier-a'] }]);
+    assert.deepEqual(exported.country_rules, [{ country: 'DE', require_local: true, allow_alphanumeric: false, providers: ['carrier-a'], lookup: false }]);
     // The exported file applies again unchanged.
     writeFileSync(file, JSON.stringify(exported));
     await cli('apply', file);

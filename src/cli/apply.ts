@@ -2,7 +2,7 @@
 // file, for infrastructure-as-code set-ups. Apply upserts by key and is idempotent;
 // export writes what apply reads. Shape: { "providers": [ { id, kind, priority, active,
 // config, prices } ], "numbers": [ { number, provider_id, type, rate_per_second, … } ],
-// "country_rules": [ { country, require_local, allow_alphanumeric, providers } ],
+// "country_rules": [ { country, require_local, allow_alphanumeric, providers, lookup } ],
 // "relay_rules": [ { number, destinations, template, active } ],
 // "opt_outs": [ { account_id, number, sender } ],
 // "templates": [ { account_id, id, body, variables, locale } ] } (opt-outs are only ever added here:

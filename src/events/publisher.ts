@@ -107,6 +107,13 @@ export class EventPublisher {
   /** One round; answers whether there is more to do at once. */
   async tick(now: number): Promise<boolean> {
     const { store } = this.#o;
+    // Without sinks, where positions come with the commit (SQLite), there is nothing only
+    // one process may do: no lease (each renewal is a write that waits for the writer).
+    if (this.#sinks.length === 0 && store.positionsAtCommit) {
+      if (await store.sequenceEvents(this.#o.batch * 4, now) > 0) { for (const w of this.#sequencedWaiters) w(); }
+      await this.#purge(now);
+      return false;
+    }
     // Renewed once a third of it has run (each renewal is a commit), taken when free.
     if (!this.#holder || now >= this.#renewAt) {
       this.#holder = await store.acquireOutboxLease(OUTBOX_LEASE, this.owner, now, this.#o.leaseMs);
@@ -116,14 +123,16 @@ export class EventPublisher {
     const sequenced = await store.sequenceEvents(this.#o.batch * 4, now);
     if (sequenced > 0) { for (const w of this.#sequencedWaiters) w(); }
     const more = await Promise.all(this.#sinks.map((s) => this.#publish(s, now)));
-    if (now - this.#purgedAt > 10_000) {
-      this.#purgedAt = now;
-      // In batches until the expired are gone or a second is spent: thousands of events a
-      // second may expire, and no batch should hold the database for long.
-      const until = Date.now() + 1_000;
-      while (await store.purgeEvents(now - this.#o.retentionMs, 5_000) === 5_000 && Date.now() < until && !this.#stopping) { /* next batch */ }
-    }
+    await this.#purge(now);
     return sequenced === this.#o.batch * 4 || more.some(Boolean);
+  }
+
+  /** Every 10 s, expired events in batches until gone or a second is spent: thousands a second may expire, and no batch should hold the database for long. */
+  async #purge(now: number): Promise<void> {
+    if (now - this.#purgedAt <= 10_000) return;
+    this.#purgedAt = now;
+    const until = Date.now() + 1_000;
+    while (await this.#o.store.purgeEvents(now - this.#o.retentionMs, 5_000) === 5_000 && Date.now() < until && !this.#stopping) { /* next batch */ }
   }
 
   /** One batch to one sink from its cursor; answers whether a full batch went (more may wait). */

@@ -91,6 +91,15 @@ describe('carrier-aware routing (simulators)', () => {
     assert.equal(r.status, 503);
   });
 
+  it('the preview shows the cached lookup and the rule a send would use, without looking up', async () => {
+    await send(LANDLINE, true); // cached now
+    const landline = await t.call('POST', '/v1/messages/preview', { to: LANDLINE, body: 'x', lookup: true });
+    assert.deepEqual([landline.status, landline.body.would_send, landline.body.verdicts.map((v: { code: string }) => v.code), landline.body.lookup.line_type], [200, false, ['not_mobile'], 'landline']);
+    const unknown = await t.call('POST', '/v1/messages/preview', { to: '+15005550077', body: 'x', lookup: true });
+    assert.deepEqual([unknown.body.would_send, unknown.body.lookup.cached], [true, false]);
+    assert.equal((await t.call('GET', `/v1/lookups/${encodeURIComponent('+15005550077')}`)).body.cached, false, 'the preview looked nothing up');
+  });
+
   it('a country rule may ask for a lookup of every message to that country', async () => {
     const rule = await t.call('POST', '/v1/country-rules', { country: 'US', lookup: true });
     assert.deepEqual([rule.status, rule.body.lookup], [201, true]);

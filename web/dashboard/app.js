@@ -68,6 +68,13 @@ async function signOut() {
 
 // ---- routing -------------------------------------------------------------
 
+/** A carrier lookup in words (routing.lookup of a message). */
+function lookupText(l) {
+  if (l.error) return `Carrier lookup failed (${l.error}): routed by prefix and country.`;
+  const what = [l.line_type, l.carrier, l.network && `network ${l.network}`, l.ported ? 'ported' : null].filter(Boolean).join(', ');
+  return `Carrier lookup${l.cached ? ' (cached)' : ''}: ${what}.`;
+}
+
 function route() {
   if (!me) return;
   clearInterval(timer);
@@ -212,9 +219,11 @@ async function message(id) {
     table([['Type', (c) => c.type], ['URL', (c) => c.url], ['Status', (c) => badge(c.status)],
       ['Deliveries', (c) => h('ol', {}, c.deliveries.map((d) => h('li', {}, when(d.at), ` ${d.status_code ?? d.error ?? ''} (${d.duration_ms} ms)`)))]], callbacks.data),
     m.routing ? h('h2', {}, 'Why this route') : null,
-    m.routing ? h('div', { id: 'routing' }, table([['Provider', (c) => c.provider], ['Price / segment', (c) => c.price_per_segment ?? '—'], ['Score', (c) => (c.score == null ? '—' : String(c.score))],
+    m.routing ? h('div', { id: 'routing' }, table([['Provider', (c) => c.provider], ['Price / segment', (c) => (c.price_per_segment ? `${c.price_per_segment}${c.price_entry ? ` (${c.price_entry})` : ''}` : '—')], ['Score', (c) => (c.score == null ? '—' : String(c.score))],
       ['Circuit', (c) => badge(c.circuit)], ['What happened', (c) => c.result]], m.routing.candidates),
-    m.routing.excluded.length ? table([['Left out', (x) => x.provider], ['Why', (x) => x.reason]], m.routing.excluded) : null) : null,
+    m.routing.excluded.length ? table([['Left out', (x) => x.provider], ['Why', (x) => x.reason]], m.routing.excluded) : null,
+    m.routing.lookup ? h('p', { id: 'lookup' }, lookupText(m.routing.lookup)) : null,
+    m.routing.rule ? h('p', {}, `Route rule: ${m.routing.rule}`) : null) : null,
     h('h2', {}, 'Parts'), table([['#', (p) => String(p.index)], ['Provider id', (p) => p.provider_message_id], ['Status', (p) => badge(p.status)]], m.parts ?? []),
     h('h2', {}, 'Body'), h('pre', {}, m.body), m.metadata ? h('pre', {}, JSON.stringify(m.metadata, null, 2)) : null, cancel,
     h('p', {}, h('a', { href: '#/messages' }, '← Messages')));

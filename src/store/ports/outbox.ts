@@ -16,6 +16,11 @@
 import type { OutboxEvent, OutboxQuery, OutboxRow } from '../rows.ts';
 
 export interface EventOutbox {
+  /**
+   * true where rows get their position as they commit (SQLite: writes are serial, seq is
+   * the position): nothing to sequence, so without sinks no lease is needed either.
+   */
+  readonly positionsAtCommit: boolean;
   /** Events not tied to a database change of their own; one whose id is there already is left as it is (an id derived from what it announces makes a repeat harmless). */
   appendEvents(rows: OutboxRow[]): Promise<void>;
   /** Takes or renews the named lease until `now + ttlMs`; true while `owner` holds it. */

@@ -26,6 +26,7 @@ export abstract class OutboxBase extends ConversationsBase {
    * serial and seq is commit order already (SQLite, which then needs no sequencing).
    */
   protected readonly positionColumn: 'pos' | 'seq' = 'pos';
+  get positionsAtCommit(): boolean { return this.positionColumn === 'seq'; }
 
   async appendEvents(rows: OutboxRow[]): Promise<void> {
     // In slices (SQLite binds at most 32,766 values a statement); an id already there is left as it is.
@@ -80,11 +81,13 @@ export abstract class OutboxBase extends ConversationsBase {
   }
 
   async purgeEvents(before: number, limit: number): Promise<number> {
+    // A read first: a DELETE takes the write lock even when it deletes nothing, and on
+    // SQLite that waits on the writer thread's commits (blocking this thread meanwhile).
     // The oldest `limit` by seq, those written before `before`: times follow seq closely
     // enough, and this needs no index on time (one write less per event).
-    const r = await this.db.deleteFrom('outbox')
-      .where('seq', 'in', (eb) => eb.selectFrom((q) => q.selectFrom('outbox').select(['seq', 'time']).orderBy('seq').limit(limit).as('oldest')).select('seq').where('time', '<', before))
-      .executeTakeFirst();
+    const window = () => this.db.selectFrom((q) => q.selectFrom('outbox').select(['seq', 'time']).orderBy('seq').limit(limit).as('oldest')).select('seq').where('time', '<', before);
+    if (!(await window().limit(1).executeTakeFirst())) return 0;
+    const r = await this.db.deleteFrom('outbox').where('seq', 'in', window()).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 }

@@ -45,7 +45,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
       body: sendBodySchema,
       response: { 422: { $ref: 'Error#' }, ...errors },
     },
-  }, async (req) => previewSend(ctx.intake, ctx.router, req.body, callerOf(req.principal)));
+  }, async (req) => previewSend(ctx.intake, ctx.router, req.body, callerOf(req.principal), ctx.store));
 
   app.post<{ Body: SendInput; Querystring: { wait?: number }; Headers: { 'idempotency-key'?: string } }>('/v1/messages', {
     config: { scope: 'send' },
