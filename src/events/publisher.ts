@@ -69,9 +69,6 @@ export class EventPublisher {
 
   start(): void { this.#running = this.#loop(); }
 
-  /** New events were written in this process: look at once rather than at the next tick. */
-  wake(): void { this.#wake.wake(); }
-
   /** Resolves when this process gives new events their positions, or after `ms` (another process may hold the lease): the feed's long-poll. */
   sequenced(ms: number): Promise<void> {
     return new Promise((resolve) => {
