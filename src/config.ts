@@ -12,7 +12,9 @@ interface Field { env: string; kind: Kind; def: unknown; min?: number; max?: num
 
 const SCHEMA = {
   port: { env: 'PORT', kind: 'int', def: 8080, min: 0, max: 65535 },
-  host: { env: 'HOST', kind: 'string', def: '0.0.0.0' },
+  // Loopback by default (DESIGN §6): a fresh install is reachable from this machine only;
+  // HOST=0.0.0.0 (and a strong admin key) for a server others reach.
+  host: { env: 'HOST', kind: 'string', def: '127.0.0.1' },
   // Which hops may set X-Forwarded-For/-Proto/-Host (the client's address, https): off (no
   // one: a client could claim any address), a hop count, or the proxies' addresses and
   // CIDRs, comma-separated.

@@ -224,7 +224,7 @@ async function message(id) {
     m.routing.excluded.length ? table([['Left out', (x) => x.provider], ['Why', (x) => x.reason]], m.routing.excluded) : null,
     m.routing.lookup ? h('p', { id: 'lookup' }, lookupText(m.routing.lookup)) : null,
     m.routing.rule ? h('p', {}, `Route rule: ${m.routing.rule}`) : null) : null,
-    h('h2', {}, 'Parts'), table([['#', (p) => String(p.index)], ['Provider id', (p) => p.provider_message_id], ['Status', (p) => badge(p.status)]], m.parts ?? []),
+    h('h2', {}, 'Parts'), table([['#', (p) => String(p.index + 1)], ['Provider id', (p) => p.provider_message_id], ['Status', (p) => badge(p.status)]], m.parts ?? []),
     h('h2', {}, 'Body'), h('pre', {}, m.body), m.metadata ? h('pre', {}, JSON.stringify(m.metadata, null, 2)) : null, cancel,
     h('p', {}, h('a', { href: '#/messages' }, '← Messages')));
 }
