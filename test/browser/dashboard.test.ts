@@ -102,6 +102,18 @@ describe('dashboard in a browser', { skip }, () => {
     await shot('message');
   });
 
+  it('opens a view by its own address, with its filters: a link that can be shared', async () => {
+    await page.goto(`${t.url}/dashboard/messages?status=delivered&provider=sim-backup`);
+    assert.equal(await page.getByLabel('Status').inputValue(), 'delivered');
+    assert.equal(await page.getByLabel('Provider').inputValue(), 'sim-backup');
+    const links = page.locator('#message-results a[href^="#/message/"]');
+    await eventually(async () => (await links.count()) > 0, 10_000, 'the filtered results');
+    const id = (await links.first().textContent())!;
+    await page.goto(`${t.url}/dashboard/message/${id}`);
+    await page.locator('#timeline').waitFor();
+    assert.match(page.url(), new RegExp(`/dashboard#/message/${id}$`));
+  });
+
   it('edits a relay rule with the same validation as the API', async () => {
     await page.goto(`${t.url}/dashboard#/relay-rules`);
     await page.getByLabel('Inbound number').fill('+14155550155');

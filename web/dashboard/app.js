@@ -78,7 +78,10 @@ function lookupText(l) {
 function route() {
   if (!me) return;
   clearInterval(timer);
-  const [, name = 'overview', arg] = location.hash.split('/');
+  // #/<page>/<arg>?<filters>: the filters preset the page's form (a shared link opens the same view).
+  const [path, query = ''] = location.hash.split('?');
+  filters = new URLSearchParams(query);
+  const [, name = 'overview', arg] = path.split('/');
   for (const a of document.querySelectorAll('#nav a')) {
     if (a.dataset.page === name || (name === 'message' && a.dataset.page === 'messages')) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -146,6 +149,9 @@ async function overview() {
 
 // ---- messages ------------------------------------------------------------
 
+/** The filters of the page's link (`?status=failed` after its route), read by route(). */
+let filters = new URLSearchParams();
+
 async function messages() {
   const results = h('div', { id: 'message-results' });
   const status = h('select', { name: 'status', id: 'f-status' }, h('option', { value: '' }, 'any'),
@@ -155,6 +161,9 @@ async function messages() {
   const mkey = h('input', { name: 'mkey', id: 'f-mkey', placeholder: 'job_id', size: 10 });
   const mval = h('input', { name: 'mval', id: 'f-mval', size: 12 });
   const since = h('input', { name: 'since', id: 'f-since', type: 'datetime-local' });
+  status.value = filters.get('status') ?? '';
+  to.value = filters.get('to') ?? '';
+  provider.value = filters.get('provider') ?? '';
   let cursor = null;
   const search = async (more = false) => {
     const q = new URLSearchParams({ limit: '25' });
@@ -420,6 +429,11 @@ const VIEWS = {
 };
 
 window.addEventListener('hashchange', route);
+// A page addressed by path (/dashboard/messages?status=failed: a shared or bookmarked link)
+// opens as the hash route it names, so every view has one address.
+if (location.pathname.replace(/\/+$/, '') !== '/dashboard') {
+  history.replaceState(null, '', `/dashboard#/${location.pathname.slice('/dashboard/'.length)}${location.search}`);
+}
 (async () => {
   const res = await fetch('/dashboard/session', { credentials: 'same-origin' });
   if (res.ok) start(await res.json());

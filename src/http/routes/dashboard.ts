@@ -21,10 +21,15 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: AppContext, ses
   };
   const whoami = (req: FastifyRequest) => sessionOf(sessions, req.headers.cookie, (k, h) => ctx.auth.sessionPrincipal(k, h));
 
-  app.get('/dashboard', { schema: { hide: true } }, async (_req, reply) => {
+  // The page, at /dashboard and at every view's own address (/dashboard/messages?status=failed,
+  // /dashboard/message/msg_…): the script opens the view the path names.
+  const index = async (_req: FastifyRequest, reply: FastifyReply) => {
     reply.headers(PAGE_SECURITY_HEADERS).type(TYPES.html);
     return reply.send(await readFile(join(WEB, 'index.html')));
-  });
+  };
+  app.get('/dashboard', { schema: { hide: true } }, index);
+  app.get('/dashboard/:view', { schema: { hide: true } }, index);
+  app.get('/dashboard/:view/:arg', { schema: { hide: true } }, index);
 
   app.get<{ Params: { file: string } }>('/dashboard/assets/:file', { schema: { hide: true } }, async (req, reply) => {
     const m = /^[a-z0-9-]+\.(js|css|svg)$/.exec(req.params.file);
