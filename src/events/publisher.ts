@@ -92,12 +92,18 @@ export class EventPublisher {
   }
 
   async #loop(): Promise<void> {
+    let failures = 0;
     while (!this.#stopping) {
       let busy = false;
-      try { busy = await this.tick(Date.now()); } catch (err) {
-        this.#o.logger.warn({ err }, 'event publisher round failed');
+      try {
+        busy = await this.tick(Date.now());
+        failures = 0;
+      } catch (err) {
+        // The database away: back off (up to 5 s) instead of asking it ten times a second; logged once per outage.
+        if (failures++ === 0) this.#o.logger.warn({ err }, 'event publisher round failed; retrying with backoff');
       }
-      if (!this.#stopping && !busy) await this.#wake.wait(this.#holder ? this.#o.idleMs : this.#o.leaseMs / 4);
+      const wait = failures > 0 ? Math.min(5_000, 250 * 2 ** Math.min(failures - 1, 5)) : this.#holder ? this.#o.idleMs : this.#o.leaseMs / 4;
+      if (!this.#stopping && !busy) await this.#wake.wait(wait);
     }
   }
 
