@@ -12,10 +12,13 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Gauge, Counter, type Registry } from 'prom-client';
 import type { EventOutbox } from '../store/store.ts';
+import { FEED_READ_MARK } from '../store/ports/outbox.ts';
 import { Wakeup } from '../loop/wakeup.ts';
 import { cloudEventJson, type EventSink } from './cloud-event.ts';
 
 export const OUTBOX_LEASE = 'outbox';
+/** How long after the HTTP feed's last read positions are still given without a sink (PostgreSQL). */
+export const FEED_IDLE_MS = 10 * 60_000;
 
 interface SinkState { sink: EventSink; cursor: number | null; failures: number; retryAt: number; error: string | null }
 
@@ -117,6 +120,13 @@ export class EventPublisher {
       await this.#purge(now);
       return false;
     }
+    // Positions are given on demand where they cost an update (PostgreSQL): for sinks, or
+    // while the HTTP feed is read (within FEED_IDLE_MS of its last read). The first read
+    // after an idle spell waits for the backlog to be sequenced, oldest first.
+    if (this.#sinks.length === 0 && !(await this.#feedRead(now))) {
+      await this.#purge(now);
+      return false;
+    }
     // Renewed once a third of it has run (each renewal is a commit), taken when free.
     if (!this.#holder || now >= this.#renewAt) {
       this.#holder = await store.acquireOutboxLease(OUTBOX_LEASE, this.owner, now, this.#o.leaseMs);
@@ -128,6 +138,18 @@ export class EventPublisher {
     const more = await Promise.all(this.#sinks.map((s) => this.#publish(s, now)));
     await this.#purge(now);
     return sequenced === this.#o.batch * 4 || more.some(Boolean);
+  }
+
+  #feedReadAt = 0;
+  #feedCheckedAt = 0;
+
+  /** Whether the HTTP feed was read lately (its mark read at most once a second). */
+  async #feedRead(now: number): Promise<boolean> {
+    if (now - this.#feedCheckedAt >= 1_000) {
+      this.#feedCheckedAt = now;
+      this.#feedReadAt = await this.#o.store.outboxCursor(FEED_READ_MARK);
+    }
+    return now - this.#feedReadAt < FEED_IDLE_MS;
   }
 
   /** Every 10 s, expired events in batches until gone or a second is spent: thousands a second may expire, and no batch should hold the database for long. */

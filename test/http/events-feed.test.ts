@@ -4,6 +4,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp, eventually, type TestApp } from '../helpers/app.ts';
+import { makePostgresStore, testSchema } from '../helpers/stores.ts';
+import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 
 describe('the event feed', () => {
   let t: TestApp;
@@ -83,5 +86,26 @@ describe('the event feed', () => {
     assert.deepEqual([bad.status, bad.body.error.code], [400, 'invalid_cursor']);
     const type = await t.call('GET', '/v1/events?types=message.exploded');
     assert.deepEqual([type.status, type.body.error.code, type.body.error.field], [400, 'validation_error', 'types']);
+  });
+});
+
+describe('the event feed on PostgreSQL, with no sink', { skip: pgSkip }, () => {
+  it('gives positions once the feed is read, and pages every event of a message', async () => {
+    const schema = testSchema();
+    const owner = await makePostgresStore(schema);
+    const t = await startApp({ simulator: 'on' }, { store: new PostgresStore(TEST_DATABASE_URL, { schema, max: 4 }) });
+    try {
+      const sent = await t.call('POST', '/v1/messages', { to: '+14155550100', body: 'feed pg' });
+      await eventually(async () => (await t.call('GET', `/v1/messages/${sent.body.id}`)).body.status === 'delivered', 15_000, 'delivered');
+      const types = await eventually(async () => {
+        const r = await t.call('GET', '/v1/events?limit=200&wait=2');
+        const mine = r.body.data.filter((e: { subject: string }) => e.subject === sent.body.id).map((e: { type: string }) => e.type);
+        return mine.includes('switchboard.message.delivered') && mine;
+      }, 20_000, 'the message\'s events in the feed');
+      assert.deepEqual(types, ['switchboard.message.accepted', 'switchboard.message.sent', 'switchboard.message.receipt', 'switchboard.message.delivered']);
+    } finally {
+      await t.stop();
+      await owner.dispose();
+    }
   });
 });

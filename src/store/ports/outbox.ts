@@ -13,7 +13,12 @@
 //   keeps its own high-water mark as the cursor named ''.
 // - lease: one holder at a time publishes and sequences (fenced by time, taken over when
 //   its holder stops renewing it), so no event is published by two processes at once.
+// - feed read mark: the cursor named FEED_READ_MARK holds when the HTTP feed was last read
+//   (epoch ms). Where positions must be given (PostgreSQL), a deployment with no sink and
+//   no feed reader gives none: each is an update of a written row, the outbox's main cost.
 import type { OutboxEvent, OutboxQuery, OutboxRow } from '../rows.ts';
+
+export const FEED_READ_MARK = '~feed';
 
 export interface EventOutbox {
   /**

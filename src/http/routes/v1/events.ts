@@ -11,6 +11,7 @@ import { AppError } from '../../../domain/errors.ts';
 import { EVENT_TYPES } from '../../../public/events.ts';
 import { toCloudEvent, TYPE_PREFIX } from '../../../events/cloud-event.ts';
 import type { OutboxQuery } from '../../../store/store.ts';
+import { FEED_READ_MARK } from '../../../store/ports/outbox.ts';
 
 const KNOWN: ReadonlySet<string> = new Set(EVENT_TYPES);
 const MAX_WAIT_SECONDS = 30;
@@ -18,6 +19,13 @@ const MAX_WAIT_SECONDS = 30;
 interface Query { after?: string; cursor?: string; types?: string; limit?: number; wait?: number; account_id?: string }
 
 export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  // The feed is being read: the publisher gives positions meanwhile (store/ports/outbox.ts). Marked at most every 30 s.
+  let markedAt = 0;
+  const mark = async (now: number) => {
+    if (ctx.store.positionsAtCommit || now - markedAt < 30_000) return;
+    markedAt = now;
+    await ctx.store.setOutboxCursor(FEED_READ_MARK, now, now);
+  };
   app.get<{ Querystring: Query }>('/v1/events', {
     config: { scope: 'read' },
     schema: {
@@ -44,6 +52,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
       accountId: req.query.account_id ?? (p.operator ? undefined : p.accountId),
       types: eventTypes(req.query.types),
     };
+    await mark(Date.now());
     const deadline = Date.now() + (req.query.wait ?? 0) * 1000;
     let events = await ctx.store.readEvents(q);
     while (events.length === 0 && Date.now() < deadline && !ctx.lifecycle.draining) {
