@@ -122,10 +122,15 @@ describe('fair queues (SQLite)', () => {
   });
 
   it('bulk keeps its share while urgent traffic fills the number', async () => {
+    // A slower number here (100/s): the urgent backlog must still be there when the bulk
+    // messages are queued, however slowly a busy machine takes 1,400 requests (at 200/s it
+    // could drain first, and the window below never came).
+    assert.equal((await t.call('POST', '/v1/numbers', { number: NUMBER, provider_id: 'sim', rate_per_second: 100 })).status, 201);
     const urgent = await queue(t, 1_200, { body: 'alert', priority: 'urgent' });
     const bulk = await queue(t, 200, { body: 'newsletter', priority: 'bulk' });
     // From when the bulk messages are queued, over the next 300 urgent sends.
     const u0 = await sentCount(t.ctx().store, urgent);
+    assert.ok(urgent.length - u0 >= 300, `the urgent backlog drained before the bulk messages were queued (${u0} of ${urgent.length} sent)`);
     const [u, k] = await eventually(async () => {
       const [a, b] = await Promise.all([sentCount(t.ctx().store, urgent), sentCount(t.ctx().store, bulk)]);
       return a >= u0 + 300 && [a - u0, b];
