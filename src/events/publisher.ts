@@ -113,17 +113,12 @@ export class EventPublisher {
   /** One round; answers whether there is more to do at once. */
   async tick(now: number): Promise<boolean> {
     const { store } = this.#o;
-    // Without sinks, where positions come with the commit (SQLite), there is nothing only
-    // one process may do: no lease (each renewal is a write that waits for the writer).
-    if (this.#sinks.length === 0 && store.positionsAtCommit) {
-      if (await store.sequenceEvents(this.#o.batch * 4, now) > 0) { for (const w of this.#sequencedWaiters) w(); }
-      await this.#purge(now);
-      return false;
-    }
-    // Positions are given on demand where they cost an update (PostgreSQL): for sinks, or
-    // while the HTTP feed is read (within FEED_IDLE_MS of its last read). The first read
-    // after an idle spell waits for the backlog to be sequenced, oldest first.
-    if (this.#sinks.length === 0 && !(await this.#feedRead(now))) {
+    // Only one process may publish, or give positions where they cost an update of the row
+    // (PostgreSQL; on SQLite they come with the commit). Without sinks, positions are given
+    // only while the HTTP feed is read (within FEED_IDLE_MS of its last read). Otherwise
+    // there is nothing one process must do alone: no lease (each renewal is a write).
+    if (this.#sinks.length === 0 && (store.positionsAtCommit || !(await this.#feedRead(now)))) {
+      if (store.positionsAtCommit && await store.sequenceEvents(this.#o.batch * 4, now) > 0) { for (const w of this.#sequencedWaiters) w(); }
       await this.#purge(now);
       return false;
     }

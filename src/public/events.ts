@@ -34,10 +34,13 @@ export function acceptedEvent(m: MessageRow, now: number): OutboxRow {
   return newEvent('message.accepted', m.account_id, m.id, presentMessage(m), now, m.id);
 }
 
-/** The event for the status a message has just moved to, if it announces that one. */
-export function statusEvents(m: MessageRow, now: number): OutboxRow[] {
+/** Whether a message announces reaching this status (an event, and the caller's callback). */
+export function announces(status: MessageStatus): boolean { return ANNOUNCED[status] !== undefined; }
+
+/** The event for the status a message has just moved to, if it announces that one (`data`: the message as presented already). */
+export function statusEvents(m: MessageRow, now: number, data?: ReturnType<typeof presentMessage>): OutboxRow[] {
   const type = ANNOUNCED[m.status];
-  return type ? [newEvent(type, m.account_id, m.id, presentMessage(m), now, m.id)] : [];
+  return type ? [newEvent(type, m.account_id, m.id, data ?? presentMessage(m), now, m.id)] : [];
 }
 
 /** message.receipt: one provider receipt about one part, as the message's events show it. */

@@ -13,8 +13,8 @@ import { canTransition, isFinal, type MessageStatus } from '../domain/status.ts'
 import { newId } from '../domain/ids.ts';
 import type { EventRow, MessagePartRow, MessageRow, ReceiptPlan, ReceiptPlanner, ReceiptPlannerModule, ReceiptWrite } from '../store/store.ts';
 import { SUPERSEDED_PART } from '../store/rows.ts';
-import { callbackFor } from '../callbacks/enqueue.ts';
-import { receiptEvent, statusEvents } from '../public/events.ts';
+import { announce } from '../callbacks/enqueue.ts';
+import { receiptEvent } from '../public/events.ts';
 
 const FAILED: ReadonlySet<MessageStatus> = new Set(['undelivered', 'failed']);
 
@@ -75,8 +75,8 @@ export const planReceipt: ReceiptPlanner = (message: MessageRow, all: readonly M
   if (status === 'sent' || isFinal(status)) set.sent_at = message.sent_at ?? r.occurredAt;
   if (isFinal(status)) { set.final_at = now; set.failover_at = null; }
   if (failing.error_code) { set.error_code = failing.error_code; set.error_message = failing.error_message; set.provider_error_code = failing.provider_error_code; }
-  const after = { ...message, ...set };
-  return { event, part, set, callback: callbackFor(after, now), outbox: [receipt, ...statusEvents(after, now)] };
+  const { callback, outbox } = announce({ ...message, ...set }, now);
+  return { event, part, set, callback, outbox: [receipt, ...outbox] };
 };
 
 /** The planner as a store's writer thread imports it (store/sqlite/threaded-store.ts). */

@@ -33,6 +33,12 @@ export function keyKind(key: string): 'prefix' | 'network' | 'country' | 'any' |
 /** A network key in its one written form, "310-260". */
 export function networkKey(n: Network): string { return `${n.mcc}-${n.mnc}`; }
 
+/** A rule or price key as stored and matched: a network in its one written form ("310260" → "310-260"), anything else as it is. */
+export function normalKey(key: string): string {
+  const m = NETWORK.exec(key);
+  return m ? `${m[1]}-${m[2]}` : key;
+}
+
 /**
  * A price list or rule set compiled for lookups by key: a network is one map lookup, the
  * longest prefix at most 15 (one per length of the number), however long the list.
@@ -43,7 +49,7 @@ export function compile<T>(entries: Iterable<[string, T]>): Compiled<T> {
   const c: Compiled<T> = { networks: new Map(), prefixes: new Map(), maxPrefix: 0 };
   for (const [key, v] of entries) {
     const kind = keyKind(key);
-    if (kind === 'network') { const m = NETWORK.exec(key)!; c.networks.set(`${m[1]}-${m[2]}`, v); }
+    if (kind === 'network') c.networks.set(normalKey(key), v);
     if (kind === 'prefix') { c.prefixes.set(key, v); c.maxPrefix = Math.max(c.maxPrefix, key.length); }
   }
   return c;

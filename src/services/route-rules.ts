@@ -4,7 +4,7 @@
 import { AppError } from '../domain/errors.ts';
 import { requireOperator, type Actor } from '../domain/actor.ts';
 import type { RecordStore, RouteRuleRow } from '../store/store.ts';
-import { keyKind } from '../routing/network.ts';
+import { keyKind, normalKey } from '../routing/network.ts';
 
 export interface RouteRuleInput { match: string; providers: string[] }
 
@@ -17,7 +17,7 @@ export async function upsertRouteRule(store: RecordStore, actor: Actor, input: R
   const unknown = input.providers.find((p) => !known.has(p));
   if (unknown !== undefined) throw new AppError('validation_error', `no provider ${unknown}`, { field: 'providers' });
   // One written form per network, so "310260" and "310-260" are one rule.
-  const match = kind === 'network' ? input.match.replace(/^(\d{3})-?(\d{2,3})$/, '$1-$2') : input.match;
+  const match = normalKey(input.match);
   const now = Date.now();
   const existing = (await store.listRouteRules()).find((r) => r.match === match);
   const row: RouteRuleRow = { match, providers: JSON.stringify(input.providers), created_at: existing?.created_at ?? now, updated_at: now };

@@ -5,13 +5,11 @@ import { newId } from '../domain/ids.ts';
 import type { AttemptRow, EventRow, MessagePartRow, MessageRow, Outcome } from '../store/store.ts';
 import type { SendOutcome } from '../providers/provider.ts';
 import { backoffMs } from '../loop/backoff.ts';
-import { callbackFor } from '../callbacks/enqueue.ts';
-import { statusEvents } from '../public/events.ts';
+import { announce } from '../callbacks/enqueue.ts';
 
 /** Adds the caller's callback and the event for the status the outcome sets. */
 function withCallback(row: MessageRow, o: Omit<Outcome, 'callback'>): Outcome {
-  const after: MessageRow = { ...row, ...o.set, updated_at: o.now, lease_owner: null };
-  return { ...o, callback: callbackFor(after, o.now), outbox: statusEvents(after, o.now) };
+  return { ...o, ...announce({ ...row, ...o.set, updated_at: o.now, lease_owner: null }, o.now) };
 }
 
 export interface RetryPolicy { maxAttempts: number; maxThrottledAttempts: number; backoffBaseMs: number; backoffMaxMs: number }

@@ -118,6 +118,8 @@ describe('carrier-aware routing (simulators)', () => {
     const reader = { authorization: `Bearer ${k.body.secret}` };
     assert.equal((await t.call('GET', `/v1/lookups/${encodeURIComponent(MOBILE_B)}`, undefined, reader)).status, 200);
     assert.equal((await t.call('GET', `/v1/lookups/${encodeURIComponent(MOBILE_B)}?refresh=true`, undefined, reader)).status, 403);
+    const uncached = await t.call('GET', `/v1/lookups/${encodeURIComponent('+15005550088')}`, undefined, reader);
+    assert.deepEqual([uncached.status, uncached.body.error.code], [404, 'not_found'], 'a read key never makes a lookup');
     const fresh = await t.call('GET', `/v1/lookups/${encodeURIComponent(MOBILE_B)}?refresh=true`);
     assert.deepEqual([fresh.status, fresh.body.cached], [200, false]);
   });

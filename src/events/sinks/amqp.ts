@@ -3,6 +3,7 @@
 // its message-id, on a confirm channel: resolves once the broker confirmed every one. A
 // broken connection is dropped and made again on the next publish.
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { LazyConnection } from './connection.ts';
 import { token, TYPE_PREFIX, type Envelope, type EventSink } from '../cloud-event.ts';
 
 export const EXCHANGE = 'switchboard';
@@ -10,36 +11,33 @@ export const EXCHANGE = 'switchboard';
 export class AmqpSink implements EventSink {
   readonly name: string;
   readonly #url: string;
-  #conn: Promise<{ model: ChannelModel; ch: ConfirmChannel }> | null = null;
+  readonly #conn = new LazyConnection<{ model: ChannelModel; ch: ConfirmChannel }>(() => this.#open(), ({ model }) => model.close());
 
   constructor(url: string, name: string) {
     this.#url = url;
     this.name = name;
   }
 
-  #connect(): Promise<{ model: ChannelModel; ch: ConfirmChannel }> {
-    this.#conn ??= (async () => {
-      const model = await connect(this.#url, { timeout: 2_000 });
-      const drop = () => { this.#conn = null; };
-      model.on('error', drop);
-      model.on('close', drop);
-      try {
-        const ch = await model.createConfirmChannel();
-        ch.on('error', drop);
-        ch.on('close', drop);
-        await ch.assertExchange(EXCHANGE, 'topic', { durable: true });
-        return { model, ch };
-      } catch (err) {
-        await model.close().catch(() => {});
-        throw err;
-      }
-    })();
-    this.#conn.catch(() => { this.#conn = null; });
-    return this.#conn;
+  async #open(): Promise<{ model: ChannelModel; ch: ConfirmChannel }> {
+    const model = await connect(this.#url, { timeout: 2_000 });
+    const drop = () => { void this.#conn.drop(); };
+    model.on('error', drop);
+    model.on('close', drop);
+    try {
+      const ch = await model.createConfirmChannel();
+      ch.on('error', drop);
+      ch.on('close', drop);
+      await ch.assertExchange(EXCHANGE, 'topic', { durable: true });
+      return { model, ch };
+    } catch (err) {
+      await model.close().catch(() => {});
+      throw err;
+    }
   }
 
   async publish(events: readonly Envelope[]): Promise<void> {
-    const { model, ch } = await this.#connect();
+    const c = await this.#conn.get();
+    const { ch } = c;
     try {
       for (const e of events) {
         ch.publish(EXCHANGE, `${token(e.account_id)}.${e.type}`, Buffer.from(e.json), {
@@ -48,17 +46,12 @@ export class AmqpSink implements EventSink {
       }
       await withTimeout(ch.waitForConfirms(), 10_000, 'RabbitMQ did not confirm the events');
     } catch (err) {
-      this.#conn = null;
-      await model.close().catch(() => {});
+      await this.#conn.drop(c);
       throw err;
     }
   }
 
-  async close(): Promise<void> {
-    const c = this.#conn;
-    this.#conn = null;
-    if (c) await c.then(({ model }) => model.close(), () => {}).catch(() => {});
-  }
+  async close(): Promise<void> { await this.#conn.close(); }
 }
 
 /** A broker that stops answering mid-publish (a cut TCP path) fails the publish instead of hanging it. */

@@ -5,6 +5,7 @@
 // acknowledged (stored by the stream). A broken connection is dropped and made again on
 // the next publish: the events wait in the outbox meanwhile.
 import { connect, type JetStreamClient, type NatsConnection } from 'nats';
+import { LazyConnection } from './connection.ts';
 import { token, TYPE_PREFIX, type Envelope, type EventSink } from '../cloud-event.ts';
 
 export const STREAM = 'SWITCHBOARD';
@@ -17,7 +18,7 @@ export class NatsSink implements EventSink {
   readonly #servers: string;
   readonly #auth: { user?: string; pass?: string; token?: string };
   readonly #limits: NatsLimits;
-  #conn: Promise<{ nc: NatsConnection; js: JetStreamClient }> | null = null;
+  readonly #conn = new LazyConnection<{ nc: NatsConnection; js: JetStreamClient }>(() => this.#open(), ({ nc }) => nc.close());
 
   constructor(url: string, name: string, limits: NatsLimits) {
     const u = new URL(url);
@@ -27,39 +28,31 @@ export class NatsSink implements EventSink {
     this.#limits = limits;
   }
 
-  #connect(): Promise<{ nc: NatsConnection; js: JetStreamClient }> {
-    this.#conn ??= (async () => {
-      const nc = await connect({ servers: this.#servers, ...this.#auth, reconnect: false, timeout: 2_000, name: 'switchboard-events' });
-      try {
-        const jsm = await nc.jetstreamManager({ timeout: 5_000 });
-        const config = { subjects: [`${TYPE_PREFIX}>`], max_age: Math.round(this.#limits.maxAgeHours * 3_600_000 * NS_PER_MS), max_bytes: this.#limits.maxBytes, duplicate_window: 120_000 * NS_PER_MS };
-        await jsm.streams.info(STREAM).catch(async () => jsm.streams.add({ name: STREAM, ...config }));
-        return { nc, js: nc.jetstream({ timeout: 5_000 }) };
-      } catch (err) {
-        await nc.close().catch(() => {});
-        throw err;
-      }
-    })();
-    this.#conn.catch(() => { this.#conn = null; });
-    return this.#conn;
-  }
-
-  async publish(events: readonly Envelope[]): Promise<void> {
-    const { nc, js } = await this.#connect();
+  async #open(): Promise<{ nc: NatsConnection; js: JetStreamClient }> {
+    const nc = await connect({ servers: this.#servers, ...this.#auth, reconnect: false, timeout: 2_000, name: 'switchboard-events' });
     try {
-      if (nc.isClosed()) throw new Error('the NATS connection closed');
-      // Sent in order on one connection, so the stream stores them in order; acknowledged together.
-      await Promise.all(events.map((e) => js.publish(`${TYPE_PREFIX}${token(e.account_id)}.${e.type}`, e.json, { msgID: e.id })));
+      const jsm = await nc.jetstreamManager({ timeout: 5_000 });
+      const config = { subjects: [`${TYPE_PREFIX}>`], max_age: Math.round(this.#limits.maxAgeHours * 3_600_000 * NS_PER_MS), max_bytes: this.#limits.maxBytes, duplicate_window: 120_000 * NS_PER_MS };
+      await jsm.streams.info(STREAM).catch(async () => jsm.streams.add({ name: STREAM, ...config }));
+      return { nc, js: nc.jetstream({ timeout: 5_000 }) };
     } catch (err) {
-      this.#conn = null;
       await nc.close().catch(() => {});
       throw err;
     }
   }
 
-  async close(): Promise<void> {
-    const c = this.#conn;
-    this.#conn = null;
-    if (c) await c.then(({ nc }) => nc.close(), () => {}).catch(() => {});
+  async publish(events: readonly Envelope[]): Promise<void> {
+    const c = await this.#conn.get();
+    const { nc, js } = c;
+    try {
+      if (nc.isClosed()) throw new Error('the NATS connection closed');
+      // Sent in order on one connection, so the stream stores them in order; acknowledged together.
+      await Promise.all(events.map((e) => js.publish(`${TYPE_PREFIX}${token(e.account_id)}.${e.type}`, e.json, { msgID: e.id })));
+    } catch (err) {
+      await this.#conn.drop(c);
+      throw err;
+    }
   }
+
+  async close(): Promise<void> { await this.#conn.close(); }
 }

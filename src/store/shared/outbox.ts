@@ -8,17 +8,6 @@ import { ConversationsBase } from './conversations.ts';
 /** The sequencer's own cursor: the last position it gave. */
 const SEQUENCED = '';
 
-/**
- * Positions (after the first parameter) for the next unsequenced rows (as many as the
- * second), in seq order among the rows visible now: a row that commits later gets a later
- * position. The same statement on both databases.
- */
-export const SEQUENCE_EVENTS = `
-  UPDATE outbox SET pos = n.p
-  FROM (SELECT seq, ? + row_number() OVER (ORDER BY seq) AS p
-        FROM (SELECT seq FROM outbox WHERE pos IS NULL ORDER BY seq LIMIT ?) s) n
-  WHERE outbox.seq = n.seq`;
-
 export abstract class OutboxBase extends ConversationsBase {
   /**
    * The column that holds the feed position: `pos`, given by the sequencer, where
@@ -47,10 +36,16 @@ export abstract class OutboxBase extends ConversationsBase {
     await this.db.deleteFrom('outbox_leases').where('name', '=', name).where('owner', '=', owner).execute();
   }
 
+  /** PostgreSQL's sequencer (SQLite overrides it: its positions come with the commit). */
   async sequenceEvents(limit: number, now: number): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
       const from = (await trx.selectFrom('outbox_cursors').select('pos').where('name', '=', SEQUENCED).executeTakeFirst())?.pos ?? 0;
-      const r = await sql.raw(SEQUENCE_EVENTS.replace('?', String(Math.trunc(from))).replace('?', String(Math.trunc(limit)))).execute(trx);
+      // Positions in seq order among the rows visible now: a row that commits later gets a later one.
+      const r = await sql`
+        UPDATE outbox SET pos = n.p
+        FROM (SELECT seq, ${from}::bigint + row_number() OVER (ORDER BY seq) AS p
+              FROM (SELECT seq FROM outbox WHERE pos IS NULL ORDER BY seq LIMIT ${limit}) s) n
+        WHERE outbox.seq = n.seq`.execute(trx);
       const n = Number(r.numAffectedRows ?? 0n);
       if (n > 0) await upsertCursor(trx, SEQUENCED, from + n, now);
       return n;

@@ -54,7 +54,6 @@ export async function routeRuleRoutes(app: FastifyInstance, ctx: AppContext): Pr
     config: { scope: 'operator' },
     schema: { tags: ['routing'], summary: 'Delete a route rule (operator)', params: { type: 'object', properties: { match: { type: 'string' } } } },
   }, async (req, reply) => {
-    if (!req.principal.operator) throw new AppError('forbidden', 'a route rule needs an operator key');
     if (!(await ctx.store.deleteRouteRule(req.params.match))) throw new AppError('not_found', `no route rule ${req.params.match}`);
     await ctx.router.refresh();
     return reply.code(204).send();
@@ -63,17 +62,20 @@ export async function routeRuleRoutes(app: FastifyInstance, ctx: AppContext): Pr
   app.get<{ Params: { number: string }; Querystring: { refresh?: boolean } }>('/v1/lookups/:number', {
     config: { scope: 'read' },
     schema: {
-      tags: ['routing'], summary: 'A number\'s carrier lookup: cached, or fresh with ?refresh=true (admin: it costs a lookup)',
+      tags: ['routing'], summary: 'A number\'s carrier lookup: a read key sees the cached one; an admin key looks it up when none is cached, or afresh with ?refresh=true (each costs a lookup)',
       params: { type: 'object', properties: { number: { type: 'string' } } },
       querystring: { type: 'object', additionalProperties: false, properties: { refresh: { type: 'boolean' } } },
     },
   }, async (req) => {
     const number = requirePhone(req.params.number, 'number');
     const refresh = req.query.refresh === true;
-    if (refresh && !req.principal.scopes.has('admin') && !req.principal.operator) throw new AppError('forbidden', '?refresh=true needs the admin scope (it costs a lookup)');
-    if (!refresh) {
+    // A lookup costs money: a read key sees what is cached; asking the provider needs admin.
+    const admin = req.principal.operator || req.principal.scopes.has('admin');
+    if (refresh && !admin) throw new AppError('forbidden', '?refresh=true needs the admin scope (it costs a lookup)');
+    if (!admin) {
       const cached = await ctx.store.getLookup(number);
-      if (cached && cached.line_type !== null) return presentLookup(cached, true);
+      if (!cached || cached.line_type === null) throw new AppError('not_found', `${number} has not been looked up; an admin key looks it up (it costs a lookup)`);
+      return presentLookup(cached, true);
     }
     const answer = await ctx.lookups.lookup(number, Date.now(), refresh);
     if (!answer.result) throw new AppError('unavailable', answer.error ?? 'the lookup failed');
