@@ -13,6 +13,9 @@ export interface Actor { readonly accountId: string; readonly operator: boolean 
  */
 export const DEFAULT_ACCOUNT = 'default';
 
+/** The account of operators' events (provider circuits, configuration changes): only an operator reads them. */
+export const SYSTEM_ACCOUNT = '_system';
+
 /** The CLI and `switchboard apply`: whoever can open the database is an operator. */
 export const CLI_OPERATOR: Actor = Object.freeze({ accountId: DEFAULT_ACCOUNT, operator: true });
 

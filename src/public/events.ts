@@ -4,6 +4,7 @@
 // Brokers and the HTTP feed add the `switchboard.` prefix (events/cloud-event.ts); this file
 // sits with the API's presenters because `data` is what the API shows.
 import { newId } from '../domain/ids.ts';
+import { SYSTEM_ACCOUNT } from '../domain/actor.ts';
 import type { MessageStatus } from '../domain/status.ts';
 import type { EventRow, InboundRow, MessageRow, OutboxRow, RelayRow } from '../store/store.ts';
 import { presentEvent, presentInbound, presentMessage } from './present.ts';
@@ -11,12 +12,11 @@ import { presentEvent, presentInbound, presentMessage } from './present.ts';
 export const EVENT_TYPES = [
   'message.accepted', 'message.sent', 'message.delivered', 'message.undelivered', 'message.failed', 'message.expired', 'message.canceled',
   'message.receipt', 'inbound.received', 'consent.opt_out', 'consent.opt_in', 'relay.hop',
-  'provider.circuit_opened', 'provider.circuit_closed', 'config.changed',
+  'provider.circuit_opened', 'provider.circuit_closed', 'config.changed', 'audit.recorded',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** The account of operators' events (provider circuits, configuration changes): only an operator reads them. */
-export const SYSTEM_ACCOUNT = '_system';
+export { SYSTEM_ACCOUNT };
 
 /** The statuses a message announces when it reaches them. */
 const ANNOUNCED: Partial<Record<MessageStatus, EventType>> = {

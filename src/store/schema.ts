@@ -1,6 +1,7 @@
 // Kysely table types: one interface per table, the same on SQLite and PostgreSQL.
 import type { InboundPartRow, MessagePartRow, MaskLegRow, MaskRow, RelayAttemptRow, RelayRow, RelayRuleRow, OptOutRow, AlertRow, CountryRuleRow, NumberRow, ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, EventRow, InboundRow, MessageRow, ProviderRow, WebhookRow, TrackingLinkRow, TemplateRow, DrillRow, ReportRollupRow, RollupSpan, ConversationRow, OutboxRow, LookupRow, RouteRuleRow } from './store.ts';
 import type { Generated } from 'kysely';
+import type { AuditHead, AuditRow } from '../domain/audit.ts';
 
 export interface AccountTable { id: string; name: string; created_at: number; updated_at: number }
 export interface ReportRollupTable extends ReportRollupRow { span: RollupSpan }
@@ -44,4 +45,6 @@ export interface Database {
   outbox_leases: { name: string; owner: string; until: number };
   lookups: LookupRow;
   route_rules: RouteRuleRow;
+  audit_log: AuditRow;
+  audit_head: AuditHead & { id: number };
 }

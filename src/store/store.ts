@@ -14,6 +14,7 @@
 //   ConversationStore  conversations: a business number and a customer, both ways
 //   EventOutbox    events written with each change, sequenced and published from there
 //   LookupCache    carrier lookups of numbers, shared by every process
+//   AuditLog       configuration changes, chained by hash (written by RecordStore's writes)
 //
 // Rows and write shapes live in rows.ts. All times are epoch milliseconds.
 import type { MessageLedger } from './ports/ledger.ts';
@@ -27,9 +28,10 @@ import type { ReportRollups } from './ports/reports.ts';
 import type { ConversationStore } from './ports/conversations.ts';
 import type { EventOutbox } from './ports/outbox.ts';
 import type { LookupCache } from './ports/lookups.ts';
+import type { AuditLog, AuditFilter } from './ports/audit.ts';
 
 export type * from './rows.ts';
-export type { MessageLedger, WebhookLog, CallbackQueue, CallbackClaim, CallbackFinish, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox, LookupCache };
+export type { MessageLedger, WebhookLog, CallbackQueue, CallbackClaim, CallbackFinish, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox, LookupCache, AuditLog, AuditFilter };
 
 /** Opening, migrating and closing a database. */
 export interface StoreLifecycle {
@@ -42,4 +44,4 @@ export interface StoreLifecycle {
   backup?(path: string): Promise<void>;
 }
 
-export interface Store extends StoreLifecycle, MessageLedger, WebhookLog, CallbackQueue, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox, LookupCache {}
+export interface Store extends StoreLifecycle, MessageLedger, WebhookLog, CallbackQueue, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox, LookupCache, AuditLog {}

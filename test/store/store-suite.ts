@@ -18,6 +18,7 @@ import { conversationsCases } from './areas/conversations.ts';
 import { attemptBucketsCases } from './areas/attempt-buckets.ts';
 import { outboxCases } from './areas/outbox.ts';
 import { lookupsCases } from './areas/lookups.ts';
+import { auditCases } from './areas/audit.ts';
 
 export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip: string | false = false): void {
   describe(`store contract: ${name}`, { skip }, () => {
@@ -37,6 +38,7 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
     attemptBucketsCases(store);
     outboxCases(store);
     lookupsCases(store);
+    auditCases(store);
     lifecycleCases(store);
   });
 }

@@ -1,21 +1,24 @@
 // Records an operator or account admin keeps (accounts, keys, providers, numbers, country
 // rules, opt-outs, templates, drills, tracking links): the RecordStore port, read and
-// written the same way on both databases.
-import { type Kysely } from 'kysely';
-import type { Database } from '../schema.ts';
+// written the same way on both databases. Every change of configuration is audited
+// (shared/audit.ts): written with its audit entry, in one transaction.
+import { AuditBase, type AuditTarget } from './audit.ts';
 import type { ApiKeyRow, ProviderRow, NumberRow, CountryRuleRow, RouteRuleRow, OptOutRow, TrackingLinkRow, TemplateRow, DrillRow } from '../store.ts';
 
-export abstract class RecordsBase {
-  readonly db: Kysely<Database>;
-  constructor(db: Kysely<Database>) { this.db = db; }
+export abstract class RecordsBase extends AuditBase {
+  #apiKey(id: string): AuditTarget {
+    return { object: 'api_key', id, read: this.db.selectFrom('api_keys').selectAll().where('id', '=', id).compile() };
+  }
 
   async ensureAccount(id: string, name: string, now: number): Promise<void> {
-    await this.db.insertInto('accounts').values({ id, name, created_at: now, updated_at: now })
-      .onConflict((oc) => oc.column('id').doNothing()).execute();
+    // Most calls find it there: only a new account takes the audit's lock.
+    if (await this.db.selectFrom('accounts').select('id').where('id', '=', id).executeTakeFirst()) return;
+    await this.audited({ object: 'account', id, account: id, read: this.db.selectFrom('accounts').selectAll().where('id', '=', id).compile() },
+      [this.db.insertInto('accounts').values({ id, name, created_at: now, updated_at: now }).onConflict((oc) => oc.column('id').doNothing()).compile()]);
   }
 
   async createApiKey(row: ApiKeyRow): Promise<void> {
-    await this.db.insertInto('api_keys').values(row).execute();
+    await this.audited(this.#apiKey(row.id), [this.db.insertInto('api_keys').values(row).compile()]);
   }
 
   async findApiKeyByHash(hash: string): Promise<ApiKeyRow | undefined> {
@@ -29,9 +32,9 @@ export abstract class RecordsBase {
   }
 
   async revokeApiKey(id: string, now: number): Promise<boolean> {
-    const r = await this.db.updateTable('api_keys').set({ revoked_at: now, updated_at: now })
-      .where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+    const r = await this.audited(this.#apiKey(id), [this.db.updateTable('api_keys').set({ revoked_at: now, updated_at: now })
+      .where('id', '=', id).where('revoked_at', 'is', null).compile()]);
+    return r.affected > 0;
   }
 
   async listProviders(): Promise<ProviderRow[]> {
@@ -40,7 +43,8 @@ export abstract class RecordsBase {
 
   async upsertProvider(row: ProviderRow): Promise<void> {
     const { id: _id, created_at: _c, ...rest } = row;
-    await this.db.insertInto('providers').values(row).onConflict((oc) => oc.column('id').doUpdateSet(rest)).execute();
+    await this.audited({ object: 'provider', id: row.id, account: null, read: this.db.selectFrom('providers').selectAll().where('id', '=', row.id).compile() },
+      [this.db.insertInto('providers').values(row).onConflict((oc) => oc.column('id').doUpdateSet(rest)).compile()]);
   }
 
   async listNumbers(): Promise<NumberRow[]> {
@@ -49,20 +53,25 @@ export abstract class RecordsBase {
 
   async upsertNumber(row: NumberRow): Promise<void> {
     const { number: _n, created_at: _c, ...rest } = row;
-    await this.db.insertInto('numbers').values(row).onConflict((oc) => oc.column('number').doUpdateSet(rest)).execute();
+    await this.audited({ object: 'number', id: row.number, read: this.db.selectFrom('numbers').selectAll().where('number', '=', row.number).compile() },
+      [this.db.insertInto('numbers').values(row).onConflict((oc) => oc.column('number').doUpdateSet(rest)).compile()]);
   }
 
   async listRouteRules(): Promise<RouteRuleRow[]> {
     return this.db.selectFrom('route_rules').selectAll().orderBy('match').execute();
   }
 
+  #routeRule(match: string): AuditTarget {
+    return { object: 'route_rule', id: match, account: null, read: this.db.selectFrom('route_rules').selectAll().where('match', '=', match).compile() };
+  }
+
   async upsertRouteRule(row: RouteRuleRow): Promise<void> {
-    await this.db.insertInto('route_rules').values(row)
-      .onConflict((oc) => oc.column('match').doUpdateSet({ providers: row.providers, updated_at: row.updated_at })).execute();
+    await this.audited(this.#routeRule(row.match), [this.db.insertInto('route_rules').values(row)
+      .onConflict((oc) => oc.column('match').doUpdateSet({ providers: row.providers, updated_at: row.updated_at })).compile()]);
   }
 
   async deleteRouteRule(match: string): Promise<boolean> {
-    return Number((await this.db.deleteFrom('route_rules').where('match', '=', match).executeTakeFirst()).numDeletedRows) > 0;
+    return (await this.audited(this.#routeRule(match), [this.db.deleteFrom('route_rules').where('match', '=', match).compile()])).affected > 0;
   }
 
   async listCountryRules(): Promise<CountryRuleRow[]> {
@@ -71,17 +80,26 @@ export abstract class RecordsBase {
 
   async upsertCountryRule(row: CountryRuleRow): Promise<void> {
     const { country: _c, created_at: _ca, ...rest } = row;
-    await this.db.insertInto('country_rules').values(row).onConflict((oc) => oc.column('country').doUpdateSet(rest)).execute();
+    await this.audited({ object: 'country_rule', id: row.country, account: null, read: this.db.selectFrom('country_rules').selectAll().where('country', '=', row.country).compile() },
+      [this.db.insertInto('country_rules').values(row).onConflict((oc) => oc.column('country').doUpdateSet(rest)).compile()]);
+  }
+
+  #optOuts(accountId: string, number: string): AuditTarget {
+    return {
+      object: 'opt_out', id: number, account: accountId,
+      read: this.db.selectFrom('opt_outs').selectAll().where('account_id', '=', accountId).where('number', '=', number).orderBy('sender').compile(),
+      state: (rows) => rows.length === 0 ? undefined : { number, opt_outs: rows.map(({ sender, source }) => ({ sender, source })) },
+    };
   }
 
   async addOptOut(row: OptOutRow): Promise<void> {
-    await this.db.insertInto('opt_outs').values(row).onConflict((oc) => oc.columns(['account_id', 'number', 'sender']).doNothing()).execute();
+    await this.audited(this.#optOuts(row.account_id, row.number), [this.db.insertInto('opt_outs').values(row).onConflict((oc) => oc.columns(['account_id', 'number', 'sender']).doNothing()).compile()]);
   }
 
   async removeOptOuts(accountId: string, number: string, sender: string | null): Promise<number> {
     let q = this.db.deleteFrom('opt_outs').where('account_id', '=', accountId).where('number', '=', number);
     if (sender !== null) q = q.where('sender', '=', sender);
-    return Number((await q.executeTakeFirst()).numDeletedRows);
+    return (await this.audited(this.#optOuts(accountId, number), [q.compile()])).affected;
   }
 
   async listOptOuts(accountId: string | null, number?: string): Promise<OptOutRow[]> {
@@ -99,8 +117,8 @@ export abstract class RecordsBase {
     const taken = await this.findApiKeyBySmppSystemId(systemId);
     if (taken && taken.id !== id) return false;
     try {
-      const r = await this.db.updateTable('api_keys').set({ smpp_system_id: systemId, smpp_password_hash: passwordHash, updated_at: now }).where('id', '=', id).executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
+      const r = await this.audited(this.#apiKey(id), [this.db.updateTable('api_keys').set({ smpp_system_id: systemId, smpp_password_hash: passwordHash, updated_at: now }).where('id', '=', id).compile()]);
+      return r.affected > 0;
     } catch (err) {
       if (/unique|duplicate/i.test((err as Error).message)) return false; // taken meanwhile
       throw err;
@@ -112,17 +130,15 @@ export abstract class RecordsBase {
   }
 
   async addTemplateVersion(row: Omit<TemplateRow, 'version'>): Promise<TemplateRow> {
-    // Two edits at once: the second insert hits the primary key and takes the next number.
-    for (let tries = 0; ; tries++) {
-      const latest = await this.getTemplate(row.account_id, row.id);
-      const next = { ...row, version: (latest?.version ?? 0) + 1 };
-      try {
-        await this.db.insertInto('templates').values(next).execute();
-        return next;
-      } catch (err) {
-        if (tries >= 5 || !/unique|duplicate|constraint/i.test((err as Error).message)) throw err;
-      }
-    }
+    // The next number is taken in the insert, under the audit's lock: two edits at once are two versions.
+    const mine = this.db.selectFrom('templates').where('account_id', '=', row.account_id).where('id', '=', row.id);
+    const latest = mine.selectAll().orderBy('version', 'desc').limit(1).compile();
+    const insert = this.db.insertInto('templates').columns(['account_id', 'id', 'version', 'body', 'variables', 'locale', 'priority', 'created_at'])
+      .expression(this.db.selectNoFrom((eb) => [eb.val(row.account_id).as('a'), eb.val(row.id).as('i'),
+        eb(eb.fn.coalesce(mine.select((e) => e.fn.max('version').as('v')), eb.lit(0)), '+', 1).as('v'),
+        eb.val(row.body).as('b'), eb.val(row.variables).as('r'), eb.val(row.locale).as('l'), eb.val(row.priority ?? null).as('p'), eb.val(row.created_at).as('c')])).compile();
+    const { after } = await this.audited({ object: 'template', id: row.id, account: row.account_id, read: latest }, [insert]);
+    return { ...row, priority: row.priority ?? null, version: Number(after!.version) };
   }
 
   async getTemplate(accountId: string, id: string, version?: number): Promise<TemplateRow | undefined> {
@@ -147,8 +163,12 @@ export abstract class RecordsBase {
     return this.db.selectFrom('drills').selectAll().orderBy('id', 'desc').limit(limit).execute();
   }
 
+  #trackingLink(id: string): AuditTarget {
+    return { object: 'tracking_link', id, read: this.db.selectFrom('tracking_links').selectAll().where('id', '=', id).compile() };
+  }
+
   async createTrackingLink(row: TrackingLinkRow): Promise<void> {
-    await this.db.insertInto('tracking_links').values(row).execute();
+    await this.audited(this.#trackingLink(row.id), [this.db.insertInto('tracking_links').values(row).compile()]);
   }
 
   async findTrackingLinkByHash(tokenHash: string): Promise<TrackingLinkRow | undefined> {
@@ -160,13 +180,13 @@ export abstract class RecordsBase {
   }
 
   async revokeTrackingLink(accountId: string, id: string, now: number): Promise<boolean> {
-    const r = await this.db.updateTable('tracking_links').set({ revoked_at: now })
-      .where('id', '=', id).where('account_id', '=', accountId).where('revoked_at', 'is', null).executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+    const r = await this.audited(this.#trackingLink(id), [this.db.updateTable('tracking_links').set({ revoked_at: now })
+      .where('id', '=', id).where('account_id', '=', accountId).where('revoked_at', 'is', null).compile()]);
+    return r.affected > 0;
   }
 
   async setApiKeyWebhookSecret(id: string, secret: string, now: number): Promise<void> {
-    await this.db.updateTable('api_keys').set({ webhook_secret: secret, updated_at: now }).where('id', '=', id).execute();
+    await this.audited(this.#apiKey(id), [this.db.updateTable('api_keys').set({ webhook_secret: secret, updated_at: now }).where('id', '=', id).compile()]);
   }
 
   async configVersion(): Promise<number> {

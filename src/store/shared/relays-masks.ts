@@ -8,7 +8,8 @@ import { RecordsBase } from './records.ts';
 export abstract class RelaysMasksBase extends RecordsBase {
   async upsertRelayRule(row: RelayRuleRow): Promise<void> {
     const { created_at: _, number: __, ...update } = row;
-    await this.db.insertInto('relay_rules').values(row).onConflict((oc) => oc.column('number').doUpdateSet(update)).execute();
+    await this.audited({ object: 'relay_rule', id: row.number, read: this.db.selectFrom('relay_rules').selectAll().where('number', '=', row.number).compile() },
+      [this.db.insertInto('relay_rules').values(row).onConflict((oc) => oc.column('number').doUpdateSet(update)).compile()]);
   }
 
   async listRelayRules(accountId?: string): Promise<RelayRuleRow[]> {

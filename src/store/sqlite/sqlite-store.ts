@@ -10,7 +10,8 @@
 // nothing else can run on the connection in between, and one fsync covers a whole batch.
 // Kysely (base-store) runs single statements on the same connection; it must never open
 // a transaction of its own here, since its awaits would let these blocks interleave.
-import { backup as sqliteBackup } from 'node:sqlite';
+import { backup as sqliteBackup, type SQLInputValue } from 'node:sqlite';
+import type { Steps } from '../shared/audit.ts';
 import { closeSync, openSync, rmSync, statSync } from 'node:fs';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { BaseStore } from '../base-store.ts';
@@ -90,6 +91,19 @@ export class SqliteStore extends BaseStore {
   }
 
   // Transactions of their own: a synchronous block on this connection (see the top).
+  protected override async runSteps<T>(steps: Steps<T>): Promise<T> {
+    return this.#c.tx(() => {
+      let r = steps.next();
+      while (!r.done) {
+        const q = r.value;
+        const stmt = this.#c.stmts.get(q.sql);
+        const params = q.parameters as SQLInputValue[];
+        r = steps.next(stmt.columns().length > 0 ? { rows: stmt.all(...params) as Record<string, unknown>[], affected: 0 } : { rows: [], affected: Number(stmt.run(...params).changes) });
+      }
+      return r.value;
+    });
+  }
+
   override async cancelMessage(accountId: string, id: string, now: number, announce: Announce, announceEvents?: AnnounceEvents): Promise<CancelResult> {
     const cancel = this.#c.stmts.rows(`UPDATE messages SET status = 'canceled', final_at = ?, updated_at = ?, next_attempt_at = NULL, lease_owner = NULL
       WHERE id = ? AND account_id = ? AND status IN ('queued', 'scheduled') RETURNING *`);
