@@ -5,6 +5,8 @@ import { keysCommand } from './keys.ts';
 import { applyCommand, exportCommand } from './apply.ts';
 import { numbersCommand } from './numbers.ts';
 import { pricesCommand } from './prices.ts';
+import { auditCommand, cliActor } from './audit.ts';
+import { actingAs } from '../domain/audit.ts';
 import { ConfigError, describeConfig, loadConfig, type Role } from '../config.ts';
 
 const HELP = `switchboard — self-hosted SMS gateway
@@ -28,10 +30,17 @@ Usage:
                                                 a failover drill on the running server (operator key:
                                                 SWITCHBOARD_ADMIN_KEY or SWITCHBOARD_KEY)
   switchboard config                            print the effective configuration (secrets masked)
+  switchboard audit verify [--json]             check the audit log's hash chain (exit 1 when broken)
+  switchboard audit list [--object KIND] [--id ID] [--account ID] [--limit N]
 
 Configuration comes from the environment (see README).`;
 
 export async function run(argv: string[]): Promise<number> {
+  // Every change a command makes is the OS user's (the audit log); the server's are its requests'.
+  return argv[0] === 'serve' ? dispatch(argv) : actingAs(cliActor(argv[0] ?? 'help'), () => dispatch(argv));
+}
+
+async function dispatch(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -87,6 +96,8 @@ export async function run(argv: string[]): Promise<number> {
           await store.close();
         }
       }
+      case 'audit':
+        return await auditCommand(rest);
       case 'config':
         console.log(JSON.stringify(describeConfig(loadConfig()), null, 2));
         return 0;

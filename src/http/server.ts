@@ -36,12 +36,15 @@ import { webhookAdminRoutes } from './routes/v1/webhooks-admin.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { Sessions, sessionOf } from './session.ts';
 import { trustProxyOption } from '../config.ts';
+import { newId } from '../domain/ids.ts';
+import { auditRoutes } from './routes/v1/audit.ts';
+import { actingAs } from '../domain/audit.ts';
 
 /** Retry-After on 503 database_unavailable: PostgreSQL restarts and failovers take seconds. */
 const STORE_RETRY_AFTER_SECONDS = 5;
 
 declare module 'fastify' {
-  interface FastifyRequest { principal: Principal }
+  interface FastifyRequest { principal: Principal; viaDashboard: boolean }
   interface FastifyContextConfig { scope?: Scope }
   interface FastifyInstance { routeTable: RouteEntry[] }
 }
@@ -61,9 +64,16 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     trustProxy: trustProxyOption(ctx.config),
     // Shutdown answers every request it has received (app.ts): none gets a 503 for it.
     return503OnClosing: false,
+    // A request's id is in its log lines, its audit entries and its answer (x-request-id):
+    // the caller's own when it sends a plausible one, else a new one.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : newId('req');
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   app.decorateRequest('principal', null as unknown as Principal);
+  app.decorateRequest('viaDashboard', false);
   // Many clients send `Content-Type: application/json` with no body on a POST or DELETE
   // that needs none: read that as no body (Fastify's own parser, poisoning checks and
   // all, for the rest). A route that needs a body still says it is missing.
@@ -116,8 +126,9 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
   // elsewhere instead of sending into a socket that is about to close. Decided when the
   // answer goes out, so a request that was already running when shutdown began closes
   // its connection too (else the listener's close waits out that idle keep-alive socket).
-  app.addHook('onSend', (_req, reply, payload, done) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     if (ctx.lifecycle.draining) reply.header('connection', 'close');
+    reply.header('x-request-id', req.id);
     done(null, payload);
   });
 
@@ -134,6 +145,7 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
           throw new AppError('csrf_failed', 'missing or wrong x-csrf-token for this dashboard session');
         }
         req.principal = session.p;
+        req.viaDashboard = true;
         requireScope(session.p, scope);
         return;
       }
@@ -145,6 +157,13 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
       throw err;
     });
     requireScope(req.principal, scope);
+  });
+  // The author of any change the request makes (the audit log, domain/audit.ts). Set once
+  // the body is read: the handler runs inside it.
+  app.addHook('preValidation', (req, _reply, done) => {
+    const p = req.principal;
+    if (!p) return done();
+    actingAs({ kind: req.viaDashboard ? 'dashboard' : 'key', id: p.keyId, name: p.name, requestId: req.id }, done);
   });
 
   app.setErrorHandler((err, req, reply) => {
@@ -193,6 +212,7 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     await conversationRoutes(api, ctx);
     await eventRoutes(api, ctx);
     await routeRuleRoutes(api, ctx);
+    await auditRoutes(api, ctx);
   });
   await app.register(async (api) => {
     await reportRoutes(api, ctx);
