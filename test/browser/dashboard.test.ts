@@ -143,6 +143,21 @@ describe('dashboard in a browser', { skip }, () => {
     assert.equal((await t.call('GET', '/v1/opt-outs?number=%2B14155550177')).body.data.length, 0);
   });
 
+  it('shows the audit log: the opt-out just changed, by the dashboard, field by field; the chain verifies', async () => {
+    await page.goto(`${t.url}/dashboard#/audit?object=opt_out`);
+    const rows = page.locator('#audit-results tbody tr');
+    await eventually(async () => (await rows.count()) >= 2, 10_000, 'the opt-out\'s two entries');
+    const text = (await page.locator('#audit-results').textContent()) ?? '';
+    assert.match(text, /dashboard: bootstrap operator/);
+    assert.match(text, /opt_out \+14155550177/);
+    assert.match(text, /delete/);
+    await rows.first().locator('summary').click();
+    assert.match((await rows.first().locator('table.diff').textContent()) ?? '', /opt_outs/);
+    await shot('audit');
+    await page.getByRole('button', { name: 'Verify chain' }).click();
+    await page.locator('#audit-verify').filter({ hasText: /Chain intact: \d+ entries/ }).waitFor();
+  });
+
   it('shows raw webhooks and replays one', async () => {
     const hooks = await t.app.ctx.store.listWebhooks({ newest: 1 });
     await page.goto(`${t.url}/dashboard#/webhooks`);

@@ -44,7 +44,7 @@ describe('retention', () => {
     const now = Date.now();
     const provider = (priority: number) => ({ id: 'aud-ret', kind: 'simulator', priority, active: 1, config: '{}', prices: '{}', created_at: now, updated_at: now });
     for (const p of [1, 2, 3, 4]) await s.store.upsertProvider(provider(p));
-    const retention = new Retention({ store: s.store, logger: pino({ level: 'silent' }), days: 30, everyMs: 60_000, batch: 3 });
+    const retention = new Retention({ store: s.store, logger: pino({ level: 'silent' }), days: 30, everyMs: 60_000, archivePath: '', batch: 3 });
     const { audit } = await retention.runOnce(now + 31 * 86_400_000);
     assert.ok(audit >= 4, `${audit} entries cut`);
     assert.deepEqual(await s.store.listAudit({ limit: 10 }), []);

@@ -10,8 +10,10 @@ let timer = null;
 const PAGES = [
   ['overview', 'Overview'], ['messages', 'Messages'], ['providers', 'Providers & numbers'], ['relay-rules', 'Relay rules'],
   ['relays', 'Relays'], ['masks', 'Masks'], ['opt-outs', 'Opt-outs'], ['reports', 'Reports'], ['webhooks', 'Webhooks', true],
-  ['alerts', 'Alerts', true], ['keys', 'API keys'],
+  ['alerts', 'Alerts', true], ['keys', 'API keys'], ['audit', 'Audit log', 'admin'],
 ];
+/** Whether the signed-in key may open a page: `true` needs an operator, 'admin' an account admin. */
+const mayOpen = (need) => !need || me.operator || (need === 'admin' && me.scopes.includes('admin'));
 
 const main = () => document.getElementById('main');
 
@@ -52,7 +54,7 @@ function start(session) {
   me = session;
   setCsrf(session.csrf);
   const nav = document.getElementById('nav');
-  nav.replaceChildren(...PAGES.filter(([, , op]) => !op || me.operator).map(([id, label]) => h('a', { href: `#/${id}`, 'data-page': id }, label)),
+  nav.replaceChildren(...PAGES.filter(([, , need]) => mayOpen(need)).map(([id, label]) => h('a', { href: `#/${id}`, 'data-page': id }, label)),
     h('button.secondary', { type: 'button', onclick: signOut }, 'Sign out'));
   nav.hidden = false;
   document.getElementById('who').textContent = `${me.name} · ${me.account_id}${me.operator ? ' · operator' : ''}`;
@@ -149,6 +151,9 @@ async function overview() {
 
 // ---- messages ------------------------------------------------------------
 
+/** A "Next page" button while there is one (replaceChildren would write a null out as text). */
+const nextPage = (cursor, more) => (cursor ? [h('button.secondary', { type: 'button', onclick: () => guarded(more) }, 'Next page')] : []);
+
 /** The filters of the page's link (`?status=failed` after its route), read by route(). */
 let filters = new URLSearchParams();
 
@@ -179,7 +184,7 @@ async function messages() {
       ['Message', (m) => h('a', { href: `#/message/${m.id}` }, m.id)], ['Status', (m) => badge(m.status)], ['To', (m) => m.to], ['From', (m) => m.from ?? ''],
       ['Provider', (m) => (m.simulated ? h('span', {}, m.provider ?? '', ' ', badge('simulated')) : m.provider ?? '')], ['Created', (m) => when(m.created_at)], ['Body', (m) => m.body.slice(0, 60)],
     ], res.data);
-    results.replaceChildren(t, cursor ? h('button.secondary', { type: 'button', onclick: () => guarded(() => search(true)) }, 'Next page') : null);
+    results.replaceChildren(t, ...nextPage(cursor, () => search(true)));
   };
   const form = h('form.inline', { role: 'search', onsubmit: (e) => { e.preventDefault(); cursor = null; guarded(() => search()); } },
     h('label', { for: 'f-status' }, 'Status', status), h('label', { for: 'f-to' }, 'To', to), h('label', { for: 'f-provider' }, 'Provider', provider),
@@ -412,6 +417,50 @@ async function keys() {
   ], list));
 }
 
+// ---- audit log -----------------------------------------------------------
+
+const AUDIT_OBJECTS = ['account', 'api_key', 'provider', 'number', 'country_rule', 'route_rule', 'relay_rule', 'template', 'tracking_link', 'opt_out'];
+
+/** One audit entry's change, field by field: before → after (secrets arrive redacted). */
+function auditDiff(e) {
+  const show = (v) => (v === undefined || v === null ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const fields = e.action === 'update' ? e.changed : Object.keys(e.after ?? e.before ?? {});
+  return h('details', {}, h('summary', {}, e.action === 'update' ? e.changed.join(', ') : `${fields.length} fields`),
+    h('table.diff', {}, h('tbody', {}, fields.map((f) => h('tr', {}, h('th', { scope: 'row' }, f), h('td', {}, show(e.before?.[f])), h('td', {}, '→'), h('td', {}, show(e.after?.[f])))))));
+}
+
+async function auditLog() {
+  const results = h('div', { id: 'audit-results' });
+  const object = h('select', { name: 'object', id: 'a-object' }, h('option', { value: '' }, 'any'), ...AUDIT_OBJECTS.map((o) => h('option', { value: o }, o)));
+  const objectId = h('input', { name: 'object_id', id: 'a-id', size: 16 });
+  const actor = h('input', { name: 'actor', id: 'a-actor', size: 16, placeholder: 'key id or OS user' });
+  object.value = filters.get('object') ?? '';
+  objectId.value = filters.get('object_id') ?? '';
+  actor.value = filters.get('actor') ?? '';
+  let cursor = null;
+  const search = async (more = false) => {
+    const q = new URLSearchParams({ limit: '50' });
+    for (const [k, el] of [['object', object], ['object_id', objectId], ['actor', actor]]) if (el.value.trim()) q.set(k, el.value.trim());
+    if (more && cursor) q.set('cursor', cursor);
+    const res = await api('GET', `/v1/audit?${q}`);
+    cursor = res.next_cursor;
+    results.replaceChildren(table([
+      ['When', (e) => when(e.at)], ['Who', (e) => `${e.actor.kind}${e.actor.name ? `: ${e.actor.name}` : ''}${e.actor.id ? ` (${e.actor.id})` : ''}`],
+      ['Account', (e) => e.account_id ?? 'shared'], ['Object', (e) => `${e.object} ${e.object_id}`], ['Action', (e) => badge(e.action)], ['Change', auditDiff],
+    ], res.data, 'Configuration changes, newest first'), ...nextPage(cursor, () => search(true)));
+  };
+  const verdict = h('div', { id: 'audit-verify', 'aria-live': 'polite' });
+  const verify = me.operator ? h('button.secondary', { type: 'button', onclick: () => guarded(async () => {
+    const v = await api('GET', '/v1/audit/verify');
+    verdict.replaceChildren(h('p', {}, v.ok ? `Chain intact: ${v.entries} entries, head ${v.head_seq} ${v.head_hash}.` : `Chain broken: ${v.problems.map((p) => `entry ${p.seq}: ${p.problem}`).join('; ')}`));
+  }) }, 'Verify chain') : null;
+  const form = h('form.inline', { role: 'search', onsubmit: (e) => { e.preventDefault(); cursor = null; guarded(() => search()); } },
+    h('label', { for: 'a-object' }, 'Object', object), h('label', { for: 'a-id' }, 'Id', objectId), h('label', { for: 'a-actor' }, 'Actor', actor),
+    h('button', { type: 'submit' }, 'Search'), verify);
+  page('Audit log', form, verdict, results);
+  await search();
+}
+
 // ---- conversations -------------------------------------------------------
 
 async function conversation(id) {
@@ -425,7 +474,7 @@ async function conversation(id) {
 }
 
 const VIEWS = {
-  overview, messages, message, conversation, providers, 'relay-rules': relayRules, relays, masks, 'opt-outs': () => optOuts(), reports, webhooks, alerts: alertsPage, keys,
+  overview, messages, message, conversation, providers, 'relay-rules': relayRules, relays, masks, 'opt-outs': () => optOuts(), reports, webhooks, alerts: alertsPage, keys, audit: auditLog,
 };
 
 window.addEventListener('hashchange', route);
