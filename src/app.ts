@@ -15,6 +15,7 @@ import { Reconciler } from './receipts/reconcile.ts';
 import { RECEIPT_PLANNER } from './receipts/plan.ts';
 import { Retention } from './worker/retention.ts';
 import { ConfigWatch } from './services/config-watch.ts';
+import { AccountSettingsCache } from './intake/account-settings.ts';
 import { Periodic } from './loop/periodic.ts';
 import { rollUpSettled } from './services/reports.ts';
 import { BUCKET_MS } from './store/shared/attempt-buckets.ts';
@@ -130,10 +131,11 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     : null;
   // A status change enqueues a callback only for a message that has a callback_url (callbackFor).
   if (callbacks) bus.onStatus(({ message }) => { if (message.callback_url) callbacks.wake(); });
+  const settings = new AccountSettingsCache(store, config);
   const intake = new Intake(store, router, (_message, handedOff) => {
     metrics.accepted.inc();
     if (!handedOff) worker?.wake();
-  }, { checkCallback: guard.checkAtIntake, batchesInFlight: batchesInFlight(store), weight });
+  }, { checkCallback: guard.checkAtIntake, batchesInFlight: batchesInFlight(store), weight, settings: (a) => settings.get(a) });
   if (worker) intake.handOffTo(worker);
   const relays = new RelayService({ store, config, intake, router, limiter, metrics, logger });
   const masks = new MaskService({ store, config, intake, router, metrics, logger });
@@ -144,7 +146,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     if (sms) void intake.accept(sms.input, sms.caller, sms.idempotencyKey).catch((err) => logger.error({ err, message: message.id }, 'the SMS fallback of a call could not be accepted'));
   });
   if (processor) {
-    const optOuts = new OptOutHandler({ store, config, intake, owns: (n) => router.number(n) !== undefined, logger });
+    const optOuts = new OptOutHandler({ store, config, intake, owns: (n) => router.number(n) !== undefined, logger, settings: (a) => settings.get(a) });
     const target = (n: string) => router.number(n)?.inbound;
     const announce = (rows: InboundRow[]) => store.insertCallbacks(inboundCallbacks(rows, target, Date.now())).then(() => callbacks?.wake());
     optOuts.onConsent = async (m, change, sender) => {
@@ -201,7 +203,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const lifecycle = { draining: false, degraded };
   const auth = new Authenticator(store, config.adminKey, config.webhookSecret);
   const ctx: AppContext = {
-    config, store, bus, metrics, registry, router, health, limiter, intake, relays, masks, ingestWebhook, logger, guard, lifecycle, auth, events: events ?? undefined, lookups,
+    config, store, bus, metrics, registry, router, health, limiter, intake, relays, masks, ingestWebhook, logger, guard, lifecycle, auth, events: events ?? undefined, lookups, settings,
     waiters: new Waiters(store, bus),
   };
   // Another process's configuration change: routes, keys and providers are read again, and
@@ -209,7 +211,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const configWatch = new ConfigWatch({
     store, everyMs: config.configPollMs, logger,
     onChange: async () => {
-      await router.refresh();
+      await Promise.all([router.refresh(), settings.refresh()]);
       auth.forget();
       if (worker && (await store.wakeWaiting(Date.now())) > 0) worker.wake();
     },
@@ -225,7 +227,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       if (weak) throw new ConfigError(weak);
       await limiter.start?.();
       await sharedHealth?.start();
-      await router.start();
+      await Promise.all([router.start(), settings.refresh()]);
       await configWatch.start();
       databaseWatch.start();
       if (store.listen) await store.listen({ config: () => configWatch.poke(), ...(worker ? { wake: () => worker.wake() } : {}) });

@@ -10,6 +10,7 @@
 // an operator's act (whoever can open the database is one), with the API's validation:
 // credential variable names must pass SWITCHBOARD_PROVIDER_ENV here too.
 import { readFileSync } from 'node:fs';
+import { changeConsent } from '../services/consent.ts';
 import { loadConfig } from '../config.ts';
 import { openStore } from '../store/open-store.ts';
 import { upsertProvider, type ProviderInput } from '../services/providers.ts';
@@ -19,15 +20,11 @@ import { upsertRelayRule, type RelayRuleInput } from '../services/relay-rules.ts
 import { presentNumber } from '../http/routes/v1/numbers.ts';
 import { presentCountryRule } from '../http/routes/v1/country-rules.ts';
 import { presentRule } from '../http/routes/v1/relay-rules.ts';
-import { optOutSender, requirePhone } from '../domain/phone.ts';
 import { CLI_OPERATOR } from '../domain/actor.ts';
 import { saveTemplate, type TemplateInput } from '../services/templates.ts';
 
-interface OptOutInput { account_id?: string; number: string; sender?: string | null }
+interface OptOutInput { account_id?: string; number: string; sender?: string | null; topic?: string | null }
 
-function optOutRow(o: OptOutInput) {
-  return { account_id: o.account_id ?? 'default', number: requirePhone(o.number, 'number'), sender: optOutSender(o.sender), source: 'apply', created_at: Date.now() };
-}
 
 const SECTIONS = ['providers', 'numbers', 'country_rules', 'relay_rules', 'opt_outs', 'templates'];
 
@@ -59,9 +56,8 @@ export async function applyCommand(path: string | undefined): Promise<number> {
       console.log(`relay rule ${row.number}: applied`);
     }
     for (const o of doc.opt_outs ?? []) {
-      const row = optOutRow(o);
-      await store.addOptOut(row);
-      console.log(`opt-out ${row.number}${row.sender ? ` from ${row.sender}` : ''}: applied`);
+      const r = await changeConsent(store, o.account_id ?? 'default', 'opt_out', o, 'apply');
+      console.log(`opt-out ${r.number}${r.sender ? ` from ${r.sender}` : ''}${r.topic ? ` of ${r.topic}` : ''}: applied`);
     }
     for (const { account_id, ...t } of doc.templates ?? []) {
       const row = await saveTemplate(store, account_id ?? 'default', t);
@@ -83,8 +79,8 @@ export async function exportCommand(): Promise<number> {
     const country_rules = (await store.listCountryRules()).map((r) => { const { created_at: _c, updated_at: _u, ...rest } = presentCountryRule(r); return rest; });
     const relay_rules = (await store.listRelayRules()).map((r) => { const { created_at: _c, updated_at: _u, account_id, ...rest } = presentRule(r); return { ...rest, account_id }; });
     const opt_outs = (await store.listOptOuts(null))
-      .sort((a, b) => a.account_id.localeCompare(b.account_id) || a.number.localeCompare(b.number) || a.sender.localeCompare(b.sender))
-      .map((o) => ({ account_id: o.account_id, number: o.number, sender: o.sender === '' ? null : o.sender }));
+      .sort((a, b) => a.account_id.localeCompare(b.account_id) || a.number.localeCompare(b.number) || a.sender.localeCompare(b.sender) || a.topic.localeCompare(b.topic))
+      .map((o) => ({ account_id: o.account_id, number: o.number, sender: o.sender === '' ? null : o.sender, ...(o.topic ? { topic: o.topic } : {}) }));
     const templates = (await store.listTemplates(null)).map((t) => ({ account_id: t.account_id, id: t.id, body: t.body, variables: JSON.parse(t.variables) as string[], ...(t.locale ? { locale: t.locale } : {}) }));
     console.log(JSON.stringify({ providers, numbers, country_rules, relay_rules, opt_outs, templates }, null, 2));
     return 0;

@@ -58,16 +58,6 @@ export function requirePhone(value: string, field: string): string {
   return p.e164;
 }
 
-/**
- * Whether an opt-out of `sender` refuses a send from `from`: an account-wide one ('')
- * refuses every send, one for a business number refuses sends from it, and a send whose
- * number routing will choose (`from` null) is refused by any. (The SQLite store states
- * the same rule in SQL, inside its insert.)
- */
-export function optOutRefuses(sender: string, from: string | null): boolean {
-  return sender === '' || from === null || sender === from;
-}
-
 /** An opt-out's business sender: '' (every number of the account), an alphanumeric id, or E.164. */
 export function optOutSender(value: string | null | undefined): string {
   if (value === undefined || value === null || value === '') return '';

@@ -1,6 +1,7 @@
 // What every HTTP route is handed: the services of one Switchboard process. Built by
 // app.ts (the composition root); its own module so that routes depend on the services'
 // types, never on the module that wires them.
+import type { AccountSettingsCache } from '../intake/account-settings.ts';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Store } from '../store/store.ts';
@@ -49,4 +50,6 @@ export interface AppContext {
   events?: EventPublisher;
   /** carrier lookups (GET /v1/lookups/:number) */
   lookups: CarrierLookups;
+  /** every account's settings (opt-out scope, transactional messages past opt-outs) */
+  settings: AccountSettingsCache;
 }

@@ -38,6 +38,8 @@ export const messageSchema = {
     simulated: { type: 'boolean', description: 'true when the built-in simulator (or a provider of kind simulator) carried it: nothing was sent to a handset' },
     failover_after_seconds: { type: ['integer', 'null'], description: 'failover on no receipt, as asked for' },
     lookup: { type: 'boolean', description: 'a carrier lookup before routing, as asked for' },
+    category: { type: 'string', enum: ['transactional', 'marketing'] },
+    topic: { ...nullableString, description: 'its consent topic, when it named one' },
     priority: { type: 'string', enum: ['urgent', 'normal', 'bulk'], description: 'its lane: urgent goes first, bulk keeps a guaranteed share; within a lane, accounts take turns' },
     conversation_id: { ...nullableString, description: 'the conversation it was sent on, when one was named' },
     waited_for_turn_ms: { type: ['integer', 'null'], description: 'how long it waited from when it was due to its first attempt (shown with its attempts; null until then)' },
@@ -129,7 +131,9 @@ export const sendBodySchema = {
     validity_period: { type: 'integer', minimum: 1, maximum: 259200, description: 'seconds the message may wait before it expires' },
     lookup: { type: 'boolean', description: 'look the number up before routing it (line type, current network): a landline fails with not_mobile; the network picks route rules and prices by network. Costs a lookup unless cached (SWITCHBOARD_LOOKUP_TTL_DAYS)' },
     failover_after_seconds: { type: 'integer', minimum: 1, maximum: 259200, description: 'failover on no receipt: if no final receipt came this long after the send, it is sent once more through another provider (it then costs twice)' },
-    priority: { type: 'string', enum: ['urgent', 'normal', 'bulk'], description: 'its lane (default normal): urgent (one-time codes, alerts) goes first; bulk (campaigns) keeps a guaranteed share (SWITCHBOARD_BULK_SHARE); within a lane, accounts take turns' },
+    priority: { type: 'string', enum: ['urgent', 'normal', 'bulk'], description: 'its lane (default normal, bulk for marketing): urgent (one-time codes, alerts) goes first; bulk (campaigns) keeps a guaranteed share (SWITCHBOARD_BULK_SHARE); within a lane, accounts take turns' },
+    category: { type: 'string', enum: ['transactional', 'marketing'], description: 'transactional (default) or marketing; an account may let transactional messages past opt-outs that name no topic (POST /v1/account/settings)' },
+    topic: { type: 'string', maxLength: 40, description: 'the consent topic it falls under (like marketing): a recipient who opted out of that topic is refused' },
   },
 } as const;
 

@@ -38,6 +38,7 @@ import { Sessions, sessionOf } from './session.ts';
 import { trustProxyOption } from '../config.ts';
 import { newId } from '../domain/ids.ts';
 import { auditRoutes } from './routes/v1/audit.ts';
+import { consentRoutes } from './routes/v1/consent.ts';
 import { actingAs } from '../domain/audit.ts';
 
 /** Retry-After on 503 database_unavailable: PostgreSQL restarts and failovers take seconds. */
@@ -213,6 +214,7 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     await eventRoutes(api, ctx);
     await routeRuleRoutes(api, ctx);
     await auditRoutes(api, ctx);
+    await consentRoutes(api, ctx);
   });
   await app.register(async (api) => {
     await reportRoutes(api, ctx);

@@ -4,7 +4,8 @@
 import { acceptedEvent } from '../public/events.ts';
 import { createHash } from 'node:crypto';
 import { AppError } from '../domain/errors.ts';
-import { parsePhone, isAlphanumericSender, optOutRefuses } from '../domain/phone.ts';
+import { parsePhone, isAlphanumericSender } from '../domain/phone.ts';
+import { optOutRefuses, optedOutMessage, topicOf, type AccountSettings, type MessageCategory } from '../domain/consent.ts';
 import { countSegments } from '../domain/encoding.ts';
 import { newId } from '../domain/ids.ts';
 import type { ConversationRow, ConversationStore, InsertResult, MessageLedger, MessageRow, NewMessage, OptOutRow, RecordStore, TemplateRow } from '../store/store.ts';
@@ -42,6 +43,10 @@ export interface SendInput {
   lookup?: boolean;
   /** its lane (domain/lanes.ts): urgent, normal (default) or bulk */
   priority?: string;
+  /** transactional (default) or marketing (domain/consent.ts); marketing defaults to the bulk lane */
+  category?: MessageCategory;
+  /** the consent topic it falls under: opt-outs of that topic refuse it */
+  topic?: string;
 }
 
 export interface Caller {
@@ -85,10 +90,12 @@ export class Intake {
 
   /** `batchesInFlight`: how many intake batches the store takes at once (openStore's `batchesInFlight`). */
   readonly #weight: (accountId: string) => number;
+  readonly #settings: (accountId: string) => Pick<AccountSettings, 'transactional_past_opt_out'>;
 
   /** `weight`: an account's weight among the accounts of its lane (SWITCHBOARD_ACCOUNT_WEIGHTS). */
-  constructor(store: IntakeStore, routing: IntakeRouting, onAccepted: (m: MessageRow, handedOff: boolean) => void, opts: { checkCallback?: (url: string) => void; batchesInFlight?: number; weight?: (accountId: string) => number } = {}) {
+  constructor(store: IntakeStore, routing: IntakeRouting, onAccepted: (m: MessageRow, handedOff: boolean) => void, opts: { checkCallback?: (url: string) => void; batchesInFlight?: number; weight?: (accountId: string) => number; settings?: (accountId: string) => Pick<AccountSettings, 'transactional_past_opt_out'> } = {}) {
     this.#weight = opts.weight ?? (() => 1);
+    this.#settings = opts.settings ?? (() => ({ transactional_past_opt_out: false }));
     this.#store = store;
     this.#batch = new GroupCommit((items) => store.insertMessages(items), 500, opts.batchesInFlight);
     this.#routing = routing;
@@ -111,7 +118,7 @@ export class Intake {
       : row;
     let result: InsertResult;
     try {
-      result = await this.#batch.submit({ row: stored, idempotency, checkOptOut: !opts.skipOptOut, weight: this.#weight(row.account_id), outbox: [acceptedEvent(row, row.created_at)] });
+      result = await this.#batch.submit({ row: stored, idempotency, checkOptOut: !opts.skipOptOut, optOutTopicsOnly: this.#topicsOnly(row), weight: this.#weight(row.account_id), outbox: [acceptedEvent(row, row.created_at)] });
     } catch (err) {
       if (lease) this.#handOff!.release();
       throw err;
@@ -124,7 +131,7 @@ export class Intake {
         this.#handOff!.release();
       }
     }
-    if (result.kind === 'opted_out') throw new AppError('recipient_opted_out', optedOut(result.optOut, row.to_number, row.from_number), { field: 'to' });
+    if (result.kind === 'opted_out') throw new AppError('recipient_opted_out', optedOutMessage(result.optOut, row.to_number, row.from_number), { field: 'to' });
     if (result.kind === 'conflict') {
       throw new AppError('idempotency_conflict', `Idempotency-Key ${JSON.stringify(idempotencyKey)} was used with a different request`, { field: 'Idempotency-Key' });
     }
@@ -195,8 +202,10 @@ export class Intake {
     if ((input.callback_url ?? caller.callbackUrl) && caller.signsCallbacks === false) {
       throw new AppError('callback_not_signable', 'callbacks of this key cannot be signed: it has no signing secret (for the bootstrap key, set SWITCHBOARD_WEBHOOK_SECRET)', { field: 'callback_url' });
     }
-    // The message's own priority, else its template's, else its key's; normal otherwise.
-    const lane = laneOf(input.priority ?? template?.priority ?? caller.priority ?? undefined);
+    // The message's own priority, else its template's, else its key's; bulk for marketing, normal otherwise.
+    const category = input.category ?? 'transactional';
+    const topic = topicOf(input.topic);
+    const lane = laneOf(input.priority ?? template?.priority ?? caller.priority ?? (category === 'marketing' ? 'bulk' : undefined));
     const channel = input.channel ?? 'sms';
     // A call is one "segment" whatever its length: it is priced per call.
     const seg = channel === 'voice' ? { ...countSegments(text), segments: 1 } : countSegments(text);
@@ -205,12 +214,13 @@ export class Intake {
       const refused = this.#routing.checkFrom(caller.accountId, from, country, channel);
       if (refused) throw new AppError(refused.code, refused.message, { field: 'from' });
     }
-    // Opt-outs: account-wide ones refuse every send; one for a business number refuses
-    // sends from it, and sends that leave the choice of number to routing.
+    // Opt-outs (domain/consent.ts optOutRefuses): by sender, by topic, and for a
+    // transactional message of an account that lets those past, only its topic's.
     if (!opts.skipOptOut) {
-      const out = (await this.#store.listOptOuts(caller.accountId, to.e164)).find((o) => optOutRefuses(o.sender, from));
+      const topicsOnly = this.#topicsOnly({ account_id: caller.accountId, category });
+      const out = (await this.#store.listOptOuts(caller.accountId, to.e164)).find((o) => optOutRefuses(o, { from, topic: topic || null }, topicsOnly));
       if (out) {
-        const message = optedOut(out, to.e164, from);
+        const message = optedOutMessage(out, to.e164, from);
         if (opts.verdicts) opts.verdicts.push({ code: 'recipient_opted_out', message });
         else throw new AppError('recipient_opted_out', message, { field: 'to' });
       }
@@ -228,6 +238,8 @@ export class Intake {
       ...(conversation ? { conversation_id: conversation.id } : {}),
       ...(input.failover_after_seconds ? { failover_after_ms: input.failover_after_seconds * 1000 } : {}),
       ...(input.lookup ? { lookup: 1 } : {}),
+      ...(category === 'marketing' ? { category } : {}),
+      ...(topic ? { topic } : {}),
       ...(template ? { template_id: template.id, template_version: template.version } : {}),
       ...(channel === 'voice' ? {
         channel, voice_options: JSON.stringify({ ...(input.voice ? { voice: input.voice } : {}), ...(input.language ? { language: input.language } : {}), ...(input.fallback_sms ? { fallback_sms: true } : {}) }),
@@ -237,13 +249,13 @@ export class Intake {
   }
 
   drain(): Promise<void> { return this.#batch.drain(); }
+
+  /** Whether only topic opt-outs apply: a transactional message of an account that lets those past the rest. */
+  #topicsOnly(m: { account_id: string; category?: string | null }): boolean {
+    return m.category !== 'marketing' && this.#settings(m.account_id).transactional_past_opt_out;
+  }
 }
 
-function optedOut(out: Pick<OptOutRow, 'sender'>, to: string, from: string | null): string {
-  return out.sender === ''
-    ? `${to} has opted out of this account's messages`
-    : `${to} has opted out of messages from ${out.sender}${from === null ? '; send from another of your numbers with `from`' : ''}`;
-}
 
 function requestHash(input: SendInput): string {
   const canonical = JSON.stringify(input, Object.keys(input).sort());

@@ -1,16 +1,19 @@
-// STOP / START / HELP on inbound texts. STOP puts the sender on the opt-out list (for the
-// business number it texted, or for the whole account: SWITCHBOARD_OPT_OUT_SCOPE) and
-// sends one confirmation; START removes them and confirms; HELP answers the help text.
+// STOP / START / HELP on inbound texts. STOP opts the sender out (of the business number
+// it texted, or of the whole account: the account's opt_out_scope, by default
+// SWITCHBOARD_OPT_OUT_SCOPE) and sends one confirmation; START opts them back in and
+// confirms; HELP answers the help text. Each STOP and START is a consent record holding
+// the inbound text's id and words (domain/consent.ts).
 // Replies go from the number that was texted when it is ours, and carry an idempotency
 // key derived from the inbound message, so a replayed webhook never texts twice.
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import type { InboundRow, RecordStore } from '../store/store.ts';
+import type { ConsentLedger, InboundRow } from '../store/store.ts';
+import type { AccountSettings } from '../domain/consent.ts';
 import type { Intake } from '../intake/accept-message.ts';
 import { keywordOf } from '../domain/keywords.ts';
 
 /** What this needs of the store. */
-export type OptOutStore = Pick<RecordStore, 'addOptOut' | 'removeOptOuts'>;
+export type OptOutStore = Pick<ConsentLedger, 'recordConsent'>;
 
 export class OptOutHandler {
   readonly #store: OptOutStore;
@@ -18,8 +21,10 @@ export class OptOutHandler {
   readonly #intake: Intake;
   readonly #owns: (number: string) => boolean;
   readonly #log: Logger;
+  readonly #settings: (accountId: string) => Pick<AccountSettings, 'opt_out_scope'>;
 
-  constructor(opts: { store: OptOutStore; config: Config; intake: Intake; owns: (number: string) => boolean; logger: Logger }) {
+  constructor(opts: { store: OptOutStore; config: Config; intake: Intake; owns: (number: string) => boolean; logger: Logger; settings?: (accountId: string) => Pick<AccountSettings, 'opt_out_scope'> }) {
+    this.#settings = opts.settings ?? (() => ({ opt_out_scope: opts.config.optOutScope === 'number' ? 'number' : 'account' }));
     this.#store = opts.store;
     this.#config = opts.config;
     this.#intake = opts.intake;
@@ -40,9 +45,14 @@ export class OptOutHandler {
     for (const m of rows) {
       const keyword = keywordOf(m.body, { stop: c.stopKeywords, start: c.startKeywords, help: c.helpKeywords });
       if (!keyword) { rest.push(m); continue; }
-      const sender = c.optOutScope === 'number' ? m.to_number : '';
-      if (keyword === 'stop') await this.#store.addOptOut({ account_id: m.account_id, number: m.from_number, sender, source: 'keyword', created_at: Date.now() });
-      if (keyword === 'start') await this.#store.removeOptOuts(m.account_id, m.from_number, c.optOutScope === 'number' ? sender : null);
+      const sender = this.#settings(m.account_id).opt_out_scope === 'number' ? m.to_number : '';
+      if (keyword !== 'help') {
+        // One record per inbound text (its id is derived from the text's): a replayed webhook writes it once.
+        await this.#store.recordConsent({
+          id: `cns_${m.id}`, account_id: m.account_id, number: m.from_number, action: keyword === 'stop' ? 'opt_out' : 'opt_in',
+          scope: sender === '' ? 'account' : 'sender', sender, topic: '', source: 'keyword', inbound_id: m.id, inbound_text: m.body, created_at: Date.now(),
+        });
+      }
       if (keyword !== 'help') await this.onConsent?.(m, keyword === 'stop' ? 'consent.opt_out' : 'consent.opt_in', sender);
       const body = keyword === 'stop' ? c.stopReply : keyword === 'start' ? c.startReply : c.helpReply;
       try {

@@ -33,6 +33,8 @@ export function presentMessage(m: MessageRow, attempts?: readonly AttemptRow[]) 
     simulated: m.simulated === 1,
     failover_after_seconds: m.failover_after_ms ? Math.round(m.failover_after_ms / 1000) : null,
     lookup: m.lookup === 1,
+    category: m.category ?? 'transactional',
+    topic: m.topic ?? null,
     resent_after_no_receipt_from: m.failover_from ?? null,
     callback_url: m.callback_url,
     metadata: m.metadata ? (JSON.parse(m.metadata) as Record<string, string>) : null,

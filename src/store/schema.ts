@@ -2,8 +2,9 @@
 import type { InboundPartRow, MessagePartRow, MaskLegRow, MaskRow, RelayAttemptRow, RelayRow, RelayRuleRow, OptOutRow, AlertRow, CountryRuleRow, NumberRow, ApiKeyRow, AttemptRow, CallbackAttemptRow, CallbackRow, EventRow, InboundRow, MessageRow, ProviderRow, WebhookRow, TrackingLinkRow, TemplateRow, DrillRow, ReportRollupRow, RollupSpan, ConversationRow, OutboxRow, LookupRow, RouteRuleRow } from './store.ts';
 import type { Generated } from 'kysely';
 import type { AuditHead, AuditRow } from '../domain/audit.ts';
+import type { ConsentRecordRow } from '../domain/consent.ts';
 
-export interface AccountTable { id: string; name: string; created_at: number; updated_at: number }
+export interface AccountTable { id: string; name: string; created_at: number; updated_at: number; settings?: string | null }
 export interface ReportRollupTable extends ReportRollupRow { span: RollupSpan }
 export interface ReportRollupDoneTable { span: RollupSpan; start: number; done_at: number }
 export interface IdempotencyTable { account_id: string; key: string; request_hash: string; message_id: string; created_at: number }
@@ -46,5 +47,6 @@ export interface Database {
   lookups: LookupRow;
   route_rules: RouteRuleRow;
   audit_log: AuditRow;
+  consent_records: ConsentRecordRow;
   audit_head: AuditHead & { id: number };
 }

@@ -15,6 +15,7 @@
 //   EventOutbox    events written with each change, sequenced and published from there
 //   LookupCache    carrier lookups of numbers, shared by every process
 //   AuditLog       configuration changes, chained by hash (written by RecordStore's writes)
+//   ConsentLedger  opt-out and opt-in records (the opt-outs intake checks), account settings
 //
 // Rows and write shapes live in rows.ts. All times are epoch milliseconds.
 import type { MessageLedger } from './ports/ledger.ts';
@@ -29,9 +30,10 @@ import type { ConversationStore } from './ports/conversations.ts';
 import type { EventOutbox } from './ports/outbox.ts';
 import type { LookupCache } from './ports/lookups.ts';
 import type { AuditLog, AuditFilter } from './ports/audit.ts';
+import type { ConsentLedger, NewConsentRecord } from './ports/consent.ts';
 
 export type * from './rows.ts';
-export type { MessageLedger, WebhookLog, CallbackQueue, CallbackClaim, CallbackFinish, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox, LookupCache, AuditLog, AuditFilter };
+export type { MessageLedger, WebhookLog, CallbackQueue, CallbackClaim, CallbackFinish, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox, LookupCache, AuditLog, AuditFilter, ConsentLedger, NewConsentRecord };
 
 /** Opening, migrating and closing a database. */
 export interface StoreLifecycle {
@@ -44,4 +46,4 @@ export interface StoreLifecycle {
   backup?(path: string): Promise<void>;
 }
 
-export interface Store extends StoreLifecycle, MessageLedger, WebhookLog, CallbackQueue, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox, LookupCache, AuditLog {}
+export interface Store extends StoreLifecycle, MessageLedger, WebhookLog, CallbackQueue, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox, LookupCache, AuditLog, ConsentLedger {}

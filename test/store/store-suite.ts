@@ -19,6 +19,7 @@ import { attemptBucketsCases } from './areas/attempt-buckets.ts';
 import { outboxCases } from './areas/outbox.ts';
 import { lookupsCases } from './areas/lookups.ts';
 import { auditCases } from './areas/audit.ts';
+import { consentCases } from './areas/consent.ts';
 
 export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip: string | false = false): void {
   describe(`store contract: ${name}`, { skip }, () => {
@@ -39,6 +40,7 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
     outboxCases(store);
     lookupsCases(store);
     auditCases(store);
+    consentCases(store);
     lifecycleCases(store);
   });
 }

@@ -45,10 +45,6 @@ export interface RecordStore {
   /** false when there was none */
   deleteRouteRule(match: string): Promise<boolean>;
 
-  /** Records an opt-out; one already recorded is kept as it is. */
-  addOptOut(row: OptOutRow): Promise<void>;
-  /** Removes a recipient's opt-outs: for one sender, or all of them (sender null); returns how many. */
-  removeOptOuts(accountId: string, number: string, sender: string | null): Promise<number>;
-  /** The account's opt-outs (every account's with null), of one recipient if `number` is given. */
+  /** The account's opt-outs (every account's with null), of one recipient if `number` is given (written by ConsentLedger.recordConsent). */
   listOptOuts(accountId: string | null, number?: string): Promise<OptOutRow[]>;
 }

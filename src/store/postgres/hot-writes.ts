@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { sql, type Kysely } from 'kysely';
 import { CLAIM_CANDIDATES, byTurn, stampTurn } from '../claim.ts';
 import { BULK_LANE, flowOf, LANE, TURN_SCAN } from '../../domain/lanes.ts';
-import { optOutRefuses } from '../../domain/phone.ts';
+import { optOutRefuses } from '../../domain/consent.ts';
 import type { Database } from '../schema.ts';
 import type { InsertResult, MessageRow, NewMessage, OptOutRow, WebhookRow } from '../store.ts';
 import { WEBHOOK_DUE } from '../shared/webhook-due.ts';
@@ -32,7 +32,7 @@ async function insertBatch(db: Kysely<Database>, batch: NewMessage[]): Promise<I
   // Opt-outs first: a refused message takes no idempotency key.
   batch.forEach((b, i) => {
     if (!b.checkOptOut) return;
-    const optOut = optOuts.find((o) => o.account_id === b.row.account_id && o.number === b.row.to_number && optOutRefuses(o.sender, b.row.from_number));
+    const optOut = optOuts.find((o) => o.account_id === b.row.account_id && o.number === b.row.to_number && optOutRefuses(o, { from: b.row.from_number, topic: b.row.topic ?? null }, b.optOutTopicsOnly));
     if (optOut) results[i] = { kind: 'opted_out', optOut };
   });
   const firstByKey = new Map<string, number>();

@@ -65,6 +65,10 @@ export interface MessageRow {
   conversation_id?: string | null;
   /** 1: look the number up (line type, current network) before routing it (issue 28) */
   lookup?: number | null;
+  /** transactional (null) or marketing (domain/consent.ts) */
+  category?: string | null;
+  /** the consent scope it falls under, if any */
+  topic?: string | null;
 }
 
 /** Added to the part_index of a provider's parts when the message is sent once more elsewhere (failover on no receipt): kept, and their late receipts recorded. */
@@ -136,6 +140,8 @@ export interface NewMessage {
    * a message without a sender yet is refused by any of the recipient's opt-outs.
    */
   checkOptOut?: boolean;
+  /** only opt-outs that name the message's topic refuse it (a transactional message of an account that lets those past) */
+  optOutTopicsOnly?: boolean;
   /** the events announcing it (message.accepted), written only if it is inserted */
   outbox?: OutboxRow[];
 }

@@ -79,6 +79,8 @@ export interface OptOutRow {
   account_id: string;
   number: string;
   sender: string;
+  /** '' = every topic (domain/consent.ts) */
+  topic: string;
   /** how it was recorded: 'keyword' (an inbound STOP) or 'api' */
   source: string;
   created_at: number;

@@ -49,8 +49,12 @@ export abstract class AuditBase implements AuditLog {
     });
   }
 
-  /** Runs `writes` with their audit entry; answers the rows the first one changed and the object after. */
-  protected async audited(target: AuditTarget, writes: CompiledQuery[]): Promise<{ affected: number; after: State }> {
+  /**
+   * Runs `writes` with their audit entry; answers the rows the first one changed and the
+   * object after. `keep`: commit the writes even when the object did not change (they hold
+   * more than the object: a consent record), with no entry.
+   */
+  protected async audited(target: AuditTarget, writes: CompiledQuery[], keep = false): Promise<{ affected: number; after: State }> {
     const head = this.db.updateTable('audit_head').set((eb) => ({ n: eb('n', '+', 1) })).where('id', '=', 1).returning(['n', 'hash']).compile();
     const db = this.db;
     function* steps(): Steps<{ affected: number; after: State }> {
@@ -62,7 +66,11 @@ export abstract class AuditBase implements AuditLog {
       const after = normal(state((yield target.read).rows));
       const accountId = target.account !== undefined ? target.account : ((after ?? before)?.account_id as string | undefined) ?? null;
       const entry = auditEntry({ seq: Number(h.n), prev: h.hash, at: Date.now(), actor: auditActor(), object: target.object, objectId: target.id, accountId, before, after });
-      if (!entry) throw new Unchanged({ affected: Math.max(affected, 0), after });
+      if (!entry && !keep) throw new Unchanged({ affected: Math.max(affected, 0), after });
+      if (!entry) {
+        yield db.updateTable('audit_head').set((eb) => ({ n: eb('n', '-', 1) })).where('id', '=', 1).compile();
+        return { affected: Math.max(affected, 0), after };
+      }
       yield db.insertInto('audit_log').values(entry).compile();
       yield db.updateTable('audit_head').set({ hash: entry.hash }).where('id', '=', 1).compile();
       yield db.insertInto('outbox').values(auditEvent(entry)).compile();

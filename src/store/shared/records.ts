@@ -84,24 +84,6 @@ export abstract class RecordsBase extends AuditBase {
       [this.db.insertInto('country_rules').values(row).onConflict((oc) => oc.column('country').doUpdateSet(rest)).compile()]);
   }
 
-  #optOuts(accountId: string, number: string): AuditTarget {
-    return {
-      object: 'opt_out', id: number, account: accountId,
-      read: this.db.selectFrom('opt_outs').selectAll().where('account_id', '=', accountId).where('number', '=', number).orderBy('sender').compile(),
-      state: (rows) => rows.length === 0 ? undefined : { number, opt_outs: rows.map(({ sender, source }) => ({ sender, source })) },
-    };
-  }
-
-  async addOptOut(row: OptOutRow): Promise<void> {
-    await this.audited(this.#optOuts(row.account_id, row.number), [this.db.insertInto('opt_outs').values(row).onConflict((oc) => oc.columns(['account_id', 'number', 'sender']).doNothing()).compile()]);
-  }
-
-  async removeOptOuts(accountId: string, number: string, sender: string | null): Promise<number> {
-    let q = this.db.deleteFrom('opt_outs').where('account_id', '=', accountId).where('number', '=', number);
-    if (sender !== null) q = q.where('sender', '=', sender);
-    return (await this.audited(this.#optOuts(accountId, number), [q.compile()])).affected;
-  }
-
   async listOptOuts(accountId: string | null, number?: string): Promise<OptOutRow[]> {
     let q = this.db.selectFrom('opt_outs').selectAll();
     if (accountId !== null) q = q.where('account_id', '=', accountId);

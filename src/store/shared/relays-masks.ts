@@ -3,9 +3,9 @@
 import { type Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
 import type { RelayRuleRow, RelayRow, RelayAttemptRow, RelayStatus, MaskRow, MaskLegRow } from '../store.ts';
-import { RecordsBase } from './records.ts';
+import { ConsentBase } from './consent.ts';
 
-export abstract class RelaysMasksBase extends RecordsBase {
+export abstract class RelaysMasksBase extends ConsentBase {
   async upsertRelayRule(row: RelayRuleRow): Promise<void> {
     const { created_at: _, number: __, ...update } = row;
     await this.audited({ object: 'relay_rule', id: row.number, read: this.db.selectFrom('relay_rules').selectAll().where('number', '=', row.number).compile() },

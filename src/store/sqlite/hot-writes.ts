@@ -22,7 +22,7 @@ export const MESSAGE_COLUMNS = [
   'segments', 'price', 'currency', 'status', 'provider_id', 'provider_message_id', 'callback_url', 'metadata',
   'idempotency_key', 'send_at', 'expires_at', 'attempts', 'throttled_attempts', 'next_attempt_at', 'lease_owner',
   'error_code', 'error_message', 'provider_error_code', 'created_at', 'updated_at', 'sent_at', 'final_at', 'template_id', 'template_version', 'channel', 'voice_options',
-  'failover_after_ms', 'lane', 'fair_key', 'conversation_id', 'lookup',
+  'failover_after_ms', 'lane', 'fair_key', 'conversation_id', 'lookup', 'category', 'topic',
 ] as const satisfies readonly (keyof MessageRow)[];
 
 export const HOT_WRITES = hotWrites({
@@ -30,17 +30,19 @@ export const HOT_WRITES = hotWrites({
     const insertMsg = c.stmts.get(INSERT_MESSAGE.sql);
     const insertKey = c.stmts.get('INSERT INTO idempotency_keys (account_id, key, request_hash, message_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
     const findKey = c.stmts.rows('SELECT k.request_hash AS hash, m.* FROM idempotency_keys k JOIN messages m ON m.id = k.message_id WHERE k.account_id = ? AND k.key = ?');
-    // domain/phone.ts optOutRefuses, in SQL: account-wide, this sender's, or any when routing picks the sender.
-    const findOptOut = c.stmts.rows(`SELECT * FROM opt_outs WHERE account_id = ? AND number = ? AND (sender = '' OR ? IS NULL OR sender = ?) ORDER BY created_at DESC LIMIT 1`);
+    // domain/consent.ts optOutRefuses, in SQL: account-wide, this sender's, or any when routing
+    // picks the sender; of every topic (unless only topics apply), or of the message's.
+    const findOptOut = c.stmts.rows(`SELECT * FROM opt_outs WHERE account_id = ? AND number = ? AND (sender = '' OR ? IS NULL OR sender = ?)
+      AND ((topic = '' AND ? = 0) OR topic = ?) ORDER BY created_at DESC LIMIT 1`);
     // A flow's last waiting turn key (domain/lanes.ts), one seek per status on messages_open.
     const lastKey = c.stmts.rows(`SELECT max(k) AS k FROM (
       SELECT max(fair_key) AS k FROM messages WHERE account_id = ? AND status = 'queued' AND lane = ? AND final_at IS NULL
       UNION ALL SELECT max(fair_key) FROM messages WHERE account_id = ? AND status = 'sending' AND lane = ? AND final_at IS NULL)`);
     const insertOutbox = c.stmts.get(INSERT_OUTBOX.sql);
     const last = new Map<string, number | null>();
-    return c.tx(() => batch.map(({ row, idempotency, checkOptOut, weight, outbox }): InsertResult => {
+    return c.tx(() => batch.map(({ row, idempotency, checkOptOut, optOutTopicsOnly, weight, outbox }): InsertResult => {
       if (checkOptOut) {
-        const optOut = findOptOut.get(row.account_id, row.to_number, row.from_number, row.from_number) as OptOutRow | undefined;
+        const optOut = findOptOut.get(row.account_id, row.to_number, row.from_number, row.from_number, optOutTopicsOnly ? 1 : 0, row.topic ?? null) as OptOutRow | undefined;
         if (optOut) return { kind: 'opted_out', optOut };
       }
       if (idempotency) {

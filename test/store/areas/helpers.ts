@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import type { MessagePartRow, MessageRow, ReceiptWrite, Store } from '../../../src/store/store.ts';
 import { newMessage } from '../../helpers/rows.ts';
+import { newId } from '../../../src/domain/ids.ts';
+import type { ConsentSource } from '../../../src/domain/consent.ts';
 
 export function part(messageId: string, index: number, ref: string, now: number): MessagePartRow {
   return { message_id: messageId, part_index: index, provider_id: 'sim', provider_message_id: ref, status: 'sent', error_code: null, error_message: null, provider_error_code: null, created_at: now, updated_at: now, reconciled_at: null };
@@ -23,3 +25,13 @@ export async function sentMessage(store: Store, refs: string[], now: number): Pr
 export const receiptFor = (webhookId: string, ref: string, status: ReceiptWrite['status'], now: number, errorCode: string | null = null): ReceiptWrite =>
   ({ webhookId, providerId: 'sim', providerMessageId: ref, status, providerStatus: status ?? 'unknown', errorCode: errorCode ? 'unreachable' : null, providerErrorCode: errorCode, errorMessage: errorCode ? 'part not delivered' : null, occurredAt: now, detail: null });
 
+
+/** A consent record (opt-out or opt-in) of one scope, written the way the ledger takes them. */
+export async function consent(store: Store, o: { account: string; number: string; action?: 'opt_out' | 'opt_in'; sender?: string; topic?: string; source?: ConsentSource; inbound?: { id: string; text: string }; id?: string }): Promise<number> {
+  const sender = o.sender ?? '';
+  const topic = o.topic ?? '';
+  return store.recordConsent({
+    id: o.id ?? newId('cns'), account_id: o.account, number: o.number, action: o.action ?? 'opt_out', scope: topic ? 'topic' : sender ? 'sender' : 'account',
+    sender, topic, source: o.source ?? 'keyword', inbound_id: o.inbound?.id ?? null, inbound_text: o.inbound?.text ?? null, created_at: Date.now(),
+  });
+}

@@ -6,7 +6,7 @@ import { newMessage, messageRow, webhookRow } from '../../helpers/rows.ts';
 import { newId } from '../../../src/domain/ids.ts';
 import { planReceipt } from '../../../src/receipts/plan.ts';
 import { callbackFor } from '../../../src/callbacks/enqueue.ts';
-import { part, receiptFor, sentMessage } from './helpers.ts';
+import { consent, part, receiptFor, sentMessage } from './helpers.ts';
 
 export function ledgerCases(get: () => Store): void {
   describe('MessageLedger', () => {
@@ -49,8 +49,9 @@ export function ledgerCases(get: () => Store): void {
     it('refuses, inside the insert, a message whose recipient opted out, and inserts the rest of the batch', async () => {
       const now = Date.now();
       const acc = `acc_${newId('msg')}`;
-      await store.addOptOut({ account_id: acc, number: '+14155550161', sender: '', source: 'keyword', created_at: now });
-      await store.addOptOut({ account_id: acc, number: '+14155550162', sender: '+14155550199', source: 'keyword', created_at: now });
+      await consent(store, { account: acc, number: '+14155550161' });
+      await consent(store, { account: acc, number: '+14155550162', sender: '+14155550199' });
+      await consent(store, { account: acc, number: '+14155550163', topic: 'marketing' });
       const key = `k-${newId('msg')}`;
       const batch = [
         { ...newMessage({ account_id: acc, to_number: '+14155550161' }, { key, hash: 'h' }), checkOptOut: true }, // account-wide opt-out
@@ -59,9 +60,15 @@ export function ledgerCases(get: () => Store): void {
         { ...newMessage({ account_id: acc, to_number: '+14155550162', from_number: null }), checkOptOut: true }, // routing's choice: refused
         newMessage({ account_id: acc, to_number: '+14155550161' }), // not checked (a STOP's own reply)
         { ...newMessage({ account_id: 'another', to_number: '+14155550161' }), checkOptOut: true }, // another account
+        { ...newMessage({ account_id: acc, to_number: '+14155550163', topic: 'marketing' }), checkOptOut: true }, // the topic opted out of: refused
+        { ...newMessage({ account_id: acc, to_number: '+14155550163', topic: 'billing' }), checkOptOut: true }, // another topic
+        { ...newMessage({ account_id: acc, to_number: '+14155550163' }), checkOptOut: true }, // no topic
+        { ...newMessage({ account_id: acc, to_number: '+14155550161' }), checkOptOut: true, optOutTopicsOnly: true }, // transactional, past an opt-out of every topic
+        { ...newMessage({ account_id: acc, to_number: '+14155550163', topic: 'marketing' }), checkOptOut: true, optOutTopicsOnly: true }, // but not past its topic's
       ];
       const res = await store.insertMessages(batch);
-      assert.deepEqual(res.map((r) => r.kind), ['opted_out', 'inserted', 'opted_out', 'opted_out', 'inserted', 'inserted']);
+      assert.deepEqual(res.map((r) => r.kind), ['opted_out', 'inserted', 'opted_out', 'opted_out', 'inserted', 'inserted', 'opted_out', 'inserted', 'inserted', 'inserted', 'opted_out']);
+      assert.equal(res[6].kind === 'opted_out' && res[6].optOut.topic, 'marketing');
       assert.equal(res[0].kind === 'opted_out' && res[0].optOut.sender, '');
       assert.equal(res[2].kind === 'opted_out' && res[2].optOut.sender, '+14155550199');
       assert.equal(await store.getMessage(null, batch[0].row.id), undefined);

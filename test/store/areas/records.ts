@@ -13,21 +13,6 @@ export function recordsCases(get: () => Store): void {
     let store: Store;
     before(() => { store = get(); });
 
-    it('keeps opt-outs per account, number and sender; adding twice keeps one; removes one sender or all', async () => {
-      const now = Date.now();
-      const row = { account_id: 'acc_opt', number: '+14155550150', sender: '', source: 'keyword', created_at: now };
-      await store.addOptOut(row);
-      await store.addOptOut({ ...row, source: 'api' });
-      await store.addOptOut({ ...row, sender: '+14155550199' });
-      await store.addOptOut({ ...row, account_id: 'acc_other' });
-      const mine = await store.listOptOuts('acc_opt', '+14155550150');
-      assert.deepEqual(mine.map((o) => [o.sender, o.source]).sort((a, b) => a[0].localeCompare(b[0])), [['', 'keyword'], ['+14155550199', 'keyword']]);
-      assert.equal(await store.removeOptOuts('acc_opt', '+14155550150', '+14155550199'), 1);
-      assert.equal(await store.removeOptOuts('acc_opt', '+14155550150', null), 1);
-      assert.equal((await store.listOptOuts('acc_opt')).length, 0);
-      assert.equal((await store.listOptOuts('acc_other')).length, 1);
-    });
-
     it('bumps the configuration version on every change to a configured record, not on messages', async () => {
       const v0 = await store.configVersion();
       const now = Date.now();

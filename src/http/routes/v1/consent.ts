@@ -1,0 +1,65 @@
+// /v1/consent/:number: one recipient's consent history in the caller's account (the
+// consent ledger, domain/consent.ts) and its proof file (JSON, or CSV); /v1/account/settings:
+// what a STOP opts out of, and whether transactional messages go past opt-outs that name
+// no topic.
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../context.ts';
+import { requirePhone } from '../../../domain/phone.ts';
+import { actingAccount } from '../../../domain/actor.ts';
+import type { AccountSettings } from '../../../domain/consent.ts';
+import { consentProof, consentProofCsv } from '../../../services/consent.ts';
+
+const settingsSchema = {
+  type: 'object',
+  properties: { account_id: { type: 'string' }, opt_out_scope: { type: 'string', enum: ['account', 'number'] }, transactional_past_opt_out: { type: 'boolean' } },
+} as const;
+
+export async function consentRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const proofOf = (accountId: string, number: string) => consentProof(ctx.store, accountId, requirePhone(number, 'number'));
+
+  app.get<{ Params: { number: string }; Querystring: { account_id?: string } }>('/v1/consent/:number', {
+    config: { scope: 'read' },
+    schema: {
+      tags: ['opt-outs'], summary: "A recipient's consent history: every opt-out and opt-in, oldest first, with its scope, source and the text behind it, and the opt-outs in force",
+      querystring: { type: 'object', additionalProperties: false, properties: { account_id: { type: 'string' } } },
+    },
+  }, async (req) => proofOf(actingAccount(req.principal, req.query.account_id), req.params.number));
+
+  app.get<{ Params: { number: string }; Querystring: { account_id?: string; format?: 'json' | 'csv' } }>('/v1/consent/:number/export', {
+    config: { scope: 'read' },
+    schema: {
+      tags: ['opt-outs'], summary: 'The proof of a recipient\'s consent as a file: every record with the raw inbound text behind it (?format=json, the default, or csv)',
+      querystring: { type: 'object', additionalProperties: false, properties: { account_id: { type: 'string' }, format: { type: 'string', enum: ['json', 'csv'] } } },
+    },
+  }, async (req, reply) => {
+    const proof = await proofOf(actingAccount(req.principal, req.query.account_id), req.params.number);
+    const name = `consent-${proof.number.replace(/\D/g, '')}`;
+    if (req.query.format === 'csv') return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`).send(consentProofCsv(proof));
+    return reply.header('content-disposition', `attachment; filename="${name}.json"`).send(proof);
+  });
+
+  app.get<{ Querystring: { account_id?: string } }>('/v1/account/settings', {
+    config: { scope: 'read' },
+    schema: { tags: ['opt-outs'], summary: "The account's settings", querystring: { type: 'object', additionalProperties: false, properties: { account_id: { type: 'string' } } }, response: { 200: settingsSchema } },
+  }, async (req) => {
+    const accountId = actingAccount(req.principal, req.query.account_id);
+    return { account_id: accountId, ...ctx.settings.get(accountId) };
+  });
+
+  app.post<{ Body: Partial<AccountSettings> & { account_id?: string } }>('/v1/account/settings', {
+    config: { scope: 'admin' },
+    schema: {
+      tags: ['opt-outs'], summary: 'Change the account\'s settings: what a STOP opts out of (opt_out_scope), and whether transactional messages go past opt-outs that name no topic',
+      body: { type: 'object', additionalProperties: false, properties: { account_id: { type: 'string' }, opt_out_scope: { type: 'string', enum: ['account', 'number'] }, transactional_past_opt_out: { type: 'boolean' } } },
+      response: { 200: settingsSchema },
+    },
+  }, async (req) => {
+    const { account_id, ...change } = req.body;
+    const accountId = actingAccount(req.principal, account_id);
+    // Only what the account set is stored: the rest keeps following the server's defaults.
+    const stored = (await ctx.store.listAccountSettings()).find((a) => a.id === accountId)?.settings;
+    await ctx.store.setAccountSettings(accountId, JSON.stringify({ ...(stored ? JSON.parse(stored) as object : {}), ...change }), Date.now());
+    await ctx.settings.refresh();
+    return { account_id: accountId, ...ctx.settings.get(accountId) };
+  });
+}

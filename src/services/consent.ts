@@ -1,0 +1,55 @@
+// Opt-outs and opt-ins made by staff (API, dashboard, CLI, apply, import), as consent
+// records (domain/consent.ts): the scope from what is named (a topic, else a sender, else
+// the whole account), the record's id made here; and the proof file of one recipient's
+// consent (JSON or CSV).
+import type { ConsentLedger, InboundRow, RecordStore, WebhookLog } from '../store/store.ts';
+import { csvRows } from '../domain/csv.ts';
+import { newId } from '../domain/ids.ts';
+import { requirePhone, optOutSender } from '../domain/phone.ts';
+import { presentConsent, scopeOf, topicOf, type ConsentAction, type ConsentSource } from '../domain/consent.ts';
+
+export interface ConsentInput { number: string; sender?: string | null; topic?: string | null }
+
+/** Records an opt-out or opt-in of one scope; answers the record's id, scope and how many opt-outs it added or removed. */
+export async function changeConsent(store: Pick<ConsentLedger, 'recordConsent'>, accountId: string, action: ConsentAction, input: ConsentInput, source: ConsentSource) {
+  const number = requirePhone(input.number, 'number');
+  const topic = topicOf(input.topic);
+  // A topic's opt-out is of the whole account's messages about it.
+  const sender = topic === '' ? optOutSender(input.sender) : '';
+  const scope = scopeOf({ sender, topic });
+  const id = newId('cns');
+  const changed = await store.recordConsent({ id, account_id: accountId, number, action, scope, sender, topic, source, inbound_id: null, inbound_text: null, created_at: Date.now() });
+  return { id, number, scope, sender, topic, changed };
+}
+
+/**
+ * The proof of a recipient's consent in one account: every record, oldest first, each
+ * with the inbound text behind it as stored (id, numbers, words, when, through which
+ * provider), and the opt-outs in force now.
+ */
+export async function consentProof(store: Pick<ConsentLedger, 'listConsent'> & Pick<RecordStore, 'listOptOuts'> & Pick<WebhookLog, 'getInbound'>, accountId: string, number: string) {
+  const [records, optOuts] = await Promise.all([store.listConsent(accountId, number), store.listOptOuts(accountId, number)]);
+  const texts = new Map<string, InboundRow | undefined>();
+  for (const r of records) if (r.inbound_id && !texts.has(r.inbound_id)) texts.set(r.inbound_id, await store.getInbound(accountId, r.inbound_id));
+  return {
+    number, account_id: accountId, generated_at: new Date().toISOString(),
+    opted_out: optOuts.map((o) => ({ sender: o.sender === '' ? null : o.sender, topic: o.topic === '' ? null : o.topic, source: o.source, since: new Date(Number(o.created_at)).toISOString() })),
+    records: records.map((r) => {
+      const m = r.inbound_id ? texts.get(r.inbound_id) : undefined;
+      return {
+        ...presentConsent(r),
+        inbound: m ? { id: m.id, from: m.from_number, to: m.to_number, body: m.body, received_at: new Date(Number(m.received_at)).toISOString(), provider: m.provider_id, provider_message_id: m.provider_message_id, webhook_id: m.webhook_id } : null,
+      };
+    }),
+  };
+}
+
+const CSV_HEADER = ['record_id', 'created_at', 'action', 'scope', 'sender', 'topic', 'source', 'actor_kind', 'actor_id', 'actor_name', 'inbound_id', 'inbound_text', 'inbound_from', 'inbound_to', 'inbound_received_at', 'inbound_provider', 'inbound_provider_message_id'];
+
+/** The proof as CSV, a row per record (cells neutralised for spreadsheets: domain/csv.ts). */
+export function consentProofCsv(proof: Awaited<ReturnType<typeof consentProof>>): string {
+  return csvRows([CSV_HEADER, ...proof.records.map((r) => [
+    r.id, r.created_at, r.action, r.scope, r.sender, r.topic, r.source, r.actor.kind, r.actor.id, r.actor.name, r.inbound_id, r.inbound?.body ?? r.inbound_text,
+    r.inbound?.from, r.inbound?.to, r.inbound?.received_at, r.inbound?.provider, r.inbound?.provider_message_id,
+  ])]);
+}
