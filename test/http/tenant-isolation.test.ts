@@ -58,6 +58,7 @@ function attackBodies(ids: Ids): Record<string, unknown[]> {
       { number: SHARED_NUM, destinations: ['+18585550199'] },
     ],
     'POST /v1/opt-outs': [{ number: RECIPIENT }],
+    'POST /v1/account/settings': [{ account_id: 'acct-a', opt_out_scope: 'number' }, { opt_out_scope: 'number' }],
     'POST /v1/masks': [{ participants: ['+14155550120', '+14155550121'] }],
     'POST /sms/relay': [{ to: A_NUM, from: '+14155550199', body: 'x' }],
     'POST /v1/tracking-links': [{ job_id: A_JOB, ttl: 600 }],
@@ -78,7 +79,7 @@ function fill(url: string, ids: Ids): string {
   return url
     .replace(':id', encodeURIComponent(byId[section] ?? 'unknown'))
     // A lookup is a shared fact about a number (DESIGN §6), and echoes the number asked: ask about one that is nobody's.
-    .replace(':number', encodeURIComponent(section === 'opt-outs' ? A_OPTED_OUT : section === 'lookups' ? '+15005550012' : A_NUM));
+    .replace(':number', encodeURIComponent(section === 'opt-outs' || section === 'consent' ? A_OPTED_OUT : section === 'lookups' ? '+15005550012' : A_NUM));
 }
 
 /** Everything that belongs to A, and everything all accounts share, as the store holds it. */
@@ -90,6 +91,7 @@ async function snapshot(store: Store, ids: Ids): Promise<string> {
     mask: await store.getMask('acct-a', ids.mask), message: await store.getMessage('acct-a', ids.message),
     keys: await store.listApiKeys('acct-a'), operatorKeys: await store.listApiKeys('default'), relay: await store.getRelay(ids.relay),
     tracking: await store.listTrackingLinks('acct-a'), templates: await store.listTemplates('acct-a', A_TEMPLATE),
+    settings: (await store.listAccountSettings()).find((a) => a.id === 'acct-a'), consent: await store.listConsent('acct-a', A_OPTED_OUT),
   });
 }
 
@@ -167,7 +169,7 @@ function isolationSuite(name: string, opts: { skip?: string | false; postgres?: 
           for (const m of markers) assert.ok(!text.includes(m), `${route} ${JSON.stringify(body)} showed B ${m}: ${res.status} ${text.slice(0, 300)}`);
           if (r.method !== 'GET') {
             // What B may change is its own: an opt-out or message of B's account.
-            assert.ok(['POST /v1/opt-outs', 'POST /v1/masks', 'POST /relay/status', 'POST /v1/tracking-links', 'POST /v1/messages/preview', 'POST /v1/templates'].includes(route), `${route} ${JSON.stringify(body)} was allowed: ${res.status} ${text.slice(0, 300)}`);
+            assert.ok(['POST /v1/opt-outs', 'POST /v1/masks', 'POST /relay/status', 'POST /v1/tracking-links', 'POST /v1/messages/preview', 'POST /v1/templates', 'POST /v1/account/settings'].includes(route), `${route} ${JSON.stringify(body)} was allowed: ${res.status} ${text.slice(0, 300)}`);
           }
         }
         // The same path with A's key finds A's record, so B's refusal is not a wrong id.

@@ -325,18 +325,21 @@ async function optOuts(filter) {
   const list = (await api('GET', `/v1/opt-outs?${q}`)).data;
   const search = h('input', { id: 'o-search', name: 'number', value: filter ?? '', placeholder: '+14155550100' });
   const add = h('input', { id: 'o-add', name: 'number', required: true, placeholder: '+14155550100' });
+  const topic = h('input', { id: 'o-topic', name: 'topic', size: 12, placeholder: 'every topic' });
   page('Opt-outs',
     h('form.inline', { role: 'search', onsubmit: (e) => { e.preventDefault(); guarded(() => optOuts(search.value.trim() || undefined)); } },
       h('label', { for: 'o-search' }, 'Find a number', search), h('button.secondary', { type: 'submit' }, 'Find')),
     h('form.inline', { 'aria-label': 'Add an opt-out', onsubmit: (e) => { e.preventDefault(); guarded(async () => {
-      await api('POST', '/v1/opt-outs', { number: add.value.trim() });
+      await api('POST', '/v1/opt-outs', { number: add.value.trim(), ...(topic.value.trim() ? { topic: topic.value.trim() } : {}) });
       flash(`${add.value.trim()} opted out.`, true);
       await optOuts(filter);
-    }); } }, h('label', { for: 'o-add' }, 'Opt out a number', add), h('button', { type: 'submit' }, 'Add opt-out')),
-    table([['Number', (o) => o.number], ['Of', (o) => o.sender ?? 'the whole account'], ['Source', (o) => o.source], ['Since', (o) => when(o.created_at)],
+    }); } }, h('label', { for: 'o-add' }, 'Opt out a number', add), h('label', { for: 'o-topic' }, 'of topic', topic), h('button', { type: 'submit' }, 'Add opt-out')),
+    table([['Number', (o) => o.number], ['Of', (o) => o.topic ? `topic ${o.topic}` : o.sender ?? 'the whole account'], ['Source', (o) => o.source], ['Since', (o) => when(o.created_at)],
+      ['Proof', (o) => h('a', { href: `/v1/consent/${encodeURIComponent(o.number)}/export?format=csv`, download: '' }, 'CSV')],
       ['', (o) => h('button.danger', { type: 'button', onclick: () => guarded(async () => {
         if (!confirm(`Remove ${o.number} from the opt-out list? They will receive messages again.`)) return;
-        await api('DELETE', `/v1/opt-outs/${encodeURIComponent(o.number)}`);
+        const q = new URLSearchParams(o.topic ? { topic: o.topic } : o.sender ? { sender: o.sender } : {});
+        await api('DELETE', `/v1/opt-outs/${encodeURIComponent(o.number)}?${q}`);
         flash(`${o.number} removed from the opt-out list.`, true);
         await optOuts(filter);
       }) }, 'Remove')]], list));

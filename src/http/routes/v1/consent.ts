@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { requirePhone } from '../../../domain/phone.ts';
+import { AppError } from '../../../domain/errors.ts';
 import { actingAccount } from '../../../domain/actor.ts';
 import type { AccountSettings } from '../../../domain/consent.ts';
 import { consentProof, consentProofCsv } from '../../../services/consent.ts';
@@ -15,7 +16,11 @@ const settingsSchema = {
 } as const;
 
 export async function consentRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const proofOf = (accountId: string, number: string) => consentProof(ctx.store, accountId, requirePhone(number, 'number'));
+  const proofOf = async (accountId: string, number: string) => {
+    const proof = await consentProof(ctx.store, accountId, requirePhone(number, 'number'));
+    if (proof.records.length === 0 && proof.opted_out.length === 0) throw new AppError('not_found', `no consent records of ${proof.number} in this account`);
+    return proof;
+  };
 
   app.get<{ Params: { number: string }; Querystring: { account_id?: string } }>('/v1/consent/:number', {
     config: { scope: 'read' },
