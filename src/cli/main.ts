@@ -6,6 +6,7 @@ import { applyCommand, exportCommand } from './apply.ts';
 import { numbersCommand } from './numbers.ts';
 import { pricesCommand } from './prices.ts';
 import { auditCommand, cliActor } from './audit.ts';
+import { consentCommand } from './consent.ts';
 import { actingAs } from '../domain/audit.ts';
 import { ConfigError, describeConfig, loadConfig, type Role } from '../config.ts';
 
@@ -30,6 +31,8 @@ Usage:
                                                 a failover drill on the running server (operator key:
                                                 SWITCHBOARD_ADMIN_KEY or SWITCHBOARD_KEY)
   switchboard config                            print the effective configuration (secrets masked)
+  switchboard consent import <file.csv> [--account ID] [--dry-run]
+                                                opt-outs and opt-ins from another system (number, action?, sender?, topic?)
   switchboard audit verify [--json]             check the audit log's hash chain (exit 1 when broken)
   switchboard audit list [--object KIND] [--id ID] [--account ID] [--limit N]
 
@@ -98,6 +101,8 @@ async function dispatch(argv: string[]): Promise<number> {
       }
       case 'audit':
         return await auditCommand(rest);
+      case 'consent':
+        return await consentCommand(rest);
       case 'config':
         console.log(JSON.stringify(describeConfig(loadConfig()), null, 2));
         return 0;

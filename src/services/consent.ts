@@ -3,7 +3,7 @@
 // the whole account), the record's id made here; and the proof file of one recipient's
 // consent (JSON or CSV).
 import type { ConsentLedger, InboundRow, RecordStore, WebhookLog } from '../store/store.ts';
-import { csvRows } from '../domain/csv.ts';
+import { csvRows, parseCsv } from '../domain/csv.ts';
 import { newId } from '../domain/ids.ts';
 import { requirePhone, optOutSender } from '../domain/phone.ts';
 import { presentConsent, scopeOf, topicOf, type ConsentAction, type ConsentSource } from '../domain/consent.ts';
@@ -52,4 +52,38 @@ export function consentProofCsv(proof: Awaited<ReturnType<typeof consentProof>>)
     r.id, r.created_at, r.action, r.scope, r.sender, r.topic, r.source, r.actor.kind, r.actor.id, r.actor.name, r.inbound_id, r.inbound?.body ?? r.inbound_text,
     r.inbound?.from, r.inbound?.to, r.inbound?.received_at, r.inbound?.provider, r.inbound?.provider_message_id,
   ])]);
+}
+
+export interface ConsentImport { rows: { line: number; action: ConsentAction; input: ConsentInput }[]; problems: string[] }
+
+/**
+ * A consent list from another system (CSV with a header): `number`, and optionally
+ * `action` (opt_out, the default, or opt_in), `sender`, `topic`. Every row is checked
+ * before anything is written. A cell a spreadsheet-safe export prefixed with `'` is read
+ * without it.
+ */
+export function readConsentCsv(text: string): ConsentImport {
+  const [header = [], ...lines] = parseCsv(text);
+  const col = (name: string) => header.findIndex((h) => h.trim().toLowerCase() === name);
+  const at = { number: col('number'), action: col('action'), sender: col('sender'), topic: col('topic') };
+  if (at.number < 0) return { rows: [], problems: ['the header names no number column'] };
+  const rows: ConsentImport['rows'] = [];
+  const problems: string[] = [];
+  lines.forEach((r, i) => {
+    const line = i + 2;
+    const cell = (k: number) => (k >= 0 ? (r[k] ?? '').trim().replace(/^'/, '') : '');
+    const action = cell(at.action) || 'opt_out';
+    if (action !== 'opt_out' && action !== 'opt_in') { problems.push(`line ${line}: action ${JSON.stringify(action)} is neither opt_out nor opt_in`); return; }
+    const input = { number: cell(at.number), sender: cell(at.sender) || null, topic: cell(at.topic) || null };
+    try {
+      requirePhone(input.number, 'number');
+      topicOf(input.topic);
+      optOutSender(input.sender);
+    } catch (err) {
+      problems.push(`line ${line}: ${(err as Error).message}`);
+      return;
+    }
+    rows.push({ line, action, input });
+  });
+  return { rows, problems };
 }

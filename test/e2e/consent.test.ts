@@ -8,6 +8,13 @@ import { eventually, type TestApp } from '../helpers/app.ts';
 import { startInboundRig, type InboundRig } from '../helpers/inbound.ts';
 import type { TwilioFake } from '../fakes/twilio.ts';
 import { parseCsv } from '../../src/domain/csv.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, '../../src/cli/main.ts');
 
 const TOKEN_ENV = 'TWILIO_TEST_CONSENT_TOKEN';
 const SALES = '+14155550191';
@@ -92,6 +99,20 @@ describe('consent ledger', () => {
     assert.equal(rows[0][col('inbound_text')], 'STOP');
     assert.equal(rows[0][col('inbound_from')], `'${CUSTOMER}`, 'a leading + is neutralised for spreadsheets');
     assert.equal(rows[0][col('record_id')], proof.body.records[0].id);
+  });
+
+  it('imports a consent list from another system: checked whole first, then records of source import', async () => {
+    const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, SWITCHBOARD_DATA_DIR: t.dataDir } });
+    const file = join(t.dataDir, 'consent.csv');
+    writeFileSync(file, 'number,action,topic\n+14155550140,opt_out,\n+14155550141,opt_out,Bad Topic\n');
+    await assert.rejects(cli('consent', 'import', file), (e: { code: number; stderr: string }) => e.code === 1 && /line 3: topic must be/.test(e.stderr));
+    assert.equal((await t.call('GET', '/v1/consent/%2B14155550140')).status, 404, 'one bad row: nothing written');
+    writeFileSync(file, "number,action,topic\n'+14155550140,opt_out,\n+14155550141,,marketing\n");
+    assert.match((await cli('consent', 'import', file)).stdout, /2 records for account default written; 2 opt-outs added/);
+    const [record] = (await t.call('GET', '/v1/consent/%2B14155550140')).body.records;
+    assert.deepEqual([record.source, record.scope, record.actor.kind], ['import', 'account', 'cli']);
+    assert.equal((await send({ to: '+14155550140' })).status, 422);
+    assert.equal((await send({ to: '+14155550141', topic: 'marketing' })).status, 422);
   });
 
   it('an account admin sees its own account\'s ledger only', async () => {
