@@ -1,5 +1,5 @@
 // The consent ledger (issue 29). Terms:
-// - record: one opt-out or opt-in, never changed or removed: what changed, its scope, its
+// - record: one opt-out, opt-in or confirmation request, never changed or removed: what changed, its scope, its
 //   source (a keyword text, the API, the dashboard, the CLI, apply, an import, a double
 //   opt-in confirmation, or the migration of opt-outs kept before the ledger), who made it
 //   and when; a keyword's record holds the inbound text's id and words.
@@ -12,11 +12,26 @@
 // - category: a message is `transactional` (default) or `marketing`. An account may let
 //   transactional messages past opt-outs that name no topic (its setting
 //   `transactional_past_opt_out`); a topic's opt-out still refuses that topic.
+// - double opt-in: a confirmation request (a text asking the recipient to reply with a
+//   START keyword, such as YES) is a record too; a START from them within
+//   CONFIRMATION_WINDOW_MS opts them in of the request's scope, source `confirmation`.
 // - settings: per account; `opt_out_scope` says what a STOP keyword opts out of (the
 //   whole account, or the number that was texted), defaulting to SWITCHBOARD_OPT_OUT_SCOPE.
 import { AppError } from './errors.ts';
 
-export type ConsentAction = 'opt_out' | 'opt_in';
+export type ConsentAction = 'opt_out' | 'opt_in' | 'confirm_request';
+
+/** How long a confirmation request waits for its reply. */
+export const CONFIRMATION_WINDOW_MS = 24 * 3_600_000;
+
+/**
+ * The confirmation request a START keyword answers: the latest request within the window,
+ * unless a later opt-in or opt-out settled it. `history` is oldest first.
+ */
+export function pendingConfirmation(history: readonly ConsentRecordRow[], now: number): ConsentRecordRow | undefined {
+  const last = history.at(-1);
+  return last?.action === 'confirm_request' && now - Number(last.created_at) <= CONFIRMATION_WINDOW_MS ? last : undefined;
+}
 export type ConsentScope = 'account' | 'sender' | 'topic';
 export const CONSENT_SOURCES = ['keyword', 'api', 'dashboard', 'cli', 'apply', 'import', 'confirmation', 'migration'] as const;
 export type ConsentSource = (typeof CONSENT_SOURCES)[number];
@@ -39,11 +54,16 @@ export interface ConsentRecordRow {
   /** the inbound text behind a keyword or confirmation record */
   inbound_id: string | null;
   inbound_text: string | null;
+  /** the text a confirmation request sent */
+  message_id?: string | null;
   actor_kind: string;
   actor_id: string | null;
   actor_name: string | null;
   created_at: number;
 }
+
+/** A record's scope and what it names. */
+export type NewConsentScope = Pick<ConsentRecordRow, 'scope' | 'sender' | 'topic'>;
 
 /** A recipient's opt-out of one scope: sender '' = any sender, topic '' = any topic. */
 export interface OptOutScopeKey { sender: string; topic: string }
@@ -101,7 +121,7 @@ export function accountSettings(stored: string | null | undefined, defaults: { o
 export function presentConsent(r: ConsentRecordRow) {
   return {
     id: r.id, number: r.number, action: r.action, scope: r.scope, sender: r.sender === '' ? null : r.sender, topic: r.topic === '' ? null : r.topic,
-    source: r.source, inbound_id: r.inbound_id, inbound_text: r.inbound_text,
+    source: r.source, inbound_id: r.inbound_id, inbound_text: r.inbound_text, message_id: r.message_id ?? null,
     actor: { kind: r.actor_kind, id: r.actor_id, name: r.actor_name }, created_at: new Date(Number(r.created_at)).toISOString(),
   };
 }

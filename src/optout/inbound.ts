@@ -8,12 +8,12 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { ConsentLedger, InboundRow } from '../store/store.ts';
-import type { AccountSettings } from '../domain/consent.ts';
+import { pendingConfirmation, type AccountSettings, type NewConsentScope } from '../domain/consent.ts';
 import type { Intake } from '../intake/accept-message.ts';
 import { keywordOf } from '../domain/keywords.ts';
 
 /** What this needs of the store. */
-export type OptOutStore = Pick<ConsentLedger, 'recordConsent'>;
+export type OptOutStore = Pick<ConsentLedger, 'recordConsent' | 'listConsent'>;
 
 export class OptOutHandler {
   readonly #store: OptOutStore;
@@ -45,12 +45,16 @@ export class OptOutHandler {
     for (const m of rows) {
       const keyword = keywordOf(m.body, { stop: c.stopKeywords, start: c.startKeywords, help: c.helpKeywords });
       if (!keyword) { rest.push(m); continue; }
-      const sender = this.#settings(m.account_id).opt_out_scope === 'number' ? m.to_number : '';
+      let sender = this.#settings(m.account_id).opt_out_scope === 'number' ? m.to_number : '';
       if (keyword !== 'help') {
+        // A START that answers a confirmation request (double opt-in) opts in of what was asked.
+        const asked = keyword === 'start' ? pendingConfirmation(await this.#store.listConsent(m.account_id, m.from_number), Date.now()) : undefined;
+        const scope: NewConsentScope = asked ? { scope: asked.scope, sender: asked.sender, topic: asked.topic } : { scope: sender === '' ? 'account' : 'sender', sender, topic: '' };
+        if (asked) sender = asked.sender;
         // One record per inbound text (its id is derived from the text's): a replayed webhook writes it once.
         await this.#store.recordConsent({
-          id: `cns_${m.id}`, account_id: m.account_id, number: m.from_number, action: keyword === 'stop' ? 'opt_out' : 'opt_in',
-          scope: sender === '' ? 'account' : 'sender', sender, topic: '', source: 'keyword', inbound_id: m.id, inbound_text: m.body, created_at: Date.now(),
+          id: `cns_${m.id}`, account_id: m.account_id, number: m.from_number, action: keyword === 'stop' ? 'opt_out' : 'opt_in', ...scope,
+          source: asked ? 'confirmation' : 'keyword', inbound_id: m.id, inbound_text: m.body, created_at: Date.now(),
         });
       }
       if (keyword !== 'help') await this.onConsent?.(m, keyword === 'stop' ? 'consent.opt_out' : 'consent.opt_in', sender);

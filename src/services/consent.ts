@@ -4,6 +4,7 @@
 // consent (JSON or CSV).
 import type { ConsentLedger, InboundRow, RecordStore, WebhookLog } from '../store/store.ts';
 import { csvRows, parseCsv } from '../domain/csv.ts';
+import type { Caller, Intake } from '../intake/accept-message.ts';
 import { newId } from '../domain/ids.ts';
 import { requirePhone, optOutSender } from '../domain/phone.ts';
 import { presentConsent, scopeOf, topicOf, type ConsentAction, type ConsentSource } from '../domain/consent.ts';
@@ -44,12 +45,12 @@ export async function consentProof(store: Pick<ConsentLedger, 'listConsent'> & P
   };
 }
 
-const CSV_HEADER = ['record_id', 'created_at', 'action', 'scope', 'sender', 'topic', 'source', 'actor_kind', 'actor_id', 'actor_name', 'inbound_id', 'inbound_text', 'inbound_from', 'inbound_to', 'inbound_received_at', 'inbound_provider', 'inbound_provider_message_id'];
+const CSV_HEADER = ['record_id', 'created_at', 'action', 'scope', 'sender', 'topic', 'source', 'actor_kind', 'actor_id', 'actor_name', 'inbound_id', 'inbound_text', 'message_id', 'inbound_from', 'inbound_to', 'inbound_received_at', 'inbound_provider', 'inbound_provider_message_id'];
 
 /** The proof as CSV, a row per record (cells neutralised for spreadsheets: domain/csv.ts). */
 export function consentProofCsv(proof: Awaited<ReturnType<typeof consentProof>>): string {
   return csvRows([CSV_HEADER, ...proof.records.map((r) => [
-    r.id, r.created_at, r.action, r.scope, r.sender, r.topic, r.source, r.actor.kind, r.actor.id, r.actor.name, r.inbound_id, r.inbound?.body ?? r.inbound_text,
+    r.id, r.created_at, r.action, r.scope, r.sender, r.topic, r.source, r.actor.kind, r.actor.id, r.actor.name, r.inbound_id, r.inbound?.body ?? r.inbound_text, r.message_id,
     r.inbound?.from, r.inbound?.to, r.inbound?.received_at, r.inbound?.provider, r.inbound?.provider_message_id,
   ])]);
 }
@@ -86,4 +87,24 @@ export function readConsentCsv(text: string): ConsentImport {
     rows.push({ line, action, input });
   });
   return { rows, problems };
+}
+
+/**
+ * Double opt-in: texts the recipient a request to reply with a START keyword (YES when it
+ * is one) and records the request; their reply within the window opts them in of the
+ * request's scope (optout/inbound.ts). The request is an ordinary transactional send:
+ * a recipient opted out of the whole account is not asked.
+ */
+export async function requestConfirmation(
+  store: Pick<ConsentLedger, 'recordConsent'>, intake: Pick<Intake, 'accept'>, caller: Caller, startKeywords: readonly string[],
+  input: { number: string; topic?: string; from?: string; body?: string }, source: ConsentSource,
+) {
+  const number = requirePhone(input.number, 'number');
+  const topic = topicOf(input.topic);
+  const yes = startKeywords.includes('YES') ? 'YES' : startKeywords[0] ?? 'START';
+  const body = input.body ?? `Reply ${yes} to confirm you want ${topic ? `${topic} messages` : 'our messages'} at this number. Reply STOP to opt out.`;
+  const { message } = await intake.accept({ to: number, body, ...(input.from ? { from: input.from } : {}), category: 'transactional' }, caller);
+  const id = newId('cns');
+  await store.recordConsent({ id, account_id: caller.accountId, number, action: 'confirm_request', scope: topic ? 'topic' : 'account', sender: '', topic, source, inbound_id: null, inbound_text: null, message_id: message.id, created_at: Date.now() });
+  return { id, message };
 }

@@ -101,6 +101,25 @@ describe('consent ledger', () => {
     assert.equal(rows[0][col('record_id')], proof.body.records[0].id);
   });
 
+  it('double opt-in: a confirmation request, and the YES that answers it, opt the recipient in of what was asked', async () => {
+    const other = '+14155550133';
+    assert.equal((await t.call('POST', '/v1/opt-outs', { number: other, topic: 'marketing' })).status, 201);
+    const asked = await t.call('POST', `/v1/consent/${encodeURIComponent(other)}/confirmations`, { topic: 'marketing', from: SALES });
+    assert.equal(asked.status, 202, JSON.stringify(asked.body));
+    const request = await eventually(async () => fake.requests.find((r) => r.form.get('To') === other && r.sid), 5_000, 'the request sent');
+    assert.match(request.form.get('Body') ?? '', /Reply YES to confirm you want marketing messages/);
+    await fake.sendInbound(inboundUrl, { From: other, To: SALES, Body: 'Yes' });
+    const history = await eventually(async () => {
+      const h = (await t.call('GET', `/v1/consent/${encodeURIComponent(other)}`)).body;
+      return h.records.length === 3 ? h : undefined;
+    }, 5_000, 'the confirmation record');
+    assert.deepEqual(history.records.map((r: { action: string; source: string }) => [r.action, r.source]), [['opt_out', 'api'], ['confirm_request', 'api'], ['opt_in', 'confirmation']]);
+    assert.equal(history.records[1].message_id, asked.body.message_id);
+    assert.deepEqual([history.records[2].scope, history.records[2].topic, history.records[2].inbound_text], ['topic', 'marketing', 'Yes']);
+    assert.deepEqual(history.opted_out, []);
+    assert.equal((await send({ to: other, category: 'marketing', topic: 'marketing' })).status, 202);
+  });
+
   it('imports a consent list from another system: checked whole first, then records of source import', async () => {
     const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, SWITCHBOARD_DATA_DIR: t.dataDir } });
     const file = join(t.dataDir, 'consent.csv');

@@ -58,6 +58,7 @@ function attackBodies(ids: Ids): Record<string, unknown[]> {
       { number: SHARED_NUM, destinations: ['+18585550199'] },
     ],
     'POST /v1/opt-outs': [{ number: RECIPIENT }],
+    'POST /v1/consent/:number/confirmations': [{ topic: 'marketing' }],
     'POST /v1/account/settings': [{ account_id: 'acct-a', opt_out_scope: 'number' }, { opt_out_scope: 'number' }],
     'POST /v1/masks': [{ participants: ['+14155550120', '+14155550121'] }],
     'POST /sms/relay': [{ to: A_NUM, from: '+14155550199', body: 'x' }],
@@ -169,7 +170,7 @@ function isolationSuite(name: string, opts: { skip?: string | false; postgres?: 
           for (const m of markers) assert.ok(!text.includes(m), `${route} ${JSON.stringify(body)} showed B ${m}: ${res.status} ${text.slice(0, 300)}`);
           if (r.method !== 'GET') {
             // What B may change is its own: an opt-out or message of B's account.
-            assert.ok(['POST /v1/opt-outs', 'POST /v1/masks', 'POST /relay/status', 'POST /v1/tracking-links', 'POST /v1/messages/preview', 'POST /v1/templates', 'POST /v1/account/settings'].includes(route), `${route} ${JSON.stringify(body)} was allowed: ${res.status} ${text.slice(0, 300)}`);
+            assert.ok(['POST /v1/opt-outs', 'POST /v1/masks', 'POST /relay/status', 'POST /v1/tracking-links', 'POST /v1/messages/preview', 'POST /v1/templates', 'POST /v1/account/settings', 'POST /v1/consent/:number/confirmations'].includes(route), `${route} ${JSON.stringify(body)} was allowed: ${res.status} ${text.slice(0, 300)}`);
           }
         }
         // The same path with A's key finds A's record, so B's refusal is not a wrong id.

@@ -19,6 +19,7 @@ export const m021: Migration = {
       .addColumn('source', 'text', (c) => c.notNull())
       .addColumn('inbound_id', 'text')
       .addColumn('inbound_text', 'text')
+      .addColumn('message_id', 'text')
       .addColumn('actor_kind', 'text', (c) => c.notNull())
       .addColumn('actor_id', 'text')
       .addColumn('actor_name', 'text')

@@ -13,7 +13,8 @@ export interface ConsentLedger {
   /**
    * Writes the record and applies it: an opt-out adds its scope's opt-out (kept as it is
    * when there already); an opt-in removes its scope's (an account-wide one, all of the
-   * recipient's). Answers how many opt-outs it added or removed.
+   * recipient's); a confirmation request changes none. Answers how many opt-outs it added
+   * or removed.
    */
   recordConsent(r: NewConsentRecord): Promise<number>;
   /** one recipient's records in one account, oldest first */

@@ -19,22 +19,25 @@ export abstract class ConsentBase extends RecordsBase implements ConsentLedger {
     const actor = auditActor();
     const record: ConsentRecordRow = { ...r, actor_kind: actor.kind, actor_id: actor.id, actor_name: actor.name };
     const insert = this.db.insertInto('consent_records').values(record).onConflict((oc) => oc.column('id').doNothing()).compile();
-    let apply: CompiledQuery;
+    let apply: CompiledQuery | null = null;
     if (r.action === 'opt_out') {
       apply = this.db.insertInto('opt_outs').values({ account_id: r.account_id, number: r.number, sender: r.sender, topic: r.topic, source: r.source, created_at: r.created_at })
         .onConflict((oc) => oc.columns(['account_id', 'number', 'sender', 'topic']).doNothing()).compile();
-    } else {
+    } else if (r.action === 'opt_in') {
       let q = this.db.deleteFrom('opt_outs').where('account_id', '=', r.account_id).where('number', '=', r.number);
       if (r.scope === 'sender') q = q.where('sender', '=', r.sender);
       if (r.scope === 'topic') q = q.where('topic', '=', r.topic);
       apply = q.compile();
     }
     // Staff's record is kept even when it changes no opt-out (opting out someone already out).
+    // A confirmation request changes no opt-out: the record alone.
+    if (apply === null) return this.runSteps((function* (): Steps<number> { yield insert; return 0; })());
     if (CHANGED_BY_STAFF.has(r.source)) return (await this.audited(this.#optOuts(r.account_id, r.number), [apply, insert], true)).affected;
     // The recipient's own act: a record already there (a text handled again) is not applied twice.
+    const change = apply;
     return this.runSteps((function* (): Steps<number> {
       if ((yield insert).affected === 0) return 0;
-      return (yield apply).affected;
+      return (yield change).affected;
     })());
   }
 

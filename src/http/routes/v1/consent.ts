@@ -7,8 +7,9 @@ import type { AppContext } from '../../context.ts';
 import { requirePhone } from '../../../domain/phone.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { actingAccount } from '../../../domain/actor.ts';
-import type { AccountSettings } from '../../../domain/consent.ts';
-import { consentProof, consentProofCsv } from '../../../services/consent.ts';
+import { CONFIRMATION_WINDOW_MS, type AccountSettings } from '../../../domain/consent.ts';
+import { consentProof, consentProofCsv, requestConfirmation } from '../../../services/consent.ts';
+import { callerOf } from '../../caller.ts';
 
 const settingsSchema = {
   type: 'object',
@@ -41,6 +42,17 @@ export async function consentRoutes(app: FastifyInstance, ctx: AppContext): Prom
     const name = `consent-${proof.number.replace(/\D/g, '')}`;
     if (req.query.format === 'csv') return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`).send(consentProofCsv(proof));
     return reply.header('content-disposition', `attachment; filename="${name}.json"`).send(proof);
+  });
+
+  app.post<{ Params: { number: string }; Body: { topic?: string; from?: string; body?: string } }>('/v1/consent/:number/confirmations', {
+    config: { scope: 'send' },
+    schema: {
+      tags: ['opt-outs'], summary: 'Double opt-in: text the recipient a request to reply YES; their reply within 24 h opts them in (of the topic, if named), recorded as a confirmation',
+      body: { type: ['object', 'null'], additionalProperties: false, properties: { topic: { type: 'string', maxLength: 40 }, from: { type: 'string', maxLength: 32 }, body: { type: 'string', minLength: 1, maxLength: 1600 } } },
+    },
+  }, async (req, reply) => {
+    const r = await requestConfirmation(ctx.store, ctx.intake, callerOf(req.principal), ctx.config.startKeywords, { ...(req.body ?? {}), number: req.params.number }, req.viaDashboard ? 'dashboard' : 'api');
+    return reply.code(202).send({ id: r.id, message_id: r.message.id, expires_at: new Date(Date.now() + CONFIRMATION_WINDOW_MS).toISOString() });
   });
 
   app.get<{ Querystring: { account_id?: string } }>('/v1/account/settings', {
