@@ -16,6 +16,7 @@ import { RECEIPT_PLANNER } from './receipts/plan.ts';
 import { Retention } from './worker/retention.ts';
 import { ConfigWatch } from './services/config-watch.ts';
 import { AccountSettingsCache } from './intake/account-settings.ts';
+import { SignInWatch } from './services/sign-in-watch.ts';
 import { Periodic } from './loop/periodic.ts';
 import { rollUpSettled } from './services/reports.ts';
 import { BUCKET_MS } from './store/shared/attempt-buckets.ts';
@@ -195,6 +196,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       if (state === 'closed') accountAlerts.circuitClosed(providerId);
     };
   }
+  const signIns = runsApi && config.alertSignInFailures > 0 ? new SignInWatch({ metrics, store, notifier, threshold: config.alertSignInFailures, windowMs: config.alertWindowMs, everyMs: config.alertCheckMs, logger }) : null;
   // Every process watches its own way to the database (the alert cannot be kept in it).
   const databaseWatch = new DatabaseWatch({
     store, everyMs: config.databaseCheckMs, alertAfterMs: config.alertDatabaseDownMs, logger, notifier,
@@ -230,6 +232,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await Promise.all([router.start(), settings.refresh()]);
       await configWatch.start();
       databaseWatch.start();
+      signIns?.start();
       if (store.listen) await store.listen({ config: () => configWatch.poke(), ...(worker ? { wake: () => worker.wake() } : {}) });
       worker?.start();
       processor?.start();
@@ -282,7 +285,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await masks.stop();
       await ingest.drain();
       await configWatch.stop();
-      await databaseWatch.stop();
+      await Promise.all([databaseWatch.stop(), signIns?.stop()]);
       await registry.close();
       await leases?.close();
       await sharedHealth?.close();

@@ -93,6 +93,8 @@ const SCHEMA = {
   alertFailovers: { env: 'SWITCHBOARD_ALERT_FAILOVERS', kind: 'int', def: 3, min: 0 },
   alertWindowMs: { env: 'SWITCHBOARD_ALERT_WINDOW_MS', kind: 'int', def: 600_000, min: 1_000 },
   alertQueueAgeSeconds: { env: 'SWITCHBOARD_ALERT_QUEUE_AGE_SECONDS', kind: 'int', def: 300, min: 1 },
+  // Failed sign-ins (API keys, dashboard, SMPP binds) one api process answered within the alert window before `sign_in_failures` fires; 0: off.
+  alertSignInFailures: { env: 'SWITCHBOARD_ALERT_SIGN_IN_FAILURES', kind: 'int', def: 100, min: 0 },
   alertWebhookUrl: { env: 'SWITCHBOARD_ALERT_WEBHOOK_URL', kind: 'string', def: '', secret: true },
   alertSmsTo: { env: 'SWITCHBOARD_ALERT_SMS_TO', kind: 'string', def: '' },
   optOutScope: { env: 'SWITCHBOARD_OPT_OUT_SCOPE', kind: 'string', def: 'account' },

@@ -1,11 +1,12 @@
 // Issue 29's hardening: who may speak for the client (X-Forwarded-*), the admin key a
-// server reachable from other machines must have, and failed sign-ins.
+// server reachable from other machines must have, and failed sign-ins (locked out, counted, alerted).
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createApp } from '../../src/app.ts';
 import { ConfigError, loadConfig, trustProxyOption, weakAdminKey } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
-import { ADMIN_KEY, startApp, type TestApp } from '../helpers/app.ts';
+import { ADMIN_KEY, eventually, startApp, type TestApp } from '../helpers/app.ts';
+import { callbackReceiver } from '../helpers/net.ts';
 import { tempDir } from '../helpers/stores.ts';
 
 async function signInCookie(t: TestApp, headers: Record<string, string>): Promise<string> {
@@ -79,5 +80,19 @@ describe('failed sign-ins', () => {
     assert.match(metrics, /switchboard_auth_failures_total\{channel="dashboard"\} 10/);
     assert.match(metrics, /switchboard_auth_failures_total\{channel="dashboard_locked_out"\} 1/);
     assert.match(metrics, /switchboard_auth_failures_total\{channel="bearer"\} 1/);
+  });
+
+  it('spiking, fire the sign_in_failures alert once, which resolves when the window is quiet again', async () => {
+    const hooks = await callbackReceiver();
+    const spiked = await startApp({ alertSignInFailures: 5, alertWindowMs: 4_000, alertCheckMs: 50, alertWebhookUrl: hooks.url });
+    try {
+      for (let i = 0; i < 6; i++) assert.equal((await spiked.call('GET', '/v1/messages', undefined, { authorization: `Bearer wrong-${i}` })).status, 401);
+      const alerts = () => hooks.received.map((r) => JSON.parse(r.body) as { type: string; data: { rule: string; detail: string } }).filter((a) => a.data.rule === 'sign_in_failures');
+      const [firing] = await eventually(async () => { const a = alerts(); return a.length > 0 ? a : undefined; }, 10_000, 'the alert');
+      assert.equal(firing.type, 'alert.firing');
+      assert.match(firing.data.detail, /6 failed sign-ins/);
+      await eventually(async () => alerts().some((a) => a.type === 'alert.resolved'), 20_000, 'resolved once the window passed');
+      assert.deepEqual(alerts().map((a) => a.type), ['alert.firing', 'alert.resolved'], 'one episode, one notice each way');
+    } finally { await spiked.stop(); await hooks.close(); }
   });
 });
