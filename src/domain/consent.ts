@@ -1,8 +1,9 @@
 // The consent ledger (issue 29). Terms:
-// - record: one opt-out, opt-in or confirmation request, never changed or removed: what changed, its scope, its
-//   source (a keyword text, the API, the dashboard, the CLI, apply, an import, a double
-//   opt-in confirmation, or the migration of opt-outs kept before the ledger), who made it
-//   and when; a keyword's record holds the inbound text's id and words.
+// - record: one opt-out, opt-in or confirmation request, never changed or removed: what
+//   changed, its scope, its source (a keyword text, the API, the dashboard, the CLI,
+//   apply, an import, a double opt-in confirmation, or the migration of opt-outs kept
+//   before the ledger), who made it and when; a keyword's record holds the inbound
+//   text's id and words.
 // - scope: `account` (every message of the account to that number), `sender` (messages
 //   from one business number or sender id), or `topic` (messages naming that topic, such
 //   as `marketing`).
@@ -20,18 +21,6 @@
 import { AppError } from './errors.ts';
 
 export type ConsentAction = 'opt_out' | 'opt_in' | 'confirm_request';
-
-/** How long a confirmation request waits for its reply. */
-export const CONFIRMATION_WINDOW_MS = 24 * 3_600_000;
-
-/**
- * The confirmation request a START keyword answers: the latest request within the window,
- * unless a later opt-in or opt-out settled it. `history` is oldest first.
- */
-export function pendingConfirmation(history: readonly ConsentRecordRow[], now: number): ConsentRecordRow | undefined {
-  const last = history.at(-1);
-  return last?.action === 'confirm_request' && now - Number(last.created_at) <= CONFIRMATION_WINDOW_MS ? last : undefined;
-}
 export type ConsentScope = 'account' | 'sender' | 'topic';
 export const CONSENT_SOURCES = ['keyword', 'api', 'dashboard', 'cli', 'apply', 'import', 'confirmation', 'migration'] as const;
 export type ConsentSource = (typeof CONSENT_SOURCES)[number];
@@ -54,7 +43,7 @@ export interface ConsentRecordRow {
   /** the inbound text behind a keyword or confirmation record */
   inbound_id: string | null;
   inbound_text: string | null;
-  /** the text a confirmation request sent */
+  /** the message a confirmation request sent */
   message_id?: string | null;
   actor_kind: string;
   actor_id: string | null;
@@ -62,6 +51,17 @@ export interface ConsentRecordRow {
   created_at: number;
 }
 
+/** How long a confirmation request waits for its reply. */
+export const CONFIRMATION_WINDOW_MS = 24 * 3_600_000;
+
+/**
+ * The confirmation request a START keyword answers: the latest request within the window,
+ * unless a later opt-in or opt-out settled it. `history` is oldest first.
+ */
+export function pendingConfirmation(history: readonly ConsentRecordRow[], now: number): ConsentRecordRow | undefined {
+  const last = history.at(-1);
+  return last?.action === 'confirm_request' && now - Number(last.created_at) <= CONFIRMATION_WINDOW_MS ? last : undefined;
+}
 /** A record's scope and what it names. */
 export type NewConsentScope = Pick<ConsentRecordRow, 'scope' | 'sender' | 'topic'>;
 
