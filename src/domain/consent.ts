@@ -19,6 +19,7 @@
 // - settings: per account; `opt_out_scope` says what a STOP keyword opts out of (the
 //   whole account, or the number that was texted), defaulting to SWITCHBOARD_OPT_OUT_SCOPE.
 import { AppError } from './errors.ts';
+import type { SendWindow } from './send-window.ts';
 
 export type ConsentAction = 'opt_out' | 'opt_in' | 'confirm_request';
 export type ConsentScope = 'account' | 'sender' | 'topic';
@@ -106,6 +107,10 @@ export interface AccountSettings {
   opt_out_scope: 'account' | 'number';
   /** transactional messages go past opt-outs that name no topic */
   transactional_past_opt_out: boolean;
+  /** quiet hours: the recipient's local hours marketing messages may be sent in (domain/send-window.ts); null: any */
+  send_window: SendWindow | null;
+  /** whether transactional messages keep to the send window too (by default they are exempt) */
+  send_window_transactional: boolean;
 }
 
 /** An account's settings: what it stored (JSON), over the server's defaults. */
@@ -114,6 +119,8 @@ export function accountSettings(stored: string | null | undefined, defaults: { o
   return {
     opt_out_scope: s.opt_out_scope ?? (defaults.optOutScope === 'number' ? 'number' : 'account'),
     transactional_past_opt_out: s.transactional_past_opt_out ?? false,
+    send_window: s.send_window ?? null,
+    send_window_transactional: s.send_window_transactional ?? false,
   };
 }
 

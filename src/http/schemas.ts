@@ -134,6 +134,12 @@ export const sendBodySchema = {
     priority: { type: 'string', enum: ['urgent', 'normal', 'bulk'], description: 'its lane (default normal, bulk for marketing): urgent (one-time codes, alerts) goes first; bulk (campaigns) keeps a guaranteed share (SWITCHBOARD_BULK_SHARE); within a lane, accounts take turns' },
     category: { type: 'string', enum: ['transactional', 'marketing'], description: 'transactional (default) or marketing; an account may let transactional messages past opt-outs that name no topic (POST /v1/account/settings)' },
     topic: { type: 'string', maxLength: 40, description: 'the consent topic it falls under (like marketing): a recipient who opted out of that topic is refused' },
+    send_window: {
+      type: 'object', required: ['start', 'end'], additionalProperties: false,
+      properties: { start: { type: 'string', maxLength: 5 }, end: { type: 'string', maxLength: 5 } },
+      description: 'quiet hours: the recipient\'s local hours it may be sent in ("08:00"–"21:00"; an end before the start crosses midnight). Outside them it is held (scheduled, error quiet_hours) until they open. Default: the account\'s send_window for marketing messages',
+    },
+    tz: { type: 'string', maxLength: 64, description: 'the recipient\'s IANA time zone, instead of the one found from the number' },
   },
 } as const;
 

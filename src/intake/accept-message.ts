@@ -6,6 +6,10 @@ import { createHash } from 'node:crypto';
 import { AppError } from '../domain/errors.ts';
 import { parsePhone, isAlphanumericSender } from '../domain/phone.ts';
 import { optOutRefuses, optedOutMessage, topicOf, type AccountSettings, type MessageCategory } from '../domain/consent.ts';
+import { nextOpening, sendWindowOf, timeZoneOf, zonesOf, type SendWindow } from '../domain/send-window.ts';
+
+/** What intake reads of an account's settings (domain/consent.ts AccountSettings). */
+export type IntakeSettings = Pick<AccountSettings, 'transactional_past_opt_out' | 'send_window' | 'send_window_transactional'>;
 import { countSegments } from '../domain/encoding.ts';
 import { newId } from '../domain/ids.ts';
 import type { ConversationRow, ConversationStore, InsertResult, MessageLedger, MessageRow, NewMessage, OptOutRow, RecordStore, TemplateRow } from '../store/store.ts';
@@ -47,6 +51,10 @@ export interface SendInput {
   category?: MessageCategory;
   /** the consent topic it falls under: opt-outs of that topic refuse it */
   topic?: string;
+  /** quiet hours: the recipient's local hours it may be sent in (else the account's, for marketing) */
+  send_window?: SendWindow;
+  /** the recipient's time zone, instead of the one found from the number */
+  tz?: string;
 }
 
 export interface Caller {
@@ -90,12 +98,12 @@ export class Intake {
 
   /** `batchesInFlight`: how many intake batches the store takes at once (openStore's `batchesInFlight`). */
   readonly #weight: (accountId: string) => number;
-  readonly #settings: (accountId: string) => Pick<AccountSettings, 'transactional_past_opt_out'>;
+  readonly #settings: (accountId: string) => IntakeSettings;
 
   /** `weight`: an account's weight among the accounts of its lane (SWITCHBOARD_ACCOUNT_WEIGHTS). */
-  constructor(store: IntakeStore, routing: IntakeRouting, onAccepted: (m: MessageRow, handedOff: boolean) => void, opts: { checkCallback?: (url: string) => void; batchesInFlight?: number; weight?: (accountId: string) => number; settings?: (accountId: string) => Pick<AccountSettings, 'transactional_past_opt_out'> } = {}) {
+  constructor(store: IntakeStore, routing: IntakeRouting, onAccepted: (m: MessageRow, handedOff: boolean) => void, opts: { checkCallback?: (url: string) => void; batchesInFlight?: number; weight?: (accountId: string) => number; settings?: (accountId: string) => IntakeSettings } = {}) {
     this.#weight = opts.weight ?? (() => 1);
-    this.#settings = opts.settings ?? (() => ({ transactional_past_opt_out: false }));
+    this.#settings = opts.settings ?? (() => ({ transactional_past_opt_out: false, send_window: null, send_window_transactional: false }));
     this.#store = store;
     this.#batch = new GroupCommit((items) => store.insertMessages(items), 500, opts.batchesInFlight);
     this.#routing = routing;
@@ -225,6 +233,18 @@ export class Intake {
         else throw new AppError('recipient_opted_out', message, { field: 'to' });
       }
     }
+    // Quiet hours: the message's own window, else the account's (for marketing, and for
+    // transactional messages when the account says so); outside it, held until it opens.
+    const settings = this.#settings(caller.accountId);
+    const window = input.send_window !== undefined ? sendWindowOf(input.send_window)
+      : settings.send_window && (category === 'marketing' || settings.send_window_transactional) ? settings.send_window : null;
+    let held: { at: number; why: string } | null = null;
+    if (window) {
+      const zones = input.tz !== undefined ? [timeZoneOf(input.tz)] : zonesOf(to.e164);
+      const at = nextOpening(window, zones, sendAt ?? now);
+      if (at !== null) held = { at, why: `held for its send window (${window.start}–${window.end} in ${zones.join(', ')}) until ${new Date(at).toISOString()}` };
+    }
+    if (held) sendAt = held.at;
     const start = sendAt ?? now;
     const row: MessageRow = {
       id: newId('msg'), account_id: caller.accountId, api_key_id: caller.keyId, to_number: to.e164, from_number: from,
@@ -240,6 +260,7 @@ export class Intake {
       ...(input.lookup ? { lookup: 1 } : {}),
       ...(category === 'marketing' ? { category } : {}),
       ...(topic ? { topic } : {}),
+      ...(held ? { error_code: 'quiet_hours', error_message: held.why } : {}),
       ...(template ? { template_id: template.id, template_version: template.version } : {}),
       ...(channel === 'voice' ? {
         channel, voice_options: JSON.stringify({ ...(input.voice ? { voice: input.voice } : {}), ...(input.language ? { language: input.language } : {}), ...(input.fallback_sms ? { fallback_sms: true } : {}) }),

@@ -5,16 +5,19 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { requirePhone } from '../../../domain/phone.ts';
+import { sendWindowOf } from '../../../domain/send-window.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { actingAccount } from '../../../domain/actor.ts';
 import { CONFIRMATION_WINDOW_MS, type AccountSettings } from '../../../domain/consent.ts';
 import { consentProof, consentProofCsv, requestConfirmation } from '../../../services/consent.ts';
 import { callerOf } from '../../caller.ts';
 
-const settingsSchema = {
-  type: 'object',
-  properties: { account_id: { type: 'string' }, opt_out_scope: { type: 'string', enum: ['account', 'number'] }, transactional_past_opt_out: { type: 'boolean' } },
+const windowSchema = { type: ['object', 'null'], required: ['start', 'end'], additionalProperties: false, properties: { start: { type: 'string' }, end: { type: 'string' } } } as const;
+const settingsProperties = {
+  opt_out_scope: { type: 'string', enum: ['account', 'number'] }, transactional_past_opt_out: { type: 'boolean' },
+  send_window: windowSchema, send_window_transactional: { type: 'boolean' },
 } as const;
+const settingsSchema = { type: 'object', properties: { account_id: { type: 'string' }, ...settingsProperties } } as const;
 
 export async function consentRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const proofOf = async (accountId: string, number: string) => {
@@ -66,12 +69,13 @@ export async function consentRoutes(app: FastifyInstance, ctx: AppContext): Prom
   app.post<{ Body: Partial<AccountSettings> & { account_id?: string } }>('/v1/account/settings', {
     config: { scope: 'admin' },
     schema: {
-      tags: ['opt-outs'], summary: 'Change the account\'s settings: what a STOP opts out of (opt_out_scope), and whether transactional messages go past opt-outs that name no topic',
-      body: { type: 'object', additionalProperties: false, properties: { account_id: { type: 'string' }, opt_out_scope: { type: 'string', enum: ['account', 'number'] }, transactional_past_opt_out: { type: 'boolean' } } },
+      tags: ['opt-outs'], summary: 'Change the account\'s settings: what a STOP opts out of (opt_out_scope), whether transactional messages go past opt-outs that name no topic, quiet hours (send_window, for marketing; for transactional messages too with send_window_transactional)',
+      body: { type: 'object', additionalProperties: false, properties: { account_id: { type: 'string' }, ...settingsProperties } },
       response: { 200: settingsSchema },
     },
   }, async (req) => {
     const { account_id, ...change } = req.body;
+    if (change.send_window) change.send_window = sendWindowOf(change.send_window);
     const accountId = actingAccount(req.principal, account_id);
     // Only what the account set is stored: the rest keeps following the server's defaults.
     const stored = (await ctx.store.listAccountSettings()).find((a) => a.id === accountId)?.settings;
