@@ -10,6 +10,7 @@ export const ERRORS = {
   unknown_template: { status: 422, hint: 'create the template first (POST /v1/templates) or check its id' },
   template_variables: { status: 422, hint: 'give every variable the template declares, and no others (GET /v1/templates/:id)' },
   invalid_sender: { status: 400, hint: 'use one of your numbers (GET /v1/numbers) or omit `from`' },
+  batch_invalid: { status: 422, hint: 'fix the recipients listed in `details` (index, field, code, message) and send the batch again: nothing of it was stored' },
   recipient_opted_out: { status: 422, hint: 'the recipient replied STOP; they must reply START (or be removed from /v1/opt-outs) before you can text them again' },
   unknown_sender: { status: 422, hint: '`from` must be one of your active numbers (GET /v1/numbers); omit it to let routing choose' },
   sender_not_allowed: { status: 422, hint: 'the destination country\'s rules or the number\'s capabilities forbid this sender; omit `from` to let routing choose' },
@@ -44,12 +45,15 @@ export class AppError extends Error {
   readonly status: number;
   /** for rate_limited: seconds until a retry can succeed */
   readonly retryAfter?: number;
-  constructor(code: ErrorCode, message: string, opts: { field?: string; cause?: unknown; retryAfter?: number } = {}) {
+  /** item by item, for a request of many (a batch's recipients) */
+  readonly details?: readonly unknown[];
+  constructor(code: ErrorCode, message: string, opts: { field?: string; cause?: unknown; retryAfter?: number; details?: readonly unknown[] } = {}) {
     super(message, { cause: opts.cause });
     this.name = 'AppError';
     this.code = code;
     this.field = opts.field;
     this.retryAfter = opts.retryAfter;
+    this.details = opts.details;
     this.status = ERRORS[code].status;
   }
 }

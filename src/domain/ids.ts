@@ -48,7 +48,7 @@ export function ulid(now = Date.now()): string {
   return encodeTime(Math.max(now, lastTime)) + encodeRandom(lastRandom);
 }
 
-export type IdPrefix = 'req' | 'cns' | 'msg' | 'att' | 'evt' | 'key' | 'whk' | 'acc' | 'inb' | 'cbk' | 'rly' | 'msk' | 'smb' | 'trk' | 'drl';
+export type IdPrefix = 'req' | 'cns' | 'bat' | 'msg' | 'att' | 'evt' | 'key' | 'whk' | 'acc' | 'inb' | 'cbk' | 'rly' | 'msk' | 'smb' | 'trk' | 'drl';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${ulid()}`;

@@ -39,6 +39,7 @@ import { trustProxyOption } from '../config.ts';
 import { newId } from '../domain/ids.ts';
 import { auditRoutes } from './routes/v1/audit.ts';
 import { consentRoutes } from './routes/v1/consent.ts';
+import { batchRoutes } from './routes/v1/batches.ts';
 import { actingAs } from '../domain/audit.ts';
 
 /** Retry-After on 503 database_unavailable: PostgreSQL restarts and failovers take seconds. */
@@ -170,7 +171,7 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof AppError) {
       if (err.code === 'rate_limited') reply.header('retry-after', String(err.retryAfter ?? 1));
-      return reply.code(err.status).send({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
+      return reply.code(err.status).send({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), ...(err.details ? { details: err.details } : {}) } });
     }
     const e = err as { validation?: { instancePath?: string; params?: Record<string, unknown> }[]; validationContext?: string; statusCode?: number; code?: string; message: string };
     if (e.validation) {
@@ -215,6 +216,7 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
     await routeRuleRoutes(api, ctx);
     await auditRoutes(api, ctx);
     await consentRoutes(api, ctx);
+    await batchRoutes(api, ctx);
   });
   await app.register(async (api) => {
     await reportRoutes(api, ctx);

@@ -111,6 +111,19 @@ export class Intake {
     this.#checkCallback = opts.checkCallback ?? checkCallbackUrl;
   }
 
+  /**
+   * The insert of a prepared row (`stored` as it is written, when handed off): its opt-out
+   * check, its account's weight among its lane's flows, and its message.accepted event.
+   */
+  insertOf(row: MessageRow, idempotency: NewMessage['idempotency'], checkOptOut: boolean, stored = row): NewMessage {
+    return { row: stored, idempotency, checkOptOut, optOutTopicsOnly: this.#topicsOnly(row), weight: this.#weight(row.account_id), outbox: [acceptedEvent(row, row.created_at)] };
+  }
+
+  /** Tells the app messages were accepted outside accept() (a batch): counted, and the worker woken. */
+  accepted(rows: readonly MessageRow[]): void {
+    for (const m of rows) this.#onAccepted(m, false);
+  }
+
   /** Messages due at once go straight to this worker while it has room (see HandOff). */
   handOffTo(worker: HandOff): void { this.#handOff = worker; }
 
@@ -126,7 +139,7 @@ export class Intake {
       : row;
     let result: InsertResult;
     try {
-      result = await this.#batch.submit({ row: stored, idempotency, checkOptOut: !opts.skipOptOut, optOutTopicsOnly: this.#topicsOnly(row), weight: this.#weight(row.account_id), outbox: [acceptedEvent(row, row.created_at)] });
+      result = await this.#batch.submit(this.insertOf(row, idempotency, !opts.skipOptOut, stored));
     } catch (err) {
       if (lease) this.#handOff!.release();
       throw err;

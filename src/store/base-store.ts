@@ -7,12 +7,12 @@ import { sql, type RawBuilder } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { migrations } from './migrations.ts';
 import type { Announce, AnnounceEvents, ReceiptPlanner, AttemptRow, CancelResult, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage, Outcome, QueueStats, ReceiptResult, ReceiptWrite, Store, WebhookRow } from './store.ts';
-import { LookupsBase } from './shared/lookups.ts';
+import { BatchesBase } from './shared/batches.ts';
 
 /** The error codes of a message waiting queued for a route (worker/outcome.ts waitOutcome). */
 const WAITING_CODES = ['route_unavailable', 'no_provider_configured'];
 
-export abstract class BaseStore extends LookupsBase implements Store {
+export abstract class BaseStore extends BatchesBase implements Store {
   abstract readonly dialect: 'sqlite' | 'postgres';
 
   abstract insertMessages(batch: NewMessage[]): Promise<InsertResult[]>;

@@ -3,6 +3,7 @@ import type { InboundPartRow, MessagePartRow, MaskLegRow, MaskRow, RelayAttemptR
 import type { Generated } from 'kysely';
 import type { AuditHead, AuditRow } from '../domain/audit.ts';
 import type { ConsentRecordRow } from '../domain/consent.ts';
+import type { BatchRow } from './ports/batches.ts';
 
 export interface AccountTable { id: string; name: string; created_at: number; updated_at: number; settings?: string | null }
 export interface ReportRollupTable extends ReportRollupRow { span: RollupSpan }
@@ -48,5 +49,6 @@ export interface Database {
   route_rules: RouteRuleRow;
   audit_log: AuditRow;
   consent_records: ConsentRecordRow;
+  batches: BatchRow;
   audit_head: AuditHead & { id: number };
 }

@@ -16,6 +16,7 @@
 //   LookupCache    carrier lookups of numbers, shared by every process
 //   AuditLog       configuration changes, chained by hash (written by RecordStore's writes)
 //   ConsentLedger  opt-out and opt-in records (the opt-outs intake checks), account settings
+//   BatchStore     bulk sends: a batch of messages accepted as one
 //
 // Rows and write shapes live in rows.ts. All times are epoch milliseconds.
 import type { MessageLedger } from './ports/ledger.ts';
@@ -31,9 +32,10 @@ import type { EventOutbox } from './ports/outbox.ts';
 import type { LookupCache } from './ports/lookups.ts';
 import type { AuditLog, AuditFilter } from './ports/audit.ts';
 import type { ConsentLedger, NewConsentRecord } from './ports/consent.ts';
+import type { BatchRow, BatchStore } from './ports/batches.ts';
 
 export type * from './rows.ts';
-export type { MessageLedger, WebhookLog, CallbackQueue, CallbackClaim, CallbackFinish, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox, LookupCache, AuditLog, AuditFilter, ConsentLedger, NewConsentRecord };
+export type { MessageLedger, WebhookLog, CallbackQueue, CallbackClaim, CallbackFinish, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox, LookupCache, AuditLog, AuditFilter, ConsentLedger, NewConsentRecord, BatchRow, BatchStore };
 
 /** Opening, migrating and closing a database. */
 export interface StoreLifecycle {
@@ -46,4 +48,4 @@ export interface StoreLifecycle {
   backup?(path: string): Promise<void>;
 }
 
-export interface Store extends StoreLifecycle, MessageLedger, WebhookLog, CallbackQueue, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox, LookupCache, AuditLog, ConsentLedger {}
+export interface Store extends StoreLifecycle, MessageLedger, WebhookLog, CallbackQueue, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox, LookupCache, AuditLog, ConsentLedger, BatchStore {}

@@ -7,6 +7,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, startApp, type TestApp } from '../helpers/app.ts';
+import type { BaseStore } from '../../src/store/base-store.ts';
 
 const NEW_YORK = '+12125550123';
 const hhmm = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
@@ -31,7 +32,7 @@ describe('quiet hours', () => {
     const opens = Date.parse(res.body.send_at);
     assert.ok(opens > Date.now() + 3_500_000 && opens <= Date.now() + 2 * 3_600_000, `opens in about two hours: ${res.body.send_at}`);
     // The clock reaches the opening.
-    await t.app.ctx.store.db.updateTable('messages').set({ next_attempt_at: Date.now() }).where('id', '=', res.body.id).execute();
+    await (t.app.ctx.store as unknown as BaseStore).db.updateTable('messages').set({ next_attempt_at: Date.now() }).where('id', '=', res.body.id).execute();
     t.app.worker?.wake();
     const sent = await eventually(async () => { const m = (await t.call('GET', `/v1/messages/${res.body.id}`)).body; return m.status === 'delivered' ? m : undefined; }, 10_000, 'the held message delivered');
     assert.equal(sent.error, null);

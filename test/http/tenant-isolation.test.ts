@@ -58,6 +58,7 @@ function attackBodies(ids: Ids): Record<string, unknown[]> {
       { number: SHARED_NUM, destinations: ['+18585550199'] },
     ],
     'POST /v1/opt-outs': [{ number: RECIPIENT }],
+    'POST /v1/batches': [{ body: 'x', recipients: [{ to: A_NUM }], from: A_NUM }, { body: 'x', recipients: [{ to: RECIPIENT }] }],
     'POST /v1/consent/:number/confirmations': [{ topic: 'marketing' }],
     'POST /v1/account/settings': [{ account_id: 'acct-a', opt_out_scope: 'number' }, { opt_out_scope: 'number' }],
     'POST /v1/masks': [{ participants: ['+14155550120', '+14155550121'] }],
@@ -71,12 +72,12 @@ function attackBodies(ids: Ids): Record<string, unknown[]> {
   };
 }
 
-interface Ids { provider: string; message: string; mask: string; key: string; relay: string; tracking: string; template: string; inbound: string; conversation: string }
+interface Ids { provider: string; message: string; mask: string; key: string; relay: string; tracking: string; template: string; inbound: string; conversation: string; batch: string }
 
 /** The path with A's record in every parameter. */
 function fill(url: string, ids: Ids): string {
   const section = url.split('/')[2];
-  const byId: Record<string, string> = { messages: ids.message, masks: ids.mask, keys: ids.key, relays: ids.relay, providers: ids.provider, 'tracking-links': ids.tracking, templates: ids.template, inbound: ids.inbound, conversations: ids.conversation };
+  const byId: Record<string, string> = { messages: ids.message, masks: ids.mask, keys: ids.key, relays: ids.relay, providers: ids.provider, 'tracking-links': ids.tracking, templates: ids.template, inbound: ids.inbound, conversations: ids.conversation, batches: ids.batch };
   return url
     .replace(':id', encodeURIComponent(byId[section] ?? 'unknown'))
     // A lookup is a shared fact about a number (DESIGN §6), and echoes the number asked: ask about one that is nobody's.
@@ -92,7 +93,7 @@ async function snapshot(store: Store, ids: Ids): Promise<string> {
     mask: await store.getMask('acct-a', ids.mask), message: await store.getMessage('acct-a', ids.message),
     keys: await store.listApiKeys('acct-a'), operatorKeys: await store.listApiKeys('default'), relay: await store.getRelay(ids.relay),
     tracking: await store.listTrackingLinks('acct-a'), templates: await store.listTemplates('acct-a', A_TEMPLATE),
-    settings: (await store.listAccountSettings()).find((a) => a.id === 'acct-a'), consent: await store.listConsent('acct-a', A_OPTED_OUT),
+    settings: (await store.listAccountSettings()).find((a) => a.id === 'acct-a'), consent: await store.listConsent('acct-a', A_OPTED_OUT), batch: await store.getBatch('acct-a', ids.batch),
   });
 }
 
@@ -134,13 +135,14 @@ function isolationSuite(name: string, opts: { skip?: string | false; postgres?: 
       const mask = await mustCreate('/v1/masks', { participants: ['+14155550110', '+14155550111'] }, as(aKey));
       const relay = await mustCreate('/sms/relay', { to: A_NUM, from: '+14155550199', body: A_BODY }, as(aKey));
       await mustCreate('/v1/templates', { id: A_TEMPLATE, body: `${A_BODY} {x}` }, as(aKey));
+      const batch = await mustCreate('/v1/batches', { body: A_BODY, recipients: [{ to: '+14155550112' }] }, as(aKey));
       // A text a customer sent to A's number, and its conversation.
       const now = Date.now();
       const conversation = conversationId('acct-a', A_NUM, '+14155550120');
       await t.app.ctx.store.upsertConversation({ id: conversation, account_id: 'acct-a', business_number: A_NUM, customer_number: '+14155550120', created_at: now });
       const [inbound] = await t.app.ctx.store.insertInbound([{ id: newId('inb'), account_id: 'acct-a', provider_id: 'sim', provider_message_id: 'iso-in-1', from_number: '+14155550120', to_number: A_NUM,
         body: A_BODY, webhook_id: 'whk_iso', received_at: now, created_at: now, conversation_id: conversation, in_reply_to: null }]);
-      ids = { provider: 'sim', message: msg.id, mask: mask.id, key: a.id, relay: relay.id, tracking: tracking.id, template: A_TEMPLATE, inbound: inbound.id, conversation };
+      ids = { provider: 'sim', message: msg.id, mask: mask.id, key: a.id, relay: relay.id, tracking: tracking.id, template: A_TEMPLATE, inbound: inbound.id, conversation, batch: batch.id };
       await eventually(async () => (await op('GET', `/v1/relays/${relay.id}`)).body.status !== 'forwarding', 10_000, 'the relay to settle');
       routes = t.app.server!.routeTable as Route[];
     });
@@ -154,7 +156,7 @@ function isolationSuite(name: string, opts: { skip?: string | false; postgres?: 
     it("account B's admin key can neither see nor change anything of account A's, on any route", async () => {
       const before = await snapshot(t.app.ctx.store, ids);
       const bodies = attackBodies(ids);
-      const markers = [A_NUM, ...A_PROXIES, A_OPTED_OUT, 'acct-a', ids.message, ids.mask, ids.key, ids.relay, A_BODY];
+      const markers = [A_NUM, ...A_PROXIES, A_OPTED_OUT, 'acct-a', ids.message, ids.mask, ids.key, ids.relay, ids.batch, A_BODY];
       const guarded = routes.filter((r) => r.scope && r.method !== 'HEAD');
       assert.ok(guarded.length >= 30, `the route table lists ${guarded.length} guarded routes`);
       for (const r of guarded) {
@@ -170,7 +172,7 @@ function isolationSuite(name: string, opts: { skip?: string | false; postgres?: 
           for (const m of markers) assert.ok(!text.includes(m), `${route} ${JSON.stringify(body)} showed B ${m}: ${res.status} ${text.slice(0, 300)}`);
           if (r.method !== 'GET') {
             // What B may change is its own: an opt-out or message of B's account.
-            assert.ok(['POST /v1/opt-outs', 'POST /v1/masks', 'POST /relay/status', 'POST /v1/tracking-links', 'POST /v1/messages/preview', 'POST /v1/templates', 'POST /v1/account/settings', 'POST /v1/consent/:number/confirmations'].includes(route), `${route} ${JSON.stringify(body)} was allowed: ${res.status} ${text.slice(0, 300)}`);
+            assert.ok(['POST /v1/opt-outs', 'POST /v1/masks', 'POST /relay/status', 'POST /v1/tracking-links', 'POST /v1/messages/preview', 'POST /v1/templates', 'POST /v1/account/settings', 'POST /v1/consent/:number/confirmations', 'POST /v1/batches'].includes(route), `${route} ${JSON.stringify(body)} was allowed: ${res.status} ${text.slice(0, 300)}`);
           }
         }
         // The same path with A's key finds A's record, so B's refusal is not a wrong id.

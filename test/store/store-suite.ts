@@ -20,6 +20,7 @@ import { outboxCases } from './areas/outbox.ts';
 import { lookupsCases } from './areas/lookups.ts';
 import { auditCases } from './areas/audit.ts';
 import { consentCases } from './areas/consent.ts';
+import { batchesCases } from './areas/batches.ts';
 
 export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip: string | false = false): void {
   describe(`store contract: ${name}`, { skip }, () => {
@@ -41,6 +42,7 @@ export function runStoreSuite(name: string, make: () => Promise<TestStore>, skip
     lookupsCases(store);
     auditCases(store);
     consentCases(store);
+    batchesCases(store);
     lifecycleCases(store);
   });
 }

@@ -69,6 +69,8 @@ export interface MessageRow {
   category?: string | null;
   /** the consent scope it falls under, if any */
   topic?: string | null;
+  /** the bulk send it came in (ports/batches.ts) */
+  batch_id?: string | null;
 }
 
 /** Added to the part_index of a provider's parts when the message is sent once more elsewhere (failover on no receipt): kept, and their late receipts recorded. */
