@@ -7,6 +7,7 @@ import { numbersCommand } from './numbers.ts';
 import { pricesCommand } from './prices.ts';
 import { auditCommand, cliActor } from './audit.ts';
 import { consentCommand } from './consent.ts';
+import { sendCommand } from './send.ts';
 import { actingAs } from '../domain/audit.ts';
 import { ConfigError, describeConfig, loadConfig, type Role } from '../config.ts';
 
@@ -31,6 +32,9 @@ Usage:
                                                 a failover drill on the running server (operator key:
                                                 SWITCHBOARD_ADMIN_KEY or SWITCHBOARD_KEY)
   switchboard config                            print the effective configuration (secrets masked)
+  switchboard send --csv FILE (--template ID | --body TEXT) [--dry-run] [--no-wait] [--url URL]
+                                                a bulk send from a file through the running server, with progress;
+                                                run it again after an interruption: nothing is sent twice
   switchboard consent import <file.csv> [--account ID] [--dry-run]
                                                 opt-outs and opt-ins from another system (number, action?, sender?, topic?)
   switchboard audit verify [--json]             check the audit log's hash chain (exit 1 when broken)
@@ -103,6 +107,8 @@ async function dispatch(argv: string[]): Promise<number> {
         return await auditCommand(rest);
       case 'consent':
         return await consentCommand(rest);
+      case 'send':
+        return await sendCommand(rest);
       case 'config':
         console.log(JSON.stringify(describeConfig(loadConfig()), null, 2));
         return 0;

@@ -25,7 +25,7 @@ function hashOf(input: BatchInput): string {
 }
 
 /** Validates and accepts a batch; answers its row (a retry with the same key: the first one's). */
-export async function acceptBatch(d: BatchDeps, caller: Caller, input: BatchInput, idempotencyKey?: string): Promise<BatchRow> {
+export async function acceptBatch(d: BatchDeps, caller: Caller, input: BatchInput, idempotencyKey?: string, opts: { dryRun?: boolean } = {}): Promise<BatchRow | { dry_run: true; total: number }> {
   const { recipients, ...common } = input;
   if (recipients.length === 0 || recipients.length > MAX_BATCH) throw new AppError('validation_error', `a batch has 1 to ${MAX_BATCH} recipients`, { field: 'recipients' });
   // A bulk send goes in the bulk lane unless it says otherwise.
@@ -44,6 +44,7 @@ export async function acceptBatch(d: BatchDeps, caller: Caller, input: BatchInpu
   if (problems.length > 0) {
     throw new AppError('batch_invalid', `${problems.length} of ${recipients.length} recipients cannot be sent as given: nothing was stored`, { field: 'recipients', details: problems.slice(0, 100) });
   }
+  if (opts.dryRun) return { dry_run: true, total: recipients.length };
   const now = Date.now();
   const hash = hashOf(input);
   const { created, batch } = await d.store.createBatch({

@@ -158,6 +158,16 @@ describe('dashboard in a browser', { skip }, () => {
     await page.locator('#audit-verify').filter({ hasText: /Chain intact: \d+ entries/ }).waitFor();
   });
 
+  it('shows a bulk send\'s progress', async () => {
+    const made = await t.call('POST', '/v1/batches', { body: 'Road closed today', recipients: [{ to: '+14155550171' }, { to: '+14155550172' }] });
+    assert.equal(made.status, 202);
+    await page.goto(`${t.url}/dashboard/batches`);
+    const row = page.locator('#batch-results tbody tr').filter({ hasText: made.body.id });
+    await eventually(async () => /2 \/ 2/.test((await row.textContent()) ?? ''), 15_000, 'the batch done');
+    assert.match((await row.textContent()) ?? '', /delivered 2/);
+    await shot('batches');
+  });
+
   it('shows raw webhooks and replays one', async () => {
     const hooks = await t.app.ctx.store.listWebhooks({ newest: 1 });
     await page.goto(`${t.url}/dashboard#/webhooks`);

@@ -8,7 +8,7 @@ let me = null;
 let timer = null;
 
 const PAGES = [
-  ['overview', 'Overview'], ['messages', 'Messages'], ['providers', 'Providers & numbers'], ['relay-rules', 'Relay rules'],
+  ['overview', 'Overview'], ['messages', 'Messages'], ['batches', 'Batches'], ['providers', 'Providers & numbers'], ['relay-rules', 'Relay rules'],
   ['relays', 'Relays'], ['masks', 'Masks'], ['opt-outs', 'Opt-outs'], ['reports', 'Reports'], ['webhooks', 'Webhooks', true],
   ['alerts', 'Alerts', true], ['keys', 'API keys'], ['audit', 'Audit log', 'admin'],
 ];
@@ -420,6 +420,24 @@ async function keys() {
   ], list));
 }
 
+// ---- batches -------------------------------------------------------------
+
+async function batches() {
+  const results = h('div', { id: 'batch-results' });
+  const refresh = async () => {
+    const list = (await api('GET', '/v1/batches?limit=50')).data;
+    results.replaceChildren(table([
+      ['Batch', (b) => b.id], ['Created', (b) => when(b.created_at)],
+      ['Progress', (b) => h('span', {}, h('progress', { max: String(b.total), value: String(b.done), 'aria-label': `${b.done} of ${b.total} done` }), ` ${b.done} / ${b.total}`)],
+      ['By status', (b) => Object.entries(b.by_status).map(([s, n]) => `${s} ${n}`).join(', ') + (b.refused ? `, refused ${b.refused}` : '')],
+      ['', (b) => h('a', { href: `/v1/batches/${encodeURIComponent(b.id)}/failures`, download: '' }, 'Failures (CSV)')],
+    ], list, 'Bulk sends, newest first'));
+  };
+  page('Batches', h('p.muted', {}, 'Bulk sends (POST /v1/batches, or switchboard send --csv), with their progress.'), results);
+  await refresh();
+  timer = setInterval(() => guarded(refresh), 2_000);
+}
+
 // ---- audit log -----------------------------------------------------------
 
 const AUDIT_OBJECTS = ['account', 'api_key', 'provider', 'number', 'country_rule', 'route_rule', 'relay_rule', 'template', 'tracking_link', 'opt_out'];
@@ -477,7 +495,7 @@ async function conversation(id) {
 }
 
 const VIEWS = {
-  overview, messages, message, conversation, providers, 'relay-rules': relayRules, relays, masks, 'opt-outs': () => optOuts(), reports, webhooks, alerts: alertsPage, keys, audit: auditLog,
+  overview, messages, message, conversation, providers, 'relay-rules': relayRules, relays, masks, 'opt-outs': () => optOuts(), reports, webhooks, alerts: alertsPage, keys, audit: auditLog, batches,
 };
 
 window.addEventListener('hashchange', route);

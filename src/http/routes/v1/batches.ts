@@ -25,16 +25,18 @@ export async function batchRoutes(app: FastifyInstance, ctx: AppContext): Promis
     return b;
   };
 
-  app.post<{ Body: BatchInput; Headers: { 'idempotency-key'?: string } }>('/v1/batches', {
+  app.post<{ Body: BatchInput; Headers: { 'idempotency-key'?: string }; Querystring: { dry_run?: boolean } }>('/v1/batches', {
     config: { scope: 'send' },
     bodyLimit: 16 * 1024 * 1024,
     schema: {
       tags: ['messages'], summary: `Send one body or template to up to ${MAX_BATCH} recipients, each with its own variables and metadata: validated whole (every bad recipient named in error.details, nothing stored), accepted as one (an Idempotency-Key makes a retry safe). Bulk lane unless priority says otherwise`,
       headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 } } },
+      querystring: { type: 'object', additionalProperties: false, properties: { dry_run: { type: 'boolean', description: 'validate the whole batch and store nothing: 200 { dry_run, total }' } } },
       body: { type: 'object', required: ['recipients'], additionalProperties: false, properties: { ...common, recipients: { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: recipientSchema } } },
     },
   }, async (req, reply) => {
-    const batch = await acceptBatch({ store: ctx.store, intake: ctx.intake }, callerOf(req.principal), req.body, req.headers['idempotency-key']);
+    const batch = await acceptBatch({ store: ctx.store, intake: ctx.intake }, callerOf(req.principal), req.body, req.headers['idempotency-key'], { dryRun: req.query.dry_run });
+    if ('dry_run' in batch) return batch;
     return reply.code(202).send(await withCounts(batch));
   });
 
