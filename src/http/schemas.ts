@@ -21,6 +21,7 @@ export const errorSchema = {
 export const messageSchema = {
   $id: 'Message',
   type: 'object',
+  required: ['id', 'status', 'to', 'body', 'created_at'],
   properties: {
     id: { type: 'string', examples: ['msg_01JD5Z9Q8M0000000000000000'] },
     object: { type: 'string' },
