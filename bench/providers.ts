@@ -10,10 +10,10 @@ import { vonage } from '../src/providers/vonage/adapter.ts';
 import { sinch } from '../src/providers/sinch/adapter.ts';
 import { aws } from '../src/providers/aws/adapter.ts';
 import { simulator } from '../src/providers/simulator/adapter.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../test/fakes/twilio.ts';
-import { VonageFake, FAKE_VONAGE_KEY, FAKE_VONAGE_SECRET, FAKE_VONAGE_SIGNATURE_SECRET } from '../test/fakes/vonage.ts';
-import { SinchFake, FAKE_SINCH_PLAN, FAKE_SINCH_TOKEN, FAKE_SINCH_CALLBACK_USER, FAKE_SINCH_CALLBACK_PASSWORD } from '../test/fakes/sinch.ts';
-import { AwsFake, FAKE_AWS_KEY_ID, FAKE_AWS_REGION, FAKE_AWS_SECRET, FAKE_TOPIC_ARN } from '../test/fakes/aws.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../src/sandbox/twilio.ts';
+import { VonageFake, FAKE_VONAGE_KEY, FAKE_VONAGE_SECRET, FAKE_VONAGE_SIGNATURE_SECRET } from '../src/sandbox/vonage.ts';
+import { SinchFake, FAKE_SINCH_PLAN, FAKE_SINCH_TOKEN, FAKE_SINCH_CALLBACK_USER, FAKE_SINCH_CALLBACK_PASSWORD } from '../src/sandbox/sinch.ts';
+import { AwsFake, FAKE_AWS_KEY_ID, FAKE_AWS_REGION, FAKE_AWS_SECRET, FAKE_TOPIC_ARN } from '../src/sandbox/aws.ts';
 
 const SENDS = Number(process.env.BENCH_PROVIDER_SENDS ?? 3000);
 const IN_FLIGHT = 16;

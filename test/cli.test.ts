@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { tempDir } from './helpers/stores.ts';
 import { newMessage } from './helpers/rows.ts';
 import { ADMIN_KEY, startApp } from './helpers/app.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from './fakes/twilio.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../src/sandbox/twilio.ts';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '../src/cli/main.ts');

@@ -28,7 +28,7 @@ const LAYERS: [RegExp, number][] = [
   [/^domain\//, 0], [/^config\.ts$/, 0], [/^log\.ts$/, 0], [/^loop\//, 0],
   [/^store\//, 1], [/^events\//, 1],
   [/^providers\//, 2], [/^public\//, 2], [/^callbacks\//, 2], [/^receipts\//, 2], [/^auth\//, 2],
-  [/^routing\//, 3], [/^intake\//, 3], [/^metrics\.ts$/, 3],
+  [/^routing\//, 3], [/^intake\//, 3], [/^metrics\.ts$/, 3], [/^sandbox\//, 3],
   [/^(webhooks|optout|relay|masking|worker)\//, 4],
   [/^services\//, 5],
   [/^http\//, 6], [/^smpp-server\//, 6],

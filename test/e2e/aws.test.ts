@@ -6,7 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, startApp, type TestApp } from '../helpers/app.ts';
 import { freePort } from '../helpers/net.ts';
-import { AwsFake, FAKE_AWS_KEY_ID, FAKE_AWS_REGION, FAKE_AWS_SECRET, FAKE_TOPIC_ARN } from '../fakes/aws.ts';
+import { AwsFake, FAKE_AWS_KEY_ID, FAKE_AWS_REGION, FAKE_AWS_SECRET, FAKE_TOPIC_ARN } from '../../src/sandbox/aws.ts';
 import { snsVerifier } from '../../src/providers/aws/signature.ts';
 import { awsInbound, awsReceipts } from '../../src/providers/aws/receipts.ts';
 import { AWS_EVENTS, AWS_EXCEPTIONS } from '../../src/providers/aws/errors.ts';

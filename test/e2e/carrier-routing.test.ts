@@ -4,9 +4,9 @@
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp, eventually, type TestApp } from '../helpers/app.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../../src/sandbox/twilio.ts';
 import { importPriceList } from '../../src/services/price-list.ts';
-import { VonageFake, FAKE_VONAGE_KEY, FAKE_VONAGE_SIGNATURE_SECRET } from '../fakes/vonage.ts';
+import { VonageFake, FAKE_VONAGE_KEY, FAKE_VONAGE_SIGNATURE_SECRET } from '../../src/sandbox/vonage.ts';
 
 const LANDLINE = '+15005550011';
 const MOBILE_B = '+15005550012'; // 310/260

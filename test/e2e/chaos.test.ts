@@ -15,7 +15,7 @@ import { eventually } from '../helpers/app.ts';
 import { freePort } from '../helpers/net.ts';
 import { makePostgresStore, testSchema } from '../helpers/stores.ts';
 import { pgSkip, redisSkip, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/env.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../../src/sandbox/twilio.ts';
 
 const MAIN = join(import.meta.dirname, '../../src/main.ts');
 const KEY = 'chaos-test-admin-key';

@@ -4,7 +4,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp, eventually, type TestApp } from '../helpers/app.ts';
 import { freePort } from '../helpers/net.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../../src/sandbox/twilio.ts';
 
 const TOKEN_ENV = 'TWILIO_TEST_COMPAT_TOKEN';
 const DISPATCH = '+14155550199';

@@ -14,7 +14,7 @@ import { freePort } from '../helpers/net.ts';
 import { makePostgresStore, testSchema } from '../helpers/stores.ts';
 import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../../src/sandbox/twilio.ts';
 import type { MessageRow } from '../../src/store/rows.ts';
 
 const TOKEN_ENV = 'TWILIO_PROPAGATION_TOKEN';

@@ -6,7 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, type TestApp } from '../helpers/app.ts';
 import { startInboundRig, type InboundRig } from '../helpers/inbound.ts';
-import type { TwilioFake } from '../fakes/twilio.ts';
+import type { TwilioFake } from '../../src/sandbox/twilio.ts';
 import { parseCsv } from '../../src/domain/csv.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';

@@ -10,7 +10,7 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { eventually } from '../helpers/app.ts';
 import { freePort } from '../helpers/net.ts';
 import { tempDir } from '../helpers/stores.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../../src/sandbox/twilio.ts';
 
 const MAIN = join(import.meta.dirname, '../../src/main.ts');
 const KEY = 'crash-receipts-admin-key';

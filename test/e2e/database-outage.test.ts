@@ -18,7 +18,7 @@ import { freePort } from '../helpers/net.ts';
 import { makePostgresStore, makeSqliteStore, testSchema } from '../helpers/stores.ts';
 import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../../src/sandbox/twilio.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp, eventually } from '../helpers/app.ts';
 import { freePort } from '../helpers/net.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../../src/sandbox/twilio.ts';
 import { twilioSignature } from '../../src/providers/twilio/signature.ts';
 
 const TOKEN_ENV = 'TWILIO_STORM_TOKEN';

@@ -10,9 +10,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, startApp, type TestApp } from '../helpers/app.ts';
 import { callbackReceiver, freePort } from '../helpers/net.ts';
-import { SinchFake, FAKE_SINCH_PLAN, FAKE_SINCH_TOKEN, FAKE_SINCH_CALLBACK_USER, FAKE_SINCH_CALLBACK_PASSWORD } from '../fakes/sinch.ts';
-import { AwsFake, FAKE_AWS_KEY_ID, FAKE_AWS_REGION, FAKE_AWS_SECRET, FAKE_TOPIC_ARN } from '../fakes/aws.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { SinchFake, FAKE_SINCH_PLAN, FAKE_SINCH_TOKEN, FAKE_SINCH_CALLBACK_USER, FAKE_SINCH_CALLBACK_PASSWORD } from '../../src/sandbox/sinch.ts';
+import { AwsFake, FAKE_AWS_KEY_ID, FAKE_AWS_REGION, FAKE_AWS_SECRET, FAKE_TOPIC_ARN } from '../../src/sandbox/aws.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../../src/sandbox/twilio.ts';
 import { snsVerifier } from '../../src/providers/aws/signature.ts';
 
 const ENV = { SINCH_FC_TOKEN: FAKE_SINCH_TOKEN, SINCH_FC_CALLBACK: FAKE_SINCH_CALLBACK_PASSWORD, AWS_FC_KEY_ID: FAKE_AWS_KEY_ID, AWS_FC_SECRET: FAKE_AWS_SECRET, TWILIO_FC_TOKEN: FAKE_AUTH_TOKEN };

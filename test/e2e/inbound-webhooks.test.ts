@@ -8,7 +8,7 @@ import { Webhook } from 'standardwebhooks';
 import { eventually, type TestApp } from '../helpers/app.ts';
 import { startInboundRig, type InboundRig } from '../helpers/inbound.ts';
 import { callbackReceiver } from '../helpers/net.ts';
-import type { TwilioFake } from '../fakes/twilio.ts';
+import type { TwilioFake } from '../../src/sandbox/twilio.ts';
 
 const TOKEN_ENV = 'TWILIO_TEST_INBOUND_HOOK_TOKEN';
 const BUSINESS = '+14155550177';

@@ -4,7 +4,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, settled, type TestApp } from '../helpers/app.ts';
 import { startInboundRig, type InboundRig } from '../helpers/inbound.ts';
-import type { TwilioFake } from '../fakes/twilio.ts';
+import type { TwilioFake } from '../../src/sandbox/twilio.ts';
 
 const TOKEN_ENV = 'TWILIO_TEST_OPTOUT_TOKEN';
 const BUSINESS = '+14155550199';

@@ -6,7 +6,7 @@ import { startApp, eventually, type TestApp } from '../helpers/app.ts';
 import { freePort } from '../helpers/net.ts';
 import { makePostgresStore, testSchema } from '../helpers/stores.ts';
 import { pgSkip, redisSkip, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/env.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../../src/sandbox/twilio.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 
 const TOKEN_ENV = 'TWILIO_TEST_RATE_TOKEN';

@@ -5,7 +5,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, settled, type TestApp } from '../helpers/app.ts';
 import { startInboundRig, type InboundRig } from '../helpers/inbound.ts';
-import type { TwilioFake } from '../fakes/twilio.ts';
+import type { TwilioFake } from '../../src/sandbox/twilio.ts';
 
 const TOKEN_ENV = 'TWILIO_TEST_RELAY_TOKEN';
 const DISPATCH = '+14155550199';

@@ -4,7 +4,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp, eventually, type TestApp } from '../helpers/app.ts';
 import { callbackReceiver, freePort } from '../helpers/net.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../../src/sandbox/twilio.ts';
 import type { Config } from '../../src/config.ts';
 
 const TOKEN_ENV = 'TWILIO_TEST_ROUTING_TOKEN';

@@ -10,7 +10,7 @@ import { eventually, startApp, type TestApp } from '../helpers/app.ts';
 import { freePort } from '../helpers/net.ts';
 import { redisSkip, TEST_REDIS_URL } from '../helpers/env.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../../src/sandbox/twilio.ts';
 
 const TOKEN_ENV = 'TWILIO_SHARED_STATE_TOKEN';
 

@@ -1,11 +1,11 @@
-// SMPP end to end against a loopback SMSC written on raw PDUs (test/fakes/smsc.ts):
+// SMPP end to end against a loopback SMSC written on raw PDUs (src/sandbox/smsc.ts):
 // binds, submits split and encoded as our segment count says, receipts in every variant
 // (before the submit_sm_resp too), throttling, inbound texts joined from their parts,
 // a refused bind, a dead link, a dropped link, and unbind at shutdown.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, startApp, type TestApp } from '../helpers/app.ts';
-import { SmscFake, FAKE_SMPP_PASSWORD, FAKE_SMPP_SYSTEM_ID } from '../fakes/smsc.ts';
+import { SmscFake, FAKE_SMPP_PASSWORD, FAKE_SMPP_SYSTEM_ID } from '../../src/sandbox/smsc.ts';
 import { makePostgresStore, testSchema, type TestStore } from '../helpers/stores.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { pgSkip, redisSkip, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/env.ts';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import { startApp, eventually, type TestApp } from '../helpers/app.ts';
 import { callbackReceiver, freePort } from '../helpers/net.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../../src/sandbox/twilio.ts';
 import { twilioSignature } from '../../src/providers/twilio/signature.ts';
 import { replayWebhooks } from '../../src/webhooks/replay.ts';
 

@@ -10,10 +10,10 @@ import { callbackReceiver, freePort } from '../helpers/net.ts';
 import { makePostgresStore, testSchema, type TestStore } from '../helpers/stores.ts';
 import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { VonageFake, FAKE_VONAGE_KEY, FAKE_VONAGE_SECRET, FAKE_VONAGE_SIGNATURE_SECRET } from '../fakes/vonage.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
-import { SinchFake, FAKE_SINCH_PLAN, FAKE_SINCH_TOKEN, FAKE_SINCH_CALLBACK_USER, FAKE_SINCH_CALLBACK_PASSWORD } from '../fakes/sinch.ts';
-import { AwsFake, FAKE_AWS_KEY_ID, FAKE_AWS_REGION, FAKE_TOPIC_ARN, FAKE_AWS_SECRET } from '../fakes/aws.ts';
+import { VonageFake, FAKE_VONAGE_KEY, FAKE_VONAGE_SECRET, FAKE_VONAGE_SIGNATURE_SECRET } from '../../src/sandbox/vonage.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../../src/sandbox/twilio.ts';
+import { SinchFake, FAKE_SINCH_PLAN, FAKE_SINCH_TOKEN, FAKE_SINCH_CALLBACK_USER, FAKE_SINCH_CALLBACK_PASSWORD } from '../../src/sandbox/sinch.ts';
+import { AwsFake, FAKE_AWS_KEY_ID, FAKE_AWS_REGION, FAKE_TOPIC_ARN, FAKE_AWS_SECRET } from '../../src/sandbox/aws.ts';
 
 const ENV = {
   VONAGE_E2E_SECRET: FAKE_VONAGE_SECRET, VONAGE_E2E_SIGNATURE: FAKE_VONAGE_SIGNATURE_SECRET, TWILIO_E2E_VONAGE_TOKEN: FAKE_AUTH_TOKEN,

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { startApp, type TestApp } from './app.ts';
 import { freePort } from './net.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../../src/sandbox/twilio.ts';
 import type { Config } from '../../src/config.ts';
 
 export interface InboundRig { t: TestApp; fake: TwilioFake; inboundUrl: string; stop(): Promise<void> }

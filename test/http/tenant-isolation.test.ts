@@ -9,7 +9,7 @@ import { eventually, startApp, type TestApp } from '../helpers/app.ts';
 import { makePostgresStore, testSchema, type TestStore } from '../helpers/stores.ts';
 import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { FAKE_ACCOUNT_SID } from '../fakes/twilio.ts';
+import { FAKE_ACCOUNT_SID } from '../../src/sandbox/twilio.ts';
 import type { Store } from '../../src/store/store.ts';
 import { conversationId } from '../../src/domain/conversations.ts';
 import { newId } from '../../src/domain/ids.ts';

@@ -8,14 +8,14 @@ import { vonage } from '../../src/providers/vonage/adapter.ts';
 import { sinch } from '../../src/providers/sinch/adapter.ts';
 import { aws } from '../../src/providers/aws/adapter.ts';
 import { snsVerifier } from '../../src/providers/aws/signature.ts';
-import { AwsFake, FAKE_AWS_KEY_ID, FAKE_AWS_REGION, FAKE_AWS_SECRET, FAKE_TOPIC_ARN } from '../fakes/aws.ts';
+import { AwsFake, FAKE_AWS_KEY_ID, FAKE_AWS_REGION, FAKE_AWS_SECRET, FAKE_TOPIC_ARN } from '../../src/sandbox/aws.ts';
 import { basicAuthorization } from '../../src/providers/sinch/signature.ts';
-import { SinchFake, FAKE_SINCH_PLAN, FAKE_SINCH_TOKEN, FAKE_SINCH_CALLBACK_USER, FAKE_SINCH_CALLBACK_PASSWORD } from '../fakes/sinch.ts';
-import { VonageFake, FAKE_VONAGE_KEY, FAKE_VONAGE_SECRET, FAKE_VONAGE_SIGNATURE_SECRET } from '../fakes/vonage.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { SinchFake, FAKE_SINCH_PLAN, FAKE_SINCH_TOKEN, FAKE_SINCH_CALLBACK_USER, FAKE_SINCH_CALLBACK_PASSWORD } from '../../src/sandbox/sinch.ts';
+import { VonageFake, FAKE_VONAGE_KEY, FAKE_VONAGE_SECRET, FAKE_VONAGE_SIGNATURE_SECRET } from '../../src/sandbox/vonage.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../../src/sandbox/twilio.ts';
 import { PROVIDER_MODULES } from '../../src/providers/modules.ts';
 import { smppModule } from '../../src/providers/smpp/adapter.ts';
-import { SmscFake, FAKE_SMPP_PASSWORD, FAKE_SMPP_SYSTEM_ID } from '../fakes/smsc.ts';
+import { SmscFake, FAKE_SMPP_PASSWORD, FAKE_SMPP_SYSTEM_ID } from '../../src/sandbox/smsc.ts';
 import assert from 'node:assert/strict';
 
 // The simulator is its own fake: magic destinations steer it, and it emits its receipts.

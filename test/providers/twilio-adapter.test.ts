@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config.ts';
 import { createTwilio } from '../../src/providers/twilio/adapter.ts';
 import type { ProviderAdapter, SendRequest } from '../../src/providers/provider.ts';
-import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../fakes/twilio.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../../src/sandbox/twilio.ts';
 import { check, checkForm, twilioSpec } from '../helpers/openapi.ts';
 
 const req = (over: Partial<SendRequest> = {}): SendRequest => ({

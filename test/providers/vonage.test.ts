@@ -10,7 +10,7 @@ import { createVonage, validateVonageConfig } from '../../src/providers/vonage/a
 import { MESSAGE_ERRORS, isMessageErrorCode } from '../../src/domain/message-errors.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { ProviderAdapter, SendRequest } from '../../src/providers/provider.ts';
-import { VonageFake, FAKE_VONAGE_KEY, FAKE_VONAGE_SECRET, FAKE_VONAGE_SIGNATURE_SECRET } from '../fakes/vonage.ts';
+import { VonageFake, FAKE_VONAGE_KEY, FAKE_VONAGE_SECRET, FAKE_VONAGE_SIGNATURE_SECRET } from '../../src/sandbox/vonage.ts';
 
 describe('Vonage signatures (domain.md §3.3 vectors)', () => {
   const params = { param1: 'value1', param2: 'value2', timestamp: '1234567890' };

@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { LoopbackFake } from './loopback.ts';
-import { vonageSignature, verifyVonageSignature, type VonageSignatureMethod } from '../../src/providers/vonage/signature.ts';
+import { vonageSignature, verifyVonageSignature, type VonageSignatureMethod } from '../providers/vonage/signature.ts';
 
 export const FAKE_VONAGE_KEY = 'abcd1234';
 export const FAKE_VONAGE_SECRET = 'fake-vonage-api-secret';

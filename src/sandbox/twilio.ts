@@ -6,7 +6,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { LoopbackFake } from './loopback.ts';
-import { twilioSignature } from '../../src/providers/twilio/signature.ts';
+import { twilioSignature } from '../providers/twilio/signature.ts';
+import { basicAuthOk, json, rfc2822, twilioError } from './twilio-wire.ts';
+import { handleLookup, handleNumbers } from './twilio-numbers.ts';
 
 export const FAKE_ACCOUNT_SID = `AC${'0'.repeat(24)}fa4e0001`;
 export const FAKE_AUTH_TOKEN = 'fake-twilio-token-for-tests';
@@ -28,7 +30,6 @@ export interface CallbackPlan {
 
 export interface CreateRequest { form: URLSearchParams; authorization: string | undefined; sid: string | null; answer: Record<string, unknown>; at: number }
 
-const rfc2822 = (d: Date) => d.toUTCString().replace('GMT', '+0000');
 
 export class TwilioFake extends LoopbackFake {
   readonly requests: CreateRequest[] = [];
@@ -68,7 +69,7 @@ export class TwilioFake extends LoopbackFake {
       FromState: 'CA', SmsStatus: 'received', FromCity: 'SAN FRANCISCO', Body: p.Body, FromCountry: 'US', To: p.To, ToZip: '94105',
       NumSegments: '1', MessageSid: sid, AccountSid: this.accountSid, From: p.From, ApiVersion: '2010-04-01',
     };
-    return this.#post(url, params, tamper);
+    return this.postSigned(url, params, tamper);
   }
 
   /** A status callback for `sid` as Twilio would post it to `url`: signed headers and form body. */
@@ -85,19 +86,14 @@ export class TwilioFake extends LoopbackFake {
     return { headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature, 'user-agent': 'TwilioProxy/1.1' }, body: body.toString() };
   }
 
-  async #post(url: string, params: Record<string, string>, tamper = false): Promise<Response> {
+  async postSigned(url: string, params: Record<string, string>, tamper = false): Promise<Response> {
     const { headers, body } = this.#signed(url, params, tamper);
     return fetch(url, { method: 'POST', headers, body });
   }
 
-  #json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-    res.writeHead(status, { 'content-type': 'application/json', ...headers });
-    res.end(JSON.stringify(body));
-  }
 
-  #error(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
-    this.#json(res, status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }, headers);
-  }
+
+
 
   /** numbers for sale (AvailablePhoneNumbers), by country */
   readonly available = new Map<string, Record<string, unknown>[]>([['US', [
@@ -108,6 +104,10 @@ export class TwilioFake extends LoopbackFake {
   /** the account's IncomingPhoneNumbers, by SID */
   readonly owned = new Map<string, Record<string, unknown>>();
 
+  /** Lookup v2 (twilio-numbers.ts): each number's line_type_intelligence (unlisted: a mobile on 310/410), and every number asked */
+  readonly lineTypes = new Map<string, Record<string, unknown> | 'fail'>();
+  readonly lookups: string[] = [];
+
   /** every call placed (Calls create): its form and SID */
   readonly calls: { form: URLSearchParams; sid: string }[] = [];
   /** per destination: the call statuses reported after the create, in order (default: answered and completed) */
@@ -117,132 +117,58 @@ export class TwilioFake extends LoopbackFake {
   #calls(req: IncomingMessage, res: ServerResponse, body: string): boolean {
     const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/.exec(new URL(req.url ?? '/', 'http://fake').pathname);
     if (!m || req.method !== 'POST') return false;
-    if (!this.#authorized(req, m[1])) { this.#error(res, 401, 20003, 'Authenticate'); return true; }
+    if (!basicAuthOk(req, m[1], this.accountSid, this.authToken)) { twilioError(res, 401, 20003, 'Authenticate'); return true; }
     const behaviour = this.behaviours.shift() ?? this.outage ?? undefined;
     if (behaviour?.kind === 'hang') { this.hanging.add(res); return true; }
-    if (behaviour?.kind === 'error') { this.#error(res, behaviour.status, behaviour.code, behaviour.message ?? `simulated error ${behaviour.code}`); return true; }
+    if (behaviour?.kind === 'error') { twilioError(res, behaviour.status, behaviour.code, behaviour.message ?? `simulated error ${behaviour.code}`); return true; }
     const form = new URLSearchParams(body);
     const to = form.get('To') ?? '';
-    if (!/^\+[1-9]\d{1,14}$/.test(to)) { this.#error(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`); return true; }
-    if (!form.get('From')) { this.#error(res, 400, 21212, "The 'From' number is required."); return true; }
-    if (!form.get('Twiml') && !form.get('Url')) { this.#error(res, 400, 21205, 'Url or Twiml is required.'); return true; }
+    if (!/^\+[1-9]\d{1,14}$/.test(to)) { twilioError(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`); return true; }
+    if (!form.get('From')) { twilioError(res, 400, 21212, "The 'From' number is required."); return true; }
+    if (!form.get('Twiml') && !form.get('Url')) { twilioError(res, 400, 21205, 'Url or Twiml is required.'); return true; }
     const sid = `CA${randomBytes(16).toString('hex')}`;
     this.calls.push({ form, sid });
-    this.#json(res, 201, { sid, account_sid: this.accountSid, to, from: form.get('From'), status: 'queued', direction: 'outbound-api', api_version: '2010-04-01' });
+    json(res, 201, { sid, account_sid: this.accountSid, to, from: form.get('From'), status: 'queued', direction: 'outbound-api', api_version: '2010-04-01' });
     const callback = form.get('StatusCallback');
     const statuses = this.callPlans.get(to) ?? ['initiated', 'ringing', 'in-progress', 'completed'];
     statuses.forEach((status, i) => this.later(this.plan.delayMs * (i + 1), async () => {
       if (!callback) return;
       const params = { CallSid: sid, CallStatus: status, AccountSid: this.accountSid, To: to, From: form.get('From') ?? '', Direction: 'outbound-api', ApiVersion: '2010-04-01' };
-      try { const r = await this.#post(callback, params); this.callbacksSent.push({ url: callback, params, status: r.status }); } catch { /* gone */ }
+      try { const r = await this.postSigned(callback, params); this.callbacksSent.push({ url: callback, params, status: r.status }); } catch { /* gone */ }
     }));
-    return true;
-  }
-
-  /** AvailablePhoneNumbers and IncomingPhoneNumbers, as Twilio's REST API answers them. */
-  #numbers(req: IncomingMessage, res: ServerResponse, body: string): boolean {
-    const url = new URL(req.url ?? '/', 'http://fake');
-    const avail = /^\/2010-04-01\/Accounts\/([^/]+)\/AvailablePhoneNumbers\/([A-Z]{2})\/Local\.json$/.exec(url.pathname);
-    const incoming = /^\/2010-04-01\/Accounts\/([^/]+)\/IncomingPhoneNumbers(?:\/([^/]+))?\.json$/.exec(url.pathname);
-    const match = avail ?? incoming;
-    if (!match) return false;
-    if (!this.#authorized(req, match[1])) { this.#error(res, 401, 20003, 'Authenticate'); return true; }
-    if (avail && req.method === 'GET') {
-      const q = url.searchParams;
-      const list = (this.available.get(avail[2]) ?? []).filter((n) => {
-        const caps = n.capabilities as Record<string, boolean>;
-        return (!q.get('AreaCode') || String(n.phone_number).startsWith(`+1${q.get('AreaCode')}`)) && (q.get('SmsEnabled') !== 'true' || caps.SMS) && (q.get('VoiceEnabled') !== 'true' || caps.voice);
-      });
-      this.#json(res, 200, { available_phone_numbers: list.slice(0, Number(q.get('PageSize') ?? 50)), uri: url.pathname });
-      return true;
-    }
-    if (incoming && req.method === 'GET' && !incoming[2]) {
-      const want = url.searchParams.get('PhoneNumber');
-      this.#json(res, 200, { incoming_phone_numbers: [...this.owned.values()].filter((n) => !want || n.phone_number === want) });
-      return true;
-    }
-    const form = new URLSearchParams(body);
-    if (incoming && req.method === 'POST' && !incoming[2]) {
-      const number = form.get('PhoneNumber');
-      const country = [...this.available.entries()].find(([, l]) => l.some((n) => n.phone_number === number));
-      if (!number || !country) { this.#error(res, 400, 21422, 'PhoneNumber requested is not available'); return true; }
-      const offer = country[1].find((n) => n.phone_number === number)!;
-      this.available.set(country[0], country[1].filter((n) => n !== offer));
-      const sid = `PN${randomBytes(16).toString('hex')}`;
-      const resource = { sid, account_sid: this.accountSid, phone_number: number, friendly_name: offer.friendly_name, capabilities: offer.capabilities, sms_url: form.get('SmsUrl') ?? '', sms_method: form.get('SmsMethod') ?? 'POST', status_callback: form.get('StatusCallback') ?? '', status_callback_method: form.get('StatusCallbackMethod') ?? 'POST' };
-      this.owned.set(sid, resource);
-      this.#json(res, 201, resource);
-      return true;
-    }
-    if (incoming && req.method === 'POST' && incoming[2]) {
-      const resource = this.owned.get(decodeURIComponent(incoming[2]));
-      if (!resource) { this.#error(res, 404, 20404, 'The requested resource was not found'); return true; }
-      if (form.has('SmsUrl')) resource.sms_url = form.get('SmsUrl');
-      if (form.has('StatusCallback')) resource.status_callback = form.get('StatusCallback');
-      this.#json(res, 200, resource);
-      return true;
-    }
-    this.#error(res, 405, 20004, 'Method not allowed');
-    return true;
-  }
-
-  /**
-   * Lookup v2 (lookups.twilio.com) on the same port: each number's line_type_intelligence
-   * as Twilio answers it (unlisted: a mobile on 310/410); `lookups` records each request.
-   */
-  readonly lineTypes = new Map<string, Record<string, unknown> | 'fail'>();
-  readonly lookups: string[] = [];
-
-  #lookup(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = new URL(req.url ?? '/', 'http://fake');
-    const m = /^\/v2\/PhoneNumbers\/([^/]+)$/.exec(url.pathname);
-    if (!m || req.method !== 'GET') return false;
-    const [user, pass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':');
-    if (user !== this.accountSid || pass !== this.authToken) { this.#error(res, 401, 20003, 'Authenticate'); return true; }
-    const number = decodeURIComponent(m[1]);
-    this.lookups.push(number);
-    const known = this.lineTypes.get(number);
-    if (known === 'fail') { this.#error(res, 503, 20503, 'Service unavailable'); return true; }
-    const lti = url.searchParams.get('Fields')?.split(',').includes('line_type_intelligence')
-      ? known ?? { carrier_name: 'Fake Mobile A', error_code: null, mobile_country_code: '310', mobile_network_code: '410', type: 'mobile' }
-      : null;
-    this.#json(res, 200, {
-      calling_country_code: '1', country_code: 'US', phone_number: number, national_format: number, valid: true, validation_errors: [],
-      caller_name: null, sim_swap: null, call_forwarding: null, line_type_intelligence: lti, url: `${this.url}/v2/PhoneNumbers/${encodeURIComponent(number)}`,
-    });
     return true;
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await this.body(req);
-    if (this.#lookup(req, res)) return;
-    if (this.#numbers(req, res, body)) return;
+    if (handleLookup(this, req, res)) return;
+    if (handleNumbers(this, req, res, body)) return;
     if (this.#calls(req, res, body)) return;
     const fetchOne = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\/([^/]+)\.json$/.exec(req.url ?? '');
     if (req.method === 'GET' && fetchOne) {
-      if (!this.#authorized(req, fetchOne[1])) return this.#error(res, 401, 20003, 'Authenticate');
+      if (!basicAuthOk(req, fetchOne[1], this.accountSid, this.authToken)) return twilioError(res, 401, 20003, 'Authenticate');
       this.fetches.push(decodeURIComponent(fetchOne[2]));
       const resource = this.messages.get(decodeURIComponent(fetchOne[2]));
-      return resource ? this.#json(res, 200, resource) : this.#error(res, 404, 20404, 'The requested resource was not found');
+      return resource ? json(res, 200, resource) : twilioError(res, 404, 20404, 'The requested resource was not found');
     }
     const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(req.url ?? '');
-    if (req.method !== 'POST' || !m) return this.#error(res, 404, 20404, 'The requested resource was not found');
+    if (req.method !== 'POST' || !m) return twilioError(res, 404, 20404, 'The requested resource was not found');
     const form = new URLSearchParams(body);
     const record: CreateRequest = { form, authorization: req.headers.authorization, sid: null, answer: {}, at: Date.now() };
     this.requests.push(record);
-    if (!this.#authorized(req, m[1])) return this.#error(res, 401, 20003, 'Authenticate');
+    if (!basicAuthOk(req, m[1], this.accountSid, this.authToken)) return twilioError(res, 401, 20003, 'Authenticate');
     const behaviour = this.behaviours.shift() ?? this.outage ?? undefined;
     if (behaviour?.kind === 'hang') { this.hanging.add(res); return; }
     if (behaviour?.kind === 'error') {
-      return this.#error(res, behaviour.status, behaviour.code, behaviour.message ?? `simulated error ${behaviour.code}`, behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {});
+      return twilioError(res, behaviour.status, behaviour.code, behaviour.message ?? `simulated error ${behaviour.code}`, behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {});
     }
-    if (this.failureRate > 0 && Math.random() < this.failureRate) return this.#error(res, 503, 20500, 'Service unavailable (simulated)');
+    if (this.failureRate > 0 && Math.random() < this.failureRate) return twilioError(res, 503, 20500, 'Service unavailable (simulated)');
     const to = form.get('To');
-    if (!to) return this.#error(res, 400, 21604, "A 'To' phone number is required.");
-    if (!/^\+[1-9]\d{1,14}$/.test(to)) return this.#error(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
-    if (!form.get('From') && !form.get('MessagingServiceSid')) return this.#error(res, 400, 21603, "A 'From' phone number is required.");
-    if (!form.get('Body') && !form.get('MediaUrl')) return this.#error(res, 400, 21602, 'Message body is required.');
-    if ((form.get('Body') ?? '').length > 1600) return this.#error(res, 400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
+    if (!to) return twilioError(res, 400, 21604, "A 'To' phone number is required.");
+    if (!/^\+[1-9]\d{1,14}$/.test(to)) return twilioError(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+    if (!form.get('From') && !form.get('MessagingServiceSid')) return twilioError(res, 400, 21603, "A 'From' phone number is required.");
+    if (!form.get('Body') && !form.get('MediaUrl')) return twilioError(res, 400, 21602, 'Message body is required.');
+    if ((form.get('Body') ?? '').length > 1600) return twilioError(res, 400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
     const sid = `SM${randomBytes(16).toString('hex')}`;
     const now = new Date();
     const answer = {
@@ -257,16 +183,13 @@ export class TwilioFake extends LoopbackFake {
     this.messages.set(sid, { ...answer });
     const latency = this.latencyMs();
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
-    this.#json(res, 201, answer);
+    json(res, 201, answer);
     const callback = form.get('StatusCallback');
     if (callback) this.#scheduleCallbacks(callback, sid, form);
     this.onMessage?.({ to, from: form.get('From') ?? '', body: form.get('Body') ?? '' });
   }
 
-  #authorized(req: IncomingMessage, accountSid: string): boolean {
-    const [user, pass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':');
-    return /^AC[0-9a-fA-F]{32}$/.test(accountSid) && accountSid === this.accountSid && user === this.accountSid && pass === this.authToken;
-  }
+
 
   #scheduleCallbacks(url: string, sid: string, form: URLSearchParams): void {
     const plan = this.plans.get(form.get('To') ?? '') ?? this.plan;
@@ -289,7 +212,7 @@ export class TwilioFake extends LoopbackFake {
         if (plan.lost) return;
         for (let n = 0; n < (plan.duplicate ? 2 : 1); n++) {
           try {
-            const r = await this.#post(url, params);
+            const r = await this.postSigned(url, params);
             this.callbacksSent.push({ url, params, status: r.status });
           } catch { /* the gateway is gone; Twilio would retry, the test does not need it */ }
         }
