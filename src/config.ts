@@ -42,6 +42,8 @@ const SCHEMA = {
   // number the database bumps); on PostgreSQL a NOTIFY tells it at once and this is the safety net.
   configPollMs: { env: 'SWITCHBOARD_CONFIG_POLL_MS', kind: 'int', def: 500, min: 10 },
   simulatorLatencyMs: { env: 'SWITCHBOARD_SIMULATOR_LATENCY_MS', kind: 'int', def: 200, min: 0 },
+  // A file of SNS signing certificates to trust besides AWS's ({ "<SigningCertURL>": "<PEM>" }): the AWS sandbox's (switchboard sandbox aws). Never in production.
+  snsTrust: { env: 'SWITCHBOARD_SNS_TRUST', kind: 'string', def: '' },
   simulatorFailureRate: { env: 'SWITCHBOARD_SIMULATOR_FAILURE_RATE', kind: 'number', def: 0, min: 0, max: 1 },
   simulatorUndeliveredRate: { env: 'SWITCHBOARD_SIMULATOR_UNDELIVERED_RATE', kind: 'number', def: 0, min: 0, max: 1 },
   workerConcurrency: { env: 'SWITCHBOARD_WORKER_CONCURRENCY', kind: 'int', def: 256, min: 1 },

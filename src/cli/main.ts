@@ -8,6 +8,7 @@ import { pricesCommand } from './prices.ts';
 import { auditCommand, cliActor } from './audit.ts';
 import { consentCommand } from './consent.ts';
 import { sendCommand } from './send.ts';
+import { sandboxCommand } from './sandbox.ts';
 import { actingAs } from '../domain/audit.ts';
 import { ConfigError, describeConfig, loadConfig, type Role } from '../config.ts';
 
@@ -35,6 +36,8 @@ Usage:
   switchboard send --csv FILE (--template ID | --body TEXT) [--dry-run] [--no-wait] [--url URL]
                                                 a bulk send from a file through the running server, with progress;
                                                 run it again after an interruption: nothing is sent twice
+  switchboard sandbox twilio|vonage|sinch|aws|smpp [--port N] [--behaviour file.json] [--inbound-url URL]
+                                                a provider-shaped server for your CI, with a control API (/_sandbox/)
   switchboard consent import <file.csv> [--account ID] [--dry-run]
                                                 opt-outs and opt-ins from another system (number, action?, sender?, topic?)
   switchboard audit verify [--json]             check the audit log's hash chain (exit 1 when broken)
@@ -109,6 +112,8 @@ async function dispatch(argv: string[]): Promise<number> {
         return await consentCommand(rest);
       case 'send':
         return await sendCommand(rest);
+      case 'sandbox':
+        return await sandboxCommand(rest);
       case 'config':
         console.log(JSON.stringify(describeConfig(loadConfig()), null, 2));
         return 0;

@@ -14,6 +14,7 @@ import { connect as netConnect } from 'node:net';
 import { generateKeyPairSync, randomBytes, randomUUID, createSign, createHash, createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { LoopbackFake } from './loopback.ts';
+import type { InboundText, SandboxMessage } from './control.ts';
 import { Agent } from 'undici';
 
 export const FAKE_AWS_KEY_ID = 'AKIAFAKE00000000TEST';
@@ -26,10 +27,10 @@ export type AwsBehaviour = { kind: 'error'; status: number; type: string; messag
 export interface EventPlan { events: string[]; delayMs: number; lost?: boolean }
 
 export class AwsFake extends LoopbackFake {
-  readonly requests: { target: string | undefined; authorization: string | undefined; body: Record<string, unknown>; messageId: string | null }[] = [];
+  readonly requests: { target: string | undefined; authorization: string | undefined; body: Record<string, unknown>; messageId: string | null; at: number }[] = [];
   readonly behaviours: AwsBehaviour[] = [];
   readonly confirmations: string[] = [];
-  readonly published: { url: string; status: number; type: string }[] = [];
+  readonly published: { url: string; status: number; type: string; messageId?: string }[] = [];
   plan: EventPlan = { events: ['TEXT_SENT', 'TEXT_DELIVERED'], delayMs: 5 };
   /** where the SNS subscription delivers (our /webhooks/<id>/status) */
   subscriptionUrl = '';
@@ -85,6 +86,29 @@ export class AwsFake extends LoopbackFake {
     res.end(JSON.stringify(body));
   }
 
+  /** The events the script gives a message accepted now (TEXT_CARRIER_UNREACHABLE when undelivered). */
+  #scripted(): EventPlan | null {
+    if (!this.script) return null;
+    const outcome = this.script.receipt();
+    return { events: ['TEXT_SENT', outcome === 'undelivered' ? 'TEXT_CARRIER_UNREACHABLE' : 'TEXT_DELIVERED'], delayMs: this.script.receiptDelayMs(this.plan.delayMs), lost: outcome === 'lost' };
+  }
+
+  sent(): SandboxMessage[] {
+    return this.requests.filter((r) => r.messageId).map((r) => ({
+      id: r.messageId!, to: String(r.body.DestinationPhoneNumber), from: String(r.body.OriginationIdentity), body: String(r.body.MessageBody),
+      status: this.published.filter((p) => p.messageId === r.messageId).at(-1)?.type ?? 'ACCEPTED', at: new Date(r.at).toISOString(),
+    }));
+  }
+
+  /** An inbound text as AWS publishes two-way SMS to the topic: in a signed SNS envelope. */
+  async inbound(p: InboundText): Promise<{ status: number }> {
+    const message = { originationNumber: p.from, destinationNumber: p.to, messageKeyword: p.text.split(/\s/)[0].toUpperCase(), messageBody: p.text, inboundMessageId: randomUUID(), previousPublishedMessageId: '' };
+    const body = JSON.stringify(this.envelope('Notification', JSON.stringify(message)));
+    return fetch(p.url ?? this.inboundUrl, { method: 'POST', headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification', 'x-amz-sns-topic-arn': FAKE_TOPIC_ARN }, body });
+  }
+
+  reset(): void { this.requests.length = 0; this.published.length = 0; }
+
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await this.body(req);
     if (req.method === 'GET' && req.url?.startsWith('/?Action=ConfirmSubscription')) {
@@ -94,7 +118,7 @@ export class AwsFake extends LoopbackFake {
     }
     const target = req.headers['x-amz-target'] as string | undefined;
     const body = raw ? JSON.parse(raw) as Record<string, unknown> : {};
-    const record = { target, authorization: req.headers.authorization, body, messageId: null as string | null };
+    const record = { target, authorization: req.headers.authorization, body, messageId: null as string | null, at: Date.now() };
     this.requests.push(record);
     if (!sigV4Valid(req, raw)) {
       return this.#json(res, 403, { __type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' }, { 'x-amzn-errortype': 'UnrecognizedClientException' });
@@ -105,6 +129,9 @@ export class AwsFake extends LoopbackFake {
     if (behaviour?.kind === 'error') {
       return this.#json(res, behaviour.status, { __type: behaviour.type, message: behaviour.message ?? `simulated ${behaviour.type}`, ...(behaviour.reason ? { Reason: behaviour.reason } : {}) }, { 'x-amzn-errortype': behaviour.type });
     }
+    const verdict = this.script?.verdict() ?? 'ok';
+    if (verdict === 'throttle') return this.#json(res, 400, { __type: 'ThrottlingException', message: 'Rate exceeded' }, { 'x-amzn-errortype': 'ThrottlingException' });
+    if (verdict !== 'ok') return this.#json(res, 500, { __type: 'InternalServerException', message: verdict === 'outage' ? 'Service unavailable (sandbox outage)' : 'Internal error (sandbox)' }, { 'x-amzn-errortype': 'InternalServerException' });
     if (typeof body.DestinationPhoneNumber !== 'string' || !/^\+[1-9]\d{1,14}$/.test(body.DestinationPhoneNumber)) {
       return this.#json(res, 400, { __type: 'ValidationException', message: 'DestinationPhoneNumber must be E.164', Reason: 'INVALID_PARAMETER' }, { 'x-amzn-errortype': 'ValidationException' });
     }
@@ -113,14 +140,16 @@ export class AwsFake extends LoopbackFake {
     }
     const messageId = randomUUID();
     record.messageId = messageId;
+    await this.scriptedDelay();
     this.#json(res, 200, { MessageId: messageId });
-    if (this.plan.lost || !this.subscriptionUrl) return;
-    this.plan.events.forEach((eventType, i) => {
-      this.later(this.plan.delayMs * (i + 1), async () => {
+    const plan = this.#scripted() ?? this.plan;
+    if (plan.lost || !this.subscriptionUrl) return;
+    plan.events.forEach((eventType, i) => {
+      this.later(plan.delayMs * (i + 1), async () => {
         const { headers, body: payload } = this.event(messageId, eventType);
         try {
           const r = await fetch(this.subscriptionUrl, { method: 'POST', headers, body: payload });
-          this.published.push({ url: this.subscriptionUrl, status: r.status, type: eventType });
+          this.published.push({ url: this.subscriptionUrl, status: r.status, type: eventType, messageId });
         } catch { /* the gateway is gone; SNS would retry per its delivery policy */ }
       });
     });

@@ -1,24 +1,40 @@
-// What every provider fake shares: an HTTP server on a free loopback port, requests it
-// holds without answering (a hanging provider), and timers for callbacks it will post
-// later, all released by stop().
+// What every HTTP provider sandbox shares: an HTTP server on a loopback port (or the
+// address given), requests it holds without answering (a hanging provider), timers for
+// callbacks it will post later, all released by stop(); its scripted behaviour
+// (script.ts) and its control API under /_sandbox/ (control.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { control, type InboundText, type Sandboxed, type SandboxMessage } from './control.ts';
+import type { Script } from './script.ts';
 
-export abstract class LoopbackFake {
+export abstract class LoopbackFake implements Sandboxed {
   url = '';
+  script: Script | null = null;
+  inboundUrl = '';
   protected readonly server: Server;
   protected readonly hanging = new Set<ServerResponse>();
   protected readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor() { this.server = createServer((req, res) => { void this.handle(req, res); }); }
+  constructor() {
+    this.server = createServer((req, res) => { void control(this, req, res).then((done) => (done ? undefined : this.handle(req, res))); });
+  }
 
   protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  abstract sent(): SandboxMessage[];
+  abstract inbound(p: InboundText): Promise<{ status: number }>;
+  abstract reset(): void;
 
   /** Listens on a free port, or on `port` again after stop() (a provider whose port was closed comes back). */
-  async start(port = 0): Promise<this> {
-    await new Promise<void>((r) => this.server.listen(port, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  async start(port = 0, host = '127.0.0.1'): Promise<this> {
+    await new Promise<void>((r) => this.server.listen(port, host, r));
+    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${(this.server.address() as AddressInfo).port}`;
     return this;
+  }
+
+  /** The scripted latency, then the answer (script.ts). */
+  protected async scriptedDelay(): Promise<void> {
+    const ms = this.script?.latencyMs() ?? 0;
+    if (ms > 0) await new Promise((r) => setTimeout(r, ms));
   }
 
   async stop(): Promise<void> {

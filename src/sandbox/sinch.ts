@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { LoopbackFake } from './loopback.ts';
+import type { InboundText, SandboxMessage } from './control.ts';
 
 export const FAKE_SINCH_PLAN = 'fakeplan0001';
 export const FAKE_SINCH_TOKEN = 'fake-sinch-api-token';
@@ -60,6 +61,26 @@ export class SinchFake extends LoopbackFake {
     res.end(JSON.stringify(body));
   }
 
+  /** The reports the script gives a batch accepted now (Failed, code 402: unreachable, when undelivered). */
+  #scripted(): SinchPlan | null {
+    if (!this.script) return null;
+    const outcome = this.script.receipt();
+    return { statuses: ['Dispatched', outcome === 'undelivered' ? 'Failed' : 'Delivered'], delayMs: this.script.receiptDelayMs(this.plan.delayMs), lost: outcome === 'lost', code: 402 };
+  }
+
+  sent(): SandboxMessage[] {
+    return this.requests.filter((r) => r.id).map((r) => ({
+      id: r.id!, to: `+${strip(String((r.batch.to as string[])[0]))}`, from: String(r.batch.from), body: String(r.batch.body), status: this.status.get(r.id!)?.status ?? 'Queued',
+      at: String(this.batches.find((b) => b.id === r.id)?.created_at ?? ''),
+    }));
+  }
+
+  async inbound(p: InboundText): Promise<{ status: number }> {
+    return this.sendInbound(p.url ?? this.inboundUrl, { from: p.from, to: p.to, body: p.text });
+  }
+
+  reset(): void { this.requests.length = 0; this.batches.length = 0; this.status.clear(); this.reportsSent.length = 0; }
+
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await this.body(req);
     const url = new URL(req.url ?? '/', 'http://fake');
@@ -89,6 +110,9 @@ export class SinchFake extends LoopbackFake {
     const behaviour = this.behaviours.shift();
     if (behaviour?.kind === 'hang' && !behaviour.accepted) { this.hanging.add(res); return; }
     if (behaviour?.kind === 'error') return this.#json(res, behaviour.status, { code: behaviour.code, text: behaviour.text ?? `simulated ${behaviour.code}` }, behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {});
+    const verdict = this.script?.verdict() ?? 'ok';
+    if (verdict === 'throttle') return this.#json(res, 429, { code: 'too_many_requests', text: 'Too many requests' }, { 'retry-after': '1' });
+    if (verdict !== 'ok') return this.#json(res, 503, { code: 'service_unavailable', text: verdict === 'outage' ? 'Service unavailable (sandbox outage)' : 'Internal error (sandbox)' });
     const to = batch.to;
     if (!Array.isArray(to) || to.length < 1 || to.length > 1000) return this.#json(res, 400, { code: 'syntax_invalid_parameter_format', text: 'to must have 1 to 1000 recipients' });
     for (const field of ['from', 'body']) if (typeof batch[field] !== 'string' || batch[field] === '') return this.#json(res, 400, { code: 'missing_parameter', text: `${field} is required` });
@@ -102,11 +126,12 @@ export class SinchFake extends LoopbackFake {
       ...(batch.callback_url ? { callback_url: batch.callback_url } : {}), ...(batch.client_reference ? { client_reference: batch.client_reference } : {}), flash_message: false,
     };
     this.batches.push(created);
+    await this.scriptedDelay();
     if (behaviour?.kind === 'hang') this.hanging.add(res);
     else this.#json(res, 201, created);
     const recipient = strip(to[0] as string);
     this.status.set(id, { recipient, status: 'Queued', code: 400, client_reference: batch.client_reference as string | undefined });
-    const plan = this.plan;
+    const plan = this.#scripted() ?? this.plan;
     plan.statuses.forEach((status, i) => {
       this.later(plan.delayMs * (i + 1), async () => {
         const code = status === 'Delivered' ? 0 : status === 'Dispatched' ? 401 : plan.code ?? 402;

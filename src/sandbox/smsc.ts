@@ -7,6 +7,8 @@
 // dropped link.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { InboundText, Sandboxed, SandboxMessage } from './control.ts';
+import type { Script } from './script.ts';
 
 export const FAKE_SMPP_SYSTEM_ID = 'switchboard';
 export const FAKE_SMPP_PASSWORD = 'sekrit12';
@@ -72,6 +74,8 @@ export interface Submitted {
   seq: number; messageId: string; source: string; sourceTon: number; dest: string; destTon: number; destNpi: number;
   esmClass: number; dataCoding: number; registeredDelivery: number; validity: string; text: string;
   concat?: { ref: number; total: number; part: number; via: 'udh' | 'sar' }; payload: boolean;
+  /** when it came, and the stat of the last receipt sent for it */
+  at?: number; stat?: string;
 }
 
 export type ReceiptFormat = 'standard' | 'seconds' | 'capital-text' | 'hex-id' | 'padded-id' | 'tlv';
@@ -85,7 +89,11 @@ export interface SmscPlan {
   delayMs: number;
 }
 
-export class SmscFake {
+export class SmscFake implements Sandboxed {
+  /** scripted behaviour (script.ts); the control API runs on a server of its own (control.ts controlServer) */
+  script: Script | null = null;
+  readonly smpp = true;
+  inboundUrl = '';
   #server: Server | null = null;
   readonly sockets = new Set<Socket>();
   readonly submitted: Submitted[] = [];
@@ -107,9 +115,9 @@ export class SmscFake {
   port = 0;
 
   /** Listens on a free port, or on `port` again after stop() (an SMSC that was down comes back). */
-  async start(port = 0): Promise<this> {
+  async start(port = 0, host = '127.0.0.1'): Promise<this> {
     this.#server = createServer((socket) => this.#accept(socket));
-    await new Promise<void>((r) => this.#server!.listen(port, '127.0.0.1', r));
+    await new Promise<void>((r) => this.#server!.listen(port, host, r));
     this.port = (this.#server.address() as AddressInfo).port;
     return this;
   }
@@ -181,19 +189,23 @@ export class SmscFake {
     const payload = tlvs.has(0x0424);
     const bytes = payload ? tlvs.get(0x0424)! : sm;
     const text = dataCoding === 8 ? ucs2(bytes) : dataCoding === 3 ? bytes.toString('latin1') : decodeGsm(bytes);
-    const answer = this.answers.shift() ?? 0;
+    const verdict = this.script?.verdict() ?? 'ok';
+    // The script: ESME_RTHROTTLED, or ESME_RSYSERR for an error or an outage.
+    const answer = this.answers.shift() ?? (verdict === 'throttle' ? 0x58 : verdict === 'ok' ? 0 : 0x08);
     if (answer === -1) return;
     if (answer !== 0) { socket.write(pdu(0x80000004, answer, seq)); return; }
     const messageId = String(this.#nextId++);
-    this.submitted.push({ seq, messageId, source, sourceTon, dest, destTon, destNpi, esmClass, dataCoding, registeredDelivery, validity, text, concat, payload });
-    const plan = this.plan;
+    const entry: Submitted = { seq, messageId, source, sourceTon, dest, destTon, destNpi, esmClass, dataCoding, registeredDelivery, validity, text, concat, payload, at: Date.now() };
+    this.submitted.push(entry);
+    const plan = this.#scripted() ?? this.plan;
     const receipts = registeredDelivery & 0x03 ? plan.stats : [];
+    const latency = this.script?.latencyMs() ?? 0;
     const resp = () => socket.write(pdu(0x80000004, 0, seq, cstr(messageId)));
-    if (!plan.receiptFirst) resp();
+    if (!plan.receiptFirst) { if (latency > 0) setTimeout(resp, latency).unref(); else resp(); }
     // Receipts go to a session that may receive: this one if it is a transceiver, else a receiver.
     const receiver = () => (this.#mode(socket) === 0x09 ? socket : this.bound.find((s) => this.#mode(s) === 0x01 || this.#mode(s) === 0x09));
     receipts.forEach((stat, i) => {
-      const send = () => { const to = receiver(); if (to && !to.destroyed) to.write(this.receipt(messageId, stat, plan.format, dest, source)); };
+      const send = () => { const to = receiver(); if (to && !to.destroyed) { entry.stat = stat; to.write(this.receipt(messageId, stat, plan.format, dest, source)); } };
       if (plan.receiptFirst && i === 0) send();
       else setTimeout(send, plan.delayMs * (i + 1)).unref();
     });
@@ -234,6 +246,28 @@ export class SmscFake {
     if (p.concat) { sm = Buffer.concat([Buffer.from([5, 0, 3, p.concat.ref, p.concat.total, p.concat.part]), sm]); esm = 0x40; }
     for (const s of this.bound) if (this.#mode(s) !== 0x02) s.write(this.#deliver(p.from, p.to, esm, coding, sm));
   }
+
+  /** The receipts the script gives a message accepted now (UNDELIV when undelivered, none when lost). */
+  #scripted(): SmscPlan | null {
+    if (!this.script) return null;
+    const outcome = this.script.receipt();
+    return { stats: outcome === 'lost' ? [] : [outcome === 'undelivered' ? 'UNDELIV' : 'DELIVRD'], format: this.plan.format, delayMs: this.script.receiptDelayMs(this.plan.delayMs) };
+  }
+
+  sent(): SandboxMessage[] {
+    // International numbers (TON 1) travel without their +.
+    const e164 = (n: string, ton: number) => (ton === 1 && !n.startsWith('+') ? `+${n}` : n);
+    return this.submitted.map((s) => ({ id: s.messageId, to: e164(s.dest, s.destTon), from: e164(s.source, s.sourceTon), body: s.text, status: s.stat ?? 'ENROUTE', at: new Date(s.at ?? 0).toISOString() }));
+  }
+
+  /** An inbound text (deliver_sm) to the bound sessions that receive; 503 when none is bound. */
+  async inbound(p: InboundText): Promise<{ status: number }> {
+    if (!this.bound.some((s) => this.#mode(s) !== 0x02)) return { status: 503 };
+    this.mo({ from: p.from, to: p.to, text: p.text, ...([...p.text].some((c) => c.charCodeAt(0) > 0xff) ? { coding: 8 as const } : {}) });
+    return { status: 200 };
+  }
+
+  reset(): void { this.submitted.length = 0; }
 
   /** Writes raw bytes to every bound ESME (malformed PDUs). */
   raw(bytes: Buffer): void { for (const s of this.bound) s.write(bytes); }

@@ -2,11 +2,21 @@
 // the account's numbers (AvailablePhoneNumbers, IncomingPhoneNumbers), and Lookup v2.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import type { TwilioFake } from './twilio.ts';
+
+/** What these APIs read and change of the Twilio sandbox (twilio.ts). */
+export interface TwilioAccount {
+  readonly accountSid: string;
+  readonly authToken: string;
+  readonly url: string;
+  readonly available: Map<string, Record<string, unknown>[]>;
+  readonly owned: Map<string, Record<string, unknown>>;
+  readonly lineTypes: Map<string, Record<string, unknown> | 'fail'>;
+  readonly lookups: string[];
+}
 import { basicAuthOk, json, twilioError } from './twilio-wire.ts';
 
 /** AvailablePhoneNumbers and IncomingPhoneNumbers, as Twilio's REST API answers them. */
-export function handleNumbers(fake: TwilioFake, req: IncomingMessage, res: ServerResponse, body: string): boolean {
+export function handleNumbers(fake: TwilioAccount, req: IncomingMessage, res: ServerResponse, body: string): boolean {
   const url = new URL(req.url ?? '/', 'http://fake');
   const avail = /^\/2010-04-01\/Accounts\/([^/]+)\/AvailablePhoneNumbers\/([A-Z]{2})\/Local\.json$/.exec(url.pathname);
   const incoming = /^\/2010-04-01\/Accounts\/([^/]+)\/IncomingPhoneNumbers(?:\/([^/]+))?\.json$/.exec(url.pathname);
@@ -53,7 +63,7 @@ export function handleNumbers(fake: TwilioFake, req: IncomingMessage, res: Serve
 }
 
 /** Lookup v2 (lookups.twilio.com) on the same port, as Twilio answers it. */
-export function handleLookup(fake: TwilioFake, req: IncomingMessage, res: ServerResponse): boolean {
+export function handleLookup(fake: TwilioAccount, req: IncomingMessage, res: ServerResponse): boolean {
   const url = new URL(req.url ?? '/', 'http://fake');
   const m = /^\/v2\/PhoneNumbers\/([^/]+)$/.exec(url.pathname);
   if (!m || req.method !== 'GET') return false;

@@ -9,6 +9,7 @@ import { LoopbackFake } from './loopback.ts';
 import { twilioSignature } from '../providers/twilio/signature.ts';
 import { basicAuthOk, json, rfc2822, twilioError } from './twilio-wire.ts';
 import { handleLookup, handleNumbers } from './twilio-numbers.ts';
+import type { InboundText, SandboxMessage } from './control.ts';
 
 export const FAKE_ACCOUNT_SID = `AC${'0'.repeat(24)}fa4e0001`;
 export const FAKE_AUTH_TOKEN = 'fake-twilio-token-for-tests';
@@ -163,6 +164,9 @@ export class TwilioFake extends LoopbackFake {
       return twilioError(res, behaviour.status, behaviour.code, behaviour.message ?? `simulated error ${behaviour.code}`, behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {});
     }
     if (this.failureRate > 0 && Math.random() < this.failureRate) return twilioError(res, 503, 20500, 'Service unavailable (simulated)');
+    const verdict = this.script?.verdict() ?? 'ok';
+    if (verdict === 'throttle') return twilioError(res, 429, 20429, 'Too Many Requests', { 'retry-after': '1' });
+    if (verdict !== 'ok') return twilioError(res, 503, 20500, verdict === 'outage' ? 'Service Unavailable (sandbox outage)' : 'Internal Server Error (sandbox)');
     const to = form.get('To');
     if (!to) return twilioError(res, 400, 21604, "A 'To' phone number is required.");
     if (!/^\+[1-9]\d{1,14}$/.test(to)) return twilioError(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
@@ -183,6 +187,7 @@ export class TwilioFake extends LoopbackFake {
     this.messages.set(sid, { ...answer });
     const latency = this.latencyMs();
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+    await this.scriptedDelay();
     json(res, 201, answer);
     const callback = form.get('StatusCallback');
     if (callback) this.#scheduleCallbacks(callback, sid, form);
@@ -191,8 +196,27 @@ export class TwilioFake extends LoopbackFake {
 
 
 
+  /** The receipts the script gives a message accepted now (30003: unreachable handset). */
+  #scripted(): CallbackPlan | null {
+    if (!this.script) return null;
+    const outcome = this.script.receipt();
+    return { statuses: ['sent', outcome === 'undelivered' ? 'undelivered' : 'delivered'], delayMs: this.script.receiptDelayMs(this.plan.delayMs), lost: outcome === 'lost', ...(outcome === 'undelivered' ? { errorCode: '30003' } : {}) };
+  }
+
+  sent(): SandboxMessage[] {
+    return this.requests.filter((r) => r.sid).map((r) => ({
+      id: r.sid!, to: r.form.get('To') ?? '', from: r.form.get('From') ?? '', body: r.form.get('Body') ?? '', status: String(this.messages.get(r.sid!)?.status ?? 'queued'), at: new Date(r.at).toISOString(),
+    }));
+  }
+
+  async inbound(p: InboundText): Promise<{ status: number }> {
+    return this.sendInbound(p.url ?? this.inboundUrl, { From: p.from, To: p.to, Body: p.text });
+  }
+
+  reset(): void { this.requests.length = 0; this.messages.clear(); this.callbacksSent.length = 0; }
+
   #scheduleCallbacks(url: string, sid: string, form: URLSearchParams): void {
-    const plan = this.plans.get(form.get('To') ?? '') ?? this.plan;
+    const plan = this.plans.get(form.get('To') ?? '') ?? this.#scripted() ?? this.plan;
     // One status after the other, each timer set when the one before has run: timers of
     // different lengths set together may fire out of order on a busy machine, and a
     // message's status at Twilio only moves forward.

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { LoopbackFake } from './loopback.ts';
+import type { InboundText, SandboxMessage } from './control.ts';
 import { vonageSignature, verifyVonageSignature, type VonageSignatureMethod } from '../providers/vonage/signature.ts';
 
 export const FAKE_VONAGE_KEY = 'abcd1234';
@@ -141,12 +142,16 @@ export class VonageFake extends LoopbackFake {
     if (behaviour?.kind === 'hang') { this.hanging.add(res); return; }
     if (behaviour?.kind === 'http') { res.writeHead(behaviour.status, { 'content-type': 'text/html' }).end('<html>error</html>'); return; }
     if (behaviour?.kind === 'status') return this.#refuse(res, behaviour.status, behaviour.errorText ?? `simulated status ${behaviour.status}`);
+    const verdict = this.script?.verdict() ?? 'ok';
+    if (verdict === 'throttle') return this.#refuse(res, '1', 'Throughput Rate Exceeded - please wait [ 1000 ] and retry');
+    if (verdict !== 'ok') { res.writeHead(503, { 'content-type': 'text/html' }).end('<html>Service Unavailable</html>'); return; }
     for (const p of ['from', 'to', 'text']) if (!fields[p]) return this.#refuse(res, '2', `Missing ${p} param`);
     if (!/^\d{7,15}$/.test(fields.to)) return this.#refuse(res, '3', 'Invalid to param');
     if (fields.ttl !== undefined && !(Number(fields.ttl) >= 20_000 && Number(fields.ttl) <= 604_800_000)) return this.#refuse(res, '3', 'Invalid ttl param');
     const count = vonageParts(fields.text, fields.type === 'unicode');
     const ids = Array.from({ length: count }, () => randomBytes(8).toString('hex').toUpperCase());
     record.ids = ids;
+    await this.scriptedDelay();
     this.#answer(res, {
       'message-count': String(count),
       messages: ids.map((id) => ({
@@ -157,8 +162,28 @@ export class VonageFake extends LoopbackFake {
     if (fields.callback && fields['status-report-req'] !== '0') this.#scheduleReceipts(fields.callback, ids, fields);
   }
 
+  /** The receipts the script gives a message accepted now: its first part failed (err-code 1) when undelivered. */
+  #scripted(): DlrPlan | null {
+    if (!this.script) return null;
+    const outcome = this.script.receipt();
+    return { status: 'delivered', delayMs: this.script.receiptDelayMs(this.plan.delayMs), lost: outcome === 'lost', ...(outcome === 'undelivered' ? { failPart: 0, errCode: '1' } : {}) };
+  }
+
+  sent(): SandboxMessage[] {
+    return this.requests.filter((r) => r.ids.length > 0).map((r) => {
+      const last = this.receiptsSent.filter((s) => r.ids.includes(s.params.messageId)).at(-1);
+      return { id: r.ids[0], to: `+${r.params.get('to')}`, from: r.params.get('from') ?? '', body: r.params.get('text') ?? '', status: last?.params.status ?? 'accepted', at: new Date(r.at).toISOString() };
+    });
+  }
+
+  async inbound(p: InboundText): Promise<{ status: number }> {
+    return this.sendInbound(p.url ?? this.inboundUrl, p);
+  }
+
+  reset(): void { this.requests.length = 0; this.receiptsSent.length = 0; }
+
   #scheduleReceipts(url: string, ids: string[], sent: Record<string, string>): void {
-    const plan = this.plan;
+    const plan = this.#scripted() ?? this.plan;
     if (plan.lost) return;
     let order = ids.map((id, part) => ({ id, part }));
     if (plan.shuffle) order = order.map((o) => ({ o, k: Math.random() })).sort((a, b) => a.k - b.k).map((x) => x.o);

@@ -15,7 +15,7 @@ import type { MessageType, PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinp
 import type { AdapterContext, InboundMessage, ProviderAdapter, ProviderModule, RawWebhook, Receipt, SendOutcome, SendRequest, WebhookRequest } from '../provider.ts';
 import { classifyAwsException } from './errors.ts';
 import { awsInbound, awsReceipts } from './receipts.ts';
-import { snsVerifier } from './signature.ts';
+import { snsVerifier, trustFile } from './signature.ts';
 
 interface AwsConfig {
   region: string; origination_identity?: string; configuration_set_name?: string; message_type?: MessageType; topic_arn?: string; inbound_topic_arn?: string;
@@ -39,6 +39,7 @@ export function validateAwsConfig(c: Record<string, unknown>): string[] {
 
 export function createAws(ctx: AdapterContext): ProviderAdapter {
   const c = ctx.config as unknown as AwsConfig;
+  if (ctx.settings.snsTrust) trustFile(ctx.settings.snsTrust);
   const keyId = c.access_key_id_env ? ctx.secret(c.access_key_id_env) : undefined;
   const secret = c.secret_access_key_env ? ctx.secret(c.secret_access_key_env) : undefined;
   const session = c.session_token_env ? ctx.secret(c.session_token_env) : undefined;

@@ -6,6 +6,7 @@
 // SubscribeURL, which must be an https SNS host too.
 import Validator from 'sns-payload-validator';
 import { request, type Dispatcher } from 'undici';
+import { readFileSync } from 'node:fs';
 
 export type SnsMessage = Validator.SnsPayload & Record<string, unknown>;
 
@@ -45,3 +46,8 @@ export class SnsVerifier {
 
 /** One verifier per process: its certificate cache is shared by every AWS provider. */
 export const snsVerifier = new SnsVerifier();
+
+/** Trusts the certificates in a file ({ "<SigningCertURL>": "<PEM>" }: SWITCHBOARD_SNS_TRUST, the AWS sandbox's). */
+export function trustFile(path: string): void {
+  for (const [url, pem] of Object.entries(JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>)) snsVerifier.trust(url, pem);
+}
