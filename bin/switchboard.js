@@ -1,4 +1,7 @@
 #!/usr/bin/env node
-// Installed entry point. Node strips TypeScript types only outside node_modules, so
-// use it from a checkout (`npm link`) or through `npm run switchboard -- …`.
-await import('../src/cli/main.ts');
+// Installed entry point (the container's too). Node strips TypeScript types only outside
+// node_modules, so use it from a checkout (`npm link`), through `npm run switchboard -- …`,
+// or in the image.
+const { run } = await import('../src/cli/main.ts');
+const code = await run(process.argv.slice(2));
+if (code >= 0) process.exit(code);

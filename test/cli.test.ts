@@ -21,6 +21,12 @@ describe('switchboard CLI', () => {
   after(() => dir.remove());
   const cli = cliIn(dir.path);
 
+  it('runs as the installed command (bin/switchboard.js, the image\'s entry point)', async () => {
+    const { stdout } = await run(process.execPath, [join(import.meta.dirname, '../bin/switchboard.js'), 'help'], { env: { PATH: process.env.PATH } });
+    assert.match(stdout, /^switchboard — self-hosted SMS gateway/);
+    await assert.rejects(run(process.execPath, [join(import.meta.dirname, '../bin/switchboard.js'), 'no-such-command']), (e: { code: number }) => e.code === 2);
+  });
+
   it('creates a key (secrets shown once), lists it without secrets, and revokes it', async () => {
     const created = JSON.parse((await cli('keys', 'create', 'ci', '--scopes', 'send,read', '--json')).stdout);
     assert.match(created.secret, /^sk_/);
