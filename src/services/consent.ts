@@ -2,7 +2,7 @@
 // records (domain/consent.ts): the scope from what is named (a topic, else a sender, else
 // the whole account), the record's id made here; and the proof file of one recipient's
 // consent (JSON or CSV).
-import type { ConsentLedger, InboundRow, RecordStore, WebhookLog } from '../store/store.ts';
+import type { ConsentLedger, InboundRow, RecordStore, WebhookLog, WebhookRow } from '../store/store.ts';
 import { csvRows, parseCsv } from '../domain/csv.ts';
 import type { Caller, Intake } from '../intake/accept-message.ts';
 import { newId } from '../domain/ids.ts';
@@ -28,10 +28,17 @@ export async function changeConsent(store: Pick<ConsentLedger, 'recordConsent'>,
  * with the inbound text behind it as stored (id, numbers, words, when, through which
  * provider), and the opt-outs in force now.
  */
-export async function consentProof(store: Pick<ConsentLedger, 'listConsent'> & Pick<RecordStore, 'listOptOuts'> & Pick<WebhookLog, 'getInbound'>, accountId: string, number: string) {
+export async function consentProof(store: Pick<ConsentLedger, 'listConsent'> & Pick<RecordStore, 'listOptOuts'> & Pick<WebhookLog, 'getInbound' | 'getWebhook'>, accountId: string, number: string) {
   const [records, optOuts] = await Promise.all([store.listConsent(accountId, number), store.listOptOuts(accountId, number)]);
   const texts = new Map<string, InboundRow | undefined>();
-  for (const r of records) if (r.inbound_id && !texts.has(r.inbound_id)) texts.set(r.inbound_id, await store.getInbound(accountId, r.inbound_id));
+  const raw = new Map<string, WebhookRow | undefined>();
+  for (const r of records) {
+    if (!r.inbound_id || texts.has(r.inbound_id)) continue;
+    const m = await store.getInbound(accountId, r.inbound_id);
+    texts.set(r.inbound_id, m);
+    // The provider's webhook as it was received (kept until retention removes it).
+    if (m && !raw.has(m.webhook_id)) raw.set(m.webhook_id, await store.getWebhook(m.webhook_id));
+  }
   return {
     number, account_id: accountId, generated_at: new Date().toISOString(),
     opted_out: optOuts.map((o) => ({ sender: o.sender === '' ? null : o.sender, topic: o.topic === '' ? null : o.topic, source: o.source, since: new Date(Number(o.created_at)).toISOString() })),
@@ -39,10 +46,18 @@ export async function consentProof(store: Pick<ConsentLedger, 'listConsent'> & P
       const m = r.inbound_id ? texts.get(r.inbound_id) : undefined;
       return {
         ...presentConsent(r),
-        inbound: m ? { id: m.id, from: m.from_number, to: m.to_number, body: m.body, received_at: new Date(Number(m.received_at)).toISOString(), provider: m.provider_id, provider_message_id: m.provider_message_id, webhook_id: m.webhook_id } : null,
+        inbound: m ? {
+          id: m.id, from: m.from_number, to: m.to_number, body: m.body, received_at: new Date(Number(m.received_at)).toISOString(), provider: m.provider_id, provider_message_id: m.provider_message_id, webhook_id: m.webhook_id,
+          raw_webhook: rawOf(raw.get(m.webhook_id)),
+        } : null,
       };
     }),
   };
+}
+
+/** A stored webhook as the proof shows it: what the provider posted, when, to which URL. */
+function rawOf(w: WebhookRow | undefined) {
+  return w ? { received_at: new Date(Number(w.received_at)).toISOString(), url: w.url, content_type: (JSON.parse(w.headers) as Record<string, string>)['content-type'] ?? null, body: w.body } : null;
 }
 
 const CSV_HEADER = ['record_id', 'created_at', 'action', 'scope', 'sender', 'topic', 'source', 'actor_kind', 'actor_id', 'actor_name', 'inbound_id', 'inbound_text', 'message_id', 'inbound_from', 'inbound_to', 'inbound_received_at', 'inbound_provider', 'inbound_provider_message_id'];

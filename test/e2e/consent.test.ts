@@ -89,6 +89,8 @@ describe('consent ledger', () => {
     const [stop] = proof.body.records;
     assert.deepEqual([stop.inbound_text, stop.inbound.body, stop.inbound.from, stop.inbound.to, stop.inbound.provider], ['STOP', 'STOP', CUSTOMER, SALES, 'twilio-main']);
     assert.ok(stop.inbound.provider_message_id && stop.inbound.webhook_id, 'traceable to the raw webhook');
+    assert.match(stop.inbound.raw_webhook.body, /Body=STOP/, 'the provider\'s own post, as received');
+    assert.equal(stop.inbound.raw_webhook.content_type, 'application/x-www-form-urlencoded');
 
     const csv = await t.call('GET', `/v1/consent/${encodeURIComponent(CUSTOMER)}/export?format=csv`);
     assert.match(csv.headers.get('content-type') ?? '', /text\/csv/);
