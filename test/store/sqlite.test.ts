@@ -102,4 +102,26 @@ describe('sqlite rows', () => {
       db.close();
     }
   });
+
+  it('names the columns a statement has when it runs: one prepared on a schema another connection has since migrated reads the new column', async () => {
+    const { DatabaseSync } = await import('node:sqlite');
+    const { StatementCache } = await import('../../src/store/sqlite/node-sqlite-dialect.ts');
+    const dir = tempDir();
+    const path = join(dir.path, 'schema.db');
+    const a = new DatabaseSync(path);
+    const b = new DatabaseSync(path);
+    try {
+      a.exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)");
+      const cache = new StatementCache(a);
+      assert.deepEqual({ ...cache.rows('SELECT * FROM t').get() }, { x: 1 }, 'a has loaded the schema');
+      // The writer thread's connection, opened while the main one migrates: prepared on what it loaded.
+      b.exec("ALTER TABLE t ADD COLUMN y TEXT; UPDATE t SET y = 'new'");
+      assert.deepEqual({ ...cache.rows('SELECT * FROM t').get() }, { x: 1, y: 'new' }, 'a cached statement');
+      assert.deepEqual({ ...cache.rows('UPDATE t SET x = 2 RETURNING *').get() }, { x: 2, y: 'new' }, 'a statement prepared now');
+    } finally {
+      a.close();
+      b.close();
+      dir.remove();
+    }
+  });
 });

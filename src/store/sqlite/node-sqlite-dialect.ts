@@ -41,11 +41,19 @@ export class StatementCache {
     if (!r) {
       const stmt = this.db.prepare(sql);
       stmt.setReturnArrays(true);
-      const build = rowBuilder(stmt.columns().map((c) => c.name));
+      // The names as the statement has them when it runs: a connection that loaded the
+      // schema before another one migrated it prepares with the old columns, and SQLite
+      // re-prepares at the first step (a `RETURNING *` then has the new ones too).
+      let width = -1;
+      let build: (values: SQLOutputValue[]) => Row = () => ({});
+      const fit = (a: SQLOutputValue[]): Row => {
+        if (a.length !== width) { build = rowBuilder(stmt.columns().map((c) => c.name)); width = a.length; }
+        return build(a);
+      };
       r = {
-        get: (...p) => { const a = stmt.get(...p) as unknown as SQLOutputValue[] | undefined; return a === undefined ? undefined : build(a); },
-        all: (...p) => (stmt.all(...p) as unknown as SQLOutputValue[][]).map(build),
-        allNamed: (p) => (stmt.all(p) as unknown as SQLOutputValue[][]).map(build),
+        get: (...p) => { const a = stmt.get(...p) as unknown as SQLOutputValue[] | undefined; return a === undefined ? undefined : fit(a); },
+        all: (...p) => (stmt.all(...p) as unknown as SQLOutputValue[][]).map(fit),
+        allNamed: (p) => (stmt.all(p) as unknown as SQLOutputValue[][]).map(fit),
       };
       if (this.#readers.size > 500) this.#readers.clear();
       this.#readers.set(sql, r);
