@@ -89,3 +89,9 @@ export function nextOpening(w: SendWindow, zones: readonly string[], t: number):
   if (together !== undefined) return together;
   return zones.length > 1 ? nextOpening(w, zones.slice(0, 1), t) : null;
 }
+
+/** A message due at `due` that must wait for its window: until when, and why in words; null when it may go. */
+export function heldFor(w: SendWindow, zones: readonly string[], due: number): { at: number; why: string } | null {
+  const at = nextOpening(w, zones, due);
+  return at === null ? null : { at, why: `held for its send window (${w.start}–${w.end} in ${zones.join(', ')}) until ${new Date(at).toISOString()}` };
+}

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { AppError } from '../domain/errors.ts';
 import { parsePhone, isAlphanumericSender } from '../domain/phone.ts';
 import { optOutRefuses, optedOutMessage, topicOf, type AccountSettings, type MessageCategory } from '../domain/consent.ts';
-import { nextOpening, sendWindowOf, timeZoneOf, zonesOf, type SendWindow } from '../domain/send-window.ts';
+import { heldFor, sendWindowOf, timeZoneOf, zonesOf, type SendWindow } from '../domain/send-window.ts';
 
 /** What intake reads of an account's settings (domain/consent.ts AccountSettings). */
 export type IntakeSettings = Pick<AccountSettings, 'transactional_past_opt_out' | 'send_window' | 'send_window_transactional'>;
@@ -251,12 +251,8 @@ export class Intake {
     const settings = this.#settings(caller.accountId);
     const window = input.send_window !== undefined ? sendWindowOf(input.send_window)
       : settings.send_window && (category === 'marketing' || settings.send_window_transactional) ? settings.send_window : null;
-    let held: { at: number; why: string } | null = null;
-    if (window) {
-      const zones = input.tz !== undefined ? [timeZoneOf(input.tz)] : zonesOf(to.e164);
-      const at = nextOpening(window, zones, sendAt ?? now);
-      if (at !== null) held = { at, why: `held for its send window (${window.start}–${window.end} in ${zones.join(', ')}) until ${new Date(at).toISOString()}` };
-    }
+    const zones = window ? (input.tz !== undefined ? [timeZoneOf(input.tz)] : zonesOf(to.e164)) : [];
+    const held = window ? heldFor(window, zones, sendAt ?? now) : null;
     if (held) sendAt = held.at;
     const start = sendAt ?? now;
     const row: MessageRow = {
@@ -274,6 +270,7 @@ export class Intake {
       ...(category === 'marketing' ? { category } : {}),
       ...(topic ? { topic } : {}),
       ...(held ? { error_code: 'quiet_hours', error_message: held.why } : {}),
+      ...(window && zones.length > 0 ? { send_window: JSON.stringify({ ...window, zones }) } : {}),
       ...(template ? { template_id: template.id, template_version: template.version } : {}),
       ...(channel === 'voice' ? {
         channel, voice_options: JSON.stringify({ ...(input.voice ? { voice: input.voice } : {}), ...(input.language ? { language: input.language } : {}), ...(input.fallback_sms ? { fallback_sms: true } : {}) }),

@@ -1,6 +1,7 @@
 // Turns one attempt's result into the write-back for the ledger (pure). Only the worker
 // acts on a failure's kind: transient → retry with backoff until maxAttempts; throttled →
 // retry on its own, larger budget honouring Retry-After; permanent → failed at once.
+import { heldFor, type SendWindow } from '../domain/send-window.ts';
 import { newId } from '../domain/ids.ts';
 import type { AttemptRow, EventRow, MessagePartRow, MessageRow, Outcome } from '../store/store.ts';
 import type { SendOutcome } from '../providers/provider.ts';
@@ -78,6 +79,20 @@ export function waitOutcome(row: MessageRow, owner: string, now: number, until: 
       status: 'queued', attempts: row.attempts - 1, throttled_attempts: row.throttled_attempts, next_attempt_at: until,
       error_code: code, error_message: why, provider_error_code: last?.provider_error_code ?? null,
     },
+  };
+}
+
+/** Whether a message's send window (stored JSON) is closed now: when it opens, and why. */
+export function heldAgain(stored: string, now: number): { at: number; why: string } | null {
+  const w = JSON.parse(stored) as SendWindow & { zones: string[] };
+  return heldFor(w, w.zones, now);
+}
+
+/** Quiet hours reached while it waited (a backlog): back to scheduled until its window opens, using no attempt. */
+export function heldOutcome(row: MessageRow, owner: string, now: number, held: { at: number; why: string }): Outcome {
+  return {
+    messageId: row.id, leaseOwner: owner, now, attempts: [], parts: [], event: null, callback: null,
+    set: { status: 'scheduled', attempts: row.attempts - 1, throttled_attempts: row.throttled_attempts, next_attempt_at: held.at, error_code: 'quiet_hours', error_message: held.why },
   };
 }
 

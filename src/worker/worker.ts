@@ -14,7 +14,7 @@ import { GroupCommit } from '../store/group-commit.ts';
 import type { Route, Router } from '../routing/choose-route.ts';
 import type { Health } from '../routing/health.ts';
 import type { RateLimiter } from '../routing/rate-limit/limiter.ts';
-import { attemptOutcome, attemptRow, deferredOutcome, expiredOutcome, failoverEvent, noFailoverRouteOutcome, noRouteOutcome, notMobileOutcome, waitOutcome } from './outcome.ts';
+import { attemptOutcome, attemptRow, deferredOutcome, expiredOutcome, failoverEvent, heldAgain, heldOutcome, noFailoverRouteOutcome, noRouteOutcome, notMobileOutcome, waitOutcome } from './outcome.ts';
 import { storeFailure } from '../store/failures.ts';
 import { Wakeup } from '../loop/wakeup.ts';
 import { untried } from './run.ts';
@@ -203,6 +203,8 @@ export class Worker {
       const now = Date.now();
       const ends = expiry(row, this.#config);
       if (ends !== null && ends <= now) return await this.#write(row, expiredOutcome(row, this.owner, now));
+      const held = row.send_window ? heldAgain(row.send_window, now) : null;
+      if (held) return await this.#write(row, heldOutcome(row, this.owner, now, held));
       const generation = this.#router.generation;
       const looked = this.#lookups && (row.lookup === 1 || this.#router.lookupWanted(row.country)) ? await this.#lookups.lookup(row.to_number, now) : null;
       if (looked?.result?.line_type === 'landline') return await this.#write(row, notMobileOutcome(row, this.owner, now, `a carrier lookup found ${row.to_number} is a landline (${looked.result.carrier ?? 'carrier unknown'})`));

@@ -2,8 +2,8 @@
 // recipient's local time, found from the number) is held — scheduled, with the reason and
 // when it opens — and sent once it opens; transactional messages are exempt unless the
 // account says otherwise; a message's own window and time zone win. The clock reaching
-// the opening is played by moving the held message's due time to now in the database:
-// what the worker acts on, as the real clock would.
+// the opening is played in the database: the held message's due time moved to now and its
+// stored window made open now — what the worker reads, as the real clock would make them.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, startApp, type TestApp } from '../helpers/app.ts';
@@ -31,11 +31,27 @@ describe('quiet hours', () => {
     assert.match(res.body.error.message, new RegExp(`${closed.start}–${closed.end} in America/New_York`));
     const opens = Date.parse(res.body.send_at);
     assert.ok(opens > Date.now() + 3_500_000 && opens <= Date.now() + 2 * 3_600_000, `opens in about two hours: ${res.body.send_at}`);
-    // The clock reaches the opening.
-    await (t.app.ctx.store as unknown as BaseStore).db.updateTable('messages').set({ next_attempt_at: Date.now() }).where('id', '=', res.body.id).execute();
+    // The clock reaches the opening: the message is due now, and now is inside its window
+    // (the worker checks the window again when it sends).
+    const openNow = JSON.stringify({ start: hhmm(h - 1), end: hhmm(h + 2), zones: ['America/New_York'] });
+    await (t.app.ctx.store as unknown as BaseStore).db.updateTable('messages').set({ next_attempt_at: Date.now(), send_window: openNow }).where('id', '=', res.body.id).execute();
     t.app.worker?.wake();
     const sent = await eventually(async () => { const m = (await t.call('GET', `/v1/messages/${res.body.id}`)).body; return m.status === 'delivered' ? m : undefined; }, 10_000, 'the held message delivered');
     assert.equal(sent.error, null);
+  });
+
+  it('holds again a message whose window closed while it waited (a backlog), using no attempt', async () => {
+    const open = { start: hhmm(h - 1), end: hhmm(h + 2) };
+    const res = await t.call('POST', '/v1/messages', { to: NEW_YORK, body: 'Late', category: 'marketing', send_window: open, send_at: new Date(Date.now() + 2_000).toISOString() });
+    assert.deepEqual([res.body.status, res.body.error], ['scheduled', null], 'due inside its window');
+    // The clock passes the window's end before the worker gets to it.
+    const db = (t.app.ctx.store as unknown as BaseStore).db;
+    const r = await db.updateTable('messages').set({ send_window: JSON.stringify({ ...closed, zones: ['America/New_York'] }) }).where('id', '=', res.body.id).executeTakeFirst();
+    assert.equal(Number(r.numUpdatedRows), 1);
+    const held = await eventually(async () => { const m = (await t.call('GET', `/v1/messages/${res.body.id}`)).body; return m.error?.code === 'quiet_hours' ? m : undefined; }, 15_000, 'held again');
+    assert.equal(held.status, 'scheduled');
+    assert.ok(Date.parse(held.next_attempt_at) > Date.now() + 3_500_000, `until the window opens: ${held.next_attempt_at}`);
+    assert.equal(held.attempts_count, 0);
   });
 
   it('lets transactional messages through unless the account keeps them to the window', async () => {

@@ -71,6 +71,8 @@ export interface MessageRow {
   topic?: string | null;
   /** the bulk send it came in (ports/batches.ts) */
   batch_id?: string | null;
+  /** JSON { start, end, zones }: the quiet hours it keeps to (domain/send-window.ts), checked again when it is sent */
+  send_window?: string | null;
 }
 
 /** Added to the part_index of a provider's parts when the message is sent once more elsewhere (failover on no receipt): kept, and their late receipts recorded. */
