@@ -54,7 +54,7 @@ const DASHBOARD_MESSAGES = Number(process.env.BENCH_DASHBOARD_MESSAGES ?? 500_00
 const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? '';
 const KEY = 'bench-admin-key';
 const TICKS = 100; // /proc/<pid>/stat CPU times are in clock ticks (USER_HZ)
-// BENCH_ONLY=bare,intake,e2e,seeded,dashboard,pg,webhooks,smpp,storm,micro,claim,status,events runs a subset (all by default).
+// BENCH_ONLY=bare,intake,e2e,seeded,dashboard,pg,webhooks,batch,smpp,storm,micro,claim,status,events runs a subset (all by default).
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const runs = (part: string): boolean => ONLY.size === 0 || ONLY.has(part);
 
@@ -367,11 +367,38 @@ if (runs('webhooks')) {
   await stop(s);
 }
 
-// 7. SMPP server through one bind
+// 7. a bulk send (POST /v1/batches) on the embedded default: 10,000 recipients of one
+// template in one request, timed to its 202, then until every message is final; the
+// server's CPU per message over both.
+if (runs('batch')) {
+  const s = await start(['src/main.ts'], {}, 18087);
+  const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+  await fetch(`${s.url}/v1/templates`, { method: 'POST', headers, body: JSON.stringify({ id: 'notice', body: 'Hi {name}, the office is closed on {day}.' }) });
+  const n = Number(process.env.BENCH_BATCH ?? 10_000);
+  const recipients = Array.from({ length: n }, (_, i) => ({ to: `+1415${String(7_000_000 + i).padStart(7, '0')}`, variables: { name: `P${i}`, day: 'Friday' } }));
+  const cpu0 = cpuSeconds(s.proc.pid!);
+  const t0 = performance.now();
+  const res = await fetch(`${s.url}/v1/batches`, { method: 'POST', headers, body: JSON.stringify({ template: 'notice', recipients }) });
+  const accepted = performance.now() - t0;
+  const batch = await res.json() as { id: string; accepted: number };
+  if (res.status !== 202 || batch.accepted !== n) throw new Error(`batch not accepted: ${res.status} ${JSON.stringify(batch).slice(0, 200)}`);
+  const cpuAccept = cpuSeconds(s.proc.pid!) - cpu0;
+  for (;;) {
+    const b = await (await fetch(`${s.url}/v1/batches/${batch.id}`, { headers })).json() as { done: number };
+    if (b.done >= n) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const all = performance.now() - t0;
+  const cpuAll = cpuSeconds(s.proc.pid!) - cpu0;
+  console.log(`POST /v1/batches, ${n} recipients (npm start): accepted in ${accepted.toFixed(0)} ms (${Math.round(n / (accepted / 1000))} msg/s, CPU ${Math.round((cpuAccept * 1e6) / n)} µs per message); all final in ${(all / 1000).toFixed(2)} s (${Math.round(n / (all / 1000))} msg/s, CPU ${Math.round((cpuAll * 1e6) / n)} µs per message)`);
+  await stop(s);
+}
+
+// 8. SMPP server through one bind
 if (runs('claim')) await benchClaim();
 if (runs('status')) await benchStatusWindow();
 if (runs('events')) await benchEvents();
 if (runs('smpp')) await benchSmpp();
 
-// 8. a receipt storm
+// 9. a receipt storm
 if (runs('storm')) await benchDlrStorm();
