@@ -58,6 +58,9 @@ const TICKS = 100; // /proc/<pid>/stat CPU times are in clock ticks (USER_HZ)
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const runs = (part: string): boolean => ONLY.size === 0 || ONLY.has(part);
 
+// BENCH_SERVER_ENV='{"SWITCHBOARD_BATCH_WINDOW_MS":"50"}': settings every server of the run gets (experiments).
+const serverEnv = JSON.parse(process.env.BENCH_SERVER_ENV ?? '{}') as Record<string, string>;
+
 interface Server { url: string; proc: ChildProcess; dir: string }
 const running = new Set<ChildProcess>();
 process.on('exit', () => { for (const p of running) p.kill('SIGKILL'); });
@@ -67,7 +70,7 @@ async function start(args: string[], env: Record<string, string>, port: number, 
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const proc = spawn(process.execPath, [...prof, ...args], {
     cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'],
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', SWITCHBOARD_DATA_DIR: dir, SWITCHBOARD_ADMIN_KEY: KEY, LOG_LEVEL: 'warn', SWITCHBOARD_SIMULATOR_LATENCY_MS: '0', SWITCHBOARD_SHUTDOWN_DRAIN_MS: '0', ...env },
+    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', SWITCHBOARD_DATA_DIR: dir, SWITCHBOARD_ADMIN_KEY: KEY, LOG_LEVEL: 'warn', SWITCHBOARD_SIMULATOR_LATENCY_MS: '0', SWITCHBOARD_SHUTDOWN_DRAIN_MS: '0', ...env, ...serverEnv },
   });
   running.add(proc);
   proc.once('exit', () => running.delete(proc));
