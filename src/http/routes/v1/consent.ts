@@ -1,7 +1,7 @@
 // /v1/consent/:number: one recipient's consent history in the caller's account (the
-// consent ledger, domain/consent.ts) and its proof file (JSON, or CSV); /v1/account/settings:
-// what a STOP opts out of, and whether transactional messages go past opt-outs that name
-// no topic.
+// consent ledger, domain/consent.ts) and its proof file (JSON, or CSV); double opt-in
+// requests; /v1/account/settings: what a STOP opts out of, whether transactional messages
+// go past opt-outs that name no topic, and quiet hours (domain/send-window.ts).
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { requirePhone } from '../../../domain/phone.ts';
