@@ -23,6 +23,8 @@ const SCHEMA = {
   dataDir: { env: 'SWITCHBOARD_DATA_DIR', kind: 'string', def: './data' },
   databaseUrl: { env: 'DATABASE_URL', kind: 'string', def: '' },
   databasePoolSize: { env: 'SWITCHBOARD_DB_POOL_SIZE', kind: 'int', def: 10, min: 1, max: 1000 },
+  // The worker's claim as a named prepared statement on PostgreSQL; off behind a pooler in transaction mode that cannot keep them.
+  pgPrepared: { env: 'SWITCHBOARD_PG_PREPARED', kind: 'bool', def: true },
   sqliteWriterThread: { env: 'SWITCHBOARD_SQLITE_WRITER_THREAD', kind: 'string', def: 'auto' },
   redisUrl: { env: 'REDIS_URL', kind: 'string', def: '' },
   redisPrefix: { env: 'SWITCHBOARD_REDIS_PREFIX', kind: 'string', def: 'switchboard:' },

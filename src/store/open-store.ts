@@ -12,11 +12,11 @@ import { ThreadedSqliteStore } from './sqlite/threaded-store.ts';
  * server that sends decides so (SWITCHBOARD_SQLITE_WRITER_THREAD), a CLI command never;
  * `receiptPlanner` is then the planner that applies receipts there.
  */
-export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'>, opts: { writerThread?: boolean; receiptPlanner?: ReceiptPlannerModule } = {}): Promise<Store> {
+export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize' | 'pgPrepared'>, opts: { writerThread?: boolean; receiptPlanner?: ReceiptPlannerModule } = {}): Promise<Store> {
   const url = config.databaseUrl;
   const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : join(config.dataDir, 'switchboard.db');
   const store = /^postgres(ql)?:\/\//.test(url)
-    ? new PostgresStore(url, { max: config.databasePoolSize })
+    ? new PostgresStore(url, { max: config.databasePoolSize, prepared: config.pgPrepared })
     : opts.writerThread && path !== ':memory:' ? new ThreadedSqliteStore(path, { receiptPlanner: opts.receiptPlanner }) : new SqliteStore(path);
   await store.migrate();
   return store;

@@ -6,6 +6,7 @@ import { makePostgresStore, testSchema } from '../helpers/stores.ts';
 import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
 import { newMessage } from '../helpers/rows.ts';
 import { eventually } from '../helpers/app.ts';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 
 runStoreSuite('postgres', makePostgresStore, pgSkip);
 
@@ -71,6 +72,25 @@ describe('postgres migrations beside other schemas', { skip: pgSkip }, () => {
       stop = true;
       await churning;
       await churn.end();
+    }
+  });
+});
+
+describe('postgres claim without prepared statements (SWITCHBOARD_PG_PREPARED=off, behind a transaction pooler)', { skip: pgSkip }, () => {
+  it('claims due messages the same way', async () => {
+    const schema = testSchema();
+    const store = new PostgresStore(TEST_DATABASE_URL, { schema, max: 2, prepared: false });
+    try {
+      await store.migrate();
+      const now = Date.now();
+      const m = newMessage({ next_attempt_at: now - 10 });
+      await store.insertMessages([m]);
+      const claimed = await store.claimDue('w-unprepared', now, 30_000, 10);
+      assert.deepEqual(claimed.map((r) => [r.id, r.status, r.lease_owner]), [[m.row.id, 'sending', 'w-unprepared']]);
+      assert.deepEqual(await store.claimDue('w-other', now, 30_000, 10), [], 'claimed once');
+    } finally {
+      await store.dropSchema();
+      await store.close();
     }
   });
 });

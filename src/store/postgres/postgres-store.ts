@@ -55,8 +55,10 @@ export class PostgresStore extends BaseStore {
   #closed = false;
   readonly #redoable: Kysely<Database>;
 
-  /** `schema` isolates a store (tests): it is created if missing and put first on search_path. */
-  constructor(url: string, opts: { schema?: string; max?: number } = {}) {
+  readonly #prepared: boolean;
+
+  /** `schema` isolates a store (tests): it is created if missing and put first on search_path. `prepared`: the claim as a named prepared statement (hot-writes.ts claimDue). */
+  constructor(url: string, opts: { schema?: string; max?: number; prepared?: boolean } = {}) {
     const pool = openPool(url, opts.schema, opts.max ?? 10);
     super(new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }) }));
     // The worker's own bookkeeping (outcomes, receipts applied) does not wait for the WAL
@@ -68,6 +70,7 @@ export class PostgresStore extends BaseStore {
     this.#redoable = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool: openPool(url, opts.schema, 2, 'synchronous_commit=off') }) });
     this.pool = pool;
     this.schema = opts.schema;
+    this.#prepared = opts.prepared ?? true;
     this.#url = url;
   }
 
@@ -152,7 +155,7 @@ export class PostgresStore extends BaseStore {
 
   // The hot paths (hot-writes.ts), on this store's pool.
   insertMessages(batch: NewMessage[]): Promise<InsertResult[]> { return hot.insertMessages(this.db, batch); }
-  claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number): Promise<MessageRow[]> { return hot.claimDue(this.pool, owner, now, leaseMs, limit, bulkShare); }
+  claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number): Promise<MessageRow[]> { return hot.claimDue(this.pool, owner, now, leaseMs, limit, bulkShare, this.#prepared); }
   recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> { return bookkeeping.recordOutcomes(this.#redoable, outcomes); }
   purgeMessages(finalBefore: number, limit: number, archive?: (rows: MessageRow[]) => void): Promise<number> { return hot.purgeMessages(this.db, finalBefore, limit, archive); }
   claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]> { return hot.claimWebhooks(this.db, now, leaseMs, limit); }
