@@ -2,8 +2,8 @@
 // from a file, through a running server's POST /v1/batches, in chunks of 1,000 rows. Each
 // chunk's Idempotency-Key is derived from the file's content and the chunk's place, so
 // running the command again after an interruption sends nothing twice: the chunks already
-// accepted answer with their batch. Then it follows the batches to the end with a progress
-// line (sent, failed, rate, time left) and prints a summary.
+// accepted answer with their batch. Then it follows the batches with a progress line (sent,
+// failed, rate, time left) until nothing is queued or being sent, and prints a summary.
 // The file: a header row; `to` (or `number`, `phone`) is the recipient; `metadata.<key>`
 // columns become metadata; every other column is a template variable.
 import { parseArgs } from 'node:util';
@@ -95,14 +95,18 @@ export async function sendCommand(args: string[]): Promise<number> {
     const left = rate > 0 ? Math.ceil((rows.length - done) / rate) : null;
     const line = `${bar(done, rows.length)} ${done}/${rows.length} done · ${sent} sent · ${failed} failed · ${rate.toFixed(0)}/s${left === null ? '' : ` · ${left} s left`}`;
     process.stderr.write(process.stderr.isTTY ? `\r${line}` : `${line}\n`);
-    if (done >= rows.length || values['no-wait']) break;
+    // Done waiting once nothing is queued or being sent: a receipt may come hours later (or
+    // never), and a message held for its send window waits for it; the summary says so.
+    const moving = last.reduce((n, b) => n + (b.by_status.queued ?? 0) + (b.by_status.sending ?? 0), 0);
+    if (done >= rows.length || moving === 0 || values['no-wait']) break;
     await new Promise((r) => setTimeout(r, 1_000));
     last = await Promise.all(batches.map(async (b) => (await (await fetch(`${url}/v1/batches/${b.id}`, { headers })).json()) as Batch));
   }
   if (process.stderr.isTTY) process.stderr.write('\n');
   const count = (s: string) => last.reduce((n, b) => n + (b.by_status[s] ?? 0), 0);
   const refused = last.reduce((n, b) => n + b.refused, 0);
-  console.log(`${rows.length} rows: ${count('delivered')} delivered, ${count('sent')} sent (no receipt yet), ${count('failed') + count('undelivered') + count('expired')} failed, ${refused} refused (opted out); ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const held = count('scheduled') > 0 ? `, ${count('scheduled')} scheduled (send_at or quiet hours)` : '';
+  console.log(`${rows.length} rows: ${count('delivered')} delivered, ${count('sent')} sent (no receipt yet), ${count('failed') + count('undelivered') + count('expired')} failed, ${refused} refused (opted out)${held}; ${((Date.now() - started) / 1000).toFixed(1)} s`);
   for (const b of last) if (b.refused > 0 || FINAL.some((s) => s !== 'delivered' && (b.by_status[s] ?? 0) > 0)) console.log(`what did not make it: ${url}/v1/batches/${b.id}/failures`);
   return 0;
 }
