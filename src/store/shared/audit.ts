@@ -2,8 +2,8 @@
 // `audited` runs a change (compiled statements) in one transaction that first takes the
 // chain's head (a row lock on PostgreSQL, the write lock on SQLite: changes are chained
 // one at a time), reads the object before and after, and writes the entry and its
-// `audit.recorded` event beside it. A change that changed nothing is rolled back and
-// leaves no entry. The transaction is a generator of statements (`Steps`) that each
+// `audit.recorded` event beside it. A change that changed nothing of the object leaves
+// no entry (and no gap in the chain); its writes commit as any would. The transaction is a generator of statements (`Steps`) that each
 // dialect drives: PostgreSQL awaits each one, SQLite runs them all in one synchronous
 // block (sqlite-store.ts: nothing may interleave on its connection).
 import type { CompiledQuery, Kysely } from 'kysely';
@@ -27,12 +27,6 @@ export interface AuditTarget {
   state?: (rows: Record<string, unknown>[]) => State;
 }
 
-/** Thrown to roll back a change that changed nothing, carrying its result. */
-class Unchanged {
-  readonly result: { affected: number; after: State };
-  constructor(result: { affected: number; after: State }) { this.result = result; }
-}
-
 export abstract class AuditBase implements AuditLog {
   readonly db: Kysely<Database>;
   constructor(db: Kysely<Database>) { this.db = db; }
@@ -49,39 +43,32 @@ export abstract class AuditBase implements AuditLog {
     });
   }
 
-  /**
-   * Runs `writes` with their audit entry; answers the rows the first one changed and the
-   * object after. `keep`: commit the writes even when the object did not change (they hold
-   * more than the object: a consent record), with no entry.
-   */
-  protected async audited(target: AuditTarget, writes: CompiledQuery[], keep = false): Promise<{ affected: number; after: State }> {
-    const head = this.db.updateTable('audit_head').set((eb) => ({ n: eb('n', '+', 1) })).where('id', '=', 1).returning(['n', 'hash']).compile();
+  /** Takes the chain's head until the transaction ends (a row lock; on SQLite the write lock) and reads it. */
+  #lockHead(): CompiledQuery {
+    return this.db.updateTable('audit_head').set((eb) => ({ n: eb.ref('n') })).where('id', '=', 1).returning(['n', 'hash']).compile();
+  }
+
+  /** Runs `writes` with their audit entry; answers the rows the first one changed and the object after. */
+  protected async audited(target: AuditTarget, writes: CompiledQuery[]): Promise<{ affected: number; after: State }> {
+    const head = this.#lockHead();
     const db = this.db;
     function* steps(): Steps<{ affected: number; after: State }> {
       const h = (yield head).rows[0] as { n: number | string; hash: string };
       const state = target.state ?? ((rows) => rows[0]);
       const before = normal(state((yield target.read).rows));
-      let affected = -1;
-      for (const w of writes) { const n = (yield w).affected; if (affected < 0) affected = n; }
+      let affected: number | undefined;
+      for (const w of writes) { const n = (yield w).affected; affected ??= n; }
       const after = normal(state((yield target.read).rows));
       const accountId = target.account !== undefined ? target.account : ((after ?? before)?.account_id as string | undefined) ?? null;
-      const entry = auditEntry({ seq: Number(h.n), prev: h.hash, at: Date.now(), actor: auditActor(), object: target.object, objectId: target.id, accountId, before, after });
-      if (!entry && !keep) throw new Unchanged({ affected: Math.max(affected, 0), after });
-      if (!entry) {
-        yield db.updateTable('audit_head').set((eb) => ({ n: eb('n', '-', 1) })).where('id', '=', 1).compile();
-        return { affected: Math.max(affected, 0), after };
+      const entry = auditEntry({ seq: Number(h.n) + 1, prev: h.hash, at: Date.now(), actor: auditActor(), object: target.object, objectId: target.id, accountId, before, after });
+      if (entry) {
+        yield db.insertInto('audit_log').values(entry).compile();
+        yield db.updateTable('audit_head').set({ n: entry.seq, hash: entry.hash }).where('id', '=', 1).compile();
+        yield db.insertInto('outbox').values(auditEvent(entry)).compile();
       }
-      yield db.insertInto('audit_log').values(entry).compile();
-      yield db.updateTable('audit_head').set({ hash: entry.hash }).where('id', '=', 1).compile();
-      yield db.insertInto('outbox').values(auditEvent(entry)).compile();
-      return { affected: Math.max(affected, 0), after };
+      return { affected: affected ?? 0, after };
     }
-    try {
-      return await this.runSteps(steps());
-    } catch (err) {
-      if (err instanceof Unchanged) return err.result;
-      throw err;
-    }
+    return this.runSteps(steps());
   }
 
   async listAudit(f: AuditFilter): Promise<AuditRow[]> {
@@ -107,9 +94,10 @@ export abstract class AuditBase implements AuditLog {
 
   async purgeAudit(before: number, limit: number): Promise<number> {
     const db = this.db;
+    const head = this.#lockHead();
     return this.runSteps((function* (): Steps<number> {
       // The head first: no change is chained while the cut moves.
-      yield db.updateTable('audit_head').set((eb) => ({ n: eb.ref('n') })).where('id', '=', 1).compile();
+      yield head;
       const cut = (yield db.selectFrom('audit_log').select(['seq', 'hash']).where('at', '<', before).orderBy('seq').limit(limit).compile()).rows;
       if (cut.length === 0) return 0;
       const last = cut[cut.length - 1] as { seq: number; hash: string };

@@ -29,10 +29,10 @@ export abstract class ConsentBase extends RecordsBase implements ConsentLedger {
       if (r.scope === 'topic') q = q.where('topic', '=', r.topic);
       apply = q.compile();
     }
-    // Staff's record is kept even when it changes no opt-out (opting out someone already out).
     // A confirmation request changes no opt-out: the record alone.
     if (apply === null) return this.runSteps((function* (): Steps<number> { yield insert; return 0; })());
-    if (CHANGED_BY_STAFF.has(r.source)) return (await this.audited(this.#optOuts(r.account_id, r.number), [apply, insert], true)).affected;
+    // Staff's record is kept even when it changes no opt-out (opting out someone already out), with no audit entry then.
+    if (CHANGED_BY_STAFF.has(r.source)) return (await this.audited(this.#optOuts(r.account_id, r.number), [apply, insert])).affected;
     // The recipient's own act: a record already there (a text handled again) is not applied twice.
     const change = apply;
     return this.runSteps((function* (): Steps<number> {
