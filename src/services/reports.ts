@@ -3,6 +3,7 @@
 // the ledger (see "Rollups" below), so a report of a busy day costs what a day holds in
 // hours and minutes, not in messages; grouping by a metadata key reads the ledger's index range.
 // Grouping, prices and latency percentiles (to two significant figures) are computed here.
+import { parseIsoTime } from '../domain/time.ts';
 import { csvRows } from '../domain/csv.ts';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { AppError } from '../domain/errors.ts';
@@ -32,14 +33,8 @@ export function parseGroupBy(v: string | undefined): GroupBy {
 
 /** `since`/`until` (ISO-8601; default: the last 24 hours) → a checked range. */
 export function parseRange(since: string | undefined, until: string | undefined, now = Date.now()): { since: number; until: number } {
-  const at = (v: string | undefined, field: string, def: number) => {
-    if (v === undefined) return def;
-    const t = Date.parse(v);
-    if (Number.isNaN(t)) throw new AppError('validation_error', `${field} must be an ISO-8601 time`, { field });
-    return t;
-  };
-  const u = at(until, 'until', now);
-  const s = at(since, 'since', u - 86_400_000);
+  const u = parseIsoTime(until, 'until') ?? now;
+  const s = parseIsoTime(since, 'since') ?? u - 86_400_000;
   if (s >= u) throw new AppError('validation_error', 'since must be before until', { field: 'since' });
   if (u - s > MAX_REPORT_DAYS * 86_400_000) throw new AppError('validation_error', `a report covers at most ${MAX_REPORT_DAYS} days`, { field: 'since' });
   return { since: s, until: u };

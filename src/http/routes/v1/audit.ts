@@ -6,6 +6,7 @@ import type { AppContext } from '../../context.ts';
 import { AUDIT_OBJECTS, presentAudit, type AuditObject } from '../../../domain/audit.ts';
 import { readScope } from '../../../domain/actor.ts';
 import { AppError } from '../../../domain/errors.ts';
+import { parseIsoTime } from '../../../domain/time.ts';
 import { DEFAULT_LIMIT, encodeCursor, pageQuery, type PageQuery } from '../../paging.ts';
 import { verifyAudit } from '../../../services/audit.ts';
 
@@ -21,13 +22,6 @@ const entrySchema = {
 } as const;
 
 type AuditQuery = { object?: AuditObject; object_id?: string; actor?: string; since?: string; until?: string; account_id?: string } & PageQuery;
-
-function time(v: string | undefined, field: string): number | undefined {
-  if (v === undefined) return undefined;
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new AppError('validation_error', `${field} must be an ISO 8601 time`, { field });
-  return t;
-}
 
 function seqCursor(c: string | undefined): number | undefined {
   if (c === undefined) return undefined;
@@ -52,7 +46,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: AppContext): Promis
     const limit = q.limit ?? DEFAULT_LIMIT;
     const rows = await ctx.store.listAudit({
       accountId: readScope(req.principal, q.account_id), object: q.object, objectId: q.object_id, actorId: q.actor,
-      since: time(q.since, 'since'), until: time(q.until, 'until'), beforeSeq: seqCursor(q.cursor), limit: limit + 1,
+      since: parseIsoTime(q.since, 'since'), until: parseIsoTime(q.until, 'until'), beforeSeq: seqCursor(q.cursor), limit: limit + 1,
     });
     const page = rows.slice(0, limit);
     return { data: page.map(presentAudit), next_cursor: rows.length > limit ? encodeCursor(`aud:${page[page.length - 1].seq}`) : null };

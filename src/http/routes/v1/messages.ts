@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { AppError } from '../../../domain/errors.ts';
+import { parseIsoTime } from '../../../domain/time.ts';
 import { STATUSES, type MessageStatus } from '../../../domain/status.ts';
 import type { SendInput } from '../../../intake/accept-message.ts';
 import { previewSend } from '../../../services/preview.ts';
@@ -16,14 +17,6 @@ import type { CallbackQueue } from '../../../store/store.ts';
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 const errors = { 400: { $ref: 'Error#' }, 401: { $ref: 'Error#' }, 403: { $ref: 'Error#' } };
-
-
-function parseTime(v: string | undefined, field: string): number | undefined {
-  if (v === undefined) return undefined;
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new AppError('validation_error', `${field} must be an ISO-8601 time`, { field });
-  return t;
-}
 
 /** Per-API-key intake limit (SWITCHBOARD_KEY_RATE_PER_SECOND, burst SWITCHBOARD_KEY_RATE_BURST). */
 async function limitIntake(ctx: AppContext, keyId: string | null): Promise<void> {
@@ -116,7 +109,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
     for (const [k, v] of Object.entries(q)) if (k.startsWith('metadata.') && typeof v === 'string') metadata[k.slice(9)] = v;
     const rows = await ctx.store.listMessages({
       accountId: actingAccount(req.principal, q.account_id), status: q.status, to: q.to, from: q.from, provider: q.provider,
-      since: parseTime(q.since, 'since'), until: parseTime(q.until, 'until'), metadata,
+      since: parseIsoTime(q.since, 'since'), until: parseIsoTime(q.until, 'until'), metadata,
       before: q.cursor ? decodeCursor(q.cursor, 'msg') : undefined, limit: limit + 1,
     });
     return pageFetched(rows, limit, (m) => m.id, presentMessage);
