@@ -165,7 +165,7 @@ export class Intake {
    * preview). With `verdicts`, an opted-out recipient is collected there instead of
    * thrown; everything else is refused as it would be at intake.
    */
-  async prepare(input: SendInput, caller: Caller, idempotencyKey?: string, opts: { skipOptOut?: boolean; verdicts?: { code: string; message: string }[] } = {}): Promise<MessageRow> {
+  async prepare(input: SendInput, caller: Caller, idempotencyKey?: string, opts: { skipOptOut?: boolean; verdicts?: { code: string; message: string }[]; templates?: Map<string, TemplateRow | undefined> } = {}): Promise<MessageRow> {
     const now = Date.now();
     // A conversation gives the recipient and the sender: the customer's thread stays one thread.
     let conversation: ConversationRow | undefined;
@@ -195,7 +195,9 @@ export class Intake {
     let template: TemplateRow | undefined;
     if (input.template !== undefined) {
       if (input.body !== undefined) throw new AppError('validation_error', 'give either body or template, not both', { field: 'body' });
-      template = await this.#store.getTemplate(caller.accountId, input.template);
+      // `templates`: many sends prepared together (a batch) read each template once.
+      template = opts.templates?.has(input.template) ? opts.templates.get(input.template) : await this.#store.getTemplate(caller.accountId, input.template);
+      opts.templates?.set(input.template, template);
       if (!template) throw new AppError('unknown_template', `no template ${JSON.stringify(input.template)} in this account (GET /v1/templates)`, { field: 'template' });
       const { missing, extra } = variableProblems(JSON.parse(template.variables) as string[], input.variables ?? {});
       if (missing.length || extra.length) {

@@ -4,7 +4,7 @@
 // then every message in one transaction, each with an idempotency key derived from the
 // batch, so a retry of the same request (its Idempotency-Key) sends nothing twice.
 import { createHash } from 'node:crypto';
-import type { BatchRow, BatchStore, MessageLedger, MessageRow, NewMessage } from '../store/store.ts';
+import type { BatchRow, BatchStore, MessageLedger, MessageRow, NewMessage, TemplateRow } from '../store/store.ts';
 import type { Caller, Intake, SendInput } from '../intake/accept-message.ts';
 import { AppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
@@ -32,10 +32,11 @@ export async function acceptBatch(d: BatchDeps, caller: Caller, input: BatchInpu
   const shared: SendInput = { priority: 'bulk', ...common };
   const rows: MessageRow[] = [];
   const problems: { index: number; field?: string; code: string; message: string }[] = [];
+  const templates = new Map<string, TemplateRow | undefined>();
   for (const [index, r] of recipients.entries()) {
     try {
       const metadata = common.metadata || r.metadata ? { ...common.metadata, ...r.metadata } : undefined;
-      rows.push(await d.intake.prepare({ ...shared, to: r.to, ...(r.variables ? { variables: r.variables } : {}), ...(metadata ? { metadata } : {}) }, caller, undefined, { skipOptOut: true }));
+      rows.push(await d.intake.prepare({ ...shared, to: r.to, ...(r.variables ? { variables: r.variables } : {}), ...(metadata ? { metadata } : {}) }, caller, undefined, { skipOptOut: true, templates }));
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       problems.push({ index, ...(err.field ? { field: err.field } : {}), code: err.code, message: err.message });
