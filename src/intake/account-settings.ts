@@ -7,11 +7,14 @@ import { accountSettings, type AccountSettings } from '../domain/consent.ts';
 export class AccountSettingsCache {
   readonly #store: Pick<ConsentLedger, 'listAccountSettings'>;
   readonly #defaults: { optOutScope: string };
+  /** what an account that set nothing has (intake asks per message: made once) */
+  readonly #default: AccountSettings;
   #byAccount = new Map<string, AccountSettings>();
 
   constructor(store: Pick<ConsentLedger, 'listAccountSettings'>, defaults: { optOutScope: string }) {
     this.#store = store;
     this.#defaults = defaults;
+    this.#default = Object.freeze(accountSettings(null, defaults));
   }
 
   async refresh(): Promise<void> {
@@ -20,6 +23,6 @@ export class AccountSettingsCache {
   }
 
   get(accountId: string): AccountSettings {
-    return this.#byAccount.get(accountId) ?? accountSettings(null, this.#defaults);
+    return this.#byAccount.get(accountId) ?? this.#default;
   }
 }
