@@ -101,10 +101,10 @@ export class AwsFake extends LoopbackFake {
   }
 
   /** An inbound text as AWS publishes two-way SMS to the topic: in a signed SNS envelope. */
-  async inbound(p: InboundText): Promise<{ status: number }> {
+  protected async deliverInbound(url: string, p: InboundText): Promise<{ status: number }> {
     const message = { originationNumber: p.from, destinationNumber: p.to, messageKeyword: p.text.split(/\s/)[0].toUpperCase(), messageBody: p.text, inboundMessageId: randomUUID(), previousPublishedMessageId: '' };
     const body = JSON.stringify(this.envelope('Notification', JSON.stringify(message)));
-    return fetch(p.url ?? this.inboundUrl, { method: 'POST', headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification', 'x-amz-sns-topic-arn': FAKE_TOPIC_ARN }, body });
+    return fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification', 'x-amz-sns-topic-arn': FAKE_TOPIC_ARN }, body });
   }
 
   reset(): void { this.requests.length = 0; this.published.length = 0; }

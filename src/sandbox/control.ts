@@ -15,9 +15,8 @@ export interface InboundText { from: string; to: string; text: string; url?: str
 /** What a sandbox offers its control API. */
 export interface Sandboxed {
   script: Script | null;
-  /** where inbound texts go when the request names no url */
-  inboundUrl: string;
   sent(): SandboxMessage[];
+  /** throws, saying why, when it cannot deliver (an HTTP sandbox given no url) */
   inbound(p: InboundText): Promise<{ status: number }>;
   reset(): void;
 }
@@ -41,7 +40,6 @@ export async function control(target: Sandboxed, req: IncomingMessage, res: Serv
     else if (req.method === 'POST' && path === '/_sandbox/inbound') {
       const p = await readJson(req) as Partial<InboundText>;
       if (!p.from || !p.to || typeof p.text !== 'string') return answer(res, 400, { error: 'give from, to and text (and url, unless the sandbox was started with --inbound-url)' }), true;
-      if (!p.url && !target.inboundUrl && !('smpp' in target)) return answer(res, 400, { error: 'no url: name the webhook URL Switchboard gave this provider (url), or start the sandbox with --inbound-url' }), true;
       const r = await target.inbound({ from: p.from, to: p.to, text: p.text, ...(p.url ? { url: p.url } : {}) });
       answer(res, 200, { delivered: r.status < 300, status: r.status });
     } else if (path === '/_sandbox/behaviour' && req.method === 'GET') answer(res, 200, target.script?.behaviour ?? {});

@@ -10,6 +10,7 @@ import type { Script } from './script.ts';
 export abstract class LoopbackFake implements Sandboxed {
   url = '';
   script: Script | null = null;
+  /** where inbound texts go when a control request names no url */
   inboundUrl = '';
   protected readonly server: Server;
   protected readonly hanging = new Set<ServerResponse>();
@@ -21,7 +22,15 @@ export abstract class LoopbackFake implements Sandboxed {
 
   protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
   abstract sent(): SandboxMessage[];
-  abstract inbound(p: InboundText): Promise<{ status: number }>;
+  /** Delivers a customer's text as the provider delivers inbound: a webhook to `url`. */
+  protected abstract deliverInbound(url: string, p: InboundText): Promise<{ status: number }>;
+
+  /** A customer's text, to the url the request names or the sandbox's inbound URL. */
+  async inbound(p: InboundText): Promise<{ status: number }> {
+    const url = p.url || this.inboundUrl;
+    if (!url) throw new Error('no url: name the webhook URL Switchboard gave this provider (url), or start the sandbox with --inbound-url');
+    return this.deliverInbound(url, p);
+  }
   abstract reset(): void;
 
   /** Listens on a free port, or on `port` again after stop() (a provider whose port was closed comes back). */

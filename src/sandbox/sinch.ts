@@ -75,8 +75,8 @@ export class SinchFake extends LoopbackFake {
     }));
   }
 
-  async inbound(p: InboundText): Promise<{ status: number }> {
-    return this.sendInbound(p.url ?? this.inboundUrl, { from: p.from, to: p.to, body: p.text });
+  protected async deliverInbound(url: string, p: InboundText): Promise<{ status: number }> {
+    return this.sendInbound(url, { from: p.from, to: p.to, body: p.text });
   }
 
   reset(): void { this.requests.length = 0; this.batches.length = 0; this.status.clear(); this.reportsSent.length = 0; }

@@ -92,8 +92,6 @@ export interface SmscPlan {
 export class SmscFake implements Sandboxed {
   /** scripted behaviour (script.ts); the control API runs on a server of its own (control.ts controlServer) */
   script: Script | null = null;
-  readonly smpp = true;
-  inboundUrl = '';
   #server: Server | null = null;
   readonly sockets = new Set<Socket>();
   readonly submitted: Submitted[] = [];

@@ -209,8 +209,8 @@ export class TwilioFake extends LoopbackFake {
     }));
   }
 
-  async inbound(p: InboundText): Promise<{ status: number }> {
-    return this.sendInbound(p.url ?? this.inboundUrl, { From: p.from, To: p.to, Body: p.text });
+  protected async deliverInbound(url: string, p: InboundText): Promise<{ status: number }> {
+    return this.sendInbound(url, { From: p.from, To: p.to, Body: p.text });
   }
 
   reset(): void { this.requests.length = 0; this.messages.clear(); this.callbacksSent.length = 0; }

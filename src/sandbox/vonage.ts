@@ -176,8 +176,8 @@ export class VonageFake extends LoopbackFake {
     });
   }
 
-  async inbound(p: InboundText): Promise<{ status: number }> {
-    return this.sendInbound(p.url ?? this.inboundUrl, p);
+  protected async deliverInbound(url: string, p: InboundText): Promise<{ status: number }> {
+    return this.sendInbound(url, p);
   }
 
   reset(): void { this.requests.length = 0; this.receiptsSent.length = 0; }

@@ -101,6 +101,9 @@ describe('switchboard sandbox (the command)', () => {
       assert.ok(printed.env.TWILIO_SANDBOX_TOKEN);
       const behaviour = await (await fetch(`${printed.control}behaviour`)).json();
       assert.deepEqual(behaviour, { latency_ms: 5, throttle_rate: 0.1, outages: [{ from_s: 60, to_s: 120 }] });
+      const nowhere = await fetch(`${printed.control}inbound`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: '+14155550600', to: '+14155550501', text: 'hi' }) });
+      assert.equal(nowhere.status, 400, 'no url and no --inbound-url');
+      assert.match(((await nowhere.json()) as { error: string }).error, /no url/);
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
