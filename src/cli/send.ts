@@ -11,10 +11,12 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { parseCsv } from '../domain/csv.ts';
 import { loadConfig } from '../config.ts';
+import { FINAL_STATUSES } from '../domain/status.ts';
 
 const USAGE = 'usage: switchboard send --csv FILE (--template ID | --body TEXT) [--from N] [--category marketing] [--topic T] [--priority P] [--dry-run] [--no-wait] [--url URL]';
 const CHUNK = 1_000;
-const FINAL = ['delivered', 'undelivered', 'failed', 'expired', 'canceled'];
+/** what did not make it: every final status but delivered */
+const NOT_DELIVERED = [...FINAL_STATUSES].filter((s) => s !== 'delivered');
 
 interface Batch { id: string; total: number; accepted: number; refused: number; done: number; by_status: Record<string, number> }
 interface Row { to: string; variables?: Record<string, string>; metadata?: Record<string, string> }
@@ -89,7 +91,7 @@ export async function sendCommand(args: string[]): Promise<number> {
   for (;;) {
     const done = last.reduce((n, b) => n + b.done, 0);
     const sent = last.reduce((n, b) => n + (b.by_status.sent ?? 0) + (b.by_status.delivered ?? 0), 0);
-    const failed = last.reduce((n, b) => n + b.refused + FINAL.filter((s) => s !== 'delivered').reduce((m, s) => m + (b.by_status[s] ?? 0), 0), 0);
+    const failed = last.reduce((n, b) => n + b.refused + NOT_DELIVERED.reduce((m, s) => m + (b.by_status[s] ?? 0), 0), 0);
     const seconds = (Date.now() - started) / 1000;
     const rate = seconds > 0 ? done / seconds : 0;
     const left = rate > 0 ? Math.ceil((rows.length - done) / rate) : null;
@@ -107,6 +109,6 @@ export async function sendCommand(args: string[]): Promise<number> {
   const refused = last.reduce((n, b) => n + b.refused, 0);
   const held = count('scheduled') > 0 ? `, ${count('scheduled')} scheduled (send_at or quiet hours)` : '';
   console.log(`${rows.length} rows: ${count('delivered')} delivered, ${count('sent')} sent (no receipt yet), ${count('failed') + count('undelivered') + count('expired')} failed, ${refused} refused (opted out)${held}; ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  for (const b of last) if (b.refused > 0 || FINAL.some((s) => s !== 'delivered' && (b.by_status[s] ?? 0) > 0)) console.log(`what did not make it: ${url}/v1/batches/${b.id}/failures`);
+  for (const b of last) if (b.refused > 0 || NOT_DELIVERED.some((s) => (b.by_status[s] ?? 0) > 0)) console.log(`what did not make it: ${url}/v1/batches/${b.id}/failures`);
   return 0;
 }

@@ -9,6 +9,7 @@ import type { Caller, Intake, SendInput } from '../intake/accept-message.ts';
 import { AppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { csvRows } from '../domain/csv.ts';
+import { FINAL_STATUSES, type MessageStatus } from '../domain/status.ts';
 
 export const MAX_BATCH = 10_000;
 
@@ -70,7 +71,7 @@ export function presentBatch(b: BatchRow, counts: Record<string, number>) {
   const refused = JSON.parse(b.refused) as unknown[];
   return {
     id: b.id, state: b.state, total: b.total, accepted: b.accepted, refused: refused.length, by_status: counts,
-    done: Object.entries(counts).filter(([s]) => ['delivered', 'undelivered', 'failed', 'expired', 'canceled'].includes(s)).reduce((n, [, c]) => n + c, 0) + refused.length,
+    done: Object.entries(counts).filter(([s]) => FINAL_STATUSES.has(s as MessageStatus)).reduce((n, [, c]) => n + c, 0) + refused.length,
     created_at: new Date(b.created_at).toISOString(),
   };
 }
