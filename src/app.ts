@@ -11,6 +11,7 @@ import { Metrics } from './metrics.ts';
 import { ProviderRegistry } from './providers/registry.ts';
 import { WebhookIngest, type IncomingWebhook } from './webhooks/ingest.ts';
 import { WebhookProcessor } from './webhooks/processor.ts';
+import { webhookRegion, type LocateWebhook } from './webhooks/region.ts';
 import { Reconciler } from './receipts/reconcile.ts';
 import { RECEIPT_PLANNER } from './receipts/plan.ts';
 import { Retention } from './worker/retention.ts';
@@ -81,7 +82,8 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const metrics = new Metrics(store, bus, { defaultMetrics: opts.defaultMetrics });
 
   let processor: WebhookProcessor | null = null;
-  const ingest = new WebhookIngest(store, (at) => processor?.wakeAt(at), batchesInFlight(store), config.batchWindowMs);
+  let locate: LocateWebhook | undefined;
+  const ingest = new WebhookIngest(store, (at) => processor?.wakeAt(at), batchesInFlight(store), config.batchWindowMs, store.regions && ((w) => locate!(w)), store.regions?.all.length);
   const ingestWebhook = async (w: IncomingWebhook) => {
     const id = await ingest.ingest(w);
     metrics.webhooks.inc({ provider: w.providerId, kind: w.kind });
@@ -95,6 +97,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await ingestWebhook({ providerId, kind: w.kind, url: `${config.publicUrl}/webhooks/${providerId}/${w.kind}`, headers: w.headers ?? {}, body: w.body, processAfter: w.processAfter });
     },
   });
+  locate = webhookRegion(store, registry);
   const health = new Health({ windowMs: config.healthWindowMs, threshold: config.healthErrorThreshold, minSamples: config.healthMinSamples, openMs: config.circuitOpenMs,
     minDeliveryRate: config.healthMinDeliveryRate, minDeliverySamples: config.healthMinDeliverySamples, receiptSlaMs: config.receiptSlaMs });
   health.onChange = (provider, state) => logger.warn({ provider, state }, `circuit ${state.replace('_', '-')}`);
@@ -121,6 +124,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     ...(events?.degraded() ?? []),
     ...(limiter.degraded ? ['redis unreachable: rate limits are per process'] : []),
     ...(sharedHealth?.degraded ? ['redis unreachable: provider health is per process'] : []),
+    ...[...(store.regions?.down ?? [])].map((name) => `region ${name} unreachable: its data is unavailable, the other regions' is not`),
   ];
   metrics.watchShared(() => degraded().length > 0);
   const lookups = new CarrierLookups({ store, registry, ttlMs: config.lookupTtlDays * 86_400_000 });
@@ -272,17 +276,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       if (server) await server.close();
       await intake.drain();
       await stopping;
-      await processor?.stop();
-      await callbacks?.stop();
-      await alerts?.stop();
-      await reconciler?.stop();
-      await retention?.stop();
-      await rollups?.stop();
-      await attemptBuckets?.stop();
-      await failovers?.stop();
-      await events?.stop();
-      await relays.stop();
-      await masks.stop();
+      for (const part of [processor, callbacks, alerts, reconciler, retention, rollups, attemptBuckets, failovers, events, relays, masks]) await part?.stop();
       await ingest.drain();
       await configWatch.stop();
       await Promise.all([databaseWatch.stop(), signIns?.stop()]);

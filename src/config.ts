@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isIP } from 'node:net';
+import { parseRegionMap, type RegionMap } from './domain/regions.ts';
 
 type Kind = 'string' | 'int' | 'number' | 'bool' | 'list' | 'role';
 
@@ -22,6 +23,13 @@ const SCHEMA = {
   role: { env: 'SWITCHBOARD_ROLE', kind: 'role', def: 'all' },
   dataDir: { env: 'SWITCHBOARD_DATA_DIR', kind: 'string', def: './data' },
   databaseUrl: { env: 'DATABASE_URL', kind: 'string', def: '' },
+  // Data residency (domain/regions.ts): each region's store, `eu=postgres://…,us=postgres://…`
+  // (a name alone: a SQLite file in the data folder); DATABASE_URL stays the home store of
+  // configuration. Which countries' numbers each region holds: `eu=DE,FR;us=*`. Which
+  // regions this process's workers work in (`serve --region eu`): all by default.
+  regions: { env: 'SWITCHBOARD_REGIONS', kind: 'string', def: '' },
+  regionCountries: { env: 'SWITCHBOARD_REGION_COUNTRIES', kind: 'string', def: '' },
+  workerRegions: { env: 'SWITCHBOARD_WORKER_REGIONS', kind: 'list', def: [] },
   databasePoolSize: { env: 'SWITCHBOARD_DB_POOL_SIZE', kind: 'int', def: 10, min: 1, max: 1000 },
   // The worker's claim as a named prepared statement on PostgreSQL; off behind a pooler in transaction mode that cannot keep them.
   pgPrepared: { env: 'SWITCHBOARD_PG_PREPARED', kind: 'bool', def: true },
@@ -208,11 +216,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   for (const u of out.eventSinks as string[]) {
     if (!/^(nats|amqps?|rediss?):\/\/[^/]/.test(u)) throw new ConfigError(`eventSinks (env SWITCHBOARD_EVENT_SINKS) takes nats://, amqp:// and redis:// URLs, got ${JSON.stringify(redactUrl(u))}`);
   }
+  regionMapOf(out as Pick<Config, 'regions' | 'regionCountries' | 'workerRegions'>);
   trustProxyOption(out as Pick<Config, 'trustProxy'>); // a malformed value stops the start, not the first request
   if (!out.publicUrl) out.publicUrl = `http://localhost:${out.port}`;
   out.publicUrl = String(out.publicUrl).replace(/\/+$/, '');
   out.dataDir = resolve(String(out.dataDir));
   return Object.freeze(out) as Config;
+}
+
+/** The regions (SWITCHBOARD_REGIONS, SWITCHBOARD_REGION_COUNTRIES), checked; null without them. */
+export function regionMapOf(config: Pick<Config, 'regions' | 'regionCountries' | 'workerRegions'>): RegionMap | null {
+  let map: RegionMap | null;
+  try {
+    map = parseRegionMap(config.regions, config.regionCountries);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const unknown = config.workerRegions.filter((w) => !map?.regions.some((r) => r.name === w));
+  if (unknown.length > 0) throw new ConfigError(`workerRegions (env SWITCHBOARD_WORKER_REGIONS, serve --region) names ${unknown.join(', ')}, not in SWITCHBOARD_REGIONS`);
+  return map;
 }
 
 /** SWITCHBOARD_TRUST_PROXY as Fastify's trustProxy: false, the nearest `n` hops, or addresses and CIDRs. */
@@ -249,7 +271,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, f] of Object.entries(SCHEMA) as [string, Field][]) {
     const v = (config as Record<string, unknown>)[key];
-    out[key] = f.secret && v ? '(set)' : key === 'databaseUrl' || key === 'redisUrl' ? redactUrl(String(v)) : key === 'eventSinks' ? (v as string[]).map(redactUrl) : v;
+    out[key] = f.secret && v ? '(set)' : key === 'databaseUrl' || key === 'redisUrl' ? redactUrl(String(v)) : key === 'regions' ? String(v).split(',').map((p) => p.replace(/=(.+)$/, (_m, u: string) => `=${redactUrl(u)}`)).join(',') : key === 'eventSinks' ? (v as string[]).map(redactUrl) : v;
   }
   return out;
 }

@@ -4,8 +4,8 @@ import { loadConfig, describeConfig, type Role } from './config.ts';
 import { createApp } from './app.ts';
 import { createLogger } from './log.ts';
 
-export async function serve(opts: { role?: Role } = {}): Promise<void> {
-  const config = loadConfig(process.env, opts.role ? { role: opts.role } : {});
+export async function serve(opts: { role?: Role; regions?: string[] } = {}): Promise<void> {
+  const config = loadConfig(process.env, { ...(opts.role ? { role: opts.role } : {}), ...(opts.regions?.length ? { workerRegions: opts.regions } : {}) });
   const logger = createLogger(config.logLevel);
   logger.info({ config: describeConfig(config) }, 'configuration');
   const app = await createApp(config, { logger, defaultMetrics: true });

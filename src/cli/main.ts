@@ -15,7 +15,9 @@ import { ConfigError, describeConfig, loadConfig, type Role } from '../config.ts
 const HELP = `switchboard — self-hosted SMS gateway
 
 Usage:
-  switchboard serve [--role all|api|worker]     run the server and/or workers
+  switchboard serve [--role all|api|worker] [--region NAME]…
+                                                run the server and/or workers (--region: the
+                                                workers work in these regions only)
   switchboard migrate                           apply database migrations and exit
   switchboard keys create <name> [--account ID] [--scopes send,read,admin,operator]
   switchboard keys list [--account ID]
@@ -55,9 +57,9 @@ async function dispatch(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'serve': {
-        const { values } = parseArgs({ args: rest, options: { role: { type: 'string' } } });
+        const { values } = parseArgs({ args: rest, options: { role: { type: 'string' }, region: { type: 'string', multiple: true } } });
         const { serve } = await import('../main.ts');
-        await serve({ role: values.role as Role | undefined });
+        await serve({ role: values.role as Role | undefined, regions: values.region?.flatMap((r) => r.split(',')) });
         return -1; // keeps running
       }
       case 'migrate': {

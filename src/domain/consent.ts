@@ -111,6 +111,8 @@ export interface AccountSettings {
   send_window: SendWindow | null;
   /** whether transactional messages keep to the send window too (by default they are exempt) */
   send_window_transactional: boolean;
+  /** data residency: the region its messages are stored in (domain/regions.ts); null: the recipient's country decides */
+  region: string | null;
 }
 
 /** An account's settings: what it stored (JSON), over the server's defaults. */
@@ -121,6 +123,7 @@ export function accountSettings(stored: string | null | undefined, defaults: { o
     transactional_past_opt_out: s.transactional_past_opt_out ?? false,
     send_window: s.send_window ?? null,
     send_window_transactional: s.send_window_transactional ?? false,
+    region: s.region ?? null,
   };
 }
 

@@ -34,6 +34,7 @@ export const ERRORS = {
   internal_error: { status: 500, hint: 'retry later; the operator can find the request id in the logs' },
   unavailable: { status: 503, hint: 'retry later' },
   database_unavailable: { status: 503, hint: 'the database cannot be reached or written; retry after Retry-After seconds with the same Idempotency-Key (a request that got this answer may or may not have been stored: the key finds it)' },
+  region_unavailable: { status: 503, hint: 'the database of the region named in `details` cannot be reached: its messages, texts and opt-outs are unavailable until it answers again; other regions work on (retry after Retry-After seconds)' },
   storage_full: { status: 507, hint: 'the database\'s disk is full; nothing was stored: retry once the operator has freed space' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 

@@ -171,6 +171,7 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof AppError) {
       if (err.code === 'rate_limited') reply.header('retry-after', String(err.retryAfter ?? 1));
+      if (err.code === 'region_unavailable') reply.header('retry-after', String(STORE_RETRY_AFTER_SECONDS));
       return reply.code(err.status).send({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), ...(err.details ? { details: err.details } : {}) } });
     }
     const e = err as { validation?: { instancePath?: string; params?: Record<string, unknown> }[]; validationContext?: string; statusCode?: number; code?: string; message: string };

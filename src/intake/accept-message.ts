@@ -9,17 +9,16 @@ import { optOutRefuses, optedOutMessage, topicOf, type AccountSettings, type Mes
 import { heldFor, sendWindowOf, timeZoneOf, zonesOf, type SendWindow } from '../domain/send-window.ts';
 
 /** What intake reads of an account's settings (domain/consent.ts AccountSettings). */
-export type IntakeSettings = Pick<AccountSettings, 'transactional_past_opt_out' | 'send_window' | 'send_window_transactional'>;
+export type IntakeSettings = Pick<AccountSettings, 'transactional_past_opt_out' | 'send_window' | 'send_window_transactional'> & Partial<Pick<AccountSettings, 'region'>>;
 import { countSegments } from '../domain/encoding.ts';
-import { newId } from '../domain/ids.ts';
-import type { ConversationRow, ConversationStore, InsertResult, MessageLedger, MessageRow, NewMessage, OptOutRow, RecordStore, TemplateRow } from '../store/store.ts';
+import type { ConversationRow, ConversationStore, InsertResult, MessageLedger, MessageRow, NewMessage, OptOutRow, RecordStore, Store, TemplateRow } from '../store/store.ts';
+import { InsertBatches } from './insert-batches.ts';
 import { renderTemplateBody, variableProblems } from '../domain/templates.ts';
-import { GroupCommit } from '../store/group-commit.ts';
 import { checkCallbackUrl } from '../callbacks/ssrf.ts';
 import { laneOf } from '../domain/lanes.ts';
 
 /** What this needs of the store. */
-export type IntakeStore = Pick<MessageLedger, 'insertMessages'> & Pick<RecordStore, 'getTemplate' | 'listOptOuts'> & Pick<ConversationStore, 'getConversation'>;
+export type IntakeStore = Pick<MessageLedger, 'insertMessages'> & Pick<RecordStore, 'getTemplate' | 'listOptOuts'> & Pick<ConversationStore, 'getConversation'> & Pick<Store, 'regions'>;
 
 export interface SendInput {
   /** required unless `conversation_id` gives it */
@@ -87,7 +86,7 @@ export interface IntakeRouting {
 }
 
 export class Intake {
-  readonly #batch: GroupCommit<NewMessage, InsertResult>;
+  readonly #batch: InsertBatches;
   readonly #routing: IntakeRouting;
   readonly #onAccepted: (m: MessageRow, handedOff: boolean) => void;
   #handOff: HandOff | null = null;
@@ -105,7 +104,7 @@ export class Intake {
     this.#weight = opts.weight ?? (() => 1);
     this.#settings = opts.settings ?? (() => ({ transactional_past_opt_out: false, send_window: null, send_window_transactional: false }));
     this.#store = store;
-    this.#batch = new GroupCommit((items) => store.insertMessages(items), 500, opts.batchesInFlight);
+    this.#batch = new InsertBatches(store, opts.batchesInFlight);
     this.#routing = routing;
     this.#onAccepted = onAccepted;
     this.#checkCallback = opts.checkCallback ?? checkCallbackUrl;
@@ -258,7 +257,7 @@ export class Intake {
     if (held) sendAt = held.at;
     const start = sendAt ?? now;
     const row: MessageRow = {
-      id: newId('msg'), account_id: caller.accountId, api_key_id: caller.keyId, to_number: to.e164, from_number: from,
+      id: this.#batch.messageId(settings.region, to.e164), account_id: caller.accountId, api_key_id: caller.keyId, to_number: to.e164, from_number: from,
       requested_from: from, country, body: text, encoding: seg.encoding, segments: seg.segments,
       price: this.#routing.quote(caller.accountId, country, from, seg.segments, channel), currency: 'USD', status: sendAt ? 'scheduled' : 'queued',
       provider_id: null, provider_message_id: null, callback_url: input.callback_url ?? caller.callbackUrl ?? null,

@@ -50,6 +50,11 @@ export abstract class BaseStore extends BatchesBase implements Store {
     return this.db.selectFrom('messages').selectAll().where('id', 'in', ids).execute();
   }
 
+  async messageOfProvider(providerId: string, providerMessageId: string): Promise<string | undefined> {
+    const r = await this.db.selectFrom('message_parts').select('message_id').where('provider_id', '=', providerId).where('provider_message_id', '=', providerMessageId).limit(1).executeTakeFirst();
+    return r?.message_id;
+  }
+
   async partsToReconcile(providerId: string, sentBefore: number, checkedBefore: number, limit: number): Promise<MessagePartRow[]> {
     return this.db.selectFrom('message_parts').selectAll()
       .where('provider_id', '=', providerId).where('status', '=', 'sent').where('updated_at', '<', sentBefore)

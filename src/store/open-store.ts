@@ -6,20 +6,30 @@ import type { ReceiptPlannerModule, Store } from './store.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import { PostgresStore } from './postgres/postgres-store.ts';
 import { ThreadedSqliteStore } from './sqlite/threaded-store.ts';
+import { regionalStore } from './regional/regional-store.ts';
+import { regionMapOf } from '../config.ts';
 
 /**
  * `writerThread`: SQLite's hot writes go to a writer thread (threaded-store.ts); a
  * server that sends decides so (SWITCHBOARD_SQLITE_WRITER_THREAD), a CLI command never;
  * `receiptPlanner` is then the planner that applies receipts there.
  */
-export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize' | 'pgPrepared'>, opts: { writerThread?: boolean; receiptPlanner?: ReceiptPlannerModule } = {}): Promise<Store> {
-  const url = config.databaseUrl;
-  const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : join(config.dataDir, 'switchboard.db');
-  const store = /^postgres(ql)?:\/\//.test(url)
-    ? new PostgresStore(url, { max: config.databasePoolSize, prepared: config.pgPrepared })
-    : opts.writerThread && path !== ':memory:' ? new ThreadedSqliteStore(path, { receiptPlanner: opts.receiptPlanner }) : new SqliteStore(path);
+export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize' | 'pgPrepared' | 'regions' | 'regionCountries' | 'workerRegions'>, opts: { writerThread?: boolean; receiptPlanner?: ReceiptPlannerModule } = {}): Promise<Store> {
+  const map = regionMapOf(config);
+  const home = openOne(config.databaseUrl, 'switchboard', config, opts);
+  // Each region's store: its URL, or a SQLite file of its own next to the home one. Every
+  // store is migrated at start; once running, a region that is away makes only its own
+  // data unavailable (region_unavailable).
+  const store = map ? regionalStore(home, map.regions.map((r) => openOne(r.url ?? '', `switchboard-${r.name}`, config, opts)), map, config.workerRegions) : home;
   await store.migrate();
   return store;
+}
+
+function openOne(url: string, file: string, config: Pick<Config, 'dataDir' | 'databasePoolSize' | 'pgPrepared'>, opts: { writerThread?: boolean; receiptPlanner?: ReceiptPlannerModule }): Store {
+  const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : join(config.dataDir, `${file}.db`);
+  return /^postgres(ql)?:\/\//.test(url)
+    ? new PostgresStore(url, { max: config.databasePoolSize, prepared: config.pgPrepared })
+    : opts.writerThread && path !== ':memory:' ? new ThreadedSqliteStore(path, { receiptPlanner: opts.receiptPlanner }) : new SqliteStore(path);
 }
 
 /**

@@ -4,6 +4,8 @@
 import type { WebhookLog, WebhookRow } from '../store/store.ts';
 import { GroupCommit } from '../store/group-commit.ts';
 import { newId } from '../domain/ids.ts';
+import { tagId } from '../domain/regions.ts';
+import type { LocateWebhook } from './region.ts';
 
 /** What this needs of the store. */
 export type IngestStore = Pick<WebhookLog, 'insertWebhooks'>;
@@ -18,25 +20,32 @@ export interface IncomingWebhook {
 }
 
 export class WebhookIngest {
-  readonly #batch: GroupCommit<WebhookRow, void>;
+  /** one batch per region (a region that is away refuses only its own webhooks) */
+  readonly #batches: GroupCommit<WebhookRow, void>[];
   readonly #onStored: (processAfter: number) => void;
+  readonly #locate: LocateWebhook | undefined;
 
-  /** `windowMs`: how long a batch of raw webhooks gathers before it is stored (GroupCommit). */
-  constructor(store: IngestStore, onStored: (processAfter: number) => void, batchesInFlight = 1, windowMs = 0) {
-    this.#batch = new GroupCommit<WebhookRow, void>(async (rows) => { await store.insertWebhooks(rows); return rows.map(() => undefined); }, 500, batchesInFlight, windowMs);
+  /**
+   * `windowMs`: how long a batch of raw webhooks gathers before it is stored (GroupCommit);
+   * `locate`: the region a webhook is stored in, with regions (region.ts; its id carries it).
+   */
+  constructor(store: IngestStore, onStored: (processAfter: number) => void, batchesInFlight = 1, windowMs = 0, locate?: LocateWebhook, regions = 1) {
+    this.#batches = Array.from({ length: regions }, () => new GroupCommit<WebhookRow, void>(async (rows) => { await store.insertWebhooks(rows); return rows.map(() => undefined); }, 500, batchesInFlight, windowMs));
     this.#onStored = onStored;
+    this.#locate = locate;
   }
 
   async ingest(w: IncomingWebhook): Promise<string> {
     const now = Date.now();
+    const region = this.#locate ? await this.#locate(w) : 0;
     const row: WebhookRow = {
-      id: newId('whk'), provider_id: w.providerId, kind: w.kind, url: w.url, headers: JSON.stringify(w.headers), body: w.body,
+      id: this.#locate ? tagId(newId('whk'), region) : newId('whk'), provider_id: w.providerId, kind: w.kind, url: w.url, headers: JSON.stringify(w.headers), body: w.body,
       received_at: now, process_after: w.processAfter ?? now, processed_at: null, lease_until: null, attempts: 0, error: null,
     };
-    await this.#batch.submit(row);
+    await this.#batches[region].submit(row);
     this.#onStored(row.process_after);
     return row.id;
   }
 
-  drain(): Promise<void> { return this.#batch.drain(); }
+  async drain(): Promise<void> { await Promise.all(this.#batches.map((b) => b.drain())); }
 }

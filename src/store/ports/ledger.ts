@@ -93,6 +93,9 @@ export interface MessageLedger {
   /** Messages accepted in [since, until), with their account and time (an id range: ids are time-ordered): every account's, or one's. */
   acceptedIn(since: number, until: number, accountId?: string): Promise<{ account_id: string; created_at: number }[]>;
 
+  /** the message a provider's id for one of its parts belongs to (where a receipt goes) */
+  messageOfProvider(providerId: string, providerMessageId: string): Promise<string | undefined>;
+
   /** The sender and provider of the latest message sent to `to` (sticky sender). */
   lastSender(to: string): Promise<{ from_number: string; provider_id: string } | undefined>;
   /** Attempts, errors and failovers per provider since `since` (the health window): every account's, or one's. */

@@ -16,6 +16,7 @@ const windowSchema = { type: ['object', 'null'], required: ['start', 'end'], add
 const settingsProperties = {
   opt_out_scope: { type: 'string', enum: ['account', 'number'] }, transactional_past_opt_out: { type: 'boolean' },
   send_window: windowSchema, send_window_transactional: { type: 'boolean' },
+  region: { type: ['string', 'null'], description: 'data residency: the region (SWITCHBOARD_REGIONS) this account\'s messages are stored in, whatever their destination; null: the recipient\'s country decides' },
 } as const;
 const settingsSchema = { type: 'object', properties: { account_id: { type: 'string' }, ...settingsProperties } } as const;
 
@@ -69,13 +70,17 @@ export async function consentRoutes(app: FastifyInstance, ctx: AppContext): Prom
   app.post<{ Body: Partial<AccountSettings> & { account_id?: string } }>('/v1/account/settings', {
     config: { scope: 'admin' },
     schema: {
-      tags: ['opt-outs'], summary: 'Change the account\'s settings: what a STOP opts out of (opt_out_scope), whether transactional messages go past opt-outs that name no topic, quiet hours (send_window, for marketing; for transactional messages too with send_window_transactional)',
+      tags: ['opt-outs'], summary: 'Change the account\'s settings: what a STOP opts out of (opt_out_scope), whether transactional messages go past opt-outs that name no topic, quiet hours (send_window, for marketing; for transactional messages too with send_window_transactional), the region its messages are stored in (region)',
       body: { type: 'object', additionalProperties: false, properties: { account_id: { type: 'string' }, ...settingsProperties } },
       response: { 200: settingsSchema },
     },
   }, async (req) => {
     const { account_id, ...change } = req.body;
     if (change.send_window) change.send_window = sendWindowOf(change.send_window);
+    const regions = ctx.store.regions?.all.map((r) => r.name) ?? [];
+    if (change.region && !regions.includes(change.region)) {
+      throw new AppError('validation_error', regions.length ? `region must be one of ${regions.join(', ')} (SWITCHBOARD_REGIONS)` : 'this server has no regions (SWITCHBOARD_REGIONS)', { field: 'region' });
+    }
     const accountId = actingAccount(req.principal, account_id);
     // Only what the account set is stored: the rest keeps following the server's defaults.
     const stored = (await ctx.store.listAccountSettings()).find((a) => a.id === accountId)?.settings;

@@ -1,0 +1,34 @@
+// Which region a raw webhook is stored in (domain/regions.ts), decided before it is
+// written: an inbound text by the region of the number it was sent to; a receipt by the
+// region of the message it is about (found by the provider's id for it). A receipt that
+// came before its send was recorded, or a body no parser reads, goes to the fallback
+// region; the processor still applies a receipt in whichever region holds its message
+// (store/regional/message-routes.ts applyReceipts).
+import type { Store } from '../store/store.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import type { IncomingWebhook } from './ingest.ts';
+
+export type LocateWebhook = (w: IncomingWebhook) => Promise<number>;
+
+export function webhookRegion(store: Pick<Store, 'regions' | 'messageOfProvider'>, registry: Pick<ProviderRegistry, 'get'>): LocateWebhook | undefined {
+  const regions = store.regions;
+  if (!regions) return undefined;
+  return async (w) => {
+    const adapter = registry.get(w.providerId)?.adapter;
+    const raw = { id: '', providerId: w.providerId, kind: w.kind, url: w.url, headers: w.headers, body: w.body, receivedAt: Date.now() };
+    try {
+      if (adapter && w.kind === 'inbound') {
+        const text = adapter.parseInbound(raw)[0];
+        if (text) return regions.ofNumber(text.to).index;
+      } else if (adapter) {
+        for (const r of adapter.parseReceipts(raw)) {
+          const id = await store.messageOfProvider(w.providerId, r.providerMessageId);
+          if (id) return regions.ofId(id).index;
+        }
+      }
+    } catch {
+      // unparseable: stored as it came, where nothing else points; the processor says why
+    }
+    return regions.map.fallback;
+  };
+}
