@@ -48,7 +48,7 @@ import type { AppContext } from './http/context.ts';
 export type { AppContext } from './http/context.ts';
 import { createLogger } from './log.ts';
 import { CallbackGuard } from './callbacks/ssrf.ts';
-import { EventPublisher } from './events/publisher.ts';
+import { eventPublishers } from './events/publisher.ts';
 import { makeSinks } from './events/sinks/make.ts';
 import { CarrierLookups } from './routing/lookups.ts';
 import { circuitEvent, consentEvent } from './public/events.ts';
@@ -119,7 +119,8 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
     : null;
   // The event stream (events/publisher.ts): every worker process runs one; the lease holder
   // works, looking for new events every 100 ms (a wake per change would cost a round per message).
-  const events = !runsWorkers ? null : new EventPublisher({ store, sinks: makeSinks(config), source: config.publicUrl, logger, registry: metrics.registry, retentionMs: config.eventRetentionHours * 3_600_000 });
+  const events = !runsWorkers ? null : eventPublishers({ sinks: makeSinks(config), source: config.publicUrl, logger, registry: metrics.registry, retentionMs: config.eventRetentionHours * 3_600_000 },
+    store.regions ? [store.regions.home, ...store.regions.working.map((r) => r.store)] : [store]);
   const degraded = (): string[] => [
     ...(events?.degraded() ?? []),
     ...(limiter.degraded ? ['redis unreachable: rate limits are per process'] : []),

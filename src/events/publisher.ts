@@ -34,6 +34,8 @@ export interface PublisherOptions {
   leaseMs?: number;
   /** how often an idle holder looks for new events (a wake() comes sooner) */
   idleMs?: number;
+  /** whether stop() closes the sinks (false where publishers of several outboxes share them) */
+  closeSinks?: boolean;
 }
 
 export class EventPublisher {
@@ -50,7 +52,7 @@ export class EventPublisher {
   readonly #sequencedWaiters = new Set<() => void>();
 
   constructor(o: PublisherOptions) {
-    this.#o = { batch: 500, leaseMs: 10_000, idleMs: 100, ...o };
+    this.#o = { batch: 500, leaseMs: 10_000, idleMs: 100, closeSinks: true, ...o };
     this.#sinks = o.sinks.map((sink) => ({ sink, cursor: null, failures: 0, retryAt: 0, error: null }));
     if (o.registry) {
       const registers = [o.registry];
@@ -91,7 +93,7 @@ export class EventPublisher {
     this.#wake.cancel();
     await this.#running;
     if (this.#holder) await this.#o.store.releaseOutboxLease(OUTBOX_LEASE, this.owner).catch(() => {});
-    await Promise.all(this.#sinks.map((s) => s.sink.close().catch(() => {})));
+    if (this.#o.closeSinks) await Promise.all(this.#sinks.map((s) => s.sink.close().catch(() => {})));
   }
 
   async #loop(): Promise<void> {
@@ -184,4 +186,20 @@ export class EventPublisher {
     s.failures = 0;
     s.error = null;
   }
+}
+
+/**
+ * One publisher per outbox where the store has regions (store/regional/): the home
+ * store's (events about no message) and each region's this process works in, every one
+ * publishing to the same sinks. Events keep their order per outbox, so per message.
+ */
+export function eventPublishers(o: Omit<PublisherOptions, 'store'>, stores: EventOutbox[]): Pick<EventPublisher, 'start' | 'stop' | 'sequenced' | 'degraded'> {
+  const all = stores.map((store, i) => new EventPublisher({ ...o, store, registry: i === 0 ? o.registry : undefined, closeSinks: i === stores.length - 1 }));
+  if (all.length === 1) return all[0];
+  return {
+    start: () => { for (const p of all) p.start(); },
+    stop: async () => { for (const p of all) await p.stop(); },
+    sequenced: (ms) => Promise.race(all.map((p) => p.sequenced(ms))),
+    degraded: () => [...new Set(all.flatMap((p) => p.degraded()))],
+  };
 }

@@ -47,7 +47,7 @@ export interface AppContext {
   logger: Logger;
   lifecycle: Lifecycle;
   /** the event stream's publisher, in a process that runs workers: the feed's long-poll waits on it */
-  events?: EventPublisher;
+  events?: Pick<EventPublisher, 'sequenced'>;
   /** carrier lookups (GET /v1/lookups/:number) */
   lookups: CarrierLookups;
   /** every account's settings (opt-out scope, transactional messages past opt-outs) */

@@ -10,7 +10,8 @@ import { DEFAULT_LIMIT, pageQuery } from '../../paging.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { EVENT_TYPES } from '../../../public/events.ts';
 import { toCloudEvent, TYPE_PREFIX } from '../../../events/cloud-event.ts';
-import type { OutboxQuery } from '../../../store/store.ts';
+import type { EventOutbox, OutboxEvent, OutboxQuery } from '../../../store/store.ts';
+import { storeFailure } from '../../../store/failures.ts';
 import { FEED_READ_MARK } from '../../../store/ports/outbox.ts';
 
 const KNOWN: ReadonlySet<string> = new Set(EVENT_TYPES);
@@ -19,12 +20,14 @@ const MAX_WAIT_SECONDS = 30;
 interface Query { after?: string; cursor?: string; types?: string; limit?: number; wait?: number; account_id?: string }
 
 export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const regions = ctx.store.regions;
+  const outboxes = regions ? [regions.home, ...regions.all.map((r) => r.store)] : null;
   // The feed is being read: the publisher gives positions meanwhile (store/ports/outbox.ts). Marked at most every 30 s.
   let markedAt = 0;
   const mark = async (now: number) => {
     if (ctx.store.positionsAtCommit || now - markedAt < 30_000) return;
     markedAt = now;
-    await ctx.store.setOutboxCursor(FEED_READ_MARK, now, now);
+    await Promise.all((outboxes ?? [ctx.store]).map((o) => o.setOutboxCursor(FEED_READ_MARK, now, now).catch((err) => { if (!storeFailure(err)) throw err; })));
   };
   app.get<{ Querystring: Query }>('/v1/events', {
     config: { scope: 'read' },
@@ -34,7 +37,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
         type: 'object', additionalProperties: false,
         properties: {
           ...pageQuery,
-          after: { type: 'string', maxLength: 20, description: 'a next_cursor (or an event\'s sequence); omitted = from the oldest kept' },
+          after: { type: 'string', maxLength: 600, description: 'a next_cursor (or an event\'s sequence; with regions, one per outbox, dot-separated); omitted = from the oldest kept' },
           types: { type: 'string', maxLength: 1000, description: 'comma-separated event types, with or without the switchboard. prefix' },
           wait: { type: 'integer', minimum: 0, maximum: MAX_WAIT_SECONDS, description: 'seconds to hold an empty answer until an event comes' },
           account_id: { type: 'string', description: 'operators: one account\'s events (every account\'s when omitted)' },
@@ -46,25 +49,51 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
     if (req.query.account_id !== undefined && req.query.account_id !== p.accountId && !p.operator) {
       throw new AppError('forbidden', 'only an operator key may read another account\'s events', { field: 'account_id' });
     }
-    const q: OutboxQuery = {
-      after: position(req.query.after ?? req.query.cursor),
+    const q: Omit<OutboxQuery, 'after'> = {
       limit: req.query.limit ?? DEFAULT_LIMIT,
       accountId: req.query.account_id ?? (p.operator ? undefined : p.accountId),
       types: eventTypes(req.query.types),
     };
+    const cursor = req.query.after ?? req.query.cursor;
+    const read = outboxes ? () => readMerged(outboxes, positions(cursor, outboxes.length), q) : async () => {
+      const after = position(cursor);
+      const events = await ctx.store.readEvents({ ...q, after });
+      return { events, next: String(events.at(-1)?.pos ?? after) };
+    };
     await mark(Date.now());
     const deadline = Date.now() + (req.query.wait ?? 0) * 1000;
-    let events = await ctx.store.readEvents(q);
-    while (events.length === 0 && Date.now() < deadline && !ctx.lifecycle.draining) {
+    let page = await read();
+    while (page.events.length === 0 && Date.now() < deadline && !ctx.lifecycle.draining) {
       const ms = Math.min(250, deadline - Date.now());
       await (ctx.events?.sequenced(ms) ?? new Promise((r) => setTimeout(r, ms)));
-      events = await ctx.store.readEvents(q);
+      page = await read();
     }
-    return {
-      data: events.map((e) => toCloudEvent(e, ctx.config.publicUrl)),
-      next_cursor: String(events.at(-1)?.pos ?? q.after),
-    };
+    return { data: page.events.map((e) => toCloudEvent(e, ctx.config.publicUrl)), next_cursor: page.next };
   });
+}
+
+/**
+ * With regions (store/regional/) each store has an outbox of its own, positioned on its
+ * own: the cursor is then each outbox's position, dot-separated (home first, then the
+ * regions in SWITCHBOARD_REGIONS order), and a page is the oldest events of all of them.
+ * An outbox whose region is away is read once it answers again, from where it was.
+ */
+async function readMerged(outboxes: EventOutbox[], after: number[], q: Omit<OutboxQuery, 'after'>): Promise<{ events: OutboxEvent[]; next: string }> {
+  const got = await Promise.all(outboxes.map((o, i) => o.readEvents({ ...q, after: after[i] }).then((events) => events.map((e) => ({ e, i })), (err) => {
+    if (storeFailure(err)) return [];
+    throw err;
+  })));
+  const page = got.flat().sort((a, b) => a.e.time - b.e.time || a.i - b.i || a.e.pos - b.e.pos).slice(0, q.limit);
+  const next = [...after];
+  for (const { e, i } of page) next[i] = Math.max(next[i], e.pos);
+  return { events: page.map((x) => x.e), next: next.join('.') };
+}
+
+function positions(cursor: string | undefined, n: number): number[] {
+  if (cursor === undefined) return new Array(n).fill(0);
+  const parts = cursor.split('.');
+  if (parts.length !== n || !parts.every((x) => /^\d{1,15}$/.test(x))) throw new AppError('invalid_cursor', `after is a next_cursor from this feed (${n} whole numbers, dot-separated: one per outbox)`, { field: 'after' });
+  return parts.map(Number);
 }
 
 function position(cursor: string | undefined): number {
