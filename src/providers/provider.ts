@@ -112,6 +112,8 @@ export interface Receipt {
   providerErrorCode?: string;
   errorMessage?: string;
   occurredAt?: number;
+  /** the recipient's number (E.164), where the receipt names it: the region it is stored in when its message is not found yet */
+  to?: string;
 }
 
 export interface InboundMessage {

@@ -1,9 +1,10 @@
 // Which region a raw webhook is stored in (domain/regions.ts), decided before it is
 // written: an inbound text by the region of the number it was sent to; a receipt by the
-// region of the message it is about (found by the provider's id for it). A receipt that
-// came before its send was recorded, or a body no parser reads, goes to the fallback
-// region; the processor still applies a receipt in whichever region holds its message
-// (store/regional/message-routes.ts applyReceipts).
+// region of the message it is about (found by the provider's id for it), or, before its
+// send's outcome is recorded (a receipt may overtake it), by its recipient's number where
+// the receipt names it. One that names neither, or a body no parser reads, goes to the
+// fallback region; the processor still applies a receipt in whichever region holds its
+// message (store/regional/message-routes.ts applyReceipts).
 import type { Store } from '../store/store.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { IncomingWebhook } from './ingest.ts';
@@ -21,10 +22,14 @@ export function webhookRegion(store: Pick<Store, 'regions' | 'messageOfProvider'
         const text = adapter.parseInbound(raw)[0];
         if (text) return regions.ofNumber(text.to).index;
       } else if (adapter) {
-        for (const r of adapter.parseReceipts(raw)) {
+        const receipts = adapter.parseReceipts(raw);
+        for (const r of receipts) {
           const id = await store.messageOfProvider(w.providerId, r.providerMessageId);
           if (id) return regions.ofId(id).index;
         }
+        // Not recorded yet (a receipt may overtake its send's outcome): its recipient's region.
+        const to = receipts.find((r) => r.to)?.to;
+        if (to) return regions.ofNumber(to).index;
       }
     } catch {
       // unparseable: stored as it came, where nothing else points; the processor says why

@@ -24,6 +24,7 @@ export function awsReceipts(body: string): Receipt[] {
     errorCode: error ?? undefined, providerErrorCode: error ? e.eventType : undefined,
     errorMessage: error ? (typeof e.messageStatusDescription === 'string' ? e.messageStatusDescription : e.eventType) : undefined,
     occurredAt: Number.isNaN(at) ? undefined : at,
+    ...(typeof e.destinationPhoneNumber === 'string' ? { to: e.destinationPhoneNumber } : {}),
   }];
 }
 

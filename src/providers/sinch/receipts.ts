@@ -30,7 +30,7 @@ export function sinchReceipts(body: string): Receipt[] {
   const b = JSON.parse(body) as Record<string, unknown>;
   if (typeof b.batch_id !== 'string') throw new Error('delivery report without batch_id');
   if (b.type === 'recipient_delivery_report_sms' && typeof b.status === 'string') {
-    return [receipt(b.batch_id, b.status, b.code, b.status_message, b.operator_status_at ?? b.at)];
+    return [{ ...receipt(b.batch_id, b.status, b.code, b.status_message, b.operator_status_at ?? b.at), ...(typeof b.recipient === 'string' ? { to: plus(b.recipient) } : {}) }];
   }
   if (b.type === 'delivery_report_sms' && Array.isArray(b.statuses)) {
     // One recipient per batch: the report's one status is the part's.

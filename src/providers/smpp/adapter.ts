@@ -64,7 +64,7 @@ export function createSmpp(ctx: AdapterContext): ProviderAdapter {
     if ((Number(pdu.esm_class ?? 0) & 0x3c) === 0x04) {
       const { text } = readShortMessage(pdu);
       stored = {
-        type: 'receipt', text, received_at,
+        type: 'receipt', text, received_at, ...(pdu.source_addr ? { source_addr: String(pdu.source_addr) } : {}),
         ...(pdu.receipted_message_id !== undefined ? { receipted_message_id: String(pdu.receipted_message_id).replace(/\0+$/, '') } : {}),
         ...(pdu.message_state !== undefined ? { message_state: Number(pdu.message_state) } : {}),
         ...(Buffer.isBuffer(pdu.network_error_code) ? { network_error_code: (pdu.network_error_code as Buffer).toString('hex') } : {}),

@@ -36,7 +36,7 @@ export function parseReceiptDate(s: string | undefined): number | undefined {
 
 /** What Switchboard stores for a deliver_sm (the raw webhook's body). */
 export type StoredDeliverSm =
-  | { type: 'receipt'; text: string; receipted_message_id?: string; message_state?: number; network_error_code?: string; received_at: number }
+  | { type: 'receipt'; text: string; receipted_message_id?: string; message_state?: number; network_error_code?: string; received_at: number; source_addr?: string }
   | { type: 'mo'; id: string; from: string; to: string; text: string; concat?: { ref: string; part: number; total: number }; received_at: number };
 
 /**
@@ -77,6 +77,8 @@ export function smppReceipts(body: string, base: ReceiptIdBase = 'same'): Receip
     ...(known?.errorCode && known.status !== 'delivered' ? { errorCode: known.errorCode } : {}),
     ...(err && known?.status !== 'delivered' ? { providerErrorCode: err } : {}),
     occurredAt: parseReceiptDate(parsed?.doneDate) ?? b.received_at,
+    // A receipt comes from the handset: its source is the recipient (SMPP 3.4 §4.6.1).
+    ...(b.source_addr && /^\+?\d+$/.test(b.source_addr) ? { to: b.source_addr.startsWith('+') ? b.source_addr : `+${b.source_addr}` } : {}),
   }];
 }
 

@@ -48,6 +48,7 @@ export function twilioReceipts(body: string): Receipt[] {
     providerErrorCode: errorCode || undefined,
     errorMessage: errorCode ? `Twilio error ${errorCode}` : undefined,
     occurredAt: dlrDate(p.get('RawDlrDoneDate')),
+    ...(p.get('To') ? { to: p.get('To')! } : {}),
   }];
 }
 

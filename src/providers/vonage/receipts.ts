@@ -44,6 +44,7 @@ export function vonageReceipts(p: Record<string, string>): Receipt[] {
     providerErrorCode: failed ? errCode : undefined,
     errorMessage: failed ? `Vonage delivery error ${errCode}` : undefined,
     occurredAt: scts(p.scts),
+    ...(p.msisdn ? { to: p.msisdn.startsWith('+') ? p.msisdn : `+${p.msisdn}` } : {}),
   }];
 }
 

@@ -1,0 +1,220 @@
+// Data residency end to end: Switchboard with two regions (eu: Germany and France; us:
+// every other country), on two SQLite files and on two PostgreSQL databases. Each
+// message, webhook, event, inbound text, relay and opt-out is looked for directly in both
+// regions' databases; the API reads and lists over both; with the EU database stopped,
+// US traffic goes on and EU reads answer 503 naming the region.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
+import { eventually, settled, type TestApp } from '../helpers/app.ts';
+import { startInboundRig, type InboundRig } from '../helpers/inbound.ts';
+import { TcpProxy } from '../helpers/tcp-proxy.ts';
+import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
+import { idRegion } from '../../src/domain/regions.ts';
+import type { Config } from '../../src/config.ts';
+
+const COUNTRIES = 'eu=DE,FR;us=*';
+const EU_NUMBER = '+4915112340000';
+const US_NUMBER = '+14155550199';
+const EU_CUSTOMER = '+4915112340001';
+const EU_OWNER = '+4915112340002';
+const US_CUSTOMER = '+14155550100';
+
+/** A region's database, read directly: the values of one column of a table. */
+interface RegionDb { values(table: string, column: string): Promise<string[]>; close(): Promise<void> }
+
+function sqliteDb(path: string): RegionDb {
+  const db = new DatabaseSync(path, { readOnly: true });
+  return {
+    async values(table, column) { return (db.prepare(`SELECT ${column} AS v FROM ${table}`).all() as { v: string }[]).map((r) => String(r.v)); },
+    async close() { db.close(); },
+  };
+}
+
+function pgDb(url: string): RegionDb {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  return {
+    async values(table, column) { return (await pool.query(`SELECT ${column} AS v FROM ${table}`)).rows.map((r) => String(r.v)); },
+    async close() { await pool.end(); },
+  };
+}
+
+interface Setup { overrides: Partial<Record<keyof Config, unknown>>; db(name: 'home' | 'eu' | 'us', dataDir: string): RegionDb; dispose(): Promise<void> }
+
+function residencySuite(name: string, tokenEnv: string, setup: () => Promise<Setup>, more?: (s: () => { t: TestApp; rig: InboundRig; env: Setup }) => void) {
+  describe(`data residency (${name})`, { skip: name === 'PostgreSQL' ? pgSkip : false }, () => {
+    let env: Setup;
+    let rig: InboundRig;
+    let t: TestApp;
+    const dbs: Partial<Record<'home' | 'eu' | 'us', RegionDb>> = {};
+    const db = (n: 'home' | 'eu' | 'us') => (dbs[n] ??= env.db(n, t.dataDir));
+    /** which of the three databases hold `value` in `table.column` */
+    const holders = async (table: string, column: string, value: string) => {
+      const out: string[] = [];
+      for (const n of ['home', 'eu', 'us'] as const) if ((await db(n).values(table, column)).includes(value)) out.push(n);
+      return out;
+    };
+
+    before(async () => {
+      env = await setup();
+      rig = await startInboundRig(tokenEnv, { ...env.overrides, regionCountries: COUNTRIES });
+      t = rig.t;
+      for (const number of [EU_NUMBER, US_NUMBER]) assert.equal((await t.call('POST', '/v1/numbers', { number, provider_id: 'twilio-main', rate_per_second: 100 })).status, 201);
+    });
+    after(async () => {
+      await rig?.stop();
+      for (const d of Object.values(dbs)) await d.close();
+      await env?.dispose();
+    });
+
+    const send = async (to: string, body = 'Your code is 123456') => {
+      const r = await t.call('POST', '/v1/messages', { to, body });
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      return r.body.id as string;
+    };
+    const delivered = (id: string) => eventually(async () => {
+      const m = (await t.call('GET', `/v1/messages/${id}`)).body;
+      return m.status === 'delivered' && m;
+    }, 10_000, `${id} delivered`);
+
+    it('stores a message to a German number, its parts, attempts, events, receipts and outbox events only in the EU database, a US one only in the US one', async () => {
+      const de = await send('+4915123456789');
+      const us = await send('+12125550123');
+      assert.equal(idRegion(de), 0, 'the id carries its region (eu, the first)');
+      assert.equal(idRegion(us), 1);
+      await Promise.all([delivered(de), delivered(us)]);
+      await settled(t);
+      for (const [table, column] of [['messages', 'id'], ['message_parts', 'message_id'], ['attempts', 'message_id'], ['events', 'message_id'], ['outbox', 'message_id']] as const) {
+        assert.deepEqual(await holders(table, column, de), ['eu'], `${table} of the German message`);
+        assert.deepEqual(await holders(table, column, us), ['us'], `${table} of the US message`);
+      }
+      // The provider's status callbacks, stored raw, each in its message's region.
+      const sid = async (id: string) => (await t.call('GET', `/v1/messages/${id}`)).body.provider_message_id as string;
+      const webhooksWith = async (n: 'home' | 'eu' | 'us', s: string) => (await db(n).values('webhooks', 'body')).filter((b) => b.includes(s)).length;
+      const [deSid, usSid] = [await sid(de), await sid(us)];
+      assert.ok(await webhooksWith('eu', deSid) > 0, 'the German message\'s receipts are in the EU database');
+      assert.equal(await webhooksWith('us', deSid) + await webhooksWith('home', deSid), 0);
+      assert.ok(await webhooksWith('us', usSid) > 0);
+      assert.equal(await webhooksWith('eu', usSid) + await webhooksWith('home', usSid), 0);
+      // One API over both: reads by id, the list, the delivery report.
+      const listed = (await t.call('GET', '/v1/messages?limit=100')).body.data.map((m: { id: string }) => m.id);
+      assert.ok(listed.includes(de) && listed.includes(us), 'the list shows both regions');
+      assert.ok(listed.indexOf(us) < listed.indexOf(de), 'newest first across regions');
+      const report = (await t.call('GET', '/v1/reports/delivery?group_by=country')).body;
+      const countries = JSON.stringify(report);
+      assert.match(countries, /"DE"/);
+      assert.match(countries, /"US"/);
+      // (On PostgreSQL events get their feed positions once the feed is being read: polled.)
+      const events = await eventually(async () => {
+        const page = (await t.call('GET', '/v1/events?limit=200')).body;
+        const subjects = page.data.map((e: { subject: string }) => e.subject);
+        return subjects.includes(de) && subjects.includes(us) && page;
+      }, 10_000, 'the event feed merges both regions\' outboxes');
+      assert.match(events.next_cursor, /^\d+\.\d+\.\d+$/, 'one position per outbox: home, eu, us');
+    });
+
+    it('keeps an inbound text to an EU number, its relay and the STOP that follows in the EU database', async () => {
+      assert.equal((await t.call('POST', '/v1/relay-rules', { number: EU_NUMBER, destinations: [EU_OWNER] })).status, 201);
+      const r = await rig.fake.sendInbound(rig.inboundUrl, { From: EU_CUSTOMER, To: EU_NUMBER, Body: 'Ist das Paket da?' });
+      assert.equal(r.status, 200);
+      const relay = await eventually(async () => (await t.call('GET', `/v1/relays?number=${encodeURIComponent(EU_NUMBER)}`)).body.data.find((x: { status: string }) => x.status === 'delivered'), 10_000, 'relayed');
+      assert.deepEqual(await holders('relays', 'id', relay.id), ['eu']);
+      assert.deepEqual(await holders('relay_attempts', 'relay_id', relay.id), ['eu']);
+      assert.deepEqual(await holders('inbound_messages', 'from_number', EU_CUSTOMER), ['eu']);
+      assert.deepEqual(await holders('relay_rules', 'number', EU_NUMBER), ['home'], 'the rule is configuration');
+      const inbound = (await t.call('GET', '/v1/inbound?limit=10')).body.data.find((m: { from: string }) => m.from === EU_CUSTOMER);
+      assert.ok(inbound, 'the inbound list reads the EU store');
+      assert.equal((await t.call('GET', `/v1/inbound/${inbound.id}`)).status, 200);
+
+      await rig.fake.sendInbound(rig.inboundUrl, { From: US_CUSTOMER, To: US_NUMBER, Body: 'STOP' });
+      await rig.fake.sendInbound(rig.inboundUrl, { From: EU_CUSTOMER, To: EU_NUMBER, Body: 'STOP' });
+      await eventually(async () => (await holders('opt_outs', 'number', EU_CUSTOMER)).length > 0, 10_000, 'the STOP applied');
+      await eventually(async () => (await holders('opt_outs', 'number', US_CUSTOMER)).length > 0, 10_000, 'the US STOP applied');
+      assert.deepEqual(await holders('opt_outs', 'number', EU_CUSTOMER), ['eu']);
+      assert.deepEqual(await holders('consent_records', 'number', EU_CUSTOMER), ['eu']);
+      assert.deepEqual(await holders('opt_outs', 'number', US_CUSTOMER), ['us']);
+      const refused = await t.call('POST', '/v1/messages', { to: EU_CUSTOMER, body: 'Angebot' });
+      assert.equal(refused.status, 422);
+      assert.equal(refused.body.error.code, 'recipient_opted_out');
+      assert.equal((await t.call('GET', `/v1/consent/${encodeURIComponent(EU_CUSTOMER)}`)).status, 200);
+    });
+
+    it('keeps the messages of an account pinned to a region there, whatever their destination', async () => {
+      assert.equal((await t.call('POST', '/v1/account/settings', { region: 'eu' })).status, 200);
+      try {
+        const id = await send('+12125550124');
+        assert.equal(idRegion(id), 0);
+        await delivered(id);
+        assert.deepEqual(await holders('messages', 'id', id), ['eu']);
+      } finally {
+        assert.equal((await t.call('POST', '/v1/account/settings', { region: null })).status, 200);
+      }
+      const bad = await t.call('POST', '/v1/account/settings', { region: 'mars' });
+      assert.equal(bad.status, 400);
+      assert.equal(bad.body.error.field, 'region');
+    });
+
+    more?.(() => ({ t, rig, env }));
+  });
+}
+
+residencySuite('SQLite', 'TWILIO_TEST_REGIONS_SQLITE_TOKEN', async () => ({
+  overrides: { regions: 'eu,us' },
+  db: (n, dataDir) => sqliteDb(join(dataDir, n === 'home' ? 'switchboard.db' : `switchboard-${n}.db`)),
+  dispose: async () => {},
+}));
+
+// On PostgreSQL: three databases made for the run (home, eu, us); the EU one reached
+// through a proxy the test cuts, as a stopped database or a cut link looks.
+let proxy: TcpProxy | null = null;
+residencySuite('PostgreSQL', 'TWILIO_TEST_REGIONS_PG_TOKEN', async () => {
+  const suffix = randomBytes(4).toString('hex');
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  const names = { home: `sb_home_${suffix}`, eu: `sb_eu_${suffix}`, us: `sb_us_${suffix}` };
+  for (const n of Object.values(names)) await admin.query(`CREATE DATABASE ${n}`);
+  const url = (n: string) => { const u = new URL(TEST_DATABASE_URL); u.pathname = `/${n}`; return u.toString(); };
+  proxy = await new TcpProxy(TEST_DATABASE_URL).start();
+  return {
+    overrides: { databaseUrl: url(names.home), regions: `eu=${proxy.url(url(names.eu))},us=${url(names.us)}`, simulator: 'off', databaseCheckMs: 200 },
+    db: (n) => pgDb(url(names[n])),
+    dispose: async () => {
+      await proxy?.stop();
+      for (const n of Object.values(names)) await admin.query(`DROP DATABASE IF EXISTS ${n} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}, (s) => {
+  it('with the EU database stopped, US sends and reads go on, EU reads answer 503 naming the region, and readiness names it', async () => {
+    const { t } = s();
+    const de = (await t.call('POST', '/v1/messages', { to: '+4915123456780', body: 'before the outage' })).body.id as string;
+    await eventually(async () => (await t.call('GET', `/v1/messages/${de}`)).body.status === 'delivered', 10_000, 'delivered before the outage');
+    proxy!.cut();
+    try {
+      const us = await t.call('POST', '/v1/messages', { to: '+12125550125', body: 'during the outage' });
+      assert.equal(us.status, 202, JSON.stringify(us.body));
+      await eventually(async () => (await t.call('GET', `/v1/messages/${us.body.id}`)).body.status === 'delivered', 10_000, 'a US message delivered during the EU outage');
+      const read = await t.call('GET', `/v1/messages/${de}`);
+      assert.equal(read.status, 503);
+      assert.equal(read.body.error.code, 'region_unavailable');
+      assert.deepEqual(read.body.error.details, [{ region: 'eu' }]);
+      assert.ok(read.headers.get('retry-after'));
+      const refused = await t.call('POST', '/v1/messages', { to: '+4915123456781', body: 'during the outage' });
+      assert.equal(refused.status, 503);
+      assert.equal(refused.body.error.code, 'region_unavailable');
+      const list = await t.call('GET', '/v1/messages?limit=100');
+      assert.equal(list.status, 200, 'lists go on with the regions that answer');
+      assert.ok(list.body.data.some((m: { id: string }) => m.id === us.body.id));
+      const ready = await t.call('GET', '/readyz');
+      assert.equal(ready.status, 200);
+      assert.equal(ready.body.status, 'degraded');
+      assert.ok(ready.body.degraded.some((d: string) => /region eu/.test(d)), JSON.stringify(ready.body));
+    } finally {
+      proxy!.restore();
+    }
+    await eventually(async () => (await t.call('GET', `/v1/messages/${de}`)).status === 200, 15_000, 'EU reads back once its database answers');
+  });
+});
