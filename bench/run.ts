@@ -23,6 +23,7 @@
 //   7. Switchboard's SMPP server through one bind: submit_sm/s and receipts/s at window 10 and 100 (bench/smpp.ts)
 //   7b. the claim with fair queues beside the first-come-first-served claim it replaced (bench/claim.ts)
 //   7c. the provider window of /v1/status with 300,000 attempts in it, from the attempts and from the buckets (bench/status-window.ts)
+//   7e. the fan-out of regions: a list page and a day's report over one store, one region and two (bench/regions.ts)
 //   7d. the event stream: events published per second to each sink, from a full outbox (bench/events.ts)
 //   8. a receipt storm: 100,000 signed receipts at once; stored/s, time to apply all, intake latency meanwhile (bench/dlr-storm.ts)
 // Servers run in their own processes; autocannon drives them from this one (16
@@ -41,6 +42,7 @@ import { benchSmpp } from './smpp.ts';
 import { benchDlrStorm } from './dlr-storm.ts';
 import { benchClaim } from './claim.ts';
 import { benchStatusWindow } from './status-window.ts';
+import { benchRegions } from './regions.ts';
 import { benchEvents } from './events.ts';
 import { seed } from './seed.ts';
 
@@ -54,7 +56,7 @@ const DASHBOARD_MESSAGES = Number(process.env.BENCH_DASHBOARD_MESSAGES ?? 500_00
 const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? '';
 const KEY = 'bench-admin-key';
 const TICKS = 100; // /proc/<pid>/stat CPU times are in clock ticks (USER_HZ)
-// BENCH_ONLY=bare,intake,e2e,seeded,dashboard,pg,webhooks,batch,smpp,storm,micro,claim,status,events runs a subset (all by default).
+// BENCH_ONLY=bare,intake,e2e,seeded,dashboard,pg,webhooks,batch,smpp,storm,micro,claim,status,events,regions runs a subset (all by default).
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const runs = (part: string): boolean => ONLY.size === 0 || ONLY.has(part);
 
@@ -400,6 +402,7 @@ if (runs('batch')) {
 // 8. SMPP server through one bind
 if (runs('claim')) await benchClaim();
 if (runs('status')) await benchStatusWindow();
+if (runs('regions')) await benchRegions();
 if (runs('events')) await benchEvents();
 if (runs('smpp')) await benchSmpp();
 

@@ -62,8 +62,10 @@ export class VonageFake extends LoopbackFake {
   /** A delivery receipt for one part, as Vonage would JSON-POST it. */
   receipt(messageId: string, status: string, over: Record<string, string> = {}): { headers: Record<string, string>; body: string } {
     const now = new Date();
+    // The recipient and sender of the send that got this id, as Vonage names them.
+    const sent = this.requests.find((r) => r.ids.includes(messageId))?.params;
     const fields = {
-      msisdn: '447700900000', to: 'Acme', 'network-code': '23410', messageId, price: '0.03330000', status,
+      msisdn: sent?.get('to') ?? '447700900000', to: sent?.get('from') ?? 'Acme', 'network-code': '23410', messageId, price: '0.03330000', status,
       scts: now.toISOString().replace(/\D/g, '').slice(2, 12), 'err-code': '0', 'api-key': FAKE_VONAGE_KEY,
       'message-timestamp': now.toISOString().slice(0, 19).replace('T', ' '), ...over,
     };

@@ -33,7 +33,7 @@ import type { LookupCache } from './ports/lookups.ts';
 import type { AuditLog, AuditFilter } from './ports/audit.ts';
 import type { ConsentLedger, NewConsentRecord } from './ports/consent.ts';
 import type { BatchRow, BatchStore } from './ports/batches.ts';
-import type { Regions } from './regional/regions.ts';
+import type { RegionView } from './ports/regions.ts';
 
 export type * from './rows.ts';
 export type { MessageLedger, WebhookLog, CallbackQueue, CallbackClaim, CallbackFinish, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox, LookupCache, AuditLog, AuditFilter, ConsentLedger, NewConsentRecord, BatchRow, BatchStore };
@@ -48,7 +48,7 @@ export interface StoreLifecycle {
   /** a consistent copy of the database in a file, taken while it runs (SQLite; PostgreSQL has pg_dump) */
   backup?(path: string): Promise<void>;
   /** a store over regions (regional/): which region a row, an id or a number belongs in, and which are away */
-  readonly regions?: Regions;
+  readonly regions?: RegionView<Store>;
 }
 
 export interface Store extends StoreLifecycle, MessageLedger, WebhookLog, CallbackQueue, RecordStore, RelayStore, MaskStore, AlertStore, ReportRollups, ConversationStore, EventOutbox, LookupCache, AuditLog, ConsentLedger, BatchStore {}

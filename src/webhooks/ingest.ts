@@ -5,7 +5,6 @@ import type { WebhookLog, WebhookRow } from '../store/store.ts';
 import { GroupCommit } from '../store/group-commit.ts';
 import { newId } from '../domain/ids.ts';
 import { tagId } from '../domain/regions.ts';
-import type { LocateWebhook } from './region.ts';
 
 /** What this needs of the store. */
 export type IngestStore = Pick<WebhookLog, 'insertWebhooks'>;
@@ -18,6 +17,9 @@ export interface IncomingWebhook {
   body: string;
   processAfter?: number;
 }
+
+/** The region a webhook is stored in (region.ts), with regions. */
+export type LocateWebhook = (w: IncomingWebhook) => Promise<number>;
 
 export class WebhookIngest {
   /** one batch per region (a region that is away refuses only its own webhooks) */

@@ -7,9 +7,7 @@
 // message (store/regional/message-routes.ts applyReceipts).
 import type { Store } from '../store/store.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
-import type { IncomingWebhook } from './ingest.ts';
-
-export type LocateWebhook = (w: IncomingWebhook) => Promise<number>;
+import type { LocateWebhook } from './ingest.ts';
 
 export function webhookRegion(store: Pick<Store, 'regions' | 'messageOfProvider'>, registry: Pick<ProviderRegistry, 'get'>): LocateWebhook | undefined {
   const regions = store.regions;

@@ -105,6 +105,8 @@ export function runAdapterSuite(h: AdapterHarness): void {
       assert.ok(answer.contentType);
       const receipts = adapter.parseReceipts({ id: 'whk_1', providerId: 'p1', kind: 'status', url: cb.url, headers: cb.headers, body: cb.body, receivedAt: Date.now() });
       assert.deepEqual(receipts.map((r) => [r.providerMessageId, r.status]), [[part, 'delivered']]);
+      // The recipient, where the receipt names it, is the one sent to (it picks the region a receipt is stored in).
+      if (receipts[0].to !== undefined) assert.equal(receipts[0].to, request().to);
       const failed = await h.statusCallback(part, 'undelivered');
       const [r] = adapter.parseReceipts({ id: 'whk_2', providerId: 'p1', kind: 'status', url: failed.url, headers: failed.headers, body: failed.body, receivedAt: Date.now() });
       assert.ok(r.status === 'undelivered' || r.status === 'failed', `${r.status}`);

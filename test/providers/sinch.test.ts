@@ -10,7 +10,7 @@ describe('Sinch parsers', () => {
   it('reads per-recipient and summary delivery reports, keeping the final code as the provider\'s', () => {
     const per = { type: 'recipient_delivery_report_sms', batch_id: 'B1', recipient: '14155550100', code: 402, status: 'Failed', status_message: 'unprovisioned', operator_status_at: '2026-11-30T10:00:00Z' };
     assert.deepEqual(sinchReceipts(JSON.stringify(per)), [{
-      providerMessageId: 'B1', status: 'failed', providerStatus: 'failed', errorCode: 'undelivered', providerErrorCode: '402', errorMessage: 'unprovisioned', occurredAt: Date.parse('2026-11-30T10:00:00Z'),
+      providerMessageId: 'B1', status: 'failed', providerStatus: 'failed', errorCode: 'undelivered', providerErrorCode: '402', errorMessage: 'unprovisioned', occurredAt: Date.parse('2026-11-30T10:00:00Z'), to: '+14155550100',
     }]);
     const summary = { type: 'delivery_report_sms', batch_id: 'B2', total_message_count: 1, statuses: [{ code: 0, status: 'Delivered', count: 1, recipients: ['14155550100'] }] };
     assert.deepEqual(sinchReceipts(JSON.stringify(summary)).map((r) => [r.providerMessageId, r.status, r.errorCode]), [['B2', 'delivered', undefined]]);

@@ -41,7 +41,7 @@ describe('Vonage receipts and inbound', () => {
     for (const f of forms) {
       assert.deepEqual(vonageReceipts(vonageParams(f)), [{
         providerMessageId: '0A0000001234567B', status: 'failed', providerStatus: 'failed', errorCode: 'blocked', providerErrorCode: '6',
-        errorMessage: 'Vonage delivery error 6', occurredAt: Date.UTC(2020, 0, 1, 14, 0),
+        errorMessage: 'Vonage delivery error 6', occurredAt: Date.UTC(2020, 0, 1, 14, 0), to: '+447700900000',
       }]);
     }
     assert.equal(vonageReceipts({ messageId: 'x', status: 'buffered' })[0].status, 'sent');

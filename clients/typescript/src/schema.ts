@@ -2166,7 +2166,7 @@ export interface paths {
                 query?: {
                     limit?: number;
                     cursor?: string;
-                    /** @description a next_cursor (or an event's sequence); omitted = from the oldest kept */
+                    /** @description a next_cursor (or an event's sequence; with regions, one per outbox, dot-separated); omitted = from the oldest kept */
                     after?: string;
                     /** @description comma-separated event types, with or without the switchboard. prefix */
                     types?: string;
@@ -2626,13 +2626,15 @@ export interface paths {
                                 end: string;
                             } | null;
                             send_window_transactional?: boolean;
+                            /** @description data residency: the region (SWITCHBOARD_REGIONS) this account's messages are stored in, whatever their destination; null: the recipient's country decides */
+                            region?: string | null;
                         };
                     };
                 };
             };
         };
         put?: never;
-        /** Change the account's settings: what a STOP opts out of (opt_out_scope), whether transactional messages go past opt-outs that name no topic, quiet hours (send_window, for marketing; for transactional messages too with send_window_transactional) */
+        /** Change the account's settings: what a STOP opts out of (opt_out_scope), whether transactional messages go past opt-outs that name no topic, quiet hours (send_window, for marketing; for transactional messages too with send_window_transactional), the region its messages are stored in (region) */
         post: {
             parameters: {
                 query?: never;
@@ -2652,6 +2654,8 @@ export interface paths {
                             end: string;
                         } | null;
                         send_window_transactional?: boolean;
+                        /** @description data residency: the region (SWITCHBOARD_REGIONS) this account's messages are stored in, whatever their destination; null: the recipient's country decides */
+                        region?: string | null;
                     };
                 };
             };
@@ -2672,6 +2676,8 @@ export interface paths {
                                 end: string;
                             } | null;
                             send_window_transactional?: boolean;
+                            /** @description data residency: the region (SWITCHBOARD_REGIONS) this account's messages are stored in, whatever their destination; null: the recipient's country decides */
+                            region?: string | null;
                         };
                     };
                 };

@@ -4,14 +4,15 @@
 // `region_unavailable` naming it; reads over every region go on without it and say so
 // (`unavailable`), so one region's outage never hides another's data.
 import type { Store } from '../store.ts';
+import type { RegionOf, RegionView } from '../ports/regions.ts';
 import { idRegion, regionOfCountry, regionUnavailable, type RegionMap } from '../../domain/regions.ts';
 import { AppError } from '../../domain/errors.ts';
 import { parsePhone } from '../../domain/phone.ts';
 import { storeFailure } from '../failures.ts';
 
-export interface Region { name: string; index: number; store: Store }
+export type Region = RegionOf<Store>;
 
-export class Regions {
+export class Regions implements RegionView<Store> {
   readonly home: Store;
   readonly all: readonly Region[];
   /** the regions this process's workers claim work in (all unless `--region` narrows them) */

@@ -338,6 +338,9 @@ export function ledgerCases(get: () => Store): void {
       await store.recordOutcomes([o]);
       assert.deepEqual(await store.lastSender(to), { from_number: '+14155550199', provider_id: provider });
       assert.equal(await store.lastSender('+14155550000'), undefined);
+      // A receipt's way to its message: the provider's id for a part.
+      assert.equal(await store.messageOfProvider('sim', `lw-${m.row.id}`), m.row.id);
+      assert.equal(await store.messageOfProvider(provider, `lw-${m.row.id}`), undefined, 'another provider\'s id space');
       const w = (await store.providerWindows(at - 1)).find((p) => p.provider_id === provider);
       assert.deepEqual(w, { provider_id: provider, sends: 2, errors: 1, failovers: 1 });
       assert.deepEqual((await store.providerWindows(at - 1, acct)).map((p) => p.provider_id), [provider]);
