@@ -42,8 +42,10 @@ Usage:
                                                 a provider-shaped server for your CI, with a control API (/_sandbox/)
   switchboard consent import <file.csv> [--account ID] [--dry-run]
                                                 opt-outs and opt-ins from another system (number, action?, sender?, topic?)
-  switchboard audit verify [--json]             check the audit log's hash chain (exit 1 when broken)
-  switchboard audit list [--object KIND] [--id ID] [--account ID] [--limit N]
+  switchboard audit verify [--json] [--region NAME]
+                                                check the audit log's hash chains (exit 1 when broken)
+  switchboard audit list [--object KIND] [--id ID] [--account ID] [--limit N] [--region NAME]
+  switchboard regions                           what each region's store holds, by country (data residency)
 
 Configuration comes from the environment (see README).`;
 
@@ -110,6 +112,8 @@ async function dispatch(argv: string[]): Promise<number> {
       }
       case 'audit':
         return await auditCommand(rest);
+      case 'regions':
+        return await (await import('./regions.ts')).regionsCommand();
       case 'consent':
         return await consentCommand(rest);
       case 'send':

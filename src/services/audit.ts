@@ -1,7 +1,8 @@
 // Checking the audit log's chain (domain/audit.ts): every entry from the checkpoint on,
 // page by page, then the head. Used by `switchboard audit verify` and GET /v1/audit/verify.
-import type { AuditLog } from '../store/store.ts';
+import type { AuditLog, Store } from '../store/store.ts';
 import { verifyChain, type ChainProblem } from '../domain/audit.ts';
+import { AppError } from '../domain/errors.ts';
 
 export interface AuditVerdict { ok: boolean; entries: number; checkpoint_seq: number; head_seq: number; head_hash: string; problems: ChainProblem[] }
 
@@ -23,4 +24,16 @@ export async function verifyAudit(store: AuditLog): Promise<AuditVerdict> {
   if (at.seq !== head.n) problems.push({ seq: at.seq, problem: `the chain ends at entry ${at.seq}, its head says ${head.n} (entries removed from the end)` });
   else if (at.hash !== head.hash) problems.push({ seq: at.seq, problem: 'the last entry does not match the hash the head keeps' });
   return { ok: problems.length === 0, entries, checkpoint_seq: head.checkpoint_seq, head_seq: head.n, head_hash: head.hash, problems: problems.slice(0, 100) };
+}
+
+/**
+ * Whose chain: the home store's (configuration), or with regions one region's — changes to
+ * records holding phone numbers (staff opt-outs and consent) are audited in their region,
+ * a chain per store (DESIGN §6).
+ */
+export function auditChainOf(store: Store, region: string | undefined): AuditLog {
+  if (region === undefined) return store;
+  const found = store.regions?.all.find((r) => r.name === region);
+  if (!found) throw new AppError('validation_error', store.regions ? `region is one of ${store.regions.all.map((r) => r.name).join(', ')}` : 'this server has no regions (SWITCHBOARD_REGIONS)', { field: 'region' });
+  return found.store;
 }

@@ -50,6 +50,11 @@ export abstract class BaseStore extends BatchesBase implements Store {
     return this.db.selectFrom('messages').selectAll().where('id', 'in', ids).execute();
   }
 
+  async countByCountry(): Promise<{ country: string | null; n: number }[]> {
+    const rows = await this.db.selectFrom('messages').select((eb) => ['country', eb.fn.countAll<number | string>().as('n')]).groupBy('country').orderBy('country').execute();
+    return rows.map((r) => ({ country: r.country, n: Number(r.n) }));
+  }
+
   async messageOfProvider(providerId: string, providerMessageId: string): Promise<string | undefined> {
     const r = await this.db.selectFrom('message_parts').select('message_id').where('provider_id', '=', providerId).where('provider_message_id', '=', providerMessageId).limit(1).executeTakeFirst();
     return r?.message_id;

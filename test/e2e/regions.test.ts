@@ -15,6 +15,11 @@ import { TcpProxy } from '../helpers/tcp-proxy.ts';
 import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
 import { idRegion } from '../../src/domain/regions.ts';
 import type { Config } from '../../src/config.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, '../../src/cli/main.ts');
 
 const COUNTRIES = 'eu=DE,FR;us=*';
 const EU_NUMBER = '+4915112340000';
@@ -43,7 +48,7 @@ function pgDb(url: string): RegionDb {
   };
 }
 
-interface Setup { overrides: Partial<Record<keyof Config, unknown>>; db(name: 'home' | 'eu' | 'us', dataDir: string): RegionDb; dispose(): Promise<void> }
+interface Setup { overrides: Partial<Record<keyof Config, unknown>>; db(name: 'home' | 'eu' | 'us', dataDir: string): RegionDb; cliEnv(dataDir: string): Record<string, string>; dispose(): Promise<void> }
 
 function residencySuite(name: string, tokenEnv: string, setup: () => Promise<Setup>, more?: (s: () => { t: TestApp; rig: InboundRig; env: Setup }) => void) {
   describe(`data residency (${name})`, { skip: name === 'PostgreSQL' ? pgSkip : false }, () => {
@@ -158,6 +163,25 @@ function residencySuite(name: string, tokenEnv: string, setup: () => Promise<Set
       assert.equal(bad.body.error.field, 'region');
     });
 
+    it('audits a staff opt-out in its number\'s region, and the CLI verifies every chain and reports what each region holds', async () => {
+      const other = '+4915112340009';
+      assert.equal((await t.call('POST', '/v1/opt-outs', { number: other })).status, 201);
+      assert.deepEqual(await holders('opt_outs', 'number', other), ['eu']);
+      const entries = (await t.call('GET', '/v1/audit?region=eu')).body.data;
+      assert.ok(entries.some((e: { object_id: string }) => e.object_id.includes(other)), 'the EU chain has the change');
+      assert.equal((await t.call('GET', '/v1/audit/verify?region=eu')).body.ok, true);
+      assert.equal((await t.call('GET', '/v1/audit?region=mars')).status, 400);
+      const cli = (args: string[], extra: Record<string, string> = {}) => run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, SWITCHBOARD_REGION_COUNTRIES: COUNTRIES, ...env.cliEnv(t.dataDir), ...extra } });
+      const verified = (await cli(['audit', 'verify'])).stdout;
+      for (const chain of ['home', 'eu', 'us']) assert.match(verified, new RegExp(`^${chain}: ok: \\d+ entries`, 'm'));
+      const held = (await cli(['regions'])).stdout;
+      assert.match(held, /^eu: \d+ messages\n(  .*\n)*  DE  \d+\n/m);
+      assert.match(held, /^us: \d+ messages\n(  .*\n)*  US  \d+\n/m);
+      assert.match(held, /^eu: \d+ messages\n(  .*\n)*  US  \d+  \(the country map sends US to us\)\n/m, 'the pinned account\'s message to a US number');
+      // Germany moved to the US region: what the EU store holds of it is named as staying there.
+      assert.match((await cli(['regions'], { SWITCHBOARD_REGION_COUNTRIES: 'us=*' })).stdout, /  DE  \d+  \(the country map sends DE to us\)/);
+    });
+
     more?.(() => ({ t, rig, env }));
   });
 }
@@ -165,6 +189,7 @@ function residencySuite(name: string, tokenEnv: string, setup: () => Promise<Set
 residencySuite('SQLite', 'TWILIO_TEST_REGIONS_SQLITE_TOKEN', async () => ({
   overrides: { regions: 'eu,us' },
   db: (n, dataDir) => sqliteDb(join(dataDir, n === 'home' ? 'switchboard.db' : `switchboard-${n}.db`)),
+  cliEnv: (dataDir) => ({ SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_REGIONS: 'eu,us' }),
   dispose: async () => {},
 }));
 
@@ -182,6 +207,7 @@ residencySuite('PostgreSQL', 'TWILIO_TEST_REGIONS_PG_TOKEN', async () => {
   return {
     overrides: { databaseUrl: url(names.home), regions: `eu=${proxy.url(url(names.eu))},us=${url(names.us)}`, simulator: 'off', databaseCheckMs: 200 },
     db: (n) => pgDb(url(names[n])),
+    cliEnv: () => ({ DATABASE_URL: url(names.home), SWITCHBOARD_REGIONS: `eu=${url(names.eu)},us=${url(names.us)}` }),
     dispose: async () => {
       await proxy?.stop();
       for (const n of Object.values(names)) await admin.query(`DROP DATABASE IF EXISTS ${n} WITH (FORCE)`);

@@ -93,6 +93,9 @@ export interface MessageLedger {
   /** Messages accepted in [since, until), with their account and time (an id range: ids are time-ordered): every account's, or one's. */
   acceptedIn(since: number, until: number, accountId?: string): Promise<{ account_id: string; created_at: number }[]>;
 
+  /** how many messages the ledger holds per destination country (what a region holds: switchboard regions) */
+  countByCountry(): Promise<{ country: string | null; n: number }[]>;
+
   /** the message a provider's id for one of its parts belongs to (where a receipt goes) */
   messageOfProvider(providerId: string, providerMessageId: string): Promise<string | undefined>;
 

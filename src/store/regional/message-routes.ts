@@ -50,6 +50,11 @@ export function messageRoutes(r: Regions, seen: Seen): MessageRoutes {
     purgeMessages: async (finalBefore, limit, archive) => sum(await r.gather(r.working, (s) => s.purgeMessages(finalBefore, limit, archive))),
     finalMessages: async (since, until, accountId, withMetadata) => (await r.each(r.all, (s) => s.finalMessages(since, until, accountId, withMetadata))).flat(),
     acceptedIn: async (since, until, accountId) => (await r.each(r.all, (s) => s.acceptedIn(since, until, accountId))).flat(),
+    countByCountry: async () => {
+      const by = new Map<string | null, number>();
+      for (const c of (await r.each(r.all, (s) => s.countByCountry())).flat()) by.set(c.country, (by.get(c.country) ?? 0) + c.n);
+      return [...by].map(([country, n]) => ({ country, n }));
+    },
     messageOfProvider: async (providerId, pmid) => (await r.gather(r.all, (s) => s.messageOfProvider(providerId, pmid))).find(Boolean),
     lastSender: async (to) => {
       const home = r.ofNumber(to);

@@ -75,7 +75,14 @@ export function otherRoutes(r: Regions, seen: Seen): OtherRoutes {
 
     recordConsent: (rec) => r.call(r.ofNumber(rec.number), (s) => s.recordConsent(rec)),
     listConsent: (accountId, n) => r.call(r.ofNumber(n), (s) => s.listConsent(accountId, n)),
-    listOptOuts: async (accountId, n) => (n ? r.call(r.ofNumber(n), (s) => s.listOptOuts(accountId, n)) : (await r.gather(r.all, (s) => s.listOptOuts(accountId))).flat()),
+    // A number's opt-outs are written in its region, but one written before its country
+    // moved stays where it was: every region is asked (the number's own must answer).
+    listOptOuts: async (accountId, n) => {
+      if (!n) return (await r.gather(r.all, (s) => s.listOptOuts(accountId))).flat();
+      const own = r.ofNumber(n);
+      const [mine, others] = await Promise.all([r.call(own, (s) => s.listOptOuts(accountId, n)), r.gather(r.all.filter((g) => g !== own), (s) => s.listOptOuts(accountId, n))]);
+      return [...mine, ...others.flat()];
+    },
 
     batchCounts: async (id) => {
       const out: Partial<Record<MessageStatus, number>> = {};

@@ -338,6 +338,7 @@ export function ledgerCases(get: () => Store): void {
       await store.recordOutcomes([o]);
       assert.deepEqual(await store.lastSender(to), { from_number: '+14155550199', provider_id: provider });
       assert.equal(await store.lastSender('+14155550000'), undefined);
+      assert.ok((await store.countByCountry()).some((c) => c.country === m.row.country && c.n >= 1), 'counted by its country');
       // A receipt's way to its message: the provider's id for a part.
       assert.equal(await store.messageOfProvider('sim', `lw-${m.row.id}`), m.row.id);
       assert.equal(await store.messageOfProvider(provider, `lw-${m.row.id}`), undefined, 'another provider\'s id space');

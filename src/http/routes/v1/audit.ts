@@ -8,7 +8,7 @@ import { readScope } from '../../../domain/actor.ts';
 import { AppError } from '../../../domain/errors.ts';
 import { parseIsoTime } from '../../../domain/time.ts';
 import { DEFAULT_LIMIT, encodeCursor, pageQuery, type PageQuery } from '../../paging.ts';
-import { verifyAudit } from '../../../services/audit.ts';
+import { auditChainOf, verifyAudit } from '../../../services/audit.ts';
 
 const anyObject = { type: ['object', 'null'], additionalProperties: true } as const;
 const entrySchema = {
@@ -21,7 +21,8 @@ const entrySchema = {
   },
 } as const;
 
-type AuditQuery = { object?: AuditObject; object_id?: string; actor?: string; since?: string; until?: string; account_id?: string } & PageQuery;
+type AuditQuery = { object?: AuditObject; object_id?: string; actor?: string; since?: string; until?: string; account_id?: string; region?: string } & PageQuery;
+const regionParam = { region: { type: 'string', description: 'with regions: that region\'s chain (changes to opt-outs and consent of its numbers) instead of the home store\'s' } } as const;
 
 function seqCursor(c: string | undefined): number | undefined {
   if (c === undefined) return undefined;
@@ -37,14 +38,14 @@ export async function auditRoutes(app: FastifyInstance, ctx: AppContext): Promis
       tags: ['audit'], summary: 'Configuration changes, newest first: who changed what, before and after',
       querystring: {
         type: 'object', additionalProperties: false,
-        properties: { object: { type: 'string', enum: AUDIT_OBJECTS }, object_id: { type: 'string' }, actor: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, account_id: { type: 'string' }, ...pageQuery },
+        properties: { object: { type: 'string', enum: AUDIT_OBJECTS }, object_id: { type: 'string' }, actor: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, account_id: { type: 'string' }, ...regionParam, ...pageQuery },
       },
       response: { 200: { type: 'object', properties: { data: { type: 'array', items: entrySchema }, next_cursor: { type: ['string', 'null'] } } } },
     },
   }, async (req) => {
     const q = req.query;
     const limit = q.limit ?? DEFAULT_LIMIT;
-    const rows = await ctx.store.listAudit({
+    const rows = await auditChainOf(ctx.store, q.region).listAudit({
       accountId: readScope(req.principal, q.account_id), object: q.object, objectId: q.object_id, actorId: q.actor,
       since: parseIsoTime(q.since, 'since'), until: parseIsoTime(q.until, 'until'), beforeSeq: seqCursor(q.cursor), limit: limit + 1,
     });
@@ -52,10 +53,11 @@ export async function auditRoutes(app: FastifyInstance, ctx: AppContext): Promis
     return { data: page.map(presentAudit), next_cursor: rows.length > limit ? encodeCursor(`aud:${page[page.length - 1].seq}`) : null };
   });
 
-  app.get('/v1/audit/verify', {
+  app.get<{ Querystring: { region?: string } }>('/v1/audit/verify', {
     config: { scope: 'operator' },
     schema: {
       tags: ['audit'], summary: 'Check the audit chain: every entry in order, unedited, up to its head (operator)',
+      querystring: { type: 'object', additionalProperties: false, properties: regionParam },
       response: {
         200: {
           type: 'object',
@@ -66,5 +68,5 @@ export async function auditRoutes(app: FastifyInstance, ctx: AppContext): Promis
         },
       },
     },
-  }, async () => verifyAudit(ctx.store));
+  }, async (req) => verifyAudit(auditChainOf(ctx.store, req.query.region)));
 }
