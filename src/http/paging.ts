@@ -28,7 +28,7 @@ export function decodeCursor(c: string, prefix: string): string {
 /** Pages rows the store fetched with `limit + 1` (newest first, by id). */
 export function pageFetched<T, R>(rows: T[], limit: number, id: (r: T) => string, present: (r: T) => R): Page<R> {
   const page = rows.slice(0, limit);
-  return { data: page.map(present), next_cursor: rows.length > limit ? encodeCursor(id(page[page.length - 1])) : null };
+  return { data: page.map((r) => present(r)), next_cursor: rows.length > limit ? encodeCursor(id(page[page.length - 1])) : null };
 }
 
 /** Pages a whole record list in memory, in order of `key` (unique per row). */

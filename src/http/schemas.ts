@@ -43,6 +43,7 @@ export const messageSchema = {
     topic: { ...nullableString, description: 'its consent topic, when it named one' },
     priority: { type: 'string', enum: ['urgent', 'normal', 'bulk'], description: 'its lane: urgent goes first, bulk keeps a guaranteed share; within a lane, accounts take turns' },
     conversation_id: { ...nullableString, description: 'the conversation it was sent on, when one was named' },
+    region: { type: 'string', description: 'data residency (SWITCHBOARD_REGIONS): the region whose database stores it; absent without regions' },
     waited_for_turn_ms: { type: ['integer', 'null'], description: 'how long it waited from when it was due to its first attempt (shown with its attempts; null until then)' },
     resent_after_no_receipt_from: { ...nullableString, description: 'the provider whose receipt did not come in time, once the message was sent once more elsewhere' },
     callback_url: nullableString,

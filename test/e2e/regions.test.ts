@@ -106,7 +106,11 @@ function residencySuite(name: string, tokenEnv: string, setup: () => Promise<Set
       assert.ok(await webhooksWith('us', usSid) > 0);
       assert.equal(await webhooksWith('eu', usSid) + await webhooksWith('home', usSid), 0);
       // One API over both: reads by id, the list, the delivery report.
-      const listed = (await t.call('GET', '/v1/messages?limit=100')).body.data.map((m: { id: string }) => m.id);
+      assert.equal((await t.call('GET', `/v1/messages/${de}`)).body.region, 'eu', 'each message says which region stores it');
+      const page = (await t.call('GET', '/v1/messages?limit=100')).body.data as { id: string; region: string }[];
+      assert.deepEqual([page.find((m) => m.id === de)?.region, page.find((m) => m.id === us)?.region], ['eu', 'us']);
+      assert.deepEqual((await t.call('GET', '/v1/status')).body.regions, [{ name: 'eu', available: true }, { name: 'us', available: true }]);
+      const listed = page.map((m) => m.id);
       assert.ok(listed.includes(de) && listed.includes(us), 'the list shows both regions');
       assert.ok(listed.indexOf(us) < listed.indexOf(de), 'newest first across regions');
       const report = (await t.call('GET', '/v1/reports/delivery?group_by=country')).body;
@@ -235,6 +239,7 @@ residencySuite('PostgreSQL', 'TWILIO_TEST_REGIONS_PG_TOKEN', async () => {
       const list = await t.call('GET', '/v1/messages?limit=100');
       assert.equal(list.status, 200, 'lists go on with the regions that answer');
       assert.ok(list.body.data.some((m: { id: string }) => m.id === us.body.id));
+      assert.deepEqual((await t.call('GET', '/v1/status')).body.regions, [{ name: 'eu', available: false }, { name: 'us', available: true }]);
       const ready = await t.call('GET', '/readyz');
       assert.equal(ready.status, 200);
       assert.equal(ready.body.status, 'degraded');

@@ -56,7 +56,7 @@ describe('regional store', () => {
 
   it('keeps configuration in the home store', async () => {
     const now = Date.now();
-    await store.upsertNumber({ number: '+4915100000099', provider_id: 'sim', account_id: 'default', country: 'DE', type: 'mobile', capabilities: '["sms"]', rate_per_second: 1, pool: 'default', active: 1, created_at: now, updated_at: now });
+    await store.upsertNumber({ number: '+4915100000099', provider_id: 'sim', account_id: 'default', country: 'DE', type: 'longcode', capabilities: '["sms"]', rate_per_second: 1, pool: 'default', active: 1, created_at: now, updated_at: now });
     assert.ok((await home.store.listNumbers()).some((n) => n.number === '+4915100000099'));
     assert.equal((await eu.store.listNumbers()).length, 0);
   });

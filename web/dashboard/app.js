@@ -101,10 +101,11 @@ async function overview() {
   const providers = h('div', { id: 'provider-health' });
   const alerts = h('div', { id: 'open-alerts' });
   const lanes = h('div', { id: 'queue-lanes' });
+  const regions = h('div', { id: 'regions' });
   const span = h('select', { id: 'span', onchange: () => guarded(refresh) }, h('option', { value: '60' }, 'last hour'), h('option', { value: '1440' }, 'last day'));
   page('Overview', cards, h('h2', {}, 'Messages per minute, ', h('label.inline-label', { for: 'span' }, h('span.sr', {}, 'period '), span)),
     h('div.legend', {}, h('span.s-accepted', {}, 'accepted'), h('span.s-delivered', {}, 'delivered'), h('span.s-failed', {}, 'failed')), chartBox,
-    h('h2', {}, 'Providers'), providers, h('h2', {}, 'Queue by account and priority'), lanes, me.operator ? h('h2', {}, 'Open alerts') : null, alerts);
+    h('h2', {}, 'Providers'), providers, regions, h('h2', {}, 'Queue by account and priority'), lanes, me.operator ? h('h2', {}, 'Open alerts') : null, alerts);
   const refresh = async () => {
     const [status, act, report] = await Promise.all([api('GET', '/v1/status'), api('GET', `/v1/reports/activity?minutes=${span.value}`), api('GET', '/v1/reports/delivery?group_by=provider')]);
     // A day is shown in 10-minute steps.
@@ -135,6 +136,8 @@ async function overview() {
       ['Delivery rate (24 h)', (p) => { const g = byProvider.get(p.id); return g?.delivery_rate == null ? '—' : `${(g.delivery_rate * 100).toFixed(1)} %`; }],
       ['Latency p50 / p95', (p) => { const g = byProvider.get(p.id); return g?.latency_p50_seconds == null ? '—' : `${g.latency_p50_seconds.toFixed(1)} s / ${g.latency_p95_seconds.toFixed(1)} s`; }],
     ], status.providers));
+    // Data residency: each region's database, and whether it answers.
+    regions.replaceChildren(...(status.regions ? [h('h2', {}, 'Regions'), table([['Region', (r) => r.name], ['Database', (r) => badge(r.available ? 'available' : 'unavailable')]], status.regions)] : []));
     // Who is waiting, in which lane, and how long the oldest due message has waited for its turn.
     lanes.replaceChildren(status.queue.lanes.length ? table([
       ['Account', (l) => l.account_id], ['Priority', (l) => badge(l.priority)], ['Queued', (l) => String(l.depth)],
@@ -226,6 +229,7 @@ async function message(id) {
   page(`Message ${m.id}`,
     h('p', {}, badge(m.status), ' ', `to ${m.to}${m.from ? ` from ${m.from}` : ''}`, m.provider ? ` via ${m.provider}` : '', m.simulated ? ' ' : '', m.simulated ? badge('simulated') : ''),
     m.error ? h('p', {}, `Error: ${m.error.code} — ${m.error.message ?? ''}`) : null,
+    m.region ? h('p', { id: 'region' }, 'Stored in region ', badge(m.region)) : null,
     h('p', { id: 'turn' }, 'Priority ', badge(m.priority), m.waited_for_turn_ms == null ? '' : `, waited ${(m.waited_for_turn_ms / 1000).toFixed(1)} s for its turn`),
     m.conversation_id ? h('p', {}, h('a', { href: `#/conversation/${m.conversation_id}` }, 'The conversation')) : null,
     h('h2', {}, 'Timeline'), h('ol.timeline', { id: 'timeline' }, steps.map((s) => h('li', {}, when(s.at), s.text, s.raw ? rawWebhook(s.raw) : null))),

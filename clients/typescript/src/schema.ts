@@ -2370,6 +2370,8 @@ export interface paths {
                     since?: string;
                     until?: string;
                     account_id?: string;
+                    /** @description with regions: that region's chain (changes to opt-outs and consent of its numbers) instead of the home store's */
+                    region?: string;
                     limit?: number;
                     cursor?: string;
                 };
@@ -2434,7 +2436,10 @@ export interface paths {
         /** Check the audit chain: every entry in order, unedited, up to its head (operator) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description with regions: that region's chain (changes to opt-outs and consent of its numbers) instead of the home store's */
+                    region?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -3767,6 +3772,8 @@ export interface components {
             priority?: "urgent" | "normal" | "bulk";
             /** @description the conversation it was sent on, when one was named */
             conversation_id?: string | null;
+            /** @description data residency (SWITCHBOARD_REGIONS): the region whose database stores it; absent without regions */
+            region?: string;
             /** @description how long it waited from when it was due to its first attempt (shown with its attempts; null until then) */
             waited_for_turn_ms?: number | null;
             /** @description the provider whose receipt did not come in time, once the message was sent once more elsewhere */

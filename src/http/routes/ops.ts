@@ -70,6 +70,8 @@ export async function statusReport(ctx: AppContext, actor: Actor, accountId: str
         demoted: sends ? v.demoted : null,
       };
     }),
+    // With regions: each one, and whether its database answered (queue figures leave out one that did not).
+    ...(ctx.store.regions ? { regions: ctx.store.regions.all.map((r) => ({ name: r.name, available: !ctx.store.regions!.down.has(r.name) })) } : {}),
     queue: {
       depth: q.depth, oldest_age_seconds: ageSeconds(q.oldestDueAt, now), by_status: q.byStatus,
       // by account and lane: who is waiting, and how long the oldest due message has waited for its turn

@@ -13,7 +13,7 @@ import { cancelMessage } from '../../../services/cancel.ts';
 import { decodeCursor, pageFetched, pageQuery } from '../../paging.ts';
 import { actingAccount } from '../../../domain/actor.ts';
 import { callerOf } from '../../caller.ts';
-import type { CallbackQueue } from '../../../store/store.ts';
+import type { AttemptRow, CallbackQueue, MessageRow } from '../../../store/store.ts';
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 const errors = { 400: { $ref: 'Error#' }, 401: { $ref: 'Error#' }, 403: { $ref: 'Error#' } };
@@ -30,6 +30,9 @@ async function limitIntake(ctx: AppContext, keyId: string | null): Promise<void>
 }
 
 export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  // With regions, which one the message is stored in (its id names it).
+  const regions = ctx.store.regions;
+  const present = (m: MessageRow, attempts?: AttemptRow[]) => ({ ...presentMessage(m, attempts), ...(regions ? { region: regions.ofId(m.id).name } : {}) });
   app.post<{ Body: SendInput }>('/v1/messages/preview', {
     config: { scope: 'send' },
     schema: {
@@ -59,9 +62,9 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
     if (wait > 0 && !isSendOutcome(message.status)) {
       const done = await ctx.waiters.wait(message.id, wait * 1000);
       // The outcome with the path it took: each attempt's provider, number and result.
-      if (done) { const attempts = await ctx.store.listAttempts(done.id); return reply.code(200).send({ ...presentMessage(done, attempts), attempts: attempts.map(presentAttempt) }); }
+      if (done) { const attempts = await ctx.store.listAttempts(done.id); return reply.code(200).send({ ...present(done, attempts), attempts: attempts.map(presentAttempt) }); }
     }
-    return reply.code(202).send(presentMessage(message));
+    return reply.code(202).send(present(message));
   });
 
   app.get<{ Params: { id: string } }>('/v1/messages/:id', {
@@ -73,7 +76,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
     if (!m) throw new AppError('not_found', `no message ${req.params.id}`);
     const [attempts, parts, events] = await Promise.all([ctx.store.listAttempts(m.id), ctx.store.listParts(m.id), ctx.store.listEvents(m.id)]);
     const routing = presentRouting(attempts);
-    return { ...presentMessage(m, attempts), ...(routing ? { routing } : {}), attempts: attempts.map(presentAttempt), parts: parts.map(presentPart), events: events.map(presentEvent) };
+    return { ...present(m, attempts), ...(routing ? { routing } : {}), attempts: attempts.map(presentAttempt), parts: parts.map(presentPart), events: events.map(presentEvent) };
   });
 
   app.get<{ Params: { id: string } }>('/v1/messages/:id/callbacks', {
@@ -112,7 +115,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
       since: parseIsoTime(q.since, 'since'), until: parseIsoTime(q.until, 'until'), metadata,
       before: q.cursor ? decodeCursor(q.cursor, 'msg') : undefined, limit: limit + 1,
     });
-    return pageFetched(rows, limit, (m) => m.id, presentMessage);
+    return pageFetched(rows, limit, (m) => m.id, (m) => present(m));
   });
 
   app.post<{ Params: { id: string } }>('/v1/messages/:id/cancel', {
@@ -122,7 +125,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: AppContext): Prom
     const r = await cancelMessage(ctx, req.principal.accountId, req.params.id);
     if (r.kind === 'not_found') throw new AppError('not_found', `no message ${req.params.id}`);
     if (r.kind === 'not_cancelable') throw new AppError('message_not_cancelable', `message ${req.params.id} is ${r.message.status}`);
-    return presentMessage(r.message);
+    return present(r.message);
   });
 }
 
