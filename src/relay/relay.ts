@@ -16,7 +16,7 @@
 // a destination that is the sender or one of our own numbers is skipped.
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import type { EventOutbox, InboundRow, MessageLedger, MessageRow, RelayAttemptOutcome, RelayRow, RelayStore } from '../store/store.ts';
+import type { EventOutbox, InboundRow, MessageLedger, MessageRow, RelayAttemptOutcome, RelayRow, RelayStore, Store } from '../store/store.ts';
 import type { Intake } from '../intake/accept-message.ts';
 import type { Router } from '../routing/choose-route.ts';
 import type { RateLimiter } from '../routing/rate-limit/limiter.ts';
@@ -29,7 +29,7 @@ import { Periodic } from '../loop/periodic.ts';
 import { relayHopEvent } from '../public/events.ts';
 
 /** What this needs of the store. */
-export type RelayServiceStore = RelayStore & Pick<MessageLedger, 'getMessage'> & Pick<EventOutbox, 'appendEvents'>;
+export type RelayServiceStore = RelayStore & Pick<MessageLedger, 'getMessage'> & Pick<EventOutbox, 'appendEvents'> & Pick<Store, 'regions'>;
 
 /** How long a process may take to hand an attempt to intake before a sweep re-drives it. */
 const START_LEASE_MS = 30_000;
@@ -116,7 +116,7 @@ export class RelayService {
       if (!slot.ok) reason = `rate_limited: ${input.source} may trigger ${c.relayRatePerMinute} relays a minute through ${input.number}`;
     }
     const relay: RelayRow = {
-      id: newId('rly'), account_id: rule.account_id, number: input.number, source: input.source, body: input.body, destinations: rule.destinations,
+      id: this.#store.regions?.idFor('rly', input.number) ?? newId('rly'), account_id: rule.account_id, number: input.number, source: input.source, body: input.body, destinations: rule.destinations,
       inbound_id: input.inboundId, provider_id: input.providerId, provider_message_id: input.providerMessageId,
       status: reason ? 'blocked' : 'forwarding', reason, hops, position: -1, deadline_at: reason ? null : now + START_LEASE_MS, created_at: now, updated_at: now,
     };

@@ -134,6 +134,11 @@ function residencySuite(name: string, tokenEnv: string, setup: () => Promise<Set
       assert.deepEqual(await holders('relays', 'id', relay.id), ['eu']);
       assert.deepEqual(await holders('relay_attempts', 'relay_id', relay.id), ['eu']);
       assert.deepEqual(await holders('inbound_messages', 'from_number', EU_CUSTOMER), ['eu']);
+      assert.equal(idRegion(relay.id), 0, 'the relay\'s id carries its region');
+      // Its events (the text received, each hop) are in the EU outbox only.
+      assert.deepEqual(await holders('outbox', 'subject', relay.id), ['eu']);
+      const inboundIds = await db('eu').values('inbound_messages', 'id');
+      for (const id of inboundIds) assert.deepEqual(await holders('outbox', 'subject', id), ['eu'], `inbound.received of ${id}`);
       assert.deepEqual(await holders('relay_rules', 'number', EU_NUMBER), ['home'], 'the rule is configuration');
       const inbound = (await t.call('GET', '/v1/inbound?limit=10')).body.data.find((m: { from: string }) => m.from === EU_CUSTOMER);
       assert.ok(inbound, 'the inbound list reads the EU store');
@@ -145,6 +150,8 @@ function residencySuite(name: string, tokenEnv: string, setup: () => Promise<Set
       await eventually(async () => (await holders('opt_outs', 'number', US_CUSTOMER)).length > 0, 10_000, 'the US STOP applied');
       assert.deepEqual(await holders('opt_outs', 'number', EU_CUSTOMER), ['eu']);
       assert.deepEqual(await holders('consent_records', 'number', EU_CUSTOMER), ['eu']);
+      await eventually(async () => (await holders('outbox', 'subject', EU_CUSTOMER)).length > 0, 10_000, 'the consent event');
+      assert.deepEqual(await holders('outbox', 'subject', EU_CUSTOMER), ['eu'], 'the consent.opt_out event');
       assert.deepEqual(await holders('opt_outs', 'number', US_CUSTOMER), ['us']);
       const refused = await t.call('POST', '/v1/messages', { to: EU_CUSTOMER, body: 'Angebot' });
       assert.equal(refused.status, 422);

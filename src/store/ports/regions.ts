@@ -2,6 +2,7 @@
 // and which regions are away. Terms in domain/regions.ts. `S` is the Store (kept generic
 // so this port does not import the Store it is part of).
 import type { RegionMap } from '../../domain/regions.ts';
+import type { IdPrefix } from '../../domain/ids.ts';
 
 export interface RegionOf<S> { name: string; index: number; store: S }
 
@@ -19,4 +20,6 @@ export interface RegionView<S> {
   ofId(id: string): RegionOf<S>;
   /** the region of a phone number's country */
   ofNumber(e164: string): RegionOf<S>;
+  /** a new id (`rly`, …) tagged with the region of the number its row is kept by */
+  idFor(prefix: IdPrefix, e164: string): string;
 }

@@ -5,7 +5,7 @@
 // in the home store). Batches and report rollups hold no number and no text: their
 // records live with the configuration in the home store, their counts are read from
 // every region.
-import type { BatchStore, ConsentLedger, ConversationStore, EventOutbox, LookupCache, MaskStore, RecordStore, RelayRow, RelayStore, Store } from '../store.ts';
+import type { BatchStore, ConsentLedger, OutboxRow, ConversationStore, EventOutbox, LookupCache, MaskStore, RecordStore, RelayRow, RelayStore, Store } from '../store.ts';
 import type { MessageStatus } from '../../domain/status.ts';
 import { newestFirst, sum, type Region, type Regions, type Seen } from './regions.ts';
 
@@ -92,11 +92,23 @@ export function otherRoutes(r: Regions, seen: Seen): OtherRoutes {
     batchFailures: async (id) => (await r.each(r.all, (s) => s.batchFailures(id))).flat(),
 
     appendEvents: async (rows) => {
-      const about = rows.filter((e) => e.message_id);
+      const about = rows.filter((e) => regionOfEvent(r, e));
       await Promise.all([
-        about.length < rows.length ? r.home.appendEvents(rows.filter((e) => !e.message_id)) : undefined,
-        r.splitDo(about, (e) => r.ofId(e.message_id!), (s, part) => s.appendEvents(part)),
+        about.length < rows.length ? r.home.appendEvents(rows.filter((e) => !regionOfEvent(r, e))) : undefined,
+        r.splitDo(about, (e) => regionOfEvent(r, e)!, (s, part) => s.appendEvents(part)),
       ]);
     },
   };
+}
+
+/**
+ * The region of an event's personal data: its message's; an inbound text's or a relay's
+ * (their ids carry it); a number's (consent changes); none (the home store) for events
+ * about configuration, providers and the like.
+ */
+function regionOfEvent(r: Regions, e: OutboxRow): Region | undefined {
+  if (e.message_id) return r.ofId(e.message_id);
+  if (e.subject.startsWith('+')) return r.ofNumber(e.subject);
+  if (/^(inb|rly)_/.test(e.subject)) return r.ofId(e.subject);
+  return undefined;
 }

@@ -5,7 +5,8 @@
 // (`unavailable`), so one region's outage never hides another's data.
 import type { Store } from '../store.ts';
 import type { RegionOf, RegionView } from '../ports/regions.ts';
-import { idRegion, regionOfCountry, regionUnavailable, type RegionMap } from '../../domain/regions.ts';
+import { idRegion, regionOfCountry, regionUnavailable, tagId, type RegionMap } from '../../domain/regions.ts';
+import { newId, type IdPrefix } from '../../domain/ids.ts';
 import { AppError } from '../../domain/errors.ts';
 import { parsePhone } from '../../domain/phone.ts';
 import { storeFailure } from '../failures.ts';
@@ -42,6 +43,10 @@ export class Regions implements RegionView<Store> {
   ofNumber(e164: string): Region {
     const p = parsePhone(e164);
     return this.all[regionOfCountry(this.map, p.ok ? p.country : undefined)];
+  }
+
+  idFor(prefix: IdPrefix, e164: string): string {
+    return tagId(newId(prefix), this.ofNumber(e164).index);
   }
 
   /** One region's store, its outage answered as that region's. */
