@@ -1,8 +1,9 @@
 // The regions a RegionalStore routes to (terms in domain/regions.ts): which store a row,
 // an id or a number belongs in, and how a call reaches one region, each region, or the
 // first region that has an id. A region whose database cannot be reached answers
-// `region_unavailable` naming it; reads over every region go on without it and say so
-// (`unavailable`), so one region's outage never hides another's data.
+// `region_unavailable` naming it; reads and claims over every region go on without it
+// (`down` names it, for readiness and /v1/status), so one region's outage never hides
+// another's data.
 import type { Store } from '../store.ts';
 import type { RegionOf, RegionView } from '../ports/regions.ts';
 import { idRegion, regionOfCountry, regionUnavailable, tagId, type RegionMap } from '../../domain/regions.ts';
