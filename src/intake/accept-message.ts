@@ -132,7 +132,7 @@ export class Intake {
     const row = await this.prepare(input, caller, idempotencyKey, { skipOptOut: true });
     const idempotency = idempotencyKey ? { key: idempotencyKey, hash: requestHash(input) } : null;
     // Handed off, the row is stored as the claim would leave it; the caller still sees it queued.
-    const lease = row.status === 'queued' ? this.#handOff?.reserve() ?? null : null;
+    const lease = row.status === 'queued' && this.#batch.worksOn(row.id) ? this.#handOff?.reserve() ?? null : null;
     const stored: MessageRow = lease
       ? { ...row, status: 'sending', lease_owner: lease.owner, next_attempt_at: row.created_at + lease.leaseMs, attempts: 1 }
       : row;

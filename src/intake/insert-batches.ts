@@ -23,6 +23,12 @@ export class InsertBatches {
     return tagId(newId('msg'), (regions.all.find((r) => r.name === pinned) ?? regions.ofNumber(to)).index);
   }
 
+  /** Whether this process's workers work on the message's region (so intake may hand it to one). */
+  worksOn(id: string): boolean {
+    const regions = this.#regions;
+    return !regions || regions.working.includes(regions.ofId(id));
+  }
+
   submit(m: NewMessage): Promise<InsertResult> {
     return this.#batches[this.#regions ? this.#regions.ofId(m.row.id).index : 0].submit(m);
   }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
-import { eventually, settled, type TestApp } from '../helpers/app.ts';
+import { eventually, settled, startApp, type TestApp } from '../helpers/app.ts';
 import { startInboundRig, type InboundRig } from '../helpers/inbound.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
 import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
@@ -196,6 +196,26 @@ function residencySuite(name: string, tokenEnv: string, setup: () => Promise<Set
     more?.(() => ({ t, rig, env }));
   });
 }
+
+describe('workers of one region', () => {
+  it('send only that region\'s messages (serve --region eu): a US message waits for a US worker; the simulator\'s receipts land in their region', async () => {
+    const t = await startApp({ regions: 'eu,us', regionCountries: COUNTRIES, workerRegions: ['eu'] });
+    try {
+      // The US message first: a worker of both regions claims it before the later EU one.
+      const us = (await t.call('POST', '/v1/messages', { to: '+12125550126', body: 'hello' })).body.id as string;
+      const de = (await t.call('POST', '/v1/messages', { to: '+4915123456782', body: 'hallo' })).body.id as string;
+      await eventually(async () => (await t.call('GET', `/v1/messages/${de}`)).body.status === 'delivered', 10_000, 'the EU message delivered');
+      assert.equal((await t.call('GET', `/v1/messages/${us}`)).body.status, 'queued');
+      assert.equal((await t.call('GET', '/v1/status')).body.queue.depth, 1, 'it is counted, and waits');
+      // The simulator's receipt (which names the recipient) was stored in the EU database.
+      const sid = (await t.call('GET', `/v1/messages/${de}`)).body.provider_message_id as string;
+      const eu = sqliteDb(join(t.dataDir, 'switchboard-eu.db'));
+      try { assert.ok((await eu.values('webhooks', 'body')).some((b) => b.includes(sid))); } finally { await eu.close(); }
+    } finally {
+      await t.stop();
+    }
+  });
+});
 
 residencySuite('SQLite', 'TWILIO_TEST_REGIONS_SQLITE_TOKEN', async () => ({
   overrides: { regions: 'eu,us' },

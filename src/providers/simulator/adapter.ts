@@ -71,9 +71,9 @@ export function createSimulator(ctx: AdapterContext): ProviderAdapter {
   const fail = (kind: FailureKind, providerCode: string, message: string, retryAfterMs?: number): SendOutcome =>
     ({ ok: false, error: { kind, code: simulatorError(providerCode), providerCode, message, ...(retryAfterMs ? { retryAfterMs } : {}) } });
 
-  async function emitReceipt(providerMessageId: string, status: 'delivered' | 'undelivered', at: number): Promise<void> {
+  async function emitReceipt(providerMessageId: string, status: 'delivered' | 'undelivered', at: number, to: string): Promise<void> {
     const body = JSON.stringify({
-      message_id: providerMessageId, status, timestamp: new Date(at).toISOString(),
+      message_id: providerMessageId, status, timestamp: new Date(at).toISOString(), to,
       error_code: status === 'undelivered' ? '30003' : null,
     });
     await ctx.emitWebhook({ kind: 'status', body, headers: { [SIGNATURE_HEADER]: sign(body), 'content-type': 'application/json' }, processAfter: at });
@@ -106,7 +106,7 @@ export function createSimulator(ctx: AdapterContext): ProviderAdapter {
         return { index, providerMessageId: simulatorId(tag, fate, at) };
       });
       // Parts are reported last to first, as carriers do not keep order.
-      if (!silent) for (const part of [...parts].reverse()) await emitReceipt(part.providerMessageId, simulatedFate(part.providerMessageId)!.fate as 'delivered' | 'undelivered', at);
+      if (!silent) for (const part of [...parts].reverse()) await emitReceipt(part.providerMessageId, simulatedFate(part.providerMessageId)!.fate as 'delivered' | 'undelivered', at, req.to);
       return { ok: true, parts, segments: req.segments };
     },
 

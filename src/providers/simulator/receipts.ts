@@ -2,7 +2,7 @@
 import type { Receipt } from '../provider.ts';
 import { simulatorError } from './errors.ts';
 
-export interface SimulatorReceiptBody { message_id: string; status: string; timestamp?: string; error_code?: string | null }
+export interface SimulatorReceiptBody { message_id: string; status: string; timestamp?: string; error_code?: string | null; to?: string }
 
 export function simulatorReceipt(b: SimulatorReceiptBody): Receipt {
   if (typeof b?.message_id !== 'string' || typeof b.status !== 'string') throw new Error('simulator receipt without message_id/status');
@@ -15,5 +15,6 @@ export function simulatorReceipt(b: SimulatorReceiptBody): Receipt {
     providerErrorCode: b.error_code ?? undefined,
     errorMessage: b.error_code ? 'simulated non-delivery' : undefined,
     occurredAt: b.timestamp ? Date.parse(b.timestamp) : undefined,
+    ...(typeof b.to === 'string' ? { to: b.to } : {}),
   };
 }
