@@ -64,7 +64,8 @@ const SCHEMA = {
   // wake-up, outcome writes, raw webhooks stored and applied. A full batch goes at once.
   // Each batch costs its round trips whatever its size, so without a window every worker
   // runs its loops flat out on small batches and each one added costs as much CPU as the
-  // first (issue 26); with it a message waits a few more milliseconds.
+  // first (issue 26); with it a message waits a few more milliseconds. Outcome writes in a
+  // steady stream gather on, up to four windows, until 50 are waiting.
   batchWindowMs: { env: 'SWITCHBOARD_BATCH_WINDOW_MS', kind: 'int', def: 20, min: 0, max: 1_000 },
   // The event stream (events/): where events are published (nats://, amqp://, redis://
   // URLs, comma-separated; credentials in a URL stay in the environment) and how long the

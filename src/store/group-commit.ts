@@ -9,6 +9,13 @@
 // processes share the work: each flush costs its round trips whatever its size, so the
 // flush rate, not the message rate, sets a process's CPU.
 //
+// `gather` (with a window): a batch smaller than `minBatch` when its window ends waits on,
+// up to `maxWaitMs`, while flushes come back to back (the last one ended within three
+// windows: a steady stream) — where several processes share a stream each sees a part of
+// it, and a fixed window would have each flush as often as a lone process, its fixed cost
+// paid for ever fewer items (issue 26). After a quiet spell a batch goes at its window, so
+// a lone item waits no longer than before.
+//
 // `inFlight`: how many flushes may run at once. 1 for a store whose flushes are separate
 // round trips; a store that queues writes itself (SQLite's writer thread) takes more, so
 // the next batch is already waiting there when a commit ends, instead of leaving only
@@ -23,28 +30,48 @@ export class GroupCommit<T, R> {
   #scheduled = false;
   #timer: NodeJS.Timeout | null = null;
   #idle: (() => void)[] = [];
+  readonly #gather: { minBatch: number; maxWaitMs: number } | null;
+  /** when the batch being gathered started, and whether its window has ended */
+  #gatheringSince = 0;
+  #windowOver = false;
+  #lastFlushEnd = -Infinity;
 
-  constructor(flush: (items: T[]) => Promise<R[]>, max = 500, inFlight = 1, windowMs = 0) {
+  constructor(flush: (items: T[]) => Promise<R[]>, max = 500, inFlight = 1, windowMs = 0, gather?: { minBatch: number; maxWaitMs: number }) {
     this.#flush = flush;
     this.#max = max;
     this.#inFlight = inFlight;
     this.#windowMs = windowMs;
+    this.#gather = windowMs > 0 && gather ? gather : null;
   }
 
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.#pending.push({ item, resolve, reject });
-      if (this.#timer && this.#pending.length >= this.#max) { clearTimeout(this.#timer); this.#timer = null; this.#scheduled = false; }
-      this.#schedule();
+      const enough = this.#pending.length >= this.#max || (this.#windowOver && this.#pending.length >= this.#gather!.minBatch);
+      if (this.#timer && enough) { clearTimeout(this.#timer); this.#timer = null; this.#scheduled = false; this.#windowOver = false; this.#schedule(true); }
+      else this.#schedule();
     });
   }
 
-  #schedule(): void {
+  /** `now`: the batch is big enough, whatever its window. */
+  #schedule(now = false): void {
     if (this.#running >= this.#inFlight || this.#scheduled || this.#pending.length === 0) return;
     this.#scheduled = true;
-    const go = () => { this.#scheduled = false; this.#timer = null; void this.#run(); };
-    if (this.#windowMs > 0 && this.#pending.length < this.#max) this.#timer = setTimeout(go, this.#windowMs);
-    else setImmediate(go);
+    const go = () => { this.#scheduled = false; this.#timer = null; this.#windowOver = false; void this.#run(); };
+    if (!now && this.#windowMs > 0 && this.#pending.length < this.#max) {
+      this.#gatheringSince = Date.now();
+      this.#timer = setTimeout(() => this.#windowEnded(go), this.#windowMs);
+    } else setImmediate(go);
+  }
+
+  /** The window is over: flush, or (gathering, in a steady stream) wait for `minBatch` items or `maxWaitMs`. */
+  #windowEnded(go: () => void): void {
+    const g = this.#gather;
+    const now = Date.now();
+    const waitedMore = g ? g.maxWaitMs - (now - this.#gatheringSince) : 0;
+    if (!g || this.#pending.length >= g.minBatch || waitedMore <= 0 || now - this.#lastFlushEnd > 3 * this.#windowMs) return go();
+    this.#windowOver = true;
+    this.#timer = setTimeout(go, waitedMore);
   }
 
   async #run(): Promise<void> {
@@ -59,6 +86,7 @@ export class GroupCommit<T, R> {
       for (const b of batch) b.reject(err);
     }
     this.#running--;
+    this.#lastFlushEnd = Date.now();
     this.#schedule();
     this.#settle();
   }

@@ -76,10 +76,12 @@ export class Worker {
       store: opts.store, config: opts.config, router: opts.router, health: opts.health, limiter: opts.limiter, metrics: opts.metrics, log: this.#log,
       onAccountRefused: (id, error) => this.onAccountRefused?.(id, error),
     });
+    // Outcomes gather (store/group-commit.ts): while several workers share a stream, each flushes
+    // 50 at a time (or after four windows), not every window with a few (issue 26).
     this.#outcomes = new GroupCommit(async (outs) => {
       const applied = await this.#store.recordOutcomes(outs);
       return outs.map((o) => applied.has(o.messageId));
-    }, 500, 1, opts.config.batchWindowMs);
+    }, 500, 1, opts.config.batchWindowMs, { minBatch: 50, maxWaitMs: opts.config.batchWindowMs * 4 });
   }
 
   start(): void {

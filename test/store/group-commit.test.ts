@@ -110,4 +110,30 @@ describe('group commit', () => {
     f.open[0].resolve([70]);
     assert.equal(await a, 70);
   });
+
+  it('gathering: after a quiet spell an item goes at its window; in a steady stream a small batch waits for enough items, or for its longest wait', async () => {
+    const f = manualFlush();
+    const window = 10;
+    const g = new GroupCommit(f.flush, 500, 1, window, { minBatch: 3, maxWaitMs: 200 });
+    const first = g.submit(1);
+    await until(() => f.open.length === 1);
+    f.open[0].resolve([1]);
+    await first;
+    // The flush just ended: a steady stream. Its window passes (a timer of three windows
+    // fires after it) with two items, fewer than minBatch: they wait.
+    const more = [g.submit(2), g.submit(3)];
+    await new Promise((r) => setTimeout(r, window * 3));
+    assert.equal(f.batches.length, 1, 'a small batch in a steady stream waits past its window');
+    more.push(g.submit(4));
+    await until(() => f.open.length === 2);
+    assert.deepEqual(f.batches[1], [2, 3, 4], 'the third item sent it at once');
+    f.open[1].resolve([2, 3, 4]);
+    await Promise.all(more);
+    // Still steady: one item waits for the longest wait, then goes alone.
+    const lone = g.submit(5);
+    await until(() => f.open.length === 3);
+    assert.deepEqual(f.batches[2], [5]);
+    f.open[2].resolve([5]);
+    assert.equal(await lone, 5);
+  });
 });
