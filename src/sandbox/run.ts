@@ -53,7 +53,11 @@ const KINDS: Record<SandboxKind, (o: SandboxOptions, host: string) => Promise<Bu
     const smsc = await new SmscFake().start(o.port ?? 0, host);
     smsc.script = o.script ?? null;
     const control: Server = controlServer(smsc);
-    await new Promise<void>((r) => control.listen(o.controlPort ?? smsc.port + 1, host, r));
+    // The next port after a chosen one; a free one beside an ephemeral SMSC (the next may be taken).
+    await new Promise<void>((resolve, reject) => {
+      control.once('error', reject);
+      control.listen(o.controlPort ?? (o.port ? smsc.port + 1 : 0), host, () => { control.off('error', reject); resolve(); });
+    }).catch(async (err) => { await smsc.stop(); throw err; });
     const shown = host.includes(':') ? `[${host}]` : host;
     return {
       target: smsc, url: `${shown}:${smsc.port}`, controlUrl: `http://${shown}:${(control.address() as AddressInfo).port}`,

@@ -10,6 +10,7 @@ import { regionalStore } from '../../src/store/regional/regional-store.ts';
 import { idRegion, parseRegionMap, tagId } from '../../src/domain/regions.ts';
 import { newId } from '../../src/domain/ids.ts';
 import type { Store } from '../../src/store/store.ts';
+import { readMerged } from '../../src/http/routes/v1/events.ts';
 
 describe('regional store', () => {
   let home: TestStore, eu: TestStore, us: TestStore;
@@ -59,5 +60,22 @@ describe('regional store', () => {
     await store.upsertNumber({ number: '+4915100000099', provider_id: 'sim', account_id: 'default', country: 'DE', type: 'longcode', capabilities: '["sms"]', rate_per_second: 1, pool: 'default', active: 1, created_at: now, updated_at: now });
     assert.ok((await home.store.listNumbers()).some((n) => n.number === '+4915100000099'));
     assert.equal((await eu.store.listNumbers()).length, 0);
+  });
+
+  it('the event feed over several outboxes pages through every event once, each outbox in its own order', async () => {
+    const ev = (id: string, time: number) => ({ id, account_id: 'default', type: 'message.accepted', subject: id, message_id: null, time, data: '{}' });
+    // Times out of step with positions within the EU outbox: a page cut by time alone would skip one.
+    await eu.store.appendEvents([ev('evt_feed_a1', 100), ev('evt_feed_a2', 50)]);
+    await us.store.appendEvents([ev('evt_feed_b1', 75)]);
+    const outboxes = [eu.store, us.store];
+    const seen: string[] = [];
+    let after = [0, 0];
+    for (let i = 0; i < 10; i++) {
+      const page = await readMerged(outboxes, after, { limit: 1 });
+      if (page.events.length === 0) break;
+      seen.push(...page.events.map((e) => e.id));
+      after = page.next.split('.').map(Number);
+    }
+    assert.deepEqual(seen.filter((id) => id.startsWith('evt_feed_')), ['evt_feed_b1', 'evt_feed_a1', 'evt_feed_a2']);
   });
 });

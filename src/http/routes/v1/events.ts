@@ -78,15 +78,25 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
  * regions in SWITCHBOARD_REGIONS order), and a page is the oldest events of all of them.
  * An outbox whose region is away is read once it answers again, from where it was.
  */
-async function readMerged(outboxes: EventOutbox[], after: number[], q: Omit<OutboxQuery, 'after'>): Promise<{ events: OutboxEvent[]; next: string }> {
-  const got = await Promise.all(outboxes.map((o, i) => o.readEvents({ ...q, after: after[i] }).then((events) => events.map((e) => ({ e, i })), (err) => {
+export async function readMerged(outboxes: EventOutbox[], after: number[], q: Omit<OutboxQuery, 'after'>): Promise<{ events: OutboxEvent[]; next: string }> {
+  const got = await Promise.all(outboxes.map((o, i) => o.readEvents({ ...q, after: after[i] }).catch((err) => {
     if (storeFailure(err)) return [];
     throw err;
   })));
-  const page = got.flat().sort((a, b) => a.e.time - b.e.time || a.i - b.i || a.e.pos - b.e.pos).slice(0, q.limit);
+  // Merged by time, each outbox's events kept in their order (a prefix of each is taken,
+  // so its position in the cursor skips none).
+  const at = got.map(() => 0);
   const next = [...after];
-  for (const { e, i } of page) next[i] = Math.max(next[i], e.pos);
-  return { events: page.map((x) => x.e), next: next.join('.') };
+  const events: OutboxEvent[] = [];
+  while (events.length < q.limit) {
+    let pick = -1;
+    got.forEach((list, i) => { if (at[i] < list.length && (pick < 0 || list[at[i]].time < got[pick][at[pick]].time)) pick = i; });
+    if (pick < 0) break;
+    const e = got[pick][at[pick]++];
+    events.push(e);
+    next[pick] = e.pos;
+  }
+  return { events, next: next.join('.') };
 }
 
 function positions(cursor: string | undefined, n: number): number[] {
