@@ -131,6 +131,9 @@ export async function buildServer(ctx: AppContext, logger: Logger): Promise<Fast
   app.addHook('onSend', (req, reply, payload, done) => {
     if (ctx.lifecycle.draining) reply.header('connection', 'close');
     reply.header('x-request-id', req.id);
+    // With regions: those whose database did not answer lately, so a list or a sum that
+    // left them out says so (store/regional/).
+    if (ctx.store.regions?.down.size) reply.header('switchboard-regions-unavailable', [...ctx.store.regions.down].join(','));
     done(null, payload);
   });
 

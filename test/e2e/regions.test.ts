@@ -265,6 +265,7 @@ residencySuite('PostgreSQL', 'TWILIO_TEST_REGIONS_PG_TOKEN', async () => {
       assert.equal(refused.body.error.code, 'region_unavailable');
       const list = await t.call('GET', '/v1/messages?limit=100');
       assert.equal(list.status, 200, 'lists go on with the regions that answer');
+      assert.equal(list.headers.get('switchboard-regions-unavailable'), 'eu', 'and say which they left out');
       assert.ok(list.body.data.some((m: { id: string }) => m.id === us.body.id));
       assert.deepEqual((await t.call('GET', '/v1/status')).body.regions, [{ name: 'eu', available: false }, { name: 'us', available: true }]);
       const ready = await t.call('GET', '/readyz');
