@@ -114,8 +114,8 @@ export class Intake {
    * The insert of a prepared row (`stored` as it is written, when handed off): its opt-out
    * check, its account's weight among its lane's flows, and its message.accepted event.
    */
-  insertOf(row: MessageRow, idempotency: NewMessage['idempotency'], checkOptOut: boolean, stored = row): NewMessage {
-    return { row: stored, idempotency, checkOptOut, optOutTopicsOnly: this.#topicsOnly(row), weight: this.#weight(row.account_id), outbox: [acceptedEvent(row, row.created_at)] };
+  insertOf(row: MessageRow, idempotency: NewMessage['idempotency'], checkOptOut: boolean, stored = row, allOptOuts = false): NewMessage {
+    return { row: stored, idempotency, checkOptOut, optOutTopicsOnly: !allOptOuts && this.#topicsOnly(row), weight: this.#weight(row.account_id), outbox: [acceptedEvent(row, row.created_at)] };
   }
 
   /** Tells the app messages were accepted outside accept() (a batch): counted, and the worker woken. */
@@ -126,8 +126,11 @@ export class Intake {
   /** Messages due at once go straight to this worker while it has room (see HandOff). */
   handOffTo(worker: HandOff): void { this.#handOff = worker; }
 
-  /** Accepts a message; `created` is false when an Idempotency-Key matched an earlier one. */
-  async accept(input: SendInput, caller: Caller, idempotencyKey?: string, opts: { skipOptOut?: boolean } = {}): Promise<{ message: MessageRow; created: boolean }> {
+  /**
+   * Accepts a message; `created` is false when an Idempotency-Key matched an earlier one.
+   * `allOptOuts`: every opt-out that covers it refuses it, whatever the account lets past.
+   */
+  async accept(input: SendInput, caller: Caller, idempotencyKey?: string, opts: { skipOptOut?: boolean; allOptOuts?: boolean } = {}): Promise<{ message: MessageRow; created: boolean }> {
     // The opt-out check runs in the insert's transaction: no opt-out can land in between.
     const row = await this.prepare(input, caller, idempotencyKey, { skipOptOut: true });
     const idempotency = idempotencyKey ? { key: idempotencyKey, hash: requestHash(input) } : null;
@@ -138,7 +141,7 @@ export class Intake {
       : row;
     let result: InsertResult;
     try {
-      result = await this.#batch.submit(this.insertOf(row, idempotency, !opts.skipOptOut, stored));
+      result = await this.#batch.submit(this.insertOf(row, idempotency, !opts.skipOptOut, stored, opts.allOptOuts));
     } catch (err) {
       if (lease) this.#handOff!.release();
       throw err;

@@ -118,7 +118,10 @@ export async function requestConfirmation(
   const topic = topicOf(input.topic);
   const yes = startKeywords.includes('YES') ? 'YES' : startKeywords[0] ?? 'START';
   const body = input.body ?? `Reply ${yes} to confirm you want ${topic ? `${topic} messages` : 'our messages'} at this number. Reply STOP to opt out.`;
-  const { message } = await intake.accept({ to: number, body, ...(input.from ? { from: input.from } : {}), category: 'transactional' }, caller);
+  // Never to someone who opted out of everything, even where the account lets transactional
+  // messages past (only they may opt back in, by texting START); one who opted out of the
+  // topic alone may be asked to confirm it.
+  const { message } = await intake.accept({ to: number, body, ...(input.from ? { from: input.from } : {}), category: 'transactional' }, caller, undefined, { allOptOuts: true });
   const id = newId('cns');
   await store.recordConsent({ id, account_id: caller.accountId, number, action: 'confirm_request', scope: topic ? 'topic' : 'account', sender: '', topic, source, inbound_id: null, inbound_text: null, message_id: message.id, created_at: Date.now() });
   return { id, message };

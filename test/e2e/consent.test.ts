@@ -70,6 +70,8 @@ describe('consent ledger', () => {
     assert.equal(code.status, 202, 'a one-time code still reaches them');
     assert.equal(code.body.category, 'transactional');
     assert.equal((await send({ to: other, category: 'marketing' })).status, 422, 'marketing does not');
+    const ask = await t.call('POST', `/v1/consent/${encodeURIComponent(other)}/confirmations`, { from: SALES });
+    assert.deepEqual([ask.status, ask.body.error?.code], [422, 'recipient_opted_out'], 'nor a request to opt back in: only they may, by texting START');
     const after = await t.call('GET', '/v1/account/settings');
     assert.deepEqual([after.body.opt_out_scope, after.body.transactional_past_opt_out], ['number', true], 'each setting kept');
     await settings({ transactional_past_opt_out: false });
