@@ -28,9 +28,8 @@ describe('consent ledger', () => {
   let rig: InboundRig;
 
   before(async () => {
-    rig = await startInboundRig(TOKEN_ENV);
+    rig = await startInboundRig(TOKEN_ENV, {}, [SALES, SUPPORT]);
     ({ t, fake, inboundUrl } = rig);
-    for (const number of [SALES, SUPPORT]) assert.equal((await t.call('POST', '/v1/numbers', { number, provider_id: 'twilio-main', rate_per_second: 100 })).status, 201);
   });
   after(() => rig.stop());
 

@@ -21,10 +21,8 @@ describe('number masking', () => {
   let rig: InboundRig;
 
   before(async () => {
-    rig = await startInboundRig(TOKEN_ENV);
+    rig = await startInboundRig(TOKEN_ENV, {}, ['+14155550199', ...PROXIES.map((number) => ({ number, pool: 'masking' }))]);
     ({ t, fake, inboundUrl } = rig);
-    assert.equal((await t.call('POST', '/v1/numbers', { number: '+14155550199', provider_id: 'twilio-main', rate_per_second: 100 })).status, 201);
-    for (const number of PROXIES) assert.equal((await t.call('POST', '/v1/numbers', { number, provider_id: 'twilio-main', pool: 'masking', rate_per_second: 100 })).status, 201);
   });
   after(() => rig.stop());
 
