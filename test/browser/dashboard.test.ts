@@ -247,3 +247,30 @@ describe('dashboard in a browser', { skip }, () => {
     assert.equal(status, 401);
   });
 });
+
+describe('dashboard with regions in a browser', { skip }, () => {
+  let t: TestApp;
+  let browser: Browser;
+
+  before(async () => {
+    t = await startApp({ regions: 'eu,us', regionCountries: 'eu=DE;us=*' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  });
+  after(async () => { await browser?.close(); await t?.stop(); });
+
+  it('lists each region on the overview and shows which one stores a message', async () => {
+    const sent = await t.call('POST', '/v1/messages', { to: '+4915123456789', body: 'Hallo' });
+    assert.equal(sent.status, 202);
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    await page.goto(`${t.url}/dashboard`);
+    await page.getByLabel('API key').fill(ADMIN_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Regions' }).waitFor();
+    assert.deepEqual(await page.locator('#regions tbody tr td:first-child').allTextContents(), ['eu', 'us']);
+    assert.match(await page.locator('#regions tbody').innerText(), /available/);
+    await page.goto(`${t.url}/dashboard#/message/${sent.body.id}`);
+    await page.locator('#region').waitFor();
+    assert.match(await page.locator('#region').innerText(), /Stored in region\s+eu/);
+    await page.screenshot({ path: join(SHOTS, 'message-region.png'), fullPage: true });
+  });
+});
