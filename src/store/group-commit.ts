@@ -102,3 +102,19 @@ export class GroupCommit<T, R> {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 }
+
+/**
+ * One GroupCommit per partition (a region, store/regional/): each partition's items are
+ * written together, and a partition whose store is away refuses only its own.
+ */
+export class PartitionedCommit<T, R> {
+  readonly #parts: GroupCommit<T, R>[];
+
+  constructor(partitions: number, make: () => GroupCommit<T, R>) {
+    this.#parts = Array.from({ length: Math.max(1, partitions) }, make);
+  }
+
+  submit(partition: number, item: T): Promise<R> { return this.#parts[partition].submit(item); }
+
+  async drain(): Promise<void> { await Promise.all(this.#parts.map((p) => p.drain())); }
+}

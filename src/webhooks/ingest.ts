@@ -2,7 +2,7 @@
 // body) before anything parses it. Writes are group-committed; the processor is woken
 // once the row is durable (or at the time a provider asked it to be processed).
 import type { WebhookLog, WebhookRow } from '../store/store.ts';
-import { GroupCommit } from '../store/group-commit.ts';
+import { GroupCommit, PartitionedCommit } from '../store/group-commit.ts';
 import { newId } from '../domain/ids.ts';
 import { tagId } from '../domain/regions.ts';
 
@@ -23,7 +23,7 @@ export type LocateWebhook = (w: IncomingWebhook) => Promise<number>;
 
 export class WebhookIngest {
   /** one batch per region (a region that is away refuses only its own webhooks) */
-  readonly #batches: GroupCommit<WebhookRow, void>[];
+  readonly #batches: PartitionedCommit<WebhookRow, void>;
   readonly #onStored: (processAfter: number) => void;
   readonly #locate: LocateWebhook | undefined;
 
@@ -32,7 +32,7 @@ export class WebhookIngest {
    * `locate`: the region a webhook is stored in, with regions (region.ts; its id carries it).
    */
   constructor(store: IngestStore, onStored: (processAfter: number) => void, batchesInFlight = 1, windowMs = 0, locate?: LocateWebhook, regions = 1) {
-    this.#batches = Array.from({ length: regions }, () => new GroupCommit<WebhookRow, void>(async (rows) => { await store.insertWebhooks(rows); return rows.map(() => undefined); }, 500, batchesInFlight, windowMs));
+    this.#batches = new PartitionedCommit(regions, () => new GroupCommit<WebhookRow, void>(async (rows) => { await store.insertWebhooks(rows); return rows.map(() => undefined); }, 500, batchesInFlight, windowMs));
     this.#onStored = onStored;
     this.#locate = locate;
   }
@@ -44,10 +44,10 @@ export class WebhookIngest {
       id: this.#locate ? tagId(newId('whk'), region) : newId('whk'), provider_id: w.providerId, kind: w.kind, url: w.url, headers: JSON.stringify(w.headers), body: w.body,
       received_at: now, process_after: w.processAfter ?? now, processed_at: null, lease_until: null, attempts: 0, error: null,
     };
-    await this.#batches[region].submit(row);
+    await this.#batches.submit(region, row);
     this.#onStored(row.process_after);
     return row.id;
   }
 
-  async drain(): Promise<void> { await Promise.all(this.#batches.map((b) => b.drain())); }
+  drain(): Promise<void> { return this.#batches.drain(); }
 }

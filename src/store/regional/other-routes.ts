@@ -13,14 +13,14 @@ type OtherRoutes = RelayStore & MaskStore & ConversationStore & LookupCache & Pi
   & Pick<BatchStore, 'batchCounts' | 'batchFailures'> & Pick<EventOutbox, 'appendEvents'>;
 
 export function otherRoutes(r: Regions, seen: Seen): OtherRoutes {
-  /** the region of a relay (or mask) by id: where this process saw it, else whichever has it */
-  const holder = async (id: string, get: (s: Store) => Promise<unknown>): Promise<Region> => {
+  /** A relay's region: where this process saw it, else the first that has it, asking its id's tag's region first. */
+  const relayRegion = async (id: string): Promise<Region> => {
     const known = seen.get(id);
     if (known) return known;
-    for (const g of r.all) if (await r.call(g, get)) { seen.note(id, g); return g; }
+    const tagged = r.tagged(id);
+    for (const g of tagged ? [tagged, ...r.all.filter((x) => x !== tagged)] : r.all) if (await r.call(g, (s) => s.getRelay(id))) { seen.note(id, g); return g; }
     return r.ofId(id);
   };
-  const relayRegion = (id: string) => holder(id, (s) => s.getRelay(id));
   const firstTrue = async (f: (s: Store) => Promise<boolean>) => {
     for (const g of r.all) if (await r.call(g, f)) return true;
     return false;
