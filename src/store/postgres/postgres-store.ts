@@ -10,6 +10,7 @@ import type { Database } from '../schema.ts';
 import type { InsertResult, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 import * as hot from './hot-writes.ts';
 import * as bookkeeping from './bookkeeping.ts';
+import { dropExpiredMonths, ensureMonths } from './partitions.ts';
 import { QUEUE_CHANNEL } from './hot-writes.ts';
 
 export { QUEUE_CHANNEL };
@@ -81,6 +82,7 @@ export class PostgresStore extends BaseStore {
   async migrate(): Promise<void> {
     if (this.schema) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(this.schema)}`.execute(this.db);
     await super.migrate();
+    await ensureMonths(this.db);
   }
 
   // Kysely looks for its ledger tables in every schema unless told which one; another
@@ -157,7 +159,15 @@ export class PostgresStore extends BaseStore {
   insertMessages(batch: NewMessage[]): Promise<InsertResult[]> { return hot.insertMessages(this.db, batch); }
   claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number): Promise<MessageRow[]> { return hot.claimDue(this.pool, owner, now, leaseMs, limit, bulkShare, this.#prepared); }
   recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> { return bookkeeping.recordOutcomes(this.#redoable, outcomes); }
-  purgeMessages(finalBefore: number, limit: number, archive?: (rows: MessageRow[]) => void): Promise<number> { return hot.purgeMessages(this.db, finalBefore, limit, archive); }
+  /**
+   * Whole months first (partitions.ts), unless each message must be archived; then the
+   * rest row by row. Makes the months ahead too: retention runs as long as the ledger does.
+   */
+  async purgeMessages(finalBefore: number, limit: number, archive?: (rows: MessageRow[]) => void): Promise<number> {
+    await ensureMonths(this.db);
+    const dropped = archive ? 0 : (await dropExpiredMonths(this.db, finalBefore)).messages;
+    return dropped + await hot.purgeMessages(this.db, finalBefore, limit, archive);
+  }
   claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]> { return hot.claimWebhooks(this.db, now, leaseMs, limit); }
   applyReceipts(receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> { return bookkeeping.applyReceipts(this.#redoable, receipts, now, planReceipt); }
 }
