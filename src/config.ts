@@ -33,6 +33,8 @@ const SCHEMA = {
   databasePoolSize: { env: 'SWITCHBOARD_DB_POOL_SIZE', kind: 'int', def: 10, min: 1, max: 1000 },
   // The worker's claim as a named prepared statement on PostgreSQL; off behind a pooler in transaction mode that cannot keep them.
   pgPrepared: { env: 'SWITCHBOARD_PG_PREPARED', kind: 'bool', def: true },
+  // The PostgreSQL ledger partitioned by month (store/postgres/partitions.ts): retention drops months whole.
+  pgLedgerByMonth: { env: 'SWITCHBOARD_PG_LEDGER_BY_MONTH', kind: 'bool', def: false },
   sqliteWriterThread: { env: 'SWITCHBOARD_SQLITE_WRITER_THREAD', kind: 'string', def: 'auto' },
   redisUrl: { env: 'REDIS_URL', kind: 'string', def: '' },
   redisPrefix: { env: 'SWITCHBOARD_REDIS_PREFIX', kind: 'string', def: 'switchboard:' },

@@ -1,26 +1,28 @@
 // The PostgreSQL ledger by month (src/store/postgres/partitions.ts): rows land in their
 // month, a month made late takes its rows from the default partition, retention drops a
-// month whole only when nothing in it may still be needed, and migration 024 carries an
-// existing ledger over.
+// month whole only when nothing in it may still be needed, and turning the setting on
+// carries an existing ledger over.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { Migrator } from 'kysely/migration';
 import { makePostgresStore, testSchema, type TestStore } from '../helpers/stores.ts';
+import { runStoreSuite } from './store-suite.ts';
 import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
 import { newMessage, webhookRow } from '../helpers/rows.ts';
 import { part } from './areas/helpers.ts';
 import { idAt, newId } from '../../src/domain/ids.ts';
-import { migrations } from '../../src/store/migrations.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { ensureMonths, LEDGER, monthStart, partitionName } from '../../src/store/postgres/partitions.ts';
+import { ensureMonths, LEDGER, monthStart, partitionLedger, partitionName } from '../../src/store/postgres/partitions.ts';
 import type { MessageRow } from '../../src/store/store.ts';
 
 const DAY = 86_400_000;
 
+// Every case of the store contract, on a partitioned ledger.
+runStoreSuite('postgres, ledger by month', () => makePostgresStore(testSchema(), { ledgerByMonth: true }), pgSkip);
+
 describe('PostgreSQL ledger partitioned by month', { skip: pgSkip }, () => {
   let t: TestStore & { store: PostgresStore };
-  before(async () => { t = await makePostgresStore(); });
+  before(async () => { t = await makePostgresStore(testSchema(), { ledgerByMonth: true }); });
   after(async () => { await t?.dispose(); });
 
   /** The partition each row of `table` whose `key` is `value` is stored in. */
@@ -54,7 +56,7 @@ describe('PostgreSQL ledger partitioned by month', { skip: pgSkip }, () => {
 
   it('stores a message and all that is recorded about it in the partition of the month its id was made', async () => {
     const names = await tables();
-    for (let k = 0; k <= 3; k++) for (const l of LEDGER) assert.ok(names.has(partitionName(l.table, monthStart(Date.now(), k))), `${l.table} has this month and the three after it`);
+    for (let k = 0; k <= 1; k++) for (const l of LEDGER) assert.ok(names.has(partitionName(l.table, monthStart(Date.now(), k))), `${l.table} has this month and the next`);
     const m = await messageAt(Date.now(), null);
     const month = partitionName('messages', Date.now()).replace('messages', '');
     assert.deepEqual(await where('messages', 'id', m.id), [`messages${month}`]);
@@ -107,29 +109,30 @@ describe('PostgreSQL ledger partitioned by month', { skip: pgSkip }, () => {
     assert.ok(purged >= 1);
   });
 
-  it('migration 024 carries an existing ledger into its months', async () => {
+  it('a ledger that grew unpartitioned is carried into its months when the setting is turned on, once', async () => {
     const schema = testSchema();
-    const s = new PostgresStore(TEST_DATABASE_URL, { schema, max: 2 });
+    const plain = new PostgresStore(TEST_DATABASE_URL, { schema, max: 2 });
+    const byMonth = new PostgresStore(TEST_DATABASE_URL, { schema, max: 2, ledgerByMonth: true });
     try {
-      await sql`CREATE SCHEMA ${sql.id(schema)}`.execute(s.db);
-      const migrator = new Migrator({ db: s.db, provider: migrations, migrationTableSchema: schema });
-      const to023 = await migrator.migrateTo('023_send_window');
-      assert.equal(to023.error, undefined);
+      await plain.migrate();
+      assert.equal(await ensureMonths(plain.db), 0, 'a plain ledger is left as it is');
       const at = monthStart(Date.now(), -2) + DAY;
       const m = newMessage({ id: idAt('msg', at), created_at: at, status: 'delivered', final_at: at, next_attempt_at: null }, { key: 'upgrade', hash: 'h' });
-      await s.insertMessages([m]);
-      await s.insertWebhooks([webhookRow({ id: idAt('whk', at), received_at: at })]);
-      await s.migrate();
-      const r = await sql<{ p: string }>`SELECT tableoid::regclass::text AS p FROM messages WHERE id = ${m.row.id}`.execute(s.db);
+      await plain.insertMessages([m]);
+      await plain.insertWebhooks([webhookRow({ id: idAt('whk', at), received_at: at })]);
+      await byMonth.migrate();
+      const r = await sql<{ p: string }>`SELECT tableoid::regclass::text AS p FROM messages WHERE id = ${m.row.id}`.execute(byMonth.db);
       assert.equal(r.rows[0]?.p.replace(/^.*\./, ''), partitionName('messages', at));
-      assert.equal((await s.getMessage(null, m.row.id))?.status, 'delivered');
-      const dup = await s.insertMessages([newMessage({}, { key: 'upgrade', hash: 'h' })]);
+      assert.equal((await plain.getMessage(null, m.row.id))?.status, 'delivered', 'a process that started before reads it too');
+      const dup = await byMonth.insertMessages([newMessage({}, { key: 'upgrade', hash: 'h' })]);
       assert.equal(dup[0].kind, 'duplicate', 'its idempotency key still holds');
-      const hooks = await sql<{ n: number }>`SELECT count(*)::int AS n FROM webhooks`.execute(s.db);
+      const hooks = await sql<{ n: number }>`SELECT count(*)::int AS n FROM webhooks`.execute(byMonth.db);
       assert.equal(hooks.rows[0].n, 1);
+      assert.equal(await partitionLedger(byMonth.db), false, 'converted once');
     } finally {
-      await s.dropSchema();
-      await s.close();
+      await byMonth.close();
+      await plain.dropSchema();
+      await plain.close();
     }
   });
 });

@@ -1,6 +1,9 @@
-// The PostgreSQL ledger, partitioned by month (migration 024): at the seeds' million
-// messages a day the ledger grows by 365 M rows a year, and retention must not delete them
-// one by one.
+// The PostgreSQL ledger by month (SWITCHBOARD_PG_LEDGER_BY_MONTH): at a million messages a
+// day the ledger grows by 365 M rows a year, and retention need not delete them one by one.
+// It is a choice, not the default: every statement on a partitioned table is planned over
+// its partitions and their indexes, and on PostgreSQL 15 that cost the send path 2.5 times
+// the database's CPU per message (README, Scaling out). Turned on, every process converts
+// the ledger at start (once, under a lock); nothing converts it back.
 //
 // Terms:
 // - a *ledger table* is one of LEDGER: messages and webhooks are partitioned by their own
@@ -33,8 +36,8 @@ export const LEDGER: readonly LedgerTable[] = [
   { table: 'webhooks', key: 'id', prefix: 'whk', primary: ['id'] },
 ];
 
-/** Months made ahead of the current one, so inserts never wait for one. */
-export const MONTHS_AHEAD = 3;
+/** Months made ahead of the current one, so inserts never wait for one (few: each partition costs every statement's planning). */
+export const MONTHS_AHEAD = 1;
 /** A drop or a new month waits at most this long for its lock, then is tried next time. */
 const LOCK_TIMEOUT = '3s';
 
@@ -51,13 +54,36 @@ export function partitionName(table: string, month: number): string {
 
 const bounds = (t: LedgerTable, month: number) => ({ lo: idFloor(t.prefix, month), hi: idFloor(t.prefix, monthStart(month, 1)) });
 
+/** Whether this schema's ledger is partitioned by month. */
+export async function ledgerByMonth(db: Kysely<any>): Promise<boolean> {
+  const r = await sql<{ kind: string }>`SELECT relkind AS kind FROM pg_class WHERE oid = to_regclass('messages')`.execute(db);
+  return r.rows[0]?.kind === 'p';
+}
+
+/**
+ * Converts the ledger to months, in one transaction (the ledger is locked meanwhile: about
+ * 30,000 messages with their rows a second here); answers false when it already was. Runs
+ * from several processes at once safely (one converts, the others find it done).
+ */
+export async function partitionLedger(db: Kysely<any>, now = Date.now()): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.ledger_months'))`.execute(trx);
+    if (await ledgerByMonth(trx)) return false;
+    const r = await sql<{ t: number | null }>`SELECT LEAST((SELECT min(created_at) FROM messages), (SELECT min(received_at) FROM webhooks)) AS t`.execute(trx);
+    // Months from the oldest row's, two years back at most (older rows go to the default partition).
+    const from = Math.max(monthStart(now, -24), Math.min(now, Number(r.rows[0]?.t ?? now)));
+    for (const t of LEDGER) await partitionTable(trx, t, from, now);
+    return true;
+  });
+}
+
 /**
  * Makes `table` (not yet partitioned) partitioned by month: its rows are copied into a
  * partition of their month (from `from` to MONTHS_AHEAD after `now`) or the default one,
  * and its indexes are made again on the partitioned table (a unique one that lacks the
  * partition key becomes plain: see the terms above).
  */
-export async function partitionTable(db: Kysely<any>, t: LedgerTable, from: number, now: number): Promise<void> {
+async function partitionTable(db: Kysely<any>, t: LedgerTable, from: number, now: number): Promise<void> {
   const indexes = await sql<{ name: string; def: string }>`
     SELECT indexname AS name, indexdef AS def FROM pg_indexes
      WHERE schemaname = current_schema() AND tablename = ${t.table}
@@ -96,6 +122,7 @@ async function existing(db: Kysely<any>): Promise<Set<string>> {
  * processes at once (one at a time, under an advisory lock).
  */
 export async function ensureMonths(db: Kysely<any>, now = Date.now()): Promise<number> {
+  if (!await ledgerByMonth(db)) return 0;
   const have = await existing(db);
   const missing: Array<[LedgerTable, number]> = [];
   for (let m = monthStart(now); m <= monthStart(now, MONTHS_AHEAD); m = monthStart(m, 1)) {
@@ -144,11 +171,10 @@ async function months(db: Kysely<any>, table: string): Promise<number[]> {
  */
 export async function dropExpiredMonths(db: Kysely<any>, before: number): Promise<{ messages: number; webhooks: number }> {
   const out = { messages: 0, webhooks: 0 };
+  if (!await ledgerByMonth(db)) return out;
   for (const m of await months(db, 'messages')) {
     if (monthStart(m, 1) > before) break;
-    const p = sql.id(partitionName('messages', m));
-    const open = await sql`SELECT 1 FROM ${p} WHERE final_at IS NULL OR final_at >= ${before} LIMIT 1`.execute(db);
-    if (open.rows.length) continue;
+    if (await stillNeeded(db, partitionName('messages', m), 'final_at IS NULL', 'final_at', before)) continue;
     out.messages += await dropMonth(db, m, LEDGER.filter((t) => t.prefix === 'msg'), async (trx) => {
       const { lo, hi } = bounds(LEDGER[0], m);
       await sql`DELETE FROM callback_attempts WHERE callback_id IN (SELECT id FROM callbacks WHERE message_id >= ${lo} AND message_id < ${hi})`.execute(trx);
@@ -158,11 +184,22 @@ export async function dropExpiredMonths(db: Kysely<any>, before: number): Promis
   }
   for (const m of await months(db, 'webhooks')) {
     if (monthStart(m, 1) > before) break;
-    const open = await sql`SELECT 1 FROM ${sql.id(partitionName('webhooks', m))} WHERE processed_at IS NULL OR received_at >= ${before} LIMIT 1`.execute(db);
-    if (open.rows.length) continue;
+    if (await stillNeeded(db, partitionName('webhooks', m), 'processed_at IS NULL', 'received_at', before)) continue;
     out.webhooks += await dropMonth(db, m, LEDGER.filter((t) => t.table === 'webhooks'));
   }
   return out;
+}
+
+/**
+ * Whether a month holds a row still `open` or one whose `time` is not before the cut: two
+ * index reads (the open rows' partial index; the newest time), where one condition with OR
+ * would read the month through.
+ */
+async function stillNeeded(db: Kysely<any>, partition: string, open: string, time: string, before: number): Promise<boolean> {
+  const p = sql.id(partition);
+  const r = await sql<{ open: boolean; last: number | null }>`
+    SELECT EXISTS (SELECT 1 FROM ${p} WHERE ${sql.raw(open)}) AS open, (SELECT max(${sql.id(time)}) FROM ${p}) AS last`.execute(db);
+  return r.rows[0].open || (r.rows[0].last !== null && Number(r.rows[0].last) >= before);
 }
 
 async function dropMonth(db: Kysely<any>, m: number, tables: readonly LedgerTable[], also?: (trx: Kysely<any>) => Promise<void>): Promise<number> {

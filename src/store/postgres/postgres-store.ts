@@ -10,10 +10,13 @@ import type { Database } from '../schema.ts';
 import type { InsertResult, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 import * as hot from './hot-writes.ts';
 import * as bookkeeping from './bookkeeping.ts';
-import { dropExpiredMonths, ensureMonths } from './partitions.ts';
+import { dropExpiredMonths, ensureMonths, partitionLedger } from './partitions.ts';
 import { QUEUE_CHANNEL } from './hot-writes.ts';
 
 export { QUEUE_CHANNEL };
+
+/** How often a partitioned ledger's next months are checked for (partitions.ts). */
+const MONTHS_EVERY_MS = 12 * 3_600_000;
 
 /** How long a query waits for a connection before failing (database_unavailable). */
 const CONNECT_TIMEOUT_MS = 3_000;
@@ -57,9 +60,12 @@ export class PostgresStore extends BaseStore {
   readonly #redoable: Kysely<Database>;
 
   readonly #prepared: boolean;
+  readonly #byMonth: boolean;
+  #months: NodeJS.Timeout | null = null;
 
   /** `schema` isolates a store (tests): it is created if missing and put first on search_path. `prepared`: the claim as a named prepared statement (hot-writes.ts claimDue). */
-  constructor(url: string, opts: { schema?: string; max?: number; prepared?: boolean } = {}) {
+  /** `ledgerByMonth`: convert the ledger to monthly partitions at migration (partitions.ts). */
+  constructor(url: string, opts: { schema?: string; max?: number; prepared?: boolean; ledgerByMonth?: boolean } = {}) {
     const pool = openPool(url, opts.schema, opts.max ?? 10);
     super(new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }) }));
     // The worker's own bookkeeping (outcomes, receipts applied) does not wait for the WAL
@@ -72,6 +78,7 @@ export class PostgresStore extends BaseStore {
     this.pool = pool;
     this.schema = opts.schema;
     this.#prepared = opts.prepared ?? true;
+    this.#byMonth = opts.ledgerByMonth ?? false;
     this.#url = url;
   }
 
@@ -82,7 +89,13 @@ export class PostgresStore extends BaseStore {
   async migrate(): Promise<void> {
     if (this.schema) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(this.schema)}`.execute(this.db);
     await super.migrate();
+    if (this.#byMonth) await partitionLedger(this.db);
+    // A partitioned ledger's next months are made at start and twice a day (retention too).
     await ensureMonths(this.db);
+    if (!this.#months) {
+      this.#months = setInterval(() => { ensureMonths(this.db).catch(() => {}); }, MONTHS_EVERY_MS);
+      this.#months.unref();
+    }
   }
 
   // Kysely looks for its ledger tables in every schema unless told which one; another
@@ -94,6 +107,7 @@ export class PostgresStore extends BaseStore {
 
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#months) clearInterval(this.#months);
     if (this.#relisten) clearTimeout(this.#relisten);
     if (this.#listener) { const l = this.#listener; this.#listener = null; await l.end().catch(() => {}); }
     await Promise.all([this.db.destroy(), this.#redoable.destroy()]);
