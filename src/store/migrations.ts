@@ -27,6 +27,7 @@ import { m021 } from './migrations/021_consent.ts';
 import { m022 } from './migrations/022_batches.ts';
 import { m023 } from './migrations/023_send_window.ts';
 import { m024 } from './migrations/024_idempotency_by_message.ts';
+import { m025 } from './migrations/025_claim_clock.ts';
 export { CONFIG_CHANNEL, CONFIG_TABLES } from './migrations/011_config_changes.ts';
 
 export const migrations: MigrationProvider = {
@@ -37,7 +38,7 @@ export const migrations: MigrationProvider = {
       '009_hot_indexes': m009, '010_report_rollups': m010, '011_config_changes': m011, '012_receipt_failover': m012, '013_callback_transports': m013,
       '014_fair_queues': m014, '015_inbound_webhooks': m015, '016_webhooks_due': m016, '017_attempt_buckets': m017,
       '018_outbox': m018, '019_lookups_route_rules': m019, '020_audit_log': m020, '021_consent': m021, '022_batches': m022, '023_send_window': m023,
-      '024_idempotency_by_message': m024,
+      '024_idempotency_by_message': m024, '025_claim_clock': m025,
     };
   },
 };

@@ -51,4 +51,5 @@ export interface Database {
   consent_records: ConsentRecordRow;
   batches: BatchRow;
   audit_head: AuditHead & { id: number };
+  claim_clock: { name: string; at: number };
 }

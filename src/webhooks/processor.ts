@@ -75,17 +75,22 @@ export class WebhookProcessor {
   }
 
   async #loop(): Promise<void> {
+    // Claims are paced (claimWebhooks: one per window among the processes sharing the store)
+    // except right after a full batch, when more is probably due.
+    let paced = false;
     while (!this.#stopping) {
       let n = 0;
-      try { n = await this.runOnce(); } catch (err) { this.#log.error({ err }, 'webhook processing failed'); }
+      try { n = await this.runOnce(BATCH, paced ? this.#windowMs : 0); } catch (err) { this.#log.error({ err }, 'webhook processing failed'); }
       if (this.#stopping) break;
+      paced = this.#windowMs > 0 && n < BATCH;
       if (n >= BATCH) continue;
       // After a partial batch, let the next one gather (config.ts batchWindowMs).
       if (n > 0) { if (this.#windowMs > 0) await sleep(this.#windowMs); continue; }
       // Sleep until the next stored webhook is due (a provider may date it ahead), a new
-      // one arrives, or the poll comes round.
+      // one arrives, or the poll comes round; when one is due already, another process
+      // took this window's claim: the next window.
       const next = await this.#store.nextWebhookDueAt().catch(() => null);
-      await this.#wake.wait(next === null ? this.#pollMs : Math.max(1, Math.min(this.#pollMs, next - Date.now())));
+      await this.#wake.wait(next === null ? this.#pollMs : Math.max(paced ? this.#windowMs : 1, Math.min(this.#pollMs, next - Date.now())));
     }
   }
 
@@ -107,9 +112,9 @@ export class WebhookProcessor {
   }
 
   /** Processes one batch of due webhooks; returns how many it took. */
-  async runOnce(limit = BATCH): Promise<number> {
+  async runOnce(limit = BATCH, spacingMs = 0): Promise<number> {
     const now = Date.now();
-    const rows = await this.#store.claimWebhooks(now, LEASE_MS, limit);
+    const rows = await this.#store.claimWebhooks(now, LEASE_MS, limit, spacingMs);
     if (rows.length === 0) return 0;
     const receipts: ReceiptWrite[] = [];
     const owner: number[] = [];

@@ -155,6 +155,7 @@ export class Worker {
 
   async #loop(): Promise<void> {
     const { workerConcurrency, workerBatchSize, leaseMs, pollMs, batchWindowMs } = this.#config;
+    let paced = false; // after a window's wait (claimDue: one per window among the workers), not after a full claim
     while (!this.#stopping) {
       const free = workerConcurrency - this.#inflight.size - this.#handOffs.open;
       this.#full = free <= 0;
@@ -163,7 +164,7 @@ export class Worker {
         const want = Math.min(free, workerBatchSize);
         try {
           const share = this.#bulk.ask(want);
-          const rows = await this.#store.claimDue(this.owner, Date.now(), leaseMs, want, share);
+          const rows = await this.#store.claimDue(this.owner, Date.now(), leaseMs, want, share, paced ? batchWindowMs : 0);
           // The bulk lane's share (the first `share` of its rows) goes first at a number's slot too.
           const bulk = rows.filter((r) => r.lane === BULK_LANE);
           this.#bulk.took(bulk.length);
@@ -172,7 +173,7 @@ export class Worker {
           claimed = rows.length;
           this.#backlog = claimed === want;
           for (const row of rows) this.#track(row.id, this.#process(row, turnOf(row, promoted.has(row))));
-          if (claimed === want) continue; // more is probably due
+          if (claimed === want) { paced = false; continue; } // more is probably due
         } catch (err) {
           // Said once per episode: while the database is away every poll would repeat it.
           if (!this.#claimFailing) this.#log.error({ err }, 'claim failed; retrying every poll until it succeeds');
@@ -191,6 +192,7 @@ export class Worker {
       // claim takes it, not one claim per insert in every worker (config.ts batchWindowMs).
       // A full claim skipped this above.
       if (batchWindowMs > 0 && !this.#stopping) await sleep(batchWindowMs);
+      paced = batchWindowMs > 0;
     }
   }
 

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { runStoreSuite } from './store-suite.ts';
 import { makePostgresStore, testSchema } from '../helpers/stores.ts';
 import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
-import { newMessage } from '../helpers/rows.ts';
+import { newMessage, webhookRow } from '../helpers/rows.ts';
 import { eventually } from '../helpers/app.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 
@@ -91,6 +91,34 @@ describe('postgres claim without prepared statements (SWITCHBOARD_PG_PREPARED=of
     } finally {
       await store.dropSchema();
       await store.close();
+    }
+  });
+});
+
+describe('postgres paced claims (workers sharing a queue claim once per window among them)', { skip: pgSkip }, () => {
+  it('a paced claim right after another worker\'s finds nothing; an unpaced one, and a paced one once the window passed, take the rest', async () => {
+    const a = await makePostgresStore();
+    const b = new PostgresStore(TEST_DATABASE_URL, { schema: a.store.schema, max: 2 }); // another process on the same schema
+    try {
+      const now = Date.now();
+      await a.store.insertMessages(Array.from({ length: 10 }, () => newMessage({ next_attempt_at: now - 1 })));
+      const first = await a.store.claimDue('w1', now, 60_000, 3, 0, 60_000);
+      assert.equal(first.length, 3, 'the first paced claim takes the clock');
+      assert.deepEqual(await b.claimDue('w2', now, 60_000, 3, 0, 60_000), [], 'a paced claim within the window: none');
+      const unpaced = await b.claimDue('w2', now, 60_000, 3);
+      assert.equal(unpaced.length, 3, 'after a full claim a worker claims again at once');
+      await b.db.updateTable('claim_clock').set({ at: 0 }).execute(); // the window has passed
+      const later = await b.claimDue('w2', now, 60_000, 10, 0, 60_000);
+      assert.equal(later.length, 4, 'the rest');
+      assert.equal(new Set([...first, ...unpaced, ...later].map((m) => m.id)).size, 10, 'each message claimed once');
+      // Raw webhooks keep a clock of their own.
+      await a.store.insertWebhooks([webhookRow({ process_after: now - 1 }), webhookRow({ process_after: now - 1 })]);
+      assert.equal((await a.store.claimWebhooks(now, 60_000, 1, 60_000)).length, 1);
+      assert.deepEqual(await b.claimWebhooks(now, 60_000, 1, 60_000), [], 'a paced webhook claim within the window: none');
+      assert.equal((await b.claimWebhooks(now, 60_000, 1)).length, 1);
+    } finally {
+      await b.close();
+      await a.dispose();
     }
   });
 });

@@ -32,8 +32,12 @@ export interface MessageLedger {
   /**
    * Claims up to `limit` due messages by lane and turn (domain/lanes.ts), the first
    * `bulkShare` of them from the bulk lane when it has any due: returned in send order.
+   * `spacingMs` (> 0): a *paced* claim, taken only when no paced claim by any process on
+   * this store was taken in the last `spacingMs` (the database's clock), else it answers
+   * none; workers sharing a queue then claim once per window among them, not once per
+   * window each. A store that only one process works (SQLite) may ignore it.
    */
-  claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number): Promise<MessageRow[]>;
+  claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number, spacingMs?: number): Promise<MessageRow[]>;
   /** Applies outcomes in one transaction; returns the ids whose lease was still held. */
   recordOutcomes(outcomes: Outcome[]): Promise<Set<string>>;
   /**

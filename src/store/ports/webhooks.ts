@@ -7,7 +7,8 @@ import type { InboundPartRow, InboundRow, ReceiptPlanner, ReceiptResult, Receipt
 
 export interface WebhookLog {
   insertWebhooks(rows: WebhookRow[]): Promise<void>;
-  claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]>;
+  /** `spacingMs`: a paced claim, as MessageLedger.claimDue's (its own clock). */
+  claimWebhooks(now: number, leaseMs: number, limit: number, spacingMs?: number): Promise<WebhookRow[]>;
   /** Applies receipts in one transaction; idempotent, so a webhook may be applied again. */
   applyReceipts(receipts: ReceiptWrite[], now: number, plan: ReceiptPlanner): Promise<ReceiptResult[]>;
   /** Marks webhooks processed (with an error, if any) and puts `deferred` back to wait until `until`. */

@@ -115,26 +115,35 @@ async function readForIntake(db: Kysely<Database>, batch: NewMessage[]): Promise
  * with SKIP LOCKED and checked again: another worker claiming at the same moment takes
  * the next ones instead of waiting.
  */
-export async function claimDue(pool: pg.Pool, owner: string, now: number, leaseMs: number, limit: number, bulkShare = 0, prepared = true): Promise<MessageRow[]> {
+/** The database's clock in epoch milliseconds: the claim clock must not depend on each machine's. */
+const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
+
+export async function claimDue(pool: pg.Pool, owner: string, now: number, leaseMs: number, limit: number, bulkShare = 0, prepared = true, spacingMs = 0): Promise<MessageRow[]> {
   // A named prepared statement (parsed and planned once per connection): with each worker
   // claiming every batch window, re-sending and re-planning this long statement was most
   // of a claim's cost (measured: 2 workers 968–1,031 → 1,142–1,258 msg/s, their CPU per
   // message 429–454 → 329–370 µs, PostgreSQL's 940–1,033 → 773–867 µs). A pooler in
   // transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or
   // without max_prepared_statements) needs SWITCHBOARD_PG_PREPARED=off.
+  // Paced: the clock row is advanced only when the window has passed; the one-time filter
+  // on it skips the whole choice otherwise (a claim that finds nothing, in one index read).
+  // Two workers pacing at once: the second waits on the clock row's lock for the first
+  // claim's statement, then finds the window not passed.
+  const paced = spacingMs > 0;
   const r = await pool.query<MessageRow>({ ...named(`
-    WITH ${CLAIM_CANDIDATES},
+    WITH ${paced ? `tick AS (UPDATE claim_clock SET at = ${DB_NOW} WHERE name = 'messages' AND at <= ${DB_NOW} - :spacing RETURNING 1),` : ''}
+    ${CLAIM_CANDIDATES},
     picked AS (
       SELECT m.id FROM messages m
       JOIN (SELECT id, min(src) AS src, min(lane) AS lane, min(fair_key) AS fair_key FROM candidates GROUP BY id) c ON c.id = m.id
-      WHERE m.status IN ('scheduled', 'queued', 'sending') AND m.next_attempt_at <= :now
+      WHERE m.status IN ('scheduled', 'queued', 'sending') AND m.next_attempt_at <= :now${paced ? ' AND EXISTS (SELECT 1 FROM tick)' : ''}
       ORDER BY c.src, c.lane, c.fair_key LIMIT :limit
       FOR UPDATE OF m SKIP LOCKED)
     UPDATE messages m SET status = 'sending', lease_owner = :owner, next_attempt_at = :lease,
       attempts = m.attempts + 1, updated_at = :now,
       interrupted = CASE WHEN m.status = 'sending' THEN 1 ELSE m.interrupted END
     FROM picked WHERE m.id = picked.id
-    RETURNING m.*`, { owner, lease: now + leaseMs, now, limit, pick: Math.ceil(limit * 1.5), share: Math.min(bulkShare, limit), scan: TURN_SCAN, bulk: BULK_LANE, late: Math.ceil(limit * 1.5) }), ...(prepared ? { name: 'switchboard_claim' } : {}) });
+    RETURNING m.*`, { owner, lease: now + leaseMs, now, limit, pick: Math.ceil(limit * 1.5), share: Math.min(bulkShare, limit), scan: TURN_SCAN, bulk: BULK_LANE, late: Math.ceil(limit * 1.5), ...(paced ? { spacing: spacingMs } : {}) }), ...(prepared ? { name: paced ? 'switchboard_claim_paced' : 'switchboard_claim' } : {}) });
   return r.rows.sort(byTurn);
 }
 
@@ -163,11 +172,14 @@ export async function purgeMessages(db: Kysely<Database>, finalBefore: number, l
   });
 }
 
-export async function claimWebhooks(db: Kysely<Database>, now: number, leaseMs: number, limit: number): Promise<WebhookRow[]> {
+/** `spacingMs` > 0: paced, on the clock row `webhooks`, as claimDue's on `messages`. */
+export async function claimWebhooks(db: Kysely<Database>, now: number, leaseMs: number, limit: number, spacingMs = 0): Promise<WebhookRow[]> {
+  const paced = spacingMs > 0;
   const r = await sql<WebhookRow>`
+    ${paced ? sql`WITH tick AS (UPDATE claim_clock SET at = ${sql.raw(DB_NOW)} WHERE name = 'webhooks' AND at <= ${sql.raw(DB_NOW)} - ${spacingMs} RETURNING 1)` : sql``}
     UPDATE webhooks w SET lease_until = ${now + leaseMs}, attempts = w.attempts + 1
     FROM (SELECT id FROM webhooks
-          WHERE processed_at IS NULL AND ${sql.raw(WEBHOOK_DUE)} <= ${now}
+          WHERE processed_at IS NULL AND ${sql.raw(WEBHOOK_DUE)} <= ${now}${paced ? sql` AND EXISTS (SELECT 1 FROM tick)` : sql``}
           ORDER BY ${sql.raw(WEBHOOK_DUE)} LIMIT ${limit} FOR UPDATE SKIP LOCKED) due
     WHERE w.id = due.id
     RETURNING w.*`.execute(db);

@@ -171,7 +171,7 @@ export class PostgresStore extends BaseStore {
 
   // The hot paths (hot-writes.ts), on this store's pool.
   insertMessages(batch: NewMessage[]): Promise<InsertResult[]> { return hot.insertMessages(this.db, batch); }
-  claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number): Promise<MessageRow[]> { return hot.claimDue(this.pool, owner, now, leaseMs, limit, bulkShare, this.#prepared); }
+  claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number, spacingMs?: number): Promise<MessageRow[]> { return hot.claimDue(this.pool, owner, now, leaseMs, limit, bulkShare, this.#prepared, spacingMs); }
   recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> { return bookkeeping.recordOutcomes(this.#redoable, outcomes); }
   /**
    * Whole months first (partitions.ts), unless each message must be archived; then the
@@ -182,6 +182,6 @@ export class PostgresStore extends BaseStore {
     const dropped = archive ? 0 : (await dropExpiredMonths(this.db, finalBefore)).messages;
     return dropped + await hot.purgeMessages(this.db, finalBefore, limit, archive);
   }
-  claimWebhooks(now: number, leaseMs: number, limit: number): Promise<WebhookRow[]> { return hot.claimWebhooks(this.db, now, leaseMs, limit); }
+  claimWebhooks(now: number, leaseMs: number, limit: number, spacingMs?: number): Promise<WebhookRow[]> { return hot.claimWebhooks(this.db, now, leaseMs, limit, spacingMs); }
   applyReceipts(receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> { return bookkeeping.applyReceipts(this.#redoable, receipts, now, planReceipt); }
 }
