@@ -43,10 +43,14 @@ export async function amqpConsumer(url: string, account: string): Promise<EventC
   return { received, async close() { await model.close(); } };
 }
 
-/** The stream's entries from now on, of this account. */
-export async function redisConsumer(url: string, account: string): Promise<EventConsumer> {
+/**
+ * The stream's entries from now on, of this account; `account` may be a function, for a
+ * consumer started before the account exists.
+ */
+export async function redisConsumer(url: string, account: string | (() => string)): Promise<EventConsumer> {
+  const accountOf = typeof account === 'string' ? () => account : account;
   const redis = new Redis(url);
-  const received: CloudEvent[] = [];
+  const all: CloudEvent[] = []; // filtered when read: the account may be named after the consumer started
   let last = (await redis.xrevrange(STREAM_KEY, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0';
   let open = true;
   const loop = (async () => {
@@ -56,12 +60,12 @@ export async function redisConsumer(url: string, account: string): Promise<Event
         for (const [id, fields] of entries) {
           last = id;
           const event = JSON.parse(fields[fields.indexOf('event') + 1]) as CloudEvent;
-          if (event.account_id === account) received.push(event);
+          all.push(event);
         }
       }
     }
   })();
-  return { received, async close() { open = false; await loop; redis.disconnect(); } };
+  return { get received() { return all.filter((e) => e.account_id === accountOf()); }, async close() { open = false; await loop; redis.disconnect(); } };
 }
 
 /**
