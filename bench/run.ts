@@ -18,8 +18,8 @@
 //   5. PostgreSQL (BENCH_DATABASE_URL or TEST_DATABASE_URL): one api process and 1, 2
 //      and 3 worker processes (BENCH_PG_WORKERS), accepted → delivered, each process's CPU
 //      per message and PostgreSQL's own
-//   5b. PostgreSQL with 10,000,000 delivered messages in its ledger by month (bench/seed-pg.ts), beside an
-//      empty one: end to end, the flat-cost reads, and retention dropping the oldest month
+//   5b. PostgreSQL with 10,000,000 delivered messages in its ledger (bench/seed-pg.ts), plain and by month,
+//      beside an empty one: end to end, the flat-cost reads, and retention
 //   6. webhook ingestion: signed Twilio status callbacks acknowledged per second (each
 //      verified, then stored raw and committed before the 200)
 //   7. Switchboard's SMPP server through one bind: submit_sm/s and receipts/s at window 10 and 100 (bench/smpp.ts)
@@ -356,44 +356,55 @@ if (PG_URL && runs('pg')) {
   console.log('PostgreSQL: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL)');
 }
 
-// 5b. PostgreSQL with PG_SEED delivered messages in its ledger by month
-//     (SWITCHBOARD_PG_LEDGER_BY_MONTH) beside an empty one, also by month: api + 1 worker end to end, then the reads that must stay flat; then
-//     retention of the oldest month. The seeded schema is kept for the next run
+// 5b. PostgreSQL with PG_SEED delivered messages in its ledger (plain, and by month:
+//     SWITCHBOARD_PG_LEDGER_BY_MONTH) beside an empty one: api + 1 worker end to end, then the reads that must stay flat; then
+//     retention (by month: the oldest month dropped; plain: a batch of rows). The seeded schema is kept for the next run
 //     (BENCH_PG_DROP_SEED=1 drops it); a month retention dropped is seeded again then.
 if (PG_URL && runs('pgseeded')) {
-  const seededSchema = `bench_seeded_${PG_SEED}`;
-  const t = Date.now();
-  const wrote = await seedPostgres(PG_URL, seededSchema, PG_SEED);
-  console.log(`\nPostgreSQL ledger: ${PG_SEED} delivered messages over 120 days (${wrote} seeded now, in ${((Date.now() - t) / 1000).toFixed(1)} s; the rest kept from an earlier run)`);
-  const out: Record<string, Record<string, string>> = {};
-  for (const [label, schema] of [['empty', `bench_${Date.now().toString(36)}`], [`${PG_SEED / 1e6}M`, seededSchema]] as const) {
-    const url = new URL(PG_URL);
-    url.searchParams.set('options', `-c search_path=${schema}`);
-    const owner = new PostgresStore(PG_URL, { schema, max: 2, ledgerByMonth: true });
-    await owner.migrate();
-    const env = { DATABASE_URL: url.toString(), SWITCHBOARD_SIMULATOR: 'on', SWITCHBOARD_PG_LEDGER_BY_MONTH: 'true' };
-    const worker = await start(['src/main.ts', '--role', 'worker'], env, 18095, undefined, false);
-    const api = await start(['src/main.ts', '--role', 'api'], env, 18086);
-    await endToEnd(api, owner, `PostgreSQL api + 1 worker, ${label} ledger`, [api.proc.pid!, worker.proc.pid!], CONNECTIONS, postgresCpuSeconds);
-    out[label] = await reads(api, owner);
-    await stop(api);
-    await stop(worker);
-    if (schema === seededSchema) {
-      const oldest = monthStart(Date.now() - 121 * 86_400_000); // the seed ends a day ago and spans 120 days
-      const t0 = performance.now();
-      const dropped = await dropExpiredMonths(owner.db, monthStart(oldest, 1) + 86_400_000); // a cut a day into the next month
-      console.log(`  retention of the oldest month (${new Date(oldest).toISOString().slice(0, 7)}, about ${dropped.messages} messages with their attempts, parts and events): ${(performance.now() - t0).toFixed(0)} ms`);
-      await owner.db.deleteFrom('bench_seeded' as never).where('month' as never, '=', oldest as never).execute();
-      if (process.env.BENCH_PG_DROP_SEED === '1') await owner.dropSchema();
-    } else {
-      await owner.dropSchema();
+  // BENCH_PG_LEDGERS=plain,month: the default ledger, and the ledger by month (SWITCHBOARD_PG_LEDGER_BY_MONTH).
+  for (const mode of (process.env.BENCH_PG_LEDGERS ?? 'plain,month').split(',') as Array<'plain' | 'month'>) {
+    const byMonth = mode === 'month';
+    const seededSchema = `bench_seeded_${mode}_${PG_SEED}`;
+    const t = Date.now();
+    const wrote = await seedPostgres(PG_URL, seededSchema, PG_SEED, 120, byMonth);
+    console.log(`\nPostgreSQL ledger${byMonth ? ' by month' : ''}: ${PG_SEED} delivered messages over 120 days (${wrote} seeded now, in ${((Date.now() - t) / 1000).toFixed(1)} s; the rest kept from an earlier run)`);
+    const out: Record<string, Record<string, string>> = {};
+    for (const [label, schema] of [['empty', `bench_${Date.now().toString(36)}`], [`${PG_SEED / 1e6}M`, seededSchema]] as const) {
+      const url = new URL(PG_URL);
+      url.searchParams.set('options', `-c search_path=${schema}`);
+      const owner = new PostgresStore(PG_URL, { schema, max: 2, ledgerByMonth: byMonth });
+      await owner.migrate();
+      const env = { DATABASE_URL: url.toString(), SWITCHBOARD_SIMULATOR: 'on', SWITCHBOARD_PG_LEDGER_BY_MONTH: String(byMonth) };
+      const worker = await start(['src/main.ts', '--role', 'worker'], env, 18095, undefined, false);
+      const api = await start(['src/main.ts', '--role', 'api'], env, 18086);
+      await endToEnd(api, owner, `PostgreSQL${byMonth ? ' by month' : ''}, api + 1 worker, ${label} ledger`, [api.proc.pid!, worker.proc.pid!], CONNECTIONS, postgresCpuSeconds);
+      out[label] = await reads(api, owner);
+      await stop(api);
+      await stop(worker);
+      if (schema === seededSchema) {
+        const oldest = monthStart(Date.now() - 121 * 86_400_000); // the seed ends a day ago and spans 120 days
+        const cut = monthStart(oldest, 1) + 86_400_000; // a day into the next month
+        const t0 = performance.now();
+        if (byMonth) {
+          const dropped = await dropExpiredMonths(owner.db, cut);
+          console.log(`  retention of the oldest month (${new Date(oldest).toISOString().slice(0, 7)}, about ${dropped.messages} messages with their attempts, parts and events): ${(performance.now() - t0).toFixed(0)} ms`);
+          await owner.db.deleteFrom('bench_seeded' as never).where('month' as never, '=', oldest as never).execute();
+        } else {
+          const n = await owner.purgeMessages(cut, 5_000);
+          const ms = performance.now() - t0;
+          console.log(`  retention row by row: ${n} messages with their attempts, parts and events in ${ms.toFixed(0)} ms (${Math.round(n / (ms / 1000))} messages/s)`);
+        }
+        if (process.env.BENCH_PG_DROP_SEED === '1') await owner.dropSchema();
+      } else {
+        await owner.dropSchema();
+      }
+      await owner.close();
     }
-    await owner.close();
+    const [empty, full] = Object.values(out);
+    console.log(`\n${`read (PostgreSQL${byMonth ? ', by month' : ''})`.padEnd(34)} ${'empty ledger'.padEnd(40)} ${PG_SEED / 1e6}M messages`);
+    for (const k of Object.keys(empty)) console.log(`${k.padEnd(34)} ${empty[k].padEnd(40)} ${full[k]}`);
+    console.log('');
   }
-  const [empty, full] = Object.values(out);
-  console.log(`\n${'read (PostgreSQL)'.padEnd(34)} ${'empty ledger'.padEnd(40)} ${PG_SEED / 1e6}M messages`);
-  for (const k of Object.keys(empty)) console.log(`${k.padEnd(34)} ${empty[k].padEnd(40)} ${full[k]}`);
-  console.log('');
 }
 
 // 6. webhook ingestion (api role: verify signature, store raw, answer)

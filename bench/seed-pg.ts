@@ -1,8 +1,8 @@
-// Seeds a PostgreSQL ledger, partitioned by month (SWITCHBOARD_PG_LEDGER_BY_MONTH), with delivered history, fast (not through HTTP): the ids and
+// Seeds a PostgreSQL ledger (`byMonth`: partitioned, SWITCHBOARD_PG_LEDGER_BY_MONTH) with delivered history, fast (not through HTTP): the ids and
 // times are made here, 50,000 to a statement, and one statement per batch writes the
 // messages, their attempts, parts and delivered events from them (unnest), so a batch is
 // one round trip. Like bench/seed.ts, each message is what a delivered send leaves behind.
-//   node bench/seed-pg.ts <database url> <schema> [messages=10000000] [days=120]
+//   node bench/seed-pg.ts <database url> <schema> [messages=10000000] [days=120] [plain|month]
 // The history is seeded month by month, and a month already seeded (bench_seeded) is kept:
 // a benchmark that dropped a month (retention) has only that month to seed again.
 import { sql } from 'kysely';
@@ -13,8 +13,8 @@ import { idAt } from '../src/domain/ids.ts';
 const BATCH = 50_000;
 
 /** Seeds `messages` over the `days` before a day ago into `schema` (migrated first); answers how many it wrote now. */
-export async function seedPostgres(url: string, schema: string, messages: number, days = 120): Promise<number> {
-  const store = new PostgresStore(url, { schema, max: 2, ledgerByMonth: true });
+export async function seedPostgres(url: string, schema: string, messages: number, days = 120, byMonth = false): Promise<number> {
+  const store = new PostgresStore(url, { schema, max: 2, ledgerByMonth: byMonth });
   try {
     await store.migrate();
     const db = store.db;
@@ -62,10 +62,10 @@ export async function seedPostgres(url: string, schema: string, messages: number
 }
 
 if (import.meta.main) {
-  const [url, schema, count = '10000000', days = '120'] = process.argv.slice(2);
-  if (!url || !schema) { console.error('usage: node bench/seed-pg.ts <database url> <schema> [messages] [days]'); process.exit(2); }
+  const [url, schema, count = '10000000', days = '120', ledger = 'plain'] = process.argv.slice(2);
+  if (!url || !schema) { console.error('usage: node bench/seed-pg.ts <database url> <schema> [messages] [days] [plain|month]'); process.exit(2); }
   const t0 = Date.now();
-  const n = await seedPostgres(url, schema, Number(count), Number(days));
+  const n = await seedPostgres(url, schema, Number(count), Number(days), ledger === 'month');
   const s = (Date.now() - t0) / 1000;
   console.log(`seeded ${n} delivered messages (with attempts, parts and events) in ${s.toFixed(1)} s = ${Math.round(n / s)}/s`);
 }

@@ -109,15 +109,15 @@ async function readForIntake(db: Kysely<Database>, batch: NewMessage[]): Promise
   return { optOuts: outs, turnKeys: new Map(turns.map(([account, lane, k]) => [flowOf(account, lane), k === null ? null : Number(k)])) };
 }
 
+/** The database's clock in epoch milliseconds: the claim clock must not depend on each machine's. */
+const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
+
 /**
  * Due messages by lane and turn, the bulk lane's share first (store/claim.ts): one
  * statement. Candidates are chosen without locks, half again as many as wanted, then locked
  * with SKIP LOCKED and checked again: another worker claiming at the same moment takes
  * the next ones instead of waiting.
  */
-/** The database's clock in epoch milliseconds: the claim clock must not depend on each machine's. */
-const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
-
 export async function claimDue(pool: pg.Pool, owner: string, now: number, leaseMs: number, limit: number, bulkShare = 0, prepared = true, spacingMs = 0): Promise<MessageRow[]> {
   // A named prepared statement (parsed and planned once per connection): with each worker
   // claiming every batch window, re-sending and re-planning this long statement was most

@@ -63,8 +63,10 @@ export class PostgresStore extends BaseStore {
   readonly #byMonth: boolean;
   #months: NodeJS.Timeout | null = null;
 
-  /** `schema` isolates a store (tests): it is created if missing and put first on search_path. `prepared`: the claim as a named prepared statement (hot-writes.ts claimDue). */
-  /** `ledgerByMonth`: convert the ledger to monthly partitions at migration (partitions.ts). */
+  /**
+   * `schema` isolates a store (tests): it is created if missing and put first on search_path. `prepared`: the claim as a named
+   * prepared statement (hot-writes.ts claimDue). `ledgerByMonth`: convert the ledger to monthly partitions at migration (partitions.ts).
+   */
   constructor(url: string, opts: { schema?: string; max?: number; prepared?: boolean; ledgerByMonth?: boolean } = {}) {
     const pool = openPool(url, opts.schema, opts.max ?? 10);
     super(new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }) }));
