@@ -333,22 +333,31 @@ if (runs('dashboard')) {
 
 // 5. PostgreSQL: one api process and 1, 2, 3 worker processes (BENCH_PG_WORKERS), and
 //    PostgreSQL's own CPU per message (every postgres process of the server)
+/**
+ * A PostgreSQL deployment on `schema` (migrated here first): `workers` worker processes and
+ * one api process; `use` runs against it, then the processes stop. The store is the caller's
+ * to close (and its schema to drop).
+ */
+async function pgDeployment(schema: string, workers: number, byMonth: boolean, use: (api: Server, owner: PostgresStore, pids: number[]) => Promise<void>): Promise<PostgresStore> {
+  const url = new URL(PG_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  const owner = new PostgresStore(PG_URL, { schema, max: 2, ledgerByMonth: byMonth });
+  await owner.migrate();
+  // The implicit simulator serves on PostgreSQL only when asked (DESIGN.md §6).
+  const env = { DATABASE_URL: url.toString(), SWITCHBOARD_SIMULATOR: 'on', SWITCHBOARD_PG_LEDGER_BY_MONTH: String(byMonth) };
+  const ws: Server[] = [];
+  for (let i = 0; i < workers; i++) ws.push(await start(['src/main.ts', '--role', 'worker'], env, 18090 + i, undefined, false));
+  const api = await start(['src/main.ts', '--role', 'api'], env, 18086);
+  await use(api, owner, [api.proc.pid!, ...ws.map((w) => w.proc.pid!)]);
+  await stop(api);
+  for (const w of ws) await stop(w);
+  return owner;
+}
+
 if (PG_URL && runs('pg')) {
   for (const workers of (process.env.BENCH_PG_WORKERS ?? '1,2,3').split(',').map(Number)) {
-    const schema = `bench_${Date.now().toString(36)}`;
-    const url = new URL(PG_URL);
-    url.searchParams.set('options', `-c search_path=${schema}`);
-    const owner = new PostgresStore(PG_URL, { schema, max: 2 });
-    await owner.migrate();
-    // The implicit simulator serves on PostgreSQL only when asked (DESIGN.md §6).
-    const env = { DATABASE_URL: url.toString(), SWITCHBOARD_SIMULATOR: 'on' };
-    const ws: Server[] = [];
-    for (let i = 0; i < workers; i++) ws.push(await start(['src/main.ts', '--role', 'worker'], env, 18090 + i, undefined, false));
-    const api = await start(['src/main.ts', '--role', 'api'], env, 18086);
     const label = `PostgreSQL, api + ${workers} worker${workers > 1 ? 's' : ''}`;
-    await endToEnd(api, owner, label, [api.proc.pid!, ...ws.map((w) => w.proc.pid!)], CONNECTIONS, postgresCpuSeconds);
-    await stop(api);
-    for (const w of ws) await stop(w);
+    const owner = await pgDeployment(`bench_${Date.now().toString(36)}`, workers, false, (api, store, pids) => endToEnd(api, store, label, pids, CONNECTIONS, postgresCpuSeconds));
     await owner.dropSchema();
     await owner.close();
   }
@@ -370,17 +379,10 @@ if (PG_URL && runs('pgseeded')) {
     console.log(`\nPostgreSQL ledger${byMonth ? ' by month' : ''}: ${PG_SEED} delivered messages over 120 days (${wrote} seeded now, in ${((Date.now() - t) / 1000).toFixed(1)} s; the rest kept from an earlier run)`);
     const out: Record<string, Record<string, string>> = {};
     for (const [label, schema] of [['empty', `bench_${Date.now().toString(36)}`], [`${PG_SEED / 1e6}M`, seededSchema]] as const) {
-      const url = new URL(PG_URL);
-      url.searchParams.set('options', `-c search_path=${schema}`);
-      const owner = new PostgresStore(PG_URL, { schema, max: 2, ledgerByMonth: byMonth });
-      await owner.migrate();
-      const env = { DATABASE_URL: url.toString(), SWITCHBOARD_SIMULATOR: 'on', SWITCHBOARD_PG_LEDGER_BY_MONTH: String(byMonth) };
-      const worker = await start(['src/main.ts', '--role', 'worker'], env, 18095, undefined, false);
-      const api = await start(['src/main.ts', '--role', 'api'], env, 18086);
-      await endToEnd(api, owner, `PostgreSQL${byMonth ? ' by month' : ''}, api + 1 worker, ${label} ledger`, [api.proc.pid!, worker.proc.pid!], CONNECTIONS, postgresCpuSeconds);
-      out[label] = await reads(api, owner);
-      await stop(api);
-      await stop(worker);
+      const owner = await pgDeployment(schema, 1, byMonth, async (api, store, pids) => {
+        await endToEnd(api, store, `PostgreSQL${byMonth ? ' by month' : ''}, api + 1 worker, ${label} ledger`, pids, CONNECTIONS, postgresCpuSeconds);
+        out[label] = await reads(api, store);
+      });
       if (schema === seededSchema) {
         const oldest = monthStart(Date.now() - 121 * 86_400_000); // the seed ends a day ago and spans 120 days
         const cut = monthStart(oldest, 1) + 86_400_000; // a day into the next month

@@ -111,6 +111,9 @@ async function readForIntake(db: Kysely<Database>, batch: NewMessage[]): Promise
 
 /** The database's clock in epoch milliseconds: the claim clock must not depend on each machine's. */
 const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
+/** A paced claim's first CTE: takes the clock row `name` when `spacing` (SQL) has passed since it was last taken. */
+const clockTick = (name: 'messages' | 'webhooks', spacing: string) =>
+  `tick AS (UPDATE claim_clock SET at = ${DB_NOW} WHERE name = '${name}' AND at <= ${DB_NOW} - ${spacing} RETURNING 1)`;
 
 /**
  * Due messages by lane and turn, the bulk lane's share first (store/claim.ts): one
@@ -131,7 +134,7 @@ export async function claimDue(pool: pg.Pool, owner: string, now: number, leaseM
   // claim's statement, then finds the window not passed.
   const paced = spacingMs > 0;
   const r = await pool.query<MessageRow>({ ...named(`
-    WITH ${paced ? `tick AS (UPDATE claim_clock SET at = ${DB_NOW} WHERE name = 'messages' AND at <= ${DB_NOW} - :spacing RETURNING 1),` : ''}
+    WITH ${paced ? `${clockTick('messages', ':spacing')},` : ''}
     ${CLAIM_CANDIDATES},
     picked AS (
       SELECT m.id FROM messages m
@@ -176,7 +179,7 @@ export async function purgeMessages(db: Kysely<Database>, finalBefore: number, l
 export async function claimWebhooks(db: Kysely<Database>, now: number, leaseMs: number, limit: number, spacingMs = 0): Promise<WebhookRow[]> {
   const paced = spacingMs > 0;
   const r = await sql<WebhookRow>`
-    ${paced ? sql`WITH tick AS (UPDATE claim_clock SET at = ${sql.raw(DB_NOW)} WHERE name = 'webhooks' AND at <= ${sql.raw(DB_NOW)} - ${spacingMs} RETURNING 1)` : sql``}
+    ${paced ? sql.raw(`WITH ${clockTick('webhooks', String(Math.floor(spacingMs)))}`) : sql``}
     UPDATE webhooks w SET lease_until = ${now + leaseMs}, attempts = w.attempts + 1
     FROM (SELECT id FROM webhooks
           WHERE processed_at IS NULL AND ${sql.raw(WEBHOOK_DUE)} <= ${now}${paced ? sql` AND EXISTS (SELECT 1 FROM tick)` : sql``}

@@ -54,6 +54,9 @@ export function partitionName(table: string, month: number): string {
 
 const bounds = (t: LedgerTable, month: number) => ({ lo: idFloor(t.prefix, month), hi: idFloor(t.prefix, monthStart(month, 1)) });
 
+/** Converting the ledger and making months go one at a time, across processes (a transaction's advisory lock). */
+const monthsLock = (trx: Kysely<any>) => sql`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.ledger_months'))`.execute(trx);
+
 /** Whether this schema's ledger is partitioned by month. */
 export async function ledgerByMonth(db: Kysely<any>): Promise<boolean> {
   const r = await sql<{ kind: string }>`SELECT relkind AS kind FROM pg_class WHERE oid = to_regclass('messages')`.execute(db);
@@ -67,7 +70,7 @@ export async function ledgerByMonth(db: Kysely<any>): Promise<boolean> {
  */
 export async function partitionLedger(db: Kysely<any>, now = Date.now()): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.ledger_months'))`.execute(trx);
+    await monthsLock(trx);
     if (await ledgerByMonth(trx)) return false;
     const r = await sql<{ t: number | null }>`SELECT LEAST((SELECT min(created_at) FROM messages), (SELECT min(received_at) FROM webhooks)) AS t`.execute(trx);
     // Months from the oldest row's, two years back at most (older rows go to the default partition).
@@ -130,7 +133,7 @@ export async function ensureMonths(db: Kysely<any>, now = Date.now()): Promise<n
   }
   if (missing.length === 0) return 0;
   return db.transaction().execute(async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.ledger_months'))`.execute(trx);
+    await monthsLock(trx);
     await sql.raw(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`).execute(trx);
     const now2 = await existing(trx);
     let made = 0;

@@ -10,7 +10,7 @@ import type { Database } from '../schema.ts';
 import type { InsertResult, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 import * as hot from './hot-writes.ts';
 import * as bookkeeping from './bookkeeping.ts';
-import { dropExpiredMonths, ensureMonths, partitionLedger } from './partitions.ts';
+import { dropExpiredMonths, ensureMonths, ledgerByMonth, partitionLedger } from './partitions.ts';
 import { QUEUE_CHANNEL } from './hot-writes.ts';
 
 export { QUEUE_CHANNEL };
@@ -61,6 +61,8 @@ export class PostgresStore extends BaseStore {
 
   readonly #prepared: boolean;
   readonly #byMonth: boolean;
+  /** the ledger is partitioned by month (known after migrate): only then is there month work */
+  #partitioned = false;
   #months: NodeJS.Timeout | null = null;
 
   /**
@@ -92,6 +94,8 @@ export class PostgresStore extends BaseStore {
     if (this.schema) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(this.schema)}`.execute(this.db);
     await super.migrate();
     if (this.#byMonth) await partitionLedger(this.db);
+    this.#partitioned = await ledgerByMonth(this.db);
+    if (!this.#partitioned) return;
     // A partitioned ledger's next months are made at start and twice a day (retention too).
     await ensureMonths(this.db);
     if (!this.#months) {
@@ -180,8 +184,11 @@ export class PostgresStore extends BaseStore {
    * rest row by row. Makes the months ahead too: retention runs as long as the ledger does.
    */
   async purgeMessages(finalBefore: number, limit: number, archive?: (rows: MessageRow[]) => void): Promise<number> {
-    await ensureMonths(this.db);
-    const dropped = archive ? 0 : (await dropExpiredMonths(this.db, finalBefore)).messages;
+    let dropped = 0;
+    if (this.#partitioned) {
+      await ensureMonths(this.db);
+      if (!archive) dropped = (await dropExpiredMonths(this.db, finalBefore)).messages;
+    }
     return dropped + await hot.purgeMessages(this.db, finalBefore, limit, archive);
   }
   claimWebhooks(now: number, leaseMs: number, limit: number, spacingMs?: number): Promise<WebhookRow[]> { return hot.claimWebhooks(this.db, now, leaseMs, limit, spacingMs); }
