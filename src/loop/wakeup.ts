@@ -14,6 +14,12 @@ export class Wakeup {
     });
   }
 
+  /** Waits `ms` whatever wakes it meanwhile, unless `done()` turns true (checked at each wake-up: stop cancels). */
+  async hold(ms: number, done: () => boolean): Promise<void> {
+    const until = Date.now() + ms;
+    while (!done() && Date.now() < until) await this.wait(until - Date.now());
+  }
+
   wake(): void {
     if (this.#resolve) this.#resolve();
     else this.#pending = true;

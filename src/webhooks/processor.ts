@@ -15,6 +15,7 @@ import type { ProviderRegistry } from '../providers/registry.ts';
 import type { MessageBus } from '../events/bus.ts';
 import type { RawWebhook } from '../providers/provider.ts';
 import { Wakeup } from '../loop/wakeup.ts';
+import { Pace } from '../loop/pace.ts';
 import { planReceipt } from '../receipts/plan.ts';
 import { DEFAULT_ACCOUNT } from '../domain/actor.ts';
 
@@ -37,6 +38,7 @@ export class WebhookProcessor {
   readonly #pollMs: number;
   readonly #windowMs: number;
   readonly #wake = new Wakeup();
+  readonly #pace: Pace;
   #running: Promise<void> | null = null;
   #stopping = false;
 
@@ -60,6 +62,7 @@ export class WebhookProcessor {
     this.#log = opts.logger;
     this.#pollMs = opts.pollMs;
     this.#windowMs = opts.batchWindowMs ?? 0;
+    this.#pace = new Pace(this.#windowMs);
   }
 
   start(): void {
@@ -80,16 +83,21 @@ export class WebhookProcessor {
     let paced = false;
     while (!this.#stopping) {
       let n = 0;
+      const claimedAt = Date.now();
       try { n = await this.runOnce(BATCH, paced ? this.#windowMs : 0); } catch (err) { this.#log.error({ err }, 'webhook processing failed'); }
       if (this.#stopping) break;
+      const lost = paced && n === 0; // perhaps: another process took this window's claim
       paced = this.#windowMs > 0 && n < BATCH;
+      if (n > 0) this.#pace.reset();
       if (n >= BATCH) continue;
       // After a partial batch, let the next one gather (config.ts batchWindowMs).
       if (n > 0) { if (this.#windowMs > 0) await sleep(this.#windowMs); continue; }
       // Sleep until the next stored webhook is due (a provider may date it ahead), a new
-      // one arrives, or the poll comes round; when one is due already, another process
-      // took this window's claim: the next window.
+      // one arrives, or the poll comes round. One due before this claim that it did not
+      // get was taken by another process's claim in this window: out of the next (loop/pace.ts).
       const next = await this.#store.nextWebhookDueAt().catch(() => null);
+      if (lost && next !== null && next <= claimedAt) { await this.#wake.hold(this.#pace.lost(), () => this.#stopping); continue; }
+      this.#pace.reset();
       await this.#wake.wait(next === null ? this.#pollMs : Math.max(paced ? this.#windowMs : 1, Math.min(this.#pollMs, next - Date.now())));
     }
   }

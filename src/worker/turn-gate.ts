@@ -6,12 +6,18 @@
 // has waited SWITCHBOARD_RATE_WAIT_MS goes back to the queue, keeping its turn key.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RateLimiter } from '../routing/rate-limit/limiter.ts';
+import type { MessageRow } from '../store/store.ts';
 
 /** How far ahead a slot is reserved: enough to keep a number busy, little enough that a later, earlier-turn message still finds the next one free. */
 export const SLOT_AHEAD_MS = 50;
 
 /** Where a message stands in line: lower first. */
 export interface Turn { lane: number; key: number }
+
+/** Where a claimed message stands in line for a number's slot: its lane and turn, or first when it came through the bulk lane's share. */
+export function turnOf(row: Pick<MessageRow, 'lane' | 'fair_key'>, promoted: boolean): Turn {
+  return { lane: promoted ? -1 : row.lane ?? 1, key: row.fair_key ?? 0 };
+}
 
 interface Waiter { turn: Turn; seq: number; wake: () => void }
 

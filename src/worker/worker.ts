@@ -17,6 +17,7 @@ import type { RateLimiter } from '../routing/rate-limit/limiter.ts';
 import { attemptOutcome, attemptRow, deferredOutcome, expiredOutcome, failoverEvent, heldAgain, heldOutcome, noFailoverRouteOutcome, noRouteOutcome, notMobileOutcome, waitOutcome } from './outcome.ts';
 import { storeFailure } from '../store/failures.ts';
 import { Wakeup } from '../loop/wakeup.ts';
+import { Pace } from '../loop/pace.ts';
 import { untried } from './run.ts';
 import { RouteRunner } from './route-run.ts';
 import { expiry, waitUntil } from './wait-until.ts';
@@ -24,7 +25,7 @@ import { earlierSend } from './resend-check.ts';
 import { explain } from './explain.ts';
 import { CarrierLookups, networkOf } from '../routing/lookups.ts';
 import { HandOffs } from './hand-off.ts';
-import type { Turn } from './turn-gate.ts';
+import { turnOf, type Turn } from './turn-gate.ts';
 import { BULK_LANE, BulkShare } from '../domain/lanes.ts';
 
 /** What the worker keeps in the ledger: claims, outcomes, leases. */
@@ -42,6 +43,7 @@ export class Worker {
   readonly #outcomes: GroupCommit<Outcome, boolean>;
   readonly #runner: RouteRunner;
   readonly #wake = new Wakeup();
+  readonly #pace: Pace;
   /** the messages being processed, by their processing */
   readonly #inflight = new Map<Promise<void>, string>();
   #running: Promise<void> | null = null;
@@ -58,9 +60,7 @@ export class Worker {
   #claimFailing = false;
   /** a provider refused the account itself (its circuit was just opened): the app alerts the operator */
   onAccountRefused: ((providerId: string, error: SendFailure) => void) | null = null;
-
   readonly #lookups: CarrierLookups | null;
-
   /** `lookups`: carrier lookups for messages that ask for one (without: routed by prefix and country) */
   constructor(opts: { store: WorkerStore; config: Config; router: Router; health: Health; limiter: RateLimiter; bus: MessageBus; metrics: Metrics; logger: Logger; lookups?: CarrierLookups }) {
     this.#store = opts.store;
@@ -72,6 +72,7 @@ export class Worker {
     this.#metrics = opts.metrics;
     this.#log = opts.logger.child({ worker: this.owner });
     this.#bulk = new BulkShare(opts.config.bulkShare);
+    this.#pace = new Pace(opts.config.batchWindowMs);
     this.#runner = new RouteRunner({
       store: opts.store, config: opts.config, router: opts.router, health: opts.health, limiter: opts.limiter, metrics: opts.metrics, log: this.#log,
       onAccountRefused: (id, error) => this.onAccountRefused?.(id, error),
@@ -160,11 +161,12 @@ export class Worker {
       const free = workerConcurrency - this.#inflight.size - this.#handOffs.open;
       this.#full = free <= 0;
       let claimed = 0;
+      const claimedAt = Date.now();
       if (free > 0) {
         const want = Math.min(free, workerBatchSize);
         try {
           const share = this.#bulk.ask(want);
-          const rows = await this.#store.claimDue(this.owner, Date.now(), leaseMs, want, share, paced ? batchWindowMs : 0);
+          const rows = await this.#store.claimDue(this.owner, claimedAt, leaseMs, want, share, paced ? batchWindowMs : 0);
           // The bulk lane's share (the first `share` of its rows) goes first at a number's slot too.
           const bulk = rows.filter((r) => r.lane === BULK_LANE);
           this.#bulk.took(bulk.length);
@@ -181,10 +183,13 @@ export class Worker {
         }
       }
       if (this.#stopping) break;
-      // Sleep until woken (insert, NOTIFY, a slot freeing up) or the next due time.
+      // Sleep until woken (insert, NOTIFY, a slot freeing up) or the next due time; a lost window: loop/pace.ts.
       let idle = pollMs;
-      if (free > 0 && claimed === 0) {
+      if (claimed > 0) this.#pace.reset();
+      else if (free > 0) {
         const next = await this.#store.nextDueAt().catch(() => null);
+        if (paced && next !== null && next <= claimedAt) { await this.#wake.hold(this.#pace.lost(), () => this.#stopping); continue; }
+        this.#pace.reset();
         if (next !== null) idle = Math.max(0, Math.min(pollMs, next - Date.now()));
       }
       await this.#wake.wait(idle);
@@ -292,8 +297,3 @@ export class Worker {
 
 /** Waits between tries of an outcome the database could not take (it was away). */
 const OUTCOME_RETRY_MS = [250, 500, 1_000, 2_000];
-
-/** Where a claimed message stands in line for a number's slot: its lane and turn, or first when it came through the bulk lane's share. */
-function turnOf(row: MessageRow, promoted: boolean): Turn {
-  return { lane: promoted ? -1 : row.lane ?? 1, key: row.fair_key ?? 0 };
-}
