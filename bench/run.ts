@@ -58,6 +58,8 @@ const E2E_MESSAGES = Number(process.env.BENCH_E2E_MESSAGES ?? 50_000);
 const SEED = Number(process.env.BENCH_SEED_MESSAGES ?? 1_000_000);
 const DASHBOARD_MESSAGES = Number(process.env.BENCH_DASHBOARD_MESSAGES ?? 500_000);
 const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? '';
+// BENCH_PG_WARM_UP: messages sent and delivered before the PostgreSQL scale-out run is measured (0: none).
+const PG_WARM_UP = Number(process.env.BENCH_PG_WARM_UP ?? 10_000);
 const PG_SEED = Number(process.env.BENCH_PG_SEED_MESSAGES ?? 10_000_000);
 const KEY = 'bench-admin-key';
 const TICKS = 100; // /proc/<pid>/stat CPU times are in clock ticks (USER_HZ)
@@ -167,7 +169,15 @@ async function openSince(store: SqliteStore | PostgresStore, since: number): Pro
  * open; autocannon's own end of an `amount` run waits for its once-a-second tick,
  * which would round the figures down.
  */
-async function endToEnd(s: Server, store: SqliteStore | PostgresStore, label: string, pids: number[], connections = CONNECTIONS, serverCpu?: () => number): Promise<void> {
+async function endToEnd(s: Server, store: SqliteStore | PostgresStore, label: string, pids: number[], connections = CONNECTIONS, serverCpu?: () => number, warmUp = 0): Promise<void> {
+  if (warmUp > 0) {
+    // Sent and delivered before the clocks start: each process's code is compiled hot, as
+    // in a deployment that has run a while, whatever share of the messages it gets.
+    const since = Date.now();
+    const { duration: _w, ...warm } = post(s.url, { connections });
+    await load({ ...warm, amount: warmUp });
+    while (await openSince(store, since) > 0) await new Promise((res) => setTimeout(res, 50));
+  }
   const cpu0 = pids.map(cpuSeconds);
   const server0 = serverCpu?.() ?? 0;
   const t0 = Date.now();
@@ -357,7 +367,7 @@ async function pgDeployment(schema: string, workers: number, byMonth: boolean, u
 if (PG_URL && runs('pg')) {
   for (const workers of (process.env.BENCH_PG_WORKERS ?? '1,2,3').split(',').map(Number)) {
     const label = `PostgreSQL, api + ${workers} worker${workers > 1 ? 's' : ''}`;
-    const owner = await pgDeployment(`bench_${Date.now().toString(36)}`, workers, false, (api, store, pids) => endToEnd(api, store, label, pids, CONNECTIONS, postgresCpuSeconds));
+    const owner = await pgDeployment(`bench_${Date.now().toString(36)}`, workers, false, (api, store, pids) => endToEnd(api, store, label, pids, CONNECTIONS, postgresCpuSeconds, PG_WARM_UP));
     await owner.dropSchema();
     await owner.close();
   }

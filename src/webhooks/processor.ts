@@ -39,6 +39,8 @@ export class WebhookProcessor {
   readonly #windowMs: number;
   readonly #wake = new Wakeup();
   readonly #pace: Pace;
+  /** the last claim was paced and refused: another process's claim took the window */
+  #refused = false;
   #running: Promise<void> | null = null;
   #stopping = false;
 
@@ -83,21 +85,18 @@ export class WebhookProcessor {
     let paced = false;
     while (!this.#stopping) {
       let n = 0;
-      const claimedAt = Date.now();
       try { n = await this.runOnce(BATCH, paced ? this.#windowMs : 0); } catch (err) { this.#log.error({ err }, 'webhook processing failed'); }
       if (this.#stopping) break;
-      const lost = paced && n === 0; // perhaps: another process took this window's claim
+      // Another process's claim took this window: out of the next (loop/pace.ts).
+      if (this.#refused) { await this.#wake.hold(this.#pace.lost(), () => this.#stopping); continue; }
+      this.#pace.reset();
       paced = this.#windowMs > 0 && n < BATCH;
-      if (n > 0) this.#pace.reset();
       if (n >= BATCH) continue;
       // After a partial batch, let the next one gather (config.ts batchWindowMs).
       if (n > 0) { if (this.#windowMs > 0) await sleep(this.#windowMs); continue; }
       // Sleep until the next stored webhook is due (a provider may date it ahead), a new
-      // one arrives, or the poll comes round. One due before this claim that it did not
-      // get was taken by another process's claim in this window: out of the next (loop/pace.ts).
+      // one arrives, or the poll comes round.
       const next = await this.#store.nextWebhookDueAt().catch(() => null);
-      if (lost && next !== null && next <= claimedAt) { await this.#wake.hold(this.#pace.lost(), () => this.#stopping); continue; }
-      this.#pace.reset();
       await this.#wake.wait(next === null ? this.#pollMs : Math.max(paced ? this.#windowMs : 1, Math.min(this.#pollMs, next - Date.now())));
     }
   }
@@ -122,7 +121,9 @@ export class WebhookProcessor {
   /** Processes one batch of due webhooks; returns how many it took. */
   async runOnce(limit = BATCH, spacingMs = 0): Promise<number> {
     const now = Date.now();
+    this.#refused = false;
     const rows = await this.#store.claimWebhooks(now, LEASE_MS, limit, spacingMs);
+    this.#refused = rows.refused === true;
     if (rows.length === 0) return 0;
     const receipts: ReceiptWrite[] = [];
     const owner: number[] = [];

@@ -161,18 +161,19 @@ export class Worker {
       const free = workerConcurrency - this.#inflight.size - this.#handOffs.open;
       this.#full = free <= 0;
       let claimed = 0;
-      const claimedAt = Date.now();
+      let refused = false; // a paced claim another process's took the window of
       if (free > 0) {
         const want = Math.min(free, workerBatchSize);
         try {
           const share = this.#bulk.ask(want);
-          const rows = await this.#store.claimDue(this.owner, claimedAt, leaseMs, want, share, paced ? batchWindowMs : 0);
+          const rows = await this.#store.claimDue(this.owner, Date.now(), leaseMs, want, share, paced ? batchWindowMs : 0);
           // The bulk lane's share (the first `share` of its rows) goes first at a number's slot too.
           const bulk = rows.filter((r) => r.lane === BULK_LANE);
           this.#bulk.took(bulk.length);
           const promoted = new Set(bulk.slice(0, share));
           if (this.#claimFailing) { this.#claimFailing = false; this.#log.info('claims succeed again'); }
           claimed = rows.length;
+          refused = rows.refused === true;
           this.#backlog = claimed === want;
           for (const row of rows) this.#track(row.id, this.#process(row, turnOf(row, promoted.has(row))));
           if (claimed === want) { paced = false; continue; } // more is probably due
@@ -183,13 +184,12 @@ export class Worker {
         }
       }
       if (this.#stopping) break;
-      // Sleep until woken (insert, NOTIFY, a slot freeing up) or the next due time; a lost window: loop/pace.ts.
+      // Sleep until woken (insert, NOTIFY, a slot freeing up) or the next due time; a refused claim: loop/pace.ts.
       let idle = pollMs;
-      if (claimed > 0) this.#pace.reset();
-      else if (free > 0) {
+      if (refused) { await this.#wake.hold(this.#pace.lost(), () => this.#stopping); continue; }
+      if (free > 0) this.#pace.reset();
+      if (free > 0 && claimed === 0) {
         const next = await this.#store.nextDueAt().catch(() => null);
-        if (paced && next !== null && next <= claimedAt) { await this.#wake.hold(this.#pace.lost(), () => this.#stopping); continue; }
-        this.#pace.reset();
         if (next !== null) idle = Math.max(0, Math.min(pollMs, next - Date.now()));
       }
       await this.#wake.wait(idle);

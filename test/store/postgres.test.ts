@@ -104,17 +104,27 @@ describe('postgres paced claims (workers sharing a queue claim once per window a
       await a.store.insertMessages(Array.from({ length: 10 }, () => newMessage({ next_attempt_at: now - 1 })));
       const first = await a.store.claimDue('w1', now, 60_000, 3, 0, 60_000);
       assert.equal(first.length, 3, 'the first paced claim takes the clock');
-      assert.deepEqual(await b.claimDue('w2', now, 60_000, 3, 0, 60_000), [], 'a paced claim within the window: none');
+      assert.equal(first.refused, undefined);
+      const within = await b.claimDue('w2', now, 60_000, 3, 0, 60_000);
+      assert.equal(within.length, 0, 'a paced claim within the window: none');
+      assert.equal(within.refused, true, 'and it says the window was taken (the worker stays out of the next: loop/pace.ts)');
       const unpaced = await b.claimDue('w2', now, 60_000, 3);
       assert.equal(unpaced.length, 3, 'after a full claim a worker claims again at once');
       await b.db.updateTable('claim_clock').set({ at: 0 }).execute(); // the window has passed
       const later = await b.claimDue('w2', now, 60_000, 10, 0, 60_000);
       assert.equal(later.length, 4, 'the rest');
       assert.equal(new Set([...first, ...unpaced, ...later].map((m) => m.id)).size, 10, 'each message claimed once');
+      assert.deepEqual(Object.keys(later[0]).sort(), Object.keys(unpaced[0]).sort(), 'a paced claim returns the rows as an unpaced one does');
+      await b.db.updateTable('claim_clock').set({ at: 0 }).execute();
+      const empty = await b.claimDue('w2', now, 60_000, 10, 0, 60_000);
+      assert.equal(empty.length, 0);
+      assert.equal(empty.refused, undefined, 'a paced claim that took the window and found nothing due was not refused');
       // Raw webhooks keep a clock of their own.
       await a.store.insertWebhooks([webhookRow({ process_after: now - 1 }), webhookRow({ process_after: now - 1 })]);
       assert.equal((await a.store.claimWebhooks(now, 60_000, 1, 60_000)).length, 1);
-      assert.deepEqual(await b.claimWebhooks(now, 60_000, 1, 60_000), [], 'a paced webhook claim within the window: none');
+      const refused = await b.claimWebhooks(now, 60_000, 1, 60_000);
+      assert.equal(refused.length, 0, 'a paced webhook claim within the window: none');
+      assert.equal(refused.refused, true);
       assert.equal((await b.claimWebhooks(now, 60_000, 1)).length, 1);
     } finally {
       await b.close();

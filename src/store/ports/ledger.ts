@@ -11,7 +11,7 @@
 //   whose lease was taken over cannot overwrite the new owner's result. A sent outcome
 //   carries the message's parts (what the provider gave its own ids to).
 import type {
-  Announce, AnnounceEvents, AttemptRow, CancelResult, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage, Outcome, ProviderWindow, QueueStats, ReportRow,
+  Announce, AnnounceEvents, AttemptRow, CancelResult, Claimed, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage, Outcome, ProviderWindow, QueueStats, ReportRow,
 } from '../rows.ts';
 
 export interface MessageLedger {
@@ -34,10 +34,10 @@ export interface MessageLedger {
    * `bulkShare` of them from the bulk lane when it has any due: returned in send order.
    * `spacingMs` (> 0): a *paced* claim, taken only when no paced claim by any process on
    * this store was taken in the last `spacingMs` (the database's clock), else it answers
-   * none; workers sharing a queue then claim once per window among them, not once per
-   * window each. A store that only one process works (SQLite) may ignore it.
+   * none, `refused`; workers sharing a queue then claim once per window among them, not
+   * once per window each. A store that only one process works (SQLite) may ignore it.
    */
-  claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number, spacingMs?: number): Promise<MessageRow[]>;
+  claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number, spacingMs?: number): Promise<Claimed<MessageRow>>;
   /** Applies outcomes in one transaction; returns the ids whose lease was still held. */
   recordOutcomes(outcomes: Outcome[]): Promise<Set<string>>;
   /**

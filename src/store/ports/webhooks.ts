@@ -3,12 +3,12 @@
 //   lets a provider (the simulator) hand in a receipt that becomes due later.
 // - receipt: a delivery report parsed from a raw webhook, about one part of a message,
 //   applied forward-only by the planner the caller passes in (receipts/plan.ts).
-import type { InboundPartRow, InboundRow, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../rows.ts';
+import type { Claimed, InboundPartRow, InboundRow, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../rows.ts';
 
 export interface WebhookLog {
   insertWebhooks(rows: WebhookRow[]): Promise<void>;
   /** `spacingMs`: a paced claim, as MessageLedger.claimDue's (its own clock). */
-  claimWebhooks(now: number, leaseMs: number, limit: number, spacingMs?: number): Promise<WebhookRow[]>;
+  claimWebhooks(now: number, leaseMs: number, limit: number, spacingMs?: number): Promise<Claimed<WebhookRow>>;
   /** Applies receipts in one transaction; idempotent, so a webhook may be applied again. */
   applyReceipts(receipts: ReceiptWrite[], now: number, plan: ReceiptPlanner): Promise<ReceiptResult[]>;
   /** Marks webhooks processed (with an error, if any) and puts `deferred` back to wait until `until`. */

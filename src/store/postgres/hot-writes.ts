@@ -8,7 +8,7 @@ import { CLAIM_CANDIDATES, byTurn, stampTurn } from '../claim.ts';
 import { BULK_LANE, flowOf, LANE, TURN_SCAN } from '../../domain/lanes.ts';
 import { optOutRefuses } from '../../domain/consent.ts';
 import type { Database } from '../schema.ts';
-import type { InsertResult, MessageRow, NewMessage, OptOutRow, WebhookRow } from '../store.ts';
+import type { Claimed, InsertResult, MessageRow, NewMessage, OptOutRow, WebhookRow } from '../store.ts';
 import { WEBHOOK_DUE } from '../shared/webhook-due.ts';
 
 export const QUEUE_CHANNEL = 'switchboard_queue';
@@ -121,7 +121,7 @@ const clockTick = (name: 'messages' | 'webhooks', spacing: string) =>
  * with SKIP LOCKED and checked again: another worker claiming at the same moment takes
  * the next ones instead of waiting.
  */
-export async function claimDue(pool: pg.Pool, owner: string, now: number, leaseMs: number, limit: number, bulkShare = 0, prepared = true, spacingMs = 0): Promise<MessageRow[]> {
+export async function claimDue(pool: pg.Pool, owner: string, now: number, leaseMs: number, limit: number, bulkShare = 0, prepared = true, spacingMs = 0): Promise<Claimed<MessageRow>> {
   // A named prepared statement (parsed and planned once per connection): with each worker
   // claiming every batch window, re-sending and re-planning this long statement was most
   // of a claim's cost (measured: 2 workers 968–1,031 → 1,142–1,258 msg/s, their CPU per
@@ -142,12 +142,25 @@ export async function claimDue(pool: pg.Pool, owner: string, now: number, leaseM
       WHERE m.status IN ('scheduled', 'queued', 'sending') AND m.next_attempt_at <= :now${paced ? ' AND EXISTS (SELECT 1 FROM tick)' : ''}
       ORDER BY c.src, c.lane, c.fair_key LIMIT :limit
       FOR UPDATE OF m SKIP LOCKED)
-    UPDATE messages m SET status = 'sending', lease_owner = :owner, next_attempt_at = :lease,
+    ${paced ? ', claimed AS (' : ''}UPDATE messages m SET status = 'sending', lease_owner = :owner, next_attempt_at = :lease,
       attempts = m.attempts + 1, updated_at = :now,
       interrupted = CASE WHEN m.status = 'sending' THEN 1 ELSE m.interrupted END
     FROM picked WHERE m.id = picked.id
-    RETURNING m.*`, { owner, lease: now + leaseMs, now, limit, pick: Math.ceil(limit * 1.5), share: Math.min(bulkShare, limit), scan: TURN_SCAN, bulk: BULK_LANE, late: Math.ceil(limit * 1.5), ...(paced ? { spacing: spacingMs } : {}) }), ...(prepared ? { name: paced ? 'switchboard_claim_paced' : 'switchboard_claim' } : {}) });
-  return r.rows.sort(byTurn);
+    RETURNING m.*${paced ? `) ${PACED_RESULT}` : ''}`, { owner, lease: now + leaseMs, now, limit, pick: Math.ceil(limit * 1.5), share: Math.min(bulkShare, limit), scan: TURN_SCAN, bulk: BULK_LANE, late: Math.ceil(limit * 1.5), ...(paced ? { spacing: spacingMs } : {}) }), ...(prepared ? { name: paced ? 'switchboard_claim_paced' : 'switchboard_claim' } : {}) });
+  return pacedResult(r.rows, paced).sort(byTurn);
+}
+
+/**
+ * A paced claim's rows and whether its window was refused: one row of NULLs with
+ * `ticked` false when it claimed nothing because another process's claim took the window.
+ */
+const PACED_RESULT = 'SELECT claimed.*, EXISTS (SELECT 1 FROM tick) AS ticked FROM (SELECT 1) one LEFT JOIN claimed ON true';
+
+function pacedResult<T extends { id: string }>(rows: (T & { ticked?: boolean })[], paced: boolean): Claimed<T> {
+  if (!paced) return rows;
+  const claimed: Claimed<T> = rows.filter((x) => x.id !== null).map(({ ticked: _t, ...row }) => row as unknown as T);
+  if (rows[0]?.ticked === false) claimed.refused = true;
+  return claimed;
 }
 
 /** A statement with `:name` parameters, as pg takes it (`$n`; a `::type` cast is left alone). */
@@ -176,15 +189,15 @@ export async function purgeMessages(db: Kysely<Database>, finalBefore: number, l
 }
 
 /** `spacingMs` > 0: paced, on the clock row `webhooks`, as claimDue's on `messages`. */
-export async function claimWebhooks(db: Kysely<Database>, now: number, leaseMs: number, limit: number, spacingMs = 0): Promise<WebhookRow[]> {
+export async function claimWebhooks(db: Kysely<Database>, now: number, leaseMs: number, limit: number, spacingMs = 0): Promise<Claimed<WebhookRow>> {
   const paced = spacingMs > 0;
-  const r = await sql<WebhookRow>`
-    ${paced ? sql.raw(`WITH ${clockTick('webhooks', String(Math.floor(spacingMs)))}`) : sql``}
+  const r = await sql<WebhookRow & { ticked?: boolean }>`
+    ${paced ? sql.raw(`WITH ${clockTick('webhooks', String(Math.floor(spacingMs)))}, claimed AS (`) : sql``}
     UPDATE webhooks w SET lease_until = ${now + leaseMs}, attempts = w.attempts + 1
     FROM (SELECT id FROM webhooks
           WHERE processed_at IS NULL AND ${sql.raw(WEBHOOK_DUE)} <= ${now}${paced ? sql` AND EXISTS (SELECT 1 FROM tick)` : sql``}
           ORDER BY ${sql.raw(WEBHOOK_DUE)} LIMIT ${limit} FOR UPDATE SKIP LOCKED) due
     WHERE w.id = due.id
-    RETURNING w.*`.execute(db);
-  return r.rows.sort((a, b) => a.process_after - b.process_after || (a.id < b.id ? -1 : 1));
+    RETURNING w.*${paced ? sql.raw(`) ${PACED_RESULT}`) : sql``}`.execute(db);
+  return pacedResult(r.rows, paced).sort((a, b) => a.process_after - b.process_after || (a.id < b.id ? -1 : 1));
 }

@@ -7,7 +7,7 @@ import { SchemaScopedPostgresDialect } from './dialect.ts';
 import { BaseStore } from '../base-store.ts';
 import { CONFIG_CHANNEL } from '../migrations.ts';
 import type { Database } from '../schema.ts';
-import type { InsertResult, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
+import type { Claimed, InsertResult, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 import * as hot from './hot-writes.ts';
 import * as bookkeeping from './bookkeeping.ts';
 import { dropExpiredMonths, ensureMonths, ledgerByMonth, partitionLedger } from './partitions.ts';
@@ -177,7 +177,7 @@ export class PostgresStore extends BaseStore {
 
   // The hot paths (hot-writes.ts), on this store's pool.
   insertMessages(batch: NewMessage[]): Promise<InsertResult[]> { return hot.insertMessages(this.db, batch); }
-  claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number, spacingMs?: number): Promise<MessageRow[]> { return hot.claimDue(this.pool, owner, now, leaseMs, limit, bulkShare, this.#prepared, spacingMs); }
+  claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number, spacingMs?: number): Promise<Claimed<MessageRow>> { return hot.claimDue(this.pool, owner, now, leaseMs, limit, bulkShare, this.#prepared, spacingMs); }
   recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> { return bookkeeping.recordOutcomes(this.#redoable, outcomes); }
   /**
    * Whole months first (partitions.ts), unless each message must be archived; then the
@@ -191,6 +191,6 @@ export class PostgresStore extends BaseStore {
     }
     return dropped + await hot.purgeMessages(this.db, finalBefore, limit, archive);
   }
-  claimWebhooks(now: number, leaseMs: number, limit: number, spacingMs?: number): Promise<WebhookRow[]> { return hot.claimWebhooks(this.db, now, leaseMs, limit, spacingMs); }
+  claimWebhooks(now: number, leaseMs: number, limit: number, spacingMs?: number): Promise<Claimed<WebhookRow>> { return hot.claimWebhooks(this.db, now, leaseMs, limit, spacingMs); }
   applyReceipts(receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> { return bookkeeping.applyReceipts(this.#redoable, receipts, now, planReceipt); }
 }

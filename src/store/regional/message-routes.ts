@@ -6,7 +6,7 @@
 // every region that answers.
 import type { CallbackQueue, MessageLedger, QueueStats, ReceiptResult, Store, WebhookLog } from '../store.ts';
 import { tagId } from '../../domain/regions.ts';
-import { earliest, newestFirst, sum, type Region, type Regions, type Seen } from './regions.ts';
+import { claimsOf, earliest, newestFirst, sum, type Region, type Regions, type Seen } from './regions.ts';
 
 type MessageRoutes = Omit<MessageLedger & WebhookLog & CallbackQueue, 'listen'>;
 
@@ -25,7 +25,7 @@ export function messageRoutes(r: Regions, seen: Seen): MessageRoutes {
     listParts: (id) => rowsOf(id, (s) => s.listParts(id)),
     listEvents: (id) => rowsOf(id, (s) => s.listEvents(id)),
     cancelMessage: (accountId, id, now, announce, announceEvents) => r.call(ofMessage(id), (s) => s.cancelMessage(accountId, id, now, announce, announceEvents)),
-    claimDue: async (owner, now, leaseMs, limit, bulkShare, spacingMs) => (await r.gather(r.working, (s) => s.claimDue(owner, now, leaseMs, share(limit), bulkShare, spacingMs))).flat(),
+    claimDue: async (owner, now, leaseMs, limit, bulkShare, spacingMs) => claimsOf(await r.gather(r.working, (s) => s.claimDue(owner, now, leaseMs, share(limit), bulkShare, spacingMs))),
     recordOutcomes: async (outcomes) => {
       const sets = await Promise.all([...r.split(outcomes, (o) => ofMessage(o.messageId))].map(([g, part]) => r.call(g, (s) => s.recordOutcomes(part))));
       return new Set(sets.flatMap((s) => [...s]));
@@ -73,7 +73,7 @@ export function messageRoutes(r: Regions, seen: Seen): MessageRoutes {
 
     // Raw webhooks: stored in the region their id is tagged with.
     insertWebhooks: (rows) => r.splitDo(rows, (w) => r.ofId(w.id), (s, part) => s.insertWebhooks(part)),
-    claimWebhooks: async (now, leaseMs, limit, spacingMs) => (await Promise.all(r.working.map(async (g) => seen.noteAll(await r.rowsOf(g, (s) => s.claimWebhooks(now, leaseMs, share(limit), spacingMs)), (w) => w.id, g)))).flat(),
+    claimWebhooks: async (now, leaseMs, limit, spacingMs) => claimsOf(await Promise.all(r.working.map(async (g) => seen.noteAll(await r.rowsOf(g, (s) => s.claimWebhooks(now, leaseMs, share(limit), spacingMs)), (w) => w.id, g)))),
     applyReceipts: async (receipts, now, plan) => {
       // In the webhook's region first; one that matches no message there is tried in the
       // others (a receipt that came before its send was recorded was stored by its number).

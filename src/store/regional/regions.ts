@@ -4,7 +4,7 @@
 // `region_unavailable` naming it; reads and claims over every region go on without it
 // (`down` names it, for readiness and /v1/status), so one region's outage never hides
 // another's data.
-import type { Store } from '../store.ts';
+import type { Claimed, Store } from '../store.ts';
 import type { RegionOf, RegionView } from '../ports/regions.ts';
 import { idRegion, regionOfCountry, regionUnavailable, tagId, type RegionMap } from '../../domain/regions.ts';
 import { newId, type IdPrefix } from '../../domain/ids.ts';
@@ -159,4 +159,10 @@ export class Seen {
 }
 
 export const sum = (ns: number[]): number => ns.reduce((a, b) => a + b, 0);
+/** Paced claims in several regions as one: refused only when every region's was. */
+export function claimsOf<T>(lists: Claimed<T>[]): Claimed<T> {
+  const all: Claimed<T> = lists.flat() as T[];
+  if (lists.length > 0 && lists.every((l) => l.refused)) all.refused = true;
+  return all;
+}
 export const earliest = (ts: (number | null)[]): number | null => ts.reduce<number | null>((a, b) => (b === null ? a : a === null ? b : Math.min(a, b)), null);

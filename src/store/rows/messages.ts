@@ -253,3 +253,10 @@ export interface QueueStats {
   /** the queue (queued and sending) by account and lane, with when its oldest due message was due */
   lanes: { account_id: string; lane: number; depth: number; oldestDueAt: number | null }[];
 }
+
+/**
+ * What a claim returns: the rows claimed and, for a paced claim, `refused` when another
+ * process's paced claim took this window (MessageLedger.claimDue): nothing was claimed,
+ * and the caller may stay out of the next windows (loop/pace.ts).
+ */
+export type Claimed<T> = T[] & { refused?: boolean };
