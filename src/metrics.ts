@@ -47,7 +47,9 @@ export class Metrics {
 
   constructor(store: MetricsStore, bus: MessageBus, opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+    // The event loop's delay sampled every 100 ms, not prom-client's 10 ms: 100 timer wake-ups a
+    // second were half an idle api process's CPU (issue 26), paid again by every process added.
+    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 100 });
     this.accepted = new Counter({ name: 'switchboard_messages_accepted_total', help: 'Messages accepted at intake', registers });
     this.final = new Counter({ name: 'switchboard_messages_final_total', help: 'Messages that reached a final status, counted once each', labelNames: ['status'], registers });
     this.attempts = new Counter({ name: 'switchboard_send_attempts_total', help: 'Send attempts by provider and outcome', labelNames: ['provider', 'outcome'], registers });
