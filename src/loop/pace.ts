@@ -7,6 +7,7 @@
 // (jittered so that those refused do not return together), whatever wakes it meanwhile; any
 // claim that is not refused ends it.
 import { backoffMs } from './backoff.ts';
+import type { Wakeup } from './wakeup.ts';
 
 export class Pace {
   #losses = 0;
@@ -29,6 +30,16 @@ export class Pace {
 
   /** A claim was not refused: back to every window. */
   reset(): void { this.#losses = 0; }
+
+  /**
+   * After a claim: a refused one stays out (`lost`), whatever wakes `wake` meanwhile, unless
+   * `done()` (a stop); says whether it did. Any other claim ends a run of refusals.
+   */
+  async afterClaim(refused: boolean, wake: Wakeup, done: () => boolean): Promise<boolean> {
+    if (!refused) { this.reset(); return false; }
+    await wake.hold(this.lost(), done);
+    return true;
+  }
 
   /** How many windows in a row were lost (0: none). */
   get losses(): number { return this.#losses; }

@@ -88,8 +88,7 @@ export class WebhookProcessor {
       try { n = await this.runOnce(BATCH, paced ? this.#windowMs : 0); } catch (err) { this.#log.error({ err }, 'webhook processing failed'); }
       if (this.#stopping) break;
       // Another process's claim took this window: out of the next (loop/pace.ts).
-      if (this.#refused) { await this.#wake.hold(this.#pace.lost(), () => this.#stopping); continue; }
-      this.#pace.reset();
+      if (await this.#pace.afterClaim(this.#refused, this.#wake, () => this.#stopping)) continue;
       paced = this.#windowMs > 0 && n < BATCH;
       if (n >= BATCH) continue;
       // After a partial batch, let the next one gather (config.ts batchWindowMs).

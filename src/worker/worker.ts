@@ -186,8 +186,7 @@ export class Worker {
       if (this.#stopping) break;
       // Sleep until woken (insert, NOTIFY, a slot freeing up) or the next due time; a refused claim: loop/pace.ts.
       let idle = pollMs;
-      if (refused) { await this.#wake.hold(this.#pace.lost(), () => this.#stopping); continue; }
-      if (free > 0) this.#pace.reset();
+      if (await this.#pace.afterClaim(refused, this.#wake, () => this.#stopping)) continue;
       if (free > 0 && claimed === 0) {
         const next = await this.#store.nextDueAt().catch(() => null);
         if (next !== null) idle = Math.max(0, Math.min(pollMs, next - Date.now()));

@@ -32,6 +32,26 @@ describe('pace', () => {
   });
 });
 
+describe('Pace.afterClaim', () => {
+  it('stays out after a refused claim, however often it is woken, and not after one that was not refused', async () => {
+    const pace = new Pace(60_000);
+    const wake = new Wakeup();
+    assert.equal(await pace.afterClaim(false, wake, () => false), false);
+    assert.equal(pace.losses, 0);
+    let stopped = false;
+    let ended = false;
+    const out = pace.afterClaim(true, wake, () => stopped).then((r) => { ended = true; return r; });
+    for (let i = 0; i < 3; i++) { wake.wake(); await new Promise((r) => setImmediate(r)); }
+    assert.equal(ended, false, 'wake-ups do not end it');
+    stopped = true; // a stop does
+    wake.cancel();
+    assert.equal(await out, true);
+    assert.equal(pace.losses, 1);
+    assert.equal(await pace.afterClaim(false, wake, () => false), false);
+    assert.equal(pace.losses, 0, 'a claim that was not refused ends the run of refusals');
+  });
+});
+
 describe('Wakeup.hold', () => {
   it('is not cut short by wake-ups, but ends at one once it is done (a stop)', async () => {
     const wake = new Wakeup();
