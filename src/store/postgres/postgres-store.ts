@@ -191,6 +191,6 @@ export class PostgresStore extends BaseStore {
     }
     return dropped + await hot.purgeMessages(this.db, finalBefore, limit, archive);
   }
-  claimWebhooks(now: number, leaseMs: number, limit: number, spacingMs?: number): Promise<Claimed<WebhookRow>> { return hot.claimWebhooks(this.db, now, leaseMs, limit, spacingMs); }
+  claimWebhooks(now: number, leaseMs: number, limit: number, spacingMs?: number): Promise<Claimed<WebhookRow>> { return hot.claimWebhooks(this.pool, now, leaseMs, limit, spacingMs, this.#prepared); }
   applyReceipts(receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> { return bookkeeping.applyReceipts(this.#redoable, receipts, now, planReceipt); }
 }
