@@ -77,7 +77,7 @@ describe('postgres migrations beside other schemas', { skip: pgSkip }, () => {
 });
 
 describe('postgres claim without prepared statements (SWITCHBOARD_PG_PREPARED=off, behind a transaction pooler)', { skip: pgSkip }, () => {
-  it('claims due messages the same way', async () => {
+  it('claims due messages and raw webhooks the same way', async () => {
     const schema = testSchema();
     const store = new PostgresStore(TEST_DATABASE_URL, { schema, max: 2, prepared: false });
     try {
@@ -88,6 +88,10 @@ describe('postgres claim without prepared statements (SWITCHBOARD_PG_PREPARED=of
       const claimed = await store.claimDue('w-unprepared', now, 30_000, 10);
       assert.deepEqual(claimed.map((r) => [r.id, r.status, r.lease_owner]), [[m.row.id, 'sending', 'w-unprepared']]);
       assert.deepEqual(await store.claimDue('w-other', now, 30_000, 10), [], 'claimed once');
+      const w = webhookRow({ process_after: now - 1 });
+      await store.insertWebhooks([w]);
+      assert.deepEqual((await store.claimWebhooks(now, 30_000, 10, 20)).map((r) => [r.id, r.lease_until]), [[w.id, now + 30_000]], 'raw webhooks too, paced');
+      assert.deepEqual(await store.claimWebhooks(now, 30_000, 10), [], 'and once');
     } finally {
       await store.dropSchema();
       await store.close();
