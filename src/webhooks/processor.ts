@@ -23,6 +23,14 @@ import { DEFAULT_ACCOUNT } from '../domain/actor.ts';
 // worker is taken up again soon (applying twice is harmless: receipts only move forward).
 const LEASE_MS = 15_000;
 const BATCH = 500;
+/**
+ * Raw webhooks are claimed at most once per this many batch windows (80 ms by default):
+ * a receipt or inbound text applied 60 ms later changes nothing a caller sees, and with
+ * several workers each window's claim used to go to another worker with a few rows, each
+ * batch paying its transaction's round trips (measured, api + 4 workers on PostgreSQL:
+ * the workers' CPU 381–398 → 348–361 µs per message; one worker unchanged).
+ */
+const WINDOWS = 4;
 const MAX_UNMATCHED_TRIES = 16; // 50 ms doubling: about 55 minutes in all
 
 export function toRaw(w: WebhookRow): RawWebhook {
@@ -63,7 +71,7 @@ export class WebhookProcessor {
     this.#bus = opts.bus;
     this.#log = opts.logger;
     this.#pollMs = opts.pollMs;
-    this.#windowMs = opts.batchWindowMs ?? 0;
+    this.#windowMs = (opts.batchWindowMs ?? 0) * WINDOWS;
     this.#pace = new Pace(this.#windowMs);
   }
 
