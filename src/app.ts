@@ -216,7 +216,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   // Another process's configuration change: routes, keys and providers are read again, and
   // messages waiting for a route try the new configuration at once.
   const configWatch = new ConfigWatch({
-    store, everyMs: config.configPollMs, logger,
+    store, everyMs: config.configPollMs, logger, listening: store.listening && (() => store.listening!()),
     onChange: async () => {
       await Promise.all([router.refresh(), settings.refresh()]);
       auth.forget();

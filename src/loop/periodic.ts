@@ -5,7 +5,7 @@ import { Wakeup } from './wakeup.ts';
 
 export class Periodic {
   readonly #run: () => Promise<unknown>;
-  readonly #everyMs: number;
+  readonly #everyMs: number | (() => number);
   readonly #onError: (err: unknown) => void;
   readonly #wake = new Wakeup();
   #running: Promise<void> | null = null;
@@ -13,8 +13,8 @@ export class Periodic {
 
   readonly #firstAfterMs: number;
 
-  /** `firstAfterMs`: how long after start() the first run comes (at once by default). */
-  constructor(run: () => Promise<unknown>, everyMs: number, logger: Logger, what: string, firstAfterMs = 0) {
+  /** `everyMs`: the interval, or a function read after each run. `firstAfterMs`: how long after start() the first run comes (at once by default). */
+  constructor(run: () => Promise<unknown>, everyMs: number | (() => number), logger: Logger, what: string, firstAfterMs = 0) {
     this.#run = run;
     this.#everyMs = everyMs;
     this.#firstAfterMs = firstAfterMs;
@@ -35,7 +35,7 @@ export class Periodic {
     if (this.#firstAfterMs > 0) await this.#wake.wait(this.#firstAfterMs);
     while (!this.#stopping) {
       try { await this.#run(); } catch (err) { this.#onError(err); }
-      if (!this.#stopping) await this.#wake.wait(this.#everyMs);
+      if (!this.#stopping) await this.#wake.wait(typeof this.#everyMs === 'number' ? this.#everyMs : this.#everyMs());
     }
   }
 }

@@ -34,7 +34,9 @@ describe('postgres queue notifications', { skip: pgSkip }, () => {
     const other = await makePostgresStore(schema);
     try {
       let heard = 0;
+      assert.equal(other.store.listening(), false);
       await other.store.listen({ config: () => { heard++; } });
+      assert.equal(other.store.listening(), true, 'listening: the configuration poll slows down (services/config-watch.ts)');
       const before = await other.store.configVersion();
       await writer.store.upsertCountryRule({ country: 'FR', require_local: 0, allow_alphanumeric: 1, providers: null, created_at: 1, updated_at: 1 });
       await eventually(async () => heard >= 1, 10_000, 'a configuration notification');

@@ -62,6 +62,8 @@ export interface MessageLedger {
    * lost connection is back. Absent where there is no other process to hear from.
    */
   listen?(on: { wake?: () => void; config?: () => void }): Promise<void>;
+  /** true while `listen`'s connection is up: its notifications arrive */
+  listening?(): boolean;
 
   /**
    * Parts of `providerId` still `sent` since before `sentBefore` (their receipt is late or

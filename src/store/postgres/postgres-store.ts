@@ -136,6 +136,8 @@ export class PostgresStore extends BaseStore {
     await this.#connectListener();
   }
 
+  listening(): boolean { return this.#listener !== null; }
+
   async #connectListener(): Promise<void> {
     const client = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     const lost = () => this.#listenerLost(client);

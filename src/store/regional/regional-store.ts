@@ -53,6 +53,7 @@ export function regionalStore(home: Store, stores: Store[], map: RegionMap, work
       if (home.listen && on.config) await home.listen({ config: on.config });
       for (const g of r.working) if (g.store.listen && on.wake) await g.store.listen({ wake: on.wake });
     },
+    listening: () => home.listening?.() ?? false,
     async close() {
       await Promise.all([home, ...stores].map((s) => s.close()));
     },
