@@ -6,7 +6,7 @@ import { makePostgresStore, testSchema } from '../helpers/stores.ts';
 import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
 import { newMessage, webhookRow } from '../helpers/rows.ts';
 import { eventually } from '../helpers/app.ts';
-import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { PostgresStore, withOptions } from '../../src/store/postgres/postgres-store.ts';
 
 runStoreSuite('postgres', makePostgresStore, pgSkip);
 
@@ -75,6 +75,29 @@ describe('postgres migrations beside other schemas', { skip: pgSkip }, () => {
       await churning;
       await churn.end();
     }
+  });
+});
+
+describe('postgres connection settings', { skip: pgSkip }, () => {
+  it('keeps the options a DATABASE_URL gives and adds its own (schema, JIT off), instead of one set replacing the other', async () => {
+    const url = new URL(TEST_DATABASE_URL);
+    url.searchParams.set('options', '-c statement_timeout=12345');
+    const schema = testSchema();
+    const store = new PostgresStore(url.toString(), { schema, max: 1 });
+    try {
+      await store.migrate();
+      const r = await store.pool.query<{ jit: string; timeout: string; schema: string }>("SELECT current_setting('jit') AS jit, current_setting('statement_timeout') AS timeout, current_schema() AS schema");
+      assert.deepEqual(r.rows[0], { jit: 'off', timeout: '12345ms', schema });
+    } finally {
+      await store.dropSchema();
+      await store.close();
+    }
+  });
+
+  it('merges options into the URL only when it names some', () => {
+    assert.deepEqual(withOptions('postgres://u@h/db', '-c jit=off'), { connectionString: 'postgres://u@h/db', options: '-c jit=off' });
+    assert.deepEqual(withOptions('postgres://u@h/db?options=-c%20a%3D1', '-c jit=off'), { connectionString: 'postgres://u@h/db?options=-c+a%3D1+-c+jit%3Doff' });
+    assert.deepEqual(withOptions('/var/run/postgresql', '-c jit=off'), { connectionString: '/var/run/postgresql', options: '-c jit=off' });
   });
 });
 
