@@ -196,7 +196,7 @@ export class PostgresStore extends BaseStore {
   }
 
   // The hot paths (hot-writes.ts), on this store's pool.
-  insertMessages(batch: NewMessage[]): Promise<InsertResult[]> { return hot.insertMessages(this.db, batch); }
+  insertMessages(batch: NewMessage[]): Promise<InsertResult[]> { return hot.insertMessages(this.db, batch, this.pool, this.#prepared); }
   claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number, spacingMs?: number): Promise<Claimed<MessageRow>> { return hot.claimDue(this.pool, owner, now, leaseMs, limit, bulkShare, this.#prepared, spacingMs); }
   recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> { return bookkeeping.recordOutcomes(this.#redoable, outcomes); }
   /**

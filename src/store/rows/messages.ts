@@ -260,3 +260,12 @@ export interface QueueStats {
  * and the caller may stay out of the next windows (loop/pace.ts).
  */
 export type Claimed<T> = T[] & { refused?: boolean };
+
+/** Every column of a message row as intake writes it (both stores' hot insert). */
+export const MESSAGE_COLUMNS = [
+  'id', 'account_id', 'api_key_id', 'to_number', 'from_number', 'requested_from', 'country', 'body', 'encoding',
+  'segments', 'price', 'currency', 'status', 'provider_id', 'provider_message_id', 'callback_url', 'metadata',
+  'idempotency_key', 'send_at', 'expires_at', 'attempts', 'throttled_attempts', 'next_attempt_at', 'lease_owner',
+  'error_code', 'error_message', 'provider_error_code', 'created_at', 'updated_at', 'sent_at', 'final_at', 'template_id', 'template_version', 'channel', 'voice_options',
+  'failover_after_ms', 'lane', 'fair_key', 'conversation_id', 'lookup', 'category', 'topic', 'batch_id', 'send_window',
+] as const satisfies readonly (keyof MessageRow)[];

@@ -9,6 +9,7 @@ import type { SQLInputValue } from 'node:sqlite';
 import type { SqliteConn } from './conn.ts';
 import type { AttemptRow, OutboxRow, CallbackAttemptRow, CallbackFinish, CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, OptOutRow, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 import { SUPERSEDED_PART } from '../rows.ts';
+import { MESSAGE_COLUMNS } from '../rows/messages.ts';
 import { WEBHOOK_DUE } from '../shared/webhook-due.ts';
 import { BULK_LANE, TURN_SCAN } from '../../domain/lanes.ts';
 import { LATE_CANDIDATES, TURN_CANDIDATES, byTurn, stampTurn } from '../claim.ts';
@@ -17,13 +18,6 @@ import { LATE_CANDIDATES, TURN_CANDIDATES, byTurn, stampTurn } from '../claim.ts
 type Synchronous<T> = { [K in keyof T]: T[K] extends (c: SqliteConn, ...a: never[]) => infer R ? (R extends PromiseLike<unknown> ? 'a hot write must be synchronous' : T[K]) : never };
 function hotWrites<T extends Synchronous<T>>(writes: T): T { return writes; }
 
-export const MESSAGE_COLUMNS = [
-  'id', 'account_id', 'api_key_id', 'to_number', 'from_number', 'requested_from', 'country', 'body', 'encoding',
-  'segments', 'price', 'currency', 'status', 'provider_id', 'provider_message_id', 'callback_url', 'metadata',
-  'idempotency_key', 'send_at', 'expires_at', 'attempts', 'throttled_attempts', 'next_attempt_at', 'lease_owner',
-  'error_code', 'error_message', 'provider_error_code', 'created_at', 'updated_at', 'sent_at', 'final_at', 'template_id', 'template_version', 'channel', 'voice_options',
-  'failover_after_ms', 'lane', 'fair_key', 'conversation_id', 'lookup', 'category', 'topic', 'batch_id', 'send_window',
-] as const satisfies readonly (keyof MessageRow)[];
 
 export const HOT_WRITES = hotWrites({
   insertMessages(c: SqliteConn, batch: NewMessage[]): InsertResult[] {
