@@ -228,3 +228,20 @@ export async function claimWebhooks(pool: pg.Pool, now: number, leaseMs: number,
     RETURNING w.*${paced ? `) ${PACED_RESULT}` : ''}`, { lease: now + leaseMs, now, limit, ...(paced ? { spacing: spacingMs } : {}) }), ...(prepared ? { name: paced ? 'switchboard_claim_webhooks_paced' : 'switchboard_claim_webhooks' } : {}) });
   return pacedResult(r.rows, paced).sort((a, b) => a.process_after - b.process_after || (a.id < b.id ? -1 : 1));
 }
+
+/**
+ * Raw webhooks stored, and those applied marked so: fixed texts (the rows as JSON, the ids
+ * as an array), prepared once per connection like intake's, where a multi-row INSERT or an
+ * `IN` list was a new statement to parse and plan for every batch size.
+ */
+const WEBHOOK_COLUMNS = ['id', 'provider_id', 'kind', 'url', 'headers', 'body', 'received_at', 'process_after', 'processed_at', 'lease_until', 'attempts', 'error'].map(q).join(', ');
+const INSERT_WEBHOOKS = `INSERT INTO webhooks (${WEBHOOK_COLUMNS}) SELECT ${WEBHOOK_COLUMNS} FROM json_populate_recordset(NULL::webhooks, $1::json)`;
+const WEBHOOKS_DONE = 'UPDATE webhooks SET processed_at = $1, lease_until = NULL, error = NULL WHERE id = ANY($2::text[])';
+
+export async function insertWebhooks(pool: pg.Pool, rows: WebhookRow[], prepared = true): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500) await onPool(pool, prepared)('switchboard_webhooks_insert', INSERT_WEBHOOKS, [JSON.stringify(rows.slice(i, i + 500))]);
+}
+
+export async function webhooksDone(pool: pg.Pool, ids: string[], now: number, prepared = true): Promise<void> {
+  if (ids.length > 0) await onPool(pool, prepared)('switchboard_webhooks_done', WEBHOOKS_DONE, [now, ids]);
+}

@@ -211,6 +211,8 @@ export class PostgresStore extends BaseStore {
     }
     return dropped + await hot.purgeMessages(this.db, finalBefore, limit, archive);
   }
+  override insertWebhooks(rows: WebhookRow[]): Promise<void> { return hot.insertWebhooks(this.pool, rows, this.#prepared); }
+  protected override webhooksDone(ids: string[], now: number): Promise<void> { return hot.webhooksDone(this.pool, ids, now, this.#prepared); }
   claimWebhooks(now: number, leaseMs: number, limit: number, spacingMs?: number): Promise<Claimed<WebhookRow>> { return hot.claimWebhooks(this.pool, now, leaseMs, limit, spacingMs, this.#prepared); }
   applyReceipts(receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> { return bookkeeping.applyReceipts(this.#redoable, receipts, now, planReceipt); }
 }

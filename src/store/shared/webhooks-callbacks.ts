@@ -15,14 +15,18 @@ export abstract class WebhooksCallbacksBase extends ReportsBase {
   }
 
   async finishWebhooks(done: { id: string; error: string | null }[], deferred: string[], until: number, now: number): Promise<void> {
-    const ok = done.filter((d) => d.error === null).map((d) => d.id);
-    if (ok.length) await this.db.updateTable('webhooks').set({ processed_at: now, lease_until: null, error: null }).where('id', 'in', ok).execute();
+    await this.webhooksDone(done.filter((d) => d.error === null).map((d) => d.id), now);
     for (const d of done) {
       if (d.error !== null) await this.db.updateTable('webhooks').set({ processed_at: now, lease_until: null, error: d.error }).where('id', '=', d.id).execute();
     }
     if (deferred.length) {
       await this.db.updateTable('webhooks').set({ process_after: until, lease_until: null, processed_at: null }).where('id', 'in', deferred).execute();
     }
+  }
+
+  /** Marks raw webhooks applied without error (PostgreSQL: a prepared statement, hot-writes.ts). */
+  protected async webhooksDone(ids: string[], now: number): Promise<void> {
+    if (ids.length) await this.db.updateTable('webhooks').set({ processed_at: now, lease_until: null, error: null }).where('id', 'in', ids).execute();
   }
 
   async webhookBacklog(now: number): Promise<{ count: number; oldestAt: number | null }> {
