@@ -5,8 +5,9 @@
 // same write NOTIFYs it at once (poke()); when the number moved, `onChange` re-reads what
 // the process caches. While the notifications reach it (`listening`: the LISTEN connection
 // is up; one lost is followed by a poke once it is back), the poll is only a safety net and
-// comes ten times less often: two statements a second less for every process. A failed check (the database away) is tried again on the next tick,
-// and the version is only taken as seen once `onChange` succeeded.
+// comes ten times less often: two statements a second less for every process. A failed
+// check (the database away) is tried again on the next tick, and the version is only taken
+// as seen once `onChange` succeeded.
 import type { Logger } from 'pino';
 import type { RecordStore } from '../store/store.ts';
 import { Periodic } from '../loop/periodic.ts';

@@ -8,7 +8,7 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 
 /** Not port methods: helpers the two implementations share, and the test schema's own clean-up. */
-const NOT_PORT = new Set(['metadataValue', 'migrationSchema', 'dropSchema', 'runSteps', 'audited']);
+const NOT_PORT = new Set(['metadataValue', 'migrationSchema', 'dropSchema', 'runSteps', 'audited', 'webhooksDone']);
 /**
  * Exercised elsewhere: close ends every suite (dispose); listen and listening in postgres.test.ts;
  * batch (SQLite's writer thread runs writes posted together in one) in sqlite.test.ts.
