@@ -3,7 +3,7 @@
 // retention purge; outcomes and receipts are in bookkeeping.ts. postgres-store.ts
 // delegates to them.
 import type pg from 'pg';
-import { CompiledQuery, sql, type Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import { CLAIM_CANDIDATES, byTurn, stampTurn } from '../claim.ts';
 import { BULK_LANE, flowOf, LANE, TURN_SCAN } from '../../domain/lanes.ts';
 import { optOutRefuses } from '../../domain/consent.ts';
@@ -33,8 +33,11 @@ export async function insertMessages(db: Kysely<Database>, batch: NewMessage[], 
  * the database's CPU per message, measured in the server's log), or in a transaction.
  */
 type Exec = <R>(name: string, text: string, values: unknown[]) => Promise<R[]>;
-const onPool = (pool: pg.Pool, prepared: boolean): Exec => async <R>(name: string, text: string, values: unknown[]) =>
-  (await pool.query({ text, values, ...(prepared ? { name } : {}) })).rows as R[];
+/** One statement on the pool: named (prepared) unless SWITCHBOARD_PG_PREPARED=off. */
+async function run<R>(pool: pg.Pool, prepared: boolean, name: string, text: string, values: unknown[]): Promise<R[]> {
+  return (await pool.query({ text, values, ...(prepared ? { name } : {}) })).rows as R[];
+}
+const onPool = (pool: pg.Pool, prepared: boolean): Exec => (name, text, values) => run(pool, prepared, name, text, values);
 const inKysely = (db: Kysely<Database>): Exec => async <R>(_name: string, text: string, values: unknown[]) =>
   (await db.executeQuery(CompiledQuery.raw(text, values))).rows as R[];
 
@@ -161,21 +164,9 @@ export async function claimDue(pool: pg.Pool, owner: string, now: number, leaseM
   // Two workers pacing at once: the second waits on the clock row's lock for the first
   // claim's statement, then finds the window not passed.
   const paced = spacingMs > 0;
-  const r = await pool.query<MessageRow>({ ...named(`
-    WITH ${paced ? `${clockTick('messages', ':spacing')},` : ''}
-    ${CLAIM_CANDIDATES},
-    picked AS (
-      SELECT m.id FROM messages m
-      JOIN (SELECT id, min(src) AS src, min(lane) AS lane, min(fair_key) AS fair_key FROM candidates GROUP BY id) c ON c.id = m.id
-      WHERE m.status IN ('scheduled', 'queued', 'sending') AND m.next_attempt_at <= :now${paced ? ' AND EXISTS (SELECT 1 FROM tick)' : ''}
-      ORDER BY c.src, c.lane, c.fair_key LIMIT :limit
-      FOR UPDATE OF m SKIP LOCKED)
-    ${paced ? ', claimed AS (' : ''}UPDATE messages m SET status = 'sending', lease_owner = :owner, next_attempt_at = :lease,
-      attempts = m.attempts + 1, updated_at = :now,
-      interrupted = CASE WHEN m.status = 'sending' THEN 1 ELSE m.interrupted END
-    FROM picked WHERE m.id = picked.id
-    RETURNING m.*${paced ? `) ${PACED_RESULT}` : ''}`, { owner, lease: now + leaseMs, now, limit, pick: Math.ceil(limit * 1.5), share: Math.min(bulkShare, limit), scan: TURN_SCAN, bulk: BULK_LANE, late: Math.ceil(limit * 1.5), ...(paced ? { spacing: spacingMs } : {}) }), ...(prepared ? { name: paced ? 'switchboard_claim_paced' : 'switchboard_claim' } : {}) });
-  return pacedResult(r.rows, paced).sort(byTurn);
+  const claim = paced ? CLAIM_PACED : CLAIM;
+  const rows = await run<MessageRow>(pool, prepared, claim.name, claim.text, claim.values({ owner, lease: now + leaseMs, now, limit, pick: Math.ceil(limit * 1.5), share: Math.min(bulkShare, limit), scan: TURN_SCAN, bulk: BULK_LANE, late: Math.ceil(limit * 1.5), spacing: spacingMs }));
+  return pacedResult(rows, paced).sort(byTurn);
 }
 
 /**
@@ -191,17 +182,52 @@ function pacedResult<T extends { id: string }>(rows: (T & { ticked?: boolean })[
   return claimed;
 }
 
-/** A statement with `:name` parameters, as pg takes it (`$n`; a `::type` cast is left alone). */
-function named(text: string, params: Record<string, unknown>): pg.QueryConfig {
-  const values: unknown[] = [];
-  const at = new Map<string, number>();
-  const sqlText = text.replace(/(?<!:):([a-z]+)\b/g, (_, name: string) => {
-    if (!(name in params)) throw new Error(`no value for :${name}`);
-    if (!at.has(name)) { values.push(params[name]); at.set(name, values.length); }
-    return `$${at.get(name)}`;
+/**
+ * A statement written with `:name` parameters, turned into pg's `$n` form once, when the
+ * module loads (a `::type` cast is left alone); `values` lays out a call's parameters in that order.
+ */
+function statement(name: string, text: string): { name: string; text: string; values: (params: Record<string, unknown>) => unknown[] } {
+  const order: string[] = [];
+  const pgText = text.replace(/(?<!:):([a-z]+)\b/g, (_, param: string) => {
+    if (!order.includes(param)) order.push(param);
+    return `$${order.indexOf(param) + 1}`;
   });
-  return { text: sqlText, values };
+  return {
+    name, text: pgText,
+    values: (params) => order.map((param) => {
+      if (!(param in params)) throw new Error(`no value for :${param}`);
+      return params[param];
+    }),
+  };
 }
+
+const claimText = (paced: boolean) => `
+    WITH ${paced ? `${clockTick('messages', ':spacing')},` : ''}
+    ${CLAIM_CANDIDATES},
+    picked AS (
+      SELECT m.id FROM messages m
+      JOIN (SELECT id, min(src) AS src, min(lane) AS lane, min(fair_key) AS fair_key FROM candidates GROUP BY id) c ON c.id = m.id
+      WHERE m.status IN ('scheduled', 'queued', 'sending') AND m.next_attempt_at <= :now${paced ? ' AND EXISTS (SELECT 1 FROM tick)' : ''}
+      ORDER BY c.src, c.lane, c.fair_key LIMIT :limit
+      FOR UPDATE OF m SKIP LOCKED)
+    ${paced ? ', claimed AS (' : ''}UPDATE messages m SET status = 'sending', lease_owner = :owner, next_attempt_at = :lease,
+      attempts = m.attempts + 1, updated_at = :now,
+      interrupted = CASE WHEN m.status = 'sending' THEN 1 ELSE m.interrupted END
+    FROM picked WHERE m.id = picked.id
+    RETURNING m.*${paced ? `) ${PACED_RESULT}` : ''}`;
+const CLAIM = statement('switchboard_claim', claimText(false));
+const CLAIM_PACED = statement('switchboard_claim_paced', claimText(true));
+
+const claimWebhooksText = (paced: boolean) => `
+    ${paced ? `WITH ${clockTick('webhooks', ':spacing')}, claimed AS (` : ''}
+    UPDATE webhooks w SET lease_until = :lease, attempts = w.attempts + 1
+    FROM (SELECT id FROM webhooks
+          WHERE processed_at IS NULL AND ${WEBHOOK_DUE} <= :now${paced ? ' AND EXISTS (SELECT 1 FROM tick)' : ''}
+          ORDER BY ${WEBHOOK_DUE} LIMIT :limit FOR UPDATE SKIP LOCKED) due
+    WHERE w.id = due.id
+    RETURNING w.*${paced ? `) ${PACED_RESULT}` : ''}`;
+const CLAIM_WEBHOOKS = statement('switchboard_claim_webhooks', claimWebhooksText(false));
+const CLAIM_WEBHOOKS_PACED = statement('switchboard_claim_webhooks_paced', claimWebhooksText(true));
 
 export async function purgeMessages(db: Kysely<Database>, finalBefore: number, limit: number, archive?: (rows: MessageRow[]) => void): Promise<number> {
   return db.transaction().execute(async (trx) => {
@@ -223,15 +249,9 @@ export async function purgeMessages(db: Kysely<Database>, finalBefore: number, l
  */
 export async function claimWebhooks(pool: pg.Pool, now: number, leaseMs: number, limit: number, spacingMs = 0, prepared = true): Promise<Claimed<WebhookRow>> {
   const paced = spacingMs > 0;
-  const r = await pool.query<WebhookRow & { ticked?: boolean }>({ ...named(`
-    ${paced ? `WITH ${clockTick('webhooks', ':spacing')}, claimed AS (` : ''}
-    UPDATE webhooks w SET lease_until = :lease, attempts = w.attempts + 1
-    FROM (SELECT id FROM webhooks
-          WHERE processed_at IS NULL AND ${WEBHOOK_DUE} <= :now${paced ? ' AND EXISTS (SELECT 1 FROM tick)' : ''}
-          ORDER BY ${WEBHOOK_DUE} LIMIT :limit FOR UPDATE SKIP LOCKED) due
-    WHERE w.id = due.id
-    RETURNING w.*${paced ? `) ${PACED_RESULT}` : ''}`, { lease: now + leaseMs, now, limit, ...(paced ? { spacing: spacingMs } : {}) }), ...(prepared ? { name: paced ? 'switchboard_claim_webhooks_paced' : 'switchboard_claim_webhooks' } : {}) });
-  return pacedResult(r.rows, paced).sort((a, b) => a.process_after - b.process_after || (a.id < b.id ? -1 : 1));
+  const claim = paced ? CLAIM_WEBHOOKS_PACED : CLAIM_WEBHOOKS;
+  const rows = await run<WebhookRow>(pool, prepared, claim.name, claim.text, claim.values({ lease: now + leaseMs, now, limit, spacing: spacingMs }));
+  return pacedResult(rows, paced).sort((a, b) => a.process_after - b.process_after || (a.id < b.id ? -1 : 1));
 }
 
 /**
@@ -244,9 +264,9 @@ const INSERT_WEBHOOKS = `INSERT INTO webhooks (${WEBHOOK_COLUMNS}) SELECT ${WEBH
 const WEBHOOKS_DONE = 'UPDATE webhooks SET processed_at = $1, lease_until = NULL, error = NULL WHERE id = ANY($2::text[])';
 
 export async function insertWebhooks(pool: pg.Pool, rows: WebhookRow[], prepared = true): Promise<void> {
-  for (let i = 0; i < rows.length; i += 500) await onPool(pool, prepared)('switchboard_webhooks_insert', INSERT_WEBHOOKS, [JSON.stringify(rows.slice(i, i + 500))]);
+  for (let i = 0; i < rows.length; i += 500) await run(pool, prepared, 'switchboard_webhooks_insert', INSERT_WEBHOOKS, [JSON.stringify(rows.slice(i, i + 500))]);
 }
 
 export async function webhooksDone(pool: pg.Pool, ids: string[], now: number, prepared = true): Promise<void> {
-  if (ids.length > 0) await onPool(pool, prepared)('switchboard_webhooks_done', WEBHOOKS_DONE, [now, ids]);
+  if (ids.length > 0) await run(pool, prepared, 'switchboard_webhooks_done', WEBHOOKS_DONE, [now, ids]);
 }
