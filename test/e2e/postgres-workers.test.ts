@@ -16,8 +16,9 @@ describe('several workers on PostgreSQL', { skip: pgSkip }, () => {
     try {
       // A poll slower than the whole test may take: only NOTIFY can wake an idle worker in
       // time. (Under a loaded CI machine delivery takes 10-25 s; without NOTIFY nothing
-      // would be claimed before the 60 s poll.)
-      const worker = () => startApp({ role: 'worker', simulator: 'on', pollMs: 60_000, simulatorLatencyMs: 20, workerBatchSize: 20 }, { store: new PostgresStore(TEST_DATABASE_URL, { schema, max: 4 }) });
+      // would be claimed before the 60 s poll.) A backlog more than one worker can hold (8 sends
+      // at once each, 100 ms a send): a worker that keeps claiming must not keep it to itself.
+      const worker = () => startApp({ role: 'worker', simulator: 'on', pollMs: 60_000, simulatorLatencyMs: 100, workerBatchSize: 20, workerConcurrency: 8 }, { store: new PostgresStore(TEST_DATABASE_URL, { schema, max: 4 }) });
       apps.push(await worker(), await worker());
       const api = await startApp({ role: 'api', simulator: 'on' }, { store: new PostgresStore(TEST_DATABASE_URL, { schema, max: 4 }) });
       apps.push(api);

@@ -125,7 +125,7 @@ describe('postgres claim without prepared statements (SWITCHBOARD_PG_PREPARED=of
 });
 
 describe('postgres paced claims (workers sharing a queue claim once per window among them)', { skip: pgSkip }, () => {
-  it('a paced claim right after another worker\'s finds nothing; an unpaced one, and a paced one once the window passed, take the rest', async () => {
+  it('a paced claim right after another worker\'s finds nothing, unless that one was full; an unpaced one, and a paced one once the window passed, take the rest', async () => {
     const a = await makePostgresStore();
     const b = new PostgresStore(TEST_DATABASE_URL, { schema: a.store.schema, max: 2 }); // another process on the same schema
     try {
@@ -134,27 +134,34 @@ describe('postgres paced claims (workers sharing a queue claim once per window a
       const first = await a.store.claimDue('w1', now, 60_000, 3, 0, 60_000);
       assert.equal(first.length, 3, 'the first paced claim takes the clock');
       assert.equal(first.refused, undefined);
+      const shared = await b.claimDue('w2', now, 60_000, 3, 0, 60_000);
+      assert.deepEqual([shared.length, shared.refused], [3, undefined], 'a full claim left the window open: another worker shares the backlog');
+      const rest = await a.store.claimDue('w1', now, 60_000, 10, 0, 60_000);
+      assert.equal(rest.length, 4, 'the rest, in a claim that is not full: the window is taken');
+      await a.store.insertMessages(Array.from({ length: 3 }, () => newMessage({ next_attempt_at: now - 1 })));
       const within = await b.claimDue('w2', now, 60_000, 3, 0, 60_000);
       assert.equal(within.length, 0, 'a paced claim within the window: none');
       assert.equal(within.refused, true, 'and it says the window was taken (the worker stays out of the next: loop/pace.ts)');
-      const unpaced = await b.claimDue('w2', now, 60_000, 3);
-      assert.equal(unpaced.length, 3, 'after a full claim a worker claims again at once');
+      const unpaced = await b.claimDue('w2', now, 60_000, 2);
+      assert.equal(unpaced.length, 2, 'after a full claim a worker claims again at once, unpaced');
       await b.db.updateTable('claim_clock').set({ at: 0 }).execute(); // the window has passed
       const later = await b.claimDue('w2', now, 60_000, 10, 0, 60_000);
-      assert.equal(later.length, 4, 'the rest');
-      assert.equal(new Set([...first, ...unpaced, ...later].map((m) => m.id)).size, 10, 'each message claimed once');
+      assert.equal(later.length, 1, 'the last one');
+      assert.equal(new Set([...first, ...shared, ...rest, ...unpaced, ...later].map((m) => m.id)).size, 13, 'each message claimed once');
       assert.deepEqual(Object.keys(later[0]).sort(), Object.keys(unpaced[0]).sort(), 'a paced claim returns the rows as an unpaced one does');
       await b.db.updateTable('claim_clock').set({ at: 0 }).execute();
       const empty = await b.claimDue('w2', now, 60_000, 10, 0, 60_000);
       assert.equal(empty.length, 0);
       assert.equal(empty.refused, undefined, 'a paced claim that took the window and found nothing due was not refused');
-      // Raw webhooks keep a clock of their own.
-      await a.store.insertWebhooks([webhookRow({ process_after: now - 1 }), webhookRow({ process_after: now - 1 })]);
+      // Raw webhooks keep a clock of their own, left open by a full claim as well.
+      await a.store.insertWebhooks([webhookRow({ process_after: now - 1 }), webhookRow({ process_after: now - 1 }), webhookRow({ process_after: now - 1 })]);
       assert.equal((await a.store.claimWebhooks(now, 60_000, 1, 60_000)).length, 1);
+      assert.equal((await b.claimWebhooks(now, 60_000, 5, 60_000)).length, 2, 'after a full webhook claim, another process\'s paced one');
+      await a.store.insertWebhooks([webhookRow({ process_after: now - 1 })]);
       const refused = await b.claimWebhooks(now, 60_000, 1, 60_000);
       assert.equal(refused.length, 0, 'a paced webhook claim within the window: none');
       assert.equal(refused.refused, true);
-      assert.equal((await b.claimWebhooks(now, 60_000, 1)).length, 1);
+      assert.equal((await b.claimWebhooks(now, 60_000, 5)).length, 1);
     } finally {
       await b.close();
       await a.dispose();

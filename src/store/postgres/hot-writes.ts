@@ -166,7 +166,7 @@ export async function claimDue(pool: pg.Pool, owner: string, now: number, leaseM
   const paced = spacingMs > 0;
   const claim = paced ? CLAIM_PACED : CLAIM;
   const rows = await run<MessageRow>(pool, prepared, claim.name, claim.text, claim.values({ owner, lease: now + leaseMs, now, limit, pick: Math.ceil(limit * 1.5), share: Math.min(bulkShare, limit), scan: TURN_SCAN, bulk: BULK_LANE, late: Math.ceil(limit * 1.5), spacing: spacingMs }));
-  return pacedResult(rows, paced).sort(byTurn);
+  return (await pacedResult(pool, 'messages', rows, paced, limit)).sort(byTurn);
 }
 
 /**
@@ -175,10 +175,18 @@ export async function claimDue(pool: pg.Pool, owner: string, now: number, leaseM
  */
 const PACED_RESULT = 'SELECT claimed.*, EXISTS (SELECT 1 FROM tick) AS ticked FROM (SELECT 1) one LEFT JOIN claimed ON true';
 
-function pacedResult<T extends { id: string }>(rows: (T & { ticked?: boolean })[], paced: boolean): Claimed<T> {
+/**
+ * A paced claim's rows, `refused` when another process's claim took the window. One that
+ * took all it asked for leaves the window open again: more is due, and the next paced claim
+ * of any process may take it. Otherwise the process that took the window, claiming again at
+ * once after each full claim, kept a backlog to itself while the others were refused every
+ * window (CI: one of two workers sent all 300 messages).
+ */
+async function pacedResult<T extends { id: string }>(pool: pg.Pool, clock: 'messages' | 'webhooks', rows: (T & { ticked?: boolean })[], paced: boolean, limit: number): Promise<Claimed<T>> {
   if (!paced) return rows;
   const claimed: Claimed<T> = rows.filter((x) => x.id !== null).map(({ ticked: _t, ...row }) => row as unknown as T);
   if (rows[0]?.ticked === false) claimed.refused = true;
+  else if (claimed.length >= limit) await pool.query('UPDATE claim_clock SET at = 0 WHERE name = $1', [clock]);
   return claimed;
 }
 
@@ -251,7 +259,7 @@ export async function claimWebhooks(pool: pg.Pool, now: number, leaseMs: number,
   const paced = spacingMs > 0;
   const claim = paced ? CLAIM_WEBHOOKS_PACED : CLAIM_WEBHOOKS;
   const rows = await run<WebhookRow>(pool, prepared, claim.name, claim.text, claim.values({ lease: now + leaseMs, now, limit, spacing: spacingMs }));
-  return pacedResult(rows, paced).sort((a, b) => a.process_after - b.process_after || (a.id < b.id ? -1 : 1));
+  return (await pacedResult(pool, 'webhooks', rows, paced, limit)).sort((a, b) => a.process_after - b.process_after || (a.id < b.id ? -1 : 1));
 }
 
 /**
