@@ -9,7 +9,8 @@ import { makePostgresStore, testSchema, type TestStore } from '../helpers/stores
 import { runStoreSuite } from './store-suite.ts';
 import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
 import { newMessage, webhookRow } from '../helpers/rows.ts';
-import { part } from './areas/helpers.ts';
+import { part, receiptFor } from './areas/helpers.ts';
+import { planReceipt } from '../../src/receipts/plan.ts';
 import { idAt, newId } from '../../src/domain/ids.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { ensureMonths, LEDGER, monthStart, partitionLedger, partitionName } from '../../src/store/postgres/partitions.ts';
@@ -65,6 +66,19 @@ describe('PostgreSQL ledger partitioned by month', { skip: pgSkip }, () => {
     await t.store.insertWebhooks([w]);
     assert.deepEqual(await where('webhooks', 'id', w.id), [partitionName('webhooks', Date.now())]);
     assert.equal(await t.store.messageOfProvider('sim', `pm-${m.id}`), m.id, 'a receipt still finds its message by the provider reference');
+  });
+
+  it('applies a receipt for a message of a month past the newest (looked for there after the newest), in one batch with one for this week', async () => {
+    const old = Date.now() - 40 * DAY;
+    await ensureMonths(t.store.db, old);
+    const [early, recent] = [await messageAt(old, null), await messageAt(Date.now(), null)];
+    const w = webhookRow();
+    await t.store.insertWebhooks([w]);
+    const now = Date.now();
+    const results = await t.store.applyReceipts([receiptFor(w.id, `pm-${early.id}`, 'delivered', now), receiptFor(w.id, `pm-${recent.id}`, 'delivered', now), receiptFor(w.id, 'pm-unknown', 'delivered', now)], now, planReceipt);
+    assert.deepEqual(results.map((r) => r.message?.id ?? null), [early.id, recent.id, null]);
+    assert.deepEqual(results.map((r) => r.changed), [true, true, false]);
+    assert.equal((await t.store.listParts(early.id))[0]?.status, 'delivered', 'the old message\'s part took the receipt');
   });
 
   it('takes the rows of a month made late out of the default partition, and reads them as before', async () => {

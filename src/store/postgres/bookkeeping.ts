@@ -97,9 +97,10 @@ async function recordOutcomesInSteps(db: Kysely<Database>, outcomes: Outcome[]):
   });
 }
 
-export async function applyReceipts(db: Kysely<Database>, receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> {
+/** `recentFrom`: on the ledger by month, where to look for the receipts' messages first (lockMessages). */
+export async function applyReceipts(db: Kysely<Database>, receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner, recentFrom: string | null = null): Promise<ReceiptResult[]> {
   return db.transaction().execute(async (trx) => {
-    const { messageOf, messages, parts } = await lockMessages(trx, receipts);
+    const { messageOf, messages, parts } = await lockMessages(trx, receipts, recentFrom);
     const pendingEvents: EventRow[] = [];
     const pendingCallbacks: CallbackRow[] = [];
     const pendingOutbox: OutboxRow[] = [];
@@ -155,28 +156,36 @@ export async function applyReceipts(db: Kysely<Database>, receipts: ReceiptWrite
  * The messages the receipts name (through their parts), locked, with all their parts: one
  * statement. By provider and reference together: message_parts_provider_ref is
  * (provider_id, provider_message_id), and the reference alone would scan the whole index.
+ * `recentFrom` (the ledger by month): a message id; the references are looked for first
+ * among messages from that id on, pruned to the newest months, and only those not found
+ * there in every month: a receipt almost always comes within minutes of its send, and each
+ * month's index probed costs the database as much as the one that has the reference.
  */
-async function lockMessages(trx: Transaction<Database>, receipts: ReceiptWrite[]) {
+async function lockMessages(trx: Transaction<Database>, receipts: ReceiptWrite[], recentFrom: string | null) {
   const messageOf = new Map<string, string>();
   const messages = new Map<string, MessageRow>();
   const parts = new Map<string, MessagePartRow[]>();
-  const pairs = [...new Map(receipts.map((r) => [`${r.providerId}\u0000${r.providerMessageId}`, r])).values()];
-  if (pairs.length === 0) return { messageOf, messages, parts };
-  // The columns are text and integers, so their JSON is what pg would have parsed.
-  const r = await sql<{ message: MessageRow; parts: MessagePartRow[]; refs: [string, string][] }>`
-    WITH named AS (
-      SELECT p.message_id, p.provider_id, p.provider_message_id FROM message_parts p
-      JOIN unnest(${pairs.map((x) => x.providerId)}::text[], ${pairs.map((x) => x.providerMessageId)}::text[]) AS ref(provider_id, provider_message_id)
-        ON p.provider_id = ref.provider_id AND p.provider_message_id = ref.provider_message_id),
-    locked AS (SELECT * FROM messages WHERE id IN (SELECT message_id FROM named) ORDER BY id FOR UPDATE)
-    SELECT row_to_json(m) AS message,
-      (SELECT json_agg(p ORDER BY p.part_index) FROM message_parts p WHERE p.message_id = m.id) AS parts,
-      (SELECT json_agg(json_build_array(n.provider_id, n.provider_message_id)) FROM named n WHERE n.message_id = m.id) AS refs
-    FROM locked m`.execute(trx);
-  for (const row of r.rows) {
-    messages.set(row.message.id, row.message);
-    parts.set(row.message.id, row.parts);
-    for (const [provider, ref] of row.refs) messageOf.set(`${provider}\u0000${ref}`, row.message.id);
+  let pairs = [...new Map(receipts.map((r) => [`${r.providerId}\u0000${r.providerMessageId}`, r])).values()];
+  for (const from of recentFrom === null ? [null] : [recentFrom, null]) {
+    if (pairs.length === 0) break;
+    const since = from === null ? sql`` : sql`AND p.message_id >= ${from}`;
+    // The columns are text and integers, so their JSON is what pg would have parsed.
+    const r = await sql<{ message: MessageRow; parts: MessagePartRow[]; refs: [string, string][] }>`
+      WITH named AS (
+        SELECT p.message_id, p.provider_id, p.provider_message_id FROM message_parts p
+        JOIN unnest(${pairs.map((x) => x.providerId)}::text[], ${pairs.map((x) => x.providerMessageId)}::text[]) AS ref(provider_id, provider_message_id)
+          ON p.provider_id = ref.provider_id AND p.provider_message_id = ref.provider_message_id ${since}),
+      locked AS (SELECT * FROM messages WHERE id IN (SELECT message_id FROM named) ${from === null ? sql`` : sql`AND id >= ${from}`} ORDER BY id FOR UPDATE)
+      SELECT row_to_json(m) AS message,
+        (SELECT json_agg(p ORDER BY p.part_index) FROM message_parts p WHERE p.message_id = m.id ${since}) AS parts,
+        (SELECT json_agg(json_build_array(n.provider_id, n.provider_message_id)) FROM named n WHERE n.message_id = m.id) AS refs
+      FROM locked m`.execute(trx);
+    for (const row of r.rows) {
+      messages.set(row.message.id, row.message);
+      parts.set(row.message.id, row.parts);
+      for (const [provider, ref] of row.refs) messageOf.set(`${provider}\u0000${ref}`, row.message.id);
+    }
+    pairs = pairs.filter((x) => !messageOf.has(`${x.providerId}\u0000${x.providerMessageId}`));
   }
   return { messageOf, messages, parts };
 }

@@ -23,7 +23,8 @@
 // Lookups by id are pruned to one partition; lists by account read the newest partitions
 // first and stop at their LIMIT. A receipt matched by its provider's message id probes each
 // month's index (the provider reference cannot be unique across partitions, which must
-// include the partition key: it is unique per month, and provider ids do not repeat).
+// include the partition key: it is unique per month, and provider ids do not repeat), but
+// only after the last week's months did not have it (RECENT_RECEIPTS_MS).
 import { sql, type Kysely } from 'kysely';
 import { idFloor, type IdPrefix } from '../../domain/ids.ts';
 
@@ -35,6 +36,15 @@ export const LEDGER: readonly LedgerTable[] = [
   { table: 'events', key: 'message_id', prefix: 'msg', primary: ['message_id', 'id'] },
   { table: 'webhooks', key: 'id', prefix: 'whk', primary: ['id'] },
 ];
+
+/**
+ * How far back a receipt's message is looked for first (bookkeeping.ts lockMessages): past
+ * SMS validity periods (up to a few days), so a later look in every month is rare.
+ */
+export const RECENT_RECEIPTS_MS = 7 * 86_400_000;
+
+/** The id from which a receipt of `now` looks for its message first, on the ledger by month. */
+export const recentMessagesFrom = (now: number): string => idFloor('msg', now - RECENT_RECEIPTS_MS);
 
 /** Months made ahead of the current one, so inserts never wait for one (few: each partition costs every statement's planning). */
 export const MONTHS_AHEAD = 1;

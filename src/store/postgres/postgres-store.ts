@@ -10,7 +10,7 @@ import type { Database } from '../schema.ts';
 import type { Claimed, InsertResult, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 import * as hot from './hot-writes.ts';
 import * as bookkeeping from './bookkeeping.ts';
-import { dropExpiredMonths, ensureMonths, ledgerByMonth, partitionLedger } from './partitions.ts';
+import { dropExpiredMonths, ensureMonths, ledgerByMonth, partitionLedger, recentMessagesFrom } from './partitions.ts';
 import { QUEUE_CHANNEL } from './hot-writes.ts';
 
 export { QUEUE_CHANNEL };
@@ -214,5 +214,5 @@ export class PostgresStore extends BaseStore {
   override insertWebhooks(rows: WebhookRow[]): Promise<void> { return hot.insertWebhooks(this.pool, rows, this.#prepared); }
   protected override webhooksDone(ids: string[], now: number): Promise<void> { return hot.webhooksDone(this.pool, ids, now, this.#prepared); }
   claimWebhooks(now: number, leaseMs: number, limit: number, spacingMs?: number): Promise<Claimed<WebhookRow>> { return hot.claimWebhooks(this.pool, now, leaseMs, limit, spacingMs, this.#prepared); }
-  applyReceipts(receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> { return bookkeeping.applyReceipts(this.#redoable, receipts, now, planReceipt); }
+  applyReceipts(receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> { return bookkeeping.applyReceipts(this.#redoable, receipts, now, planReceipt, this.#partitioned ? recentMessagesFrom(now) : null); }
 }
