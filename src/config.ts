@@ -9,7 +9,8 @@ import { parseRegionMap, type RegionMap } from './domain/regions.ts';
 
 type Kind = 'string' | 'int' | 'number' | 'bool' | 'list' | 'role';
 
-interface Field { env: string; kind: Kind; def: unknown; min?: number; max?: number; secret?: boolean }
+/** `values`: a string that must be one of them. */
+interface Field { env: string; kind: Kind; def: unknown; min?: number; max?: number; secret?: boolean; values?: readonly string[] }
 
 const SCHEMA = {
   port: { env: 'PORT', kind: 'int', def: 8080, min: 0, max: 65535 },
@@ -33,9 +34,11 @@ const SCHEMA = {
   databasePoolSize: { env: 'SWITCHBOARD_DB_POOL_SIZE', kind: 'int', def: 10, min: 1, max: 1000 },
   // The worker's claim as a named prepared statement on PostgreSQL; off behind a pooler in transaction mode that cannot keep them.
   pgPrepared: { env: 'SWITCHBOARD_PG_PREPARED', kind: 'bool', def: true },
-  // The PostgreSQL ledger partitioned by month (store/postgres/partitions.ts): retention drops months whole.
-  pgLedgerByMonth: { env: 'SWITCHBOARD_PG_LEDGER_BY_MONTH', kind: 'bool', def: false },
-  sqliteWriterThread: { env: 'SWITCHBOARD_SQLITE_WRITER_THREAD', kind: 'string', def: 'auto' },
+  // The PostgreSQL ledger partitioned by month (store/postgres/partitions.ts): retention drops
+  // months whole. new: a new database's ledger is; an existing plain one is left as it is
+  // (converting it is one long transaction: `true` does it at the next start).
+  pgLedgerByMonth: { env: 'SWITCHBOARD_PG_LEDGER_BY_MONTH', kind: 'string', def: 'new', values: ['new', 'true', 'false'] },
+  sqliteWriterThread: { env: 'SWITCHBOARD_SQLITE_WRITER_THREAD', kind: 'string', def: 'auto', values: ['auto', 'on', 'off'] },
   redisUrl: { env: 'REDIS_URL', kind: 'string', def: '' },
   redisPrefix: { env: 'SWITCHBOARD_REDIS_PREFIX', kind: 'string', def: 'switchboard:' },
   publicUrl: { env: 'PUBLIC_URL', kind: 'string', def: '' },
@@ -49,7 +52,7 @@ const SCHEMA = {
   logBodies: { env: 'SWITCHBOARD_LOG_BODIES', kind: 'bool', def: false },
   // auto: the built-in simulator serves when no provider is configured on the embedded
   // default (SQLite), never with DATABASE_URL on PostgreSQL; on: also there; off: never.
-  simulator: { env: 'SWITCHBOARD_SIMULATOR', kind: 'string', def: 'auto' },
+  simulator: { env: 'SWITCHBOARD_SIMULATOR', kind: 'string', def: 'auto', values: ['auto', 'on', 'off'] },
   // How often each process checks for configuration changes made by another one (a version
   // number the database bumps); on PostgreSQL a NOTIFY tells it at once and this is the safety net.
   configPollMs: { env: 'SWITCHBOARD_CONFIG_POLL_MS', kind: 'int', def: 500, min: 10 },
@@ -112,7 +115,7 @@ const SCHEMA = {
   alertSignInFailures: { env: 'SWITCHBOARD_ALERT_SIGN_IN_FAILURES', kind: 'int', def: 100, min: 0 },
   alertWebhookUrl: { env: 'SWITCHBOARD_ALERT_WEBHOOK_URL', kind: 'string', def: '', secret: true },
   alertSmsTo: { env: 'SWITCHBOARD_ALERT_SMS_TO', kind: 'string', def: '' },
-  optOutScope: { env: 'SWITCHBOARD_OPT_OUT_SCOPE', kind: 'string', def: 'account' },
+  optOutScope: { env: 'SWITCHBOARD_OPT_OUT_SCOPE', kind: 'string', def: 'account', values: ['account', 'number'] },
   stopKeywords: { env: 'SWITCHBOARD_STOP_KEYWORDS', kind: 'list', def: ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT'] },
   startKeywords: { env: 'SWITCHBOARD_START_KEYWORDS', kind: 'list', def: ['START', 'UNSTOP', 'YES'] },
   helpKeywords: { env: 'SWITCHBOARD_HELP_KEYWORDS', kind: 'list', def: ['HELP', 'INFO'] },
@@ -155,6 +158,7 @@ type ValueOf<F extends Field> = F['kind'] extends 'int' | 'number' ? number
   : F['kind'] extends 'bool' ? boolean
   : F['kind'] extends 'list' ? readonly string[]
   : F['kind'] extends 'role' ? Role
+  : F extends { values: readonly (infer V)[] } ? V
   : string;
 
 export type Role = 'all' | 'api' | 'worker';
@@ -166,7 +170,9 @@ function coerce(key: string, f: Field, raw: unknown): unknown {
   const where = `${key} (env ${f.env})`;
   const text = typeof raw === 'string' ? raw.trim() : raw;
   switch (f.kind) {
-    case 'string': return String(text);
+    case 'string':
+      if (f.values && !f.values.includes(String(text))) throw new ConfigError(`${where} must be ${f.values.slice(0, -1).join(', ')} or ${f.values.at(-1)}, got ${JSON.stringify(raw)}`);
+      return String(text);
     case 'role':
       if (text === 'all' || text === 'api' || text === 'worker') return text;
       throw new ConfigError(`${where} must be all, api or worker, got ${JSON.stringify(raw)}`);
@@ -207,14 +213,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const fromOverride = (overrides as Record<string, unknown>)[key];
     const raw = fromOverride !== undefined ? fromOverride : env[f.env] !== undefined ? env[f.env] : key in file ? file[key] : f.def;
     out[key] = coerce(key, f, raw);
-  }
-  if (out.optOutScope !== 'account' && out.optOutScope !== 'number') {
-    throw new ConfigError(`optOutScope (env SWITCHBOARD_OPT_OUT_SCOPE) must be account or number, got ${JSON.stringify(out.optOutScope)}`);
-  }
-  for (const key of ['sqliteWriterThread', 'simulator'] as const) {
-    if (!['auto', 'on', 'off'].includes(String(out[key]))) {
-      throw new ConfigError(`${key} (env ${SCHEMA[key].env}) must be auto, on or off, got ${JSON.stringify(out[key])}`);
-    }
   }
   for (const u of out.eventSinks as string[]) {
     if (!/^(nats|amqps?|rediss?):\/\/[^/]/.test(u)) throw new ConfigError(`eventSinks (env SWITCHBOARD_EVENT_SINKS) takes nats://, amqp:// and redis:// URLs, got ${JSON.stringify(redactUrl(u))}`);

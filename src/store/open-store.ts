@@ -28,7 +28,7 @@ export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir' |
 function openOne(url: string, file: string, config: Pick<Config, 'dataDir' | 'databasePoolSize' | 'pgPrepared' | 'pgLedgerByMonth'>, opts: { writerThread?: boolean; receiptPlanner?: ReceiptPlannerModule }): Store {
   const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : join(config.dataDir, `${file}.db`);
   return /^postgres(ql)?:\/\//.test(url)
-    ? new PostgresStore(url, { max: config.databasePoolSize, prepared: config.pgPrepared, ledgerByMonth: config.pgLedgerByMonth })
+    ? new PostgresStore(url, { max: config.databasePoolSize, prepared: config.pgPrepared, ledgerByMonth: config.pgLedgerByMonth === 'new' ? 'new' : config.pgLedgerByMonth === 'true' })
     : opts.writerThread && path !== ':memory:' ? new ThreadedSqliteStore(path, { receiptPlanner: opts.receiptPlanner }) : new SqliteStore(path);
 }
 

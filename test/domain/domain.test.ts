@@ -85,6 +85,9 @@ describe('config', () => {
     assert.throws(() => loadConfig({ PORT: 'eighty' }), (e: Error) => e instanceof ConfigError && /port \(env PORT\)/.test(e.message));
     assert.throws(() => loadConfig({ SWITCHBOARD_SIMULATOR_FAILURE_RATE: '2' }), /<= 1/);
     assert.throws(() => loadConfig({ SWITCHBOARD_SQLITE_WRITER_THREAD: 'yes' }), /sqliteWriterThread \(env SWITCHBOARD_SQLITE_WRITER_THREAD\) must be auto, on or off/);
+    assert.throws(() => loadConfig({ SWITCHBOARD_PG_LEDGER_BY_MONTH: 'monthly' }), /pgLedgerByMonth \(env SWITCHBOARD_PG_LEDGER_BY_MONTH\) must be new, true or false, got "monthly"/);
+    assert.deepEqual(['new', 'true', 'false'].map((v) => loadConfig({ SWITCHBOARD_PG_LEDGER_BY_MONTH: v }).pgLedgerByMonth), ['new', 'true', 'false']);
+    assert.equal(loadConfig({}).pgLedgerByMonth, 'new', 'by default a new PostgreSQL ledger is made by month');
   });
   it('never shows secrets', () => {
     const shown = JSON.stringify(describeConfig(loadConfig({ SWITCHBOARD_ADMIN_KEY: 'super-secret-admin', DATABASE_URL: 'postgres://u:pw123@db/x' })));

@@ -13,7 +13,7 @@ import { part, receiptFor } from './areas/helpers.ts';
 import { planReceipt } from '../../src/receipts/plan.ts';
 import { idAt, newId } from '../../src/domain/ids.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { ensureMonths, LEDGER, monthStart, partitionLedger, partitionName } from '../../src/store/postgres/partitions.ts';
+import { ensureMonths, LEDGER, ledgerByMonth, monthStart, partitionLedger, partitionName } from '../../src/store/postgres/partitions.ts';
 import type { MessageRow } from '../../src/store/store.ts';
 
 const DAY = 86_400_000;
@@ -121,6 +121,23 @@ describe('PostgreSQL ledger partitioned by month', { skip: pgSkip }, () => {
     assert.equal((await t.store.getMessage(null, open.id))?.status, 'queued', 'a message under way is never dropped');
     assert.equal((await t.store.listAttempts(open.id)).length, 1);
     assert.ok(purged >= 1);
+  });
+
+  it('by default (new) a new database\'s ledger is made by month, and an existing plain one with messages is left plain', async () => {
+    const [fresh, grown] = [testSchema(), testSchema()];
+    const plain = new PostgresStore(TEST_DATABASE_URL, { schema: grown, max: 2, ledgerByMonth: false });
+    const stores = [new PostgresStore(TEST_DATABASE_URL, { schema: fresh, max: 2, ledgerByMonth: 'new' }), plain, new PostgresStore(TEST_DATABASE_URL, { schema: grown, max: 2, ledgerByMonth: 'new' })];
+    try {
+      await stores[0].migrate();
+      assert.equal(await ledgerByMonth(stores[0].db), true, 'a new database: by month');
+      await plain.migrate();
+      await plain.insertMessages([newMessage()]);
+      await stores[2].migrate();
+      assert.equal(await ledgerByMonth(stores[2].db), false, 'a ledger that holds messages stays as it is');
+    } finally {
+      for (const s of [stores[0], plain]) await s.dropSchema();
+      for (const s of stores) await s.close();
+    }
   });
 
   it('a ledger that grew unpartitioned is carried into its months when the setting is turned on, once', async () => {

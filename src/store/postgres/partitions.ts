@@ -1,9 +1,11 @@
 // The PostgreSQL ledger by month (SWITCHBOARD_PG_LEDGER_BY_MONTH): at a million messages a
 // day the ledger grows by 365 M rows a year, and retention need not delete them one by one.
-// It is a choice, not the default: every statement on a partitioned table is planned over
-// its partitions and their indexes (measured: the database's CPU per message about 17 %
-// more on the send path; README, Scaling out), and turned on, every process converts the
-// ledger at start (once, under a lock, in one transaction); nothing converts it back.
+// A new database's ledger is made by month (SWITCHBOARD_PG_LEDGER_BY_MONTH=new, the default);
+// an existing plain one stays plain unless the setting is `true`: then every process converts
+// it at start (once, under a lock, in one transaction: the ledger is held meanwhile); nothing
+// converts it back. Its cost: every statement on a partitioned table is planned over its
+// partitions and their indexes (measured: the database's CPU per message about 17 % more on
+// the send path of an empty ledger; README, Scaling out).
 //
 // Terms:
 // - a *ledger table* is one of LEDGER: messages and webhooks are partitioned by their own
@@ -77,11 +79,13 @@ export async function ledgerByMonth(db: Kysely<any>): Promise<boolean> {
  * Converts the ledger to months, in one transaction (the ledger is locked meanwhile: about
  * 30,000 messages with their rows a second here); answers false when it already was. Runs
  * from several processes at once safely (one converts, the others find it done).
+ * `onlyNew`: only a ledger that has never held a message or a raw webhook (a new database).
  */
-export async function partitionLedger(db: Kysely<any>, now = Date.now()): Promise<boolean> {
+export async function partitionLedger(db: Kysely<any>, now = Date.now(), onlyNew = false): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     await monthsLock(trx);
     if (await ledgerByMonth(trx)) return false;
+    if (onlyNew && (await sql`SELECT 1 FROM messages UNION ALL SELECT 1 FROM webhooks LIMIT 1`.execute(trx)).rows.length > 0) return false;
     const r = await sql<{ t: number | null }>`SELECT LEAST((SELECT min(created_at) FROM messages), (SELECT min(received_at) FROM webhooks)) AS t`.execute(trx);
     // Months from the oldest row's, two years back at most (older rows go to the default partition).
     const from = Math.max(monthStart(now, -24), Math.min(now, Number(r.rows[0]?.t ?? now)));

@@ -78,16 +78,16 @@ export class PostgresStore extends BaseStore {
   readonly #redoable: Kysely<Database>;
 
   readonly #prepared: boolean;
-  readonly #byMonth: boolean;
+  readonly #byMonth: boolean | 'new';
   /** the ledger is partitioned by month (known after migrate): only then is there month work */
   #partitioned = false;
   #months: NodeJS.Timeout | null = null;
 
   /**
    * `schema` isolates a store (tests): it is created if missing and put first on search_path. `prepared`: the claim as a named
-   * prepared statement (hot-writes.ts claimDue). `ledgerByMonth`: convert the ledger to monthly partitions at migration (partitions.ts).
+   * prepared statement (hot-writes.ts claimDue). `ledgerByMonth`: convert the ledger to monthly partitions at migration (partitions.ts); `new`: only a new one (nothing stored yet).
    */
-  constructor(url: string, opts: { schema?: string; max?: number; prepared?: boolean; ledgerByMonth?: boolean } = {}) {
+  constructor(url: string, opts: { schema?: string; max?: number; prepared?: boolean; ledgerByMonth?: boolean | 'new' } = {}) {
     const pool = openPool(url, opts.schema, opts.max ?? 10);
     super(new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }) }));
     // The worker's own bookkeeping (outcomes, receipts applied) does not wait for the WAL
@@ -111,7 +111,7 @@ export class PostgresStore extends BaseStore {
   async migrate(): Promise<void> {
     if (this.schema) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(this.schema)}`.execute(this.db);
     await super.migrate();
-    if (this.#byMonth) await partitionLedger(this.db);
+    if (this.#byMonth) await partitionLedger(this.db, Date.now(), this.#byMonth === 'new');
     this.#partitioned = await ledgerByMonth(this.db);
     if (!this.#partitioned) return;
     // A partitioned ledger's next months are made at start and twice a day (retention too).
