@@ -365,9 +365,11 @@ async function pgDeployment(schema: string, workers: number, byMonth: boolean, u
 }
 
 if (PG_URL && runs('pg')) {
+  // BENCH_PG_LEDGER=month: the ledger by month (a new database's default) instead of plain tables.
+  const byMonth = process.env.BENCH_PG_LEDGER === 'month';
   for (const workers of (process.env.BENCH_PG_WORKERS ?? '1,2,3').split(',').map(Number)) {
-    const label = `PostgreSQL, api + ${workers} worker${workers > 1 ? 's' : ''}`;
-    const owner = await pgDeployment(`bench_${Date.now().toString(36)}`, workers, false, (api, store, pids) => endToEnd(api, store, label, pids, CONNECTIONS, postgresCpuSeconds, PG_WARM_UP));
+    const label = `PostgreSQL (${byMonth ? 'ledger by month' : 'plain tables'}), api + ${workers} worker${workers > 1 ? 's' : ''}`;
+    const owner = await pgDeployment(`bench_${Date.now().toString(36)}`, workers, byMonth, (api, store, pids) => endToEnd(api, store, label, pids, CONNECTIONS, postgresCpuSeconds, PG_WARM_UP));
     await owner.dropSchema();
     await owner.close();
   }
