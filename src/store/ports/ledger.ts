@@ -36,7 +36,8 @@ export interface MessageLedger {
    * this store was taken in the last `spacingMs` (the database's clock), else it answers
    * none, `refused`; workers sharing a queue then claim once per window among them, not
    * once per window each. A paced claim that takes its whole `limit` leaves the window open
-   * (more is due: a backlog is shared among the workers, not kept by one). A store that only one process works (SQLite) may ignore it.
+   * (more is due: a backlog is shared among the workers, not kept by one). A store that
+   * only one process works (SQLite) may ignore it.
    */
   claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number, spacingMs?: number): Promise<Claimed<MessageRow>>;
   /** Applies outcomes in one transaction; returns the ids whose lease was still held. */
