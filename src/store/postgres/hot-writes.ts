@@ -11,6 +11,8 @@ import type { Database } from '../schema.ts';
 import type { Claimed, InsertResult, MessageRow, NewMessage, OptOutRow, WebhookRow } from '../store.ts';
 import { WEBHOOK_DUE } from '../shared/webhook-due.ts';
 import { MESSAGE_COLUMNS } from '../rows/messages.ts';
+import { WEBHOOK_COLUMNS } from '../rows/webhooks-callbacks.ts';
+import { OUTBOX_COLUMNS } from '../rows/outbox.ts';
 
 export const QUEUE_CHANNEL = 'switchboard_queue';
 
@@ -28,12 +30,12 @@ export async function insertMessages(db: Kysely<Database>, batch: NewMessage[], 
 }
 
 /**
- * Runs one of intake's statements: on the pool as a named prepared statement (parsed and
- * planned once per connection: intake's two statements were, unprepared, about 110 µs of
- * the database's CPU per message, measured in the server's log), or in a transaction.
+ * Runs one of intake's statements: on the pool (`run`), or in a transaction through Kysely
+ * (a batch with idempotency keys). Unprepared, intake's two statements were about 110 µs of
+ * the database's CPU per message (measured in the server's log).
  */
 type Exec = <R>(name: string, text: string, values: unknown[]) => Promise<R[]>;
-/** One statement on the pool: named (prepared) unless SWITCHBOARD_PG_PREPARED=off. */
+/** One hot statement on the pool (intake, claims, raw webhooks): named, so parsed and planned once per connection, unless SWITCHBOARD_PG_PREPARED=off. */
 async function run<R>(pool: pg.Pool, prepared: boolean, name: string, text: string, values: unknown[]): Promise<R[]> {
   return (await pool.query({ text, values, ...(prepared ? { name } : {}) })).rows as R[];
 }
@@ -48,10 +50,10 @@ const inKysely = (db: Kysely<Database>): Exec => async <R>(_name: string, text: 
  * transaction).
  */
 const q = (c: string) => `"${c}"`;
-const OUTBOX_COLUMNS = ['id', 'account_id', 'type', 'subject', 'message_id', 'time', 'data'].map(q).join(', ');
+const columns = (names: readonly string[]) => names.map(q).join(', ');
 const INSERT_MESSAGES = `
-  WITH o AS (INSERT INTO outbox (${OUTBOX_COLUMNS}) SELECT ${OUTBOX_COLUMNS} FROM json_populate_recordset(NULL::outbox, $2::json))
-  INSERT INTO messages (${MESSAGE_COLUMNS.map(q).join(', ')})
+  WITH o AS (INSERT INTO outbox (${columns(OUTBOX_COLUMNS)}) SELECT ${columns(OUTBOX_COLUMNS)} FROM json_populate_recordset(NULL::outbox, $2::json))
+  INSERT INTO messages (${columns(MESSAGE_COLUMNS)})
   SELECT ${MESSAGE_COLUMNS.map((c) => (c === 'channel' ? `coalesce("channel", 'sms')` : q(c))).join(', ')} FROM json_populate_recordset(NULL::messages, $1::json)
   RETURNING pg_notify('${QUEUE_CHANNEL}', '')`;
 
@@ -267,8 +269,7 @@ export async function claimWebhooks(pool: pg.Pool, now: number, leaseMs: number,
  * as an array), prepared once per connection like intake's, where a multi-row INSERT or an
  * `IN` list was a new statement to parse and plan for every batch size.
  */
-const WEBHOOK_COLUMNS = ['id', 'provider_id', 'kind', 'url', 'headers', 'body', 'received_at', 'process_after', 'processed_at', 'lease_until', 'attempts', 'error'].map(q).join(', ');
-const INSERT_WEBHOOKS = `INSERT INTO webhooks (${WEBHOOK_COLUMNS}) SELECT ${WEBHOOK_COLUMNS} FROM json_populate_recordset(NULL::webhooks, $1::json)`;
+const INSERT_WEBHOOKS = `INSERT INTO webhooks (${columns(WEBHOOK_COLUMNS)}) SELECT ${columns(WEBHOOK_COLUMNS)} FROM json_populate_recordset(NULL::webhooks, $1::json)`;
 const WEBHOOKS_DONE = 'UPDATE webhooks SET processed_at = $1, lease_until = NULL, error = NULL WHERE id = ANY($2::text[])';
 
 export async function insertWebhooks(pool: pg.Pool, rows: WebhookRow[], prepared = true): Promise<void> {

@@ -16,6 +16,9 @@ export interface OutboxRow {
   data: string;
 }
 
+/** Every column of an outbox row (both stores' hot insert). */
+export const OUTBOX_COLUMNS = ['id', 'account_id', 'type', 'subject', 'message_id', 'time', 'data'] as const satisfies readonly (keyof OutboxRow)[];
+
 /** An event with its feed position (given once it is visible: commit order). */
 export interface OutboxEvent extends OutboxRow { pos: number }
 

@@ -16,6 +16,9 @@ export interface WebhookRow {
   error: string | null;
 }
 
+/** Every column of a raw webhook row (both stores' hot insert). */
+export const WEBHOOK_COLUMNS = ['id', 'provider_id', 'kind', 'url', 'headers', 'body', 'received_at', 'process_after', 'processed_at', 'lease_until', 'attempts', 'error'] as const satisfies readonly (keyof WebhookRow)[];
+
 /** One part of a long inbound text that arrived in parts (Vonage's concat-*), kept until all are here. */
 export interface InboundPartRow {
   provider_id: string;

@@ -10,6 +10,8 @@ import type { SqliteConn } from './conn.ts';
 import type { AttemptRow, OutboxRow, CallbackAttemptRow, CallbackFinish, CallbackRow, EventRow, InsertResult, MessagePartRow, MessageRow, NewMessage, OptOutRow, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
 import { SUPERSEDED_PART } from '../rows.ts';
 import { MESSAGE_COLUMNS } from '../rows/messages.ts';
+import { WEBHOOK_COLUMNS } from '../rows/webhooks-callbacks.ts';
+import { OUTBOX_COLUMNS } from '../rows/outbox.ts';
 import { WEBHOOK_DUE } from '../shared/webhook-due.ts';
 import { BULK_LANE, TURN_SCAN } from '../../domain/lanes.ts';
 import { LATE_CANDIDATES, TURN_CANDIDATES, byTurn, stampTurn } from '../claim.ts';
@@ -17,7 +19,6 @@ import { LATE_CANDIDATES, TURN_CANDIDATES, byTurn, stampTurn } from '../claim.ts
 /** Each member a synchronous function: one that returns a promise fails to type-check here. */
 type Synchronous<T> = { [K in keyof T]: T[K] extends (c: SqliteConn, ...a: never[]) => infer R ? (R extends PromiseLike<unknown> ? 'a hot write must be synchronous' : T[K]) : never };
 function hotWrites<T extends Synchronous<T>>(writes: T): T { return writes; }
-
 
 export const HOT_WRITES = hotWrites({
   insertMessages(c: SqliteConn, batch: NewMessage[]): InsertResult[] {
@@ -181,10 +182,10 @@ function insertOf<R extends object>(table: string, columns: readonly (keyof R & 
 }
 
 const INSERT_MESSAGE = insertOf<MessageRow>('messages', MESSAGE_COLUMNS);
-const INSERT_WEBHOOK = insertOf<WebhookRow>('webhooks', ['id', 'provider_id', 'kind', 'url', 'headers', 'body', 'received_at', 'process_after', 'processed_at', 'lease_until', 'attempts', 'error']);
+const INSERT_WEBHOOK = insertOf<WebhookRow>('webhooks', WEBHOOK_COLUMNS);
 const INSERT_CALLBACK = insertOf<CallbackRow>('callbacks', ['id', 'account_id', 'api_key_id', 'message_id', 'url', 'type', 'payload', 'status', 'attempts', 'next_attempt_at', 'lease_until', 'last_error', 'created_at', 'updated_at', 'delivered_at']);
 const INSERT_PART = insertOf<MessagePartRow>('message_parts', ['message_id', 'part_index', 'provider_id', 'provider_message_id', 'status', 'error_code', 'error_message', 'provider_error_code', 'created_at', 'updated_at', 'reconciled_at'], 'INSERT OR IGNORE');
-const INSERT_OUTBOX = insertOf<OutboxRow>('outbox', ['id', 'account_id', 'type', 'subject', 'message_id', 'time', 'data']);
+const INSERT_OUTBOX = insertOf<OutboxRow>('outbox', OUTBOX_COLUMNS);
 const INSERT_CALLBACK_ATTEMPT = insertOf<CallbackAttemptRow>('callback_attempts', ['id', 'callback_id', 'attempt', 'status_code', 'error', 'started_at', 'duration_ms']);
 const INSERT_EVENT = insertOf<EventRow>('events', ['id', 'message_id', 'type', 'status', 'provider_id', 'provider_status', 'error_code', 'webhook_id', 'occurred_at', 'created_at', 'detail']);
 const INSERT_ATTEMPT = insertOf<AttemptRow>('attempts', ['id', 'message_id', 'attempt', 'provider_id', 'from_number', 'outcome', 'error_code', 'error_message', 'provider_error_code', 'provider_message_id', 'started_at', 'finished_at', 'failover', 'route_explanation']);
