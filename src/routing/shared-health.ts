@@ -52,7 +52,10 @@ export class SharedHealth implements HealthShare {
     this.#o = o;
     const opts = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000, connectTimeout: 1_000, lazyConnect: true } as const;
     this.#redis = new Redis(o.redisUrl, opts);
-    this.#sub = new Redis(o.redisUrl, { ...opts, enableOfflineQueue: true, commandTimeout: undefined });
+    // The subscriber subscribes on every 'ready' itself, with its failure caught. ioredis's
+    // own resubscribe on reconnect sends SUBSCRIBE uncaught, so a disconnect just after a
+    // reconnect was an unhandled rejection ("Connection is closed."): it is off.
+    this.#sub = new Redis(o.redisUrl, { ...opts, enableOfflineQueue: true, commandTimeout: undefined, autoResubscribe: false });
     for (const r of [this.#redis, this.#sub]) r.on('error', () => { /* reported through degraded */ });
     // Degraded from the moment the connection drops (the next sync would notice too).
     this.#redis.on('close', () => { if (this.#o.health.share === this) this.#setDegraded(true); });
