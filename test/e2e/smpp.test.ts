@@ -135,8 +135,16 @@ for (const [name, skip, postgres] of [['SQLite', false, false], ['PostgreSQL', p
 
   it('finds a dead link by enquire_link and binds again; a dropped link is bound again too', async () => {
     const before = smsc.binds.length;
+    // A submit in flight on the link that dies: never answered, it fails with the link (not
+    // at the send timeout) and goes out again on the new bind.
+    smsc.answers.push(-1);
+    const lost = await t.call('POST', '/v1/messages', { to: '+14155550108', body: 'in flight when the link died' });
+    await eventually(async () => smsc.answers.length === 0, 10_000, 'the submit that gets no answer');
     smsc.silent = true;
     await eventually(async () => smsc.binds.length > before, 15_000, 'a new bind after the link went quiet');
+    smsc.silent = false;
+    const m = await delivered(t, lost.body.id);
+    assert.match(m.attempts[0].error.message, /connection lost before submit_sm_resp/);
     smsc.silent = false;
     const again = smsc.binds.length;
     smsc.dropLinks();

@@ -52,6 +52,8 @@ export class SmppBind {
   #awaitingLink = false;
   #inflight = 0;
   #waiting: (() => void)[] = [];
+  /** how each submit awaiting its submit_sm_resp fails if the session goes first */
+  readonly #lost = new Set<() => void>();
   #nextSlot = 0;
   #boundWaiters: (() => void)[] = [];
   /** figures for metrics */
@@ -131,6 +133,7 @@ export class SmppBind {
     const session = this.#session;
     this.#session = null;
     if (session) { session.removeAllListeners('close'); session.removeAllListeners('error'); session.on('error', () => {}); session.destroy(); }
+    this.#loseInflight();
     this.#stopEnquireLink();
     if (this.#state !== 'down' || this.#reason !== reason) this.#o.log.warn({ system_id: this.#o.systemId, reason }, 'SMPP bind down');
     this.#set('down', reason);
@@ -170,16 +173,16 @@ export class SmppBind {
     const started = Date.now();
     try {
       return await new Promise<PDU>((resolve, reject) => {
-        const onAbort = () => reject(signal.reason ?? Object.assign(new Error('aborted'), { name: 'AbortError' }));
+        const onAbort = () => { this.#lost.delete(onClose); reject(signal.reason ?? Object.assign(new Error('aborted'), { name: 'AbortError' })); };
         signal.addEventListener('abort', onAbort, { once: true });
         const onClose = () => reject(Object.assign(new Error('SMPP connection lost before submit_sm_resp'), { code: 'SMPP_CLOSED' }));
-        session.once('close', onClose);
+        this.#lost.add(onClose);
         const sent = session.submit_sm(fields, (resp) => {
           signal.removeEventListener('abort', onAbort);
-          session.removeListener('close', onClose);
+          this.#lost.delete(onClose);
           resolve(resp);
         });
-        if (!sent) { session.removeListener('close', onClose); reject(Object.assign(new Error('SMPP socket not writable'), { code: 'SMPP_CLOSED' })); }
+        if (!sent) { this.#lost.delete(onClose); reject(Object.assign(new Error('SMPP socket not writable'), { code: 'SMPP_CLOSED' })); }
       });
     } finally {
       this.stats.submitted++;
@@ -201,6 +204,12 @@ export class SmppBind {
       this.#nextSlot = at + 1000 / this.#o.submitsPerSecond;
       if (at > now) await new Promise((r) => setTimeout(r, at - now));
     }
+  }
+
+  /** Submits still waiting for their submit_sm_resp fail now: their session is gone. */
+  #loseInflight(): void {
+    for (const f of this.#lost) f();
+    this.#lost.clear();
   }
 
   #release(): void {
@@ -231,5 +240,6 @@ export class SmppBind {
       const t = setTimeout(() => { session.destroy(); resolve(); }, 1_000);
       session.close(() => { clearTimeout(t); resolve(); });
     });
+    this.#loseInflight();
   }
 }
