@@ -12,19 +12,12 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../src/sandbox/twilio.ts';
 import { twilioSignature } from '../src/providers/twilio/signature.ts';
+import { until } from './util.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const RECEIPTS = Number(process.env.BENCH_DLR_RECEIPTS ?? 100_000);
 const MESSAGES = Math.ceil(RECEIPTS / 2);
 const KEY = 'bench-dlr';
-
-async function until(what: string, ok: () => Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 export async function benchDlrStorm(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-dlr-'));
@@ -46,14 +39,14 @@ export async function benchDlrStorm(): Promise<void> {
     return Number(re.exec(await r.body.text())?.[1] ?? 0);
   };
   try {
-    await until('the server', async () => (await fetch(`${base}/readyz`).catch(() => null))?.status === 200, 30_000);
+    await until('the server', async () => (await fetch(`${base}/readyz`).catch(() => null))?.status === 200, 30_000, 100);
     const p = await call('POST', '/v1/providers', { id: 'storm', kind: 'twilio', prices: { US: '0.0079' }, config: { account_sid: FAKE_ACCOUNT_SID, auth_token_env: 'TWILIO_BENCH_TOKEN', base_url: fake.url, from: '+14155550600' } });
     if (p.status !== 201) throw new Error(JSON.stringify(p.body));
     let next = 0;
     await Promise.all(Array.from({ length: 64 }, async () => {
       while (next < MESSAGES) { const i = next++; await call('POST', '/v1/messages', { to: `+1415${String(2000000 + i).padStart(7, '0')}`, body: `storm ${i}` }); }
     }));
-    await until('every message sent', async () => fake.requests.filter((q) => q.sid).length >= MESSAGES && (await metric(/^switchboard_messages\{status="sent"\} (\d+)/m)) >= MESSAGES, 600_000);
+    await until('every message sent', async () => fake.requests.filter((q) => q.sid).length >= MESSAGES && (await metric(/^switchboard_messages\{status="sent"\} (\d+)/m)) >= MESSAGES, 600_000, 100);
     const url = `${base}/webhooks/storm/status`;
     const receipts = fake.requests.filter((q) => q.sid).flatMap((q) => ['sent', 'delivered'].map((status) => {
       const params = { MessageSid: q.sid!, MessageStatus: status, SmsStatus: status, AccountSid: FAKE_ACCOUNT_SID, To: q.form.get('To') ?? '', From: '+14155550600', ApiVersion: '2010-04-01' };
@@ -87,7 +80,7 @@ export async function benchDlrStorm(): Promise<void> {
     const stored = (performance.now() - t0) / 1000;
     storming = false;
     await probe;
-    await until('every receipt applied', async () => (await metric(/^switchboard_webhooks_backlog (\d+)/m)) === 0 && (await metric(/^switchboard_messages_final_total\{status="delivered"\} (\d+)/m)) >= MESSAGES, 600_000);
+    await until('every receipt applied', async () => (await metric(/^switchboard_webhooks_backlog (\d+)/m)) === 0 && (await metric(/^switchboard_messages_final_total\{status="delivered"\} (\d+)/m)) >= MESSAGES, 600_000, 100);
     const applied = (performance.now() - t0) / 1000;
     latencies.sort((a, b) => a - b);
     const q = (x: number) => latencies[Math.floor(x * (latencies.length - 1))].toFixed(1);

@@ -9,6 +9,8 @@
 //   3. the default `npm start` (all roles in one process, SQLite, simulator at 0 ms):
 //      intake while it sends, accepted → delivered per second, process CPU µs per message;
 //      then the same with 64 connections (16 are a closed loop bound by intake's latency)
+//   3b. `npm start` and Kannel 1.4.5 with delivery reports, each through one SMPP bind to
+//      the same SMSC process: accepted → delivered and CPU per message (bench/kannel.ts)
 //   4. the same two with 1,000,000 delivered messages already in the ledger (bench/seed.ts),
 //      and the cost of reads that must stay flat: GET /v1/messages/:id, list queries,
 //      /metrics, /v1/status, the alert check; empty ledger beside full
@@ -46,6 +48,10 @@ import { benchClaim } from './claim.ts';
 import { benchStatusWindow } from './status-window.ts';
 import { benchRegions } from './regions.ts';
 import { benchEvents } from './events.ts';
+import { cpuSeconds, until } from './util.ts';
+import { benchKannel, kannelInstalled } from './kannel.ts';
+import { FAKE_SMPP_PASSWORD, FAKE_SMPP_SYSTEM_ID } from '../src/sandbox/smsc.ts';
+import { connect } from 'node:net';
 import { seed } from './seed.ts';
 import { seedPostgres } from './seed-pg.ts';
 import { dropExpiredMonths, monthStart } from '../src/store/postgres/partitions.ts';
@@ -63,7 +69,7 @@ const PG_WARM_UP = Number(process.env.BENCH_PG_WARM_UP ?? 10_000);
 const PG_SEED = Number(process.env.BENCH_PG_SEED_MESSAGES ?? 10_000_000);
 const KEY = 'bench-admin-key';
 const TICKS = 100; // /proc/<pid>/stat CPU times are in clock ticks (USER_HZ)
-// BENCH_ONLY=bare,intake,e2e,seeded,dashboard,pg,pgseeded,webhooks,batch,smpp,storm,micro,claim,status,events,regions runs a subset (all by default).
+// BENCH_ONLY=bare,intake,e2e,kannel,seeded,dashboard,pg,pgseeded,webhooks,batch,smpp,storm,micro,claim,status,events,regions runs a subset (all by default).
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const runs = (part: string): boolean => ONLY.size === 0 || ONLY.has(part);
 
@@ -96,12 +102,6 @@ async function stop(s: Server, keepDir = false): Promise<void> {
   s.proc.kill('SIGTERM');
   await new Promise((r) => s.proc.once('exit', r));
   if (!keepDir) rmSync(s.dir, { recursive: true, force: true });
-}
-
-/** CPU seconds (user + system) the process has used so far. */
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICKS;
 }
 
 /** CPU seconds of the PostgreSQL server: every postgres process, and the postmaster's exited children. */
@@ -169,7 +169,7 @@ async function openSince(store: SqliteStore | PostgresStore, since: number): Pro
  * open; autocannon's own end of an `amount` run waits for its once-a-second tick,
  * which would round the figures down.
  */
-async function endToEnd(s: Server, store: SqliteStore | PostgresStore, label: string, pids: number[], connections = CONNECTIONS, serverCpu?: () => number, warmUp = 0): Promise<void> {
+async function endToEnd(s: Server, store: SqliteStore | PostgresStore, label: string, pids: number[], connections = CONNECTIONS, serverCpu?: () => number, warmUp = 0): Promise<{ perSecond: number; cpuUs: number }> {
   if (warmUp > 0) {
     // Sent and delivered before the clocks start: each process's code is compiled hot, as
     // in a deployment that has run a while, whatever share of the messages it gets.
@@ -209,6 +209,7 @@ async function endToEnd(s: Server, store: SqliteStore | PostgresStore, label: st
   const sum = perMessage.reduce((a, b) => a + b, 0);
   const server = serverCpu ? `; PostgreSQL ${Math.round(((serverCpu() - server0) * 1e6) / Math.max(1, delivered))} µs` : '';
   console.log(`  accepted → delivered (${label}): ${delivered} of ${accepted} in ${elapsed.toFixed(2)} s = ${Math.round(delivered / elapsed)} msg/s; CPU ${perMessage.join(' + ')}${pids.length > 1 ? ` = ${sum}` : ''} µs per message${pids.length > 1 ? ' (api + workers)' : ''}${server}`);
+  return { perSecond: delivered / elapsed, cpuUs: sum };
 }
 
 /** Median, mean and p99 of `n` sequential GETs of `path`. */
@@ -287,10 +288,12 @@ async function intakeAlone(label: string, dir?: string): Promise<void> {
 if (runs('intake')) await intakeAlone('');
 
 // 3. the default deployment: `npm start` (all roles, one process), simulator at 0 ms
+const figures: { npmStart?: { perSecond: number; cpuUs: number } } = {};
 async function defaultDeployment(label: string, dir?: string): Promise<Record<string, string>> {
   const s = await start(['src/main.ts', 'serve'], { SWITCHBOARD_POLL_MS: '50' }, 18083, dir);
   const store = new SqliteStore(join(s.dir, 'switchboard.db'));
-  await endToEnd(s, store, `npm start${label}`, [s.proc.pid!]);
+  const figure = await endToEnd(s, store, `npm start${label}`, [s.proc.pid!]);
+  if (!label) figures.npmStart = figure;
   const r = await reads(s, store);
   // 16 connections are a closed loop bound by intake's latency; more show what the process
   // can carry. After the reads, so both ledgers are read after the same traffic.
@@ -300,6 +303,42 @@ async function defaultDeployment(label: string, dir?: string): Promise<Record<st
   return r;
 }
 const emptyReads = runs('e2e') || runs('seeded') ? await defaultDeployment('') : {};
+
+// 3b. `npm start` and Kannel 1.4.5 with delivery reports (bench/kannel.ts), each through one
+// SMPP transceiver bind (window 100) to the same SMSC process (`switchboard sandbox smpp`,
+// receipts 5 ms after each submit), 16 connections, E2E_MESSAGES each.
+if (runs('kannel')) {
+  const smscPort = 18095;
+  const smsc = spawn(process.execPath, ['src/cli/main.ts', 'sandbox', 'smpp', '--port', String(smscPort), '--control-port', String(smscPort + 1)], { cwd: ROOT, stdio: 'ignore' });
+  running.add(smsc);
+  try {
+    await until('the SMSC', () => new Promise<boolean>((res) => { const c = connect(smscPort, '127.0.0.1', () => { c.end(); res(true); }); c.on('error', () => res(false)); }), 30_000, 100);
+    const s = await start(['src/main.ts', 'serve'], { SWITCHBOARD_POLL_MS: '50', SMPP_BENCH_PASSWORD: FAKE_SMPP_PASSWORD }, 18097);
+    const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+    const created = await fetch(`${s.url}/v1/providers`, {
+      method: 'POST', headers,
+      body: JSON.stringify({ id: 'smsc', kind: 'smpp', config: { host: '127.0.0.1', port: smscPort, system_id: FAKE_SMPP_SYSTEM_ID, password_env: 'SMPP_BENCH_PASSWORD', from: '+14155550199', window: 100 } }),
+    });
+    if (created.status !== 201) throw new Error(`provider not created: ${await created.text()}`);
+    // Bound once a first message is delivered (before the clocks start, so it is not counted).
+    const first = await (await fetch(`${s.url}/v1/messages`, { method: 'POST', headers, body: JSON.stringify({ to: '+14155550100', body: 'bind check' }) })).json() as { id: string };
+    await until('the SMPP bind', async () => (await (await fetch(`${s.url}/v1/messages/${first.id}`, { headers })).json() as { status: string }).status === 'delivered', 60_000, 200);
+    const store = new SqliteStore(join(s.dir, 'switchboard.db'));
+    const ours = await endToEnd(s, store, 'npm start → SMPP SMSC', [s.proc.pid!]);
+    await store.close();
+    await stop(s);
+    if (!kannelInstalled()) console.log('Kannel: skipped (bearerbox and smsbox not installed: apt-get install kannel)');
+    else {
+      const k = await benchKannel({ port: smscPort, systemId: FAKE_SMPP_SYSTEM_ID, password: FAKE_SMPP_PASSWORD }, E2E_MESSAGES, CONNECTIONS, 100);
+      console.log(`${'GET /cgi-bin/sendsms (Kannel 1.4.5)'.padEnd(40)} ${String(Math.round(k.intakePerSecond)).padStart(7)} req/s while sending`);
+      console.log(`  accepted → delivered (Kannel with DLR, spool store): ${k.delivered} of ${k.accepted} in ${k.seconds.toFixed(2)} s = ${Math.round(k.delivered / k.seconds)} msg/s; CPU ${Math.round(k.cpuUsPerMessage)} µs per message (bearerbox + smsbox)`);
+      const kRate = k.delivered / k.seconds;
+      console.log(`  Switchboard ÷ Kannel, accepted → delivered: over SMPP ${(ours.perSecond / kRate).toFixed(2)}×${figures.npmStart ? `; npm start with its simulator ${(figures.npmStart.perSecond / kRate).toFixed(2)}×` : ''}`);
+    }
+  } finally {
+    smsc.kill('SIGTERM');
+  }
+}
 
 // 4. the same with a full ledger
 if (runs('seeded')) {
@@ -369,7 +408,7 @@ if (PG_URL && runs('pg')) {
   const byMonth = process.env.BENCH_PG_LEDGER === 'month';
   for (const workers of (process.env.BENCH_PG_WORKERS ?? '1,2,3').split(',').map(Number)) {
     const label = `PostgreSQL (${byMonth ? 'ledger by month' : 'plain tables'}), api + ${workers} worker${workers > 1 ? 's' : ''}`;
-    const owner = await pgDeployment(`bench_${Date.now().toString(36)}`, workers, byMonth, (api, store, pids) => endToEnd(api, store, label, pids, CONNECTIONS, postgresCpuSeconds, PG_WARM_UP));
+    const owner = await pgDeployment(`bench_${Date.now().toString(36)}`, workers, byMonth, async (api, store, pids) => { await endToEnd(api, store, label, pids, CONNECTIONS, postgresCpuSeconds, PG_WARM_UP); });
     await owner.dropSchema();
     await owner.close();
   }

@@ -11,17 +11,11 @@ import { join } from 'node:path';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { createKey, createSmppCredentials } from '../src/auth/auth.ts';
 import { Esme } from '../test/fakes/esme.ts';
+import { until } from './util.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const MESSAGES = Number(process.env.BENCH_SMPP_MESSAGES ?? 5_000);
 
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 export async function benchSmpp(): Promise<void> {
   for (const window of [10, 100]) {
