@@ -7,6 +7,7 @@ import { pgSkip, TEST_DATABASE_URL } from '../helpers/env.ts';
 import { newMessage, webhookRow } from '../helpers/rows.ts';
 import { eventually } from '../helpers/app.ts';
 import { PostgresStore, withOptions } from '../../src/store/postgres/postgres-store.ts';
+import { nameStatements, statementName } from '../../src/store/postgres/named-statements.ts';
 
 runStoreSuite('postgres', makePostgresStore, pgSkip);
 
@@ -165,6 +166,25 @@ describe('postgres paced claims (workers sharing a queue claim once per window a
     } finally {
       await b.close();
       await a.dispose();
+    }
+  });
+});
+
+describe('postgres named statements for Kysely-built SQL (named-statements.ts)', { skip: pgSkip }, () => {
+  it('prepares a statement with parameters once per connection, under a name from its text; leaves the rest unnamed', async () => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      nameStatements(client as unknown as pg.PoolClient);
+      const text = 'SELECT $1::int + 1 AS n /* named-statements test */';
+      for (const v of [1, 2, 3]) assert.equal((await client.query(text, [v])).rows[0].n, v + 1);
+      await client.query('SELECT 42 AS unnamed_test');
+      const named = (await client.query("SELECT name, statement FROM pg_prepared_statements WHERE statement LIKE '%named-statements test%' OR statement LIKE '%unnamed_test%'")).rows;
+      assert.deepEqual(named, [{ name: statementName(text), statement: text }], 'one prepared statement, for the text with parameters');
+      assert.match(statementName(text)!, /^sb_[0-9a-f]{24}$/);
+      assert.notEqual(statementName(`${text} `), statementName(text));
+    } finally {
+      await client.end();
     }
   });
 });

@@ -143,7 +143,7 @@ export async function applyReceipts(db: Kysely<Database>, receipts: ReceiptWrite
       // Every column a plan in this batch set, from each message as it now stands (the
       // rows are locked, so a column its own plan left alone keeps its value).
       changed.size === 0 ? null : sql`
-        UPDATE messages m SET ${sql.join([...changedColumns].filter((c) => c !== 'id').map((c) => sql`${sql.ref(c)} = v.${sql.ref(c)}`))}
+        UPDATE messages m SET ${sql.join([...changedColumns].sort().filter((c) => c !== 'id').map((c) => sql`${sql.ref(c)} = v.${sql.ref(c)}`))}
         FROM json_populate_recordset(NULL::messages, ${JSON.stringify([...changed.values()])}::json) v
         WHERE m.id = v.id`,
     ].filter((w) => w !== null);

@@ -4,6 +4,7 @@
 import pg from 'pg';
 import { Kysely, sql } from 'kysely';
 import { SchemaScopedPostgresDialect } from './dialect.ts';
+import { nameStatements } from './named-statements.ts';
 import { BaseStore } from '../base-store.ts';
 import { CONFIG_CHANNEL } from '../migrations.ts';
 import type { Database } from '../schema.ts';
@@ -34,7 +35,7 @@ const types = {
  * no statistics yet, for about 500 ms each time (measured; the plan's cost estimate went
  * past jit_above_cost). The settings go in the startup packet, so they cost no round trip.
  */
-function openPool(url: string, schema: string | undefined, max: number, setting?: string): pg.Pool {
+function openPool(url: string, schema: string | undefined, max: number, setting?: string, named = false): pg.Pool {
   const options = [schema ? `-c search_path=${schema}` : '', setting ? `-c ${setting}` : '', '-c jit=off'].filter(Boolean).join(' ');
   const pool = new pg.Pool({
     ...withOptions(url, options),
@@ -49,7 +50,10 @@ function openPool(url: string, schema: string | undefined, max: number, setting?
   pool.on('error', () => {});
   // A checked-out connection that is lost (mid-query, mid-COMMIT) emits `error` too, and
   // pg-pool listens only while it is idle: the query in flight already gets the error.
-  pool.on('connect', (client) => { client.on('error', () => {}); });
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    if (named) nameStatements(client);
+  });
   return pool;
 }
 
@@ -96,7 +100,9 @@ export class PostgresStore extends BaseStore {
     // durable (the message is sent again, at least once; the raw webhook is applied again).
     // Intake and raw webhooks keep the server's setting. Set per connection, it costs no
     // round trip per transaction.
-    this.#redoable = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool: openPool(url, opts.schema, 2, 'synchronous_commit=off') }) });
+    // Its statements are long and repeat batch after batch: named, so they are parsed and
+    // planned once per connection (named-statements.ts), unless prepared statements are off.
+    this.#redoable = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool: openPool(url, opts.schema, 2, 'synchronous_commit=off', opts.prepared ?? true) }) });
     this.pool = pool;
     this.schema = opts.schema;
     this.#prepared = opts.prepared ?? true;
