@@ -61,6 +61,9 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CAPACITY_CONNECTIONS = 64;
 const E2E_MESSAGES = Number(process.env.BENCH_E2E_MESSAGES ?? 50_000);
+// BENCH_E2E_RATE: end-to-end runs offer this many messages a second instead of as many as
+// intake takes: CPU per message below saturation, where contention for the cores does not inflate it.
+const E2E_RATE = Number(process.env.BENCH_E2E_RATE ?? 0);
 const SEED = Number(process.env.BENCH_SEED_MESSAGES ?? 1_000_000);
 const DASHBOARD_MESSAGES = Number(process.env.BENCH_DASHBOARD_MESSAGES ?? 500_000);
 const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? '';
@@ -187,7 +190,7 @@ async function endToEnd(s: Server, store: SqliteStore | PostgresStore, label: st
   let answered = 0;
   let lastAccepted = t0;
   let result: autocannon.Result | null = null;
-  const { duration: _d, ...opts } = post(s.url, { connections });
+  const { duration: _d, ...opts } = post(s.url, { connections, ...(E2E_RATE > 0 ? { overallRate: E2E_RATE } : {}) });
   const run = new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon({ ...opts, amount: E2E_MESSAGES }, (err, res) => (err ? reject(err) : resolve(res)));
     instance.on('response', (_client: unknown, status: number) => {
