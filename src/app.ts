@@ -171,6 +171,8 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
   const retention = runsWorkers
     ? new Retention({ store, logger, days: config.retentionDays, everyMs: config.retentionEveryMs, archivePath: config.retentionArchive })
     : null;
+  // PostgreSQL: the queue's dead row versions, cleared before claims slow down (store/postgres/queue-vacuum.ts).
+  const vacuum = runsWorkers && store.vacuumQueue && config.pgVacuumMs > 0 ? new Periodic(() => store.vacuumQueue!(), config.pgVacuumMs, logger, 'queue vacuum', config.pgVacuumMs) : null;
   const failovers = worker ? receiptFailovers({ store, metrics, wake: () => worker.wake(), logger }) : null;
   // Report rollups (services/reports.ts): each minute as it settles, so reports and the
   // dashboard read minutes, not messages. The first run waits a minute: a starting
@@ -245,6 +247,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       alerts?.start();
       reconciler?.start();
       retention?.start();
+      vacuum?.start();
       rollups?.start();
       attemptBuckets?.start();
       failovers?.start();
@@ -277,7 +280,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       if (server) await server.close();
       await intake.drain();
       await stopping;
-      for (const part of [processor, callbacks, alerts, reconciler, retention, rollups, attemptBuckets, failovers, events, relays, masks]) await part?.stop();
+      for (const part of [processor, callbacks, alerts, reconciler, retention, vacuum, rollups, attemptBuckets, failovers, events, relays, masks]) await part?.stop();
       await ingest.drain();
       await configWatch.stop();
       await Promise.all([databaseWatch.stop(), signIns?.stop()]);

@@ -135,6 +135,7 @@ const SCHEMA = {
   retentionDays: { env: 'SWITCHBOARD_RETENTION_DAYS', kind: 'number', def: 0, min: 0 },
   retentionArchive: { env: 'SWITCHBOARD_RETENTION_ARCHIVE', kind: 'string', def: '' },
   retentionEveryMs: { env: 'SWITCHBOARD_RETENTION_EVERY_MS', kind: 'int', def: 3_600_000, min: 10 },
+  pgVacuumMs: { env: 'SWITCHBOARD_PG_VACUUM_MS', kind: 'int', def: 5_000, min: 0 },
   reconcileAfterMs: { env: 'SWITCHBOARD_RECONCILE_AFTER_MS', kind: 'int', def: 600_000, min: 100 },
   reconcileEveryMs: { env: 'SWITCHBOARD_RECONCILE_EVERY_MS', kind: 'int', def: 30_000, min: 10 },
   receiptDeadlineMs: { env: 'SWITCHBOARD_RECEIPT_DEADLINE_MS', kind: 'int', def: 259_200_000, min: 1_000 },

@@ -188,3 +188,32 @@ describe('postgres named statements for Kysely-built SQL (named-statements.ts)',
     }
   });
 });
+
+describe('postgres queue vacuum (queue-vacuum.ts)', { skip: pgSkip }, () => {
+  it('vacuums the queue tables holding enough dead rows, one process at a time, and leaves the rest', async () => {
+    const schema = testSchema();
+    const t = await makePostgresStore(schema);
+    const other = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` });
+    await other.connect();
+    try {
+      await t.store.insertMessages(Array.from({ length: 40 }, () => newMessage()));
+      // Two rounds of updates leave 80 dead versions of messages, none of message_parts; the
+      // statistics reach pg_stat_user_tables once this connection flushes them.
+      for (let i = 0; i < 2; i++) await other.query('UPDATE messages SET next_attempt_at = next_attempt_at + 1'); // indexed: not a HOT update, which pruning would clear by itself
+      await other.query('SELECT pg_stat_force_next_flush()');
+      await other.query('SELECT 1');
+      const dead = async () => Number((await other.query("SELECT n_dead_tup FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = 'messages'")).rows[0].n_dead_tup);
+      await eventually(async () => (await dead()) >= 80, 10_000, 'the dead rows counted');
+      // Another process at it (its lock held): nothing is done here.
+      await other.query("SELECT pg_advisory_lock(hashtext(current_schema() || ' queue vacuum'))");
+      assert.deepEqual(await t.store.vacuumQueue(50), []);
+      await other.query("SELECT pg_advisory_unlock(hashtext(current_schema() || ' queue vacuum'))");
+      assert.deepEqual(await t.store.vacuumQueue(1_000), [], 'under the threshold: left alone');
+      assert.deepEqual(await t.store.vacuumQueue(50), ['messages']);
+      await eventually(async () => (await dead()) === 0, 10_000, 'the dead rows gone');
+    } finally {
+      await other.end();
+      await t.dispose();
+    }
+  });
+});

@@ -66,6 +66,12 @@ export interface MessageLedger {
   listen?(on: { wake?: () => void; config?: () => void }): Promise<void>;
   /** true while `listen`'s connection is up: its notifications arrive */
   listening?(): boolean;
+  /**
+   * PostgreSQL: vacuums the queue's tables that hold at least `minDead` dead row versions
+   * (store/postgres/queue-vacuum.ts), one process at a time; answers which. Absent where
+   * updates leave nothing behind to clear (SQLite).
+   */
+  vacuumQueue?(minDead?: number): Promise<string[]>;
 
   /**
    * Parts of `providerId` still `sent` since before `sentBefore` (their receipt is late or

@@ -4,6 +4,7 @@
 import pg from 'pg';
 import { Kysely, sql } from 'kysely';
 import { SchemaScopedPostgresDialect } from './dialect.ts';
+import { vacuumQueue } from './queue-vacuum.ts';
 import { nameStatements } from './named-statements.ts';
 import { BaseStore } from '../base-store.ts';
 import { CONFIG_CHANNEL } from '../migrations.ts';
@@ -218,6 +219,7 @@ export class PostgresStore extends BaseStore {
     return dropped + await hot.purgeMessages(this.db, finalBefore, limit, archive);
   }
   override insertWebhooks(rows: WebhookRow[]): Promise<void> { return hot.insertWebhooks(this.pool, rows, this.#prepared); }
+  vacuumQueue(minDead?: number): Promise<string[]> { return vacuumQueue(this.pool, minDead); }
   protected override webhooksDone(ids: string[], now: number): Promise<void> { return hot.webhooksDone(this.pool, ids, now, this.#prepared); }
   claimWebhooks(now: number, leaseMs: number, limit: number, spacingMs?: number): Promise<Claimed<WebhookRow>> { return hot.claimWebhooks(this.pool, now, leaseMs, limit, spacingMs, this.#prepared); }
   applyReceipts(receipts: ReceiptWrite[], now: number, planReceipt: ReceiptPlanner): Promise<ReceiptResult[]> { return bookkeeping.applyReceipts(this.#redoable, receipts, now, planReceipt, this.#partitioned ? recentMessagesFrom(now) : null); }

@@ -54,6 +54,8 @@ export function regionalStore(home: Store, stores: Store[], map: RegionMap, work
       for (const g of r.working) if (g.store.listen && on.wake) await g.store.listen({ wake: on.wake });
     },
     listening: () => home.listening?.() ?? false,
+    // Each database's queue is its own to vacuum.
+    vacuumQueue: async (minDead) => (await Promise.all([home, ...r.working.map((g) => g.store)].map(async (s) => (await s.vacuumQueue?.(minDead)) ?? []))).flat(),
     async close() {
       await Promise.all([home, ...stores].map((s) => s.close()));
     },
