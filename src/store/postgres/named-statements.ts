@@ -1,9 +1,9 @@
 // Named prepared statements for SQL that Kysely builds. pg sends a statement without a name
 // as Parse + Bind every time, and PostgreSQL plans it again at every Bind. The worker's
 // bookkeeping (an outcome batch, a receipt batch) is one long statement of CTEs whose text
-// repeats from batch to batch; planning it cost 1.4 ms an outcome batch and 4.8 ms a
-// receipt batch (the server's log), and with more workers the batches are smaller, so
-// each message paid more of it. A connection set up here names each statement with
+// repeats from batch to batch; an outcome batch's Bind took 1.4 ms, 0.5 ms once named (the
+// server's log; what is left is its JSON), and with more workers the batches are smaller,
+// so each message paid more of it. A connection set up here names each statement with
 // parameters after its text: parsed once per connection, and, once PostgreSQL finds the
 // generic plan no worse, planned once too.
 //
