@@ -33,7 +33,7 @@
 // Servers run in their own processes; autocannon drives them from this one (16
 // connections, 10 s, as the performance issue measured).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -48,7 +48,7 @@ import { benchClaim } from './claim.ts';
 import { benchStatusWindow } from './status-window.ts';
 import { benchRegions } from './regions.ts';
 import { benchEvents } from './events.ts';
-import { cpuSeconds, until } from './util.ts';
+import { cpuSeconds, postgresCpuSeconds, until } from './util.ts';
 import { benchKannel, kannelInstalled } from './kannel.ts';
 import { FAKE_SMPP_PASSWORD, FAKE_SMPP_SYSTEM_ID } from '../src/sandbox/smsc.ts';
 import { connect } from 'node:net';
@@ -71,7 +71,6 @@ const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?
 const PG_WARM_UP = Number(process.env.BENCH_PG_WARM_UP ?? 10_000);
 const PG_SEED = Number(process.env.BENCH_PG_SEED_MESSAGES ?? 10_000_000);
 const KEY = 'bench-admin-key';
-const TICKS = 100; // /proc/<pid>/stat CPU times are in clock ticks (USER_HZ)
 // BENCH_ONLY=bare,intake,e2e,kannel,seeded,dashboard,pg,pgseeded,webhooks,batch,smpp,storm,micro,claim,status,events,regions runs a subset (all by default).
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const runs = (part: string): boolean => ONLY.size === 0 || ONLY.has(part);
@@ -107,19 +106,6 @@ async function stop(s: Server, keepDir = false): Promise<void> {
   if (!keepDir) rmSync(s.dir, { recursive: true, force: true });
 }
 
-/** CPU seconds of the PostgreSQL server: every postgres process, and the postmaster's exited children. */
-function postgresCpuSeconds(): number {
-  let total = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    let stat: string;
-    try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { continue; }
-    if (!stat.includes('(postgres)')) continue;
-    const f = stat.split(') ')[1].split(' ');
-    total += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-  }
-  return total / TICKS;
-}
 
 function load(opts: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {

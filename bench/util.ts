@@ -1,5 +1,5 @@
 // Small helpers the bench's parts share.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS = 100; // /proc/<pid>/stat CPU times are in clock ticks (USER_HZ)
 
@@ -16,4 +16,18 @@ export async function until(what: string, ok: () => boolean | Promise<boolean>, 
 export function cpuSeconds(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) / TICKS;
+}
+
+/** CPU seconds of the PostgreSQL server: every postgres process, and the postmaster's exited children. */
+export function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { continue; }
+    if (!stat.includes('(postgres)')) continue;
+    const f = stat.split(') ')[1].split(' ');
+    total += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  }
+  return total / TICKS;
 }

@@ -32,7 +32,7 @@ const SCHEMA = {
   regionCountries: { env: 'SWITCHBOARD_REGION_COUNTRIES', kind: 'string', def: '' },
   workerRegions: { env: 'SWITCHBOARD_WORKER_REGIONS', kind: 'list', def: [] },
   databasePoolSize: { env: 'SWITCHBOARD_DB_POOL_SIZE', kind: 'int', def: 10, min: 1, max: 1000 },
-  // The worker's claim as a named prepared statement on PostgreSQL; off behind a pooler in transaction mode that cannot keep them.
+  // PostgreSQL's hot statements (intake, claims, raw webhooks, the worker's outcome and receipt batches) as named prepared statements; off behind a pooler in transaction mode that cannot keep them.
   pgPrepared: { env: 'SWITCHBOARD_PG_PREPARED', kind: 'bool', def: true },
   // The PostgreSQL ledger partitioned by month (store/postgres/partitions.ts): retention drops
   // months whole. new: a new database's ledger is; an existing plain one is left as it is

@@ -68,8 +68,8 @@ export interface MessageLedger {
   listening?(): boolean;
   /**
    * PostgreSQL: vacuums the queue's tables that hold at least `minDead` dead row versions
-   * (store/postgres/queue-vacuum.ts), one process at a time; answers which. Absent where
-   * updates leave nothing behind to clear (SQLite).
+   * and a tenth of their live rows (store/postgres/queue-vacuum.ts), one process at a time;
+   * answers which. Absent where updates leave nothing behind to clear (SQLite).
    */
   vacuumQueue?(minDead?: number): Promise<string[]>;
 
