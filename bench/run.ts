@@ -26,6 +26,7 @@
 //      verified, then stored raw and committed before the 200)
 //   7. Switchboard's SMPP server through one bind: submit_sm/s and receipts/s at window 10 and 100 (bench/smpp.ts)
 //   7b. the claim with fair queues beside the first-come-first-served claim it replaced (bench/claim.ts)
+//   7f. a raw webhook's life in the store on PostgreSQL: stored, claimed, finished; in step and draining a backlog (bench/webhook-life.ts)
 //   7c. the provider window of /v1/status with 300,000 attempts in it, from the attempts and from the buckets (bench/status-window.ts)
 //   7e. the fan-out of regions: a list page and a day's report over one store, one region and two (bench/regions.ts)
 //   7d. the event stream: events published per second to each sink, from a full outbox (bench/events.ts)
@@ -45,6 +46,7 @@ import { benchProviders } from './providers.ts';
 import { benchSmpp } from './smpp.ts';
 import { benchDlrStorm } from './dlr-storm.ts';
 import { benchClaim } from './claim.ts';
+import { benchWebhookLife } from './webhook-life.ts';
 import { benchStatusWindow } from './status-window.ts';
 import { benchRegions } from './regions.ts';
 import { benchEvents } from './events.ts';
@@ -71,7 +73,7 @@ const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?
 const PG_WARM_UP = Number(process.env.BENCH_PG_WARM_UP ?? 10_000);
 const PG_SEED = Number(process.env.BENCH_PG_SEED_MESSAGES ?? 10_000_000);
 const KEY = 'bench-admin-key';
-// BENCH_ONLY=bare,intake,e2e,kannel,seeded,dashboard,pg,pgseeded,webhooks,batch,smpp,storm,micro,claim,status,events,regions runs a subset (all by default).
+// BENCH_ONLY=bare,intake,e2e,kannel,seeded,dashboard,pg,pgseeded,webhooks,batch,smpp,storm,micro,claim,whlife,status,events,regions runs a subset (all by default).
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const runs = (part: string): boolean => ONLY.size === 0 || ONLY.has(part);
 
@@ -515,6 +517,7 @@ if (runs('batch')) {
 
 // 8. SMPP server through one bind
 if (runs('claim')) await benchClaim();
+if (runs('whlife')) await benchWebhookLife();
 if (runs('status')) await benchStatusWindow();
 if (runs('regions')) await benchRegions();
 if (runs('events')) await benchEvents();
