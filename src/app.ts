@@ -240,7 +240,7 @@ export async function createApp(config: Config, opts: { logger?: Logger; store?:
       await configWatch.start();
       databaseWatch.start();
       signIns?.start();
-      if (store.listen) await store.listen({ config: () => configWatch.poke(), ...(worker ? { wake: () => worker.wake() } : {}) });
+      if (store.listen) await store.listen({ config: () => configWatch.poke(), ...(worker ? { wake: () => worker.wake() } : {}), ...(processor ? { webhooks: () => processor.wake() } : {}) });
       worker?.start();
       processor?.start();
       callbacks?.start();

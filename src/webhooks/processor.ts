@@ -80,6 +80,8 @@ export class WebhookProcessor {
   }
 
   wakeAt(at: number): void { this.#wake.wakeAt(at); }
+  /** Raw webhooks were stored (by another process: PostgreSQL's NOTIFY). */
+  wake(): void { this.#wake.wake(); }
 
   async stop(): Promise<void> {
     this.#stopping = true;

@@ -1,5 +1,6 @@
 // Scale-out on PostgreSQL: one API process and two workers share one database; every
-// message is sent exactly once, both workers take part, and NOTIFY wakes them.
+// message is sent exactly once, both workers take part, and NOTIFY wakes them: for a
+// message the api queued, and for a receipt the api stored.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp, eventually, type TestApp } from '../helpers/app.ts';
@@ -7,6 +8,11 @@ import { makePostgresStore, testSchema } from '../helpers/stores.ts';
 import { pgSkip } from '../helpers/env.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { TEST_DATABASE_URL } from '../helpers/env.ts';
+import { freePort } from '../helpers/net.ts';
+import { TwilioFake, FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN } from '../../src/sandbox/twilio.ts';
+
+const TOKEN_ENV = 'TWILIO_RECEIPT_WAKE_TOKEN';
+const NEVER = 600_000;
 
 describe('several workers on PostgreSQL', { skip: pgSkip }, () => {
   it('share the queue without sending any message twice', async () => {
@@ -45,6 +51,41 @@ describe('several workers on PostgreSQL', { skip: pgSkip }, () => {
     } finally {
       for (const a of apps) await a.stop();
       await owner.dispose();
+    }
+  });
+
+  it('a receipt the api stores is applied by a worker at once: a NOTIFY wakes its webhook processor, not its next poll', async () => {
+    // Providers post receipts to the deployment's public URL, which the api processes
+    // serve; the workers apply them. The worker's poll is slower than the test may take.
+    process.env[TOKEN_ENV] = FAKE_AUTH_TOKEN;
+    const schema = testSchema();
+    const owner = await makePostgresStore(schema);
+    const fake = await new TwilioFake().start();
+    const port = await freePort();
+    const common = { simulator: 'off', publicUrl: `http://127.0.0.1:${port}`, reconcileAfterMs: NEVER, reconcileEveryMs: NEVER };
+    const pg = () => new PostgresStore(TEST_DATABASE_URL, { schema, max: 4 });
+    const worker = await startApp({ ...common, role: 'worker', pollMs: NEVER }, { store: pg() });
+    const api = await startApp({ ...common, role: 'api', port }, { store: pg() });
+    try {
+      const p = await api.call('POST', '/v1/providers', {
+        id: 'twilio', kind: 'twilio', priority: 1, prices: { US: '0.0079' },
+        config: { account_sid: FAKE_ACCOUNT_SID, auth_token_env: TOKEN_ENV, base_url: fake.url, from: '+14155550400' },
+      });
+      assert.equal(p.status, 201, JSON.stringify(p.body));
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await api.call('POST', '/v1/messages', { to: '+14155550100', body: `receipt ${i}` })).body.id);
+      await eventually(async () => (await owner.store.getMessages(ids)).every((m) => m.status === 'delivered'), 30_000, 'every message delivered').catch(async (err) => {
+        const hooks = await owner.store.listWebhooks({});
+        throw new Error(`${err.message}: ${JSON.stringify((await owner.store.getMessages(ids)).map((m) => m.status))}; webhooks ${hooks.length}, unprocessed ${hooks.filter((h) => !h.processed_at).length}`);
+      });
+      const hooks = await owner.store.listWebhooks({ providerId: 'twilio' });
+      assert.ok(hooks.length >= 5 && hooks.every((h) => h.processed_at !== null), 'the receipts came in through the api, stored raw, and were applied');
+    } finally {
+      await api.stop();
+      await worker.stop();
+      await fake.stop();
+      await owner.dispose();
+      delete process.env[TOKEN_ENV];
     }
   });
 });

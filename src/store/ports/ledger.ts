@@ -14,6 +14,9 @@ import type {
   Announce, AnnounceEvents, AttemptRow, CancelResult, Claimed, EventRow, InsertResult, MessageFilter, MessagePartRow, MessageRow, NewMessage, Outcome, ProviderWindow, QueueStats, ReportRow,
 } from '../rows.ts';
 
+/** What `listen` calls, each when its kind of change is notified. */
+export interface Listeners { wake?: () => void; webhooks?: () => void; config?: () => void }
+
 export interface MessageLedger {
   /** Inserts a batch in one transaction (one commit). Results are in input order. */
   insertMessages(batch: NewMessage[]): Promise<InsertResult[]>;
@@ -59,11 +62,12 @@ export interface MessageLedger {
   /** makes the messages waiting for a route due now (a provider was added or came back); returns how many */
   wakeWaiting(now: number): Promise<number>;
   /**
-   * PostgreSQL LISTEN/NOTIFY: `wake` when another process queues a message, `config` when
-   * any process changes configuration (services/config-watch.ts); both once more after a
-   * lost connection is back. Absent where there is no other process to hear from.
+   * PostgreSQL LISTEN/NOTIFY: `wake` when another process queues a message, `webhooks` when
+   * any process stores raw webhooks, `config` when any process changes configuration
+   * (services/config-watch.ts); each once more after a lost connection is back. Absent
+   * where there is no other process to hear from.
    */
-  listen?(on: { wake?: () => void; config?: () => void }): Promise<void>;
+  listen?(on: Listeners): Promise<void>;
   /** true while `listen`'s connection is up: its notifications arrive */
   listening?(): boolean;
   /**

@@ -15,6 +15,8 @@ import { WEBHOOK_COLUMNS } from '../rows/webhooks-callbacks.ts';
 import { OUTBOX_COLUMNS } from '../rows/outbox.ts';
 
 export const QUEUE_CHANNEL = 'switchboard_queue';
+/** Raw webhooks stored: the processes that apply them listen (a receipt the api stored waited for a worker's poll). */
+export const WEBHOOK_CHANNEL = 'switchboard_webhooks';
 
 /**
  * A batch of new messages. Without idempotency keys it takes two statements and no
@@ -267,9 +269,12 @@ export async function claimWebhooks(pool: pg.Pool, now: number, leaseMs: number,
 /**
  * Raw webhooks stored, and those applied marked so: fixed texts (the rows as JSON, the ids
  * as an array), prepared once per connection like intake's, where a multi-row INSERT or an
- * `IN` list was a new statement to parse and plan for every batch size.
+ * `IN` list was a new statement to parse and plan for every batch size. A store NOTIFYs
+ * WEBHOOK_CHANNEL once, delivered when it commits.
  */
-const INSERT_WEBHOOKS = `INSERT INTO webhooks (${columns(WEBHOOK_COLUMNS)}) SELECT ${columns(WEBHOOK_COLUMNS)} FROM json_populate_recordset(NULL::webhooks, $1::json)`;
+const INSERT_WEBHOOKS = `
+  WITH stored AS (INSERT INTO webhooks (${columns(WEBHOOK_COLUMNS)}) SELECT ${columns(WEBHOOK_COLUMNS)} FROM json_populate_recordset(NULL::webhooks, $1::json) RETURNING 1)
+  SELECT pg_notify('${WEBHOOK_CHANNEL}', '') FROM (SELECT 1 FROM stored LIMIT 1) one`;
 const WEBHOOKS_DONE = 'UPDATE webhooks SET processed_at = $1, lease_until = NULL, error = NULL WHERE id = ANY($2::text[])';
 
 export async function insertWebhooks(pool: pg.Pool, rows: WebhookRow[], prepared = true): Promise<void> {

@@ -10,10 +10,11 @@ import { BaseStore } from '../base-store.ts';
 import { CONFIG_CHANNEL } from '../migrations.ts';
 import type { Database } from '../schema.ts';
 import type { Claimed, InsertResult, MessageRow, NewMessage, Outcome, ReceiptPlanner, ReceiptResult, ReceiptWrite, WebhookRow } from '../store.ts';
+import type { Listeners } from '../ports/ledger.ts';
 import * as hot from './hot-writes.ts';
 import * as bookkeeping from './bookkeeping.ts';
 import { dropExpiredMonths, ensureMonths, ledgerByMonth, partitionLedger, recentMessagesFrom } from './partitions.ts';
-import { QUEUE_CHANNEL } from './hot-writes.ts';
+import { QUEUE_CHANNEL, WEBHOOK_CHANNEL } from './hot-writes.ts';
 
 export { QUEUE_CHANNEL };
 
@@ -77,7 +78,7 @@ export class PostgresStore extends BaseStore {
   readonly schema: string | undefined;
   readonly #url: string;
   #listener: pg.Client | null = null;
-  #on: { wake?: () => void; config?: () => void } = {};
+  #on: Listeners = {};
   #relisten: NodeJS.Timeout | null = null;
   #closed = false;
   readonly #redoable: Kysely<Database>;
@@ -150,13 +151,13 @@ export class PostgresStore extends BaseStore {
   }
 
   /**
-   * Calls `on.wake` whenever a message is inserted by any process, and `on.config` when
-   * configuration changes (migration 011's trigger). The LISTEN connection is kept up:
-   * when it is lost it reconnects with backoff (up to 5 s), listens again, and calls both
-   * once, so the worker's claim sweeps up whatever was notified while it was away and the
-   * configuration is read again.
+   * Calls `on.wake` whenever a message is inserted by any process, `on.webhooks` whenever
+   * raw webhooks are stored, and `on.config` when configuration changes (migration 011's
+   * trigger). The LISTEN connection is kept up: when it is lost it reconnects with backoff
+   * (up to 5 s), listens again, and calls each once, so the worker's claims sweep up
+   * whatever was notified while it was away and the configuration is read again.
    */
-  async listen(on: { wake?: () => void; config?: () => void }): Promise<void> {
+  async listen(on: Listeners): Promise<void> {
     this.#on = on;
     await this.#connectListener();
   }
@@ -168,10 +169,11 @@ export class PostgresStore extends BaseStore {
     const lost = () => this.#listenerLost(client);
     client.on('error', lost);
     client.on('end', lost);
-    client.on('notification', (n) => (n.channel === CONFIG_CHANNEL ? this.#on.config?.() : this.#on.wake?.()));
+    client.on('notification', (n) => (n.channel === CONFIG_CHANNEL ? this.#on.config : n.channel === WEBHOOK_CHANNEL ? this.#on.webhooks : this.#on.wake)?.());
     try {
       await client.connect();
       if (this.#on.wake) await client.query(`LISTEN ${QUEUE_CHANNEL}`);
+      if (this.#on.webhooks) await client.query(`LISTEN ${WEBHOOK_CHANNEL}`);
       if (this.#on.config) await client.query(`LISTEN ${CONFIG_CHANNEL}`);
     } catch (err) {
       client.removeAllListeners('end');
@@ -197,7 +199,7 @@ export class PostgresStore extends BaseStore {
     const delay = Math.min(5_000, 250 * 2 ** failures) * (0.75 + Math.random() * 0.5);
     this.#relisten = setTimeout(() => {
       this.#relisten = null;
-      this.#connectListener().then(() => { this.#on.wake?.(); this.#on.config?.(); }, () => this.#scheduleRelisten(failures + 1));
+      this.#connectListener().then(() => { this.#on.wake?.(); this.#on.webhooks?.(); this.#on.config?.(); }, () => this.#scheduleRelisten(failures + 1));
     }, delay);
     this.#relisten.unref();
   }

@@ -51,7 +51,7 @@ export function regionalStore(home: Store, stores: Store[], map: RegionMap, work
     },
     async listen(on) {
       if (home.listen && on.config) await home.listen({ config: on.config });
-      for (const g of r.working) if (g.store.listen && on.wake) await g.store.listen({ wake: on.wake });
+      for (const g of r.working) if (g.store.listen && (on.wake || on.webhooks)) await g.store.listen({ wake: on.wake, webhooks: on.webhooks });
     },
     listening: () => home.listening?.() ?? false,
     // Each database's queue is its own to vacuum.
