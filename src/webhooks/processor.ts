@@ -5,11 +5,11 @@
 import { inboundEvent } from '../public/events.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { ConversationStore, EventOutbox, InboundPartRow, InboundRow, ReceiptWrite, WebhookLog, WebhookRow } from '../store/store.ts';
+import type { ConversationStore, EventOutbox, InboundPartRow, InboundRow, MessageLedger, ReceiptWrite, WebhookLog, WebhookRow } from '../store/store.ts';
 import { conversationId } from '../domain/conversations.ts';
 
 /** What this needs of the store. */
-export type ProcessorStore = WebhookLog & Pick<ConversationStore, 'upsertConversation' | 'lastSentOnPair'> & Pick<EventOutbox, 'appendEvents'>;
+export type ProcessorStore = WebhookLog & Pick<ConversationStore, 'upsertConversation' | 'lastSentOnPair'> & Pick<EventOutbox, 'appendEvents'> & Pick<MessageLedger, 'listening'>;
 import { newId } from '../domain/ids.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { MessageBus } from '../events/bus.ts';
@@ -23,6 +23,13 @@ import { DEFAULT_ACCOUNT } from '../domain/actor.ts';
 // worker is taken up again soon (applying twice is harmless: receipts only move forward).
 const LEASE_MS = 15_000;
 const BATCH = 500;
+/**
+ * While the store's notifications arrive (PostgreSQL's LISTEN: webhooks stored by any
+ * process wake the processor), an idle processor looks for due webhooks this many polls
+ * apart instead of every poll: due times it knows (nextWebhookDueAt) still wake it on time,
+ * and a replay by another process notifies too; the poll is left for a notification lost.
+ */
+const NOTIFIED_POLLS = 10;
 /**
  * Raw webhooks are claimed at most once per this many batch windows (80 ms by default):
  * a receipt or inbound text applied 60 ms later changes nothing a caller sees, and with
@@ -106,7 +113,8 @@ export class WebhookProcessor {
       // Sleep until the next stored webhook is due (a provider may date it ahead), a new
       // one arrives, or the poll comes round.
       const next = await this.#store.nextWebhookDueAt().catch(() => null);
-      await this.#wake.wait(next === null ? this.#pollMs : Math.max(paced ? this.#windowMs : 1, Math.min(this.#pollMs, next - Date.now())));
+      const poll = this.#store.listening?.() ? this.#pollMs * NOTIFIED_POLLS : this.#pollMs;
+      await this.#wake.wait(next === null ? poll : Math.max(paced ? this.#windowMs : 1, Math.min(poll, next - Date.now())));
     }
   }
 

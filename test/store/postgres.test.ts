@@ -29,6 +29,27 @@ describe('postgres queue notifications', { skip: pgSkip }, () => {
     }
   });
 
+  it('tells a webhook processor listening on another connection when raw webhooks are stored, and when one is replayed', async () => {
+    const schema = testSchema();
+    const api = await makePostgresStore(schema);
+    const worker = await makePostgresStore(schema);
+    try {
+      let heard = 0;
+      await worker.store.listen({ webhooks: () => { heard++; } });
+      const w = webhookRow();
+      await api.store.insertWebhooks([w]);
+      await eventually(async () => heard >= 1, 10_000, 'a notification of the webhook stored');
+      const claimed = await worker.store.claimWebhooks(Date.now(), 60_000, 10);
+      await worker.store.finishWebhooks(claimed.map((c) => ({ id: c.id, error: null })), [], 0, Date.now());
+      const before = heard;
+      await api.store.requeueWebhooks([w.id], Date.now());
+      await eventually(async () => heard > before, 10_000, 'a notification of the replay');
+    } finally {
+      await worker.store.close();
+      await api.dispose();
+    }
+  });
+
   it('tells a listener on another connection when configuration changes, and the version moved', async () => {
     const schema = testSchema();
     const writer = await makePostgresStore(schema);

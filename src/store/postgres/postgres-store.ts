@@ -221,6 +221,11 @@ export class PostgresStore extends BaseStore {
     return dropped + await hot.purgeMessages(this.db, finalBefore, limit, archive);
   }
   override insertWebhooks(rows: WebhookRow[]): Promise<void> { return hot.insertWebhooks(this.pool, rows, this.#prepared); }
+  /** A replay NOTIFYs as a store does: the processes that apply webhooks take it up at once. */
+  override async requeueWebhooks(ids: string[], now: number): Promise<void> {
+    await super.requeueWebhooks(ids, now);
+    if (ids.length > 0) await this.pool.query(`SELECT pg_notify('${WEBHOOK_CHANNEL}', '')`);
+  }
   vacuumQueue(minDead?: number): Promise<string[]> { return vacuumQueue(this.pool, minDead); }
   protected override webhooksDone(ids: string[], now: number): Promise<void> { return hot.webhooksDone(this.pool, ids, now, this.#prepared); }
   claimWebhooks(now: number, leaseMs: number, limit: number, spacingMs?: number): Promise<Claimed<WebhookRow>> { return hot.claimWebhooks(this.pool, now, leaseMs, limit, spacingMs, this.#prepared); }
