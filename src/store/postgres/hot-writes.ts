@@ -269,16 +269,17 @@ export async function claimWebhooks(pool: pg.Pool, now: number, leaseMs: number,
 /**
  * Raw webhooks stored, and those applied marked so: fixed texts (the rows as JSON, the ids
  * as an array), prepared once per connection like intake's, where a multi-row INSERT or an
- * `IN` list was a new statement to parse and plan for every batch size. A store NOTIFYs
- * WEBHOOK_CHANNEL once, delivered when it commits.
+ * `IN` list was a new statement to parse and plan for every batch size. A store may NOTIFY
+ * WEBHOOK_CHANNEL, once a statement, delivered when it commits.
  */
-const INSERT_WEBHOOKS = `
-  WITH stored AS (INSERT INTO webhooks (${columns(WEBHOOK_COLUMNS)}) SELECT ${columns(WEBHOOK_COLUMNS)} FROM json_populate_recordset(NULL::webhooks, $1::json) RETURNING 1)
-  SELECT pg_notify('${WEBHOOK_CHANNEL}', '') FROM (SELECT 1 FROM stored LIMIT 1) one`;
+const INSERT_WEBHOOKS = `INSERT INTO webhooks (${columns(WEBHOOK_COLUMNS)}) SELECT ${columns(WEBHOOK_COLUMNS)} FROM json_populate_recordset(NULL::webhooks, $1::json)`;
+const INSERT_WEBHOOKS_NOTIFY = `WITH stored AS (${INSERT_WEBHOOKS} RETURNING 1) SELECT pg_notify('${WEBHOOK_CHANNEL}', '') FROM (SELECT 1 FROM stored LIMIT 1) one`;
 const WEBHOOKS_DONE = 'UPDATE webhooks SET processed_at = $1, lease_until = NULL, error = NULL WHERE id = ANY($2::text[])';
 
-export async function insertWebhooks(pool: pg.Pool, rows: WebhookRow[], prepared = true): Promise<void> {
-  for (let i = 0; i < rows.length; i += 500) await run(pool, prepared, 'switchboard_webhooks_insert', INSERT_WEBHOOKS, [JSON.stringify(rows.slice(i, i + 500))]);
+/** `notify`: NOTIFY WEBHOOK_CHANNEL (a process whose own processor applies what it stores need not wake the others). */
+export async function insertWebhooks(pool: pg.Pool, rows: WebhookRow[], prepared = true, notify = true): Promise<void> {
+  const [name, text] = notify ? ['switchboard_webhooks_insert_notify', INSERT_WEBHOOKS_NOTIFY] : ['switchboard_webhooks_insert', INSERT_WEBHOOKS];
+  for (let i = 0; i < rows.length; i += 500) await run(pool, prepared, name, text, [JSON.stringify(rows.slice(i, i + 500))]);
 }
 
 export async function webhooksDone(pool: pg.Pool, ids: string[], now: number, prepared = true): Promise<void> {

@@ -220,7 +220,12 @@ export class PostgresStore extends BaseStore {
     }
     return dropped + await hot.purgeMessages(this.db, finalBefore, limit, archive);
   }
-  override insertWebhooks(rows: WebhookRow[]): Promise<void> { return hot.insertWebhooks(this.pool, rows, this.#prepared); }
+  /**
+   * Stored raw webhooks wake the processes that apply them, unless this process applies
+   * them itself (it listens for them: its ingest wakes its own processor): a worker's own
+   * sends' receipts need not wake every other worker to claim them.
+   */
+  override insertWebhooks(rows: WebhookRow[]): Promise<void> { return hot.insertWebhooks(this.pool, rows, this.#prepared, !this.#on.webhooks); }
   /** A replay NOTIFYs as a store does: the processes that apply webhooks take it up at once. */
   override async requeueWebhooks(ids: string[], now: number): Promise<void> {
     await super.requeueWebhooks(ids, now);
