@@ -10,11 +10,12 @@ import { regionalStore } from './regional/regional-store.ts';
 import { regionMapOf } from '../config.ts';
 
 /**
+ * `batchWindowMs` (a server's): how often at most PostgreSQL's NOTIFYs go out (notify-pacer.ts).
  * `writerThread`: SQLite's hot writes go to a writer thread (threaded-store.ts); a
  * server that sends decides so (SWITCHBOARD_SQLITE_WRITER_THREAD), a CLI command never;
  * `receiptPlanner` is then the planner that applies receipts there.
  */
-export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize' | 'pgPrepared' | 'pgLedgerByMonth' | 'regions' | 'regionCountries' | 'workerRegions'>, opts: { writerThread?: boolean; receiptPlanner?: ReceiptPlannerModule } = {}): Promise<Store> {
+export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize' | 'pgPrepared' | 'pgLedgerByMonth' | 'regions' | 'regionCountries' | 'workerRegions'> & Partial<Pick<Config, 'batchWindowMs'>>, opts: { writerThread?: boolean; receiptPlanner?: ReceiptPlannerModule } = {}): Promise<Store> {
   const map = regionMapOf(config);
   const home = openOne(config.databaseUrl, 'switchboard', config, opts);
   // Each region's store: its URL, or a SQLite file of its own next to the home one. Every
@@ -25,10 +26,10 @@ export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir' |
   return store;
 }
 
-function openOne(url: string, file: string, config: Pick<Config, 'dataDir' | 'databasePoolSize' | 'pgPrepared' | 'pgLedgerByMonth'>, opts: { writerThread?: boolean; receiptPlanner?: ReceiptPlannerModule }): Store {
+function openOne(url: string, file: string, config: Pick<Config, 'dataDir' | 'databasePoolSize' | 'pgPrepared' | 'pgLedgerByMonth'> & Partial<Pick<Config, 'batchWindowMs'>>, opts: { writerThread?: boolean; receiptPlanner?: ReceiptPlannerModule }): Store {
   const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : join(config.dataDir, `${file}.db`);
   return /^postgres(ql)?:\/\//.test(url)
-    ? new PostgresStore(url, { max: config.databasePoolSize, prepared: config.pgPrepared, ledgerByMonth: config.pgLedgerByMonth === 'new' ? 'new' : config.pgLedgerByMonth === 'true' })
+    ? new PostgresStore(url, { max: config.databasePoolSize, prepared: config.pgPrepared, ledgerByMonth: config.pgLedgerByMonth === 'new' ? 'new' : config.pgLedgerByMonth === 'true', notifyEveryMs: config.batchWindowMs })
     : opts.writerThread && path !== ':memory:' ? new ThreadedSqliteStore(path, { receiptPlanner: opts.receiptPlanner }) : new SqliteStore(path);
 }
 

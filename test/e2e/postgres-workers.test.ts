@@ -26,7 +26,9 @@ describe('several workers on PostgreSQL', { skip: pgSkip }, () => {
       // at once each, 100 ms a send): a worker that keeps claiming must not keep it to itself.
       const worker = () => startApp({ role: 'worker', simulator: 'on', pollMs: 60_000, simulatorLatencyMs: 100, workerBatchSize: 20, workerConcurrency: 8 }, { store: new PostgresStore(TEST_DATABASE_URL, { schema, max: 4 }) });
       apps.push(await worker(), await worker());
-      const api = await startApp({ role: 'api', simulator: 'on' }, { store: new PostgresStore(TEST_DATABASE_URL, { schema, max: 4 }) });
+      // The api's NOTIFYs paced as a server's are (one a batch window): a message whose insert
+      // did not notify is woken by the one that follows its window.
+      const api = await startApp({ role: 'api', simulator: 'on' }, { store: new PostgresStore(TEST_DATABASE_URL, { schema, max: 4, notifyEveryMs: 20 }) });
       apps.push(api);
       const N = 300;
       const started = Date.now();
@@ -63,7 +65,7 @@ describe('several workers on PostgreSQL', { skip: pgSkip }, () => {
     const fake = await new TwilioFake().start();
     const port = await freePort();
     const common = { simulator: 'off', publicUrl: `http://127.0.0.1:${port}`, reconcileAfterMs: NEVER, reconcileEveryMs: NEVER };
-    const pg = () => new PostgresStore(TEST_DATABASE_URL, { schema, max: 4 });
+    const pg = () => new PostgresStore(TEST_DATABASE_URL, { schema, max: 4, notifyEveryMs: 20 });
     const worker = await startApp({ ...common, role: 'worker', pollMs: NEVER }, { store: pg() });
     const api = await startApp({ ...common, role: 'api', port }, { store: pg() });
     try {

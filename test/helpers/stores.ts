@@ -31,7 +31,7 @@ export function testSchema(): string {
   return `t_${randomBytes(6).toString('hex')}`;
 }
 
-export async function makePostgresStore(schema = testSchema(), opts: { ledgerByMonth?: boolean } = {}): Promise<TestStore & { store: PostgresStore }> {
+export async function makePostgresStore(schema = testSchema(), opts: { ledgerByMonth?: boolean; notifyEveryMs?: number } = {}): Promise<TestStore & { store: PostgresStore }> {
   const store = new PostgresStore(TEST_DATABASE_URL, { schema, max: 4, ...opts });
   await store.migrate();
   return { store, dispose: async () => { await store.dropSchema(); await store.close(); } };

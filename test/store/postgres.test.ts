@@ -29,6 +29,24 @@ describe('postgres queue notifications', { skip: pgSkip }, () => {
     }
   });
 
+  it('paced to one NOTIFY a window, an insert that did not carry one is followed by one once it committed', async () => {
+    const schema = testSchema();
+    const api = await makePostgresStore(schema, { notifyEveryMs: 1_000 });
+    const worker = await makePostgresStore(schema);
+    try {
+      let wakes = 0;
+      await worker.store.listen({ wake: () => { wakes++; } });
+      await api.store.insertMessages([newMessage()]);
+      await eventually(async () => wakes >= 1, 10_000, 'the first insert\'s notification');
+      await api.store.insertMessages([newMessage()]);
+      const after = wakes;
+      await eventually(async () => wakes > after, 10_000, 'a notification after the second insert, which did not carry one');
+    } finally {
+      await worker.store.close();
+      await api.dispose();
+    }
+  });
+
   it('tells a webhook processor listening on another connection when raw webhooks are stored, and when one is replayed', async () => {
     const schema = testSchema();
     const api = await makePostgresStore(schema);

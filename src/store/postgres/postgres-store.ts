@@ -15,6 +15,7 @@ import * as hot from './hot-writes.ts';
 import * as bookkeeping from './bookkeeping.ts';
 import { dropExpiredMonths, ensureMonths, ledgerByMonth, partitionLedger, recentMessagesFrom } from './partitions.ts';
 import { QUEUE_CHANNEL, WEBHOOK_CHANNEL } from './hot-writes.ts';
+import { NotifyPacer } from './notify-pacer.ts';
 
 export { QUEUE_CHANNEL };
 
@@ -84,6 +85,8 @@ export class PostgresStore extends BaseStore {
   readonly #redoable: Kysely<Database>;
 
   readonly #prepared: boolean;
+  readonly #queuePacer: NotifyPacer;
+  readonly #webhookPacer: NotifyPacer;
   readonly #byMonth: boolean | 'new';
   /** the ledger is partitioned by month (known after migrate): only then is there month work */
   #partitioned = false;
@@ -92,8 +95,9 @@ export class PostgresStore extends BaseStore {
   /**
    * `schema` isolates a store (tests): it is created if missing and put first on search_path. `prepared`: the claim as a named
    * prepared statement (hot-writes.ts claimDue). `ledgerByMonth`: convert the ledger to monthly partitions at migration (partitions.ts); `new`: only a new one (nothing stored yet).
+   * `notifyEveryMs`: this process NOTIFYs new messages and raw webhooks at most once per that many ms (notify-pacer.ts; the batch window).
    */
-  constructor(url: string, opts: { schema?: string; max?: number; prepared?: boolean; ledgerByMonth?: boolean | 'new' } = {}) {
+  constructor(url: string, opts: { schema?: string; max?: number; prepared?: boolean; ledgerByMonth?: boolean | 'new'; notifyEveryMs?: number } = {}) {
     const pool = openPool(url, opts.schema, opts.max ?? 10);
     super(new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }) }));
     // The worker's own bookkeeping (outcomes, receipts applied) does not wait for the WAL
@@ -110,6 +114,9 @@ export class PostgresStore extends BaseStore {
     this.#prepared = opts.prepared ?? true;
     this.#byMonth = opts.ledgerByMonth ?? false;
     this.#url = url;
+    const notifier = (channel: string) => () => this.pool.query(`SELECT pg_notify('${channel}', '')`);
+    this.#queuePacer = new NotifyPacer(opts.notifyEveryMs ?? 0, notifier(QUEUE_CHANNEL));
+    this.#webhookPacer = new NotifyPacer(opts.notifyEveryMs ?? 0, notifier(WEBHOOK_CHANNEL));
   }
 
   protected metadataValue(key: string) {
@@ -139,6 +146,8 @@ export class PostgresStore extends BaseStore {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#queuePacer.stop();
+    this.#webhookPacer.stop();
     if (this.#months) clearInterval(this.#months);
     if (this.#relisten) clearTimeout(this.#relisten);
     if (this.#listener) { const l = this.#listener; this.#listener = null; await l.end().catch(() => {}); }
@@ -205,7 +214,7 @@ export class PostgresStore extends BaseStore {
   }
 
   // The hot paths (hot-writes.ts), on this store's pool.
-  insertMessages(batch: NewMessage[]): Promise<InsertResult[]> { return hot.insertMessages(this.db, batch, this.pool, this.#prepared); }
+  insertMessages(batch: NewMessage[]): Promise<InsertResult[]> { return hot.insertMessages(this.db, batch, this.pool, this.#prepared, this.#queuePacer); }
   claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number, spacingMs?: number): Promise<Claimed<MessageRow>> { return hot.claimDue(this.pool, owner, now, leaseMs, limit, bulkShare, this.#prepared, spacingMs); }
   recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> { return bookkeeping.recordOutcomes(this.#redoable, outcomes); }
   /**
@@ -225,7 +234,12 @@ export class PostgresStore extends BaseStore {
    * them itself (it listens for them: its ingest wakes its own processor): a worker's own
    * sends' receipts need not wake every other worker to claim them.
    */
-  override insertWebhooks(rows: WebhookRow[]): Promise<void> { return hot.insertWebhooks(this.pool, rows, this.#prepared, !this.#on.webhooks); }
+  override async insertWebhooks(rows: WebhookRow[]): Promise<void> {
+    const owed = !this.#on.webhooks;
+    const notify = owed && this.#webhookPacer.take();
+    await hot.insertWebhooks(this.pool, rows, this.#prepared, notify);
+    if (owed && !notify) this.#webhookPacer.owe();
+  }
   /** A replay NOTIFYs as a store does: the processes that apply webhooks take it up at once. */
   override async requeueWebhooks(ids: string[], now: number): Promise<void> {
     await super.requeueWebhooks(ids, now);
