@@ -63,7 +63,7 @@ export interface MessageLedger {
   wakeWaiting(now: number): Promise<number>;
   /**
    * PostgreSQL LISTEN/NOTIFY: `wake` when another process queues a message, `webhooks` when
-   * any process stores raw webhooks, `config` when any process changes configuration
+   * a process that does not apply them stores raw webhooks (or one is replayed), `config` when any process changes configuration
    * (services/config-watch.ts); each once more after a lost connection is back. Absent
    * where there is no other process to hear from.
    */

@@ -14,25 +14,25 @@ export class NotifyPacer {
   #last = -Infinity;
   #trailing: NodeJS.Timeout | null = null;
 
-  /** `everyMs` 0: every write notifies. `send`: a NOTIFY on its own. */
+  /** `everyMs` 0: every write notifies. `send`: a NOTIFY on its own. Times are monotonic (performance.now()): a wall clock set back must not hold notifications. */
   constructor(everyMs: number, send: () => Promise<unknown>) {
     this.#everyMs = everyMs;
     this.#send = send;
   }
 
   /** Whether a write starting now carries the NOTIFY itself. */
-  take(now = Date.now()): boolean {
+  take(now = performance.now()): boolean {
     if (now - this.#last < this.#everyMs) return false;
     this.#last = now;
     return true;
   }
 
   /** A write that did not carry the NOTIFY has committed: one is sent by the window's end. */
-  owe(now = Date.now()): void {
+  owe(now = performance.now()): void {
     if (this.#trailing) return;
     this.#trailing = setTimeout(() => {
       this.#trailing = null;
-      this.#last = Date.now();
+      this.#last = performance.now();
       this.#send().catch(() => {});
     }, Math.max(0, this.#last + this.#everyMs - now));
     this.#trailing.unref();

@@ -161,10 +161,11 @@ export class PostgresStore extends BaseStore {
 
   /**
    * Calls `on.wake` whenever a message is inserted by any process, `on.webhooks` whenever
-   * raw webhooks are stored, and `on.config` when configuration changes (migration 011's
-   * trigger). The LISTEN connection is kept up: when it is lost it reconnects with backoff
-   * (up to 5 s), listens again, and calls each once, so the worker's claims sweep up
-   * whatever was notified while it was away and the configuration is read again.
+   * raw webhooks are stored by a process that does not apply them itself (or replayed), and
+   * `on.config` when configuration changes (migration 011's trigger). The LISTEN connection
+   * is kept up: when it is lost it reconnects with backoff (up to 5 s), listens again, and
+   * calls each once, so the worker's claims sweep up whatever was notified while it was
+   * away and the configuration is read again.
    */
   async listen(on: Listeners): Promise<void> {
     this.#on = on;
