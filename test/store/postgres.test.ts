@@ -8,6 +8,7 @@ import { newMessage, webhookRow } from '../helpers/rows.ts';
 import { eventually } from '../helpers/app.ts';
 import { PostgresStore, withOptions } from '../../src/store/postgres/postgres-store.ts';
 import { nameStatements, statementName } from '../../src/store/postgres/named-statements.ts';
+import { VACUUM_LOCK } from '../../src/store/postgres/queue-vacuum.ts';
 
 runStoreSuite('postgres', makePostgresStore, pgSkip);
 
@@ -244,9 +245,9 @@ describe('postgres queue vacuum (queue-vacuum.ts)', { skip: pgSkip }, () => {
       const dead = async () => Number((await other.query("SELECT n_dead_tup FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = 'messages'")).rows[0].n_dead_tup);
       await eventually(async () => (await dead()) >= 80, 10_000, 'the dead rows counted');
       // Another process at it (its lock held): nothing is done here.
-      await other.query("SELECT pg_advisory_lock(hashtext(current_schema() || ' queue vacuum'))");
+      await other.query(`SELECT pg_advisory_lock(${VACUUM_LOCK})`);
       assert.deepEqual(await t.store.vacuumQueue(50), []);
-      await other.query("SELECT pg_advisory_unlock(hashtext(current_schema() || ' queue vacuum'))");
+      await other.query(`SELECT pg_advisory_unlock(${VACUUM_LOCK})`);
       assert.deepEqual(await t.store.vacuumQueue(1_000), [], 'under the threshold: left alone');
       assert.deepEqual(await t.store.vacuumQueue(50), ['messages']);
       await eventually(async () => (await dead()) === 0, 10_000, 'the dead rows gone');

@@ -13,7 +13,6 @@ import { WEBHOOK_DUE } from '../shared/webhook-due.ts';
 import { MESSAGE_COLUMNS } from '../rows/messages.ts';
 import { WEBHOOK_COLUMNS } from '../rows/webhooks-callbacks.ts';
 import { OUTBOX_COLUMNS } from '../rows/outbox.ts';
-import type { NotifyPacer } from './notify-pacer.ts';
 
 export const QUEUE_CHANNEL = 'switchboard_queue';
 /** Raw webhooks stored: the processes that apply them listen (a receipt the api stored waited for a worker's poll). */
@@ -26,14 +25,11 @@ export const WEBHOOK_CHANNEL = 'switchboard_webhooks';
  * statement is a round trip (issue 26). A key must be taken with its message, atomically:
  * a batch with keys (or more than one insert's worth) runs in a transaction.
  */
-export async function insertMessages(db: Kysely<Database>, batch: NewMessage[], pool?: pg.Pool, prepared = true, pacer?: NotifyPacer): Promise<InsertResult[]> {
+/** `notify`: the insert NOTIFYs the workers (the process's NotifyPacer may say this window's was sent). */
+export async function insertMessages(db: Kysely<Database>, batch: NewMessage[], pool?: pg.Pool, prepared = true, notify = true): Promise<InsertResult[]> {
   if (batch.length === 0) return [];
-  const notify = pacer?.take() ?? true;
-  const results = batch.length > 500 || batch.some((b) => b.idempotency)
-    ? await db.transaction().execute((trx) => insertBatch(trx, batch, inKysely(trx), notify))
-    : await insertBatch(db, batch, pool ? onPool(pool, prepared) : inKysely(db), notify);
-  if (!notify) pacer!.owe(); // committed: the NOTIFY it did not carry follows
-  return results;
+  if (batch.length > 500 || batch.some((b) => b.idempotency)) return db.transaction().execute((trx) => insertBatch(trx, batch, inKysely(trx), notify));
+  return insertBatch(db, batch, pool ? onPool(pool, prepared) : inKysely(db), notify);
 }
 
 /**
@@ -54,7 +50,7 @@ const inKysely = (db: Kysely<Database>): Exec => async <R>(_name: string, text: 
  * The insert, one statement whatever the batch: the rows as JSON, the columns fixed (so it
  * can be prepared), their message.accepted events by a CTE, and the NOTIFY that wakes the
  * workers riding on it (one per statement: PostgreSQL sends identical payloads once per
- * transaction), unless the process's NotifyPacer says this window's was sent.
+ * transaction), unless told not to.
  */
 const q = (c: string) => `"${c}"`;
 const columns = (names: readonly string[]) => names.map(q).join(', ');
@@ -105,9 +101,10 @@ async function insertBatch(db: Kysely<Database>, batch: NewMessage[], exec: Exec
   // Each new message goes behind its flow's last waiting turn key (domain/lanes.ts).
   const last = new Map<string, number | null>();
   for (const { row, weight } of toInsert) stampTurn(row, weight, last, (account, lane) => turnKeys.get(flowOf(account, lane)) ?? null);
+  const [name, text] = notify ? ['switchboard_intake', INSERT_MESSAGES] : ['switchboard_intake_quietly', INSERT_QUIETLY];
   for (let i = 0; i < toInsert.length; i += 500) {
     const chunk = toInsert.slice(i, i + 500);
-    await exec(notify ? 'switchboard_intake' : 'switchboard_intake_quietly', notify ? INSERT_MESSAGES : INSERT_QUIETLY, [JSON.stringify(chunk.map((b) => b.row)), JSON.stringify(chunk.flatMap((b) => b.outbox ?? []))]);
+    await exec(name, text, [JSON.stringify(chunk.map((b) => b.row)), JSON.stringify(chunk.flatMap((b) => b.outbox ?? []))]);
   }
   batch.forEach((b, i) => { if (results[i] === undefined && toInsert.includes(b)) results[i] = { kind: 'inserted', message: b.row }; });
   // Later requests in this batch with an already-seen key follow the first one's fate.

@@ -38,6 +38,14 @@ export class NotifyPacer {
     this.#trailing.unref();
   }
 
+  /** Runs `write`, telling it whether to carry the NOTIFY (`take`); one that did not is owed one once it resolved (`owe`). */
+  async around<T>(write: (notify: boolean) => Promise<T>): Promise<T> {
+    const notify = this.take();
+    const result = await write(notify);
+    if (!notify) this.owe();
+    return result;
+  }
+
   stop(): void {
     if (this.#trailing) clearTimeout(this.#trailing);
     this.#trailing = null;

@@ -114,10 +114,12 @@ export class PostgresStore extends BaseStore {
     this.#prepared = opts.prepared ?? true;
     this.#byMonth = opts.ledgerByMonth ?? false;
     this.#url = url;
-    const notifier = (channel: string) => () => this.pool.query(`SELECT pg_notify('${channel}', '')`);
-    this.#queuePacer = new NotifyPacer(opts.notifyEveryMs ?? 0, notifier(QUEUE_CHANNEL));
-    this.#webhookPacer = new NotifyPacer(opts.notifyEveryMs ?? 0, notifier(WEBHOOK_CHANNEL));
+    this.#queuePacer = new NotifyPacer(opts.notifyEveryMs ?? 0, () => this.#notify(QUEUE_CHANNEL));
+    this.#webhookPacer = new NotifyPacer(opts.notifyEveryMs ?? 0, () => this.#notify(WEBHOOK_CHANNEL));
   }
+
+  /** A NOTIFY on its own (one a write did not carry; a replay). */
+  #notify(channel: string): Promise<unknown> { return this.pool.query(`SELECT pg_notify('${channel}', '')`); }
 
   protected metadataValue(key: string) {
     return sql<string>`(metadata::jsonb ->> ${key})`;
@@ -215,7 +217,7 @@ export class PostgresStore extends BaseStore {
   }
 
   // The hot paths (hot-writes.ts), on this store's pool.
-  insertMessages(batch: NewMessage[]): Promise<InsertResult[]> { return hot.insertMessages(this.db, batch, this.pool, this.#prepared, this.#queuePacer); }
+  insertMessages(batch: NewMessage[]): Promise<InsertResult[]> { return this.#queuePacer.around((notify) => hot.insertMessages(this.db, batch, this.pool, this.#prepared, notify)); }
   claimDue(owner: string, now: number, leaseMs: number, limit: number, bulkShare?: number, spacingMs?: number): Promise<Claimed<MessageRow>> { return hot.claimDue(this.pool, owner, now, leaseMs, limit, bulkShare, this.#prepared, spacingMs); }
   recordOutcomes(outcomes: Outcome[]): Promise<Set<string>> { return bookkeeping.recordOutcomes(this.#redoable, outcomes); }
   /**
@@ -235,16 +237,14 @@ export class PostgresStore extends BaseStore {
    * them itself (it listens for them: its ingest wakes its own processor): a worker's own
    * sends' receipts need not wake every other worker to claim them.
    */
-  override async insertWebhooks(rows: WebhookRow[]): Promise<void> {
-    const owed = !this.#on.webhooks;
-    const notify = owed && this.#webhookPacer.take();
-    await hot.insertWebhooks(this.pool, rows, this.#prepared, notify);
-    if (owed && !notify) this.#webhookPacer.owe();
+  override insertWebhooks(rows: WebhookRow[]): Promise<void> {
+    if (this.#on.webhooks) return hot.insertWebhooks(this.pool, rows, this.#prepared, false);
+    return this.#webhookPacer.around((notify) => hot.insertWebhooks(this.pool, rows, this.#prepared, notify));
   }
   /** A replay NOTIFYs as a store does: the processes that apply webhooks take it up at once. */
   override async requeueWebhooks(ids: string[], now: number): Promise<void> {
     await super.requeueWebhooks(ids, now);
-    if (ids.length > 0) await this.pool.query(`SELECT pg_notify('${WEBHOOK_CHANNEL}', '')`);
+    if (ids.length > 0) await this.#notify(WEBHOOK_CHANNEL);
   }
   vacuumQueue(minDead?: number): Promise<string[]> { return vacuumQueue(this.pool, minDead); }
   protected override webhooksDone(ids: string[], now: number): Promise<void> { return hot.webhooksDone(this.pool, ids, now, this.#prepared); }

@@ -23,6 +23,9 @@ export const QUEUE_TABLES = ['messages', 'message_parts', 'webhooks'] as const;
 export const DEAD_ROWS_MIN = 20_000;
 const DEAD_SHARE = 10;
 
+/** The advisory lock one process of a deployment vacuums under (a key per schema). */
+export const VACUUM_LOCK = "hashtext(current_schema() || ' queue vacuum')";
+
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** Vacuums the queue's tables that hold at least `minDead` dead rows; answers which (none while another process is at it). */
@@ -30,8 +33,7 @@ export async function vacuumQueue(pool: pg.Pool, minDead = DEAD_ROWS_MIN): Promi
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    const lock = "hashtext(current_schema() || ' queue vacuum')";
-    const got = (await client.query<{ got: boolean }>(`SELECT pg_try_advisory_lock(${lock}) AS got`)).rows[0].got;
+    const got = (await client.query<{ got: boolean }>(`SELECT pg_try_advisory_lock(${VACUUM_LOCK}) AS got`)).rows[0].got;
     if (!got) return [];
     try {
       const due = await client.query<{ relname: string }>(`
@@ -43,7 +45,7 @@ export async function vacuumQueue(pool: pg.Pool, minDead = DEAD_ROWS_MIN): Promi
       for (const { relname } of due.rows) await client.query(`VACUUM (SKIP_LOCKED) ${quote(relname)}`);
       return due.rows.map((r) => r.relname);
     } finally {
-      await client.query(`SELECT pg_advisory_unlock(${lock})`);
+      await client.query(`SELECT pg_advisory_unlock(${VACUUM_LOCK})`);
     }
   } catch (err) {
     broken = err as Error;
