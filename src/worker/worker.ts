@@ -29,7 +29,7 @@ import { turnOf, type Turn } from './turn-gate.ts';
 import { BULK_LANE, BulkShare } from '../domain/lanes.ts';
 
 /** What the worker keeps in the ledger: claims, outcomes, leases. */
-export type WorkerStore = Pick<MessageLedger, 'claimDue' | 'nextDueAt' | 'recordOutcomes' | 'releaseLeases' | 'listAttempts'>;
+export type WorkerStore = Pick<MessageLedger, 'claimDue' | 'nextDueAt' | 'recordOutcomes' | 'releaseLeases' | 'listAttempts' | 'callForHelp'>;
 
 export class Worker {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -89,8 +89,8 @@ export class Worker {
     this.#running = this.#loop();
   }
 
-  /** New work may be due: claim now instead of at the next poll. */
-  wake(): void { this.#wake.wake(); }
+  /** New work may be due: claim now instead of at the next poll (with every slot busy, the other workers are called). */
+  wake(): void { if (this.#full) this.#store.callForHelp?.(); this.#wake.wake(); }
 
   /**
    * Intake's hand-off. A message accepted while this worker has a free slot and no due
@@ -176,7 +176,7 @@ export class Worker {
           refused = rows.refused === true;
           this.#backlog = claimed === want;
           for (const row of rows) this.#track(row.id, this.#process(row, turnOf(row, promoted.has(row))));
-          if (claimed === want) { paced = false; continue; } // more is probably due
+          if (claimed === want) { this.#store.callForHelp?.(); paced = false; continue; } // more is probably due, for the others too
         } catch (err) {
           // Said once per episode: while the database is away every poll would repeat it.
           if (!this.#claimFailing) this.#log.error({ err }, 'claim failed; retrying every poll until it succeeds');

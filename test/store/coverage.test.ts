@@ -10,11 +10,11 @@ import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 /** Not port methods: helpers the two implementations share, and the test schema's own clean-up. */
 const NOT_PORT = new Set(['metadataValue', 'migrationSchema', 'dropSchema', 'runSteps', 'audited', 'webhooksDone']);
 /**
- * Exercised elsewhere: close ends every suite (dispose); listen, listening and vacuumQueue
+ * Exercised elsewhere: close ends every suite (dispose); listen, listening, callForHelp, leadsQueue and vacuumQueue
  * (PostgreSQL's alone) in postgres.test.ts; batch (SQLite's writer thread runs writes posted
  * together in one) in sqlite.test.ts.
  */
-const ELSEWHERE = new Set(['close', 'listen', 'listening', 'vacuumQueue', 'batch']);
+const ELSEWHERE = new Set(['close', 'listen', 'listening', 'callForHelp', 'leadsQueue', 'vacuumQueue', 'batch']);
 
 function methods(cls: { prototype: object }): string[] {
   const names = new Set<string>();

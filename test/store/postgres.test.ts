@@ -30,6 +30,36 @@ describe('postgres queue notifications', { skip: pgSkip }, () => {
     }
   });
 
+  it('one worker of a schema hears every insert; the others hear its calls for help, and one takes the lead when its connection ends', async () => {
+    const schema = testSchema();
+    const api = await makePostgresStore(schema);
+    const lead = await makePostgresStore(schema);
+    const other = await makePostgresStore(schema);
+    let leadOpen = true;
+    try {
+      const heard = { lead: 0, other: 0 };
+      await lead.store.listen({ wake: () => { heard.lead++; } });
+      await other.store.listen({ wake: () => { heard.other++; } });
+      assert.deepEqual([lead.store.leadsQueue(), other.store.leadsQueue()], [true, false], 'the first to listen leads');
+      await api.store.insertMessages([newMessage()]);
+      await eventually(async () => heard.lead >= 1, 10_000, 'the lead hears the insert');
+      api.store.callForHelp!();
+      await eventually(async () => heard.other >= 1, 10_000, 'the other hears the call for help');
+      await lead.store.close();
+      leadOpen = false;
+      // It asks for the lock every couple of seconds; once it has it, it sweeps the queue once.
+      await eventually(async () => other.store.leadsQueue(), 20_000, 'the other takes the lead');
+      await eventually(async () => heard.other >= 2, 10_000, 'the new lead sweeps the queue');
+      const before = heard.other;
+      await api.store.insertMessages([newMessage()]);
+      await eventually(async () => heard.other > before, 10_000, 'the new lead hears inserts');
+    } finally {
+      if (leadOpen) await lead.store.close();
+      await other.store.close();
+      await api.dispose();
+    }
+  });
+
   it('paced to one NOTIFY a window, an insert that did not carry one is followed by one once it committed', async () => {
     const schema = testSchema();
     const api = await makePostgresStore(schema, { notifyEveryMs: 1_000 });

@@ -71,6 +71,11 @@ export interface MessageLedger {
   /** true while `listen`'s connection is up: its notifications arrive */
   listening?(): boolean;
   /**
+   * PostgreSQL: wakes the other workers of this schema, those that do not hear every insert
+   * (store/postgres/queue-lead.ts): the caller has more due than it takes. At most once a batch window.
+   */
+  callForHelp?(): void;
+  /**
    * PostgreSQL: vacuums the queue's tables that hold at least `minDead` dead row versions
    * and a tenth of their live rows (store/postgres/queue-vacuum.ts), one process at a time;
    * answers which. Absent where updates leave nothing behind to clear (SQLite).

@@ -16,6 +16,7 @@ import * as bookkeeping from './bookkeeping.ts';
 import { dropExpiredMonths, ensureMonths, ledgerByMonth, partitionLedger, recentMessagesFrom } from './partitions.ts';
 import { QUEUE_CHANNEL, WEBHOOK_CHANNEL } from './hot-writes.ts';
 import { NotifyPacer } from './notify-pacer.ts';
+import { HELP_CHANNEL_SQL, LEAD_RETRY_MS, helpChannel, takeLead } from './queue-lead.ts';
 
 export { QUEUE_CHANNEL };
 
@@ -81,12 +82,16 @@ export class PostgresStore extends BaseStore {
   #listener: pg.Client | null = null;
   #on: Listeners = {};
   #relisten: NodeJS.Timeout | null = null;
+  /** the listener holds the queue's lead (queue-lead.ts); `#leadRetry` asks for it while another connection has it */
+  #leading = false;
+  #leadRetry: NodeJS.Timeout | null = null;
   #closed = false;
   readonly #redoable: Kysely<Database>;
 
   readonly #prepared: boolean;
   readonly #queuePacer: NotifyPacer;
   readonly #webhookPacer: NotifyPacer;
+  readonly #helpPacer: NotifyPacer;
   readonly #byMonth: boolean | 'new';
   /** the ledger is partitioned by month (known after migrate): only then is there month work */
   #partitioned = false;
@@ -116,10 +121,16 @@ export class PostgresStore extends BaseStore {
     this.#url = url;
     this.#queuePacer = new NotifyPacer(opts.notifyEveryMs ?? 0, () => this.#notify(QUEUE_CHANNEL));
     this.#webhookPacer = new NotifyPacer(opts.notifyEveryMs ?? 0, () => this.#notify(WEBHOOK_CHANNEL));
+    this.#helpPacer = new NotifyPacer(opts.notifyEveryMs ?? 0, () => this.#notify(HELP_CHANNEL_SQL, true));
   }
 
   /** A NOTIFY on its own (one a write did not carry; a replay). */
-  #notify(channel: string): Promise<unknown> { return this.pool.query(`SELECT pg_notify('${channel}', '')`); }
+  #notify(channel: string, expression = false): Promise<unknown> { return this.pool.query(`SELECT pg_notify(${expression ? channel : `'${channel}'`}, '')`); }
+
+  /** Wakes the schema's other workers: this one has more due than it takes (queue-lead.ts). At most once a batch window. */
+  callForHelp(): void {
+    if (this.#helpPacer.take()) this.#notify(HELP_CHANNEL_SQL, true).catch(() => {}); else this.#helpPacer.owe();
+  }
 
   protected metadataValue(key: string) {
     return sql<string>`(metadata::jsonb ->> ${key})`;
@@ -150,6 +161,8 @@ export class PostgresStore extends BaseStore {
     this.#closed = true;
     this.#queuePacer.stop();
     this.#webhookPacer.stop();
+    this.#helpPacer.stop();
+    if (this.#leadRetry) clearInterval(this.#leadRetry);
     if (this.#months) clearInterval(this.#months);
     if (this.#relisten) clearTimeout(this.#relisten);
     if (this.#listener) { const l = this.#listener; this.#listener = null; await l.end().catch(() => {}); }
@@ -176,15 +189,24 @@ export class PostgresStore extends BaseStore {
 
   listening(): boolean { return this.#listener !== null; }
 
+  /** This process's listener is the schema's lead: it hears every insert (queue-lead.ts). */
+  leadsQueue(): boolean { return this.#leading; }
+
   async #connectListener(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    // On the store's schema: the lead lock and the help channel are the schema's (queue-lead.ts).
+    const client = new pg.Client({ ...withOptions(this.#url, this.schema ? `-c search_path=${this.schema}` : ''), connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     const lost = () => this.#listenerLost(client);
     client.on('error', lost);
     client.on('end', lost);
     client.on('notification', (n) => (n.channel === CONFIG_CHANNEL ? this.#on.config : n.channel === WEBHOOK_CHANNEL ? this.#on.webhooks : this.#on.wake)?.());
     try {
       await client.connect();
-      if (this.#on.wake) await client.query(`LISTEN ${QUEUE_CHANNEL}`);
+      // A worker: the schema's calls for help, and every insert when it is the lead.
+      if (this.#on.wake) {
+        await client.query(`LISTEN "${await helpChannel(client)}"`);
+        if (await takeLead(client)) await this.#lead(client);
+        else this.#leadRetry ??= setInterval(() => void this.#askLead(), LEAD_RETRY_MS * (0.75 + Math.random() * 0.5)).unref();
+      }
       if (this.#on.webhooks) await client.query(`LISTEN ${WEBHOOK_CHANNEL}`);
       if (this.#on.config) await client.query(`LISTEN ${CONFIG_CHANNEL}`);
     } catch (err) {
@@ -197,9 +219,29 @@ export class PostgresStore extends BaseStore {
     this.#listener = client;
   }
 
+  /** Not the lead: takes the lock once the lead's connection has let it go, then hears every insert (and sweeps once). */
+  async #askLead(): Promise<void> {
+    const client = this.#listener;
+    if (!client) return; // reconnecting: it asks again then
+    try {
+      if (!(await takeLead(client))) return;
+      await this.#lead(client);
+    } catch { return; } // the connection is lost: handled there
+    this.#on.wake?.();
+  }
+
+  /** The lock is this connection's: it hears every insert, and stops asking. */
+  async #lead(client: pg.Client): Promise<void> {
+    await client.query(`LISTEN ${QUEUE_CHANNEL}`);
+    this.#leading = true;
+    if (this.#leadRetry) clearInterval(this.#leadRetry);
+    this.#leadRetry = null;
+  }
+
   #listenerLost(client: pg.Client): void {
     if (this.#closed || this.#listener !== client) return; // closing, or already handled
     this.#listener = null;
+    this.#leading = false;
     client.removeAllListeners('end');
     client.on('error', () => {});
     client.end().catch(() => {});

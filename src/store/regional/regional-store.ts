@@ -54,6 +54,7 @@ export function regionalStore(home: Store, stores: Store[], map: RegionMap, work
       for (const g of r.working) if (g.store.listen && (on.wake || on.webhooks)) await g.store.listen({ wake: on.wake, webhooks: on.webhooks });
     },
     listening: () => home.listening?.() ?? false,
+    callForHelp: () => { for (const g of r.working) g.store.callForHelp?.(); },
     // Each database's queue is its own to vacuum.
     vacuumQueue: async (minDead) => (await Promise.all([home, ...r.working.map((g) => g.store)].map(async (s) => (await s.vacuumQueue?.(minDead)) ?? []))).flat(),
     async close() {
