@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { until } from '../loop/until.ts';
 import type { Config } from '../config.ts';
 import type { MessageLedger, MessageRow, Outcome } from '../store/store.ts';
 import type { MessageBus } from '../events/bus.ts';
@@ -52,8 +53,9 @@ export class Worker {
   readonly #handOffs = new HandOffs();
   /** the bulk lane's share of this worker's claims (domain/lanes.ts) */
   readonly #bulk: BulkShare;
-  /** the last claim filled its batch: due work is waiting in the ledger */
+  /** the last claim filled its batch: due work is waiting in the ledger (every claim since `#backlogAt`, performance.now()) */
   #backlog = true; // until the first claim says otherwise
+  #backlogAt = 0;
   /** every slot was taken when the loop last looked: a slot freeing up must wake it */
   #full = false;
   /** the last claim failed (the database away): logged once, not every poll */
@@ -89,8 +91,8 @@ export class Worker {
     this.#running = this.#loop();
   }
 
-  /** New work may be due: claim now instead of at the next poll (with every slot busy, the other workers are called). */
-  wake(): void { if (this.#full) this.#store.callForHelp?.(); this.#wake.wake(); }
+  /** New work may be due: claim now instead of at the next poll. */
+  wake(): void { this.#wake.wake(); }
 
   /**
    * Intake's hand-off. A message accepted while this worker has a free slot and no due
@@ -130,10 +132,10 @@ export class Worker {
     this.#wake.cancel();
     await this.#running;
     // Messages stored under a lease given before stopping are adopted once committed (intake drains meanwhile).
-    await this.#until(this.#handOffs.allEnded(), deadline);
+    await until(this.#handOffs.allEnded(), deadline);
     const all = Promise.allSettled([...this.#inflight.keys()]);
     if (deadline !== Infinity) {
-      await this.#until(all, deadline);
+      await until(all, deadline);
       const unfinished = [...this.#inflight.values()];
       if (unfinished.length > 0) {
         this.#log.warn({ messages: unfinished.length }, 'shutdown deadline: releasing the leases of sends still in flight');
@@ -144,14 +146,6 @@ export class Worker {
       await all;
     }
     await this.#outcomes.drain();
-  }
-
-  /** Waits for `p`, or until `deadline`, whichever comes first. */
-  async #until(p: Promise<unknown>, deadline: number): Promise<void> {
-    if (deadline === Infinity) { await p; return; }
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([p, new Promise((r) => { timer = setTimeout(r, Math.max(0, deadline - Date.now())); })]);
-    clearTimeout(timer);
   }
 
   async #loop(): Promise<void> {
@@ -174,9 +168,12 @@ export class Worker {
           if (this.#claimFailing) { this.#claimFailing = false; this.#log.info('claims succeed again'); }
           claimed = rows.length;
           refused = rows.refused === true;
+          if (claimed === want && !this.#backlog) this.#backlogAt = performance.now();
           this.#backlog = claimed === want;
           for (const row of rows) this.#track(row.id, this.#process(row, turnOf(row, promoted.has(row))));
-          if (claimed === want) { this.#store.callForHelp?.(); paced = false; continue; } // more is probably due, for the others too
+          // More is probably due. Every claim for a batch window or more came back full: more than this worker
+          // takes, so the others are called (PostgreSQL's queue-lead.ts); only here, after a claim took some, so calls cannot feed on each other.
+          if (claimed === want) { if (performance.now() - this.#backlogAt >= batchWindowMs) this.#store.callForHelp?.(); paced = false; continue; }
         } catch (err) {
           // Said once per episode: while the database is away every poll would repeat it.
           if (!this.#claimFailing) this.#log.error({ err }, 'claim failed; retrying every poll until it succeeds');
