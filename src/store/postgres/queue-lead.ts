@@ -10,9 +10,10 @@
 //   session advisory lock, per schema, released when that connection ends). It LISTENs on
 //   QUEUE_CHANNEL, hears every insert, and takes the queue's work while it can.
 // - the **others** LISTEN on the schema's help channel only, and poll (SWITCHBOARD_POLL_MS).
-// - a **call for help**: a worker with more due than it takes (a full claim, or a NOTIFY heard
-//   while every slot is busy) NOTIFYs the help channel, at most once a batch window; the others
-//   wake and claim, and keep claiming while their claims come back full.
+// - a **call for help**: a worker with more due than it takes (its claims have come back full
+//   for a batch window) NOTIFYs the help channel, at most once a batch window; the others wake
+//   and claim, and keep claiming while their claims come back full. Only a claim calls, never a
+//   wake: a call wakes the caller too, and a wake that called again fed on itself.
 // A worker without the lock asks for it every LEAD_RETRY_MS: when the lead's process or its
 // connection ends, another takes over within seconds (the calls for help and polls meanwhile).
 import type pg from 'pg';
