@@ -26,6 +26,18 @@ describe('notify pacer', () => {
     pacer.stop();
   });
 
+  it('a NOTIFY with no write goes at once in a fresh window, and once for the rest of the window after it', async () => {
+    let sent = 0;
+    const pacer = new NotifyPacer(150, async () => { sent++; });
+    pacer.notify();
+    assert.equal(sent, 1, 'the window had none: sent at once');
+    pacer.notify();
+    pacer.notify();
+    assert.equal(sent, 1, 'not again within the window');
+    await eventually(async () => sent === 2, 10_000, 'one more once the window is over');
+    pacer.stop();
+  });
+
   it('with no window, every write notifies', () => {
     const pacer = new NotifyPacer(0, async () => { throw new Error('never owed'); });
     assert.deepEqual([pacer.take(5), pacer.take(5), pacer.take(6)], [true, true, true]);

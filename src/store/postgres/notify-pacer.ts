@@ -46,6 +46,11 @@ export class NotifyPacer {
     return result;
   }
 
+  /** A NOTIFY that goes with no write (a call for help): sent now if this window has had none, else once it is over. */
+  notify(): void {
+    if (this.take()) this.#send().catch(() => {}); else this.owe();
+  }
+
   stop(): void {
     if (this.#trailing) clearTimeout(this.#trailing);
     this.#trailing = null;

@@ -119,18 +119,16 @@ export class PostgresStore extends BaseStore {
     this.#prepared = opts.prepared ?? true;
     this.#byMonth = opts.ledgerByMonth ?? false;
     this.#url = url;
-    this.#queuePacer = new NotifyPacer(opts.notifyEveryMs ?? 0, () => this.#notify(QUEUE_CHANNEL));
-    this.#webhookPacer = new NotifyPacer(opts.notifyEveryMs ?? 0, () => this.#notify(WEBHOOK_CHANNEL));
-    this.#helpPacer = new NotifyPacer(opts.notifyEveryMs ?? 0, () => this.#notify(HELP_CHANNEL_SQL, true));
+    this.#queuePacer = new NotifyPacer(opts.notifyEveryMs ?? 0, () => this.#notify(`'${QUEUE_CHANNEL}'`));
+    this.#webhookPacer = new NotifyPacer(opts.notifyEveryMs ?? 0, () => this.#notify(`'${WEBHOOK_CHANNEL}'`));
+    this.#helpPacer = new NotifyPacer(opts.notifyEveryMs ?? 0, () => this.#notify(HELP_CHANNEL_SQL));
   }
 
-  /** A NOTIFY on its own (one a write did not carry; a replay). */
-  #notify(channel: string, expression = false): Promise<unknown> { return this.pool.query(`SELECT pg_notify(${expression ? channel : `'${channel}'`}, '')`); }
+  /** A NOTIFY on its own (one a write did not carry; a replay; a call for help), on the channel this SQL expression names. */
+  #notify(channelSql: string): Promise<unknown> { return this.pool.query(`SELECT pg_notify(${channelSql}, '')`); }
 
   /** Wakes the schema's other workers: this one has more due than it takes (queue-lead.ts). At most once a batch window. */
-  callForHelp(): void {
-    if (this.#helpPacer.take()) this.#notify(HELP_CHANNEL_SQL, true).catch(() => {}); else this.#helpPacer.owe();
-  }
+  callForHelp(): void { this.#helpPacer.notify(); }
 
   protected metadataValue(key: string) {
     return sql<string>`(metadata::jsonb ->> ${key})`;
@@ -286,7 +284,7 @@ export class PostgresStore extends BaseStore {
   /** A replay NOTIFYs as a store does: the processes that apply webhooks take it up at once. */
   override async requeueWebhooks(ids: string[], now: number): Promise<void> {
     await super.requeueWebhooks(ids, now);
-    if (ids.length > 0) await this.#notify(WEBHOOK_CHANNEL);
+    if (ids.length > 0) await this.#notify(`'${WEBHOOK_CHANNEL}'`);
   }
   vacuumQueue(minDead?: number): Promise<string[]> { return vacuumQueue(this.pool, minDead); }
   protected override webhooksDone(ids: string[], now: number): Promise<void> { return hot.webhooksDone(this.pool, ids, now, this.#prepared); }
